@@ -1,0 +1,46 @@
+// Loads the whole configuration: the service file plus jobs_dir/*.ini (in
+// lexical order), validated as a whole. A job may also sit in the service
+// file. Unknown sections and keys, duplicate job names and missing required
+// keys are errors (kConfig) naming file, line, section and key.
+//
+// The text-based entry point needs no files (tests, fuzzers); the file-based
+// one reads the service file, the job files and template files.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/job_spec.h"
+#include "config/service_config.h"
+#include "util/result.h"
+
+namespace hdc::config {
+
+struct Config {
+  std::string source;  // the service file
+  ServiceConfig service;
+  AccountConfig account;
+  std::vector<JobSpec> jobs;  // service-file jobs first, then jobs_dir in name order
+};
+
+struct ConfigFile {
+  std::string name;  // for messages: "jobs.d/kernel.ini"
+  std::string dir;   // folder, for template_file paths
+  std::string text;
+};
+
+// Parses a service file and already-read job files. The service file's
+// jobs_dir is not read here.
+util::Result<Config> ParseConfig(const ConfigFile& service_file,
+                                 const std::vector<ConfigFile>& job_files,
+                                 const FileReader& read_file);
+
+// Reads `path`, then every *.ini in its jobs_dir, then parses. Relative
+// jobs_dir and state_dir are taken from path's folder. A missing jobs_dir is an error only when set explicitly.
+util::Result<Config> LoadConfig(const std::string& path);
+
+// Reads a whole file; errors name the path.
+util::Result<std::string> ReadTextFile(const std::string& path);
+
+}  // namespace hdc::config

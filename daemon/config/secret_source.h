@@ -1,0 +1,51 @@
+// The client secret: where it comes from, and a type that cannot be logged.
+//
+// Sources, first match wins: client_secret_file (refused when readable by
+// group or others), $CREDENTIALS_DIRECTORY/client-secret (systemd
+// LoadCredential=), then $HDC_CLIENT_SECRET. The value is registered with the
+// log redactor as soon as it is loaded.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/service_config.h"
+#include "util/result.h"
+
+namespace hdc::config {
+
+// Holds a secret. No stream operator or formatter exists, so it cannot be
+// passed to a log call by accident; Reveal() is the one, greppable, way out.
+// The memory is wiped on destruction.
+class Secret {
+ public:
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+  Secret(Secret&& other) noexcept
+      : value_(std::move(other.value_)), origin_(std::move(other.origin_)) {
+    other.value_.clear();
+  }
+  Secret& operator=(Secret&&) = delete;
+  Secret(const Secret&) = delete;
+  Secret& operator=(const Secret&) = delete;
+  ~Secret();
+
+  std::string_view Reveal() const { return value_; }
+  // Where it came from, safe to log: "file /etc/x", "systemd credential", ...
+  const std::string& origin() const { return origin_; }
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
+
+ private:
+  std::string value_;
+  std::string origin_;
+};
+
+// Looks up an environment variable (injectable for tests).
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+EnvLookup ProcessEnvironment();
+
+// Loads the secret; errors are kConfig and name the source and the fix.
+util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env);
+
+}  // namespace hdc::config

@@ -1,0 +1,132 @@
+#include "config/service_config.h"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+
+#include "config/section_reader.h"
+#include "util/url.h"
+
+namespace hdc::config {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+using std::chrono::minutes;
+using util::Status;
+
+constexpr std::array<KeyInfo, 36> kKeys{{
+    {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
+    {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d", "job files (*.ini, read in name order); relative to this file"},
+    {"service", "poll_interval", "15m", "how often Get Report Data is polled (1m to 24h)"},
+    {"service", "retention", "30d", "personal data is kept at most this long (1h to 30d)"},
+    {"service", "retention_clock", "earliest", "earliest (collection time when known) or downloaded"},
+    {"service", "sweep_interval", "1h", "how often the retention sweeper runs (1m to 24h)"},
+    {"service", "download_concurrency", "4", "parallel downloads (1 to 64)"},
+    {"service", "max_bandwidth", "0", "bytes/s with K/M/G suffixes; 0 = unlimited"},
+    {"service", "min_free_space", "1G", "no new download starts below this much free space"},
+    {"service", "control_listen", "127.0.0.1:9187", "HOST:PORT for /healthz, /metrics, /callback; empty = off"},
+    {"service", "callback_url", "", "public https URL that reaches control_listen; needed by jobs with callback = yes"},
+    {"service", "log_level", "info", "trace, debug, info, warn, error, critical or off"},
+    {"service", "log_format", "text", "text or json"},
+    {"account", "tenant_id", "", "Azure AD tenant (required)"},
+    {"account", "client_id", "", "Azure AD application (client) id (required)"},
+    {"account", "client_secret_file", "", "file holding the client secret, mode 0600; else $CREDENTIALS_DIRECTORY/client-secret, else HDC_CLIENT_SECRET"},
+    {"account", "api_url", "https://manage.devcenter.microsoft.com", "Hardware Dev Center API base"},
+    {"account", "login_url", "https://login.microsoftonline.com", "Azure AD token endpoint base"},
+    {"account", "ca_file", "", "extra CA bundle (PEM) trusted besides the system store"},
+    {"account", "proxy", "", "http://HOST:PORT of a proxy; default: HTTPS_PROXY / NO_PROXY"},
+    {"job NAME", "view", "", "IHVDriver or OEMDriver (required unless template_file)"},
+    {"job NAME", "columns", "", "comma-separated columns of the view (required unless template_file)"},
+    {"job NAME", "period", "Last7Days", "Yesterday, Last3Days, Last7Days, Last10Days, Last15Days, Last30Days, Last60Days or Last90Days"},
+    {"job NAME", "where", "", "row filter, e.g. EventType eq Kernel and (Market eq US or Market in (DE, FR))"},
+    {"job NAME", "aggregate", "", "e.g. SUM(EventCount), DCOUNT(DeviceId)"},
+    {"job NAME", "having", "", "filter over listed aggregates, e.g. SUM(EventCount) gt 1000"},
+    {"job NAME", "order_by", "", "projected columns or listed aggregates, each optionally asc or desc"},
+    {"job NAME", "limit", "0", "maximum rows; 0 = all"},
+    {"job NAME", "template_file", "", "a template JSON file instead of view .. limit (relative to the job file)"},
+    {"job NAME", "start", "", "first run, UTC, e.g. 2026-12-01T02:00:00Z (required)"},
+    {"job NAME", "every", "", "time between runs, whole hours, at least 12h (required)"},
+    {"job NAME", "runs", "", "number of runs, 1 or more (required)"},
+    {"job NAME", "callback", "no", "ask HDC to call callback_url when a run is ready"},
+    {"job NAME", "cabs", "auto", "download referenced cabs; default yes when CabIdHash (and, for IHVDriver, ApplicationId) are columns"},
+    {"job NAME", "cab_types", "", "Kernel, Mini, Full; empty = all"},
+    {"job NAME", "enabled", "yes", "no: the remote schedule is paused, nothing is deleted"},
+}};
+
+// HOST:PORT, with [v6]:PORT; an empty value turns the listener off.
+Status CheckListen(SectionReader& reader) {
+  const IniEntry* e = reader.Find("control_listen");
+  if (e == nullptr || e->value.empty()) return Status::Ok();
+  const size_t colon = e->value.rfind(':');
+  unsigned port = 0;
+  const std::string_view port_text =
+      colon == std::string::npos ? std::string_view() : std::string_view(e->value).substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (colon == 0 || colon == std::string::npos || ec != std::errc() ||
+      ptr != port_text.data() + port_text.size() || port > 65535) {
+    return reader.KeyError(*e, "expected HOST:PORT such as 127.0.0.1:9187, got '" + e->value + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const KeyInfo> ConfigKeys() { return kKeys; }
+
+Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
+  HDC_RETURN_IF_ERROR(reader.GetString("state_dir", &out->state_dir));
+  if (out->state_dir.empty()) return reader.SectionError("state_dir must not be empty");
+  HDC_RETURN_IF_ERROR(reader.GetString("jobs_dir", &out->jobs_dir));
+  HDC_RETURN_IF_ERROR(reader.GetDuration("poll_interval", minutes(1), hours(24), &out->poll_interval));
+  HDC_RETURN_IF_ERROR(reader.GetDuration("retention", hours(1), days(30), &out->retention));
+  size_t clock = 0;
+  HDC_RETURN_IF_ERROR(reader.GetChoice("retention_clock", {"earliest", "downloaded"}, &clock));
+  out->retention_clock = clock == 0 ? RetentionClock::kEarliest : RetentionClock::kDownloaded;
+  HDC_RETURN_IF_ERROR(reader.GetDuration("sweep_interval", minutes(1), hours(24), &out->sweep_interval));
+  HDC_RETURN_IF_ERROR(reader.GetInt("download_concurrency", 1, 64, &out->download_concurrency));
+  HDC_RETURN_IF_ERROR(reader.GetByteSize("max_bandwidth", &out->max_bandwidth));
+  HDC_RETURN_IF_ERROR(reader.GetByteSize("min_free_space", &out->min_free_space));
+  HDC_RETURN_IF_ERROR(CheckListen(reader));
+  HDC_RETURN_IF_ERROR(reader.GetString("control_listen", &out->control_listen));
+  HDC_RETURN_IF_ERROR(reader.GetUrl("callback_url", &out->callback_url));
+  size_t level = 2;
+  HDC_RETURN_IF_ERROR(reader.GetChoice(
+      "log_level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, &level));
+  out->log_level = std::string(std::array<std::string_view, 7>{
+      "trace", "debug", "info", "warn", "error", "critical", "off"}[level]);
+  size_t format = 0;
+  HDC_RETURN_IF_ERROR(reader.GetChoice("log_format", {"text", "json"}, &format));
+  out->log_format = format == 0 ? LogFormat::kText : LogFormat::kJson;
+  return reader.CheckAllKeysRead();
+}
+
+Status ParseAccountSection(SectionReader& reader, AccountConfig* out) {
+  HDC_RETURN_IF_ERROR(reader.RequireString("tenant_id", &out->tenant_id));
+  HDC_RETURN_IF_ERROR(reader.RequireString("client_id", &out->client_id));
+  for (const std::string* id : {&out->tenant_id, &out->client_id}) {
+    for (char c : *id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
+        const char* key = id == &out->tenant_id ? "tenant_id" : "client_id";
+        return reader.KeyError(*reader.Find(key),
+                               "expected a GUID or domain name (letters, digits, '-', '.')");
+      }
+    }
+  }
+  if (const IniEntry* e = reader.Find("client_secret_file")) {
+    out->client_secret_file = e->value;
+    out->client_secret_file_where = reader.Where(*e);
+  }
+  HDC_RETURN_IF_ERROR(reader.GetUrl("api_url", &out->api_url));
+  HDC_RETURN_IF_ERROR(reader.GetUrl("login_url", &out->login_url));
+  HDC_RETURN_IF_ERROR(reader.GetString("ca_file", &out->ca_file));
+  // A proxy may be plain http on any host: TLS runs end to end through CONNECT.
+  if (const IniEntry* e = reader.Find("proxy"); e && !e->value.empty()) {
+    auto url = util::ParseUrl(e->value);
+    if (!url.ok()) return reader.KeyError(*e, url.status().message());
+    out->proxy = e->value;
+  }
+  return reader.CheckAllKeysRead();
+}
+
+}  // namespace hdc::config

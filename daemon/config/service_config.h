@@ -1,0 +1,58 @@
+// The [service] and [account] sections: typed settings with their defaults,
+// units and bounds (retention above 30 days is refused at load).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace hdc::config {
+
+enum class RetentionClock { kEarliest, kDownloaded };
+enum class LogFormat { kText, kJson };
+
+struct ServiceConfig {
+  std::string state_dir = "/var/lib/hdc-reportd";
+  std::string jobs_dir = "/etc/hdc-reportd/jobs.d";  // relative: to the service file's folder
+  std::chrono::seconds poll_interval = std::chrono::minutes(15);
+  std::chrono::seconds retention = std::chrono::days(30);
+  RetentionClock retention_clock = RetentionClock::kEarliest;
+  std::chrono::seconds sweep_interval = std::chrono::hours(1);
+  std::int64_t download_concurrency = 4;
+  std::uint64_t max_bandwidth = 0;        // bytes/s, 0 = unlimited
+  std::uint64_t min_free_space = 1ull << 30;
+  std::string control_listen = "127.0.0.1:9187";  // empty = no listener
+  std::string callback_url;
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::kText;
+};
+
+struct AccountConfig {
+  std::string tenant_id;
+  std::string client_id;
+  std::string client_secret_file;
+  std::string client_secret_file_where;  // "a.ini:9: [account] client_secret_file"
+  std::string api_url = "https://manage.devcenter.microsoft.com";
+  std::string login_url = "https://login.microsoftonline.com";
+  std::string ca_file;  // extra CA bundle; the system store is always loaded
+  std::string proxy;    // overrides HTTPS_PROXY
+};
+
+// One documented key, for the annotated example, man page and tests.
+struct KeyInfo {
+  std::string_view section;  // "service", "account" or "job NAME"
+  std::string_view key;
+  std::string_view default_value;
+  std::string_view description;
+};
+std::span<const KeyInfo> ConfigKeys();
+
+class SectionReader;
+util::Status ParseServiceSection(SectionReader& reader, ServiceConfig* out);
+util::Status ParseAccountSection(SectionReader& reader, AccountConfig* out);
+
+}  // namespace hdc::config

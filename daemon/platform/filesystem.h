@@ -1,0 +1,63 @@
+// The file-system seam.
+//
+// Everything that touches the disk for durability (the store, recovery,
+// retention) goes through FileSystem, so tests can use an in-memory fake or a
+// wrapper that fails a chosen call (disk full on the n-th write, an fsync
+// error, a crash before rename). Paths are UTF-8 strings; on Windows the
+// implementation converts them. Errors are kTemporary (I/O: may work later)
+// and name the path and the operation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace hdc::platform {
+
+// A file open for writing. Close() must be called; a destructor without
+// Close() closes silently and the data's durability is unknown.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual util::Status Append(std::string_view data) = 0;
+  // Flushes data (not necessarily metadata) to stable storage.
+  virtual util::Status Sync() = 0;
+  virtual util::Status Close() = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  bool is_directory = false;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Opens for writing, creating with mode 0600 (owner only); truncates unless
+  // append is true.
+  virtual util::Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
+                                                                   bool append) = 0;
+  virtual util::Result<std::string> ReadFile(const std::string& path) = 0;
+  // Atomically replaces `to` with `from` (same file system).
+  virtual util::Status Rename(const std::string& from, const std::string& to) = 0;
+  // Makes a rename or create inside dir durable. No-op where unsupported.
+  virtual util::Status SyncDir(const std::string& dir) = 0;
+  // Removing a missing file is OK.
+  virtual util::Status Remove(const std::string& path) = 0;
+  // mkdir -p with mode 0750 for new directories.
+  virtual util::Status CreateDirectories(const std::string& path) = 0;
+  virtual util::Result<std::vector<DirEntry>> List(const std::string& dir) = 0;
+  virtual util::Result<std::uint64_t> FileSize(const std::string& path) = 0;
+  virtual util::Result<std::uint64_t> FreeSpace(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+};
+
+// The platform's real file system (process-wide, stateless, thread-safe).
+FileSystem& RealFileSystem();
+
+}  // namespace hdc::platform

@@ -1,0 +1,58 @@
+#include "service/check_config.h"
+
+#include <ostream>
+
+#include "config/ini_loader.h"
+#include "config/secret_source.h"
+#include "reconcile/fingerprint.h"
+#include "reconcile/template_builder.h"
+
+namespace hdc::service {
+namespace {
+
+std::string Describe(const config::JobSpec& job) {
+  std::string text = job.enabled ? "enabled" : "disabled (schedule paused)";
+  if (job.cabs) {
+    text += ", cabs: ";
+    if (job.cab_types.empty()) {
+      text += "all types";
+    } else {
+      for (size_t i = 0; i < job.cab_types.size(); ++i) {
+        text += (i ? ", " : "") + job.cab_types[i];
+      }
+    }
+  } else {
+    text += ", no cabs";
+  }
+  return text;
+}
+
+}  // namespace
+
+int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  auto config = config::LoadConfig(config_path);
+  if (!config.ok()) {
+    err << "hdc-reportd: " << config.status().ToString() << "\n";
+    return config.status().exit_code();
+  }
+  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment());
+  if (!secret.ok()) {
+    err << "hdc-reportd: " << config_path << ": " << secret.status().ToString() << "\n";
+    return secret.status().exit_code();
+  }
+  for (const config::JobSpec& job : config->jobs) {
+    const nlohmann::json tmpl = reconcile::BuildTemplate(job);
+    const nlohmann::json schedule = reconcile::BuildSchedule(job, config->service.callback_url);
+    out << "[job " << job.name << "] " << job.where << ": " << Describe(job) << "\n"
+        << "template " << reconcile::Canonical(tmpl) << "\n"
+        << "schedule " << reconcile::Canonical(schedule) << "\n"
+        << "fingerprints template=" << reconcile::Fingerprint(tmpl).substr(0, 16)
+        << " schedule=" << reconcile::Fingerprint(schedule).substr(0, 16) << "\n\n";
+  }
+  err << "hdc-reportd: " << config_path << ": configuration OK, " << config->jobs.size()
+      << (config->jobs.size() == 1 ? " job" : " jobs") << ", state in "
+      << config->service.state_dir << ", client secret from " << secret->origin() << "\n";
+  return 0;
+}
+
+}  // namespace hdc::service

@@ -1,0 +1,105 @@
+// Status and Result<T>: the project's one error type.
+//
+// An error has a kind and a one-line message that names what went wrong and
+// where (file, section and key; URL path without query; store path). Kinds map
+// one-to-one onto the exit codes of design.md, so a composition root turns any
+// failure into the right exit status without inspecting messages.
+//
+// Value types, cheap to copy when OK; not thread-safe to mutate concurrently.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace hdc::util {
+
+enum class ErrorKind {
+  kUsage,        // 64: wrong command line
+  kBadData,      // 65: the server sent something we cannot accept
+  kUnavailable,  // 69: the service stayed unavailable after retries
+  kInternal,     // 70: a bug; should never be seen
+  kTemporary,    // 75: try again later; some work is left for the next run
+  kAuth,         // 77: authentication or permission refused
+  kConfig,       // 78: configuration error
+};
+
+// The sysexits(3) value for a kind.
+int ExitCodeFor(ErrorKind kind);
+// "usage", "bad-data", ... for logs and JSON.
+std::string_view KindName(ErrorKind kind);
+
+class Status {
+ public:
+  Status() = default;  // OK
+  static Status Ok() { return Status(); }
+  static Status Error(ErrorKind kind, std::string message) {
+    return Status(kind, std::move(message));
+  }
+
+  bool ok() const { return !error_; }
+  ErrorKind kind() const { return kind_; }
+  const std::string& message() const { return message_; }
+  int exit_code() const { return ok() ? 0 : ExitCodeFor(kind_); }
+
+  // Prefixes the message with context: "jobs.d/a.ini: " + message.
+  Status WithContext(std::string_view context) const;
+  // One line: the message, with any line breaks replaced by spaces.
+  std::string ToString() const;
+
+ private:
+  Status(ErrorKind kind, std::string message)
+      : error_(true), kind_(kind), message_(std::move(message)) {}
+  bool error_ = false;
+  ErrorKind kind_ = ErrorKind::kInternal;
+  std::string message_;
+};
+
+// Shorthands for the common kinds.
+inline Status ConfigError(std::string m) { return Status::Error(ErrorKind::kConfig, std::move(m)); }
+inline Status UsageError(std::string m) { return Status::Error(ErrorKind::kUsage, std::move(m)); }
+inline Status BadDataError(std::string m) { return Status::Error(ErrorKind::kBadData, std::move(m)); }
+inline Status TemporaryError(std::string m) {
+  return Status::Error(ErrorKind::kTemporary, std::move(m));
+}
+inline Status InternalError(std::string m) {
+  return Status::Error(ErrorKind::kInternal, std::move(m));
+}
+
+// Either a value or a non-OK Status.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
+    assert(!std::get<Status>(v_).ok() && "Result from an OK Status has no value");
+  }
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  explicit operator bool() const { return ok(); }
+
+  const T& value() const& { return std::get<T>(v_); }
+  T& value() & { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  const T& operator*() const& { return value(); }
+  T& operator*() & { return value(); }
+  const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
+
+  // The error; OK when there is a value.
+  Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace hdc::util
+
+// Returns early with the error of a Status-returning expression.
+#define HDC_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::hdc::util::Status hdc_status_ = (expr);          \
+    if (!hdc_status_.ok()) return hdc_status_;         \
+  } while (0)
