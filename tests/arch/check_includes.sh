@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Enforces the dependency table (style-exemplars.md section 7) on #include
+# lines: a module may include only itself and the modules in its row;
+# heavy third-party headers stay in the adapters. Prints every violation as
+# "file:line: <module> may not include <what>" and exits 1 if there is one.
+set -euo pipefail
+root=${1:-$(dirname "$0")/../..}
+cd "$root"
+
+declare -A allowed=(
+  [util]=""
+  [platform]="util"
+  [config]="util"
+  [http]="util"
+  [db]="util"
+  [store]="util platform"
+  [auth]="util http"
+  [api]="util http auth"
+  [reconcile]="util config api db"
+  [poll]="util config api db"
+  [download]="util config api http store db"
+  [retention]="util store db"
+  [engine]="util config reconcile poll download retention"
+  [service]="util platform config http db store auth api reconcile poll download retention engine"
+  [ctl]="util platform config http auth api db store reconcile retention"
+)
+# Modules whose files may include nlohmann_json (config only in .cpp files).
+json_ok=" api reconcile ctl service "
+failures=0
+
+fail() { echo "$1: $2"; failures=$((failures + 1)); }
+
+for dir in daemon/*/; do
+  module=$(basename "$dir")
+  if [[ -z ${allowed[$module]+set} ]]; then
+    fail "$dir" "module '$module' is not in the dependency table (tests/arch/check_includes.sh)"
+    continue
+  fi
+  while IFS= read -r file; do
+    while IFS=: read -r line text; do
+      target=$(sed -E 's/.*#include "([a-z_]+)\/.*/\1/' <<<"$text")
+      [[ $target == "$module" ]] && continue
+      if [[ $target == emulator || $target == tests || $target == bench ]] ||
+         [[ " ${allowed[$module]} " != *" $target "* ]]; then
+        fail "$file:$line" "$module may not include $target"
+      fi
+    done < <(grep -nE '^#include "[a-z_]+/' "$file" || true)
+    is_header=0; [[ $file == *.h ]] && is_header=1
+    if (( is_header )) && [[ $module != service ]] && grep -qE '^#include <Poco/' "$file"; then
+      fail "$file" "Poco headers belong in .cpp files (only service/ headers may include them)"
+    fi
+    if [[ $module != db ]] && grep -qE '^#include <sqlite3.h>' "$file"; then
+      fail "$file" "sqlite3.h belongs in db/*.cpp only"
+    fi
+    if grep -qE '^#include <nlohmann/' "$file"; then
+      if [[ $json_ok != *" $module "* ]] && ! [[ $module == config && $is_header == 0 ]]; then
+        fail "$file" "nlohmann_json is for api/, reconcile/, ctl/ (and config/*.cpp)"
+      fi
+    fi
+  done < <(find "$dir" -name '*.h' -o -name '*.cpp')
+done
+
+# The emulator shares no code with the daemon except util.
+if [[ -d emulator ]]; then
+  while IFS=: read -r file line text; do
+    target=$(sed -E 's/.*#include "([a-z_]+)\/.*/\1/' <<<"$text")
+    [[ $target == emulator || $target == util ]] || fail "$file:$line" "emulator may not include $target"
+  done < <(grep -rnE '^#include "[a-z_]+/' emulator || true)
+fi
+
+if (( failures > 0 )); then
+  echo "check_includes: $failures violation(s)"
+  exit 1
+fi
+echo "check_includes: dependency rules hold"

@@ -1,0 +1,112 @@
+#include "config/ini_loader.h"
+
+#include <doctest/doctest.h>
+
+#include "support/temp_dir.h"
+#include "unit/config/config_test_util.h"
+
+namespace hdc::config {
+namespace {
+
+const char* kJobA =
+    "[job a]\nview = OEMDriver\ncolumns = Model\nstart = 2026-12-01T02:00:00Z\nevery = 24h\n"
+    "runs = 1\n";
+
+TEST_CASE("jobs come from the service file first, then jobs_dir in name order") {
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\nstate_dir = state\n") +
+                           testing::kAccount + "\n" + kJobA);
+  dir.Write("jobs.d/20-c.ini", "[job c]\nview = OEMDriver\ncolumns = Model\nstart = "
+                               "2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n");
+  dir.Write("jobs.d/10-b.ini", "[job b]\nview = OEMDriver\ncolumns = Model\nstart = "
+                               "2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n");
+  dir.Write("jobs.d/notes.txt", "not a job file");
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  REQUIRE(config->jobs.size() == 3);
+  CHECK(config->jobs[0].name == "a");
+  CHECK(config->jobs[1].name == "b");
+  CHECK(config->jobs[2].name == "c");
+  CHECK(config->jobs[1].where == (dir / "jobs.d/10-b.ini") + ":1");
+  CHECK(config->service.jobs_dir == dir / "jobs.d");
+  CHECK(config->service.state_dir == dir / "state");
+}
+
+TEST_CASE("a template_file is read relative to its job file") {
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
+  dir.Write("jobs.d/t.json",
+            R"J({"view":"IHVDriver","projection":["DriverName"],"dateRange":{"reportPeriod":"Last90Days"}})J");
+  dir.Write("jobs.d/t.ini", "[job t]\ntemplate_file = t.json\nstart = 2026-12-01T02:00:00Z\n"
+                            "every = 24h\nruns = 1\n");
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  CHECK(config->jobs[0].report.period == "Last90Days");
+}
+
+TEST_CASE("duplicate job names across files are refused naming both places") {
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount + kJobA);
+  dir.Write("jobs.d/x.ini", std::string("\n") + kJobA);
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() == (dir / "jobs.d/x.ini") + ":2: [job a]: job 'a' is already "
+                                         "defined at " + (dir / "hdc.ini") + ":6");
+}
+
+TEST_CASE("job files may hold only job sections") {
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
+  dir.Write("jobs.d/x.ini", "[service]\nlog_level = debug\n");
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() == (dir / "jobs.d/x.ini") +
+                                         ":1: [service]: unknown section; a job file holds only "
+                                         "[job NAME] sections");
+}
+
+TEST_CASE("a missing jobs_dir is an error only when it was set") {
+  hdc::testing::TempDir dir;
+  dir.Write("default.ini", testing::kAccount);  // default /etc/hdc-reportd/jobs.d may be absent
+  CHECK(LoadConfig(dir / "default.ini").ok());
+  dir.Write("set.ini", std::string("[service]\njobs_dir = nowhere\n") + testing::kAccount);
+  auto config = LoadConfig(dir / "set.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() == (dir / "set.ini") + ": [service] jobs_dir: " +
+                                         (dir / "nowhere") + " is not a directory");
+}
+
+TEST_CASE("a missing service file is named in the error") {
+  auto config = LoadConfig("/nonexistent/hdc.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().exit_code() == 78);
+  CHECK(config.status().message() == "cannot read /nonexistent/hdc.ini: file not found");
+}
+
+TEST_CASE("callback = yes needs a callback_url") {
+  auto config = testing::ParseWithJobs(testing::Job("view = OEMDriver\ncolumns = Model\ncallback = yes\n"));
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() ==
+        "jobs.d/k.ini:1: [job k] callback: callback = yes needs [service] callback_url");
+  auto with_url = testing::ParseWithJobs(
+      testing::Job("view = OEMDriver\ncolumns = Model\ncallback = yes\n"),
+      "[service]\ncallback_url = https://hooks.example.com/hdc\n");
+  REQUIRE(with_url.ok());
+  CHECK(with_url->jobs[0].schedule.callback);
+}
+
+TEST_CASE("the shipped demo and sample configurations load") {
+  auto demo = LoadConfig(std::string(HDC_SOURCE_DIR) + "/config/demo/hdc-reportd.ini");
+  REQUIRE_MESSAGE(demo.ok(), demo.status().message());
+  CHECK(demo->jobs.size() == 2);
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = ") + HDC_SOURCE_DIR +
+                           "/config/jobs.d\n" + testing::kAccount);
+  auto samples = LoadConfig(dir / "hdc.ini");
+  REQUIRE_MESSAGE(samples.ok(), samples.status().message());
+  CHECK(samples->jobs.size() == 5);
+  for (const JobSpec& job : samples->jobs) CHECK_FALSE(job.enabled);
+}
+
+}  // namespace
+}  // namespace hdc::config
