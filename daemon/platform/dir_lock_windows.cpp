@@ -1,0 +1,74 @@
+// Windows implementation of the state-directory lock: the lock file opened
+// without sharing, so a second open (any process, this one included) fails.
+// Windows does not tell who holds a handle; the holder's pid is read from the
+// file, written there by the holder.
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <string>
+
+#include "platform/dir_lock.h"
+
+namespace hdc::platform {
+namespace {
+
+std::wstring Wide(const std::string& utf8) {
+  const int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()),
+                                      nullptr, 0);
+  std::wstring out(static_cast<size_t>(n), L'\0');
+  ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
+  return out;
+}
+
+class WindowsDirLock final : public DirLock {
+ public:
+  WindowsDirLock(HANDLE h, std::string dir) : h_(h), dir_(std::move(dir)) {}
+  ~WindowsDirLock() override { ::CloseHandle(h_); }
+  const std::string& directory() const override { return dir_; }
+
+ private:
+  HANDLE h_;
+  std::string dir_;
+};
+
+std::string HolderOf(const std::string& lock_path) {
+  HANDLE h = ::CreateFileW(Wide(lock_path).c_str(), GENERIC_READ,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                           OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return "another process";
+  char buf[32] = {0};
+  DWORD n = 0;
+  ::ReadFile(h, buf, sizeof buf - 1, &n, nullptr);
+  ::CloseHandle(h);
+  std::string pid(buf, n);
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == '\r')) pid.pop_back();
+  return pid.empty() ? "another process" : "process " + pid;
+}
+
+}  // namespace
+
+util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& directory) {
+  const std::string lock_path = directory + "\\lock";
+  // FILE_SHARE_READ lets others read the holder's pid, nothing more.
+  HANDLE h = ::CreateFileW(Wide(lock_path).c_str(), GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ, nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    const DWORD err = ::GetLastError();
+    if (err == ERROR_SHARING_VIOLATION) {
+      return util::TemporaryError("state directory " + directory + " is in use by " +
+                                  HolderOf(lock_path) + " (lock file " + lock_path + ")");
+    }
+    return util::TemporaryError("cannot open lock file " + lock_path + " (error " +
+                                std::to_string(err) + ")");
+  }
+  const std::string pid = std::to_string(::GetCurrentProcessId()) + "\n";
+  DWORD written = 0;
+  ::SetEndOfFile(h);
+  ::WriteFile(h, pid.data(), static_cast<DWORD>(pid.size()), &written, nullptr);
+  ::FlushFileBuffers(h);
+  return std::unique_ptr<DirLock>(new WindowsDirLock(h, directory));
+}
+
+}  // namespace hdc::platform
