@@ -1,0 +1,131 @@
+// The state database: one SQLite file behind a small RAII layer.
+//
+// Open() sets every pragma explicitly (Debian's SQLite defaults differ from
+// Windows builds): WAL, synchronous=FULL, foreign_keys, busy_timeout and
+// secure_delete, then applies the embedded migrations (db/NNN_name.sql) in
+// order inside one transaction each, tracking the version in user_version;
+// a database newer than this build is refused with a clear message.
+//
+// Writes go through WriteTransaction (BEGIN IMMEDIATE), which rolls back
+// unless Commit() succeeded. A failed COMMIT leaves the outcome unknown
+// (SQLite may have written it), so callers re-read state before deciding.
+// Not thread-safe: one Database per thread (SQLite serialises writers).
+// Errors are kTemporary for I/O, full disk and lock contention, kInternal
+// for misuse, and always name the database file.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace hdc::db {
+
+class Database;
+
+// A prepared statement. Bind indexes are 1-based, column indexes 0-based.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  ~Statement();
+
+  Statement& Bind(int index, std::int64_t value);
+  Statement& Bind(int index, int value) { return Bind(index, static_cast<std::int64_t>(value)); }
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& BindNull(int index);
+  template <typename T>
+  Statement& Bind(int index, const std::optional<T>& value) {
+    return value ? Bind(index, *value) : BindNull(index);
+  }
+
+  // Advances: true when a row is available, false when done.
+  util::Result<bool> Step();
+  // Steps to the end; returns the number of rows changed.
+  util::Result<int> Run();
+  // Ready to run again with new bindings.
+  void Reset();
+
+  std::int64_t ColumnInt(int column) const;
+  double ColumnDouble(int column) const;
+  std::string ColumnText(int column) const;
+  bool ColumnIsNull(int column) const;
+  std::optional<std::string> ColumnOptionalText(int column) const;
+  std::optional<std::int64_t> ColumnOptionalInt(int column) const;
+
+ private:
+  friend class Database;
+  Statement(Database* db, void* stmt) : db_(db), stmt_(stmt) {}
+  util::Status BindStatus() const;
+  Database* db_;
+  void* stmt_;  // sqlite3_stmt
+  int bind_error_ = 0;
+};
+
+class WriteTransaction {
+ public:
+  WriteTransaction(WriteTransaction&& other) noexcept;
+  WriteTransaction& operator=(WriteTransaction&&) = delete;
+  ~WriteTransaction();  // rolls back unless committed
+  util::Status Commit();
+
+ private:
+  friend class Database;
+  explicit WriteTransaction(Database* db) : db_(db) {}
+  Database* db_;
+};
+
+struct DatabaseOptions {
+  std::string path;  // "<state_dir>/state.db"
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class Database {
+ public:
+  // Opens (creating if needed, mode 0600) and migrates.
+  static util::Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  util::Status Exec(std::string_view sql);
+  util::Result<Statement> Prepare(std::string_view sql);
+  // BEGIN IMMEDIATE: takes the write lock now, so a busy database fails here
+  // and not halfway through.
+  util::Result<WriteTransaction> BeginWrite();
+
+  std::int64_t LastInsertRowId() const;
+  int Changes() const;
+  int SchemaVersion() const { return schema_version_; }
+  const std::string& path() const { return path_; }
+
+  // PRAGMA wal_checkpoint(TRUNCATE): moves the WAL into the main file and
+  // empties it (used after deleting personal data).
+  util::Status CheckpointTruncate();
+
+  // The error of the last failed call as a Status naming the file.
+  util::Status LastError(std::string_view while_doing) const;
+
+ private:
+  friend class Statement;
+  friend class WriteTransaction;
+  Database(void* handle, std::string path) : handle_(handle), path_(std::move(path)) {}
+  util::Status Configure(std::chrono::milliseconds busy_timeout);
+  util::Status Migrate();
+
+  void* handle_;  // sqlite3
+  std::string path_;
+  int schema_version_ = 0;
+};
+
+// The migrations embedded in this build: highest version.
+int LatestSchemaVersion();
+
+}  // namespace hdc::db

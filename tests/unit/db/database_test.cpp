@@ -1,0 +1,169 @@
+#include "db/database.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "support/temp_dir.h"
+
+namespace hdc::db {
+namespace {
+
+std::unique_ptr<Database> OpenIn(const hdc::testing::TempDir& dir) {
+  auto db = Database::Open({dir / "state.db"});
+  REQUIRE_MESSAGE(db.ok(), db.status().message());
+  return std::move(db).value();
+}
+
+std::string QueryText(Database& db, const std::string& sql) {
+  auto stmt = db.Prepare(sql);
+  REQUIRE_MESSAGE(stmt.ok(), stmt.status().message());
+  auto row = stmt->Step();
+  REQUIRE(row.ok());
+  REQUIRE(*row);
+  return stmt->ColumnText(0);
+}
+
+TEST_CASE("opening a new database sets every pragma and applies the migrations") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  CHECK(QueryText(*db, "PRAGMA journal_mode") == "wal");
+  CHECK(QueryText(*db, "PRAGMA synchronous") == "2");  // FULL
+  CHECK(QueryText(*db, "PRAGMA foreign_keys") == "1");
+  CHECK(QueryText(*db, "PRAGMA secure_delete") == "1");
+  CHECK(db->SchemaVersion() == LatestSchemaVersion());
+  CHECK(LatestSchemaVersion() >= 1);
+  CHECK(QueryText(*db, "PRAGMA user_version") == std::to_string(LatestSchemaVersion()));
+  for (const char* table : {"jobs", "remote_templates", "remote_schedules", "intents",
+                            "executions", "failures", "cabs", "sweeps"}) {
+    INFO(table);
+    CHECK(QueryText(*db, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") +
+                             table + "'") == "1");
+  }
+}
+
+TEST_CASE("the database file is readable by its owner only") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  struct stat st;
+  REQUIRE(::stat((dir / "state.db").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("reopening keeps the data and applies nothing twice") {
+  hdc::testing::TempDir dir;
+  {
+    auto db = OpenIn(dir);
+    REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b')").ok());
+  }
+  auto db = OpenIn(dir);
+  CHECK(QueryText(*db, "SELECT count(*) FROM sweeps") == "1");
+}
+
+TEST_CASE("a database from a newer hdc-reportd is refused with the versions named") {
+  hdc::testing::TempDir dir;
+  {
+    auto db = OpenIn(dir);
+    REQUIRE(db->Exec("PRAGMA user_version=999").ok());
+  }
+  auto db = Database::Open({dir / "state.db"});
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.status().message() ==
+        (dir / "state.db") + ": schema version 999 is newer than this hdc-reportd understands (" +
+            std::to_string(LatestSchemaVersion()) +
+            "); run the newer hdc-reportd or restore a backup");
+}
+
+TEST_CASE("a write transaction rolls back unless committed") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  {
+    auto tx = db->BeginWrite();
+    REQUIRE(tx.ok());
+    REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b')").ok());
+  }
+  CHECK(QueryText(*db, "SELECT count(*) FROM sweeps") == "0");
+  {
+    auto tx = db->BeginWrite();
+    REQUIRE(tx.ok());
+    REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b')").ok());
+    CHECK(tx->Commit().ok());
+  }
+  CHECK(QueryText(*db, "SELECT count(*) FROM sweeps") == "1");
+}
+
+TEST_CASE("statements bind and read integers, text, nulls and optionals") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  auto insert = db->Prepare(
+      "INSERT INTO sweeps (started_at, cutoff, cabs_deleted, finished_at) VALUES (?, ?, ?, ?)");
+  REQUIRE(insert.ok());
+  insert->Bind(1, "2026-01-01T00:00:00Z").Bind(2, std::string("cut")).Bind(3, 7);
+  insert->Bind(4, std::optional<std::string>());
+  CHECK(*insert->Run() == 1);
+  insert->Reset();
+  insert->Bind(1, "x").Bind(2, "y").Bind(3, std::int64_t{1} << 40);
+  insert->Bind(4, std::optional<std::string>("done"));
+  CHECK(*insert->Run() == 1);
+  CHECK(db->LastInsertRowId() == 2);
+
+  auto select = db->Prepare("SELECT cabs_deleted, finished_at, cutoff FROM sweeps ORDER BY id");
+  REQUIRE(select.ok());
+  REQUIRE(*select->Step());
+  CHECK(select->ColumnInt(0) == 7);
+  CHECK(select->ColumnIsNull(1));
+  CHECK_FALSE(select->ColumnOptionalText(1).has_value());
+  CHECK(select->ColumnText(2) == "cut");
+  REQUIRE(*select->Step());
+  CHECK(select->ColumnOptionalInt(0) == (std::int64_t{1} << 40));
+  CHECK(select->ColumnOptionalText(1) == "done");
+  CHECK_FALSE(*select->Step());
+}
+
+TEST_CASE("SQL errors name the database file and the statement") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  auto bad = db->Prepare("SELECT nope FROM sweeps");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == (dir / "state.db") +
+                                      ": no such column: nope (while preparing SELECT nope FROM "
+                                      "sweeps)");
+  auto violation = db->Exec("INSERT INTO intents (job_name, action, fingerprint, body, state, "
+                            "created_at) VALUES ('j', 'delete', 'f', '{}', 'pending', 't')");
+  REQUIRE_FALSE(violation.ok());
+  CHECK(violation.message().find("CHECK constraint failed") != std::string::npos);
+}
+
+TEST_CASE("a second writer gets a temporary error instead of waiting forever") {
+  hdc::testing::TempDir dir;
+  auto first = OpenIn(dir);
+  auto second = Database::Open({dir / "state.db", std::chrono::milliseconds(0)});
+  REQUIRE(second.ok());
+  auto tx = first->BeginWrite();
+  REQUIRE(tx.ok());
+  auto blocked = (*second)->BeginWrite();
+  REQUIRE_FALSE(blocked.ok());
+  CHECK(blocked.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(blocked.status().message().find("database is locked") != std::string::npos);
+}
+
+TEST_CASE("a WAL checkpoint with TRUNCATE empties the -wal file") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b')").ok());
+  struct stat st;
+  REQUIRE(::stat((dir / "state.db-wal").c_str(), &st) == 0);
+  CHECK(st.st_size > 0);
+  REQUIRE(db->CheckpointTruncate().ok());
+  REQUIRE(::stat((dir / "state.db-wal").c_str(), &st) == 0);
+  CHECK(st.st_size == 0);
+}
+
+TEST_CASE("an unopenable path is a temporary error naming it") {
+  auto db = Database::Open({"/nonexistent-dir/state.db"});
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(db.status().message().starts_with("/nonexistent-dir/state.db: cannot open"));
+}
+
+}  // namespace
+}  // namespace hdc::db
