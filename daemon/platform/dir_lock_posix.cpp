@@ -1,10 +1,12 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
-#include <set>
+#include <utility>
 
 #include "platform/dir_lock.h"
 
@@ -12,31 +14,35 @@ namespace hdc::platform {
 namespace {
 
 // fcntl locks belong to the process: a second open in the same process would
-// "succeed". This table makes a second lock in-process fail the same way.
+// "succeed". This table makes a second lock in-process fail the same way. It is
+// keyed by the directory's device and inode, so another spelling of the same
+// directory ("dir/", "dir/.") is caught too, and records the pid that took the
+// lock: a forked child inherits the table but not the fcntl locks.
+using DirKey = std::pair<dev_t, ino_t>;
 std::mutex& TableMutex() {
   static std::mutex mu;
   return mu;
 }
-std::set<std::string>& LockedPaths() {
-  static std::set<std::string> paths;
-  return paths;
+std::map<DirKey, pid_t>& LockedDirs() {
+  static std::map<DirKey, pid_t> dirs;
+  return dirs;
 }
 
 class PosixDirLock final : public DirLock {
  public:
-  PosixDirLock(int fd, std::string dir, std::string lock_path)
-      : fd_(fd), dir_(std::move(dir)), lock_path_(std::move(lock_path)) {}
+  PosixDirLock(int fd, std::string dir, DirKey key) : fd_(fd), dir_(std::move(dir)), key_(key) {}
   ~PosixDirLock() override {
     ::close(fd_);  // releases the fcntl lock
     std::lock_guard lock(TableMutex());
-    LockedPaths().erase(lock_path_);
+    const auto it = LockedDirs().find(key_);
+    if (it != LockedDirs().end() && it->second == ::getpid()) LockedDirs().erase(it);
   }
   const std::string& directory() const override { return dir_; }
 
  private:
   int fd_;
   std::string dir_;
-  std::string lock_path_;
+  DirKey key_;
 };
 
 util::Status InUse(const std::string& dir, const std::string& lock_path, std::string holder) {
@@ -48,8 +54,15 @@ util::Status InUse(const std::string& dir, const std::string& lock_path, std::st
 
 util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& directory) {
   const std::string lock_path = directory + "/lock";
+  struct stat dir_stat {};
+  if (::stat(directory.c_str(), &dir_stat) != 0) {
+    return util::TemporaryError("cannot lock state directory " + directory + ": " +
+                                std::strerror(errno));
+  }
+  const DirKey key(dir_stat.st_dev, dir_stat.st_ino);
   std::lock_guard table_lock(TableMutex());
-  if (LockedPaths().count(lock_path) != 0) {
+  const auto held = LockedDirs().find(key);
+  if (held != LockedDirs().end() && held->second == ::getpid()) {
     return InUse(directory, lock_path, "this process (pid " + std::to_string(::getpid()) + ")");
   }
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -78,8 +91,8 @@ util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& director
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
     // Not fatal: the lock itself is held.
   }
-  LockedPaths().insert(lock_path);
-  return std::unique_ptr<DirLock>(new PosixDirLock(fd, directory, lock_path));
+  LockedDirs()[key] = ::getpid();
+  return std::unique_ptr<DirLock>(new PosixDirLock(fd, directory, key));
 }
 
 }  // namespace hdc::platform

@@ -91,7 +91,9 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) return IoError("rename", from + " to", errno);
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return IoError("rename", from + " to " + to, errno);
+    }
     return Status::Ok();
   }
 

@@ -1,6 +1,7 @@
 #include "util/logging.h"
 
 #include <array>
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -115,8 +116,11 @@ State& GetState() {
 }  // namespace
 
 Result<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "warning") lower = "warn";
   for (size_t i = 0; i < kLevelNames.size(); ++i) {
-    if (kLevelNames[i] == name) return static_cast<spdlog::level::level_enum>(i);
+    if (kLevelNames[i] == lower) return static_cast<spdlog::level::level_enum>(i);
   }
   return ConfigError("unknown log level '" + std::string(name) +
                      "'; use trace, debug, info, warn, error, critical or off");

@@ -32,6 +32,17 @@ constexpr std::array<Key, 9> kKeys{{
 
 bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// A key may start here: at the start, after a non-word character, or after a
+// JSON \uXXXX escape ("...\u0026sig=..." is an escaped '&' in a URL).
+bool StartsWord(std::string_view text, size_t i) {
+  if (i == 0 || !IsWordChar(text[i - 1])) return true;
+  if (i < 6 || text[i - 6] != '\\' || (text[i - 5] != 'u' && text[i - 5] != 'U')) return false;
+  for (size_t k = i - 4; k < i; ++k) {
+    if (!std::isxdigit(static_cast<unsigned char>(text[k]))) return false;
+  }
+  return true;
+}
+
 bool MatchesAt(std::string_view lower, size_t pos, std::string_view word) {
   return lower.substr(pos, word.size()) == word;
 }
@@ -94,6 +105,24 @@ std::pair<size_t, size_t> BearerToken(std::string_view text, std::string_view lo
   return {p, end};
 }
 
+// A bare JWT ("eyJ<header>.<payload>.<signature>"): Azure AD access tokens
+// look like this wherever they turn up.
+std::pair<size_t, size_t> JwtToken(std::string_view text, size_t pos) {
+  constexpr auto kNone = std::pair<size_t, size_t>(std::string_view::npos, std::string_view::npos);
+  if (text.substr(pos, 3) != "eyJ") return kNone;
+  auto base64url = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '=';
+  };
+  size_t end = pos;
+  int dots = 0;
+  while (end < text.size() && (base64url(text[end]) || text[end] == '.')) {
+    if (text[end] == '.') ++dots;
+    ++end;
+  }
+  if (dots < 2) return kNone;
+  return {pos, end};
+}
+
 std::mutex& SecretsMutex() {
   static std::mutex mu;
   return mu;
@@ -111,11 +140,12 @@ std::string RedactKeys(std::string_view text) {
   out.reserve(text.size());
   size_t last = 0;
   for (size_t i = 0; i < text.size();) {
-    if (i > 0 && IsWordChar(text[i - 1])) {
+    if (!StartsWord(text, i)) {
       ++i;
       continue;
     }
     auto range = BearerToken(text, lower, i);
+    if (range.first == std::string_view::npos) range = JwtToken(text, i);
     for (size_t k = 0; range.first == std::string_view::npos && k < kKeys.size(); ++k) {
       if (MatchesAt(lower, i, kKeys[k].name)) range = ValueAfterKey(text, i, kKeys[k]);
     }

@@ -1,7 +1,8 @@
 // Redaction: the last line of defence that keeps secrets and device
 // identifiers out of logs.
 //
-// Removes bearer tokens ("Bearer x"), access tokens and client secrets in
+// Removes bearer tokens ("Bearer x") and bare JWTs ("eyJ...x.y.z"), access
+// tokens and client secrets in
 // form, JSON and key=value shapes, SAS "sig=" values, and the values of
 // DeviceId and HardwareId (any case, in key=value, key: value and JSON
 // shapes). Values registered with AddSecret are replaced wherever they occur.

@@ -88,8 +88,12 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 
-  // The error; OK when there is a value.
-  Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
+  // The error; OK when there is a value. The reference lives as long as the
+  // Result (or forever, for the OK status).
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
 
  private:
   std::variant<T, Status> v_;

@@ -64,9 +64,18 @@ Result<Url> ParseUrl(std::string_view text) {
   } else {
     const size_t colon = authority.rfind(':');
     url.host = Lower(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) return bad("empty port");
+    }
   }
   if (url.host.empty()) return bad("missing host");
+  const bool bracketed = !authority.empty() && authority[0] == '[';
+  for (char c : url.host) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
+                    c == '_' || (bracketed && c == ':');
+    if (!ok) return bad("bad character in host");
+  }
   url.port = url.scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     unsigned port = 0;

@@ -18,14 +18,15 @@ struct Url {
   std::string target;  // path and query, "/" when empty
 };
 
-// Accepts http and https URLs with an optional port; no user info.
+// Accepts http and https URLs with an optional port; no user info. Hosts are
+// DNS names or IPv4 literals (letters, digits, '-', '.', '_') or bracketed
+// IPv6 literals.
 Result<Url> ParseUrl(std::string_view text);
 
 // 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(std::string_view host);
 
-// https anywhere; http only to a loopback host. `what` names the setting or
-// source in the error ("[account] api_url").
+// https anywhere; http only to a loopback host. kConfig naming the host.
 Status CheckUrlPolicy(std::string_view text);
 
 // The URL without its query string (safe to log: SAS signatures live there).

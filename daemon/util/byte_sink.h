@@ -1,0 +1,51 @@
+// Where a streamed body goes. The HTTP client feeds it; the store implements
+// it (an atomic writer into store/tmp); tests use a string sink. Neither http
+// nor store includes the other.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace hdc::util {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Appends bytes; an error stops the transfer (disk full, size limit).
+  virtual Status Append(std::string_view data) = 0;
+  // Bytes accepted so far, including any kept from an earlier attempt (the
+  // offset a resumed download asks for with Range).
+  virtual std::uint64_t size() const = 0;
+  // Drops everything received so far (a 200 answered a Range request, so
+  // the body starts again from byte 0).
+  virtual Status Truncate() = 0;
+};
+
+// Collects a body in memory, refusing more than `limit` bytes.
+class StringSink final : public ByteSink {
+ public:
+  explicit StringSink(std::uint64_t limit = UINT64_MAX) : limit_(limit) {}
+  Status Append(std::string_view data) override {
+    if (data_.size() + data.size() > limit_) {
+      return BadDataError("response body larger than " + std::to_string(limit_) + " bytes");
+    }
+    data_.append(data);
+    return Status::Ok();
+  }
+  std::uint64_t size() const override { return data_.size(); }
+  Status Truncate() override {
+    data_.clear();
+    return Status::Ok();
+  }
+  const std::string& data() const { return data_; }
+  std::string Take() { return std::move(data_); }
+
+ private:
+  std::uint64_t limit_;
+  std::string data_;
+};
+
+}  // namespace hdc::util

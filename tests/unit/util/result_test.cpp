@@ -1,0 +1,177 @@
+#include "util/result.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <doctest/doctest.h>
+
+namespace hdc::util {
+namespace {
+
+TEST_CASE("every error kind maps to its sysexits code") {
+  CHECK(ExitCodeFor(ErrorKind::kUsage) == 64);
+  CHECK(ExitCodeFor(ErrorKind::kBadData) == 65);
+  CHECK(ExitCodeFor(ErrorKind::kUnavailable) == 69);
+  CHECK(ExitCodeFor(ErrorKind::kInternal) == 70);
+  CHECK(ExitCodeFor(ErrorKind::kTemporary) == 75);
+  CHECK(ExitCodeFor(ErrorKind::kAuth) == 77);
+  CHECK(ExitCodeFor(ErrorKind::kConfig) == 78);
+}
+
+TEST_CASE("every error kind has a short name for logs") {
+  CHECK(KindName(ErrorKind::kUsage) == "usage");
+  CHECK(KindName(ErrorKind::kBadData) == "bad-data");
+  CHECK(KindName(ErrorKind::kUnavailable) == "unavailable");
+  CHECK(KindName(ErrorKind::kInternal) == "internal");
+  CHECK(KindName(ErrorKind::kTemporary) == "temporary");
+  CHECK(KindName(ErrorKind::kAuth) == "auth");
+  CHECK(KindName(ErrorKind::kConfig) == "config");
+}
+
+TEST_CASE("a status carries its kind's exit code and OK carries zero") {
+  CHECK(Status().ok());
+  CHECK(Status::Ok().ok());
+  CHECK(Status::Ok().exit_code() == 0);
+  CHECK(Status::Ok().ToString() == "ok");
+
+  CHECK(UsageError("u").exit_code() == 64);
+  CHECK(BadDataError("b").exit_code() == 65);
+  CHECK(Status::Error(ErrorKind::kUnavailable, "x").exit_code() == 69);
+  CHECK(InternalError("i").exit_code() == 70);
+  CHECK(TemporaryError("t").exit_code() == 75);
+  CHECK(Status::Error(ErrorKind::kAuth, "a").exit_code() == 77);
+  CHECK(ConfigError("c").exit_code() == 78);
+
+  const Status s = ConfigError("jobs.d/a.ini: [job] name: missing");
+  CHECK_FALSE(s.ok());
+  CHECK(s.kind() == ErrorKind::kConfig);
+  CHECK(s.message() == "jobs.d/a.ini: [job] name: missing");
+}
+
+TEST_CASE("ToString gives one line with line breaks replaced by spaces") {
+  const Status s = BadDataError("first line\nsecond line\r\nthird");
+  const std::string line = s.ToString();
+  CHECK(line == "first line second line  third");
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(line.find('\r') == std::string::npos);
+  // The message itself is kept as it was.
+  CHECK(s.message() == "first line\nsecond line\r\nthird");
+}
+
+TEST_CASE("WithContext prefixes the message and keeps the kind") {
+  const Status s = ConfigError("missing key").WithContext("jobs.d/a.ini: ");
+  CHECK(s.kind() == ErrorKind::kConfig);
+  CHECK(s.message() == "jobs.d/a.ini: missing key");
+  CHECK(s.exit_code() == 78);
+
+  const Status twice = s.WithContext("reload: ");
+  CHECK(twice.message() == "reload: jobs.d/a.ini: missing key");
+
+  // Context on OK stays OK with no message.
+  const Status ok = Status::Ok().WithContext("ignored: ");
+  CHECK(ok.ok());
+  CHECK(ok.message().empty());
+}
+
+TEST_CASE("a result holds either a value or an error status") {
+  Result<int> good = 42;
+  REQUIRE(good.ok());
+  CHECK(static_cast<bool>(good));
+  CHECK(good.value() == 42);
+  CHECK(*good == 42);
+  CHECK(good.status().ok());
+  *good = 7;
+  CHECK(good.value() == 7);
+
+  Result<int> bad = TemporaryError("disk full");
+  CHECK_FALSE(bad.ok());
+  CHECK_FALSE(static_cast<bool>(bad));
+  CHECK(bad.status().kind() == ErrorKind::kTemporary);
+  CHECK(bad.status().message() == "disk full");
+  CHECK(bad.status().exit_code() == 75);
+}
+
+TEST_CASE("a result gives access to its value's members and can move it out") {
+  Result<std::string> r = std::string("hello");
+  CHECK(r->size() == 5);
+  r->append("!");
+  CHECK(*r == "hello!");
+  const Result<std::string>& cr = r;
+  CHECK(cr->size() == 6);
+  CHECK(*cr == "hello!");
+
+  Result<std::unique_ptr<int>> owned = std::make_unique<int>(3);
+  std::unique_ptr<int> taken = std::move(owned).value();
+  REQUIRE(taken != nullptr);
+  CHECK(*taken == 3);
+}
+
+// Helpers for HDC_RETURN_IF_ERROR.
+Status Step(bool fail, int* calls) {
+  ++*calls;
+  return fail ? BadDataError("step failed") : Status::Ok();
+}
+
+Status TwoSteps(bool fail_first, bool fail_second, int* calls, bool* reached_end) {
+  HDC_RETURN_IF_ERROR(Step(fail_first, calls));
+  HDC_RETURN_IF_ERROR(Step(fail_second, calls));
+  *reached_end = true;
+  return Status::Ok();
+}
+
+Result<int> ValueAfterStep(bool fail) {
+  int calls = 0;
+  HDC_RETURN_IF_ERROR(Step(fail, &calls));
+  return 5;
+}
+
+TEST_CASE("HDC_RETURN_IF_ERROR returns the first error and continues on OK") {
+  int calls = 0;
+  bool reached_end = false;
+  CHECK(TwoSteps(false, false, &calls, &reached_end).ok());
+  CHECK(calls == 2);
+  CHECK(reached_end);
+
+  calls = 0;
+  reached_end = false;
+  const Status first = TwoSteps(true, false, &calls, &reached_end);
+  CHECK(first.kind() == ErrorKind::kBadData);
+  CHECK(first.message() == "step failed");
+  CHECK(calls == 1);  // the second step never ran
+  CHECK_FALSE(reached_end);
+
+  calls = 0;
+  reached_end = false;
+  CHECK_FALSE(TwoSteps(false, true, &calls, &reached_end).ok());
+  CHECK(calls == 2);
+  CHECK_FALSE(reached_end);
+}
+
+TEST_CASE("HDC_RETURN_IF_ERROR works in a function returning a result") {
+  const Result<int> ok = ValueAfterStep(false);
+  REQUIRE(ok.ok());
+  CHECK(*ok == 5);
+
+  const Result<int> failed = ValueAfterStep(true);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().kind() == ErrorKind::kBadData);
+  CHECK(failed.status().message() == "step failed");
+}
+
+TEST_CASE("HDC_RETURN_IF_ERROR is one statement usable in an unbraced if") {
+  auto f = [](bool cond, bool fail) -> Status {
+    int calls = 0;
+    if (cond)
+      HDC_RETURN_IF_ERROR(Step(fail, &calls));
+    else
+      return InternalError("else branch");
+    return Status::Ok();
+  };
+  CHECK(f(true, false).ok());
+  CHECK(f(true, true).kind() == ErrorKind::kBadData);
+  CHECK(f(false, false).kind() == ErrorKind::kInternal);
+}
+
+}  // namespace
+}  // namespace hdc::util
