@@ -1,0 +1,91 @@
+// Internal: what every route handler shares (private to emulator/).
+//
+// `mu` guards `settings` and `state`; hold it only to read or change them,
+// never while writing a response. After changing `state`, call Changed()
+// without holding `mu` (it persists the state file and wakes the callback
+// worker). The request log and blob metadata cache have their own locks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "emulator/dataset.h"
+#include "emulator/faults.h"
+#include "emulator/sas.h"
+#include "emulator/server.h"
+#include "emulator/settings.h"
+#include "emulator/state.h"
+#include "util/clock.h"
+
+namespace hdc::emulator {
+
+struct RequestRecord {
+  std::string host, method, path;
+  int status = 0;
+  bool authorization = false;
+};
+
+class RequestLog {
+ public:
+  void Add(RequestRecord r) {
+    std::lock_guard lock(mu_);
+    records_.push_back(std::move(r));
+  }
+  std::vector<RequestRecord> Records() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  void Clear() {
+    std::lock_guard lock(mu_);
+    records_.clear();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<RequestRecord> records_;
+};
+
+struct BlobMeta {
+  std::uint64_t size = 0;
+  std::string md5;  // base64
+  std::string etag;
+};
+
+struct Context {
+  Context(const ServerOptions& o, util::Clock& c)
+      : options(o), clock(c), dataset(o.seed), sas(o.seed), faults(o.seed), settings(o.settings) {}
+
+  Settings GetSettings() {
+    std::lock_guard lock(mu);
+    return settings;
+  }
+  void Changed() {
+    if (on_change) on_change();
+  }
+
+  const ServerOptions options;
+  util::Clock& clock;
+  const Dataset dataset;
+  const SasSigner sas;
+  FaultPlan faults;
+  RequestLog log;
+
+  std::mutex mu;
+  Settings settings;
+  RemoteState state;
+
+  std::mutex meta_mu;
+  std::map<std::string, BlobMeta> meta;  // by blob path + settings fingerprint
+
+  std::string api_base;   // "http://127.0.0.1:PORT"
+  std::string blob_base;  // "http://127.0.0.2:PORT"
+  std::function<void()> on_change;
+};
+
+}  // namespace hdc::emulator

@@ -1,0 +1,128 @@
+#include "emulator/faults.h"
+
+#include <array>
+#include <utility>
+
+#include "emulator/json_util.h"
+
+namespace hdc::emulator {
+namespace {
+
+constexpr std::array<std::pair<FaultKind, std::string_view>, 10> kKinds{{
+    {FaultKind::kNone, "none"},
+    {FaultKind::kStatus, "status"},
+    {FaultKind::kTooManyRequests, "429"},
+    {FaultKind::kLatency, "latency"},
+    {FaultKind::kReset, "reset"},
+    {FaultKind::kShortBody, "short_body"},
+    {FaultKind::kMalformedJson, "malformed_json"},
+    {FaultKind::kTokenEarlyExpiry, "token_early_expiry"},
+    {FaultKind::kSasExpired, "sas_expired"},
+    {FaultKind::kDuplicateExecutions, "duplicate_executions"},
+}};
+
+util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
+  if (!j.is_object()) return util::UsageError("fault rule must be an object");
+  FaultRule r;
+  try {
+    if (auto* v = FindMember(j, "endpoint")) r.endpoint = v->get<std::string>();
+    auto* kind = FindMember(j, "kind");
+    if (kind == nullptr) return util::UsageError("fault rule without \"kind\"");
+    auto k = ParseFaultKind(kind->get<std::string>());
+    if (!k.ok()) return k.status();
+    r.kind = *k;
+    if (auto* v = FindMember(j, "status")) r.status = v->get<int>();
+    if (auto* v = FindMember(j, "retry_after")) r.retry_after_seconds = v->get<int>();
+    if (auto* v = FindMember(j, "retry_after_form")) r.retry_after_date = v->get<std::string>() == "date";
+    if (auto* v = FindMember(j, "ms")) r.ms = v->get<int>();
+    if (auto* v = FindMember(j, "seconds")) r.seconds = v->get<int>();
+    if (auto* v = FindMember(j, "nth")) r.nth = v->get<std::uint64_t>();
+    if (auto* v = FindMember(j, "count")) r.count = v->get<std::uint64_t>();
+    if (auto* v = FindMember(j, "probability")) r.probability = v->get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    return util::UsageError(std::string("fault rule: ") + e.what());
+  }
+  if (r.status < 100 || r.status > 599) return util::UsageError("fault rule: bad status");
+  if (r.probability < 0 || r.probability > 1) return util::UsageError("fault rule: bad probability");
+  return r;
+}
+
+}  // namespace
+
+util::Result<FaultKind> ParseFaultKind(std::string_view name) {
+  for (const auto& [kind, text] : kKinds) {
+    if (EqualsIgnoreCase(text, name)) return kind;
+  }
+  if (EqualsIgnoreCase(name, "too_many_requests")) return FaultKind::kTooManyRequests;
+  return util::UsageError("unknown fault kind '" + std::string(name) + "'");
+}
+
+std::string_view FaultKindName(FaultKind kind) {
+  for (const auto& [k, text] : kKinds) {
+    if (k == kind) return text;
+  }
+  return "none";
+}
+
+util::Result<std::vector<FaultRule>> ParseFaultRules(const nlohmann::json& j) {
+  const nlohmann::json* list = &j;
+  if (j.is_object()) list = FindMember(j, "faults");
+  if (list == nullptr || !list->is_array()) return util::UsageError("expected {\"faults\":[...]}");
+  std::vector<FaultRule> rules;
+  for (const auto& item : *list) {
+    auto r = ParseRule(item);
+    if (!r.ok()) return r.status();
+    rules.push_back(*r);
+  }
+  return rules;
+}
+
+nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rules) {
+    out.push_back({{"endpoint", r.endpoint}, {"kind", FaultKindName(r.kind)},
+                   {"status", r.status}, {"retry_after", r.retry_after_seconds},
+                   {"retry_after_form", r.retry_after_date ? "date" : "seconds"},
+                   {"ms", r.ms}, {"seconds", r.seconds}, {"nth", r.nth},
+                   {"count", r.count}, {"probability", r.probability}});
+  }
+  return {{"faults", out}};
+}
+
+void FaultPlan::Set(std::vector<FaultRule> rules) {
+  std::lock_guard lock(mu_);
+  rules_ = std::move(rules);
+  seen_.assign(rules_.size(), 0);
+  random_ = util::Random(seed_);
+}
+
+std::vector<FaultRule> FaultPlan::rules() const {
+  std::lock_guard lock(mu_);
+  return rules_;
+}
+
+bool FaultPlan::Matches(std::string_view pattern, std::string_view endpoint) {
+  if (pattern == "*" || pattern == endpoint) return true;
+  return endpoint.size() > pattern.size() && endpoint.substr(0, pattern.size()) == pattern &&
+         endpoint[pattern.size()] == '.';
+}
+
+FaultAction FaultPlan::Decide(std::string_view endpoint) {
+  std::lock_guard lock(mu_);
+  FaultAction action;
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    const FaultRule& r = rules_[i];
+    if (!Matches(r.endpoint, endpoint)) continue;
+    const std::uint64_t n = ++seen_[i];
+    bool fire = false;
+    if (r.nth > 0) {
+      fire = n >= r.nth && n < r.nth + r.count;
+    } else {
+      fire = r.probability >= 1.0 || random_.Unit() < r.probability;
+    }
+    if (fire && action.kind == FaultKind::kNone) action = {r.kind, r};
+  }
+  return action;
+}
+
+}  // namespace hdc::emulator

@@ -1,0 +1,81 @@
+// Injected faults: which requests fail, and how.
+//
+// A FaultPlan is a list of rules, each naming an endpoint (a route name such
+// as "reportdata", or a prefix of one: "cabdownload" covers
+// "cabdownload.driver"; "*" covers all), a kind, and a trigger: the Nth
+// request to a matching endpoint (with a burst `count`), a seeded
+// probability, or always. Decide() is called once per request and returns
+// the first rule that fires. Counting and the random source are per plan, so
+// the same plan, seed and request sequence give the same faults.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "util/random.h"
+#include "util/result.h"
+
+namespace hdc::emulator {
+
+enum class FaultKind {
+  kNone,
+  kStatus,               // answer `status` (500, 503, ...) with an error envelope
+  kTooManyRequests,      // 429 with Retry-After (seconds or HTTP-date)
+  kLatency,              // wait `ms` of real time, then answer normally
+  kReset,                // send half the body, then reset the connection
+  kShortBody,            // Content-Length of the whole body, half of it sent
+  kMalformedJson,        // a JSON body cut in the middle
+  kTokenEarlyExpiry,     // token says expires_in=lifetime, dies after `seconds`
+  kSasExpired,           // links handed out already expired
+  kDuplicateExecutions,  // every execution listed twice in report data
+};
+
+struct FaultRule {
+  std::string endpoint = "*";
+  FaultKind kind = FaultKind::kNone;
+  int status = 503;
+  int retry_after_seconds = 1;
+  bool retry_after_date = false;  // HTTP-date form instead of seconds
+  int ms = 0;
+  int seconds = 60;
+  // Trigger: nth > 0 → requests nth .. nth+count-1; else probability (1 = always).
+  std::uint64_t nth = 0;
+  std::uint64_t count = 1;
+  double probability = 1.0;
+};
+
+struct FaultAction {
+  FaultKind kind = FaultKind::kNone;
+  FaultRule rule;
+};
+
+util::Result<FaultKind> ParseFaultKind(std::string_view name);
+std::string_view FaultKindName(FaultKind kind);
+// {"faults":[{...}, ...]} or a bare array of rules.
+util::Result<std::vector<FaultRule>> ParseFaultRules(const nlohmann::json& j);
+nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules);
+
+class FaultPlan {
+ public:
+  explicit FaultPlan(std::uint64_t seed) : seed_(seed), random_(seed) {}
+  // Replaces the rules and restarts counting.
+  void Set(std::vector<FaultRule> rules);
+  std::vector<FaultRule> rules() const;
+  FaultAction Decide(std::string_view endpoint);
+
+ private:
+  static bool Matches(std::string_view pattern, std::string_view endpoint);
+  mutable std::mutex mu_;
+  std::uint64_t seed_;
+  util::Random random_;
+  std::vector<FaultRule> rules_;
+  std::vector<std::uint64_t> seen_;  // matching requests per rule
+};
+
+}  // namespace hdc::emulator

@@ -1,0 +1,32 @@
+// A clock that runs at `scale` times real time from a starting point (3600:
+// one emulated hour per real second, for demos), and can be moved by hand
+// like a ManualClock (Set/Advance shift it; it keeps running). Waits sleep
+// the corresponding real time in slices and end early on stop or when the
+// clock is moved. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+
+#include "util/clock.h"
+
+namespace hdc::emulator {
+
+class ScaledClock final : public util::Clock {
+ public:
+  ScaledClock(util::Clock& real, double scale);
+  util::TimePoint Now() const override;
+  bool WaitUntil(util::TimePoint deadline, std::stop_token stop) override;
+  void Advance(util::Duration d);
+  void Set(util::TimePoint t);
+
+ private:
+  util::Clock& real_;
+  const double scale_;
+  const util::TimePoint origin_;
+  mutable std::mutex mu_;
+  std::condition_variable_any cv_;
+  util::Duration offset_{0};
+};
+
+}  // namespace hdc::emulator

@@ -1,0 +1,153 @@
+// Every fault knob, each next to its control without the fault.
+#include "emulator_fixture.h"
+
+namespace hdc::emulator::testing {
+namespace {
+
+using std::chrono::hours;
+
+void SetFaults(EmulatorFixture& emu, const Json& rules) {
+  auto r = emu.Admin("POST", "faults", {{"faults", rules}});
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+}
+
+}  // namespace
+
+TEST_CASE("status faults hit the Nth request of an endpoint for a burst, then stop") {
+  EmulatorFixture emu;
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);  // control
+  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "status"}, {"status", 503}, {"nth", 2}, {"count", 2}}});
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
+  auto r = emu.Get("/analytics/driver/reporttemplate");
+  CHECK(r.status == 503);
+  CHECK(r.json()["errors"][0]["code"] == "ServiceUnavailable");
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 503);
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
+  CHECK(emu.Get("/analytics/driver/report").status == 201);  // other endpoints untouched
+}
+
+TEST_CASE("a 500 burst by endpoint prefix") {
+  EmulatorFixture emu;
+  SetFaults(emu, {{{"endpoint", "template"}, {"kind", "status"}, {"status", 500}}});
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 500);
+  CHECK(emu.Get("/analytics/driver/reporttemplate/1").status == 500);
+  emu.Admin("DELETE", "faults");
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
+}
+
+TEST_CASE("429 carries Retry-After in seconds or as an HTTP-date") {
+  EmulatorFixture emu;
+  SetFaults(emu, {{{"endpoint", "schedule.list"}, {"kind", "429"}, {"retry_after", 30}, {"nth", 1}},
+                  {{"endpoint", "schedule.list"}, {"kind", "429"}, {"retry_after", 90}, {"retry_after_form", "date"}, {"nth", 2}}});
+  auto a = emu.Get("/analytics/driver/report");
+  CHECK(a.status == 429);
+  CHECK(a.Header("retry-after") == "30");
+  auto b = emu.Get("/analytics/driver/report");
+  CHECK(b.status == 429);
+  CHECK(b.Header("retry-after") == "Wed, 01 May 2024 00:01:30 GMT");
+  CHECK(emu.Get("/analytics/driver/report").status == 201);
+}
+
+TEST_CASE("probability faults are seeded: the same seed gives the same sequence") {
+  auto run = [](std::uint64_t seed) {
+    ServerOptions o;
+    o.seed = seed;
+    EmulatorFixture emu(o);
+    SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "status"}, {"status", 500}, {"probability", 0.5}}});
+    std::string seq;
+    for (int i = 0; i < 32; ++i) seq += emu.Get("/analytics/driver/reporttemplate").status == 500 ? 'x' : '.';
+    return seq;
+  };
+  const std::string a = run(3), b = run(3);
+  CHECK(a == b);
+  CHECK(a.find('x') != std::string::npos);
+  CHECK(a.find('.') != std::string::npos);
+}
+
+TEST_CASE("latency delays the answer by real milliseconds") {
+  EmulatorFixture emu;
+  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "latency"}, {"ms", 150}, {"nth", 1}}});
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(150));
+}
+
+TEST_CASE("short body, reset and malformed JSON break the answer; the control is intact") {
+  EmulatorFixture emu;
+  emu.CreateTemplate();
+  CHECK(emu.Get("/analytics/driver/reporttemplate").json().is_object());
+  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "malformed_json"}, {"nth", 1}},
+                  {{"endpoint", "template.list"}, {"kind", "short_body"}, {"nth", 2}},
+                  {{"endpoint", "template.list"}, {"kind", "reset"}, {"nth", 3}}});
+  auto malformed = emu.Get("/analytics/driver/reporttemplate");
+  CHECK(malformed.status == 200);
+  CHECK(malformed.json().is_discarded());
+  auto shorter = emu.Get("/analytics/driver/reporttemplate");
+  CHECK(shorter.status == -1);
+  auto reset = emu.Get("/analytics/driver/reporttemplate");
+  CHECK(reset.status == -1);
+  CHECK(emu.Get("/analytics/driver/reporttemplate").json().is_object());
+}
+
+TEST_CASE("a short blob body keeps the full Content-Length") {
+  EmulatorFixture emu;
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate());
+  emu.Advance(hours(1));
+  const std::string url = emu.Executions(rid)[0]["ReportLocation"].get<std::string>();
+  CHECK(Http("GET", url).status == 200);
+  SetFaults(emu, {{{"endpoint", "blob.report"}, {"kind", "short_body"}, {"nth", 1}}});
+  auto r = Http("GET", url);
+  CHECK(r.status == -1);
+  CHECK(r.error.find("short body") != std::string::npos);
+}
+
+TEST_CASE("a token may expire early while claiming the full lifetime") {
+  EmulatorFixture emu;
+  SetFaults(emu, {{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60}, {"nth", 2}}});
+  const Headers normal{{"Authorization", "Bearer " + emu.Token()}};
+  auto r = emu.TokenRequest(EmulatorFixture::Form());
+  CHECK(r.json()["expires_in"] == "3600");
+  const Headers early{{"Authorization", "Bearer " + r.json()["access_token"].get<std::string>()}};
+  emu.Advance(std::chrono::seconds(61));
+  CHECK(Http("GET", emu.Url("/analytics/driver/report"), "", normal).status == 201);
+  CHECK(Http("GET", emu.Url("/analytics/driver/report"), "", early).status == 401);
+}
+
+TEST_CASE("links may be handed out already expired") {
+  EmulatorFixture emu;
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate());
+  emu.Advance(hours(1));
+  CHECK(Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).status == 200);
+  SetFaults(emu, {{{"endpoint", "reportdata"}, {"kind", "sas_expired"}, {"nth", 1}}});
+  CHECK(Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).status == 403);
+  CHECK(Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).status == 200);
+}
+
+TEST_CASE("report data may list every execution twice") {
+  EmulatorFixture emu;
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate());
+  emu.Advance(hours(25));
+  CHECK(emu.Executions(rid).size() == 2);
+  SetFaults(emu, {{{"endpoint", "reportdata"}, {"kind", "duplicate_executions"}}});
+  Json e = emu.Executions(rid);
+  REQUIRE(e.size() == 4);
+  CHECK(e[0]["ReportDatetime"] == e[1]["ReportDatetime"]);
+}
+
+TEST_CASE("quirks: errors null or empty, IDs as strings, PascalCase keys") {
+  EmulatorFixture emu;
+  CHECK(emu.Get("/analytics/driver/report").json()["errors"] == Json::array());
+  REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "null"}, {"ids_as_strings", true}}).status == 200);
+  CHECK(emu.Get("/analytics/driver/report").json()["errors"].is_null());
+  auto created = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
+  CHECK(created["data"]["templateId"].is_string());
+  REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "empty"}, {"pascal_keys", true}}).status == 200);
+  auto pascal = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
+  CHECK(pascal["Errors"] == Json::array());
+  CHECK(pascal["Data"]["TemplateId"].is_string());
+  REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "absent"}}).status == 200);
+  CHECK_FALSE(emu.Get("/analytics/driver/report").json().contains("Errors"));
+  CHECK(emu.Admin("POST", "settings", {{"errors_style", "sometimes"}}).status == 400);
+}
+
+}  // namespace hdc::emulator::testing
