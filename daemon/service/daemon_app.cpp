@@ -9,6 +9,7 @@
 #include <Poco/Util/OptionSet.h>
 
 #include "service/check_config.h"
+#include "service/run_once.h"
 #include "service/version.h"
 
 namespace hdc::service {
@@ -47,6 +48,8 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
   add("config", "c", "configuration file (default " "/etc/hdc-reportd/hdc-reportd.ini)", "FILE");
   add("check-config", "", "validate the configuration, print each job's template and schedule "
       "JSON as it will be sent, and exit (0, or 78 on an error)", nullptr);
+  add("once", "", "do all work that is due now (today: make the remote templates and "
+      "schedules match the jobs) and exit with a design.md exit code", nullptr);
   add("help", "h", "print this help and exit", nullptr);
   add("version", "V", "print the version and exit", nullptr);
 }
@@ -54,6 +57,7 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
 void DaemonApp::HandleOption(const std::string& name, const std::string& value) {
   if (name == "config") config_path_ = value;
   if (name == "check-config") check_config_ = true;
+  if (name == "once") once_ = true;
   if (name == "help") {
     help_ = true;
     stopOptionsProcessing();
@@ -64,7 +68,7 @@ void DaemonApp::HandleOption(const std::string& name, const std::string& value) 
 void DaemonApp::PrintHelp() const {
   Poco::Util::HelpFormatter help(options());
   help.setCommand("hdc-reportd");
-  help.setUsage("[--config FILE] --check-config | --help | --version");
+  help.setUsage("[--config FILE] --once | --check-config | --help | --version");
   help.setHeader(
       "Collects driver-failure reports and crash cabs from Microsoft Hardware Dev Center "
       "into a local store, as the INI jobs in its configuration describe.");
@@ -91,9 +95,14 @@ int DaemonApp::main(const std::vector<std::string>& args) {
     std::cerr << "hdc-reportd: unexpected argument '" << args.front() << "' (see --help)\n";
     return EXIT_USAGE;
   }
+  if (check_config_ && once_) {
+    std::cerr << "hdc-reportd: --once and --check-config exclude each other (see --help)\n";
+    return EXIT_USAGE;
+  }
   if (check_config_) return RunCheckConfig(config_path_, std::cout, std::cerr);
-  std::cerr << "hdc-reportd: the daemon loop is not built yet; only --check-config works "
-               "(see --help)\n";
+  if (once_) return RunOnce(config_path_, std::cerr);
+  std::cerr << "hdc-reportd: the long-running daemon is not built yet; use --once or "
+               "--check-config (see --help)\n";
   return EXIT_USAGE;
 }
 

@@ -2,9 +2,9 @@
 // exit codes. Built on Poco's ServerApplication so the same binary runs in the
 // foreground under systemd, as a Unix daemon and as a Windows service.
 //
-// Modes so far: --check-config, --help, --version. The daemon loop and --once
-// arrive with the engine; until then asking for them is a usage error that
-// says so, rather than a placeholder that pretends to work.
+// Modes so far: --once, --check-config, --help, --version. The long-running
+// daemon arrives with the scheduler; until then asking for it is a usage
+// error that says so, rather than a placeholder that pretends to work.
 #pragma once
 
 #include <string>
@@ -28,6 +28,7 @@ class DaemonApp final : public Poco::Util::ServerApplication {
 
   std::string config_path_;
   bool check_config_ = false;
+  bool once_ = false;
   bool help_ = false;
   bool version_ = false;
 };

@@ -28,8 +28,10 @@ TimePoint ManualClock::Now() const {
 bool ManualClock::WaitUntil(TimePoint deadline, std::stop_token stop) {
   std::unique_lock lock(mu_);
   ++waiters_;
+  const auto entry = deadlines_.insert(deadline);
   cv_.notify_all();  // wake AwaitWaiters
   const bool reached = cv_.wait(lock, stop, [&] { return now_ >= deadline; });
+  deadlines_.erase(entry);
   --waiters_;
   return reached;
 }
@@ -54,6 +56,18 @@ int ManualClock::waiters() const {
 void ManualClock::AwaitWaiters(int n, std::stop_token stop) const {
   std::unique_lock lock(mu_);
   cv_.wait(lock, stop, [&] { return waiters_ >= n; });
+}
+
+}  // namespace hdc::util
+
+namespace hdc::util {
+
+bool ManualClock::AdvanceToEarliestDeadline(Duration horizon) {
+  std::lock_guard lock(mu_);
+  if (deadlines_.empty() || *deadlines_.begin() > now_ + horizon) return false;
+  if (*deadlines_.begin() > now_) now_ = *deadlines_.begin();
+  cv_.notify_all();
+  return true;
 }
 
 }  // namespace hdc::util

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <stop_token>
 
 namespace hdc::util {
@@ -60,12 +61,17 @@ class ManualClock final : public Clock {
   int waiters() const;
   // Blocks until at least n threads are waiting (or stop fires).
   void AwaitWaiters(int n, std::stop_token stop = {}) const;
+  // Moves the clock to the earliest deadline anyone waits for, if it lies
+  // within `horizon` of now; returns false when nobody waits that soon. Lets
+  // a test fast-forward through backoff waits of code in another thread.
+  bool AdvanceToEarliestDeadline(Duration horizon = std::chrono::hours(24));
 
  private:
   mutable std::mutex mu_;
   mutable std::condition_variable_any cv_;
   TimePoint now_;
   int waiters_ = 0;
+  std::multiset<TimePoint> deadlines_;
 };
 
 }  // namespace hdc::util

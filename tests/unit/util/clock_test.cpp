@@ -167,3 +167,20 @@ TEST_CASE("a system clock wait for an hour ends with false when stop is requeste
 
 }  // namespace
 }  // namespace hdc::util
+
+namespace hdc::util {
+namespace {
+
+TEST_CASE("a manual clock fast-forwards to the earliest deadline anyone waits for") {
+  ManualClock clock(TimePoint(std::chrono::hours(1000)));
+  CHECK_FALSE(clock.AdvanceToEarliestDeadline());
+  const TimePoint start = clock.Now();
+  std::thread waiter([&] { CHECK(clock.WaitFor(std::chrono::seconds(42), {})); });
+  clock.AwaitWaiters(1);
+  CHECK(clock.AdvanceToEarliestDeadline());
+  waiter.join();
+  CHECK(clock.Now() - start == std::chrono::seconds(42));
+}
+
+}  // namespace
+}  // namespace hdc::util

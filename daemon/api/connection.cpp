@@ -1,0 +1,15 @@
+#include "api/connection.h"
+
+#include <random>
+
+namespace hdc::api {
+
+Connection::Connection(const ConnectionOptions& options, std::string_view secret,
+                       util::Clock& clock, std::stop_token stop)
+    : random_(std::random_device{}()),
+      http_(http::MakePocoClient(options.http)),
+      tokens_(std::make_unique<auth::TokenProvider>(options.token, secret, *http_, clock, random_,
+                                                    stop)),
+      api_(std::make_unique<HdcClient>(options.api, *http_, *tokens_, clock, random_, stop)) {}
+
+}  // namespace hdc::api

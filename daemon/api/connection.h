@@ -1,0 +1,38 @@
+// Everything needed to talk to Hardware Dev Center, built in one place: the
+// HTTP client, the token provider and the typed API client, from plain
+// option structs (the composition roots translate the configuration).
+#pragma once
+
+#include <memory>
+#include <stop_token>
+#include <string_view>
+
+#include "api/hdc_client.h"
+#include "auth/token_provider.h"
+#include "http/client.h"
+#include "util/clock.h"
+#include "util/random.h"
+
+namespace hdc::api {
+
+struct ConnectionOptions {
+  http::ClientOptions http;
+  auth::TokenOptions token;
+  ApiOptions api;
+};
+
+class Connection {
+ public:
+  Connection(const ConnectionOptions& options, std::string_view secret, util::Clock& clock,
+             std::stop_token stop);
+  HdcClient& api() { return *api_; }
+  http::HttpClient& http() { return *http_; }
+
+ private:
+  util::Random random_;
+  std::unique_ptr<http::HttpClient> http_;
+  std::unique_ptr<auth::TokenProvider> tokens_;
+  std::unique_ptr<HdcClient> api_;
+};
+
+}  // namespace hdc::api

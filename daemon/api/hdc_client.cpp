@@ -1,0 +1,187 @@
+#include "api/hdc_client.h"
+
+#include <cctype>
+
+#include "api/errors.h"
+#include "util/time_format.h"
+#include "util/url.h"
+
+namespace hdc::api {
+
+using nlohmann::json;
+
+std::string QueryEscape(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+HdcClient::HdcClient(ApiOptions options, http::HttpClient& client, auth::TokenSource& tokens,
+                     util::Clock& clock, util::Random& random, std::stop_token stop)
+    : options_(std::move(options)),
+      client_(client),
+      tokens_(tokens),
+      clock_(clock),
+      random_(random),
+      stop_(std::move(stop)) {}
+
+std::string HdcClient::ReportPath(std::string_view rest) const {
+  return options_.report_prefix + "/analytics/driver/" + std::string(rest);
+}
+
+util::Result<HdcClient::Reply> HdcClient::Call(const std::string& method,
+                                               const std::string& path_and_query,
+                                               const std::string& body, bool idempotent,
+                                               bool allow_redirect) {
+  const std::string path = util::StripQuery(path_and_query);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto token = tokens_.Token();
+    if (!token.ok()) return token.status();
+    http::Request request;
+    request.method = method;
+    request.url = options_.api_url + path_and_query;
+    request.idempotent = idempotent;
+    request.headers.push_back({"Authorization", "Bearer " + *token});
+    request.headers.push_back({"Accept", "application/json"});
+    if (method == "POST") request.headers.push_back({"Content-Type", "application/json"});
+    request.body = body;
+    util::StringSink sink(16u << 20);
+    auto response =
+        http::SendWithRetry(client_, request, sink, options_.retry, clock_, random_, stop_);
+    if (!response.ok()) return response.status();  // already names method, host and path
+    if (response->status == 401 && attempt == 0) {
+      tokens_.Invalidate(*token);  // renew once and replay once
+      continue;
+    }
+    if (response->status == 401) {
+      const std::string message = ServerMessage(sink.data());
+      return util::Status::Error(util::ErrorKind::kAuth,
+                                 method + " " + path + ": HTTP 401 again after renewing the token" +
+                                     (message.empty() ? "" : ": " + message));
+    }
+    const bool redirect = allow_redirect && response->status >= 300 && response->status < 400;
+    if (!redirect && (response->status < 200 || response->status > 299)) {
+      return ErrorFromResponse(method, path, response->status, sink.data());
+    }
+    return Reply{response->status, sink.Take(), response->FindHeader("Location")};
+  }
+  return util::InternalError(method + " " + path + ": unreachable");
+}
+
+util::Result<std::string> HdcClient::CreateTemplate(const json& body) {
+  const std::string path = ReportPath("reporttemplate");
+  auto reply = Call("POST", path, body.dump(), /*idempotent=*/false);
+  if (!reply.ok()) return reply.status();
+  return ParseCreatedTemplateId(reply->body, path);
+}
+
+util::Result<std::vector<RemoteTemplate>> HdcClient::ListTemplates() {
+  const std::string path = ReportPath("reporttemplate");
+  auto reply = Call("GET", path, "", true);
+  if (!reply.ok()) return reply.status();
+  return ParseTemplateList(reply->body, path);
+}
+
+util::Result<RemoteTemplate> HdcClient::GetTemplate(const std::string& template_id) {
+  const std::string path = ReportPath("reporttemplate/" + QueryEscape(template_id));
+  auto reply = Call("GET", path, "", true);
+  if (!reply.ok()) return reply.status();
+  return ParseTemplate(reply->body, path);
+}
+
+util::Status HdcClient::EditTemplate(const std::string& template_id, const json& body) {
+  // A full replacement: sending it twice leaves the same state.
+  auto reply = Call("POST", ReportPath("reporttemplate/" + QueryEscape(template_id)), body.dump(),
+                    /*idempotent=*/true);
+  return reply.status();
+}
+
+util::Result<std::string> HdcClient::CreateSchedule(const json& body) {
+  const std::string path = ReportPath("report");
+  auto reply = Call("POST", path, body.dump(), /*idempotent=*/false);
+  if (!reply.ok()) return reply.status();
+  return ParseReportId(reply->body, path);
+}
+
+util::Result<std::vector<RemoteSchedule>> HdcClient::ListSchedules() {
+  const std::string path = ReportPath("report");
+  auto reply = Call("GET", path, "", true);
+  if (!reply.ok()) return reply.status();
+  return ParseScheduleList(reply->body, path);
+}
+
+util::Status HdcClient::EditSchedule(const std::string& report_id, const json& body) {
+  return Call("POST", ReportPath("report/" + QueryEscape(report_id)), body.dump(), true).status();
+}
+
+util::Status HdcClient::PauseSchedule(const std::string& report_id) {
+  return Call("POST", ReportPath("report/pause/" + QueryEscape(report_id)), "", true).status();
+}
+
+util::Status HdcClient::ResumeSchedule(const std::string& report_id) {
+  return Call("POST", ReportPath("report/resume/" + QueryEscape(report_id)), "", true).status();
+}
+
+util::Result<std::vector<Execution>> HdcClient::GetReportData(const std::string& report_id,
+                                                              util::TimePoint start,
+                                                              util::TimePoint end) {
+  const std::string path = ReportPath("reportdata/" + QueryEscape(report_id));
+  auto reply = Call("GET",
+                    path + "?startDate=" + util::FormatDate(start) +
+                        "&endDate=" + util::FormatDate(end),
+                    "", true);
+  if (!reply.ok()) return reply.status();
+  return ParseReportData(reply->body, path);
+}
+
+util::Result<std::string> HdcClient::CabDownloadLink(CabVariant variant,
+                                                     const std::string& application_id,
+                                                     const std::string& cab_id_hash) {
+  std::string path = options_.cab_prefix + "/analytics/";
+  std::string query;
+  switch (variant) {
+    case CabVariant::kDriver:
+      path += "driver/cabdownload";
+      query = "?applicationId=" + QueryEscape(application_id) + "&cabIdHash=" +
+              QueryEscape(cab_id_hash);
+      break;
+    case CabVariant::kHardware:
+      path += "hardware/cabdownload";
+      query = "?cabIdHash=" + QueryEscape(cab_id_hash);
+      break;
+    case CabVariant::kLegacyDriver:
+      path += "ihvdriver/cabdownload";
+      query = "?cabIdHash=" + QueryEscape(cab_id_hash);
+      break;
+  }
+  auto reply = Call("GET", path + query, "", true, /*allow_redirect=*/true);
+  if (!reply.ok()) return reply.status();
+  if (reply->status < 300 || !reply->location || reply->location->empty()) {
+    return util::BadDataError("GET " + path + ": expected a 302 with a Location, got HTTP " +
+                              std::to_string(reply->status));
+  }
+  return *reply->location;
+}
+
+util::Result<CabPage> HdcClient::ListCabs(const std::string& application_id,
+                                          const std::string& failure_hash, int top, int skip) {
+  const std::string path = options_.cab_prefix + "/analytics/driver/cabdownloadbatch";
+  auto reply = Call("GET",
+                    path + "?applicationId=" + QueryEscape(application_id) + "&failureHash=" +
+                        QueryEscape(failure_hash) + "&top=" + std::to_string(top) +
+                        "&skip=" + std::to_string(skip),
+                    "", true);
+  if (!reply.ok()) return reply.status();
+  return ParseCabPage(reply->body, path);
+}
+
+}  // namespace hdc::api

@@ -1,0 +1,153 @@
+#include "auth/token_provider.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "http/retry.h"
+#include "util/logging.h"
+#include "util/url.h"
+
+namespace hdc::auth {
+namespace {
+
+using nlohmann::json;
+
+std::string FormEncode(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+const json* Member(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(std::string(key));
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::optional<std::int64_t> Seconds(const json* value) {
+  if (value == nullptr) return std::nullopt;
+  if (value->is_number_integer()) return value->get<std::int64_t>();
+  if (value->is_string()) {
+    const std::string text = value->get<std::string>();
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoll(text);
+  }
+  return std::nullopt;
+}
+
+// "invalid_client: AADSTS7000215: Invalid client secret provided." (first line)
+std::string AzureError(std::string_view body) {
+  json doc = json::parse(body, nullptr, false);
+  const json* error = doc.is_discarded() ? nullptr : Member(doc, "error");
+  if (error == nullptr || !error->is_string()) return "";
+  std::string text = error->get<std::string>();
+  if (const json* d = Member(doc, "error_description"); d && d->is_string()) {
+    std::string description = d->get<std::string>();
+    description = description.substr(0, description.find_first_of("\r\n"));
+    if (description.size() > 200) description = description.substr(0, 200) + "...";
+    text += ": " + description;
+  }
+  return text;
+}
+
+}  // namespace
+
+util::Result<TokenResponse> ParseTokenResponse(std::string_view body, std::string_view where) {
+  if (!http::JsonDepthWithin(body, 16)) {
+    return util::BadDataError(std::string(where) + ": token response nested too deeply");
+  }
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return util::BadDataError(std::string(where) + ": token response is not a JSON object");
+  }
+  const json* token = Member(doc, "access_token");
+  if (token == nullptr || !token->is_string() || token->get<std::string>().empty()) {
+    return util::BadDataError(std::string(where) + ": token response without access_token");
+  }
+  auto expires_in = Seconds(Member(doc, "expires_in"));
+  if (!expires_in || *expires_in <= 0) {
+    return util::BadDataError(std::string(where) + ": token response without a valid expires_in");
+  }
+  return TokenResponse{token->get<std::string>(), std::chrono::seconds(*expires_in)};
+}
+
+TokenProvider::TokenProvider(TokenOptions options, std::string_view secret,
+                             http::HttpClient& client, util::Clock& clock, util::Random& random,
+                             std::stop_token stop)
+    : options_(std::move(options)),
+      secret_(secret),
+      client_(client),
+      clock_(clock),
+      random_(random),
+      stop_(std::move(stop)) {}
+
+TokenProvider::~TokenProvider() {
+  volatile char* p = secret_.data();
+  for (size_t i = 0; i < secret_.size(); ++i) p[i] = 0;
+}
+
+util::Result<std::string> TokenProvider::Token() {
+  std::lock_guard lock(mu_);
+  if (token_.empty() || clock_.Now() >= refresh_at_) {
+    HDC_RETURN_IF_ERROR(Fetch());
+  }
+  return token_;
+}
+
+void TokenProvider::Invalidate(const std::string& token) {
+  std::lock_guard lock(mu_);
+  if (token == token_) token_.clear();
+}
+
+util::Status TokenProvider::Fetch() {
+  http::Request request;
+  request.method = "POST";
+  request.url = options_.login_url + "/" + options_.tenant_id + "/oauth2/token";
+  request.headers.push_back(
+      {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+  request.body = "grant_type=client_credentials&client_id=" + FormEncode(options_.client_id) +
+                 "&client_secret=" + FormEncode(secret_) +
+                 "&resource=" + FormEncode(options_.resource);
+  // Asking for a token twice is harmless, so the request may be retried.
+  request.idempotent = true;
+  const std::string where = "token request to " + util::StripQuery(request.url);
+  util::StringSink body(1 << 20);
+  const util::TimePoint asked_at = clock_.Now();
+  auto response =
+      http::SendWithRetry(client_, request, body, http::RetryPolicy{}, clock_, random_, stop_);
+  if (!response.ok()) return response.status().WithContext(where + ": ");
+  if (response->status == 400 || response->status == 401 || response->status == 403) {
+    std::string error = AzureError(body.data());
+    return util::Status::Error(util::ErrorKind::kAuth,
+                               where + " refused (HTTP " + std::to_string(response->status) + ")" +
+                                   (error.empty() ? "" : ": " + error));
+  }
+  if (response->status < 200 || response->status > 299) {
+    return util::Status::Error(util::ErrorKind::kUnavailable,
+                               where + ": HTTP " + std::to_string(response->status));
+  }
+  auto parsed = ParseTokenResponse(body.data(), where);
+  if (!parsed.ok()) return parsed.status();
+  token_ = parsed->access_token;
+  // Counted from when we asked (errs on the safe side). Renew with less than
+  // refresh_margin left, or at half-life for tokens shorter than twice that.
+  const util::Duration lifetime = parsed->expires_in;
+  refresh_at_ = asked_at + std::max(lifetime - options_.refresh_margin, lifetime / 2);
+  util::GetLogger("auth")->info("obtained a token valid for {}s", parsed->expires_in.count() / 1000);
+  return util::Status::Ok();
+}
+
+}  // namespace hdc::auth

@@ -1,0 +1,75 @@
+// Azure AD client-credentials tokens for Hardware Dev Center (hdc-api.md 2).
+//
+// Token() returns a cached bearer token, fetching a new one when none is held
+// or less than refresh_margin (5 min) of its life remains (half its life, for
+// tokens shorter than twice the margin). After HDC answers
+// 401, the caller calls Invalidate(token) and asks once more; a second 401 is
+// final. A refused credential (invalid_client, unauthorized_client, ...) is
+// kAuth with the server's error code in one line; the secret and tokens never
+// appear in messages or logs. Thread-safe: concurrent callers share one fetch.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "http/client.h"
+#include "util/clock.h"
+#include "util/random.h"
+#include "util/result.h"
+
+namespace hdc::auth {
+
+// What the API client needs from a token source (tests fake it).
+class TokenSource {
+ public:
+  virtual ~TokenSource() = default;
+  virtual util::Result<std::string> Token() = 0;
+  // Forgets `token` if it is the cached one (a 401 said it is no good).
+  virtual void Invalidate(const std::string& token) = 0;
+};
+
+struct TokenOptions {
+  std::string login_url = "https://login.microsoftonline.com";
+  std::string tenant_id;
+  std::string client_id;
+  std::string resource = "https://manage.devcenter.microsoft.com";
+  util::Duration refresh_margin = std::chrono::minutes(5);
+};
+
+class TokenProvider final : public TokenSource {
+ public:
+  // `secret` is copied and wiped on destruction; the caller has already
+  // registered it with the log redactor.
+  TokenProvider(TokenOptions options, std::string_view secret, http::HttpClient& client,
+                util::Clock& clock, util::Random& random, std::stop_token stop);
+  ~TokenProvider() override;
+
+  util::Result<std::string> Token() override;
+  void Invalidate(const std::string& token) override;
+
+ private:
+  util::Status Fetch();  // REQUIRES: mu_ held
+
+  TokenOptions options_;
+  std::string secret_;
+  http::HttpClient& client_;
+  util::Clock& clock_;
+  util::Random& random_;
+  std::stop_token stop_;
+  std::mutex mu_;
+  std::string token_;             // GUARDED_BY(mu_)
+  util::TimePoint refresh_at_{};  // GUARDED_BY(mu_)
+};
+
+// Parses a token response body: access_token plus expires_in (number or
+// string) or expires_on. Exposed for tests.
+struct TokenResponse {
+  std::string access_token;
+  util::Duration expires_in{0};
+};
+util::Result<TokenResponse> ParseTokenResponse(std::string_view body, std::string_view where);
+
+}  // namespace hdc::auth

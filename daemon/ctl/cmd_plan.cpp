@@ -1,0 +1,86 @@
+#include <fstream>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "api/connection.h"
+#include "config/ini_loader.h"
+#include "config/secret_source.h"
+#include "ctl/commands.h"
+#include "ctl/version.h"
+#include "db/database.h"
+#include "reconcile/reconciler.h"
+
+namespace hdc::ctl {
+namespace {
+
+api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config) {
+  api::ConnectionOptions o;
+  o.http.user_agent = std::string("hdc-reportctl/") + HDC_VERSION;
+  o.http.ca_file = config.account.ca_file;
+  o.http.proxy = config.account.proxy;
+  o.token.login_url = config.account.login_url;
+  o.token.tenant_id = config.account.tenant_id;
+  o.token.client_id = config.account.client_id;
+  o.api.api_url = config.account.api_url;
+  return o;
+}
+
+}  // namespace
+
+int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) {
+  auto fail = [&](const util::Status& status) {
+    err << "hdc-reportctl: " << status.ToString() << "\n";
+    return status.exit_code();
+  };
+  auto config = config::LoadConfig(options.config_path);
+  if (!config.ok()) return fail(config.status());
+  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment());
+  if (!secret.ok()) return fail(secret.status().WithContext(options.config_path + ": "));
+  // Reading the local records needs no lock (WAL readers never block the
+  // daemon); a state directory that does not exist yet means "no records".
+  std::unique_ptr<db::Database> database;
+  const std::string db_path = config->service.state_dir + "/state.db";
+  if (std::ifstream(db_path).good()) {
+    auto opened = db::Database::Open({db_path});
+    if (!opened.ok()) return fail(opened.status());
+    database = std::move(opened).value();
+  } else {
+    auto memory = db::Database::Open({":memory:"});
+    if (!memory.ok()) return fail(memory.status());
+    database = std::move(memory).value();
+  }
+  util::SystemClock clock;
+  std::stop_source stop;
+  api::Connection connection(ConnectionOptionsFrom(*config), secret->Reveal(), clock,
+                             stop.get_token());
+  reconcile::Reconciler reconciler(connection.api(), *database, clock,
+                                   {config->service.callback_url, nullptr});
+  auto actions = reconciler.PlanOnly(config->jobs);
+  if (!actions.ok()) return fail(actions.status());
+  int changes = 0;
+  for (const auto& a : *actions) changes += reconcile::ChangesRemote(a.kind) ? 1 : 0;
+  if (options.json) {
+    nlohmann::json doc{{"jobs", config->jobs.size()}, {"changes", changes},
+                       {"in_sync", changes == 0}, {"actions", nlohmann::json::array()}};
+    for (const auto& a : *actions) {
+      doc["actions"].push_back({{"action", reconcile::ActionName(a.kind)},
+                                {"job", a.job},
+                                {"template_id", a.template_id},
+                                {"report_id", a.report_id},
+                                {"detail", a.detail},
+                                {"changes_remote", reconcile::ChangesRemote(a.kind)}});
+    }
+    out << doc.dump(2) << "\n";
+  } else {
+    out << "plan: " << config->jobs.size() << (config->jobs.size() == 1 ? " job, " : " jobs, ")
+        << changes << (changes == 1 ? " remote change" : " remote changes") << "\n";
+    for (const auto& a : *actions) {
+      out << (reconcile::ChangesRemote(a.kind) ? "  ~ " : "    ") << reconcile::Describe(a) << "\n";
+    }
+    if (actions->empty()) out << "  (in sync)\n";
+  }
+  return changes == 0 ? 0 : 2;
+}
+
+}  // namespace hdc::ctl

@@ -1,0 +1,91 @@
+// The HTTP client: the daemon's only way onto the network.
+//
+// One interface (HttpClient) with one real implementation over Poco::Net
+// (poco_client.cpp, Poco only there) and a scripted fake for unit tests.
+// Policy that every caller gets, implemented once:
+// - TLS verifies peer and host name against the system CA store (loaded
+//   explicitly) plus an optional ca_file; plain http only to loopback hosts,
+//   for configured URLs and for URLs from the server (redirects) alike.
+// - Proxy from the options or HTTPS_PROXY / NO_PROXY; connect and read
+//   timeouts; keep-alive reuse per host; a User-Agent naming hdc-reportd and
+//   its version; an x-ms-correlation-id / request id header on every call.
+// - Redirects are never followed by Poco: Send() returns the 3xx, and
+//   Follow() applies our policy: Authorization is dropped whenever scheme,
+//   host or port change (as curl does since CVE-2022-27776).
+// - Bodies stream into a util::ByteSink; nothing holds a large body whole.
+// - Logs name method, host, path (never the query: SAS signatures live
+//   there), status, duration and request id; never an Authorization value.
+// Retries live in retry.h, on the injected Clock.
+// Thread-safe: one client may serve several threads (connections are pooled
+// per host and never shared by two requests at once).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/byte_sink.h"
+#include "util/result.h"
+
+namespace hdc::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+struct Request {
+  std::string method = "GET";
+  std::string url;                     // absolute http(s) URL
+  std::vector<Header> headers;         // e.g. Authorization, Content-Type, Range, If-Range
+  std::string body;                    // small request bodies only (JSON, form)
+  bool idempotent = true;              // POST creates set false: never retried blindly
+};
+
+struct Response {
+  int status = 0;
+  std::vector<Header> headers;
+  // Case-insensitive header lookup.
+  std::optional<std::string> FindHeader(std::string_view name) const;
+};
+
+struct ClientOptions {
+  std::string user_agent;                          // "hdc-reportd/0.1.0"
+  std::string ca_file;                             // extra PEM bundle, optional
+  std::string proxy;                               // http://host:port; empty: environment
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(15)};
+  std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};  // per socket read
+  std::uint64_t max_json_bytes = 16u << 20;        // limit for ReadJsonBody
+  int max_json_depth = 64;                         // before nlohmann_json sees it
+  bool allow_http_loopback = true;                 // plain http to 127.0.0.0/8, ::1, localhost
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Sends one request; the body of any status streams into `sink` (2xx
+  // and errors alike; callers read error bodies from a StringSink). Network
+  // failures (refused, reset, timeout, TLS) are kUnavailable/kTemporary with
+  // host and path in the message. A body cut short of its Content-Length is
+  // kTemporary ("truncated").
+  virtual util::Result<Response> Send(const Request& request, util::ByteSink& sink) = 0;
+};
+
+// The real client.
+std::unique_ptr<HttpClient> MakePocoClient(const ClientOptions& options);
+
+// Resolves a Location header against the request URL and decides which
+// headers travel with the next request: Authorization (and Cookie) only when
+// scheme, host and port are unchanged. Refuses non-http(s) targets and plain
+// http to non-loopback hosts.
+util::Result<Request> FollowRedirect(const Request& previous, const Response& redirect);
+
+// Checks that a JSON text nests no deeper than max_depth (arrays and objects),
+// so the parser's recursion stays bounded. Strings are skipped correctly.
+bool JsonDepthWithin(std::string_view text, int max_depth);
+
+}  // namespace hdc::http

@@ -1,0 +1,449 @@
+// The real HttpClient over Poco::Net. Poco stays in this file: callers see
+// client.h only, and every Poco exception is turned into a util::Status here.
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <istream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Timespan.h>
+
+#include "http/client.h"
+#include "http/log_name.h"
+#include "util/logging.h"
+#include "util/url.h"
+
+namespace hdc::http {
+namespace {
+
+using Poco::Net::HTTPClientSession;
+using SessionPtr = std::unique_ptr<HTTPClientSession>;
+
+constexpr size_t kChunkSize = 64 * 1024;  // bytes handed to the sink at a time
+constexpr size_t kMaxIdlePerOrigin = 4;   // pooled keep-alive connections per origin
+
+// The reason OpenSSL gave for refusing the peer's chain in this thread's last
+// handshake ("self-signed certificate", "certificate has expired", ...).
+thread_local std::string tls_verify_error;
+
+// Replaces Poco's verify callback (which asks SSLManager's process-wide
+// handlers, any of which could accept a bad certificate): OpenSSL's verdict
+// stands, and its reason is kept for the error message.
+int RecordingVerifyCallback(int ok, X509_STORE_CTX* store) {
+  if (!ok) tls_verify_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+  return ok;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const Header* FindHeader(const Request& request, std::string_view name) {
+  for (const Header& h : request.headers) {
+    if (EqualsIgnoreCase(h.name, name)) return &h;
+  }
+  return nullptr;
+}
+
+// A random UUID (version 4), fresh for every request.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t bits[2] = {engine(), engine()};
+  bits[0] = (bits[0] & ~0xf000ull) | 0x4000ull;                        // version 4
+  bits[1] = (bits[1] & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
+  std::string id;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) id += '-';
+    id += kHex[(bits[i / 16] >> (60 - 4 * (i % 16))) & 0xf];
+  }
+  return id;
+}
+
+bool IsLineSafe(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// Refuses what would corrupt the request line or headers (a Location from
+// the server may carry anything).
+util::Status CheckRequestText(const Request& request, std::string_view target) {
+  for (unsigned char c : target) {
+    if (c <= 0x20 || c == 0x7f) {
+      return util::BadDataError("request target has an unescaped space or control character");
+    }
+  }
+  if (!IsLineSafe(request.method)) return util::BadDataError("bad request method");
+  for (const Header& h : request.headers) {
+    if (!IsLineSafe(h.name) || !IsLineSafe(h.value)) {
+      return util::BadDataError("header '" + (IsLineSafe(h.name) ? h.name : std::string("?")) +
+                                "' holds a line break");
+    }
+  }
+  return util::Status::Ok();
+}
+
+struct ProxyTarget {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// Which requests go through a proxy: the configured one or HTTPS_PROXY, except
+// for hosts matching NO_PROXY and loopback hosts (the emulator).
+class ProxyRule {
+ public:
+  explicit ProxyRule(const std::string& configured) {
+    std::string text = configured.empty() ? Env("HTTPS_PROXY", "https_proxy") : configured;
+    const std::string where = configured.empty() ? "HTTPS_PROXY" : "proxy";
+    for (std::string entry : Split(Env("NO_PROXY", "no_proxy"))) {
+      if (!entry.empty() && entry[0] == '.') entry.erase(0, 1);
+      if (!entry.empty()) no_proxy_.push_back(Lower(entry));
+    }
+    if (text.empty()) return;
+    if (text.find("://") == std::string::npos) text = "http://" + text;
+    auto url = util::ParseUrl(text);
+    if (!url.ok()) {
+      // Not the parser's message: it would echo the value, credentials and all.
+      error_ = util::ConfigError(where + " is not an http://host:port URL (credentials in it "
+                                 "are not supported)");
+    } else if (url->scheme != "http") {
+      error_ = util::ConfigError(where + ": only http:// proxies are supported");
+    } else {
+      proxy_ = ProxyTarget{url->host, url->port};
+    }
+  }
+
+  const util::Status& error() const { return error_; }
+
+  std::optional<ProxyTarget> For(const std::string& host) const {
+    if (!proxy_ || util::IsLoopbackHost(host)) return std::nullopt;
+    for (const std::string& entry : no_proxy_) {
+      if (entry == "*" || host == entry ||
+          (host.size() > entry.size() && host.ends_with(entry) &&
+           host[host.size() - entry.size() - 1] == '.')) {
+        return std::nullopt;
+      }
+    }
+    return proxy_;
+  }
+
+ private:
+  static std::string Env(const char* upper, const char* lower) {
+    const char* value = std::getenv(upper);
+    if (value == nullptr || *value == '\0') value = std::getenv(lower);
+    return value ? value : "";
+  }
+  static std::vector<std::string> Split(const std::string& list) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      size_t end = list.find(',', pos);
+      if (end == std::string::npos) end = list.size();
+      std::string item = list.substr(pos, end - pos);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      out.push_back(item);
+      pos = end + 1;
+    }
+    return out;
+  }
+
+  std::optional<ProxyTarget> proxy_;
+  std::vector<std::string> no_proxy_;
+  util::Status error_;
+};
+
+// Maps a Poco exception onto the project's error kinds. `what` is
+// "METHOD host/path"; Poco's texts name host and port at most, never the query.
+util::Status FromPocoException(const std::string& what, const std::string& host,
+                               const Poco::Exception& e) {
+  using namespace Poco::Net;
+  auto unavailable = [&](const std::string& why) {
+    return util::Status::Error(util::ErrorKind::kUnavailable, what + ": " + why);
+  };
+  // An untrusted certificate does not get better by asking again: kConfig,
+  // never retried, with the fix for the common case (a private CA).
+  auto untrusted = [&](const std::string& why) {
+    return util::Status::Error(util::ErrorKind::kConfig,
+                               what + ": TLS certificate of " + host + " not trusted: " + why +
+                                   " (a private CA goes in [account] ca_file)");
+  };
+  if (!tls_verify_error.empty()) return untrusted(tls_verify_error);
+  if (dynamic_cast<const CertificateValidationException*>(&e)) {
+    return untrusted("it was issued for another host name");
+  }
+  if (dynamic_cast<const SSLException*>(&e)) {
+    return unavailable("TLS handshake with " + host + " failed: " + e.displayText());
+  }
+  if (dynamic_cast<const ConnectionRefusedException*>(&e)) return unavailable("connection refused");
+  if (dynamic_cast<const DNSException*>(&e)) {
+    return unavailable("name lookup failed: " + e.displayText());
+  }
+  if (dynamic_cast<const Poco::TimeoutException*>(&e)) {
+    return util::TemporaryError(what + ": timed out");
+  }
+  // Resets, early closes, malformed answers, refused proxy tunnels.
+  return util::TemporaryError(what + ": " + e.displayText());
+}
+
+bool ExpectsBody(const std::string& method, int status) {
+  return method != "HEAD" && status >= 200 && status != 204 && status != 304;
+}
+
+class PocoClient final : public HttpClient {
+ public:
+  explicit PocoClient(const ClientOptions& options) : options_(options), proxy_(options.proxy) {
+    try {
+      Poco::Net::Context::Params params;
+      params.verificationMode = Poco::Net::Context::VERIFY_STRICT;  // peer and host name
+      params.loadDefaultCAs = true;  // the system store; Poco's default is false
+      params.caLocation = options.ca_file;
+      params.cipherList = "DEFAULT";
+      context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+      context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      SSL_CTX_set_verify(context_->sslContext(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                         &RecordingVerifyCallback);
+    } catch (const Poco::Exception& e) {
+      setup_error_ = util::ConfigError(
+          "TLS set-up failed" +
+          (options.ca_file.empty() ? std::string() : " (ca_file '" + options.ca_file + "')") +
+          ": " + e.displayText());
+      util::GetLogger("http")->error("{}", setup_error_.message());
+    }
+  }
+
+  util::Result<Response> Send(const Request& request, util::ByteSink& sink) override;
+
+ private:
+  struct Outcome {
+    bool responded = false;  // status line and headers arrived
+    bool reusable = false;   // the body was read to its end
+  };
+
+  util::Status CheckPolicy(const util::Url& url, const std::string& what) const;
+  util::Result<Response> SendPooled(const util::Url& url, const Request& request,
+                                    const std::string& id, const std::string& what,
+                                    util::ByteSink& sink);
+  util::Result<Response> Exchange(HTTPClientSession& session, const util::Url& url,
+                                  const Request& request, const std::string& id,
+                                  util::ByteSink& sink, Outcome& outcome);
+  util::Result<std::uint64_t> StreamBody(std::istream& body, HTTPClientSession& session,
+                                         util::ByteSink& sink);
+  void AddHeaders(Poco::Net::HTTPRequest& out, const Request& request,
+                  const std::string& id) const;
+  SessionPtr Acquire(const util::Url& url, bool& reused);
+  void Release(const util::Url& url, SessionPtr session);
+  SessionPtr NewSession(const util::Url& url) const;
+
+  static std::string OriginKey(const util::Url& url) {
+    return url.scheme + "://" + url.host + ":" + std::to_string(url.port);
+  }
+
+  const ClientOptions options_;
+  const ProxyRule proxy_;
+  Poco::Net::Context::Ptr context_;
+  util::Status setup_error_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<SessionPtr>> idle_;  // guarded by mu_
+};
+
+util::Result<Response> PocoClient::Send(const Request& request, util::ByteSink& sink) {
+  auto url = util::ParseUrl(request.url);
+  if (!url.ok()) return url.status();
+  const std::string what = LogName(request.method, request.url);
+  HDC_RETURN_IF_ERROR(CheckPolicy(*url, what));
+  const Header* given_id = FindHeader(request, "x-ms-correlation-id");
+  const std::string id = given_id ? given_id->value : NewRequestId();
+  const auto started = std::chrono::steady_clock::now();
+  auto result = SendPooled(*url, request, id, what, sink);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  auto logger = util::GetLogger("http");
+  if (result.ok()) {
+    logger->debug("{} -> {} in {} ms, request id {}", what, result->status, ms, id);
+  } else {
+    logger->debug("{} failed in {} ms, request id {}: {}", what, ms, id, result.status().message());
+  }
+  return result;
+}
+
+util::Status PocoClient::CheckPolicy(const util::Url& url, const std::string& what) const {
+  if (!setup_error_.ok()) return setup_error_;
+  if (!proxy_.error().ok()) return proxy_.error();
+  if (url.scheme == "http" && (!options_.allow_http_loopback || !util::IsLoopbackHost(url.host))) {
+    return util::ConfigError(what + ": plain http:// is allowed only for loopback hosts "
+                             "(127.0.0.0/8, ::1, localhost); use https://");
+  }
+  return util::Status::Ok();
+}
+
+util::Result<Response> PocoClient::SendPooled(const util::Url& url, const Request& request,
+                                              const std::string& id, const std::string& what,
+                                              util::ByteSink& sink) {
+  for (int round = 0;; ++round) {
+    bool reused = false;
+    SessionPtr session = Acquire(url, reused);
+    Outcome outcome;
+    tls_verify_error.clear();
+    try {
+      auto result = Exchange(*session, url, request, id, sink, outcome);
+      if (outcome.reusable) Release(url, std::move(session));
+      if (!result.ok()) return result.status().WithContext(what + ": ");
+      return result;
+    } catch (const Poco::Exception& e) {
+      // A pooled connection that the server closed while it sat idle fails
+      // before any answer; an idempotent request gets one fresh connection.
+      if (reused && !outcome.responded && request.idempotent && round == 0 &&
+          !dynamic_cast<const Poco::TimeoutException*>(&e)) {
+        continue;
+      }
+      return FromPocoException(what, url.host, e);
+    } catch (const std::exception& e) {
+      return util::InternalError(what + ": " + e.what());
+    }
+  }
+}
+
+util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const util::Url& url,
+                                            const Request& request, const std::string& id,
+                                            util::ByteSink& sink, Outcome& outcome) {
+  const std::string target = url.target.substr(0, url.target.find('#'));
+  HDC_RETURN_IF_ERROR(CheckRequestText(request, target));
+  Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+  AddHeaders(out, request, id);
+  std::ostream& body_out = session.sendRequest(out);
+  body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+  if (!body_out && session.networkException()) session.networkException()->rethrow();
+
+  Poco::Net::HTTPResponse in;
+  std::istream& body_in = session.receiveResponse(in);
+  outcome.responded = true;
+  Response response;
+  response.status = static_cast<int>(in.getStatus());
+  for (const auto& [name, value] : in) response.headers.push_back({name, value});
+  if (!ExpectsBody(request.method, response.status)) {
+    outcome.reusable = true;
+    return response;
+  }
+  auto received = StreamBody(body_in, session, sink);
+  if (!received.ok()) return received.status();
+  if (in.hasContentLength() && !in.getChunkedTransferEncoding() &&
+      *received < static_cast<std::uint64_t>(in.getContentLength64())) {
+    return util::TemporaryError("truncated: got " + std::to_string(*received) + " of " +
+                                std::to_string(in.getContentLength64()) + " bytes");
+  }
+  outcome.reusable = true;
+  return response;
+}
+
+util::Result<std::uint64_t> PocoClient::StreamBody(std::istream& body, HTTPClientSession& session,
+                                                   util::ByteSink& sink) {
+  std::vector<char> buffer(kChunkSize);
+  std::uint64_t total = 0;
+  while (true) {
+    body.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::streamsize n = body.gcount();
+    if (n > 0) {
+      HDC_RETURN_IF_ERROR(sink.Append(std::string_view(buffer.data(), static_cast<size_t>(n))));
+      total += static_cast<std::uint64_t>(n);
+    }
+    // Poco's stream buffers report socket errors by setting badbit and keep
+    // the exception on the session.
+    if (body.bad()) {
+      if (session.networkException()) session.networkException()->rethrow();
+      throw Poco::IOException("reading the response body failed");
+    }
+    if (!body) return total;  // end of body
+  }
+}
+
+void PocoClient::AddHeaders(Poco::Net::HTTPRequest& out, const Request& request,
+                            const std::string& id) const {
+  for (const Header& h : request.headers) out.add(h.name, h.value);
+  if (!FindHeader(request, "User-Agent") && !options_.user_agent.empty()) {
+    out.set("User-Agent", options_.user_agent);
+  }
+  if (!FindHeader(request, "x-ms-correlation-id")) out.set("x-ms-correlation-id", id);
+  if (!FindHeader(request, "x-request-id")) out.set("x-request-id", id);
+  const std::string& m = request.method;
+  if (!request.body.empty() || m == "POST" || m == "PUT" || m == "PATCH") {
+    out.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+  }
+}
+
+SessionPtr PocoClient::Acquire(const util::Url& url, bool& reused) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(OriginKey(url));
+    if (it != idle_.end() && !it->second.empty()) {
+      SessionPtr session = std::move(it->second.back());
+      it->second.pop_back();
+      reused = true;
+      return session;
+    }
+  }
+  reused = false;
+  return NewSession(url);
+}
+
+void PocoClient::Release(const util::Url& url, SessionPtr session) {
+  std::lock_guard lock(mu_);
+  auto& idle = idle_[OriginKey(url)];
+  if (idle.size() < kMaxIdlePerOrigin) idle.push_back(std::move(session));
+}
+
+SessionPtr PocoClient::NewSession(const util::Url& url) const {
+  SessionPtr session;
+  if (url.scheme == "https") {
+    session = std::make_unique<Poco::Net::HTTPSClientSession>(url.host, url.port, context_);
+  } else {
+    session = std::make_unique<HTTPClientSession>(url.host, url.port);
+  }
+  auto micros = [](std::chrono::milliseconds ms) {
+    return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000);
+  };
+  session->setTimeout(micros(options_.connect_timeout), micros(options_.read_timeout),
+                      micros(options_.read_timeout));
+  session->setKeepAlive(true);
+  if (auto proxy = proxy_.For(url.host)) session->setProxy(proxy->host, proxy->port);
+  return session;
+}
+
+}  // namespace
+
+std::unique_ptr<HttpClient> MakePocoClient(const ClientOptions& options) {
+  return std::make_unique<PocoClient>(options);
+}
+
+}  // namespace hdc::http

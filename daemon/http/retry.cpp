@@ -1,0 +1,206 @@
+#include "http/retry.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "http/log_name.h"
+#include "util/logging.h"
+
+namespace hdc::http {
+namespace {
+
+using std::chrono::seconds;
+
+// Delta-seconds beyond this are clamped (the caller caps them far lower).
+constexpr std::uint64_t kMaxDeltaSeconds = 1'000'000'000'000ull;
+
+std::vector<std::string_view> SplitSpaces(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t start = text.find_first_not_of(' ', pos);
+    if (start == std::string_view::npos) break;
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    pos = end;
+  }
+  return out;
+}
+
+std::optional<unsigned> Number(std::string_view text, size_t min_digits, size_t max_digits) {
+  if (text.size() < min_digits || text.size() > max_digits) return std::nullopt;
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<unsigned> Month(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kMonths{
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  for (unsigned i = 0; i < kMonths.size(); ++i) {
+    if (kMonths[i] == name) return i + 1;
+  }
+  return std::nullopt;
+}
+
+bool IsDayName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c));
+  });
+}
+
+// Builds a time from fields; "hh:mm:ss" in `clock`.
+std::optional<util::TimePoint> MakeTime(unsigned year, std::optional<unsigned> month,
+                                        std::optional<unsigned> day, std::string_view clock) {
+  if (!month || !day || clock.size() != 8 || clock[2] != ':' || clock[5] != ':') {
+    return std::nullopt;
+  }
+  auto h = Number(clock.substr(0, 2), 2, 2);
+  auto m = Number(clock.substr(3, 2), 2, 2);
+  auto s = Number(clock.substr(6, 2), 2, 2);
+  if (!h || !m || !s || *h > 23 || *m > 59 || *s > 60) return std::nullopt;
+  const std::chrono::year_month_day date{std::chrono::year(static_cast<int>(year)),
+                                         std::chrono::month(*month), std::chrono::day(*day)};
+  if (!date.ok()) return std::nullopt;
+  return util::TimePoint(std::chrono::sys_days(date)) + std::chrono::hours(*h) +
+         std::chrono::minutes(*m) + seconds(*s);
+}
+
+// IMF-fixdate, RFC 850 and asctime forms (RFC 9110 section 5.6.7).
+std::optional<util::TimePoint> ParseHttpDate(std::string_view text) {
+  const std::vector<std::string_view> t = SplitSpaces(text);
+  if (t.size() == 6 && t[0].ends_with(',') && IsDayName(t[0].substr(0, t[0].size() - 1)) &&
+      t[5] == "GMT") {  // Sun, 06 Nov 1994 08:49:37 GMT
+    auto year = Number(t[3], 4, 4);
+    if (!year) return std::nullopt;
+    return MakeTime(*year, Month(t[2]), Number(t[1], 1, 2), t[4]);
+  }
+  if (t.size() == 4 && t[0].ends_with(',') && IsDayName(t[0].substr(0, t[0].size() - 1)) &&
+      t[3] == "GMT" && t[1].size() == 9 && t[1][2] == '-' && t[1][6] == '-') {
+    // Sunday, 06-Nov-94 08:49:37 GMT; two-digit years as RFC 9110 says, roughly.
+    auto year = Number(t[1].substr(7), 2, 2);
+    if (!year) return std::nullopt;
+    return MakeTime(*year < 70 ? 2000 + *year : 1900 + *year, Month(t[1].substr(3, 3)),
+                    Number(t[1].substr(0, 2), 2, 2), t[2]);
+  }
+  if (t.size() == 5 && IsDayName(t[0])) {  // Sun Nov  6 08:49:37 1994
+    auto year = Number(t[4], 4, 4);
+    if (!year) return std::nullopt;
+    return MakeTime(*year, Month(t[1]), Number(t[2], 1, 2), t[3]);
+  }
+  return std::nullopt;
+}
+
+std::string Seconds(util::Duration d) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f s", static_cast<double>(d.count()) / 1000.0);
+  return buffer;
+}
+
+bool HasHeader(const Request& request, std::string_view name) {
+  return std::any_of(request.headers.begin(), request.headers.end(), [&](const Header& h) {
+    return std::equal(h.name.begin(), h.name.end(), name.begin(), name.end(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) ==
+             std::tolower(static_cast<unsigned char>(b));
+    });
+  });
+}
+
+util::Status GiveUp(const std::string& what, const std::string& last, int attempts,
+                    std::string_view why = "") {
+  return util::Status::Error(util::ErrorKind::kUnavailable,
+                             what + ": " + last + " after " + std::to_string(attempts) +
+                                 (attempts == 1 ? " attempt" : " attempts") + std::string(why));
+}
+
+}  // namespace
+
+std::optional<util::Duration> ParseRetryAfter(std::string_view value, util::TimePoint now) {
+  const size_t first = value.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return std::nullopt;
+  value = value.substr(first, value.find_last_not_of(" \t") + 1 - first);
+  if (std::all_of(value.begin(), value.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    std::uint64_t delta = kMaxDeltaSeconds;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), delta);
+    if (ec != std::errc() || delta > kMaxDeltaSeconds) delta = kMaxDeltaSeconds;
+    return seconds(static_cast<seconds::rep>(delta));
+  }
+  auto date = ParseHttpDate(value);
+  if (!date) return std::nullopt;
+  return *date > now ? *date - now : util::Duration(0);
+}
+
+bool IsRetryableStatus(int status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+util::Duration Backoff::Ceiling(int retry) const {
+  if (policy_.initial <= util::Duration(0)) return util::Duration(0);
+  util::Duration ceiling = policy_.initial;
+  for (int i = 0; i < retry && ceiling < policy_.max_delay; ++i) ceiling *= 2;
+  return std::min(ceiling, policy_.max_delay);
+}
+
+util::Duration Backoff::Delay(int retry, std::optional<util::Duration> retry_after) {
+  if (retry_after) {
+    return std::clamp(*retry_after, util::Duration(0), policy_.retry_after_cap);
+  }
+  const util::Duration ceiling = Ceiling(retry);
+  if (ceiling <= util::Duration(0)) return util::Duration(0);
+  return util::Duration(static_cast<util::Duration::rep>(
+      random_.Uniform(0, static_cast<std::uint64_t>(ceiling.count()))));
+}
+
+util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
+                                     util::ByteSink& sink, const RetryPolicy& policy,
+                                     util::Clock& clock, util::Random& random,
+                                     std::stop_token stop) {
+  if (!request.idempotent) return client.Send(request, sink);
+  const std::string what = LogName(request.method, request.url);
+  const bool ranged = HasHeader(request, "Range");
+  const std::uint64_t initial_size = sink.size();
+  const util::TimePoint start = clock.Now();
+  const int max_attempts = std::max(1, policy.max_attempts);
+  Backoff backoff(policy, random);
+  for (int attempt = 1;; ++attempt) {
+    if (stop.stop_requested()) return util::TemporaryError(what + ": stopped");
+    auto result = client.Send(request, sink);
+    std::optional<util::Duration> retry_after;
+    std::string outcome;
+    if (result.ok()) {
+      if (!IsRetryableStatus(result->status)) return result;
+      outcome = "HTTP " + std::to_string(result->status);
+      if (auto header = result->FindHeader("Retry-After")) {
+        retry_after = ParseRetryAfter(*header, clock.Now());
+      }
+    } else {
+      const util::ErrorKind kind = result.status().kind();
+      if (kind != util::ErrorKind::kUnavailable && kind != util::ErrorKind::kTemporary) {
+        return result;
+      }
+      outcome = result.status().message();
+      // Transport messages already start with "METHOD host/path: ".
+      if (outcome.starts_with(what + ": ")) outcome.erase(0, what.size() + 2);
+    }
+    if (ranged && sink.size() != initial_size) return result;  // the caller resumes
+    if (attempt >= max_attempts) return GiveUp(what, outcome, attempt);
+    const util::Duration delay = backoff.Delay(attempt - 1, retry_after);
+    if (clock.Now() + delay - start > policy.max_total) {
+      return GiveUp(what, outcome, attempt, ", retry time budget spent");
+    }
+    util::GetLogger("http")->info("{}: {}; attempt {} of {} in {}", what, outcome, attempt + 1,
+                                  max_attempts, Seconds(delay));
+    if (!clock.WaitFor(delay, stop)) return util::TemporaryError(what + ": stopped");
+    if (sink.size() != initial_size) HDC_RETURN_IF_ERROR(sink.Truncate());
+  }
+}
+
+}  // namespace hdc::http

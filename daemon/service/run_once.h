@@ -1,0 +1,14 @@
+// --once: do all work that is due now and exit, for nightly timers and cron.
+// Today that is reconciliation (remote templates and schedules match the
+// INI); polling, downloads and the retention sweep join as they are built.
+// Returns the process exit code (design.md) and prints one line on failure.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace hdc::service {
+
+int RunOnce(const std::string& config_path, std::ostream& err);
+
+}  // namespace hdc::service

@@ -1,0 +1,34 @@
+#include "service/wiring.h"
+
+#include "platform/filesystem.h"
+#include "service/version.h"
+#include "util/logging.h"
+
+namespace hdc::service {
+
+api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config) {
+  api::ConnectionOptions o;
+  o.http.user_agent = std::string("hdc-reportd/") + HDC_VERSION;
+  o.http.ca_file = config.account.ca_file;
+  o.http.proxy = config.account.proxy;
+  o.token.login_url = config.account.login_url;
+  o.token.tenant_id = config.account.tenant_id;
+  o.token.client_id = config.account.client_id;
+  o.api.api_url = config.account.api_url;
+  return o;
+}
+
+void SetupLoggingFrom(const config::ServiceConfig& service) {
+  util::LogOptions options = util::DefaultLogOptions();
+  options.level = service.log_level;
+  options.format =
+      service.log_format == config::LogFormat::kJson ? util::LogFormat::kJson : util::LogFormat::kText;
+  util::SetupLogging(options);
+}
+
+util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::string& state_dir) {
+  HDC_RETURN_IF_ERROR(platform::RealFileSystem().CreateDirectories(state_dir));
+  return platform::LockDirectory(state_dir);
+}
+
+}  // namespace hdc::service

@@ -1,0 +1,490 @@
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <latch>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "http/client.h"
+#include "support/test_http_server.h"
+#include "util/logging.h"
+
+namespace hdc::http {
+namespace {
+
+using testing::HttpReply;
+using testing::RecordedRequest;
+using testing::TestHttpServer;
+
+ClientOptions TestOptions() {
+  ClientOptions options;
+  options.user_agent = "hdc-reportd/0.1.0-test";
+  options.connect_timeout = std::chrono::seconds(5);
+  options.read_timeout = std::chrono::seconds(5);
+  return options;
+}
+
+HttpReply Ok(std::string body = "ok") { return HttpReply{200, {}, std::move(body)}; }
+
+Request Get(std::string url) {
+  Request request;
+  request.url = std::move(url);
+  return request;
+}
+
+// Records the size of every Append call.
+class ChunkSink final : public util::ByteSink {
+ public:
+  util::Status Append(std::string_view data) override {
+    appends.push_back(data.size());
+    data_.append(data);
+    return util::Status::Ok();
+  }
+  std::uint64_t size() const override { return data_.size(); }
+  util::Status Truncate() override {
+    data_.clear();
+    return util::Status::Ok();
+  }
+  const std::string& data() const { return data_; }
+  std::vector<size_t> appends;
+
+ private:
+  std::string data_;
+};
+
+// Sends logs to a string at debug level for the lifetime of the object.
+class LogCapture {
+ public:
+  LogCapture() {
+    util::LogOptions options;
+    options.level = "debug";
+    util::SetupLogging(options, &out_);
+  }
+  ~LogCapture() { util::SetupLogging(util::LogOptions{}); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+TEST_CASE("a GET sends the user agent and a fresh request id, and returns status and body") {
+  TestHttpServer server([](const RecordedRequest&) {
+    return HttpReply{200, {{"X-Answer", "42"}, {"Content-Type", "text/plain"}}, "hello"};
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  auto first = client->Send(Get(server.Url("/greeting?lang=en")), sink);
+  REQUIRE(first.ok());
+  CHECK(first->status == 200);
+  CHECK(first->FindHeader("x-answer") == "42");
+  CHECK(first->FindHeader("CONTENT-TYPE") == "text/plain");
+  CHECK_FALSE(first->FindHeader("X-Missing").has_value());
+  CHECK(sink.data() == "hello");
+  util::StringSink again;
+  REQUIRE(client->Send(Get(server.Url("/greeting")), again).ok());
+
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].method == "GET");
+  CHECK(requests[0].target == "/greeting?lang=en");
+  CHECK(requests[0].Header("User-Agent") == "hdc-reportd/0.1.0-test");
+  const auto id = requests[0].Header("x-ms-correlation-id");
+  REQUIRE(id.has_value());
+  CHECK(id->size() == 36);
+  CHECK(requests[0].Header("x-request-id") == id);
+  CHECK(requests[1].Header("x-ms-correlation-id") != id);
+}
+
+TEST_CASE("a POST sends its body with Content-Length and the caller's headers") {
+  TestHttpServer server([](const RecordedRequest& r) { return HttpReply{201, {}, r.body}; });
+  auto client = MakePocoClient(TestOptions());
+  Request request;
+  request.method = "POST";
+  request.url = server.Url("/analytics/driver/reporttemplate");
+  request.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer t0ken"}};
+  request.body = R"({"name":"x"})";
+  request.idempotent = false;
+  util::StringSink sink;
+  auto response = client->Send(request, sink);
+  REQUIRE(response.ok());
+  CHECK(response->status == 201);
+  CHECK(sink.data() == request.body);
+  const auto seen = server.requests().at(0);
+  CHECK(seen.method == "POST");
+  CHECK(seen.body == request.body);
+  CHECK(seen.Header("Content-Length") == std::to_string(request.body.size()));
+  CHECK(seen.Header("Content-Type") == "application/json");
+  CHECK(seen.Header("Authorization") == "Bearer t0ken");
+}
+
+TEST_CASE("a caller's correlation id is sent instead of a random one") {
+  TestHttpServer server([](const RecordedRequest&) { return Ok(); });
+  auto client = MakePocoClient(TestOptions());
+  Request request = Get(server.Url("/x"));
+  request.headers.push_back({"x-ms-correlation-id", "my-id-1"});
+  util::StringSink sink;
+  REQUIRE(client->Send(request, sink).ok());
+  CHECK(server.requests().at(0).Header("x-ms-correlation-id") == "my-id-1");
+  CHECK(server.requests().at(0).Header("x-request-id") == "my-id-1");
+}
+
+TEST_CASE("a large body streams into the sink in chunks of at most 64 KiB") {
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  TestHttpServer server([&](const RecordedRequest&) { return Ok(big); });
+  auto client = MakePocoClient(TestOptions());
+  ChunkSink sink;
+  auto response = client->Send(Get(server.Url("/blob")), sink);
+  REQUIRE(response.ok());
+  CHECK(sink.data() == big);
+  CHECK(sink.appends.size() >= 16);
+  for (size_t n : sink.appends) CHECK(n <= 64 * 1024);
+}
+
+TEST_CASE("a chunked body is read whole") {
+  TestHttpServer server([](const RecordedRequest&) {
+    HttpReply reply = Ok(std::string(100000, 'c'));
+    reply.chunked = true;
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  REQUIRE(client->Send(Get(server.Url("/c")), sink).ok());
+  CHECK(sink.size() == 100000);
+}
+
+TEST_CASE("error statuses are responses, with their body in the sink") {
+  TestHttpServer server([](const RecordedRequest&) {
+    return HttpReply{404, {}, R"({"message":"no such template"})"};
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  auto response = client->Send(Get(server.Url("/missing")), sink);
+  REQUIRE(response.ok());
+  CHECK(response->status == 404);
+  CHECK(sink.data() == R"({"message":"no such template"})");
+}
+
+TEST_CASE("a redirect is returned, not followed") {
+  TestHttpServer server([](const RecordedRequest&) {
+    return HttpReply{302, {{"Location", "https://blob.example.net/x"}}, ""};
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  auto response = client->Send(Get(server.Url("/cab")), sink);
+  REQUIRE(response.ok());
+  CHECK(response->status == 302);
+  CHECK(response->FindHeader("Location") == "https://blob.example.net/x");
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("a HEAD request returns without waiting for a body") {
+  TestHttpServer server([](const RecordedRequest&) {
+    HttpReply reply = Ok(std::string(1000, 'h'));
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  Request request = Get(server.Url("/h"));
+  request.method = "HEAD";
+  util::StringSink sink;
+  auto response = client->Send(request, sink);
+  REQUIRE(response.ok());
+  CHECK(response->FindHeader("Content-Length") == "1000");
+  CHECK(sink.size() == 0);
+  REQUIRE(client->Send(Get(server.Url("/after")), sink).ok());
+  CHECK(sink.size() == 1000);
+}
+
+TEST_CASE("sequential requests to one host reuse one keep-alive connection") {
+  TestHttpServer server([](const RecordedRequest&) { return Ok(); });
+  auto client = MakePocoClient(TestOptions());
+  for (int i = 0; i < 5; ++i) {
+    util::StringSink sink;
+    REQUIRE(client->Send(Get(server.Url("/r" + std::to_string(i))), sink).ok());
+  }
+  CHECK(server.request_count() == 5);
+  CHECK(server.connection_count() == 1);
+}
+
+TEST_CASE("a server that closes after its reply gets a fresh connection next time") {
+  TestHttpServer server([](const RecordedRequest&) {
+    HttpReply reply = Ok();
+    reply.headers.push_back({"Connection", "close"});
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  for (int i = 0; i < 3; ++i) {
+    util::StringSink sink;
+    auto response = client->Send(Get(server.Url("/c")), sink);
+    REQUIRE(response.ok());
+    CHECK(sink.data() == "ok");
+  }
+  CHECK(server.connection_count() == 3);
+}
+
+TEST_CASE("a pooled connection the server dropped while idle is replaced for a GET") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    HttpReply reply = Ok(r.target);
+    reply.drop_connection = r.target == "/first";
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink first, second;
+  REQUIRE(client->Send(Get(server.Url("/first")), first).ok());
+  auto response = client->Send(Get(server.Url("/second")), second);
+  REQUIRE_MESSAGE(response.ok(), response.status().message());
+  CHECK(second.data() == "/second");
+  CHECK(server.request_count() == 2);
+  CHECK(server.connection_count() == 2);
+}
+
+TEST_CASE("a non-idempotent request on a dropped pooled connection fails and is not replayed") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    HttpReply reply = Ok(r.target);
+    reply.drop_connection = r.target == "/first";
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  REQUIRE(client->Send(Get(server.Url("/first")), sink).ok());
+  Request post = Get(server.Url("/create"));
+  post.method = "POST";
+  post.body = "{}";
+  post.idempotent = false;
+  auto response = client->Send(post, sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(server.request_count() == 1);
+}
+
+// Sets an environment variable for the lifetime of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST_CASE("https goes through the configured proxy with CONNECT, loopback goes direct") {
+  TestHttpServer proxy([](const RecordedRequest&) { return HttpReply{403, {}, "no"}; });
+  TestHttpServer direct([](const RecordedRequest&) { return Ok("direct"); });
+  ClientOptions options = TestOptions();
+  options.proxy = proxy.Url("");
+  auto client = MakePocoClient(options);
+  util::StringSink sink;
+  auto tunneled = client->Send(Get("https://api.example.invalid/report?sig=S"), sink);
+  REQUIRE_FALSE(tunneled.ok());
+  CHECK(tunneled.status().message().find("GET api.example.invalid/report: ") == 0);
+  REQUIRE(proxy.request_count() == 1);
+  CHECK(proxy.requests()[0].method == "CONNECT");
+  CHECK(proxy.requests()[0].target == "api.example.invalid:443");
+
+  REQUIRE(client->Send(Get(direct.Url("/x")), sink).ok());
+  CHECK(sink.data() == "direct");
+  CHECK(proxy.request_count() == 1);
+}
+
+TEST_CASE("HTTPS_PROXY is used when no proxy is configured, except for NO_PROXY hosts") {
+  TestHttpServer proxy([](const RecordedRequest&) { return HttpReply{403, {}, "no"}; });
+  ScopedEnv https_proxy("HTTPS_PROXY", proxy.Url(""));
+  ScopedEnv no_proxy("NO_PROXY", "localhost, .internal.invalid");
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  CHECK_FALSE(client->Send(Get("https://api.example.invalid/a"), sink).ok());
+  REQUIRE(proxy.request_count() == 1);
+  CHECK(proxy.requests()[0].target == "api.example.invalid:443");
+  // Bypassed: resolving the name fails, and the proxy sees nothing.
+  CHECK_FALSE(client->Send(Get("https://svc.internal.invalid/b"), sink).ok());
+  CHECK_FALSE(client->Send(Get("https://internal.invalid/c"), sink).ok());
+  CHECK(proxy.request_count() == 1);
+}
+
+TEST_CASE("an unusable proxy setting fails requests as a configuration error") {
+  for (const char* proxy : {"https://proxy.example.com:3128", "http://user:CANARY@proxy:3128"}) {
+    ClientOptions options = TestOptions();
+    options.proxy = proxy;
+    auto client = MakePocoClient(options);
+    util::StringSink sink;
+    auto response = client->Send(Get("https://api.example.com/"), sink);
+    REQUIRE_FALSE(response.ok());
+    CHECK(response.status().kind() == util::ErrorKind::kConfig);
+    CHECK(response.status().message().find("CANARY") == std::string::npos);
+  }
+}
+
+TEST_CASE("concurrent requests never share a connection and all succeed") {
+  TestHttpServer server([](const RecordedRequest& r) { return Ok(r.target); });
+  auto client = MakePocoClient(TestOptions());
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const std::string target = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        util::StringSink sink;
+        auto response = client->Send(Get(server.Url(target)), sink);
+        if (response.ok() && sink.data() == target) ++good;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(good == 40);
+  CHECK(server.connection_count() <= 4 + 1);
+}
+
+TEST_CASE("a body shorter than its Content-Length is a temporary 'truncated' error") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    if (r.target == "/whole") return Ok();
+    HttpReply reply = Ok(std::string(50, 't'));
+    reply.content_length = 100;
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  auto response = client->Send(Get(server.Url("/cut?sig=CANARY")), sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kTemporary);
+  const std::string expected = "GET 127.0.0.1:" + std::to_string(server.port()) +
+                               "/cut: truncated: got 50 of 100 bytes";
+  CHECK(response.status().message() == expected);
+  CHECK(sink.size() == 50);  // the partial stays for the caller to resume or discard
+  util::StringSink next;
+  REQUIRE(client->Send(Get(server.Url("/whole")), next).ok());
+  CHECK(next.data() == "ok");
+}
+
+TEST_CASE("a sink error stops the transfer and the client stays usable") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    return Ok(r.target == "/big" ? std::string(200000, 'b') : "small");
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink limited(1000);
+  auto response = client->Send(Get(server.Url("/big")), limited);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kBadData);
+  CHECK(response.status().message().find("/big: response body larger than 1000 bytes") !=
+        std::string::npos);
+  util::StringSink sink;
+  REQUIRE(client->Send(Get(server.Url("/small")), sink).ok());
+  CHECK(sink.data() == "small");
+}
+
+TEST_CASE("a refused connection is kUnavailable and names host and path, never the query") {
+  std::uint16_t port = 0;
+  {
+    TestHttpServer gone([](const RecordedRequest&) { return Ok(); });
+    port = gone.port();
+  }
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/report?sig=CANARY-SIG";
+  auto response = client->Send(Get(url), sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kUnavailable);
+  CHECK(response.status().message() ==
+        "GET 127.0.0.1:" + std::to_string(port) + "/report: connection refused");
+}
+
+TEST_CASE("a read timeout ends a request to a server that does not answer") {
+  std::latch release(1);
+  TestHttpServer server([&](const RecordedRequest&) {
+    release.wait();
+    return Ok();
+  });
+  ClientOptions options = TestOptions();
+  options.read_timeout = std::chrono::milliseconds(200);
+  auto client = MakePocoClient(options);
+  util::StringSink sink;
+  auto response = client->Send(Get(server.Url("/slow?sig=x")), sink);
+  release.count_down();
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(response.status().message() ==
+        "GET 127.0.0.1:" + std::to_string(server.port()) + "/slow: timed out");
+}
+
+TEST_CASE("plain http to a non-loopback host is refused without connecting") {
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  auto response = client->Send(Get("http://example.com/analytics?sig=abc"), sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kConfig);
+  CHECK(response.status().message().find("GET example.com/analytics: plain http://") == 0);
+}
+
+TEST_CASE("plain http to loopback can be switched off") {
+  TestHttpServer server([](const RecordedRequest&) { return Ok(); });
+  ClientOptions options = TestOptions();
+  options.allow_http_loopback = false;
+  auto client = MakePocoClient(options);
+  util::StringSink sink;
+  auto response = client->Send(Get(server.Url("/x")), sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kConfig);
+  CHECK(server.request_count() == 0);
+}
+
+TEST_CASE("line breaks in headers or spaces in the target are refused before sending") {
+  TestHttpServer server([](const RecordedRequest&) { return Ok(); });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  Request injected = Get(server.Url("/x"));
+  injected.headers.push_back({"X-Note", "a\r\nEvil: 1"});
+  auto response = client->Send(injected, sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kBadData);
+  auto spaced = client->Send(Get(server.Url("/a b")), sink);
+  REQUIRE_FALSE(spaced.ok());
+  CHECK(spaced.status().kind() == util::ErrorKind::kBadData);
+  CHECK(server.request_count() == 0);
+}
+
+TEST_CASE("logs name method, host, path, status and request id, and no secret (canary)") {
+  TestHttpServer server([](const RecordedRequest&) { return HttpReply{403, {}, "denied"}; });
+  auto client = MakePocoClient(TestOptions());
+  LogCapture logs;
+  Request request = Get(server.Url("/v1.0/my/blob?sig=CANARY-SIG&se=CANARY-SE"));
+  request.headers.push_back({"Authorization", "Bearer CANARY-TOKEN"});
+  util::StringSink sink;
+  REQUIRE(client->Send(request, sink).ok());
+  // A failing request too: its error text must be as clean.
+  std::uint16_t closed = 0;
+  {
+    TestHttpServer gone([](const RecordedRequest&) { return Ok(); });
+    closed = gone.port();
+  }
+  request.url = "http://127.0.0.1:" + std::to_string(closed) + "/x?sig=CANARY-SIG";
+  CHECK_FALSE(client->Send(request, sink).ok());
+
+  const std::string text = logs.text();
+  const auto id = server.requests().at(0).Header("x-ms-correlation-id");
+  REQUIRE(id.has_value());
+  CHECK(text.find("GET 127.0.0.1:" + std::to_string(server.port()) + "/v1.0/my/blob -> 403") !=
+        std::string::npos);
+  CHECK(text.find(*id) != std::string::npos);
+  CHECK(text.find("connection refused") != std::string::npos);
+  CHECK(text.find("CANARY") == std::string::npos);
+  CHECK(text.find("Bearer") == std::string::npos);
+  CHECK(text.find("sig=") == std::string::npos);
+  CHECK(text.find("[REDACTED]") == std::string::npos);  // clean before the redactor, too
+}
+
+}  // namespace
+}  // namespace hdc::http
