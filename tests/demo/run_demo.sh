@@ -1,11 +1,36 @@
 #!/usr/bin/env bash
-# make demo: validates the demo configuration and prints each job's template
-# and schedule JSON as hdc-reportd will send them to Hardware Dev Center.
-# (The full demo, against hdc-emulator, follows with the ingestion engine.)
+# make demo: hdc-reportd against hdc-emulator on 127.0.0.1, nothing remote.
+# Validates config/demo, shows the plan, lets hdc-reportd --once create the
+# report templates and schedules, and shows that a second plan is in sync.
+# (Polling and downloads join the demo with the ingestion engine.)
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
-# The emulator's demo client secret: not a real secret.
-export HDC_CLIENT_SECRET=${HDC_CLIENT_SECRET:-demo-client-secret}
-echo "== hdc-reportd --check-config --config config/demo/hdc-reportd.ini"
-"$build/daemon/hdc-reportd" --check-config --config config/demo/hdc-reportd.ini
+root=$(pwd)
+demo=$root/$build/demo
+rm -rf "$demo" && mkdir -p "$demo"
+
+# The emulator's demo client: not a real secret.
+export HDC_CLIENT_SECRET=demo-secret
+exec {emu_out}< <("$build/emulator/hdc-emulator" --port 0 --clock scale=3600 \
+                   --start 2026-11-01T00:00:00Z 2>"$demo/emulator.log")
+emu_pid=$!
+trap 'kill $emu_pid 2>/dev/null || true' EXIT
+read -r -t 30 port <&"$emu_out"
+url=http://127.0.0.1:$port
+sed -e "s#^api_url = .*#api_url = $url#" -e "s#^login_url = .*#login_url = $url#" \
+    -e "s#^state_dir = .*#state_dir = $demo/state#" -e "s#^jobs_dir = .*#jobs_dir = $root/config/demo/jobs.d#" \
+    config/demo/hdc-reportd.ini >"$demo/hdc-reportd.ini"
+
+step() { printf '\n== %s\n' "$*"; }
+step "hdc-emulator is serving on $url (1 emulated hour per second)"
+step "hdc-reportd --check-config: each job's template and schedule as they will be sent"
+"$build/daemon/hdc-reportd" --check-config --config "$demo/hdc-reportd.ini"
+step "hdc-reportctl plan: what the first run will do remotely"
+"$build/daemon/hdc-reportctl" plan --config "$demo/hdc-reportd.ini" || true
+step "hdc-reportd --once"
+"$build/daemon/hdc-reportd" --once --config "$demo/hdc-reportd.ini"
+step "hdc-reportctl plan: in sync now"
+"$build/daemon/hdc-reportctl" plan --config "$demo/hdc-reportd.ini"
+step "what the emulator holds (GET /_emulator/state)"
+curl -s "$url/_emulator/state" | grep -o '"counts":{[^}]*}' || true
