@@ -3,6 +3,8 @@
 // uploads), ETag, Last-Modified, Range → 206 and If-Range. Bodies are
 // produced piecewise and streamed; nothing larger than a chunk is held.
 #include <Poco/MD5Engine.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include "emulator/cab.h"
 #include "emulator/hash.h"
@@ -14,7 +16,59 @@ namespace hdc::emulator {
 namespace {
 
 constexpr std::uint64_t kMd5Limit = 256ULL << 20;
-constexpr std::uint64_t kChunk = 256 * 1024;
+constexpr std::uint64_t kChunk = 1024 * 1024;
+
+// Writes a response body straight to the connection's socket in large
+// pieces: Poco's response stream passes everything through a 4 KiB buffer,
+// one send() each, which caps a 1 GiB download at a fraction of what the
+// loopback carries. Small pieces (report rows) are gathered to kChunk first.
+// Falls back to the stream when the request is not Poco's server request.
+class BodyWriter {
+ public:
+  BodyWriter(Exchange& ex, std::ostream& out) : out_(out) {
+    out_.flush();  // the status line and headers go first
+    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&ex.request);
+    if (impl != nullptr) socket_ = &impl->socket();
+  }
+  ~BodyWriter() { Flush(); }
+
+  // False once the client is gone.
+  bool Write(std::string_view s) {
+    if (!ok_) return false;
+    if (buffer_.size() + s.size() > kChunk) Flush();
+    if (s.size() >= kChunk / 2) return Send(s);
+    buffer_.append(s);
+    return ok_;
+  }
+  void Flush() {
+    if (buffer_.empty() || !ok_) return;
+    Send(buffer_);
+    buffer_.clear();
+  }
+
+ private:
+  bool Send(std::string_view s) {
+    if (socket_ == nullptr) {
+      out_.write(s.data(), static_cast<std::streamsize>(s.size()));
+      return ok_ = out_.good();
+    }
+    try {
+      while (!s.empty()) {
+        const int n = socket_->sendBytes(s.data(), static_cast<int>(std::min<size_t>(s.size(), 1 << 30)));
+        if (n <= 0) return ok_ = false;
+        s.remove_prefix(static_cast<size_t>(n));
+      }
+    } catch (const Poco::Exception&) {  // reset or timeout: the client went away
+      ok_ = false;
+    }
+    return ok_;
+  }
+
+  std::ostream& out_;
+  Poco::Net::StreamSocket* socket_ = nullptr;
+  std::string buffer_;
+  bool ok_ = true;
+};
 
 // Writes bytes [offset, offset + length) of a blob into a sink.
 using Producer = std::function<void(std::uint64_t offset, std::uint64_t length, const ByteSinkFn& sink)>;
@@ -120,12 +174,9 @@ void Serve(Exchange& ex, const Blob& blob) {
     AbortAfterBody(ex, ex.HasFault(FaultKind::kReset));
     length /= 2;
   }
-  std::ostream& out = resp.send();
-  blob.produce(first, length, [&out](std::string_view s) {
-    out.write(s.data(), static_cast<std::streamsize>(s.size()));
-    return out.good();
-  });
-  out.flush();
+  BodyWriter body(ex, resp.send());
+  blob.produce(first, length, [&body](std::string_view s) { return body.Write(s); });
+  body.Flush();
 }
 
 // Pieces [offset, offset + length) of a report generated on the fly.

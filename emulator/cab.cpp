@@ -31,6 +31,7 @@ CabFile::CabFile(std::string file_name, std::string text, std::uint64_t salt, st
     for (int j = 0; j < 15; ++j, h >>= 4) filler_ += "0123456789abcdef"[h & 15];
   }
   filler_ += "\r\n";  // 62-byte filler lines
+  while (filler_run_.size() < 64 * 1024) filler_run_ += filler_;
   const std::uint64_t fixed = 36 + 8 + 16 + name_.size() + 1;
   const std::uint64_t min_total = fixed + kBlockHeader + text_.size();
   const std::uint64_t max_total = fixed + kMaxBlocks * (kMaxBlock + kBlockHeader);
@@ -96,8 +97,8 @@ void CabFile::FileBytes(std::uint64_t from, std::uint64_t length, char* out) con
       continue;
     }
     const std::uint64_t pos = (from - text_.size()) % filler_.size();
-    const std::uint64_t n = std::min<std::uint64_t>(length, filler_.size() - pos);
-    std::memcpy(out, filler_.data() + pos, n);
+    const std::uint64_t n = std::min<std::uint64_t>(length, filler_run_.size() - pos);
+    std::memcpy(out, filler_run_.data() + pos, n);
     out += n, from += n, length -= n;
   }
 }

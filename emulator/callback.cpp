@@ -50,7 +50,8 @@ CallbackWorker::CallbackWorker(Context& ctx) : ctx_(ctx) {}
 CallbackWorker::~CallbackWorker() { Stop(); }
 
 void CallbackWorker::Start() {
-  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  const util::TimePoint from = ctx_.clock.Now();
+  thread_ = std::jthread([this, from](std::stop_token stop) { Run(stop, from); });
 }
 
 void CallbackWorker::Stop() {
@@ -64,8 +65,8 @@ void CallbackWorker::Wake() {
   wake_.request_stop();
 }
 
-void CallbackWorker::Run(std::stop_token stop) {
-  util::TimePoint last = ctx_.clock.Now();
+void CallbackWorker::Run(std::stop_token stop, util::TimePoint from) {
+  util::TimePoint last = from;
   while (!stop.stop_requested()) {
     std::stop_source wake;
     {
@@ -88,15 +89,16 @@ util::TimePoint CallbackWorker::Fire(util::TimePoint from, util::TimePoint to) {
     for (const auto& [id, s] : ctx_.state.schedules) {
       if (s.spec.callback_url.empty()) continue;
       for (const auto& e : ExecutionsOf(s, to, ctx_.settings, ctx_.options.seed)) {
-        const util::TimePoint done = DoneAt(e.slot, ctx_.settings);
-        if (e.status != RunStatus::kCompleted || done <= from || done > to) continue;
+        if (e.status != RunStatus::kCompleted) continue;
+        const auto done = CompletedAt(id, e.slot, ctx_.settings, ctx_.options.seed);
+        if (!done || *done <= from || *done > to) continue;
         std::string when = util::FormatTimestamp(e.slot);
         when.pop_back();
         nlohmann::json body = {{"reportId", id}, {"ReportDatetime", when},
                                {"ReportStatus", "Completed"}};
         out.push_back({s.spec.callback_url, body.dump()});
       }
-      if (auto n = NextDone(s, to, ctx_.settings)) next = std::min(next, *n);
+      if (auto n = NextCompletion(s, to, ctx_.settings, ctx_.options.seed)) next = std::min(next, *n);
     }
   }
   for (const auto& n : out) Post(n);

@@ -1,5 +1,6 @@
 // The completion callback (hdc-api.md 4.2): when an execution of a schedule
-// with a callback URL reaches Completed, POST
+// with a callback URL reaches Completed (also a Failed run flipping to
+// Completed later, see flip_failed_after), POST
 // {"reportId":7,"ReportDatetime":"...","ReportStatus":"Completed"} to it.
 // Only loopback URLs (127.0.0.0/8, localhost, [::1]) are called; others are
 // logged and skipped. One worker thread waits on the emulator clock for the
@@ -24,7 +25,9 @@ class CallbackWorker {
   void Wake();
 
  private:
-  void Run(std::stop_token stop);
+  // Announces completions after `from` (the clock when Start() ran, so a
+  // thread that starts late still sees every completion after Start).
+  void Run(std::stop_token stop, util::TimePoint from);
   // Sends the callbacks for completions in (from, to]; returns the next
   // completion time after `to`, or max when none is planned.
   util::TimePoint Fire(util::TimePoint from, util::TimePoint to);

@@ -1,10 +1,8 @@
 #include "emulator/cli.h"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "emulator/faults_file.h"
 
 namespace hdc::emulator {
 namespace {
@@ -25,16 +23,10 @@ util::Result<ClientCredential> ParseClient(const std::string& v) {
 }
 
 util::Status LoadFaults(const std::string& path, ServerOptions& o) {
-  std::ifstream in(path);
-  if (!in) return Bad("--faults: cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded()) return Bad("--faults: " + path + " is not JSON");
-  if (j.is_object() && j.contains("settings")) HDC_RETURN_IF_ERROR(ApplySettings(o.settings, j["settings"]));
-  auto rules = ParseFaultRules(j);
-  if (!rules.ok()) return rules.status().WithContext(path);
-  o.faults = *rules;
+  auto file = LoadFaultsFile(path, o.settings);
+  if (!file.ok()) return file.status();
+  o.settings = file->settings;
+  o.faults = std::move(file->rules);
   return {};
 }
 
@@ -77,7 +69,13 @@ util::Status ParseOne(const std::vector<std::string>& a, size_t& i, CommandLine&
   if (flag == "--bom") return ApplySetting(o.settings, "bom", "true");
   if (flag == "--quote-all") return ApplySetting(o.settings, "quote_all", "true");
   if (flag == "--lf") return ApplySetting(o.settings, "line_end", "lf");
-  if (flag == "--tls") return Bad("--tls is not supported by this build yet");
+  if (flag == "--tls") {
+    if (i + 2 >= a.size() || a[i + 1].rfind("--", 0) == 0 || a[i + 2].rfind("--", 0) == 0)
+      return Bad("--tls needs two values: CERT KEY (PEM files)");
+    o.tls_cert = a[++i];
+    o.tls_key = a[++i];
+    return {};
+  }
   auto v = value();
   if (!v.ok()) return v.status();
   for (const auto& [alias, key] : Aliases()) {
@@ -135,17 +133,35 @@ std::string Usage() {
          "                        " + demo.tenant + "/" + demo.client_id + ":" + demo.secret + "\n"
          "  --clock real|manual|scale=N   real time, manual (moved by POST /_emulator/clock), or N x real\n"
          "  --start TIME          start of a manual or scaled clock (default: now), e.g. 2024-05-01T00:00:00Z\n"
-         "  --faults FILE         JSON {\"faults\":[rule...], \"settings\":{...}}; a rule is\n"
-         "                        {\"endpoint\":\"reportdata\",\"kind\":\"status\",\"status\":503,\"nth\":2,\"count\":3}\n"
+         "  --faults FILE         fault rules and knobs, INI or JSON (a first character '{' means JSON).\n"
+         "                        INI: one [fault NAME] section per rule, one optional [settings] section\n"
+         "                        with knobs as below; unknown sections or keys are errors (exit 64):\n"
+         "                          [settings]\n"
+         "                          failure_probability = 0.1\n"
+         "                          [fault busy-reportdata]\n"
+         "                          endpoint = reportdata\n"
+         "                          kind = status\n"
+         "                          status = 503\n"
+         "                          nth = 2\n"
+         "                          count = 3\n"
+         "                        JSON: {\"faults\":[{\"endpoint\":\"reportdata\",\"kind\":\"status\",\"status\":503,\n"
+         "                        \"nth\":2,\"count\":3}], \"settings\":{\"failure_probability\":0.1}}\n"
+         "                        rule keys: endpoint (default *), kind (required), status (default 503),\n"
+         "                        retry_after (seconds, default 1), retry_after_form seconds|date, ms (latency),\n"
+         "                        seconds (token_early_expiry, default 60), nth + count (the Nth request and\n"
+         "                        count-1 more), probability (seeded, 0..1, default 1 = every request)\n"
          "                        kinds: status 429 latency reset short_body malformed_json token_early_expiry\n"
-         "                        sas_expired duplicate_executions; fields: status, retry_after (s),\n"
-         "                        retry_after_form seconds|date, ms, seconds, nth, count, probability\n"
+         "                        sas_expired duplicate_executions (a Failed run that later turns Completed:\n"
+         "                        the knobs failure_probability and flip_failed_after)\n"
          "                        endpoints (prefixes match): token template.create template.list\n"
          "                        template.get template.edit schedule.create schedule.list schedule.get\n"
          "                        schedule.edit schedule.pause schedule.resume reportdata cabdownload.driver\n"
          "                        cabdownload.hardware cabdownload.ihvdriver cabdownloadbatch blob.report\n"
          "                        blob.cab, or *\n"
          "  --state-file FILE     keep templates, schedules and tokens in FILE across restarts\n"
+         "  --tls CERT KEY        serve the API and the blob host over HTTPS with these PEM files (the\n"
+         "                        certificate should name 127.0.0.1, the blob host and localhost);\n"
+         "                        links and base URLs then start with https://\n"
          "  --threads N           connections served at once (default 16)\n"
          "  --set KEY=VALUE       set a knob (below); shorthands: --rows --cab-size --failure-rate\n"
          "                        --format tab|comma --line-end crlf|lf --token-lifetime --bom --lf --quote-all\n"

@@ -2,8 +2,8 @@
 //
 // `mu` guards `settings` and `state`; hold it only to read or change them,
 // never while writing a response. After changing `state`, call Changed()
-// without holding `mu` (it persists the state file and wakes the callback
-// worker). The request log and blob metadata cache have their own locks.
+// without holding `mu` (it persists the state file and, unless told
+// otherwise, wakes the callback worker). The request log and blob metadata cache have their own locks.
 #pragma once
 
 #include <cstdint>
@@ -65,8 +65,11 @@ struct Context {
     std::lock_guard lock(mu);
     return settings;
   }
-  void Changed() {
-    if (on_change) on_change();
+  // After a change of `state`: persists it and, with `plan` (schedules or
+  // settings changed), wakes the callback worker to re-plan. Tokens and
+  // templates do not move completions, so they pass plan = false.
+  void Changed(bool plan = true) {
+    if (on_change) on_change(plan);
   }
 
   const ServerOptions options;
@@ -85,7 +88,7 @@ struct Context {
 
   std::string api_base;   // "http://127.0.0.1:PORT"
   std::string blob_base;  // "http://127.0.0.2:PORT"
-  std::function<void()> on_change;
+  std::function<void(bool plan)> on_change;
 };
 
 }  // namespace hdc::emulator

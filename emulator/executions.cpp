@@ -43,18 +43,29 @@ TimePoint DoneAt(TimePoint slot, const Settings& settings) {
   return slot + settings.pending_duration + settings.running_duration;
 }
 
+namespace {
+
+bool Fails(std::int64_t report_id, TimePoint slot, const Settings& settings, std::uint64_t seed) {
+  const auto ms = static_cast<std::uint64_t>(slot.time_since_epoch().count());
+  return Unit(Hash({seed, 0xfa11, static_cast<std::uint64_t>(report_id), ms})) < settings.failure_probability;
+}
+
+}  // namespace
+
 RunStatus StatusAt(std::int64_t report_id, TimePoint slot, TimePoint now,
                    const Settings& settings, std::uint64_t seed) {
   if (now < slot + settings.pending_duration) return RunStatus::kPending;
+  if (now < DoneAt(slot, settings)) return RunStatus::kInProgress;
+  const auto completed = CompletedAt(report_id, slot, settings, seed);
+  return completed && now >= *completed ? RunStatus::kCompleted : RunStatus::kFailed;
+}
+
+std::optional<TimePoint> CompletedAt(std::int64_t report_id, TimePoint slot, const Settings& settings,
+                                     std::uint64_t seed) {
   const TimePoint done = DoneAt(slot, settings);
-  if (now < done) return RunStatus::kInProgress;
-  const auto ms = static_cast<std::uint64_t>(slot.time_since_epoch().count());
-  const bool failed =
-      Unit(Hash({seed, 0xfa11, static_cast<std::uint64_t>(report_id), ms})) <
-      settings.failure_probability;
-  if (!failed) return RunStatus::kCompleted;
-  const bool flips = settings.flip_failed_after.count() > 0 && now >= done + settings.flip_failed_after;
-  return flips ? RunStatus::kCompleted : RunStatus::kFailed;
+  if (!Fails(report_id, slot, settings, seed)) return done;
+  if (settings.flip_failed_after.count() > 0) return done + settings.flip_failed_after;
+  return std::nullopt;
 }
 
 std::vector<Execution> ExecutionsOf(const RemoteSchedule& s, TimePoint now,
@@ -75,23 +86,26 @@ std::vector<Execution> ExecutionsOf(const RemoteSchedule& s, TimePoint now,
   return out;
 }
 
-std::optional<TimePoint> NextDone(const RemoteSchedule& s, TimePoint after,
-                                  const Settings& settings) {
+std::optional<TimePoint> NextCompletion(const RemoteSchedule& s, TimePoint after,
+                                        const Settings& settings, std::uint64_t seed) {
   std::optional<TimePoint> best;
   auto consider = [&](TimePoint slot) {
-    const TimePoint done = DoneAt(slot, settings);
-    if (done > after && (!best || done < *best)) best = done;
+    const auto c = CompletedAt(s.id, slot, settings, seed);
+    if (c && *c > after && (!best || *c < *best)) best = c;
   };
   for (const auto& run : s.past_runs) consider(run.slot);
-  const auto lead = settings.pending_duration + settings.running_duration;
+  // A run completes at most lead + flip after its slot; later slots complete
+  // no earlier than their DoneAt, so stop once that passes the best so far.
+  auto lead = settings.pending_duration + settings.running_duration;
+  if (settings.failure_probability > 0 && settings.flip_failed_after.count() > 0) lead += settings.flip_failed_after;
+  const TimePoint open_pause = !s.pauses.empty() && s.pauses.back().second == TimePoint::max()
+                                   ? s.pauses.back().first : TimePoint::max();
   std::int64_t k = std::max(FirstSlotAtOrAfter(s.spec, s.effective_from),
                             FirstSlotAtOrAfter(s.spec, after - lead));
   for (; k < s.spec.recurrence; ++k) {
     const TimePoint t = Slot(s.spec, k);
-    if (DoneAt(t, settings) > after) {
-      consider(t);
-      break;
-    }
+    if (t >= open_pause || (best && DoneAt(t, settings) > *best)) break;
+    if (!Paused(s, t)) consider(t);
   }
   return best;
 }

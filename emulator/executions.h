@@ -34,10 +34,16 @@ RunStatus StatusAt(std::int64_t report_id, TimePoint slot, TimePoint now,
                    const Settings& settings, std::uint64_t seed);
 // When a run reaches its final state (slot + pending + running).
 TimePoint DoneAt(TimePoint slot, const Settings& settings);
-// The earliest DoneAt(slot) > after among the schedule's future or running
-// slots; nullopt when no further run will finish.
-std::optional<TimePoint> NextDone(const RemoteSchedule& s, TimePoint after,
-                                  const Settings& settings);
+// When a run turns Completed: DoneAt(slot), or DoneAt(slot) +
+// flip_failed_after for a Failed run that flips; nullopt for a run that
+// stays Failed.
+std::optional<TimePoint> CompletedAt(std::int64_t report_id, TimePoint slot, const Settings& settings,
+                                     std::uint64_t seed);
+// The earliest CompletedAt > after among the schedule's runs (earlier
+// versions' runs and unpaused slots); nullopt when no further run will turn
+// Completed (as far as the schedule is known now).
+std::optional<TimePoint> NextCompletion(const RemoteSchedule& s, TimePoint after,
+                                        const Settings& settings, std::uint64_t seed);
 // Freezes the runs so far into past_runs and restarts the slots from `now`
 // with the new spec (edit schedule).
 void ReplaceSpec(RemoteSchedule& s, const ScheduleSpec& spec, std::int64_t template_id,

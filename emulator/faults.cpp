@@ -92,6 +92,7 @@ nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
 void FaultPlan::Set(std::vector<FaultRule> rules) {
   std::lock_guard lock(mu_);
   rules_ = std::move(rules);
+  empty_ = rules_.empty();
   seen_.assign(rules_.size(), 0);
   random_ = util::Random(seed_);
 }
@@ -108,8 +109,9 @@ bool FaultPlan::Matches(std::string_view pattern, std::string_view endpoint) {
 }
 
 FaultAction FaultPlan::Decide(std::string_view endpoint) {
-  std::lock_guard lock(mu_);
   FaultAction action;
+  if (empty_) return action;
+  std::lock_guard lock(mu_);
   for (size_t i = 0; i < rules_.size(); ++i) {
     const FaultRule& r = rules_[i];
     if (!Matches(r.endpoint, endpoint)) continue;

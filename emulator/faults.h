@@ -10,6 +10,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -72,6 +73,7 @@ class FaultPlan {
  private:
   static bool Matches(std::string_view pattern, std::string_view endpoint);
   mutable std::mutex mu_;
+  std::atomic<bool> empty_{true};  // lets Decide() skip the lock without rules
   std::uint64_t seed_;
   util::Random random_;
   std::vector<FaultRule> rules_;

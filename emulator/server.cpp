@@ -3,7 +3,9 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
@@ -90,11 +92,21 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
     ex.blob_host = ex.request.serverAddress().host().toString() == ctx_.options.blob_host &&
                    ctx_.options.blob_host != ctx_.options.host;
     if (ex.request.getMethod() == "POST" || ex.request.getMethod() == "PUT") {
-      std::string chunk(64 * 1024, '\0');
       auto& in = ex.request.stream();
-      while (in && static_cast<std::streamsize>(ex.body.size()) < kMaxBody) {
-        in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        ex.body.append(chunk.data(), static_cast<size_t>(in.gcount()));
+      const std::streamsize declared = ex.request.hasContentLength() ? ex.request.getContentLength64() : -1;
+      if (declared >= 0 && declared <= kMaxBody) {  // the usual case: one read, no scratch buffer
+        ex.body.resize(static_cast<size_t>(declared));
+        in.read(ex.body.data(), declared);
+        ex.body.resize(static_cast<size_t>(in.gcount()));
+      } else if (!ex.request.getChunkedTransferEncoding()) {
+        // RFC 9112 6.3: a request without Content-Length or chunked coding
+        // has no body (reading to EOF would hang until the client gives up).
+      } else {
+        char chunk[8192];
+        while (in && static_cast<std::streamsize>(ex.body.size()) < kMaxBody) {
+          in.read(chunk, sizeof chunk);
+          ex.body.append(chunk, static_cast<size_t>(in.gcount()));
+        }
       }
     }
     if (ex.path.rfind("/_emulator/", 0) == 0) return true;
@@ -144,11 +156,28 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   const Router& admin_;
 };
 
-Poco::Net::ServerSocket Bind(const std::string& host, int port) {
-  Poco::Net::ServerSocket socket;
-  socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), /*reuseAddress=*/true);
+// A listening socket; with a TLS context a SecureServerSocket (the TLS
+// handshake then happens on the connection's thread, not the acceptor's).
+// SO_REUSEADDR only: Poco's bind(addr, true) would also set SO_REUSEPORT,
+// which lets another process bind the same address and port and take half
+// of our connections.
+Poco::Net::ServerSocket Bind(const std::string& host, int port, const Poco::Net::Context::Ptr& tls) {
+  Poco::Net::ServerSocket socket = tls ? Poco::Net::SecureServerSocket(tls) : Poco::Net::ServerSocket();
+  socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), /*reuseAddress=*/true,
+              /*reusePort=*/false);
   socket.listen(256);
   return socket;
+}
+
+util::Result<Poco::Net::Context::Ptr> TlsContext(const ServerOptions& o) {
+  if (o.tls_cert.empty() && o.tls_key.empty()) return Poco::Net::Context::Ptr();
+  if (o.tls_cert.empty() || o.tls_key.empty()) return util::UsageError("--tls needs a certificate and a key");
+  try {
+    return Poco::Net::Context::Ptr(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, o.tls_key,
+                                                          o.tls_cert, "", Poco::Net::Context::VERIFY_NONE));
+  } catch (const Poco::Exception& e) {
+    return util::UsageError("--tls " + o.tls_cert + " " + o.tls_key + ": " + e.displayText());
+  }
 }
 
 }  // namespace
@@ -204,16 +233,18 @@ util::Status Server::Start() {
   if (clients.empty()) clients.push_back(DemoClient());
   for (const auto& c : clients) ctx.state.clients.push_back({c.tenant, c.client_id, c.secret});
   ctx.faults.Set(ctx.options.faults);
+  auto tls = TlsContext(ctx.options);
+  if (!tls.ok()) return tls.status();
   try {
-    auto api_socket = Bind(ctx.options.host, ctx.options.port);
+    auto api_socket = Bind(ctx.options.host, ctx.options.port, *tls);
     impl_->port = api_socket.address().port();
     Poco::Net::ServerSocket blob_socket;
     const int wanted = ctx.options.blob_port >= 0 ? ctx.options.blob_port : impl_->port;
     try {
-      blob_socket = Bind(ctx.options.blob_host, wanted);
+      blob_socket = Bind(ctx.options.blob_host, wanted, *tls);
     } catch (const Poco::Exception&) {
       if (ctx.options.blob_port >= 0) throw;
-      blob_socket = Bind(ctx.options.blob_host, 0);
+      blob_socket = Bind(ctx.options.blob_host, 0, *tls);
     }
     impl_->blob_port = blob_socket.address().port();
     impl_->pool = std::make_unique<Poco::ThreadPool>(2, 2 * ctx.options.threads + 4);
@@ -231,11 +262,12 @@ util::Status Server::Start() {
     return util::UsageError("cannot listen on " + ctx.options.host + ":" +
                             std::to_string(ctx.options.port) + ": " + e.displayText());
   }
-  ctx.api_base = "http://" + ctx.options.host + ":" + std::to_string(impl_->port);
-  ctx.blob_base = "http://" + ctx.options.blob_host + ":" + std::to_string(impl_->blob_port);
-  ctx.on_change = [this] {
+  const std::string scheme = *tls ? "https://" : "http://";
+  ctx.api_base = scheme + ctx.options.host + ":" + std::to_string(impl_->port);
+  ctx.blob_base = scheme + ctx.options.blob_host + ":" + std::to_string(impl_->blob_port);
+  ctx.on_change = [this](bool plan) {
     impl_->Persist();
-    impl_->callbacks.Wake();
+    if (plan) impl_->callbacks.Wake();
   };
   impl_->api_server->start();
   impl_->blob_server->start();

@@ -41,6 +41,11 @@ struct ServerOptions {
   std::vector<FaultRule> faults;
   std::string state_file;  // empty: remote objects live in memory only
   int threads = 16;        // connections served at once
+  // Both set: serve the API and blob listeners over HTTPS with this PEM
+  // certificate and private key (it should name 127.0.0.1, the blob host
+  // and localhost). Empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class Server {
@@ -58,8 +63,8 @@ class Server {
 
   int port() const;
   int blob_port() const;
-  std::string base_url() const;       // "http://127.0.0.1:PORT"
-  std::string blob_base_url() const;  // "http://127.0.0.2:PORT"
+  std::string base_url() const;       // "http://127.0.0.1:PORT" ("https://" with TLS)
+  std::string blob_base_url() const;  // "http://127.0.0.2:PORT" ("https://" with TLS)
 
  private:
   struct Impl;

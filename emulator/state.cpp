@@ -160,7 +160,7 @@ util::Result<RemoteState> LoadStateFile(const std::string& path) {
   Json j = Json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return util::ConfigError(path + ": not valid JSON");
   auto s = RemoteState::FromJson(j);
-  if (!s.ok()) return s.status().WithContext(path);
+  if (!s.ok()) return s.status().WithContext(path + ": ");
   return s;
 }
 

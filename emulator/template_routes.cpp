@@ -44,7 +44,7 @@ void Create(Exchange& ex) {
     id = ex.ctx.state.next_template_id++;
     ex.ctx.state.templates[id] = {id, {{now, *text}}, now, now};
   }
-  ex.ctx.Changed();
+  ex.ctx.Changed(/*plan=*/false);
   SendEnvelope(ex, 201, {{"templateId", id}}, ErrorsDefault::kNull);
 }
 
@@ -90,7 +90,7 @@ void Edit(Exchange& ex) {
     }
   }
   if (!known) return SendEnvelopeError(ex, 404, "NotFound", "no template " + ex.params.at(0));
-  ex.ctx.Changed();
+  ex.ctx.Changed(/*plan=*/false);
   SendEnvelope(ex, 201, {{"templateId", std::to_string(*id)}});  // quoted, as documented
 }
 

@@ -108,7 +108,7 @@ void IssueToken(Exchange& ex) {
       expires = now + std::chrono::seconds(ex.fault.rule.seconds);
     ex.ctx.state.tokens[token] = {client.id, expires};
   }
-  ex.ctx.Changed();
+  ex.ctx.Changed(/*plan=*/false);
   auto num = [&](long long v) -> Json {
     return ex.settings.expires_in_number ? Json(v) : Json(std::to_string(v));
   };

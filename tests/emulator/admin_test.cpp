@@ -33,7 +33,7 @@ TEST_CASE("the request log records host, method, path, status and whether Author
   CHECK(emu.Admin("GET", "requests").json().empty());
 }
 
-TEST_CASE("state shows remote objects and counts; reset clears them") {
+TEST_CASE("state shows remote objects and counts, reset clears them") {
   EmulatorFixture emu;
   const auto tid = emu.CreateTemplate();
   emu.CreateSchedule(tid);
@@ -115,4 +115,42 @@ TEST_CASE("--help documents every knob and the demo client") {
   }
 }
 
+}  // namespace hdc::emulator::testing
+
+namespace hdc::emulator::testing {
+
+TEST_CASE("a port another emulator listens on is refused, not shared (no SO_REUSEPORT)") {
+  EmulatorFixture first;
+  ServerOptions o;
+  o.blob_port = first.server().blob_port();  // explicit: no fallback to an ephemeral port
+  util::ManualClock clock(At(EmulatorFixture::kStart));
+  Server second(o, clock);
+  CHECK_FALSE(second.Start().ok());
+  // Without an explicit blob port the second server falls back to a free one.
+  ServerOptions fallback;
+  fallback.port = 0;
+  Server third(fallback, clock);
+  REQUIRE(third.Start().ok());
+  CHECK(third.blob_port() != first.server().blob_port());
+}
+
+}  // namespace hdc::emulator::testing
+
+namespace hdc::emulator::testing {
+namespace {
+
+TEST_CASE("a POST without Content-Length has an empty body and is answered at once") {
+  EmulatorFixture emu;
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(emu.server().port()));
+  session.setTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPRequest request("POST", "/_emulator/reset", Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);  // no Content-Length, no body
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  std::string body;
+  Poco::StreamCopier::copyToString(in, body);
+  CHECK(response.getStatus() < 300);
+}
+
+}  // namespace
 }  // namespace hdc::emulator::testing

@@ -72,7 +72,7 @@ TEST_CASE("latency delays the answer by real milliseconds") {
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(150));
 }
 
-TEST_CASE("short body, reset and malformed JSON break the answer; the control is intact") {
+TEST_CASE("short body, reset and malformed JSON break the answer, the control is intact") {
   EmulatorFixture emu;
   emu.CreateTemplate();
   CHECK(emu.Get("/analytics/driver/reporttemplate").json().is_object());

@@ -84,7 +84,7 @@ TEST_CASE("conditions, aggregation, having, order and limit shape the rows") {
   }
 }
 
-TEST_CASE("format knobs: comma, BOM, LF, every field quoted; rows per execution") {
+TEST_CASE("format knobs: comma, BOM, LF, every field quoted, rows per execution") {
   ServerOptions o;
   o.settings.delimiter = ',';
   o.settings.bom = true;
@@ -114,7 +114,7 @@ TEST_CASE("values holding the delimiter or quotes are quoted RFC 4180 style") {
   CHECK(body.find("\"Northwind \"\"NW\"\" Traders\"") != std::string::npos);
 }
 
-TEST_CASE("report links expire after 12 hours with 403 AuthenticationFailed; a fresh call gives a fresh link") {
+TEST_CASE("report links expire after 12 hours with 403 AuthenticationFailed, a fresh call gives a fresh link") {
   EmulatorFixture emu;
   const std::string url = FirstReportUrl(emu, SimpleTemplate());
   CHECK(url.find("se=2024-05-01T13%3A00%3A00Z") != std::string::npos);
@@ -140,7 +140,7 @@ TEST_CASE("an altered or missing signature gets 403") {
   CHECK(Http("GET", other_blob).status == 403);
 }
 
-TEST_CASE("Range gives 206 with Content-Range; If-Range with a stale ETag gives 200; bad ranges 416") {
+TEST_CASE("Range gives 206 with Content-Range, If-Range with a stale ETag gives 200, bad ranges 416") {
   EmulatorFixture emu;
   const std::string url = FirstReportUrl(emu, SimpleTemplate());
   auto full = Http("GET", url);
@@ -194,7 +194,7 @@ TEST_CASE("template edits apply from the next execution") {
   CHECK(ParseTsv(Http("GET", e[1]["ReportLocation"].get<std::string>()).body)[0] == std::vector<std::string>{"Market"});
 }
 
-TEST_CASE("same seed and clock give byte-identical reports; another seed differs") {
+TEST_CASE("same seed and clock give byte-identical reports, another seed differs") {
   auto fetch = [](std::uint64_t seed) {
     ServerOptions o;
     o.seed = seed;

@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include "emulator/executions.h"
 #include "emulator_fixture.h"
 
 namespace hdc::emulator::testing {
@@ -16,7 +17,7 @@ namespace hdc::emulator::testing {
 using std::chrono::hours;
 using std::chrono::minutes;
 
-TEST_CASE("creating a schedule answers 201 with a reportId; listing answers 201 with the schedule as a string") {
+TEST_CASE("creating a schedule answers 201 with a reportId, listing answers 201 with the schedule as a string") {
   EmulatorFixture emu;
   const auto tid = emu.CreateTemplate();
   const auto rid = emu.CreateSchedule(tid, "2024-05-02T00:00:00Z", 24, 30);
@@ -146,7 +147,7 @@ TEST_CASE("GET /analytics/driver/report/{id} (extension) gives one list element"
   CHECK(emu.Get("/analytics/driver/report/1").status == 404);
 }
 
-TEST_CASE("the failure probability is seeded; a failed run may flip to Completed later") {
+TEST_CASE("the failure probability is seeded, a failed run may flip to Completed later") {
   ServerOptions o;
   o.settings.failure_probability = 1.0;
   o.settings.flip_failed_after = std::chrono::hours(2);
@@ -224,6 +225,82 @@ TEST_CASE("a completed execution is POSTed to the schedule's loopback callback U
   CHECK(j["ReportStatus"] == "Completed");
   Json s = Json::parse(emu.Get("/analytics/driver/report").json()["data"][0]["schedule"].get<std::string>());
   CHECK(s["callbackUrl"] == collector.url());
+}
+
+}  // namespace hdc::emulator::testing
+
+namespace hdc::emulator::testing {
+
+TEST_CASE("a Failed run that flips to Completed is POSTed to the callback URL when it flips") {
+  Collector collector;
+  ServerOptions o;
+  o.settings.failure_probability = 1.0;
+  o.settings.flip_failed_after = hours(2);
+  EmulatorFixture emu(o);
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
+  emu.Advance(hours(1) + minutes(30));  // run 1 done at 01:30: Failed
+  CHECK(emu.Executions(rid)[0]["ReportStatus"] == "Failed");
+  emu.Advance(hours(2));  // 03:30: it flips
+  CHECK(emu.Executions(rid)[0]["ReportStatus"] == "Completed");
+  auto bodies = collector.Await(1);
+  REQUIRE(bodies.size() == 1);
+  Json j = Json::parse(bodies[0]);
+  CHECK(j["reportId"] == rid);
+  CHECK(j["ReportDatetime"] == "2024-05-01T01:00:00");
+  CHECK(j["ReportStatus"] == "Completed");
+  // Run 2 flips at 2024-05-02T03:30; run 1 is not announced a second time
+  // (the worker posts in order, so a repeat would come before run 2).
+  emu.Advance(hours(24));
+  bodies = collector.Await(2);
+  REQUIRE(bodies.size() == 2);
+  CHECK(Json::parse(bodies[1])["ReportDatetime"] == "2024-05-02T01:00:00");
+}
+
+TEST_CASE("a run that stays Failed is not POSTed (control: the next completed run is)") {
+  // A seed whose first run of report 5001 fails and whose second completes.
+  Settings half;
+  half.failure_probability = 0.5;
+  const TimePoint slot1 = At("2024-05-01T01:00:00Z"), slot2 = At("2024-05-02T01:00:00Z");
+  std::uint64_t seed = 1;
+  while (CompletedAt(5001, slot1, half, seed) || !CompletedAt(5001, slot2, half, seed)) ++seed;
+  Collector collector;
+  ServerOptions o;
+  o.seed = seed;
+  o.settings = half;
+  EmulatorFixture emu(o);
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
+  REQUIRE(rid == 5001);
+  emu.Advance(hours(1) + minutes(30));
+  CHECK(emu.Executions(rid)[0]["ReportStatus"] == "Failed");
+  emu.Advance(hours(24));
+  CHECK(emu.Executions(rid)[1]["ReportStatus"] == "Completed");
+  auto bodies = collector.Await(1);
+  REQUIRE(bodies.size() == 1);
+  CHECK(Json::parse(bodies[0])["ReportDatetime"] == "2024-05-02T01:00:00");
+}
+
+TEST_CASE("NextCompletion plans flips, skips runs that stay Failed and paused slots") {
+  RemoteSchedule s;
+  s.id = 5001;
+  s.spec.start = At("2024-05-01T00:00:00Z");
+  s.spec.interval_hours = 24;
+  s.spec.recurrence = 3;
+  s.effective_from = s.spec.start;
+  Settings settings;  // done 30 minutes after each slot
+  CHECK(NextCompletion(s, s.spec.start, settings, 1) == At("2024-05-01T00:30:00Z"));
+  CHECK(NextCompletion(s, At("2024-05-01T00:30:00Z"), settings, 1) == At("2024-05-02T00:30:00Z"));
+  CHECK_FALSE(NextCompletion(s, At("2024-05-03T00:30:00Z"), settings, 1).has_value());
+  settings.failure_probability = 1.0;
+  CHECK_FALSE(NextCompletion(s, s.spec.start, settings, 1).has_value());
+  settings.flip_failed_after = std::chrono::hours(30);
+  // Run 1 flips at 05-02T06:30, after run 2 would be done (05-02T00:30) if it had not failed.
+  CHECK(NextCompletion(s, At("2024-05-01T12:00:00Z"), settings, 1) == At("2024-05-02T06:30:00Z"));
+  CHECK(NextCompletion(s, At("2024-05-02T06:30:00Z"), settings, 1) == At("2024-05-03T06:30:00Z"));
+  settings.failure_probability = 0;
+  s.pauses.emplace_back(At("2024-05-01T12:00:00Z"), TimePoint::max());
+  CHECK_FALSE(NextCompletion(s, At("2024-05-01T00:30:00Z"), settings, 1).has_value());
+  s.pauses.back().second = At("2024-05-02T12:00:00Z");
+  CHECK(NextCompletion(s, At("2024-05-01T00:30:00Z"), settings, 1) == At("2024-05-03T00:30:00Z"));
 }
 
 }  // namespace hdc::emulator::testing

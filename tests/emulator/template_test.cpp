@@ -117,7 +117,7 @@ TEST_CASE("template validation refuses bad templates with 400 and an error code"
   CHECK(ErrorCode(malformed) == "MalformedBody");
 }
 
-TEST_CASE("template names, operators and functions are matched ignoring case; the view is trimmed") {
+TEST_CASE("template names, operators and functions are matched ignoring case, the view is trimmed") {
   EmulatorFixture emu;
   Json t = {{"View", " IHVDriver"},
             {"Projection", {"drivername"}},

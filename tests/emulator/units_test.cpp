@@ -16,7 +16,7 @@ TEST_CASE("LIKE matches SQL-style wildcards ignoring case") {
   CHECK(LikeMatch("", "%"));
 }
 
-TEST_CASE("conditions: all of and, any of or; numeric comparison on numeric columns") {
+TEST_CASE("conditions: all of and, any of or, numeric comparison on numeric columns") {
   auto t = ParseTemplate(Json::parse(R"json({"view":"IHVDriver","projection":["EventCount"],
     "dateRange":{"reportPeriod":"Yesterday"},
     "condition":{"and":[{"attribute":"EventCount","operator":"gt","value":"9"}],
