@@ -1,0 +1,254 @@
+#include "store/atomic_writer.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include <Poco/DigestEngine.h>
+#include <Poco/MD5Engine.h>
+#include <Poco/SHA2Engine.h>
+
+#include "store/verify.h"
+#include "util/logging.h"
+
+namespace hdc::store {
+namespace {
+
+using util::Result;
+using util::Status;
+
+constexpr std::size_t kFirstBytes = 8;
+
+std::string Base64(const Poco::DigestEngine::Digest& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = static_cast<std::uint32_t>(bytes[i]) << 16;
+    if (n > 1) group |= static_cast<std::uint32_t>(bytes[i + 1]) << 8;
+    if (n > 2) group |= bytes[i + 2];
+    for (std::size_t k = 0; k < 4; ++k) {
+      out += k <= n ? kAlphabet[(group >> (18 - 6 * k)) & 0x3f] : '=';
+    }
+  }
+  return out;
+}
+
+// A Content-MD5 value as we write it: spaces trimmed, padding restored.
+std::string NormalizedMd5(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  std::string out(value);
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
+
+std::string ParentDir(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+bool IsSymlink(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(
+      std::filesystem::path(std::u8string(path.begin(), path.end())), ec);
+  return !ec && std::filesystem::is_symlink(status);
+}
+
+}  // namespace
+
+struct AtomicWriter::Impl {
+  Impl(platform::FileSystem& fs_in, std::string temp, std::string final_name)
+      : fs(fs_in), temp_path(std::move(temp)), final_path(std::move(final_name)) {}
+
+  void Hash(std::string_view data) {
+    sha256.update(data.data(), data.size());
+    md5.update(data.data(), data.size());
+    size += data.size();
+    if (first.size() < kFirstBytes) first.append(data.substr(0, kFirstBytes - first.size()));
+  }
+
+  void ResetHashes() {
+    sha256.reset();
+    md5.reset();
+    size = 0;
+    first.clear();
+  }
+
+  // OK while the writer can still take bytes or commit.
+  Status Usable() const {
+    if (!error.ok()) return error;
+    if (file == nullptr) return util::InternalError("writer for " + final_path + " is closed");
+    return Status::Ok();
+  }
+
+  // Closes (ignoring errors: the bytes are discarded anyway), removes the temp
+  // file and makes the writer spent with this error.
+  Status Fail(Status status) {
+    if (file != nullptr) {
+      (void)file->Close();
+      file.reset();
+    }
+    const Status removed = fs.Remove(temp_path);
+    if (!removed.ok()) {
+      util::GetLogger("store")->warn("cannot remove temp file after a failed write: {}",
+                                     removed.ToString());
+    }
+    error = status;
+    return status;
+  }
+
+  Status Open(bool append) {
+    Result<std::unique_ptr<platform::WritableFile>> opened = fs.OpenForWrite(temp_path, append);
+    if (!opened.ok()) return opened.status();
+    file = std::move(*opened);
+    return Status::Ok();
+  }
+
+  // Re-hashes an existing partial; false when it cannot be read.
+  bool RehashExisting() {
+    const Result<std::uint64_t> read = ForEachChunk(fs, temp_path, [this](std::string_view chunk) {
+      Hash(chunk);
+      return Status::Ok();
+    });
+    if (read.ok()) return true;
+    util::GetLogger("store")->warn("cannot resume {}, starting again: {}", temp_path,
+                                   read.status().ToString());
+    ResetHashes();
+    return false;
+  }
+
+  // After the rename: the final directory, then the parent of each directory
+  // created for this file, so that every new name is durable.
+  Status SyncDirectories(const std::vector<std::string>& created) {
+    HDC_RETURN_IF_ERROR(fs.SyncDir(ParentDir(final_path)));
+    for (const std::string& dir : created) HDC_RETURN_IF_ERROR(fs.SyncDir(ParentDir(dir)));
+    return Status::Ok();
+  }
+
+  // Directories on the way to the final one that do not exist yet, deepest
+  // first.
+  std::vector<std::string> MissingDirectories() {
+    std::vector<std::string> missing;
+    std::string dir = ParentDir(final_path);
+    while (dir != "." && dir != "/" && !fs.Exists(dir)) {
+      missing.push_back(dir);
+      dir = ParentDir(dir);
+    }
+    return missing;
+  }
+
+  platform::FileSystem& fs;
+  const std::string temp_path;
+  const std::string final_path;
+  std::unique_ptr<platform::WritableFile> file;
+  Poco::SHA2Engine sha256{Poco::SHA2Engine::SHA_256};
+  Poco::MD5Engine md5;
+  std::uint64_t size = 0;
+  std::string first;
+  Status error;  // sticky; set once the writer is spent
+};
+
+Result<std::unique_ptr<AtomicWriter>> AtomicWriter::Create(platform::FileSystem& fs,
+                                                           std::string temp_path,
+                                                           std::string final_path, bool resume) {
+  auto impl = std::make_unique<Impl>(fs, std::move(temp_path), std::move(final_path));
+  if (IsSymlink(impl->temp_path)) {
+    util::GetLogger("store")->warn("removing symbolic link {} in place of a temp file",
+                                   impl->temp_path);
+    HDC_RETURN_IF_ERROR(fs.Remove(impl->temp_path));
+  }
+  const bool append = resume && fs.Exists(impl->temp_path) && impl->RehashExisting();
+  HDC_RETURN_IF_ERROR(impl->Open(append));
+  return std::unique_ptr<AtomicWriter>(new AtomicWriter(std::move(impl)));
+}
+
+AtomicWriter::AtomicWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AtomicWriter::~AtomicWriter() {
+  // Leaves the temp file in place as a resumable partial.
+  if (impl_->file != nullptr) (void)impl_->file->Close();
+}
+
+Status AtomicWriter::Append(std::string_view data) {
+  HDC_RETURN_IF_ERROR(impl_->Usable());
+  const Status written = impl_->file->Append(data);
+  if (!written.ok()) return impl_->Fail(written);
+  impl_->Hash(data);
+  return Status::Ok();
+}
+
+std::uint64_t AtomicWriter::size() const { return impl_->size; }
+
+Status AtomicWriter::Truncate() {
+  HDC_RETURN_IF_ERROR(impl_->Usable());
+  // The bytes are thrown away, so a close error on them does not matter.
+  (void)impl_->file->Close();
+  impl_->file.reset();
+  impl_->ResetHashes();
+  const Status opened = impl_->Open(/*append=*/false);
+  if (!opened.ok()) return impl_->Fail(opened);
+  return Status::Ok();
+}
+
+std::string_view AtomicWriter::first_bytes() const { return impl_->first; }
+
+Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
+                                       std::optional<std::string> expected_md5_base64) {
+  Impl& w = *impl_;
+  HDC_RETURN_IF_ERROR(w.Usable());
+  if (expected_length && *expected_length != w.size) {
+    return w.Fail(util::BadDataError(w.final_path + ": length mismatch: got " +
+                                     std::to_string(w.size) + ", expected " +
+                                     std::to_string(*expected_length)));
+  }
+  Committed done{w.final_path, w.size, Poco::DigestEngine::digestToHex(w.sha256.digest()),
+                 Base64(w.md5.digest())};
+  if (expected_md5_base64 && NormalizedMd5(*expected_md5_base64) != done.md5_base64) {
+    return w.Fail(util::BadDataError(w.final_path + ": Content-MD5 mismatch: got " +
+                                     done.md5_base64 + ", expected " +
+                                     NormalizedMd5(*expected_md5_base64)));
+  }
+  // Order matters: data durable, file closed, then the name. A failed fsync
+  // is never retried (see the header comment).
+  if (Status s = w.file->Sync(); !s.ok()) return w.Fail(s);
+  const Status closed = w.file->Close();
+  w.file.reset();
+  if (!closed.ok()) return w.Fail(closed);
+  const std::vector<std::string> created = w.MissingDirectories();
+  if (Status s = w.fs.CreateDirectories(ParentDir(w.final_path)); !s.ok()) return w.Fail(s);
+  if (Status s = w.fs.Rename(w.temp_path, w.final_path); !s.ok()) return w.Fail(s);
+  if (Status s = w.SyncDirectories(created); !s.ok()) {
+    // The name may not survive a crash; take it back so that no final file
+    // exists without a database row, and download again.
+    const Status removed = w.fs.Remove(w.final_path);
+    if (!removed.ok()) {
+      util::GetLogger("store")->warn("cannot remove {} after a failed directory fsync: {}",
+                                     w.final_path, removed.ToString());
+    }
+    return w.Fail(s);
+  }
+  w.error = util::InternalError("writer for " + w.final_path + " has already committed");
+  return done;
+}
+
+Status AtomicWriter::Abort() {
+  Impl& w = *impl_;
+  if (!w.error.ok()) return Status::Ok();  // nothing left to remove
+  if (w.file != nullptr) {
+    (void)w.file->Close();
+    w.file.reset();
+  }
+  w.error = util::InternalError("writer for " + w.final_path + " was aborted");
+  return w.fs.Remove(w.temp_path);
+}
+
+const std::string& AtomicWriter::temp_path() const { return impl_->temp_path; }
+const std::string& AtomicWriter::final_path() const { return impl_->final_path; }
+
+}  // namespace hdc::store

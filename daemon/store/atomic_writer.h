@@ -1,0 +1,93 @@
+// AtomicWriter: publishes one store file by temp file, fsync, rename and
+// directory fsync, hashing while it streams.
+//
+// Bytes go into a temp file in store/tmp (paths come from StoreLayout) while
+// SHA-256 and MD5 are computed. Commit() verifies the length and the
+// Content-MD5 when the caller has them, fsyncs and closes the file, creates
+// the final directory, renames the file into place and fsyncs the final
+// directory (and the parents of any directory it had to create). So a file
+// appears under its final name only complete, verified and durable.
+//
+// Failure rules (reliability.md D01, D04; PostgreSQL's "fsyncgate"):
+//   - any write, fsync, close, mkdir, rename or directory-fsync error removes
+//     the temp file (and, after a failed directory fsync, the renamed file)
+//     and returns the error, kTemporary, naming the path and the operation.
+//     An fsync is never retried: after a failure the kernel may have dropped
+//     the dirty pages, so the only safe course is to download again.
+//   - a verification mismatch returns kBadData ("length mismatch: got N,
+//     expected M", "Content-MD5 mismatch") and removes the temp file.
+//   - after any error the writer is spent: later calls return that error.
+//
+// Destroying a writer without Commit() or Abort() closes the temp file and
+// leaves it in place: it is a resumable partial. Create(..., resume = true)
+// reopens it for appending and re-hashes the bytes already there, so size()
+// is the offset to ask for with Range. Truncate() starts again from byte 0
+// (a server answered 200 to a Range request).
+//
+// The temp file is read back through std::ifstream when resuming (the
+// FileSystem seam has no streaming read, and ReadFile would hold a whole
+// partial in memory), so resume needs a real file system underneath.
+// Not thread-safe; one writer per download, and at most one writer per temp
+// path at a time (the caller fetches each file once).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "platform/filesystem.h"
+#include "util/byte_sink.h"
+#include "util/result.h"
+
+namespace hdc::store {
+
+// A file published under its final name.
+struct Committed {
+  std::string path;        // the final path
+  std::uint64_t size = 0;  // bytes
+  std::string sha256_hex;  // lower-case hex, 64 characters
+  std::string md5_base64;  // as in Content-MD5: base64 of the 16-byte digest
+};
+
+class AtomicWriter final : public util::ByteSink {
+ public:
+  // Opens temp_path (truncating it, or appending when resume is true and it
+  // exists). The caller has created store/tmp (StoreLayout::EnsureDirectories).
+  // A symbolic link at temp_path is removed first, never followed.
+  static util::Result<std::unique_ptr<AtomicWriter>> Create(platform::FileSystem& fs,
+                                                            std::string temp_path,
+                                                            std::string final_path, bool resume);
+  ~AtomicWriter() override;
+  AtomicWriter(const AtomicWriter&) = delete;
+  AtomicWriter& operator=(const AtomicWriter&) = delete;
+
+  util::Status Append(std::string_view data) override;
+  std::uint64_t size() const override;
+  util::Status Truncate() override;
+
+  // The first bytes of the file (up to 8; fewer while the file is shorter),
+  // so the caller can check a signature ("MSCF", "PK") before Commit().
+  std::string_view first_bytes() const;
+
+  // Verifies, fsyncs, closes, renames into place and fsyncs the directory;
+  // see the header comment for what happens on failure. expected_md5_base64
+  // is a Content-MD5 value (padding optional, surrounding spaces ignored).
+  util::Result<Committed> Commit(std::optional<std::uint64_t> expected_length,
+                                 std::optional<std::string> expected_md5_base64);
+
+  // Closes and removes the temp file (a bad signature, a cancelled
+  // download). The writer is spent afterwards.
+  util::Status Abort();
+
+  const std::string& temp_path() const;
+  const std::string& final_path() const;
+
+ private:
+  struct Impl;
+  explicit AtomicWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hdc::store

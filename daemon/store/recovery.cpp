@@ -1,0 +1,80 @@
+#include "store/recovery.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "util/logging.h"
+
+namespace hdc::store {
+namespace {
+
+bool IsSymlink(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(
+      std::filesystem::path(std::u8string(path.begin(), path.end())), ec);
+  return !ec && std::filesystem::is_symlink(status);
+}
+
+std::string Count(std::size_t n, std::string_view singular, std::string_view plural) {
+  return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
+}
+
+}  // namespace
+
+util::Result<TmpScan> ScanPartials(platform::FileSystem& fs, const StoreLayout& layout) {
+  const std::string dir = layout.tmp_dir();
+  TmpScan scan;
+  if (!fs.Exists(dir)) return scan;
+  const util::Result<std::vector<platform::DirEntry>> entries = fs.List(dir);
+  if (!entries.ok()) return entries.status();
+  const auto log = util::GetLogger("store");
+  for (const platform::DirEntry& entry : *entries) {
+    const std::string path = dir + "/" + entry.name;
+    const bool link = IsSymlink(path);
+    if (entry.is_directory && !link) {
+      log->warn("store recovery: leaving directory {} in tmp", path);
+      ++scan.entries_left;
+      continue;
+    }
+    const std::optional<TempName> name = link ? std::nullopt : ParseTempName(entry.name);
+    if (name) {
+      const util::Result<std::uint64_t> size = fs.FileSize(path);
+      if (size.ok()) {
+        scan.partials.push_back({path, name->kind, name->key, *size});
+        continue;
+      }
+    }
+    if (const util::Status removed = fs.Remove(path); !removed.ok()) {
+      log->warn("store recovery: cannot remove {}: {}", path, removed.ToString());
+      ++scan.entries_left;
+      continue;
+    }
+    ++scan.strays_removed;
+  }
+  std::sort(scan.partials.begin(), scan.partials.end(),
+            [](const Partial& a, const Partial& b) { return a.path < b.path; });
+  return scan;
+}
+
+util::Status RemovePartial(platform::FileSystem& fs, const Partial& partial) {
+  return fs.Remove(partial.path);
+}
+
+std::string RecoverySummary(const RecoveryCounts& counts) {
+  std::string line =
+      "store recovery: " + Count(counts.partials_kept, "partial download", "partial downloads") +
+      " kept for resume, " + Count(counts.strays_removed, "stray file", "stray files") + " removed";
+  if (counts.partials_removed != 0) {
+    line +=
+        ", " + Count(counts.partials_removed, "partial download", "partial downloads") + " removed";
+  }
+  if (counts.entries_left != 0) {
+    line += ", " + Count(counts.entries_left, "entry", "entries") + " left in tmp";
+  }
+  if (counts.rows_reset != 0) {
+    line += ", " + Count(counts.rows_reset, "row", "rows") + " in progress reset";
+  }
+  return line;
+}
+
+}  // namespace hdc::store
