@@ -11,7 +11,10 @@ PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqli
             libspdlog-dev libfmt-dev doctest-dev sqlite3 curl cabextract clang-format clang-tidy \
             g++-mingw-w64-x86-64-posix
 
-.PHONY: all deps build test demo asan format lint clean
+# Extra packages for the benchmarks' reference peers.
+BENCH_PACKAGES := nginx-light wrk
+
+.PHONY: all deps bench-deps build test demo asan bench format lint clean
 
 all: build
 
@@ -47,6 +50,14 @@ asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# Speed, measured side by side with reference tools (never a timed test).
+bench-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(BENCH_PACKAGES)"
+
+bench: build bench-deps
+	bash bench/emulator_vs_nginx.sh $(BUILD)/emulator/hdc-emulator || true
+	bash bench/bench_ingest.sh $(BUILD)/bench/bench_ingest || true
 
 demo: build
 	bash tests/demo/run_demo.sh $(BUILD)

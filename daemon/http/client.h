@@ -67,7 +67,8 @@ struct ClientOptions {
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // Sends one request; the body of any status streams into `sink` (2xx
+  // Sends one request; sink.Start(status) is called when the status is
+  // known, then the body of any status streams into `sink` (2xx
   // and errors alike; callers read error bodies from a StringSink). Network
   // failures (refused, reset, timeout, TLS) are kUnavailable/kTemporary with
   // host and path in the message. A body cut short of its Content-Length is

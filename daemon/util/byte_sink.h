@@ -14,6 +14,9 @@ namespace hdc::util {
 class ByteSink {
  public:
   virtual ~ByteSink() = default;
+  // Called once per response, when its status is known and before any of
+  // its body arrives, so a sink can keep an error body away from a file.
+  virtual Status Start(int /*status*/) { return Status::Ok(); }
   // Appends bytes; an error stops the transfer (disk full, size limit).
   virtual Status Append(std::string_view data) = 0;
   // Bytes accepted so far, including any kept from an earlier attempt (the

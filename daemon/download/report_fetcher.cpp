@@ -1,0 +1,214 @@
+#include "download/report_fetcher.h"
+
+#include "db/executions_table.h"
+#include "download/row_ingest.h"
+#include "http/retry.h"
+#include "store/atomic_writer.h"
+#include "store/space_guard.h"
+#include "util/logging.h"
+#include "util/time_format.h"
+#include "util/url.h"
+
+namespace hdc::download {
+namespace {
+
+// Routes a response body: 2xx into the file, anything else into a small
+// buffer for the error message, so an error page never lands in a report.
+class DownloadSink final : public util::ByteSink {
+ public:
+  explicit DownloadSink(store::AtomicWriter& writer) : writer_(writer) {}
+  util::Status Start(int status) override {
+    to_file_ = status >= 200 && status < 300;
+    error_.clear();
+    // 200 to a Range request: the server sends the whole blob again.
+    if (status == 200 && writer_.size() > 0) return writer_.Truncate();
+    return util::Status::Ok();
+  }
+  util::Status Append(std::string_view data) override {
+    if (to_file_) return writer_.Append(data);
+    if (error_.size() < 4096) error_.append(data.substr(0, 4096 - error_.size()));
+    return util::Status::Ok();
+  }
+  std::uint64_t size() const override { return writer_.size(); }
+  util::Status Truncate() override { return writer_.Truncate(); }
+  const std::string& error_body() const { return error_; }
+
+ private:
+  store::AtomicWriter& writer_;
+  bool to_file_ = true;
+  std::string error_;
+};
+
+// The extension of the blob's name ("txt", "tsv", "csv"), "txt" when odd.
+std::string ExtensionOf(const std::string& url) {
+  const std::string path = util::StripQuery(url);
+  const size_t slash = path.rfind('/');
+  const size_t dot = path.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "txt";
+  const std::string ext = path.substr(dot + 1);
+  if (ext.empty() || ext.size() > 8) return "txt";
+  for (char c : ext) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return "txt";
+  }
+  return ext;
+}
+
+}  // namespace
+
+ReportFetcher::ReportFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
+                             platform::FileSystem& fs, const store::StoreLayout& layout,
+                             util::Clock& clock, util::Random& random, std::stop_token stop,
+                             ReportFetchOptions options,
+                             std::map<std::string, JobIngestRules> jobs)
+    : api_(api),
+      http_(http),
+      db_(db),
+      fs_(fs),
+      layout_(layout),
+      clock_(clock),
+      random_(random),
+      stop_(std::move(stop)),
+      options_(options),
+      jobs_(std::move(jobs)) {}
+
+util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
+  ReportFetchSummary summary;
+  db::ExecutionsTable executions(db_);
+  auto ready = executions.ReadyToFetch();
+  if (!ready.ok()) return ready.status();
+  for (const db::ExecutionRecord& e : *ready) {
+    if (stop_.stop_requested()) break;
+    util::Status status = FetchOne(e.job_name, e.report_id, e.report_datetime, summary);
+    if (status.ok()) continue;
+    util::GetLogger("download")->error("report {} run {}: {}", e.report_id, e.report_datetime,
+                                       status.ToString());
+    HDC_RETURN_IF_ERROR(executions.SetState(e.report_id, e.report_datetime, "new",
+                                            status.ToString()));
+    summary.problems.push_back(status.WithContext("report " + e.report_id + " run " +
+                                                  e.report_datetime + ": "));
+    if (status.kind() == util::ErrorKind::kAuth) break;  // every other report would fail too
+  }
+  return summary;
+}
+
+util::Result<std::string> ReportFetcher::FreshLink(const std::string& report_id,
+                                                   const std::string& report_datetime) {
+  auto time = util::ParseTimestamp(report_datetime);
+  if (!time.ok()) return time.status();
+  auto listed = api_.GetReportData(report_id, *time, *time);
+  if (!listed.ok()) return listed.status();
+  for (const api::Execution& e : *listed) {
+    if (e.report_datetime == report_datetime && e.ready()) return e.location;
+  }
+  return util::TemporaryError("Get Report Data no longer lists a link for this run");
+}
+
+util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& job,
+                                                            const std::string& report_id,
+                                                            const std::string& report_datetime) {
+  HDC_RETURN_IF_ERROR(store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space));
+  auto time = util::ParseTimestamp(report_datetime);
+  if (!time.ok()) return time.status();
+  auto link = FreshLink(report_id, report_datetime);
+  if (!link.ok()) return link.status();
+  auto final_path = layout_.ReportPath(job, report_id, *time, ExtensionOf(*link));
+  if (!final_path.ok()) return final_path.status();
+  auto temp_path = layout_.TempPath("report", report_id + "-" + util::FormatCompact(*time));
+  if (!temp_path.ok()) return temp_path.status();
+  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, /*resume=*/false);
+  if (!writer.ok()) return writer.status();
+  DownloadSink sink(**writer);
+  std::string etag;
+  for (int refresh = 0;; ++refresh) {
+    http::Request request;
+    request.url = *link;  // a SAS URL: never sent with Authorization
+    if (sink.size() > 0 && !etag.empty()) {
+      request.headers.push_back({"Range", "bytes=" + std::to_string(sink.size()) + "-"});
+      request.headers.push_back({"If-Range", etag});
+    } else if (sink.size() > 0) {
+      HDC_RETURN_IF_ERROR(sink.Truncate());
+    }
+    auto response = http::SendWithRetry(http_, request, sink, http::RetryPolicy{}, clock_,
+                                         random_, stop_);
+    if (!response.ok()) return response.status();  // the partial stays for the next run
+    if (auto tag = response->FindHeader("ETag")) etag = *tag;
+    const int status = response->status;
+    if (status == 200 || status == 206) {
+      std::optional<std::uint64_t> length;
+      std::optional<std::string> md5;
+      if (status == 200) {
+        if (auto cl = response->FindHeader("Content-Length")) length = std::stoull(*cl);
+        md5 = response->FindHeader("Content-MD5");
+      } else {
+        // "bytes N-M/TOTAL": the whole blob's length.
+        if (auto range = response->FindHeader("Content-Range")) {
+          const size_t slash = range->rfind('/');
+          if (slash != std::string::npos && range->substr(slash + 1) != "*") {
+            length = std::stoull(range->substr(slash + 1));
+          }
+        }
+        md5 = response->FindHeader("x-ms-blob-content-md5");
+      }
+      auto committed = (*writer)->Commit(length, md5);
+      if (!committed.ok()) return committed.status();
+      return Stored{committed->path, committed->size, committed->sha256_hex};
+    }
+    if (status == 403 && refresh < options_.max_link_refreshes) {
+      // The link expired (or was refused): ask for a fresh one and resume.
+      util::GetLogger("download")->info("report {} run {}: link refused ({}), asking for a fresh one",
+                                        report_id, report_datetime, status);
+      link = FreshLink(report_id, report_datetime);
+      if (!link.ok()) return link.status();
+      continue;
+    }
+    return util::Status::Error(status == 403 ? util::ErrorKind::kAuth
+                                             : util::ErrorKind::kUnavailable,
+                               "GET " + util::StripQuery(*link) + ": HTTP " +
+                                   std::to_string(status));
+  }
+}
+
+util::Status ReportFetcher::FetchOne(const std::string& job, const std::string& report_id,
+                                     const std::string& report_datetime,
+                                     ReportFetchSummary& summary) {
+  db::ExecutionsTable executions(db_);
+  HDC_RETURN_IF_ERROR(executions.SetState(report_id, report_datetime, "fetching", std::nullopt));
+  auto stored = Download(job, report_id, report_datetime);
+  if (!stored.ok()) return stored.status();
+  const util::TimePoint now = clock_.Now();
+  auto relative = layout_.Relative(stored->path);
+  if (!relative.ok()) return relative.status();
+  auto record = db_.Prepare(
+      "UPDATE executions SET state = 'fetched', file_path = ?3, file_size = ?4, file_sha256 = ?5, "
+      "downloaded_at = ?6, clock_start = ?6, last_error = NULL "
+      "WHERE report_id = ?1 AND report_datetime = ?2");
+  if (!record.ok()) return record.status();
+  record->Bind(1, report_id).Bind(2, report_datetime).Bind(3, *relative);
+  record->Bind(4, static_cast<std::int64_t>(stored->size)).Bind(5, stored->sha256);
+  record->Bind(6, util::FormatTimestamp(now, true));
+  HDC_RETURN_IF_ERROR(record->Run().status());
+
+  const JobIngestRules rules = jobs_.count(job) ? jobs_.at(job) : JobIngestRules{};
+  IngestTarget target;
+  target.job_name = job;
+  target.report_id = report_id;
+  target.report_datetime = report_datetime;
+  target.downloaded_at = now;
+  target.retention_clock_earliest = options_.retention_clock_earliest;
+  target.view_is_ihv = rules.view_is_ihv;
+  target.cab_types = rules.cab_types;
+  target.cabs_enabled = rules.cabs;
+  target.retention_cutoff = now - options_.retention;
+  auto ingested = IngestReportFile(db_, target, stored->path);
+  if (!ingested.ok()) return ingested.status();
+  ++summary.reports;
+  summary.bytes += stored->size;
+  summary.rows += ingested->rows;
+  summary.rows_skipped_retention += ingested->rows_skipped_retention;
+  summary.cabs_new += ingested->cabs_new;
+  util::GetLogger("download")->info("report {} run {}: {} bytes, {} rows", report_id,
+                                    report_datetime, stored->size, ingested->rows);
+  return util::Status::Ok();
+}
+
+}  // namespace hdc::download

@@ -1,0 +1,88 @@
+// Completed executions -> report files in the store -> rows in SQLite.
+//
+// For each execution that polling saw Completed and that is not yet
+// ingested: ask Get Report Data for a fresh link (links live 12 hours and
+// are never stored), stream the blob without Authorization into an atomic
+// writer in store/tmp, and when the link expires mid-download (403 from the
+// blob host) ask again and resume with Range (If-Range on the ETag) from the
+// bytes kept. The file is verified (length, Content-MD5 when sent), moved
+// into place, recorded, then parsed and ingested in one transaction
+// (row_ingest.h). An execution that cannot be fetched stays for the next
+// run and is reported; nothing partial is ever visible under a final name.
+// Not thread-safe; reports are fetched one at a time.
+#pragma once
+
+#include <map>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "api/hdc_client.h"
+#include "db/database.h"
+#include "http/client.h"
+#include "platform/filesystem.h"
+#include "store/layout.h"
+#include "util/clock.h"
+#include "util/random.h"
+#include "util/result.h"
+
+namespace hdc::download {
+
+// What the fetcher needs to know of each job (from config, via the root).
+struct JobIngestRules {
+  bool view_is_ihv = true;
+  bool cabs = false;
+  std::vector<std::string> cab_types;
+};
+
+struct ReportFetchOptions {
+  std::uint64_t min_free_space = 1ull << 30;
+  bool retention_clock_earliest = true;
+  util::Duration retention = std::chrono::days(30);
+  int max_link_refreshes = 3;
+};
+
+struct ReportFetchSummary {
+  int reports = 0;
+  std::int64_t rows = 0;
+  std::int64_t rows_skipped_retention = 0;
+  std::int64_t cabs_new = 0;
+  std::uint64_t bytes = 0;
+  std::vector<util::Status> problems;
+};
+
+class ReportFetcher {
+ public:
+  ReportFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
+                platform::FileSystem& fs, const store::StoreLayout& layout, util::Clock& clock,
+                util::Random& random, std::stop_token stop, ReportFetchOptions options,
+                std::map<std::string, JobIngestRules> jobs);
+
+  util::Result<ReportFetchSummary> FetchReady();
+
+ private:
+  struct Stored {
+    std::string path;
+    std::uint64_t size = 0;
+    std::string sha256;
+  };
+  util::Result<std::string> FreshLink(const std::string& report_id,
+                                      const std::string& report_datetime);
+  util::Result<Stored> Download(const std::string& job, const std::string& report_id,
+                                const std::string& report_datetime);
+  util::Status FetchOne(const std::string& job, const std::string& report_id,
+                        const std::string& report_datetime, ReportFetchSummary& summary);
+
+  api::HdcClient& api_;
+  http::HttpClient& http_;
+  db::Database& db_;
+  platform::FileSystem& fs_;
+  const store::StoreLayout& layout_;
+  util::Clock& clock_;
+  util::Random& random_;
+  std::stop_token stop_;
+  ReportFetchOptions options_;
+  std::map<std::string, JobIngestRules> jobs_;
+};
+
+}  // namespace hdc::download

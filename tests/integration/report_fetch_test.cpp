@@ -1,0 +1,139 @@
+// Report downloads against the emulator: every completed run stored once with
+// the emulator's bytes, rows ingested, links refreshed when they expire.
+#include <doctest/doctest.h>
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
+
+#include "db/executions_table.h"
+#include "download/report_fetcher.h"
+#include "integration/harness.h"
+#include "platform/filesystem.h"
+#include "poll/poller.h"
+#include "store/layout.h"
+
+namespace hdc::testing {
+namespace {
+
+const char* kJob =
+    "[job kernel]\nview = IHVDriver\ncolumns = FailureName, FailureHash, CabIdHash, CabType, "
+    "CabExpirationTime, CabCollectionTime, ApplicationId, DeviceId, EventCount, FailureDateTime\n"
+    "start = 2024-05-01T02:00:00Z\nevery = 24h\nruns = 10\n";
+
+std::string Sha256(const std::string& data) {
+  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(data.data(), static_cast<unsigned>(data.size()));
+  return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
+std::int64_t Count(db::Database& db, const std::string& sql) {
+  auto stmt = db.Prepare(sql);
+  REQUIRE(stmt.ok());
+  REQUIRE(*stmt->Step());
+  return stmt->ColumnInt(0);
+}
+
+struct Pipeline {
+  explicit Pipeline(Harness& h) : h_(h), layout(h.dir().path()) {
+    REQUIRE(layout.EnsureDirectories(platform::RealFileSystem()).ok());
+  }
+  util::Result<download::ReportFetchSummary> Run() {
+    auto schedules = poll::Poller::RecordedSchedules(h_.Db());
+    REQUIRE(schedules.ok());
+    poll::Poller poller(h_.Connection().api(), h_.Db(), h_.clock());
+    REQUIRE(poller.Poll(*schedules).ok());
+    download::ReportFetcher fetcher(h_.Connection().api(), h_.Connection().http(), h_.Db(),
+                                    platform::RealFileSystem(), layout, h_.clock(), random, {},
+                                    {}, {{"kernel", {true, true, {}}}});
+    return fetcher.FetchReady();
+  }
+  Harness& h_;
+  store::StoreLayout layout;
+  util::Random random{3};
+};
+
+TEST_CASE("every completed run is stored once with the emulator's bytes and its rows ingested") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(75));  // May 4 03:00: the 02:00 runs of May 1-4 completed
+  Pipeline p(h);
+  auto first = p.Run();
+  REQUIRE_MESSAGE(first.ok(), first.status().message());
+  REQUIRE_MESSAGE(first->problems.empty(), first->problems[0].message());
+  CHECK(first->reports == 4);
+  CHECK(first->rows > 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM failures") == first->rows);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'ingested'") == 4);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'") == first->cabs_new);
+
+  // The stored bytes are the emulator's bytes.
+  auto stmt = h.Db().Prepare("SELECT report_id, report_datetime, file_path, file_sha256 FROM "
+                             "executions WHERE state = 'ingested'");
+  REQUIRE(stmt.ok());
+  int compared = 0;
+  while (*stmt->Step()) {
+    const std::string day = stmt->ColumnText(1).substr(0, 10);
+    auto listed = h.emu().Get("/analytics/driver/reportdata/" + stmt->ColumnText(0) +
+                              "?startDate=" + day + "&endDate=" + day);
+    REQUIRE(listed.status == 200);
+    const std::string link = listed.json()["data"][0]["ReportLocation"].get<std::string>();
+    auto blob = emulator::testing::Http("GET", link);
+    REQUIRE(blob.status == 200);
+    CHECK(Sha256(blob.body) == stmt->ColumnText(3));
+    auto stored = platform::RealFileSystem().ReadFile(h.dir().path() + "/store/" + stmt->ColumnText(2));
+    REQUIRE(stored.ok());
+    CHECK(*stored == blob.body);
+    ++compared;
+  }
+  CHECK(compared == 4);
+
+  auto second = p.Run();
+  REQUIRE(second.ok());
+  CHECK(second->reports == 0);  // nothing downloaded twice
+  CHECK(Count(h.Db(), "SELECT count(*) FROM failures") == first->rows);
+  for (const auto& r : h.emu().Admin("GET", "requests").json()) {
+    if (r["host"].get<std::string>().find("127.0.0.2") != std::string::npos) {
+      CHECK_FALSE(r["authorization"].get<bool>());
+    }
+  }
+}
+
+TEST_CASE("an expired link is refreshed and truncated bodies are fetched again") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));  // 03:00: one completed run
+  h.SetFaults({{{"endpoint", "blob.report"}, {"kind", "sas_expired"}, {"nth", 1}, {"count", 1}},
+               {{"endpoint", "blob.report"}, {"kind", "short_body"}, {"nth", 2}, {"count", 1}}});
+  Pipeline p(h);
+  auto run = p.Run();
+  REQUIRE_MESSAGE(run.ok(), run.status().message());
+  REQUIRE_MESSAGE(run->problems.empty(), run->problems[0].message());
+  CHECK(run->reports == 1);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'ingested'") == 1);
+  auto tmp = platform::RealFileSystem().List(h.dir().path() + "/store/tmp");
+  REQUIRE(tmp.ok());
+  CHECK(tmp->empty());
+}
+
+TEST_CASE("a blob host that keeps failing leaves the run for the next time and no file") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));
+  h.SetFaults({{{"endpoint", "blob.report"}, {"kind", "status"}, {"status", 500}}});
+  Pipeline p(h);
+  auto run = p.Run();
+  REQUIRE(run.ok());
+  CHECK(run->reports == 0);
+  REQUIRE(run->problems.size() == 1);
+  CHECK(run->problems[0].kind() == util::ErrorKind::kUnavailable);
+  CHECK(run->problems[0].message().find("sig=") == std::string::npos);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'new'") == 1);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM failures") == 0);
+  h.SetFaults(nlohmann::json::array());
+  auto retried = p.Run();
+  REQUIRE(retried.ok());
+  CHECK(retried->reports == 1);
+}
+
+}  // namespace
+}  // namespace hdc::testing
