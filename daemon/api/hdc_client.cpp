@@ -4,26 +4,14 @@
 
 #include "api/errors.h"
 #include "util/time_format.h"
+#include "util/strings.h"
 #include "util/url.h"
 
 namespace hdc::api {
 
 using nlohmann::json;
 
-std::string QueryEscape(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string QueryEscape(std::string_view value) { return util::PercentEncode(value); }
 
 HdcClient::HdcClient(ApiOptions options, http::HttpClient& client, auth::TokenSource& tokens,
                      util::Clock& clock, util::Random& random, std::stop_token stop)

@@ -6,6 +6,7 @@
 
 #include "http/client.h"
 #include "util/time_format.h"
+#include "util/strings.h"
 
 namespace hdc::api {
 namespace {
@@ -14,13 +15,7 @@ using nlohmann::json;
 
 constexpr int kMaxDepth = 64;
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using util::EqualsIgnoreCase;
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);

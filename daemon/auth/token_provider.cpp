@@ -7,6 +7,7 @@
 
 #include "http/retry.h"
 #include "util/logging.h"
+#include "util/strings.h"
 #include "util/url.h"
 
 namespace hdc::auth {
@@ -14,20 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string FormEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string FormEncode(std::string_view value) { return util::PercentEncode(value); }
 
 const json* Member(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "util/strings.h"
+
 namespace hdc::config {
 namespace {
 
@@ -39,14 +41,7 @@ std::optional<std::string_view> FindIgnoreCase(const Container& names, std::stri
 }  // namespace
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
+  return util::EqualsIgnoreCase(a, b);
 }
 
 std::optional<View> ParseView(std::string_view name) {

@@ -28,6 +28,7 @@
 
 #include "http/client.h"
 #include "http/log_name.h"
+#include "util/strings.h"
 #include "util/logging.h"
 #include "util/url.h"
 
@@ -47,27 +48,14 @@ thread_local std::string tls_verify_error;
 // Replaces Poco's verify callback (which asks SSLManager's process-wide
 // handlers, any of which could accept a bad certificate): OpenSSL's verdict
 // stands, and its reason is kept for the error message.
+using util::EqualsIgnoreCase;
+
 int RecordingVerifyCallback(int ok, X509_STORE_CTX* store) {
   if (!ok) tls_verify_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
   return ok;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string Lower(std::string_view s) { return util::ToLower(s); }
 
 const Header* FindHeader(const Request& request, std::string_view name) {
   for (const Header& h : request.headers) {

@@ -9,20 +9,12 @@
 #include "http/client.h"
 #include "http/log_name.h"
 #include "util/url.h"
+#include "util/strings.h"
 
 namespace hdc::http {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using util::EqualsIgnoreCase;
 
 // The scheme of an absolute URI reference ("ftp" of "ftp://x", "javascript"
 // of "javascript:..."), or "" for a relative reference.

@@ -1,4 +1,5 @@
 #include "util/url.h"
+#include "util/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,12 +8,7 @@
 namespace hdc::util {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+std::string Lower(std::string_view s) { return ToLower(s); }
 
 bool IsIpv4Loopback(std::string_view host) {
   // Four dotted decimal octets, the first 127.

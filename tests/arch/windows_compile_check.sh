@@ -13,7 +13,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for f in daemon/platform/filesystem_windows.cpp daemon/platform/dir_lock_windows.cpp \
          daemon/util/result.cpp daemon/util/time_format.cpp daemon/util/url.cpp \
-         daemon/util/redact.cpp daemon/util/clock.cpp daemon/config/ini_parser.cpp \
+         daemon/util/redact.cpp daemon/util/clock.cpp daemon/util/strings.cpp daemon/config/ini_parser.cpp \
          daemon/config/columns.cpp daemon/config/filter_expr.cpp; do
   "$cxx" -std=c++20 -Wall -Wextra -Werror -I "$root/daemon" -c "$root/$f" -o "$out/$(basename "$f").o"
   echo "compiled for Windows: $f"

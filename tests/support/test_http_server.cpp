@@ -23,19 +23,12 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
 
+#include "util/strings.h"
+
 namespace hdc::testing {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using util::EqualsIgnoreCase;
 
 }  // namespace
 

@@ -1,0 +1,17 @@
+// Small ASCII string helpers shared by every module.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace hdc::util {
+
+// ASCII case-insensitive equality (header names, JSON keys, columns).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// ASCII lower case.
+std::string ToLower(std::string_view s);
+// RFC 3986 percent-encoding of everything but unreserved characters
+// (ALPHA, DIGIT, "-", ".", "_", "~"): for query values and form fields.
+std::string PercentEncode(std::string_view value);
+
+}  // namespace hdc::util
