@@ -4,8 +4,8 @@
 #include <fstream>
 #include <vector>
 
+#include <Poco/Crypto/DigestEngine.h>
 #include <Poco/DigestEngine.h>
-#include <Poco/SHA2Engine.h>
 
 namespace hdc::store {
 namespace {
@@ -44,7 +44,7 @@ util::Result<std::uint64_t> ForEachChunk(
 }
 
 util::Result<std::string> Sha256OfFile(platform::FileSystem& fs, const std::string& path) {
-  Poco::SHA2Engine sha256(Poco::SHA2Engine::SHA_256);
+  Poco::Crypto::DigestEngine sha256("SHA256");
   const util::Result<std::uint64_t> read = ForEachChunk(fs, path, [&](std::string_view chunk) {
     sha256.update(chunk.data(), chunk.size());
     return util::Status::Ok();
