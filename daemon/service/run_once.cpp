@@ -1,14 +1,71 @@
 #include "service/run_once.h"
 
+#include <map>
 #include <ostream>
+#include <random>
 
 #include "config/secret_source.h"
 #include "db/database.h"
+#include "db/executions_table.h"
+#include "download/report_fetcher.h"
+#include "platform/filesystem.h"
+#include "poll/poller.h"
 #include "reconcile/reconciler.h"
 #include "service/wiring.h"
+#include "store/layout.h"
+#include "store/recovery.h"
 #include "util/logging.h"
 
 namespace hdc::service {
+namespace {
+
+// Start-up repair: rows left "fetching" go back to "new"; partial downloads
+// in store/tmp are removed (reports are fetched again from byte 0), strays
+// too. One log line says what was found.
+util::Status Recover(db::Database& db, const store::StoreLayout& layout) {
+  platform::FileSystem& fs = platform::RealFileSystem();
+  HDC_RETURN_IF_ERROR(layout.EnsureDirectories(fs));
+  store::RecoveryCounts counts;
+  auto reset = db::ExecutionsTable(db).ResetInterrupted();
+  if (!reset.ok()) return reset.status();
+  counts.rows_reset = static_cast<std::size_t>(*reset);
+  auto scan = store::ScanPartials(fs, layout);
+  if (!scan.ok()) return scan.status();
+  for (const store::Partial& partial : scan->partials) {
+    HDC_RETURN_IF_ERROR(store::RemovePartial(fs, partial));
+    ++counts.partials_removed;
+  }
+  counts.strays_removed = scan->strays_removed;
+  counts.entries_left = scan->entries_left;
+  if (counts.rows_reset + counts.partials_removed + counts.strays_removed + counts.entries_left) {
+    util::GetLogger("store")->warn("{}", store::RecoverySummary(counts));
+  }
+  return util::Status::Ok();
+}
+
+std::vector<poll::ScheduleToPoll> SchedulesOf(const std::vector<poll::ScheduleToPoll>& recorded,
+                                              const config::Config& config) {
+  std::vector<poll::ScheduleToPoll> out;
+  for (poll::ScheduleToPoll s : recorded) {
+    for (const config::JobSpec& job : config.jobs) {
+      if (job.name == s.job_name && job.enabled) {
+        s.start = job.schedule.start;
+        out.push_back(s);
+      }
+    }
+  }
+  return out;
+}
+
+std::map<std::string, download::JobIngestRules> RulesOf(const config::Config& config) {
+  std::map<std::string, download::JobIngestRules> rules;
+  for (const config::JobSpec& job : config.jobs) {
+    rules[job.name] = {job.report.view == config::View::kIhvDriver, job.cabs, job.cab_types};
+  }
+  return rules;
+}
+
+}  // namespace
 
 int RunOnce(const std::string& config_path, std::ostream& err) {
   auto fail = [&](const util::Status& status) {
@@ -29,14 +86,44 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   std::stop_source stop;
   api::Connection connection(ConnectionOptionsFrom(*config), secret->Reveal(), clock,
                              stop.get_token());
+  const store::StoreLayout layout(config->service.state_dir);
+  if (util::Status recovered = Recover(**db, layout); !recovered.ok()) return fail(recovered);
+
   reconcile::Reconciler reconciler(connection.api(), **db, clock,
                                    {config->service.callback_url, nullptr});
   auto summary = reconciler.Run(config->jobs);
   if (!summary.ok()) return fail(summary.status());
-  util::GetLogger("service")->info("reconciled {} job(s): {} action(s) applied, {} problem(s)",
-                                   config->jobs.size(), summary->applied.size(),
-                                   summary->problems.size());
-  if (const util::Status worst = summary->Worst(); !worst.ok()) return fail(worst);
+  std::vector<util::Status> problems = summary->problems;
+
+  auto recorded = poll::Poller::RecordedSchedules(**db);
+  if (!recorded.ok()) return fail(recorded.status());
+  poll::Poller poller(connection.api(), **db, clock);
+  auto polled = poller.Poll(SchedulesOf(*recorded, *config));
+  if (!polled.ok()) return fail(polled.status());
+  problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
+
+  util::Random random(std::random_device{}());
+  download::ReportFetchOptions fetch_options;
+  fetch_options.min_free_space = config->service.min_free_space;
+  fetch_options.retention_clock_earliest =
+      config->service.retention_clock == config::RetentionClock::kEarliest;
+  fetch_options.retention = config->service.retention;
+  download::ReportFetcher fetcher(connection.api(), connection.http(), **db,
+                                  platform::RealFileSystem(), layout, clock, random,
+                                  stop.get_token(), fetch_options, RulesOf(*config));
+  auto fetched = fetcher.FetchReady();
+  if (!fetched.ok()) return fail(fetched.status());
+  problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
+
+  util::GetLogger("service")->info(
+      "once: {} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
+      "stored ({} bytes, {} rows), {} cab(s) recorded, {} problem(s)",
+      config->jobs.size(), summary->applied.size(), polled->executions_seen,
+      polled->new_executions, fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new,
+      problems.size());
+  reconcile::ReconcileSummary all;
+  all.problems = problems;
+  if (const util::Status worst = all.Worst(); !worst.ok()) return fail(worst);
   return 0;
 }
 

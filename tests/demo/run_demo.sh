@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make demo: hdc-reportd against hdc-emulator on 127.0.0.1, nothing remote.
 # Validates config/demo, shows the plan, lets hdc-reportd --once create the
-# report templates and schedules, and shows that a second plan is in sync.
-# (Polling and downloads join the demo with the ingestion engine.)
+# report templates and schedules, waits for the emulator's first runs (one
+# emulated hour per second), runs --once again to download and ingest the
+# finished reports, and shows what landed in the store and in SQLite.
+# (Cab downloads join the demo with the cab fetcher.)
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
@@ -13,7 +15,7 @@ rm -rf "$demo" && mkdir -p "$demo"
 # The emulator's demo client: not a real secret.
 export HDC_CLIENT_SECRET=demo-secret
 exec {emu_out}< <("$build/emulator/hdc-emulator" --port 0 --clock scale=3600 \
-                   --start 2026-11-01T00:00:00Z 2>"$demo/emulator.log")
+                   --start 2026-11-05T00:00:00Z 2>"$demo/emulator.log")
 emu_pid=$!
 trap 'kill $emu_pid 2>/dev/null || true' EXIT
 read -r -t 30 port <&"$emu_out"
@@ -34,3 +36,18 @@ step "hdc-reportctl plan: in sync now"
 "$build/daemon/hdc-reportctl" plan --config "$demo/hdc-reportd.ini"
 step "what the emulator holds (GET /_emulator/state)"
 curl -s "$url/_emulator/state" | grep -o '"counts":{[^}]*}' || true
+step "waiting 5 s (5 emulated hours) for the first runs to finish"
+sleep 5
+step "hdc-reportd --once: poll, download and ingest the finished reports"
+"$build/daemon/hdc-reportd" --once --config "$demo/hdc-reportd.ini"
+step "the store"
+find "$demo/state/store/reports" -type f -printf '%P  %s bytes\n' | sort
+step "executions (sqlite3 $demo/state/state.db)"
+sqlite3 -header -column "$demo/state/state.db" \
+  "SELECT job_name, report_id, report_datetime, state, row_count, file_size FROM executions ORDER BY 3"
+step "top failures by DriverName (kernel-crashes)"
+sqlite3 -header -column "$demo/state/state.db" \
+  "SELECT driver_name, count(*) AS rows, sum(event_count) AS events FROM failures
+   WHERE job_name = 'kernel-crashes' GROUP BY driver_name ORDER BY events DESC LIMIT 8"
+step "cabs referenced (to be fetched by the cab fetcher)"
+sqlite3 -header -column "$demo/state/state.db" "SELECT state, count(*) AS cabs FROM cabs GROUP BY state"
