@@ -1,6 +1,7 @@
 #include "download/report_fetcher.h"
 
 #include "db/executions_table.h"
+#include "download/download_sink.h"
 #include "download/row_ingest.h"
 #include "http/retry.h"
 #include "store/atomic_writer.h"
@@ -11,33 +12,6 @@
 
 namespace hdc::download {
 namespace {
-
-// Routes a response body: 2xx into the file, anything else into a small
-// buffer for the error message, so an error page never lands in a report.
-class DownloadSink final : public util::ByteSink {
- public:
-  explicit DownloadSink(store::AtomicWriter& writer) : writer_(writer) {}
-  util::Status Start(int status) override {
-    to_file_ = status >= 200 && status < 300;
-    error_.clear();
-    // 200 to a Range request: the server sends the whole blob again.
-    if (status == 200 && writer_.size() > 0) return writer_.Truncate();
-    return util::Status::Ok();
-  }
-  util::Status Append(std::string_view data) override {
-    if (to_file_) return writer_.Append(data);
-    if (error_.size() < 4096) error_.append(data.substr(0, 4096 - error_.size()));
-    return util::Status::Ok();
-  }
-  std::uint64_t size() const override { return writer_.size(); }
-  util::Status Truncate() override { return writer_.Truncate(); }
-  const std::string& error_body() const { return error_; }
-
- private:
-  store::AtomicWriter& writer_;
-  bool to_file_ = true;
-  std::string error_;
-};
 
 // The extension of the blob's name ("txt", "tsv", "csv"), "txt" when odd.
 std::string ExtensionOf(const std::string& url) {

@@ -7,6 +7,7 @@
 #include "config/secret_source.h"
 #include "db/database.h"
 #include "db/executions_table.h"
+#include "download/cab_fetcher.h"
 #include "download/report_fetcher.h"
 #include "platform/filesystem.h"
 #include "poll/poller.h"
@@ -115,12 +116,22 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   if (!fetched.ok()) return fail(fetched.status());
   problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
 
+  download::CabFetchOptions cab_options;
+  cab_options.min_free_space = config->service.min_free_space;
+  download::CabFetcher cab_fetcher(connection.api(), connection.http(), **db,
+                                   platform::RealFileSystem(), layout, clock, random,
+                                   stop.get_token(), cab_options, RulesOf(*config));
+  auto cabs = cab_fetcher.FetchPending();
+  if (!cabs.ok()) return fail(cabs.status());
+  problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
+
   util::GetLogger("service")->info(
       "once: {} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
-      "stored ({} bytes, {} rows), {} cab(s) recorded, {} problem(s)",
+      "stored ({} bytes, {} rows), {} cab(s) recorded, {} cab(s) fetched ({} bytes), {} skipped, "
+      "{} failed, {} problem(s)",
       config->jobs.size(), summary->applied.size(), polled->executions_seen,
       polled->new_executions, fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new,
-      problems.size());
+      cabs->fetched, cabs->bytes, cabs->skipped, cabs->failed, problems.size());
   reconcile::ReconcileSummary all;
   all.problems = problems;
   if (const util::Status worst = all.Worst(); !worst.ok()) return fail(worst);

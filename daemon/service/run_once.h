@@ -1,7 +1,7 @@
 // --once: do all work that is due now and exit, for nightly timers and cron.
 // Today: start-up repair, reconciliation (remote templates and schedules
-// match the INI), polling, and report downloads with row ingest; cab
-// downloads and the retention sweep join as they are built.
+// match the INI), polling, report downloads with row ingest, and cab
+// downloads; the retention sweep joins when it is built.
 // Returns the process exit code (design.md) and prints one line on failure.
 #pragma once
 

@@ -41,10 +41,24 @@ while IFS='|' read -r path sha; do
 done < <(sqlite3 "$tmp/state/state.db" "SELECT file_path, file_sha256 FROM executions WHERE state='ingested'")
 check "every stored file matches its recorded SHA-256" test $hashes_ok = 1
 check "the summary line counts the reports" grep -q "4 report(s) stored" "$tmp/once2.err"
+pending=$(sqlite3 "$tmp/state/state.db" "SELECT count(*) FROM cabs WHERE state NOT IN ('fetched', 'skipped')")
+fetched=$(sqlite3 "$tmp/state/state.db" "SELECT count(*) FROM cabs WHERE state = 'fetched'")
+check "every referenced cab fetched or skipped ($fetched fetched, $pending left)" \
+  bash -c "test $pending = 0 && test $fetched -gt 0"
+check "one file per fetched cab under store/cabs" \
+  test "$(find "$tmp/state/store/cabs" -name '*.cab' -type f | wc -l)" = "$fetched"
+cab_ok=1
+while IFS='|' read -r path sha container; do
+  [[ $(sha256sum "$tmp/state/store/$path" | cut -d' ' -f1) == "$sha" && $container == MSCF ]] || cab_ok=0
+done < <(sqlite3 "$tmp/state/state.db" "SELECT file_path, file_sha256, container FROM cabs WHERE state = 'fetched'")
+check "every cab matches its recorded SHA-256 and is a cabinet" test $cab_ok = 1
+first_cab=$(find "$tmp/state/store/cabs" -name '*.cab' -type f | head -1)
+check "cabextract accepts a stored cab" cabextract -q -t "$first_cab"
 
 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/once3.err"
 check "a third run exits 0" test $? = 0
 check "and stores nothing new" grep -q "0 report(s) stored" "$tmp/once3.err"
+check "and fetches no cab again" grep -q " 0 cab(s) fetched" "$tmp/once3.err"
 blob_gets=$(curl -s "$EMU_URL/_emulator/requests" | grep -o '"path":"/drivers/Reports/[^"]*"' | sort)
 check "each of the four report blobs was fetched exactly once" \
   test "$(wc -l <<<"$blob_gets")/$(uniq <<<"$blob_gets" | wc -l)" = "4/4"

@@ -6,6 +6,7 @@
 #include <Poco/SHA2Engine.h>
 
 #include "db/executions_table.h"
+#include "download/cab_fetcher.h"
 #include "download/report_fetcher.h"
 #include "integration/harness.h"
 #include "platform/filesystem.h"
@@ -133,6 +134,58 @@ TEST_CASE("a blob host that keeps failing leaves the run for the next time and n
   auto retried = p.Run();
   REQUIRE(retried.ok());
   CHECK(retried->reports == 1);
+}
+
+}  // namespace
+}  // namespace hdc::testing
+
+namespace hdc::testing {
+namespace {
+
+util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p) {
+  download::CabFetcher fetcher(h.Connection().api(), h.Connection().http(), h.Db(),
+                               platform::RealFileSystem(), p.layout, h.clock(), p.random, {}, {},
+                               {{"kernel", {true, true, {}}}});
+  return fetcher.FetchPending();
+}
+
+TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hostile id is refused") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));
+  Pipeline p(h);
+  REQUIRE(p.Run().ok());
+  const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
+  REQUIRE(pending > 0);
+  // A cab id from the server that is not a plain token never becomes a path.
+  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, first_seen) "
+                      "VALUES ('../../etc/passwd', 'kernel', '1', 'x')").ok());
+
+  h.SetFaults({{{"endpoint", "blob.cab"}, {"kind", "status"}, {"status", 503}}});
+  auto failing = FetchCabs(h, p);
+  REQUIRE(failing.ok());
+  CHECK(failing->fetched == 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'") == pending);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = '../../etc/passwd' AND "
+                      "state = 'failed' AND last_error LIKE '%not a plain token%'") == 1);
+
+  h.SetFaults(nlohmann::json::array());
+  auto fetched = FetchCabs(h, p);
+  REQUIRE(fetched.ok());
+  CHECK(fetched->fetched + fetched->skipped == pending);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched' AND container = 'MSCF'") ==
+        fetched->fetched);
+  auto again = FetchCabs(h, p);
+  REQUIRE(again.ok());
+  CHECK(again->fetched == 0);
+
+  // Past its expiration a cab is skipped without asking the service.
+  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, expires_at, "
+                      "first_seen) VALUES ('c-expired', 'kernel', '1', '2024-04-01T00:00:00Z', 'x')").ok());
+  auto expired = FetchCabs(h, p);
+  REQUIRE(expired.ok());
+  CHECK(expired->skipped == 1);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-expired' AND state = 'skipped'") == 1);
 }
 
 }  // namespace
