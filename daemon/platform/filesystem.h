@@ -39,7 +39,7 @@ class FileSystem {
   virtual ~FileSystem() = default;
 
   // Opens for writing, creating with mode 0600 (owner only); truncates unless
-  // append is true.
+  // append is true. A symbolic link at `path` is refused, never followed.
   virtual util::Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
                                                                    bool append) = 0;
   virtual util::Result<std::string> ReadFile(const std::string& path) = 0;

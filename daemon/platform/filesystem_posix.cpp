@@ -61,7 +61,10 @@ class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
                                                      bool append) override {
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+    // O_NOFOLLOW: a symbolic link planted at a store path is refused, never
+    // followed (the store writes only regular files it created).
+    const int flags =
+        O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC);
     int fd;
     do {
       fd = ::open(path.c_str(), flags, 0600);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/temp_dir.h"
+
 namespace hdc::platform {
 namespace {
 
@@ -374,6 +376,22 @@ TEST_CASE("Exists sees files and directories") {
 
 TEST_CASE("RealFileSystem is one shared instance") {
   CHECK(&RealFileSystem() == &RealFileSystem());
+}
+
+}  // namespace
+}  // namespace hdc::platform
+
+namespace hdc::platform {
+namespace {
+
+TEST_CASE("opening a symbolic link for writing is refused and its target untouched") {
+  hdc::testing::TempDir dir;
+  const std::string target = dir.Write("target", "keep me");
+  REQUIRE(::symlink(target.c_str(), (dir / "link").c_str()) == 0);
+  auto file = RealFileSystem().OpenForWrite(dir / "link", false);
+  REQUIRE_FALSE(file.ok());
+  CHECK(file.status().message().find(dir / "link") != std::string::npos);
+  CHECK(*RealFileSystem().ReadFile(target) == "keep me");
 }
 
 }  // namespace
