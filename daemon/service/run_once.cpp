@@ -103,6 +103,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   if (!polled.ok()) return fail(polled.status());
   problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
 
+  const auto rules = RulesOf(*config);
   util::Random random(std::random_device{}());
   download::ReportFetchOptions fetch_options;
   fetch_options.min_free_space = config->service.min_free_space;
@@ -111,7 +112,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   fetch_options.retention = config->service.retention;
   download::ReportFetcher fetcher(connection.api(), connection.http(), **db,
                                   platform::RealFileSystem(), layout, clock, random,
-                                  stop.get_token(), fetch_options, RulesOf(*config));
+                                  stop.get_token(), fetch_options, rules);
   auto fetched = fetcher.FetchReady();
   if (!fetched.ok()) return fail(fetched.status());
   problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
@@ -120,7 +121,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   cab_options.min_free_space = config->service.min_free_space;
   download::CabFetcher cab_fetcher(connection.api(), connection.http(), **db,
                                    platform::RealFileSystem(), layout, clock, random,
-                                   stop.get_token(), cab_options, RulesOf(*config));
+                                   stop.get_token(), cab_options, rules);
   auto cabs = cab_fetcher.FetchPending();
   if (!cabs.ok()) return fail(cabs.status());
   problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());

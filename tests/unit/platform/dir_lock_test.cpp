@@ -13,34 +13,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/temp_dir.h"
+
 namespace hdc::platform {
 namespace {
 
 using util::ErrorKind;
 using util::Result;
 
-// A fresh directory under $TMPDIR, removed with its contents when the object
-// goes out of scope (also when an assertion fails).
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "hdc-lock-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A real scratch directory, removed at the end even when an assertion fails.
+using ScratchDir = hdc::testing::TempDir;
 
 // A pipe whose ends are closed on destruction.
 class Pipe {

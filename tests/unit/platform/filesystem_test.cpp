@@ -22,28 +22,8 @@ using util::ErrorKind;
 using util::Result;
 using util::Status;
 
-// A fresh directory under $TMPDIR, removed with its contents when the object
-// goes out of scope (also when an assertion fails).
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hdc-fs-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// A real scratch directory, removed at the end even when an assertion fails.
+using ScratchDir = hdc::testing::TempDir;
 
 // Sets the process umask for one test, so mode checks do not depend on the
 // caller's environment.
