@@ -70,6 +70,7 @@ CREATE TABLE executions (
   file_size        INTEGER,
   file_sha256      TEXT,
   row_count        INTEGER,             -- kept after a purge (not personal)
+  partial_etag     TEXT,                -- strong ETag of the partial in store/tmp (resume)
   first_seen       TEXT NOT NULL,
   last_polled      TEXT NOT NULL,
   downloaded_at    TEXT,
@@ -116,8 +117,9 @@ CREATE TABLE cabs (
   state            TEXT NOT NULL DEFAULT 'pending'
                    CHECK (state IN ('pending', 'fetching', 'fetched', 'skipped', 'failed', 'purged')),
   attempts         INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at  TEXT,
+  next_attempt_at  TEXT,                -- after a failed attempt: not before this time
   last_error       TEXT,
+  partial_etag     TEXT,                -- strong ETag of the partial in store/tmp (resume)
   file_path        TEXT,
   file_size        INTEGER,
   file_sha256      TEXT,

@@ -27,8 +27,14 @@ class Connection {
              std::stop_token stop);
   HdcClient& api() { return *api_; }
   http::HttpClient& http() { return *http_; }
+  // Another API client, for another thread (HdcClient is not thread-safe),
+  // sharing this connection's HTTP client and tokens. `random` must outlive it.
+  std::unique_ptr<HdcClient> NewApiClient(util::Random& random);
 
  private:
+  ApiOptions api_options_;
+  util::Clock& clock_;
+  std::stop_token stop_;
   util::Random random_;
   std::unique_ptr<http::HttpClient> http_;
   std::unique_ptr<auth::TokenProvider> tokens_;

@@ -39,8 +39,9 @@ util::Result<std::optional<std::string>> ExecutionsTable::WindowStart(const std:
 
 util::Result<std::vector<ExecutionRecord>> ExecutionsTable::ReadyToFetch() {
   auto stmt = db_.Prepare(
-      "SELECT report_id, report_datetime, job_name, remote_status, state, attempts, last_error "
-      "FROM executions WHERE remote_status = 'Completed' AND state IN ('new', 'fetching', "
+      "SELECT report_id, report_datetime, job_name, remote_status, state, attempts, last_error, "
+      "coalesce(partial_etag, '') FROM executions WHERE remote_status = 'Completed' AND state IN "
+      "('new', 'fetching', "
       "'fetched') ORDER BY report_datetime, report_id");
   if (!stmt.ok()) return stmt.status();
   std::vector<ExecutionRecord> out;
@@ -50,7 +51,7 @@ util::Result<std::vector<ExecutionRecord>> ExecutionsTable::ReadyToFetch() {
     if (!*row) break;
     out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2),
                    stmt->ColumnText(3), stmt->ColumnText(4), stmt->ColumnInt(5),
-                   stmt->ColumnOptionalText(6)});
+                   stmt->ColumnOptionalText(6), stmt->ColumnText(7)});
   }
   return out;
 }

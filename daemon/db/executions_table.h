@@ -20,6 +20,7 @@ struct ExecutionRecord {
   std::string state;
   std::int64_t attempts = 0;
   std::optional<std::string> last_error;
+  std::string partial_etag;  // validator of a partial download in store/tmp, or ""
 };
 
 class ExecutionsTable {

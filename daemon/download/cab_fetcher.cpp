@@ -1,7 +1,9 @@
 #include "download/cab_fetcher.h"
 
-#include "download/download_sink.h"
-#include "http/retry.h"
+#include <algorithm>
+#include <thread>
+
+#include "download/blob_download.h"
 #include "store/atomic_writer.h"
 #include "store/space_guard.h"
 #include "util/logging.h"
@@ -10,11 +12,17 @@
 
 namespace hdc::download {
 
-CabFetcher::CabFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
+struct CabFetcher::Worker {
+  util::Random random;
+  std::unique_ptr<api::HdcClient> api;
+  CabProgress* progress = nullptr;
+};
+
+CabFetcher::CabFetcher(ApiFactory make_api, http::HttpClient& http, db::Database& db,
                        platform::FileSystem& fs, const store::StoreLayout& layout,
                        util::Clock& clock, util::Random& random, std::stop_token stop,
                        CabFetchOptions options, std::map<std::string, JobIngestRules> jobs)
-    : api_(api),
+    : make_api_(std::move(make_api)),
       http_(http),
       db_(db),
       fs_(fs),
@@ -23,53 +31,141 @@ CabFetcher::CabFetcher(api::HdcClient& api, http::HttpClient& http, db::Database
       random_(random),
       stop_(std::move(stop)),
       options_(options),
-      jobs_(std::move(jobs)) {}
+      jobs_(std::move(jobs)),
+      limiter_(clock, options.max_bandwidth) {}
 
 util::Status CabFetcher::Record(const std::string& cab_id_hash, const std::string& state,
                                 const std::string& error) {
   auto stmt = db_.Prepare(
-      "UPDATE cabs SET state = ?2, last_error = ?3, attempts = attempts + 1 WHERE cab_id_hash = ?1");
+      "UPDATE cabs SET state = ?2, last_error = ?3, next_attempt_at = NULL WHERE cab_id_hash = ?1");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, cab_id_hash).Bind(2, state).Bind(3, error);
   return stmt->Run().status();
 }
 
-util::Result<CabFetchSummary> CabFetcher::FetchPending() {
-  auto stmt = db_.Prepare(
-      "SELECT cab_id_hash, job_name, coalesce(application_id, ''), coalesce(expires_at, ''), "
-      "attempts FROM cabs WHERE state IN ('pending', 'fetching') ORDER BY first_seen, cab_id_hash");
-  if (!stmt.ok()) return stmt.status();
+util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
+  const std::string now = util::FormatTimestamp(clock_.Now(), true);
   std::vector<Pending> pending;
-  while (true) {
-    auto row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    pending.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2),
-                       stmt->ColumnText(3), stmt->ColumnInt(4)});
-  }
   CabFetchSummary summary;
-  auto log = util::GetLogger("download");
-  for (const Pending& cab : pending) {
-    if (stop_.stop_requested()) break;
-    util::Status status = FetchOne(cab, summary);
-    if (status.ok()) continue;
-    // CabIdHash is an opaque service id, not personal (hdc-api.md 1): safe to log.
-    log->warn("cab {}: {}", cab.cab_id_hash, status.ToString());
-    const bool final = cab.attempts + 1 >= options_.max_attempts ||
-                       status.kind() == util::ErrorKind::kBadData;
-    HDC_RETURN_IF_ERROR(Record(cab.cab_id_hash, final ? "failed" : "pending", status.ToString()));
-    summary.failed += final ? 1 : 0;
-    summary.problems.push_back(status.WithContext("cab " + cab.cab_id_hash + ": "));
-    if (status.kind() == util::ErrorKind::kAuth) break;  // every other cab would fail too
+  {
+    auto stmt = db_.Prepare(
+        "SELECT cab_id_hash, job_name, coalesce(application_id, ''), coalesce(expires_at, ''), "
+        "attempts, coalesce(partial_etag, ''), coalesce(next_attempt_at, '') > ?1 FROM cabs "
+        "WHERE state IN ('pending', 'fetching') ORDER BY first_seen, cab_id_hash");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, now);
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (stmt->ColumnInt(6) != 0) {
+        ++summary.deferred;
+        continue;
+      }
+      pending.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2),
+                         stmt->ColumnText(3), stmt->ColumnInt(4), stmt->ColumnText(5)});
+    }
+  }
+  if (progress != nullptr) progress->total = static_cast<int>(pending.size());
+  halt_ = false;
+  std::atomic<size_t> next{0};
+  const size_t workers =
+      std::min<size_t>(pending.size(), static_cast<size_t>(std::max(1, options_.concurrency)));
+  if (workers <= 1) {
+    Work(random_.Next(), pending, next, summary, progress);
+  } else {
+    std::vector<std::jthread> threads;
+    for (size_t i = 0; i < workers; ++i) {
+      threads.emplace_back([this, seed = random_.Next(), &pending, &next, &summary, progress] {
+        Work(seed, pending, next, summary, progress);
+      });
+    }
+  }
+  if (summary.deferred > 0) {
+    summary.problems.push_back(util::TemporaryError(std::to_string(summary.deferred) +
+                                                    " cab(s) wait for their next attempt"));
   }
   return summary;
 }
 
-util::Status CabFetcher::FetchOne(const Pending& cab, CabFetchSummary& summary) {
+void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
+                      std::atomic<size_t>& next, CabFetchSummary& summary, CabProgress* progress) {
+  Worker worker{util::Random(seed), nullptr, progress};
+  worker.api = make_api_(worker.random);
+  auto log = util::GetLogger("download");
+  while (!stop_.stop_requested() && !halt_) {
+    const size_t i = next++;
+    if (i >= pending.size()) break;
+    const Pending& cab = pending[i];
+    util::Status status = FetchOne(worker, cab, summary);
+    if (progress != nullptr) ++progress->done;
+    if (status.ok()) continue;
+    std::lock_guard lock(mu_);
+    if (stop_.stop_requested() && status.kind() == util::ErrorKind::kTemporary) break;
+    // CabIdHash is an opaque service id, not personal (hdc-api.md 1): safe to log.
+    log->warn("cab {}: {}", cab.cab_id_hash, status.ToString());
+    if (util::Status recorded = RecordFailure(cab, status, summary, worker.random);
+        !recorded.ok()) {
+      summary.problems.push_back(recorded);
+      halt_ = true;
+    }
+  }
+}
+
+util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& status,
+                                       CabFetchSummary& summary, util::Random& random) {
+  const util::ErrorKind kind = status.kind();
+  // Not the cab's fault: the batch stops, the cab keeps its attempts.
+  const bool space = status.message().find("min_free_space") != std::string::npos;
+  if (kind == util::ErrorKind::kAuth || space) {
+    halt_ = true;
+    summary.problems.push_back(status.WithContext("cab " + cab.cab_id_hash + ": "));
+    return util::Status::Ok();
+  }
+  const std::int64_t attempts = cab.attempts + 1;
+  const bool final = attempts >= options_.max_attempts || kind == util::ErrorKind::kBadData;
+  // Backoff across runs: half fixed, half jitter, doubling per attempt.
+  util::Duration ceiling = options_.retry_cap;
+  if (attempts - 1 < 30) {
+    ceiling =
+        std::min(options_.retry_cap, options_.retry_base * (std::int64_t{1} << (attempts - 1)));
+  }
+  const auto half = static_cast<std::uint64_t>(ceiling.count() / 2);
+  const util::Duration wait(static_cast<std::int64_t>(half + random.Uniform(0, half)));
+  auto stmt = db_.Prepare(
+      "UPDATE cabs SET state = ?2, last_error = ?3, attempts = ?4, next_attempt_at = ?5 "
+      "WHERE cab_id_hash = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, cab.cab_id_hash).Bind(2, final ? "failed" : "pending").Bind(3, status.ToString());
+  stmt->Bind(4, attempts);
+  if (final) {
+    stmt->BindNull(5);
+  } else {
+    stmt->Bind(5, util::FormatTimestamp(clock_.Now() + wait, true));
+  }
+  HDC_RETURN_IF_ERROR(stmt->Run().status());
+  summary.failed += final ? 1 : 0;
+  const std::string context =
+      "cab " + cab.cab_id_hash +
+      (final ? " failed for good after " + std::to_string(attempts) + " attempt(s): "
+             : " (attempt " + std::to_string(attempts) + " of " +
+                   std::to_string(options_.max_attempts) + "): ");
+  // Bad data from the server stays 65; any other cab problem is work left
+  // for a later run (75).
+  const util::Status problem =
+      kind == util::ErrorKind::kBadData
+          ? status
+          : util::Status::Error(util::ErrorKind::kTemporary, status.message());
+  summary.problems.push_back(problem.WithContext(context));
+  return util::Status::Ok();
+}
+
+util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary) {
   const util::TimePoint now = clock_.Now();
   if (!cab.expires_at.empty()) {
     auto expires = util::ParseTimestamp(cab.expires_at);
     if (expires.ok() && *expires <= now) {
+      std::lock_guard lock(mu_);
       ++summary.skipped;
       return Record(cab.cab_id_hash, "skipped", "expired before download");
     }
@@ -86,9 +182,13 @@ util::Status CabFetcher::FetchOne(const Pending& cab, CabFetchSummary& summary) 
   if (variant == api::CabVariant::kDriver && cab.application_id.empty()) {
     return util::BadDataError("no ApplicationId for the driver cab download");
   }
-  auto link = api_.CabDownloadLink(variant, cab.application_id, cab.cab_id_hash);
+  auto link_of = [&]() -> util::Result<std::string> {
+    return worker.api->CabDownloadLink(variant, cab.application_id, cab.cab_id_hash);
+  };
+  auto link = link_of();
   if (!link.ok()) {
     if (link.status().message().find("HTTP 404") != std::string::npos) {
+      std::lock_guard lock(mu_);
       ++summary.skipped;  // adopted rule: 404 = past its expiration, not retried
       return Record(cab.cab_id_hash, "skipped", "the service no longer has it (404)");
     }
@@ -96,38 +196,45 @@ util::Status CabFetcher::FetchOne(const Pending& cab, CabFetchSummary& summary) 
   }
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));  // plain http only to loopback
 
-  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, /*resume=*/false);
+  const bool resume = !cab.partial_etag.empty() && fs_.Exists(*temp_path);
+  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, resume);
   if (!writer.ok()) return writer.status();
-  DownloadSink sink(**writer);
-  http::Request request;
-  request.url = *link;  // a SAS URL: never sent with Authorization
-  auto response =
-      http::SendWithRetry(http_, request, sink, http::RetryPolicy{}, clock_, random_, stop_);
-  if (!response.ok()) return response.status();
-  if (response->status != 200) {
-    (void)(*writer)->Abort();
-    return util::Status::Error(util::ErrorKind::kUnavailable,
-                               "GET " + util::StripQuery(*link) + ": HTTP " +
-                                   std::to_string(response->status));
-  }
-  const std::string_view head = (*writer)->first_bytes();
-  const std::string container = head.substr(0, 4) == "MSCF" ? "MSCF"
-                                : head.substr(0, 2) == "PK" ? "PK"
-                                                            : "";
-  if (container.empty()) {
-    (void)(*writer)->Abort();
-    return util::BadDataError("not a cabinet or zip file (no MSCF or PK signature)");
-  }
-  std::optional<std::uint64_t> length;
-  if (auto cl = response->FindHeader("Content-Length")) length = std::stoull(*cl);
-  auto committed = (*writer)->Commit(length, response->FindHeader("Content-MD5"));
+  std::string container;
+  BlobRequest request;
+  request.link = *link;
+  request.etag = resume ? cab.partial_etag : "";
+  request.fresh_link = link_of;
+  request.on_etag = [&](const std::string& etag) -> util::Status {
+    std::lock_guard lock(mu_);
+    auto stmt = db_.Prepare("UPDATE cabs SET partial_etag = ?2 WHERE cab_id_hash = ?1");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, cab.cab_id_hash);
+    if (etag.empty()) {
+      stmt->BindNull(2);
+    } else {
+      stmt->Bind(2, etag);
+    }
+    return stmt->Run().status();
+  };
+  request.check_head = [&](std::string_view head) -> util::Status {
+    container = head.substr(0, 4) == "MSCF" ? "MSCF" : head.substr(0, 2) == "PK" ? "PK" : "";
+    if (container.empty()) {
+      return util::BadDataError("not a cabinet or zip file (no MSCF or PK signature)");
+    }
+    return util::Status::Ok();
+  };
+  const BlobTransport transport{http_, clock_, worker.random, stop_, &limiter_, {}};
+  auto committed = DownloadBlob(transport, std::move(request), **writer);
   if (!committed.ok()) return committed.status();
   auto relative = layout_.Relative(committed->path);
   if (!relative.ok()) return relative.status();
+
+  std::lock_guard lock(mu_);
   auto record = db_.Prepare(
       "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
       "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
-      "attempts = attempts + 1, last_error = NULL WHERE cab_id_hash = ?1");
+      "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
+      "WHERE cab_id_hash = ?1");
   if (!record.ok()) return record.status();
   record->Bind(1, cab.cab_id_hash).Bind(2, *relative);
   record->Bind(3, static_cast<std::int64_t>(committed->size)).Bind(4, committed->sha256_hex);
@@ -135,6 +242,7 @@ util::Status CabFetcher::FetchOne(const Pending& cab, CabFetchSummary& summary) 
   HDC_RETURN_IF_ERROR(record->Run().status());
   ++summary.fetched;
   summary.bytes += committed->size;
+  if (worker.progress != nullptr) worker.progress->bytes += committed->size;
   return util::Status::Ok();
 }
 

@@ -4,16 +4,28 @@
 // CabExpirationTime (never asked for), fetched through the driver
 // (applicationId + cabIdHash) or hardware (cabIdHash) endpoint by the job's
 // view, whose 302 Location (a blob SAS URL) is then fetched without
-// Authorization. The body streams through an atomic writer, is checked
-// (length, Content-MD5 when sent, an "MSCF" or "PK" signature) and moved
-// into place; its hash, size and container are recorded. A 404 from the
-// cab endpoint means the cab expired: recorded as skipped, not retried.
-// Other failures count an attempt; after max_attempts the cab is recorded
-// as failed with its reason. Sequential for now (download_concurrency and
-// max_bandwidth are the next step). Not thread-safe.
+// Authorization by DownloadBlob (resume with If-Range, fresh link after a
+// 403). The body is checked (length, MD5 when sent, an "MSCF" or "PK"
+// signature) and moved into place; its hash, size and container are
+// recorded. A 404 from the cab endpoint means the cab expired: recorded as
+// skipped, not retried.
+//
+// Up to `concurrency` cabs download at once (one worker thread each, each
+// with its own API client and random source; the database is shared behind
+// one mutex), all through one bandwidth limit (max_bandwidth). A failed
+// attempt counts against the cab: it waits until next_attempt_at (capped
+// exponential backoff with jitter, across runs) and after max_attempts it
+// is recorded as failed with its reason. A cab whose next attempt is not
+// due yet is "deferred": work left for a later run. Below min_free_space
+// no new download starts (not counted against the cab). An authentication
+// failure stops the whole batch: every other cab would fail the same way.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -26,6 +38,7 @@
 #include "store/layout.h"
 #include "util/clock.h"
 #include "util/random.h"
+#include "util/rate_limiter.h"
 #include "util/result.h"
 
 namespace hdc::download {
@@ -33,24 +46,39 @@ namespace hdc::download {
 struct CabFetchOptions {
   std::uint64_t min_free_space = 1ull << 30;
   int max_attempts = 5;
+  int concurrency = 4;              // download_concurrency
+  std::uint64_t max_bandwidth = 0;  // bytes/s over all downloads, 0 = unlimited
+  util::Duration retry_base = std::chrono::minutes(15);  // wait after the first failed attempt
+  util::Duration retry_cap = std::chrono::hours(12);
 };
 
 struct CabFetchSummary {
   int fetched = 0;
-  int skipped = 0;  // expired before we got to them
-  int failed = 0;   // permanently, this run
+  int skipped = 0;   // expired before we got to them
+  int failed = 0;    // permanently, this run
+  int deferred = 0;  // their next attempt is not due yet
   std::uint64_t bytes = 0;
   std::vector<util::Status> problems;
 };
 
+// Live counters for a progress line; read from any thread.
+struct CabProgress {
+  std::atomic<int> total{0};
+  std::atomic<int> done{0};
+  std::atomic<std::uint64_t> bytes{0};
+};
+
 class CabFetcher {
  public:
-  CabFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
+  // One API client per worker thread, made from the worker's random source.
+  using ApiFactory = std::function<std::unique_ptr<api::HdcClient>(util::Random&)>;
+
+  CabFetcher(ApiFactory make_api, http::HttpClient& http, db::Database& db,
              platform::FileSystem& fs, const store::StoreLayout& layout, util::Clock& clock,
              util::Random& random, std::stop_token stop, CabFetchOptions options,
              std::map<std::string, JobIngestRules> jobs);
 
-  util::Result<CabFetchSummary> FetchPending();
+  util::Result<CabFetchSummary> FetchPending(CabProgress* progress = nullptr);
 
  private:
   struct Pending {
@@ -59,12 +87,19 @@ class CabFetcher {
     std::string application_id;
     std::string expires_at;
     std::int64_t attempts = 0;
+    std::string partial_etag;
   };
-  util::Status FetchOne(const Pending& cab, CabFetchSummary& summary);
+  struct Worker;
+  void Work(std::uint64_t seed, const std::vector<Pending>& pending, std::atomic<size_t>& next,
+            CabFetchSummary& summary, CabProgress* progress);
+  util::Status FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary);
+  // Called with mu_ held.
+  util::Status RecordFailure(const Pending& cab, const util::Status& status,
+                             CabFetchSummary& summary, util::Random& random);
   util::Status Record(const std::string& cab_id_hash, const std::string& state,
                       const std::string& error);
 
-  api::HdcClient& api_;
+  ApiFactory make_api_;
   http::HttpClient& http_;
   db::Database& db_;
   platform::FileSystem& fs_;
@@ -74,6 +109,9 @@ class CabFetcher {
   std::stop_token stop_;
   CabFetchOptions options_;
   std::map<std::string, JobIngestRules> jobs_;
+  util::RateLimiter limiter_;
+  std::mutex mu_;                  // db_, the summary, halt_
+  std::atomic<bool> halt_{false};  // no new download starts (auth refused, disk low)
 };
 
 }  // namespace hdc::download

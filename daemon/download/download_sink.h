@@ -1,19 +1,57 @@
 // A ByteSink for blob downloads: routes a 2xx body into the atomic writer
 // and any other body into a small buffer (for the error message), so an
-// error page never lands in a stored file. Private to download/.
+// error page never lands in a stored file. Before the body arrives it
+// records the blob's strong ETag (the resume validator; a weak one or none
+// means "no resume"), checks that a 206 starts where the partial ends, and
+// restarts the file when a 200 answers a Range request. Bytes pass through
+// the shared bandwidth limit when there is one. Private to download/.
 #pragma once
 
+#include <functional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
 #include "store/atomic_writer.h"
 #include "util/byte_sink.h"
+#include "util/rate_limiter.h"
+#include "util/strings.h"
 
 namespace hdc::download {
 
 class DownloadSink final : public util::ByteSink {
  public:
-  explicit DownloadSink(store::AtomicWriter& writer) : writer_(writer) {}
+  using OnEtag = std::function<util::Status(const std::string& etag)>;
+  DownloadSink(store::AtomicWriter& writer, util::RateLimiter* limiter = nullptr,
+               std::stop_token stop = {}, std::string etag = "", OnEtag on_etag = nullptr)
+      : writer_(writer),
+        limiter_(limiter),
+        stop_(std::move(stop)),
+        etag_(std::move(etag)),
+        on_etag_(std::move(on_etag)) {}
+
+  util::Status StartResponse(int status, const std::vector<util::HeaderField>& headers) override {
+    range_mismatch_ = false;
+    if (status == 206) {
+      // "bytes START-END/TOTAL": START must be where our partial ends.
+      const std::string range = Find(headers, "Content-Range");
+      const std::string expected = "bytes " + std::to_string(writer_.size()) + "-";
+      if (range.rfind(expected, 0) != 0) {
+        range_mismatch_ = true;
+        return util::BadDataError("Content-Range '" + range + "' does not start at byte " +
+                                  std::to_string(writer_.size()));
+      }
+    }
+    if (status == 200 || status == 206) {
+      std::string etag = Find(headers, "ETag");
+      if (etag.rfind("W/", 0) == 0) etag.clear();  // weak: not valid in If-Range
+      if (etag != etag_) {
+        etag_ = etag;
+        if (on_etag_) HDC_RETURN_IF_ERROR(on_etag_(etag_));
+      }
+    }
+    return Start(status);
+  }
   util::Status Start(int status) override {
     to_file_ = status >= 200 && status < 300;
     error_.clear();
@@ -22,17 +60,38 @@ class DownloadSink final : public util::ByteSink {
     return util::Status::Ok();
   }
   util::Status Append(std::string_view data) override {
-    if (to_file_) return writer_.Append(data);
-    if (error_.size() < 4096) error_.append(data.substr(0, 4096 - error_.size()));
-    return util::Status::Ok();
+    if (!to_file_) {
+      if (error_.size() < 4096) error_.append(data.substr(0, 4096 - error_.size()));
+      return util::Status::Ok();
+    }
+    if (limiter_ != nullptr && !limiter_->Acquire(data.size(), stop_)) {
+      return util::TemporaryError("stopped");
+    }
+    return writer_.Append(data);
   }
   std::uint64_t size() const override { return writer_.size(); }
   util::Status Truncate() override { return writer_.Truncate(); }
   const std::string& error_body() const { return error_; }
+  // The strong ETag of the bytes in the writer ("" when unknown).
+  const std::string& etag() const { return etag_; }
+  // The last 206 did not continue the partial (the caller starts again).
+  bool range_mismatch() const { return range_mismatch_; }
 
  private:
+  static std::string Find(const std::vector<util::HeaderField>& headers, std::string_view name) {
+    for (const auto& h : headers) {
+      if (util::EqualsIgnoreCase(h.name, name)) return h.value;
+    }
+    return "";
+  }
+
   store::AtomicWriter& writer_;
+  util::RateLimiter* limiter_;
+  std::stop_token stop_;
+  std::string etag_;
+  OnEtag on_etag_;
   bool to_file_ = true;
+  bool range_mismatch_ = false;
   std::string error_;
 };
 

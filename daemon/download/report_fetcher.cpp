@@ -1,7 +1,7 @@
 #include "download/report_fetcher.h"
 
 #include "db/executions_table.h"
-#include "download/download_sink.h"
+#include "download/blob_download.h"
 #include "download/row_ingest.h"
 #include "http/retry.h"
 #include "store/atomic_writer.h"
@@ -29,6 +29,10 @@ std::string ExtensionOf(const std::string& url) {
 
 }  // namespace
 
+std::string ReportTempKey(const std::string& report_id, util::TimePoint report_datetime) {
+  return report_id + "-" + util::FormatCompact(report_datetime);
+}
+
 ReportFetcher::ReportFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
                              platform::FileSystem& fs, const store::StoreLayout& layout,
                              util::Clock& clock, util::Random& random, std::stop_token stop,
@@ -52,7 +56,7 @@ util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
   if (!ready.ok()) return ready.status();
   for (const db::ExecutionRecord& e : *ready) {
     if (stop_.stop_requested()) break;
-    util::Status status = FetchOne(e.job_name, e.report_id, e.report_datetime, summary);
+    util::Status status = FetchOne(e, summary);
     if (status.ok()) continue;
     util::GetLogger("download")->error("report {} run {}: {}", e.report_id, e.report_datetime,
                                        status.ToString());
@@ -79,82 +83,59 @@ util::Result<std::string> ReportFetcher::FreshLink(const std::string& report_id,
 
 util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& job,
                                                             const std::string& report_id,
-                                                            const std::string& report_datetime) {
+                                                            const std::string& report_datetime,
+                                                            const std::string& partial_etag) {
   HDC_RETURN_IF_ERROR(store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space));
   auto time = util::ParseTimestamp(report_datetime);
   if (!time.ok()) return time.status();
   auto link = FreshLink(report_id, report_datetime);
   if (!link.ok()) return link.status();
+  HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));
   auto final_path = layout_.ReportPath(job, report_id, *time, ExtensionOf(*link));
   if (!final_path.ok()) return final_path.status();
-  auto temp_path = layout_.TempPath("report", report_id + "-" + util::FormatCompact(*time));
+  auto temp_path = layout_.TempPath("report", ReportTempKey(report_id, *time));
   if (!temp_path.ok()) return temp_path.status();
-  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, /*resume=*/false);
+  const bool resume = !partial_etag.empty() && fs_.Exists(*temp_path);
+  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, resume);
   if (!writer.ok()) return writer.status();
-  DownloadSink sink(**writer);
-  std::string etag;
-  for (int refresh = 0;; ++refresh) {
-    http::Request request;
-    request.url = *link;  // a SAS URL: never sent with Authorization
-    if (sink.size() > 0 && !etag.empty()) {
-      request.headers.push_back({"Range", "bytes=" + std::to_string(sink.size()) + "-"});
-      request.headers.push_back({"If-Range", etag});
-    } else if (sink.size() > 0) {
-      HDC_RETURN_IF_ERROR(sink.Truncate());
+  BlobRequest request;
+  request.link = *link;
+  request.etag = resume ? partial_etag : "";
+  request.fresh_link = [&] { return FreshLink(report_id, report_datetime); };
+  request.max_link_refreshes = options_.max_link_refreshes;
+  request.on_etag = [&](const std::string& etag) -> util::Status {
+    auto stmt = db_.Prepare(
+        "UPDATE executions SET partial_etag = ?3 WHERE report_id = ?1 AND report_datetime = ?2");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, report_id).Bind(2, report_datetime);
+    if (etag.empty()) {
+      stmt->BindNull(3);
+    } else {
+      stmt->Bind(3, etag);
     }
-    auto response = http::SendWithRetry(http_, request, sink, http::RetryPolicy{}, clock_,
-                                         random_, stop_);
-    if (!response.ok()) return response.status();  // the partial stays for the next run
-    if (auto tag = response->FindHeader("ETag")) etag = *tag;
-    const int status = response->status;
-    if (status == 200 || status == 206) {
-      std::optional<std::uint64_t> length;
-      std::optional<std::string> md5;
-      if (status == 200) {
-        if (auto cl = response->FindHeader("Content-Length")) length = std::stoull(*cl);
-        md5 = response->FindHeader("Content-MD5");
-      } else {
-        // "bytes N-M/TOTAL": the whole blob's length.
-        if (auto range = response->FindHeader("Content-Range")) {
-          const size_t slash = range->rfind('/');
-          if (slash != std::string::npos && range->substr(slash + 1) != "*") {
-            length = std::stoull(range->substr(slash + 1));
-          }
-        }
-        md5 = response->FindHeader("x-ms-blob-content-md5");
-      }
-      auto committed = (*writer)->Commit(length, md5);
-      if (!committed.ok()) return committed.status();
-      return Stored{committed->path, committed->size, committed->sha256_hex};
-    }
-    if (status == 403 && refresh < options_.max_link_refreshes) {
-      // The link expired (or was refused): ask for a fresh one and resume.
-      util::GetLogger("download")->info("report {} run {}: link refused ({}), asking for a fresh one",
-                                        report_id, report_datetime, status);
-      link = FreshLink(report_id, report_datetime);
-      if (!link.ok()) return link.status();
-      continue;
-    }
-    return util::Status::Error(status == 403 ? util::ErrorKind::kAuth
-                                             : util::ErrorKind::kUnavailable,
-                               "GET " + util::StripQuery(*link) + ": HTTP " +
-                                   std::to_string(status));
-  }
+    return stmt->Run().status();
+  };
+  const BlobTransport transport{http_, clock_, random_, stop_, nullptr, {}};
+  auto committed = DownloadBlob(transport, std::move(request), **writer);
+  if (!committed.ok()) return committed.status();
+  return Stored{committed->path, committed->size, committed->sha256_hex};
 }
 
-util::Status ReportFetcher::FetchOne(const std::string& job, const std::string& report_id,
-                                     const std::string& report_datetime,
+util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
                                      ReportFetchSummary& summary) {
+  const std::string& job = execution.job_name;
+  const std::string& report_id = execution.report_id;
+  const std::string& report_datetime = execution.report_datetime;
   db::ExecutionsTable executions(db_);
   HDC_RETURN_IF_ERROR(executions.SetState(report_id, report_datetime, "fetching", std::nullopt));
-  auto stored = Download(job, report_id, report_datetime);
+  auto stored = Download(job, report_id, report_datetime, execution.partial_etag);
   if (!stored.ok()) return stored.status();
   const util::TimePoint now = clock_.Now();
   auto relative = layout_.Relative(stored->path);
   if (!relative.ok()) return relative.status();
   auto record = db_.Prepare(
       "UPDATE executions SET state = 'fetched', file_path = ?3, file_size = ?4, file_sha256 = ?5, "
-      "downloaded_at = ?6, clock_start = ?6, last_error = NULL "
+      "downloaded_at = ?6, clock_start = ?6, last_error = NULL, partial_etag = NULL "
       "WHERE report_id = ?1 AND report_datetime = ?2");
   if (!record.ok()) return record.status();
   record->Bind(1, report_id).Bind(2, report_datetime).Bind(3, *relative);

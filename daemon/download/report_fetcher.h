@@ -5,7 +5,9 @@
 // are never stored), stream the blob without Authorization into an atomic
 // writer in store/tmp, and when the link expires mid-download (403 from the
 // blob host) ask again and resume with Range (If-Range on the ETag) from the
-// bytes kept. The file is verified (length, Content-MD5 when sent), moved
+// bytes kept (blob_download.h). The ETag is recorded with the execution
+// before the body streams, so a partial left by a crash or a stop is
+// resumed by the next run. The file is verified (length, Content-MD5 when sent), moved
 // into place, recorded, then parsed and ingested in one transaction
 // (row_ingest.h). An execution that cannot be fetched stays for the next
 // run and is reported; nothing partial is ever visible under a final name.
@@ -19,6 +21,7 @@
 
 #include "api/hdc_client.h"
 #include "db/database.h"
+#include "db/executions_table.h"
 #include "http/client.h"
 #include "platform/filesystem.h"
 #include "store/layout.h"
@@ -41,6 +44,9 @@ struct ReportFetchOptions {
   util::Duration retention = std::chrono::days(30);
   int max_link_refreshes = 3;
 };
+
+// The key of a report's partial download in store/tmp ("report-<key>.part").
+std::string ReportTempKey(const std::string& report_id, util::TimePoint report_datetime);
 
 struct ReportFetchSummary {
   int reports = 0;
@@ -69,9 +75,9 @@ class ReportFetcher {
   util::Result<std::string> FreshLink(const std::string& report_id,
                                       const std::string& report_datetime);
   util::Result<Stored> Download(const std::string& job, const std::string& report_id,
-                                const std::string& report_datetime);
-  util::Status FetchOne(const std::string& job, const std::string& report_id,
-                        const std::string& report_datetime, ReportFetchSummary& summary);
+                                const std::string& report_datetime,
+                                const std::string& partial_etag);
+  util::Status FetchOne(const db::ExecutionRecord& execution, ReportFetchSummary& summary);
 
   api::HdcClient& api_;
   http::HttpClient& http_;

@@ -33,10 +33,7 @@
 
 namespace hdc::http {
 
-struct Header {
-  std::string name;
-  std::string value;
-};
+using Header = util::HeaderField;
 
 struct Request {
   std::string method = "GET";
@@ -67,7 +64,7 @@ struct ClientOptions {
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // Sends one request; sink.Start(status) is called when the status is
+  // Sends one request; sink.StartResponse(status, headers) is called when the status is
   // known, then the body of any status streams into `sink` (2xx
   // and errors alike; callers read error bodies from a StringSink). Network
   // failures (refused, reset, timeout, TLS) are kUnavailable/kTemporary with

@@ -340,7 +340,7 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
   Response response;
   response.status = static_cast<int>(in.getStatus());
   for (const auto& [name, value] : in) response.headers.push_back({name, value});
-  HDC_RETURN_IF_ERROR(sink.Start(response.status));
+  HDC_RETURN_IF_ERROR(sink.StartResponse(response.status, response.headers));
   if (!ExpectsBody(request.method, response.status)) {
     outcome.reusable = true;
     return response;

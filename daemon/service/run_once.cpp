@@ -1,45 +1,37 @@
 #include "service/run_once.h"
 
+#include <iostream>
 #include <map>
 #include <ostream>
 #include <random>
 
 #include "config/secret_source.h"
 #include "db/database.h"
-#include "db/executions_table.h"
 #include "download/cab_fetcher.h"
+#include "download/partials.h"
 #include "download/report_fetcher.h"
 #include "platform/filesystem.h"
+#include "platform/terminal.h"
 #include "poll/poller.h"
 #include "reconcile/reconciler.h"
+#include "service/progress_line.h"
 #include "service/wiring.h"
 #include "store/layout.h"
 #include "store/recovery.h"
 #include "util/logging.h"
+#include "util/time_format.h"
 
 namespace hdc::service {
 namespace {
 
-// Start-up repair: rows left "fetching" go back to "new"; partial downloads
-// in store/tmp are removed (reports are fetched again from byte 0), strays
-// too. One log line says what was found.
+// Start-up repair (download/partials.h), with one log line when it found
+// anything.
 util::Status Recover(db::Database& db, const store::StoreLayout& layout) {
-  platform::FileSystem& fs = platform::RealFileSystem();
-  HDC_RETURN_IF_ERROR(layout.EnsureDirectories(fs));
-  store::RecoveryCounts counts;
-  auto reset = db::ExecutionsTable(db).ResetInterrupted();
-  if (!reset.ok()) return reset.status();
-  counts.rows_reset = static_cast<std::size_t>(*reset);
-  auto scan = store::ScanPartials(fs, layout);
-  if (!scan.ok()) return scan.status();
-  for (const store::Partial& partial : scan->partials) {
-    HDC_RETURN_IF_ERROR(store::RemovePartial(fs, partial));
-    ++counts.partials_removed;
-  }
-  counts.strays_removed = scan->strays_removed;
-  counts.entries_left = scan->entries_left;
-  if (counts.rows_reset + counts.partials_removed + counts.strays_removed + counts.entries_left) {
-    util::GetLogger("store")->warn("{}", store::RecoverySummary(counts));
+  auto counts = download::RecoverDownloads(db, platform::RealFileSystem(), layout);
+  if (!counts.ok()) return counts.status();
+  if (counts->rows_reset + counts->partials_kept + counts->partials_removed +
+      counts->strays_removed + counts->entries_left) {
+    util::GetLogger("store")->warn("{}", store::RecoverySummary(*counts));
   }
   return util::Status::Ok();
 }
@@ -119,20 +111,34 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
 
   download::CabFetchOptions cab_options;
   cab_options.min_free_space = config->service.min_free_space;
-  download::CabFetcher cab_fetcher(connection.api(), connection.http(), **db,
-                                   platform::RealFileSystem(), layout, clock, random,
-                                   stop.get_token(), cab_options, rules);
-  auto cabs = cab_fetcher.FetchPending();
+  cab_options.concurrency = static_cast<int>(config->service.download_concurrency);
+  cab_options.max_bandwidth = config->service.max_bandwidth;
+  download::CabFetcher cab_fetcher([&](util::Random& r) { return connection.NewApiClient(r); },
+                                   connection.http(), **db, platform::RealFileSystem(), layout,
+                                   clock, random, stop.get_token(), cab_options, rules);
+  download::CabProgress progress;
+  util::Result<download::CabFetchSummary> cabs = util::TemporaryError("not run");
+  {
+    ProgressLine line(
+        std::cerr,
+        [&progress] {
+          return "cabs: " + std::to_string(progress.done.load()) + "/" +
+                 std::to_string(progress.total.load()) + " done, " +
+                 util::FormatByteSize(progress.bytes.load()) + " stored";
+        },
+        platform::StderrIsTerminal());
+    cabs = cab_fetcher.FetchPending(&progress);
+  }
   if (!cabs.ok()) return fail(cabs.status());
   problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
 
   util::GetLogger("service")->info(
       "once: {} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
       "stored ({} bytes, {} rows), {} cab(s) recorded, {} cab(s) fetched ({} bytes), {} skipped, "
-      "{} failed, {} problem(s)",
-      config->jobs.size(), summary->applied.size(), polled->executions_seen,
-      polled->new_executions, fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new,
-      cabs->fetched, cabs->bytes, cabs->skipped, cabs->failed, problems.size());
+      "{} failed, {} deferred, {} problem(s)",
+      config->jobs.size(), summary->applied.size(), polled->executions_seen, polled->new_executions,
+      fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new, cabs->fetched,
+      cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred, problems.size());
   reconcile::ReconcileSummary all;
   all.problems = problems;
   if (const util::Status worst = all.Worst(); !worst.ok()) return fail(worst);

@@ -6,10 +6,17 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
 namespace hdc::util {
+
+// One HTTP header as received (http::Header is this type).
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
 
 class ByteSink {
  public:
@@ -17,6 +24,12 @@ class ByteSink {
   // Called once per response, when its status is known and before any of
   // its body arrives, so a sink can keep an error body away from a file.
   virtual Status Start(int /*status*/) { return Status::Ok(); }
+  // What the HTTP client calls: the status and the headers, before the body
+  // (a download records the blob's ETag here, so a partial file left by a
+  // crash mid-body can be resumed with If-Range). Forwards to Start().
+  virtual Status StartResponse(int status, const std::vector<HeaderField>& /*headers*/) {
+    return Start(status);
+  }
   // Appends bytes; an error stops the transfer (disk full, size limit).
   virtual Status Append(std::string_view data) = 0;
   // Bytes accepted so far, including any kept from an earlier attempt (the

@@ -23,7 +23,7 @@ std::vector<db::ExecutionRecord> Executions(db::Database& db) {
   while (*stmt->Step()) {
     out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2),
                    stmt->ColumnText(3), stmt->ColumnText(4), stmt->ColumnInt(5),
-                   stmt->ColumnOptionalText(6)});
+                   stmt->ColumnOptionalText(6), ""});
   }
   return out;
 }

@@ -143,7 +143,8 @@ namespace hdc::testing {
 namespace {
 
 util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p) {
-  download::CabFetcher fetcher(h.Connection().api(), h.Connection().http(), h.Db(),
+  download::CabFetcher fetcher([&](util::Random& r) { return h.Connection().NewApiClient(r); },
+                               h.Connection().http(), h.Db(),
                                platform::RealFileSystem(), p.layout, h.clock(), p.random, {}, {},
                                {{"kernel", {true, true, {}}}});
   return fetcher.FetchPending();
@@ -169,12 +170,22 @@ TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hos
   CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = '../../etc/passwd' AND "
                       "state = 'failed' AND last_error LIKE '%not a plain token%'") == 1);
 
+  // Each failed cab waits before its next attempt, across runs.
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 1 AND "
+                      "next_attempt_at IS NOT NULL") == pending);
   h.SetFaults(nlohmann::json::array());
+  auto too_soon = FetchCabs(h, p);  // the retries of the failing run moved the clock on
+  REQUIRE(too_soon.ok());
+  CHECK(too_soon->deferred > 0);
+  CHECK(too_soon->fetched + too_soon->skipped + too_soon->deferred == pending);
+  h.clock().Advance(std::chrono::minutes(15));  // retry_base: the longest first wait
   auto fetched = FetchCabs(h, p);
   REQUIRE(fetched.ok());
-  CHECK(fetched->fetched + fetched->skipped == pending);
+  CHECK(fetched->deferred == 0);
+  const int all_fetched = too_soon->fetched + fetched->fetched;
+  CHECK(all_fetched + too_soon->skipped + fetched->skipped == pending);
   CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched' AND container = 'MSCF'") ==
-        fetched->fetched);
+        all_fetched);
   auto again = FetchCabs(h, p);
   REQUIRE(again.ok());
   CHECK(again->fetched == 0);

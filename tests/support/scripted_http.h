@@ -40,7 +40,7 @@ class ScriptedHttp final : public http::HttpClient {
       reply = handler_(request);
     }
     if (!reply.error.ok()) return reply.error;
-    HDC_RETURN_IF_ERROR(sink.Start(reply.status));
+    HDC_RETURN_IF_ERROR(sink.StartResponse(reply.status, reply.headers));
     HDC_RETURN_IF_ERROR(sink.Append(reply.body));
     http::Response response;
     response.status = reply.status;

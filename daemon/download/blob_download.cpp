@@ -1,0 +1,108 @@
+#include "download/blob_download.h"
+
+#include "download/download_sink.h"
+#include "util/logging.h"
+#include "util/url.h"
+
+namespace hdc::download {
+namespace {
+
+std::optional<std::uint64_t> ParseLength(const std::optional<std::string>& value) {
+  if (!value || value->empty()) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : *value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+// The TOTAL of "bytes START-END/TOTAL".
+std::optional<std::uint64_t> RangeTotal(const std::optional<std::string>& range) {
+  if (!range) return std::nullopt;
+  const size_t slash = range->rfind('/');
+  if (slash == std::string::npos) return std::nullopt;
+  return ParseLength(range->substr(slash + 1));
+}
+
+util::Status HttpError(int status, const std::string& link) {
+  // 403 after the link refreshes: the service refuses us; anything else
+  // (404, a 5xx that outlasted the retries) is the service's trouble.
+  const util::ErrorKind kind =
+      status == 403 ? util::ErrorKind::kAuth : util::ErrorKind::kUnavailable;
+  return util::Status::Error(kind,
+                             "GET " + util::StripQuery(link) + ": HTTP " + std::to_string(status));
+}
+
+}  // namespace
+
+util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
+                                            store::AtomicWriter& writer) {
+  auto log = util::GetLogger("download");
+  int refreshes = 0;
+  int restarts = 0;  // resumes and starts-again together: bounded, so no loop is endless
+  while (true) {
+    if (transport.stop.stop_requested()) return util::TemporaryError("stopped");
+    if (writer.size() > 0 && request.etag.empty()) HDC_RETURN_IF_ERROR(writer.Truncate());
+    const std::uint64_t offset = writer.size();
+    http::Request get;
+    get.url = request.link;  // a SAS URL: never sent with Authorization
+    if (offset > 0) {
+      get.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
+      get.headers.push_back({"If-Range", request.etag});
+    }
+    DownloadSink sink(writer, transport.limiter, transport.stop, request.etag, request.on_etag);
+    auto response = http::SendWithRetry(transport.http, get, sink, transport.retry, transport.clock,
+                                        transport.random, transport.stop);
+    request.etag = sink.etag();
+    if (!response.ok()) {
+      if (sink.range_mismatch() && restarts++ < request.max_resumes) {
+        request.etag.clear();  // start again from byte 0
+        continue;
+      }
+      const bool cut_short = writer.size() > offset && !request.etag.empty();
+      const bool transient = response.status().kind() == util::ErrorKind::kTemporary ||
+                             response.status().kind() == util::ErrorKind::kUnavailable;
+      if (cut_short && transient && !transport.stop.stop_requested() &&
+          restarts++ < request.max_resumes) {
+        log->info("GET {}: cut short at byte {}, resuming", util::StripQuery(request.link),
+                  writer.size());
+        continue;
+      }
+      return response.status();  // a partial with an ETag stays for the next attempt
+    }
+    const int status = response->status;
+    if (status == 416 && restarts++ < request.max_resumes) {
+      request.etag.clear();
+      continue;
+    }
+    if (status == 403 && request.fresh_link && refreshes++ < request.max_link_refreshes) {
+      log->info("GET {}: link refused (403), asking for a fresh one",
+                util::StripQuery(request.link));
+      auto link = request.fresh_link();
+      if (!link.ok()) return link.status();
+      HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));
+      request.link = *link;
+      continue;
+    }
+    if (status != 200 && status != 206) return HttpError(status, request.link);
+
+    std::optional<std::uint64_t> length;
+    std::optional<std::string> md5 = response->FindHeader("x-ms-blob-content-md5");
+    if (status == 200) {
+      length = ParseLength(response->FindHeader("Content-Length"));
+      if (auto whole = response->FindHeader("Content-MD5")) md5 = whole;
+    } else {
+      length = RangeTotal(response->FindHeader("Content-Range"));
+    }
+    if (request.check_head) {
+      if (util::Status head = request.check_head(writer.first_bytes()); !head.ok()) {
+        (void)writer.Abort();
+        return head;
+      }
+    }
+    return writer.Commit(length, md5);
+  }
+}
+
+}  // namespace hdc::download

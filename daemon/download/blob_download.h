@@ -1,0 +1,62 @@
+// One blob (a report file or a cab) from its SAS link into the store,
+// resumably. Shared by the report and cab fetchers.
+//
+// The link is fetched without Authorization, through the shared retry
+// policy, streaming into an AtomicWriter. Resume rules (RFC 9110 §13.1.5,
+// reliability.md N02/N03):
+//   - a partial is continued only with a strong ETag: "Range: bytes=N-" and
+//     "If-Range: <etag>"; without one the partial is dropped and the blob
+//     fetched from byte 0;
+//   - 206 must start at N (else start again); its length is the TOTAL of
+//     Content-Range and its MD5 the whole blob's x-ms-blob-content-md5;
+//   - 200 to a Range request means the blob changed: start again;
+//   - 416 (the partial is longer than the blob): start again;
+//   - a transfer cut mid-body (reset, truncation, timeout) is resumed at
+//     once, up to max_resumes times; what is left stays for the next run;
+//   - 403 (the SAS link expired) asks `fresh_link` for a new one, up to
+//     max_link_refreshes times, and resumes.
+// Every new strong ETag is handed to `on_etag` before the body streams, so
+// the caller can persist it and a partial left by a crash stays resumable.
+// Then `check_head` sees the first bytes (a signature check) and the writer
+// commits, verifying length and MD5. Errors name the host and path, never
+// the query (it holds the SAS signature).
+#pragma once
+
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "http/client.h"
+#include "http/retry.h"
+#include "store/atomic_writer.h"
+#include "util/clock.h"
+#include "util/random.h"
+#include "util/rate_limiter.h"
+#include "util/result.h"
+
+namespace hdc::download {
+
+struct BlobTransport {
+  http::HttpClient& http;
+  util::Clock& clock;
+  util::Random& random;
+  std::stop_token stop;
+  util::RateLimiter* limiter = nullptr;  // max_bandwidth, shared; null = unlimited
+  http::RetryPolicy retry;
+};
+
+struct BlobRequest {
+  std::string link;                                       // the SAS URL
+  std::string etag;                                       // of the partial in the writer, or ""
+  std::function<util::Result<std::string>()> fresh_link;  // after a 403; null = none
+  std::function<util::Status(const std::string& etag)> on_etag;   // persist the validator
+  std::function<util::Status(std::string_view head)> check_head;  // signature; null = any
+  int max_link_refreshes = 2;
+  int max_resumes = 5;
+};
+
+util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
+                                            store::AtomicWriter& writer);
+
+}  // namespace hdc::download
