@@ -47,11 +47,13 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     const std::uint64_t offset = writer.size();
     http::Request get;
     get.url = request.link;  // a SAS URL: never sent with Authorization
+    get.caller_resumes = true;
     if (offset > 0) {
       get.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
       get.headers.push_back({"If-Range", request.etag});
     }
-    DownloadSink sink(writer, transport.limiter, transport.stop, request.etag, request.on_etag);
+    DownloadSink sink(writer, transport.limiter, transport.stop, request.etag, request.on_etag,
+                      request.min_record_bytes);
     auto response = http::SendWithRetry(transport.http, get, sink, transport.retry, transport.clock,
                                         transport.random, transport.stop);
     request.etag = sink.etag();
@@ -60,13 +62,14 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
         request.etag.clear();  // start again from byte 0
         continue;
       }
-      const bool cut_short = writer.size() > offset && !request.etag.empty();
+      const bool cut_short = writer.size() > offset;
       const bool transient = response.status().kind() == util::ErrorKind::kTemporary ||
                              response.status().kind() == util::ErrorKind::kUnavailable;
       if (cut_short && transient && !transport.stop.stop_requested() &&
           restarts++ < request.max_resumes) {
-        log->info("GET {}: cut short at byte {}, resuming", util::StripQuery(request.link),
-                  writer.size());
+        // Without a strong ETag the next round starts again from byte 0.
+        log->info("GET {}: cut short at byte {}, {}", util::StripQuery(request.link), writer.size(),
+                  request.etag.empty() ? "starting again" : "resuming");
         continue;
       }
       return response.status();  // a partial with an ETag stays for the next attempt

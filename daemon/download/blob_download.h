@@ -52,6 +52,7 @@ struct BlobRequest {
   std::function<util::Result<std::string>()> fresh_link;  // after a 403; null = none
   std::function<util::Status(const std::string& etag)> on_etag;   // persist the validator
   std::function<util::Status(std::string_view head)> check_head;  // signature; null = any
+  std::uint64_t min_record_bytes = 0;  // smaller blobs never call on_etag
   int max_link_refreshes = 2;
   int max_resumes = 5;
 };

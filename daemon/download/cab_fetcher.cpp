@@ -43,6 +43,41 @@ util::Status CabFetcher::Record(const std::string& cab_id_hash, const std::strin
   return stmt->Run().status();
 }
 
+util::Status CabFetcher::RecordFetched(Fetched fetched) {
+  {
+    std::lock_guard queue(queue_mu_);
+    unrecorded_.push_back(std::move(fetched));
+  }
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return util::Status::Ok();  // the next commit takes it along
+  return FlushFetched();
+}
+
+util::Status CabFetcher::FlushFetched() {
+  std::vector<Fetched> batch;
+  {
+    std::lock_guard queue(queue_mu_);
+    batch.swap(unrecorded_);
+  }
+  if (batch.empty()) return util::Status::Ok();
+  auto tx = db_.BeginWrite();
+  if (!tx.ok()) return tx.status();
+  auto record = db_.Prepare(
+      "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
+      "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
+      "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
+      "WHERE cab_id_hash = ?1");
+  if (!record.ok()) return record.status();
+  for (const Fetched& f : batch) {
+    record->Reset();
+    record->Bind(1, f.cab_id_hash).Bind(2, f.relative_path);
+    record->Bind(3, static_cast<std::int64_t>(f.size)).Bind(4, f.sha256);
+    record->Bind(5, f.container).Bind(6, f.downloaded_at);
+    HDC_RETURN_IF_ERROR(record->Run().status());
+  }
+  return tx->Commit();
+}
+
 util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
   const std::string now = util::FormatTimestamp(clock_.Now(), true);
   std::vector<Pending> pending;
@@ -80,6 +115,10 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
         Work(seed, pending, next, summary, progress);
       });
     }
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (util::Status flushed = FlushFetched(); !flushed.ok()) return flushed;
   }
   if (summary.deferred > 0) {
     summary.problems.push_back(util::TemporaryError(std::to_string(summary.deferred) +
@@ -204,6 +243,7 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   request.link = *link;
   request.etag = resume ? cab.partial_etag : "";
   request.fresh_link = link_of;
+  request.min_record_bytes = kResumeMinBytes;
   request.on_etag = [&](const std::string& etag) -> util::Status {
     std::lock_guard lock(mu_);
     auto stmt = db_.Prepare("UPDATE cabs SET partial_etag = ?2 WHERE cab_id_hash = ?1");
@@ -229,17 +269,9 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   auto relative = layout_.Relative(committed->path);
   if (!relative.ok()) return relative.status();
 
+  HDC_RETURN_IF_ERROR(RecordFetched({cab.cab_id_hash, *relative, committed->sha256_hex, container,
+                                     util::FormatTimestamp(now, true), committed->size}));
   std::lock_guard lock(mu_);
-  auto record = db_.Prepare(
-      "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
-      "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
-      "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
-      "WHERE cab_id_hash = ?1");
-  if (!record.ok()) return record.status();
-  record->Bind(1, cab.cab_id_hash).Bind(2, *relative);
-  record->Bind(3, static_cast<std::int64_t>(committed->size)).Bind(4, committed->sha256_hex);
-  record->Bind(5, container).Bind(6, util::FormatTimestamp(now, true));
-  HDC_RETURN_IF_ERROR(record->Run().status());
   ++summary.fetched;
   summary.bytes += committed->size;
   if (worker.progress != nullptr) worker.progress->bytes += committed->size;

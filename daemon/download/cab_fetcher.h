@@ -19,6 +19,13 @@
 // due yet is "deferred": work left for a later run. Below min_free_space
 // no new download starts (not counted against the cab). An authentication
 // failure stops the whole batch: every other cab would fail the same way.
+//
+// Records of fetched cabs are committed in groups (whatever finished while
+// the previous commit ran), after each file is durable under its final
+// name; a crash between the two leaves a file whose record start-up
+// recovery re-creates (download/partials.h). Small blobs (under
+// kResumeMinBytes) do not record their ETag: resuming them across a
+// restart is not worth a commit each.
 #pragma once
 
 #include <atomic>
@@ -42,6 +49,9 @@
 #include "util/result.h"
 
 namespace hdc::download {
+
+// Below this size a blob's ETag is not recorded for resume across restarts.
+inline constexpr std::uint64_t kResumeMinBytes = 1u << 20;
 
 struct CabFetchOptions {
   std::uint64_t min_free_space = 1ull << 30;
@@ -98,6 +108,13 @@ class CabFetcher {
                              CabFetchSummary& summary, util::Random& random);
   util::Status Record(const std::string& cab_id_hash, const std::string& state,
                       const std::string& error);
+  struct Fetched {
+    std::string cab_id_hash, relative_path, sha256, container, downloaded_at;
+    std::uint64_t size = 0;
+  };
+  // Queues a record; commits the queue unless another worker is committing.
+  util::Status RecordFetched(Fetched fetched);
+  util::Status FlushFetched();  // with mu_ held
 
   ApiFactory make_api_;
   http::HttpClient& http_;
@@ -110,7 +127,9 @@ class CabFetcher {
   CabFetchOptions options_;
   std::map<std::string, JobIngestRules> jobs_;
   util::RateLimiter limiter_;
-  std::mutex mu_;                  // db_, the summary, halt_
+  std::mutex mu_;        // db_, the summary, halt_
+  std::mutex queue_mu_;  // unrecorded_
+  std::vector<Fetched> unrecorded_;
   std::atomic<bool> halt_{false};  // no new download starts (auth refused, disk low)
 };
 

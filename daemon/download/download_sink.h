@@ -22,13 +22,17 @@ namespace hdc::download {
 class DownloadSink final : public util::ByteSink {
  public:
   using OnEtag = std::function<util::Status(const std::string& etag)>;
+  // on_etag is not called for blobs smaller than min_record_bytes (their
+  // Content-Length says so): not worth resuming across a restart.
   DownloadSink(store::AtomicWriter& writer, util::RateLimiter* limiter = nullptr,
-               std::stop_token stop = {}, std::string etag = "", OnEtag on_etag = nullptr)
+               std::stop_token stop = {}, std::string etag = "", OnEtag on_etag = nullptr,
+               std::uint64_t min_record_bytes = 0)
       : writer_(writer),
         limiter_(limiter),
         stop_(std::move(stop)),
         etag_(std::move(etag)),
-        on_etag_(std::move(on_etag)) {}
+        on_etag_(std::move(on_etag)),
+        min_record_bytes_(min_record_bytes) {}
 
   util::Status StartResponse(int status, const std::vector<util::HeaderField>& headers) override {
     range_mismatch_ = false;
@@ -47,7 +51,11 @@ class DownloadSink final : public util::ByteSink {
       if (etag.rfind("W/", 0) == 0) etag.clear();  // weak: not valid in If-Range
       if (etag != etag_) {
         etag_ = etag;
-        if (on_etag_) HDC_RETURN_IF_ERROR(on_etag_(etag_));
+        const std::string length = Find(headers, "Content-Length");
+        const bool digits = !length.empty() && length.size() < 19 &&
+                            length.find_first_not_of("0123456789") == std::string::npos;
+        const bool small = digits && writer_.size() + std::stoull(length) < min_record_bytes_;
+        if (on_etag_ && !small) HDC_RETURN_IF_ERROR(on_etag_(etag_));
       }
     }
     return Start(status);
@@ -90,6 +98,7 @@ class DownloadSink final : public util::ByteSink {
   std::stop_token stop_;
   std::string etag_;
   OnEtag on_etag_;
+  std::uint64_t min_record_bytes_;
   bool to_file_ = true;
   bool range_mismatch_ = false;
   std::string error_;

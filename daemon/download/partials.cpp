@@ -4,6 +4,7 @@
 
 #include "db/executions_table.h"
 #include "download/report_fetcher.h"
+#include "store/verify.h"
 #include "util/time_format.h"
 
 namespace hdc::download {
@@ -35,6 +36,47 @@ util::Result<std::set<std::string>> ResumableKeys(db::Database& db) {
   return keys;
 }
 
+// Records cab files that reached their final name but not the database.
+util::Result<std::size_t> AdoptStoredCabs(db::Database& db, platform::FileSystem& fs,
+                                          const store::StoreLayout& layout) {
+  std::vector<std::string> waiting;
+  auto stmt = db.Prepare("SELECT cab_id_hash FROM cabs WHERE state = 'pending'");
+  if (!stmt.ok()) return stmt.status();
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    waiting.push_back(stmt->ColumnText(0));
+  }
+  std::size_t adopted = 0;
+  for (const std::string& id : waiting) {
+    auto path = layout.CabPath(id);
+    if (!path.ok() || !fs.Exists(*path)) continue;
+    std::string head;
+    auto size = store::ForEachChunk(fs, *path, [&](std::string_view chunk) {
+      if (head.size() < 4) head.append(chunk.substr(0, 4 - head.size()));
+      return util::Status::Ok();
+    });
+    if (!size.ok()) return size.status();
+    auto sha = store::Sha256OfFile(fs, *path);
+    if (!sha.ok()) return sha.status();
+    auto relative = layout.Relative(*path);
+    if (!relative.ok()) return relative.status();
+    const std::string container = head == "MSCF" ? "MSCF" : head.substr(0, 2) == "PK" ? "PK" : "";
+    auto record = db.Prepare(
+        "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
+        "container = ?5, downloaded_at = coalesce(downloaded_at, first_seen), "
+        "clock_start = coalesce(clock_start, first_seen), last_error = NULL, "
+        "next_attempt_at = NULL, partial_etag = NULL WHERE cab_id_hash = ?1");
+    if (!record.ok()) return record.status();
+    record->Bind(1, id).Bind(2, *relative).Bind(3, static_cast<std::int64_t>(*size));
+    record->Bind(4, *sha).Bind(5, container);
+    HDC_RETURN_IF_ERROR(record->Run().status());
+    ++adopted;
+  }
+  return adopted;
+}
+
 }  // namespace
 
 util::Result<store::RecoveryCounts> RecoverDownloads(db::Database& db, platform::FileSystem& fs,
@@ -48,6 +90,9 @@ util::Result<store::RecoveryCounts> RecoverDownloads(db::Database& db, platform:
   auto cabs_count = cabs_reset->Run();
   if (!cabs_count.ok()) return cabs_count.status();
   counts.rows_reset = static_cast<std::size_t>(*reset + *cabs_count);
+  auto adopted = AdoptStoredCabs(db, fs, layout);
+  if (!adopted.ok()) return adopted.status();
+  counts.files_adopted = *adopted;
 
   auto keys = ResumableKeys(db);
   if (!keys.ok()) return keys.status();

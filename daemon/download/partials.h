@@ -5,8 +5,11 @@
 // store/tmp are kept when their row still waits and carries the blob's
 // strong ETag (the next attempt resumes them with If-Range); every other
 // partial is removed, and so is everything else in store/tmp
-// (store/recovery.h). The caller logs store::RecoverySummary of the counts
-// once.
+// (store/recovery.h). A cab file already under its final name while its
+// row still waits is adopted: it was verified before the rename, and only
+// its record was lost (cab records are committed in groups, after the
+// file): it is re-hashed and recorded as fetched. The caller logs
+// store::RecoverySummary of the counts once.
 #pragma once
 
 #include "db/database.h"

@@ -41,6 +41,8 @@ struct Request {
   std::vector<Header> headers;         // e.g. Authorization, Content-Type, Range, If-Range
   std::string body;                    // small request bodies only (JSON, form)
   bool idempotent = true;              // POST creates set false: never retried blindly
+  bool caller_resumes = false;         // a body cut short is resumed by the caller (Range),
+                                       // so SendWithRetry returns instead of starting again
 };
 
 struct Response {

@@ -165,7 +165,7 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
                                      std::stop_token stop) {
   if (!request.idempotent) return client.Send(request, sink);
   const std::string what = LogName(request.method, request.url);
-  const bool ranged = HasHeader(request, "Range");
+  const bool ranged = HasHeader(request, "Range") || request.caller_resumes;
   const std::uint64_t initial_size = sink.size();
   const util::TimePoint start = clock.Now();
   const int max_attempts = std::max(1, policy.max_attempts);

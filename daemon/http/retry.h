@@ -66,8 +66,9 @@ class Backoff {
 // Sends `request`, retrying idempotent ones as described above. Before each
 // retry the sink is truncated, so the body of the answer that is returned
 // starts at byte 0; the sink is never truncated before the first attempt.
-// A request carrying a Range header is not retried once its sink has
-// received bytes (the caller resumes from the sink's new size instead).
+// A request carrying a Range header, or marked caller_resumes, is not
+// retried once its sink has received bytes (the caller resumes from the
+// sink's new size instead).
 // Returns the first non-retryable response (any status), or an error.
 util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
                                      util::ByteSink& sink, const RetryPolicy& policy,

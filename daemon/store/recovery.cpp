@@ -74,6 +74,9 @@ std::string RecoverySummary(const RecoveryCounts& counts) {
   if (counts.rows_reset != 0) {
     line += ", " + Count(counts.rows_reset, "row", "rows") + " in progress reset";
   }
+  if (counts.files_adopted != 0) {
+    line += ", " + Count(counts.files_adopted, "stored file", "stored files") + " adopted";
+  }
   return line;
 }
 

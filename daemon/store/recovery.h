@@ -47,11 +47,13 @@ struct RecoveryCounts {
   std::size_t strays_removed = 0;
   std::size_t entries_left = 0;
   std::size_t rows_reset = 0;  // database rows left "in progress", reset by the caller
+  std::size_t files_adopted = 0;  // complete files whose record a crash lost, recorded now
 };
 
 // The one log line: "store recovery: 3 partial downloads kept for resume, 2
 // stray files removed" plus ", 1 partial download removed", ", 1 entry left in
-// tmp" and ", 4 rows in progress reset" when those are not zero.
+// tmp", ", 4 rows in progress reset" and ", 2 stored files adopted" when those
+// are not zero.
 std::string RecoverySummary(const RecoveryCounts& counts);
 
 }  // namespace hdc::store

@@ -1,9 +1,11 @@
 #include "download/partials.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <doctest/doctest.h>
 
+#include "store/verify.h"
 #include "support/temp_dir.h"
 
 namespace hdc::download {
@@ -53,6 +55,42 @@ TEST_CASE("download recovery: resumable partials stay, the rest of store/tmp goe
   CHECK_FALSE(std::filesystem::exists(tmp + "report-5001-20261102T020000Z.part"));
   CHECK(Count(**db, "SELECT count(*) FROM cabs WHERE state = 'fetching'") == 0);
   CHECK(Count(**db, "SELECT count(*) FROM executions WHERE state = 'fetching'") == 0);
+}
+
+}  // namespace
+}  // namespace hdc::download
+
+namespace hdc::download {
+namespace {
+
+TEST_CASE(
+    "download recovery: a cab stored before its record was lost is adopted, not fetched again") {
+  testing::TempDir dir;
+  auto db = db::Database::Open({dir / "state.db"});
+  REQUIRE(db.ok());
+  REQUIRE((*db)
+              ->Exec("INSERT INTO cabs (cab_id_hash, job_name, state, first_seen) VALUES "
+                     "('abc123', 'k', 'pending', '2026-11-01T00:00:00Z'), "
+                     "('def456', 'k', 'pending', '2026-11-01T00:00:00Z')")
+              .ok());
+  const store::StoreLayout layout(dir.path());
+  REQUIRE(layout.EnsureDirectories(platform::RealFileSystem()).ok());
+  auto path = layout.CabPath("abc123");
+  REQUIRE(path.ok());
+  std::filesystem::create_directories(std::filesystem::path(*path).parent_path());
+  std::ofstream(*path, std::ios::binary) << "MSCF and the rest";
+
+  auto counts = RecoverDownloads(**db, platform::RealFileSystem(), layout);
+  REQUIRE_MESSAGE(counts.ok(), counts.status().ToString());
+  CHECK(counts->files_adopted == 1);
+  CHECK(Count(**db,
+              "SELECT count(*) FROM cabs WHERE cab_id_hash = 'abc123' AND state = 'fetched' "
+              "AND file_size = 17 AND container = 'MSCF' AND file_sha256 = "
+              "'" +
+                  *store::Sha256OfFile(platform::RealFileSystem(), *path) + "'") == 1);
+  CHECK(Count(**db,
+              "SELECT count(*) FROM cabs WHERE cab_id_hash = 'def456' AND state = 'pending'") == 1);
+  CHECK(store::RecoverySummary(*counts).find("1 stored file adopted") != std::string::npos);
 }
 
 }  // namespace
