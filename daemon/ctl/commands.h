@@ -18,4 +18,31 @@ struct CommonOptions {
 // sync, 2 when changes are pending, else design.md's codes.
 int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err);
 
+// The listings read the state database only: no lock, no secret, no
+// network. A state directory without state.db lists nothing and exits 0.
+// Each takes its own options in `args` (plus --json and --config).
+
+// status: per job its remote objects, executions and cabs by state, rows
+// and bytes stored; totals; the last retention sweep.
+int CmdStatus(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+              std::ostream& err);
+
+// executions [--job NAME] [--state STATE] [--limit N]: newest first.
+int CmdExecutions(const CommonOptions& options, const std::vector<std::string>& args,
+                  std::ostream& out, std::ostream& err);
+
+// cabs [--job NAME] [--state STATE] [--limit N]: newest first.
+int CmdCabs(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+            std::ostream& err);
+
+// top [--by COLUMN] [--days N] [--limit N] [--job NAME] [--now TIME]:
+// failure rows and events grouped by a column over the period that ends now.
+int CmdTop(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+           std::ostream& err);
+
+// verify: re-hashes every file a row says is stored (size and SHA-256) and
+// lists files no row names. Exit 0 when all agree, 65 otherwise.
+int CmdVerify(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+              std::ostream& err);
+
 }  // namespace hdc::ctl

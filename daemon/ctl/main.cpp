@@ -1,31 +1,74 @@
 // hdc-reportctl: the operator's tool over hdc-reportd's configuration and
 // state. Subcommands are listed in kCommands; each lives in its own file.
+// Options before the command are parsed here; the rest go to the command.
+#include <array>
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ctl/commands.h"
+#include "ctl/options.h"
 #include "ctl/version.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: hdc-reportctl [--config FILE] [--json] COMMAND\n"
+    "usage: hdc-reportctl [--config FILE] [--json] COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  plan      show what hdc-reportd would create, edit, pause or resume remotely,\n"
-    "            changing nothing (exit 0 in sync, 2 changes pending)\n"
+    "  status      per job: enabled, remote template and schedule, executions and\n"
+    "              cabs by state, rows and bytes stored; totals; the last sweep\n"
+    "  plan        show what hdc-reportd would create, edit, pause or resume remotely,\n"
+    "              changing nothing (exit 0 in sync, 2 changes pending)\n"
+    "  executions [--job NAME] [--state STATE] [--limit N]\n"
+    "              report runs, newest first (default --limit 50, 0 for all);\n"
+    "              STATE: new, fetching, fetched, ingested, failed, purged\n"
+    "  cabs [--job NAME] [--state STATE] [--limit N]\n"
+    "              cabs, newest first (default --limit 50, 0 for all); STATE:\n"
+    "              pending, fetching, fetched, skipped, failed, purged\n"
+    "  top [--by COLUMN] [--days N] [--limit N] [--job NAME] [--now TIME]\n"
+    "              failure rows and their events grouped by COLUMN (driver_name,\n"
+    "              failure_name, failure_hash, driver_version, job_name; default\n"
+    "              driver_name) over the reports of the N days (default 7) up to\n"
+    "              TIME (UTC, default now); the top N (default 10, 0 for all)\n"
+    "  verify      re-hash every stored file against its row (size and SHA-256)\n"
+    "              and list files no row names; exit 65 when anything differs\n"
     "\n"
-    "Options:\n"
+    "status, executions, cabs, top and verify only read the state; they need\n"
+    "no secret and may run while hdc-reportd does.\n"
+    "\n"
+    "Options (also after the command):\n"
     "  -c, --config FILE  configuration file (default /etc/hdc-reportd/hdc-reportd.ini)\n"
     "      --json         machine-readable output\n"
     "  -h, --help         this help\n"
     "  -V, --version      the version\n"
     "\n"
-    "Exit codes: 0 done, 2 plan has changes, 64 usage, 65 bad data from the server,\n"
-    "69 service unavailable, 75 temporary failure, 77 authentication refused,\n"
-    "78 configuration error.\n";
+    "Exit codes: 0 done, 2 plan has changes, 64 usage, 65 bad data from the server\n"
+    "(verify: the store does not match the database), 69 service unavailable,\n"
+    "75 temporary failure, 77 authentication refused, 78 configuration error.\n";
+
+using Command = int (*)(const hdc::ctl::CommonOptions&, const std::vector<std::string>&,
+                        std::ostream&, std::ostream&);
+
+int RunPlan(const hdc::ctl::CommonOptions& common, const std::vector<std::string>& args,
+            std::ostream& out, std::ostream& err) {
+  hdc::ctl::CommonOptions options = common;
+  auto parsed = hdc::ctl::ParseCommandOptions("plan", args, {}, options);
+  if (!parsed.ok()) return hdc::ctl::Fail(err, parsed.status());
+  return hdc::ctl::CmdPlan(options, out, err);
+}
+
+constexpr std::array<std::pair<std::string_view, Command>, 6> kCommands{{
+    {"status", hdc::ctl::CmdStatus},
+    {"plan", RunPlan},
+    {"executions", hdc::ctl::CmdExecutions},
+    {"cabs", hdc::ctl::CmdCabs},
+    {"top", hdc::ctl::CmdTop},
+    {"verify", hdc::ctl::CmdVerify},
+}};
 
 int Usage(const std::string& problem) {
   std::cerr << "hdc-reportctl: " << problem << " (see --help)\n";
@@ -43,6 +86,7 @@ int main(int argc, char** argv) {
 #endif
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string command;
+  std::vector<std::string> rest;  // the command's own arguments
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
@@ -62,13 +106,21 @@ int main(int argc, char** argv) {
       options.config_path = a.substr(9);
     } else if (!a.empty() && a[0] == '-') {
       return Usage("unknown option '" + a + "'");
-    } else if (command.empty()) {
-      command = a;
     } else {
-      return Usage("unexpected argument '" + a + "'");
+      command = a;
+      rest.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
     }
   }
   if (command.empty()) return Usage("no command given");
-  if (command == "plan") return hdc::ctl::CmdPlan(options, std::cout, std::cerr);
+  for (const std::string& a : rest) {
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+  }
+  for (const auto& [name, run] : kCommands) {
+    if (command == name) return run(options, rest, std::cout, std::cerr);
+  }
   return Usage("unknown command '" + command + "'");
 }

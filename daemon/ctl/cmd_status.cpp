@@ -1,0 +1,110 @@
+#include <ostream>
+
+#include "ctl/commands.h"
+#include "ctl/options.h"
+#include "ctl/output.h"
+#include "db/listings.h"
+
+namespace hdc::ctl {
+namespace {
+
+// "4 ingested, 26 new"; "-" for none.
+std::string CountsText(const db::StateCounts& counts) {
+  std::string out;
+  for (const auto& [state, n] : counts) {
+    out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + state;
+  }
+  return out.empty() ? "-" : out;
+}
+
+Json CountsJson(const db::StateCounts& counts) {
+  Json out = Json::object();
+  for (const auto& [state, n] : counts) out[state] = n;
+  return out;
+}
+
+Json DataJson(const db::DataSummary& d) {
+  return Json{{"executions", CountsJson(d.executions)},
+              {"last_ingested", OrNull(d.last_ingested)},
+              {"rows", d.rows},
+              {"cabs", CountsJson(d.cabs)},
+              {"report_bytes", d.report_bytes},
+              {"cab_bytes", d.cab_bytes},
+              {"bytes", d.report_bytes + d.cab_bytes}};
+}
+
+std::string YesNo(const std::optional<bool>& value) {
+  return value ? (*value ? "yes" : "no") : "-";
+}
+
+std::vector<std::string> DataCells(const db::DataSummary& d) {
+  return {CountsText(d.executions), OrDash(d.last_ingested), std::to_string(d.rows),
+          CountsText(d.cabs), HumanSize(d.report_bytes + d.cab_bytes)};
+}
+
+}  // namespace
+
+int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args, std::ostream& out,
+              std::ostream& err) {
+  CommonOptions options = common;
+  auto parsed = ParseCommandOptions("status", args, {}, options);
+  if (!parsed.ok()) return Fail(err, parsed.status());
+  auto state = OpenState(options);
+  if (!state.ok()) return Fail(err, state.status());
+  auto report = db::ReadStatus(*state->db);
+  if (!report.ok()) return Fail(err, report.status());
+
+  if (options.json) {
+    Json doc{
+        {"jobs", Json::array()}, {"totals", DataJson(report->totals)}, {"last_sweep", nullptr}};
+    for (const db::JobStatus& j : report->jobs) {
+      Json job{{"name", j.name},
+               {"enabled", OrNull(j.enabled)},
+               {"template_id", OrNull(j.template_id)},
+               {"report_id", OrNull(j.report_id)},
+               {"is_active", OrNull(j.is_active)}};
+      job.update(DataJson(j.data));
+      doc["jobs"].push_back(std::move(job));
+    }
+    if (const auto& s = report->last_sweep) {
+      doc["last_sweep"] = Json{{"id", s->id},
+                               {"started_at", s->started_at},
+                               {"finished_at", OrNull(s->finished_at)},
+                               {"cutoff", s->cutoff},
+                               {"cabs_deleted", s->cabs_deleted},
+                               {"cab_bytes", s->cab_bytes},
+                               {"reports_deleted", s->reports_deleted},
+                               {"report_bytes", s->report_bytes},
+                               {"rows_deleted", s->rows_deleted},
+                               {"partials_deleted", s->partials_deleted}};
+    }
+    PrintJson(out, doc);
+    return 0;
+  }
+
+  Table table({"JOB", "ENABLED", "TEMPLATE", "REPORT", "ACTIVE", "EXECUTIONS", "LAST INGESTED",
+               "ROWS", "CABS", "STORED"},
+              {false, false, false, false, false, false, false, true, false, true});
+  for (const db::JobStatus& j : report->jobs) {
+    std::vector<std::string> cells{j.name, YesNo(j.enabled), OrDash(j.template_id),
+                                   OrDash(j.report_id), YesNo(j.is_active)};
+    for (std::string& cell : DataCells(j.data)) cells.push_back(std::move(cell));
+    table.Add(std::move(cells));
+  }
+  std::vector<std::string> totals{"TOTAL", "", "", "", ""};
+  for (std::string& cell : DataCells(report->totals)) totals.push_back(std::move(cell));
+  table.Add(std::move(totals));
+  table.Print(out);
+  if (const auto& s = report->last_sweep) {
+    out << "last sweep: " << s->started_at << " to " << OrDash(s->finished_at) << ", cutoff "
+        << s->cutoff << ": deleted " << s->reports_deleted << " report(s) ("
+        << HumanSize(s->report_bytes) << "), " << s->cabs_deleted << " cab(s) ("
+        << HumanSize(s->cab_bytes) << "), " << s->rows_deleted << " row(s), " << s->partials_deleted
+        << " partial(s)\n";
+  } else {
+    out << "last sweep: none\n";
+  }
+  return 0;
+}
+
+}  // namespace hdc::ctl

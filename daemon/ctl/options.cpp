@@ -1,0 +1,94 @@
+#include "ctl/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <system_error>
+
+namespace hdc::ctl {
+
+util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOptions(
+    std::string_view command, const std::vector<std::string>& args,
+    std::span<const OptionSpec> specs, CommonOptions& common) {
+  const std::string where(command);
+  std::map<std::string, std::string, std::less<>> values;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      common.json = true;
+      continue;
+    }
+    if (a.starts_with("--json=")) return util::UsageError(where + ": --json takes no value");
+    if (a == "-c" || a == "--config") {
+      if (++i == args.size()) return util::UsageError(where + ": " + a + " needs a FILE");
+      common.config_path = args[i];
+      continue;
+    }
+    if (a.starts_with("--config=")) {
+      common.config_path = a.substr(9);
+      continue;
+    }
+    if (!a.starts_with("--")) {
+      if (a.starts_with("-") && a.size() > 1) {
+        return util::UsageError(where + ": unknown option '" + a + "'");
+      }
+      return util::UsageError(where + ": unexpected argument '" + a + "'");
+    }
+    const std::size_t eq = a.find('=');
+    const std::string name = a.substr(0, eq);
+    const auto spec = std::find_if(specs.begin(), specs.end(),
+                                   [&](const OptionSpec& s) { return s.name == name; });
+    if (spec == specs.end()) return util::UsageError(where + ": unknown option '" + name + "'");
+    if (!spec->takes_value) {
+      if (eq != std::string::npos) {
+        return util::UsageError(where + ": " + name + " takes no value");
+      }
+      values[name] = "";
+    } else if (eq != std::string::npos) {
+      values[name] = a.substr(eq + 1);
+    } else {
+      if (++i == args.size()) return util::UsageError(where + ": " + name + " needs a value");
+      values[name] = args[i];
+    }
+  }
+  return values;
+}
+
+util::Result<std::int64_t> ParseCount(std::string_view option, std::string_view text,
+                                      std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < min || n > max) {
+    return util::UsageError(std::string(option) + " needs a whole number from " +
+                            std::to_string(min) + " to " + std::to_string(max) + ", not '" +
+                            std::string(text) + "'");
+  }
+  return n;
+}
+
+util::Result<State> OpenState(const CommonOptions& options) {
+  auto config = config::LoadConfig(options.config_path);
+  if (!config.ok()) return config.status();
+  State state;
+  state.config = std::move(config).value();
+  const std::string db_path = state.config.service.state_dir + "/state.db";
+  std::error_code ec;
+  state.found = std::filesystem::exists(NativePath(db_path), ec);
+  if (ec) return util::TemporaryError(db_path + ": cannot look for it (" + ec.message() + ")");
+  auto opened = db::Database::Open({state.found ? db_path : ":memory:"});
+  if (!opened.ok()) return opened.status();
+  state.db = std::move(opened).value();
+  return state;
+}
+
+std::filesystem::path NativePath(const std::string& path) {
+  return std::filesystem::path(std::u8string(path.begin(), path.end()));
+}
+
+int Fail(std::ostream& err, const util::Status& status) {
+  err << "hdc-reportctl: " << status.ToString()
+      << (status.kind() == util::ErrorKind::kUsage ? " (see --help)" : "") << "\n";
+  return status.exit_code();
+}
+
+}  // namespace hdc::ctl

@@ -1,0 +1,60 @@
+// What every listing starts from: its own options after the command, and
+// the configuration and state database, opened for reading only.
+//
+// A listing needs no lock and no secret: reading is safe while hdc-reportd
+// runs (WAL readers never block it), and a state directory without a
+// state.db means "nothing yet", not an error.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/ini_loader.h"
+#include "ctl/commands.h"
+#include "db/database.h"
+#include "util/result.h"
+
+namespace hdc::ctl {
+
+struct OptionSpec {
+  std::string_view name;  // "--job"
+  bool takes_value = true;
+};
+
+// Parses the arguments after `command`: each spec as "--name VALUE" or
+// "--name=VALUE" (a repeated option: the last wins), plus the common
+// --json and -c/--config FILE, which update `common`. Anything else, a
+// missing value or a positional argument is kUsage naming the command.
+// Returns the given options by name (a flag's value is "").
+util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOptions(
+    std::string_view command, const std::vector<std::string>& args,
+    std::span<const OptionSpec> specs, CommonOptions& common);
+
+// A whole number from min to max for `option`, else kUsage.
+util::Result<std::int64_t> ParseCount(std::string_view option, std::string_view text,
+                                      std::int64_t min = 0, std::int64_t max = 1000000000);
+
+struct State {
+  config::Config config;
+  std::unique_ptr<db::Database> db;  // an empty in-memory one when there is no state.db
+  bool found = false;                // state.db exists
+};
+
+// Loads the configuration and opens <state_dir>/state.db.
+util::Result<State> OpenState(const CommonOptions& options);
+
+// A UTF-8 path as the platform's path (not the ANSI code page on Windows).
+std::filesystem::path NativePath(const std::string& path);
+
+// Prints "hdc-reportctl: <message>" (with a pointer to --help for usage
+// errors) and returns the status's exit code.
+int Fail(std::ostream& err, const util::Status& status);
+
+}  // namespace hdc::ctl
