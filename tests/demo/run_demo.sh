@@ -4,7 +4,8 @@
 # report templates and schedules, waits for the emulator's first runs (one
 # emulated hour per second), runs --once again to download and ingest the
 # finished reports, and shows what landed in the store and in SQLite.
-# The cabs those reports reference are downloaded too.
+# The cabs those reports reference are downloaded too. The listings at the
+# end come from hdc-reportctl (status, executions, top, cabs, verify).
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
@@ -42,13 +43,14 @@ step "hdc-reportd --once: poll, download and ingest the finished reports"
 "$build/daemon/hdc-reportd" --once --config "$demo/hdc-reportd.ini"
 step "the store"
 find "$demo/state/store/reports" -type f -printf '%P  %s bytes\n' | sort
-step "executions (sqlite3 $demo/state/state.db)"
-sqlite3 -header -column "$demo/state/state.db" \
-  "SELECT job_name, report_id, report_datetime, state, row_count, file_size FROM executions ORDER BY 3"
-step "top failures by DriverName (kernel-crashes)"
-sqlite3 -header -column "$demo/state/state.db" \
-  "SELECT driver_name, count(*) AS rows, sum(event_count) AS events FROM failures
-   WHERE job_name = 'kernel-crashes' GROUP BY driver_name ORDER BY events DESC LIMIT 8"
-step "cabs (fetched, or skipped by cab_types)"
-sqlite3 -header -column "$demo/state/state.db" \
-  "SELECT state, container, count(*) AS cabs, sum(file_size) AS bytes FROM cabs GROUP BY 1, 2"
+ctl() { "$build/daemon/hdc-reportctl" --config "$demo/hdc-reportd.ini" "$@"; }
+step "hdc-reportctl status"
+ctl status
+step "hdc-reportctl executions"
+ctl executions --limit 12
+step "hdc-reportctl top --by driver_name --days 7 (failures grouped by DriverName)"
+ctl top --by driver_name --days 7 --now "$(curl -s "$url/_emulator/clock" | grep -o '"now":"[^"]*"' | cut -d'"' -f4)"
+step "hdc-reportctl cabs --limit 5"
+ctl cabs --limit 5
+step "hdc-reportctl verify: every stored file re-hashed against its row"
+ctl verify
