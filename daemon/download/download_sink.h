@@ -47,6 +47,10 @@ class DownloadSink final : public util::ByteSink {
       }
     }
     if (status == 200 || status == 206) {
+      // The whole blob's MD5 comes as x-ms-blob-content-md5 (also on 206)
+      // or, on a 200, as Content-MD5: without either, MD5 is not computed.
+      writer_.SetMd5Wanted(!Find(headers, "x-ms-blob-content-md5").empty() ||
+                           (status == 200 && !Find(headers, "Content-MD5").empty()));
       std::string etag = Find(headers, "ETag");
       if (etag.rfind("W/", 0) == 0) etag.clear();  // weak: not valid in If-Range
       if (etag != etag_) {

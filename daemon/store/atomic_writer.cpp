@@ -67,7 +67,11 @@ struct AtomicWriter::Impl {
 
   void Hash(std::string_view data) {
     sha256.update(data.data(), data.size());
-    md5.update(data.data(), data.size());
+    if (md5_wanted) {
+      md5.update(data.data(), data.size());
+    } else if (!data.empty()) {
+      md5_complete = false;
+    }
     size += data.size();
     if (first.size() < kFirstBytes) first.append(data.substr(0, kFirstBytes - first.size()));
   }
@@ -75,6 +79,7 @@ struct AtomicWriter::Impl {
   void ResetHashes() {
     sha256.reset();
     md5.reset();
+    md5_complete = true;
     size = 0;
     first.clear();
   }
@@ -150,6 +155,8 @@ struct AtomicWriter::Impl {
   // here, so hashing never limits a download.
   Poco::Crypto::DigestEngine sha256{"SHA256"};
   Poco::Crypto::DigestEngine md5{"MD5"};
+  bool md5_wanted = true;    // MD5 is computed (costs as much CPU as SHA-256)
+  bool md5_complete = true;  // ... over every byte so far
   std::uint64_t size = 0;
   std::string first;
   Status error;  // sticky; set once the writer is spent
@@ -199,6 +206,8 @@ Status AtomicWriter::Truncate() {
 
 std::string_view AtomicWriter::first_bytes() const { return impl_->first; }
 
+void AtomicWriter::SetMd5Wanted(bool wanted) { impl_->md5_wanted = wanted; }
+
 Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
                                        std::optional<std::string> expected_md5_base64) {
   Impl& w = *impl_;
@@ -209,8 +218,11 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
                                      std::to_string(*expected_length)));
   }
   Committed done{w.final_path, w.size, Poco::DigestEngine::digestToHex(w.sha256.digest()),
-                 Base64(w.md5.digest())};
-  if (expected_md5_base64 && NormalizedMd5(*expected_md5_base64) != done.md5_base64) {
+                 w.md5_complete ? Base64(w.md5.digest()) : ""};
+  if (expected_md5_base64 && !w.md5_complete) {
+    util::GetLogger("store")->debug("{}: no MD5 over every byte, Content-MD5 not checked",
+                                    w.final_path);
+  } else if (expected_md5_base64 && NormalizedMd5(*expected_md5_base64) != done.md5_base64) {
     return w.Fail(util::BadDataError(w.final_path + ": Content-MD5 mismatch: got " +
                                      done.md5_base64 + ", expected " +
                                      NormalizedMd5(*expected_md5_base64)));

@@ -71,6 +71,13 @@ class AtomicWriter final : public util::ByteSink {
   // so the caller can check a signature ("MSCF", "PK") before Commit().
   std::string_view first_bytes() const;
 
+  // Whether MD5 is computed from here on (it is by default). A download
+  // whose server sends no Content-MD5 switches it off: it costs as much CPU
+  // as SHA-256. Commit() checks an expected MD5 only when it was computed
+  // over every byte (else Committed::md5_base64 is empty and the check is
+  // skipped; length and SHA-256 are always recorded).
+  void SetMd5Wanted(bool wanted);
+
   // Verifies, fsyncs, closes, renames into place and fsyncs the directory;
   // see the header comment for what happens on failure. expected_md5_base64
   // is a Content-MD5 value (padding optional, surrounding spaces ignored).

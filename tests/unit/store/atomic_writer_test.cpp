@@ -231,6 +231,30 @@ TEST_CASE("a Content-MD5 mismatch is bad data and leaves neither temp nor final 
   CHECK(s.Finals().empty());
 }
 
+TEST_CASE("MD5 switched off is not computed, and its check is skipped rather than failed") {
+  Store s;
+  auto w = s.Writer("AAAA");
+  w->SetMd5Wanted(false);
+  REQUIRE(w->Append(kFox).ok());
+  const auto done = w->Commit(kFox.size(), std::string("AAAAAAAAAAAAAAAAAAAAAA=="));
+  REQUIRE(done.ok());
+  CHECK(done->md5_base64.empty());
+  CHECK(done->sha256_hex == kFoxSha256);
+}
+
+TEST_CASE("MD5 switched off and on again after a truncate is checked again") {
+  Store s;
+  auto w = s.Writer("AAAA");
+  w->SetMd5Wanted(false);
+  REQUIRE(w->Append("stale bytes").ok());
+  w->SetMd5Wanted(true);
+  REQUIRE(w->Truncate().ok());
+  REQUIRE(w->Append(kFox).ok());
+  const auto done = w->Commit(std::nullopt, std::string(kFoxMd5));
+  REQUIRE(done.ok());
+  CHECK(done->md5_base64 == kFoxMd5);
+}
+
 TEST_CASE("a Content-MD5 without padding or with spaces around it still matches") {
   Store s;
   auto w = s.Writer("MD52");
