@@ -9,10 +9,10 @@ CMAKE_FLAGS ?=
 # Debian packages the build, the tests and the demo need.
 PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqlite3-dev \
             libspdlog-dev libfmt-dev doctest-dev sqlite3 curl cabextract clang-format clang-tidy \
-            g++-mingw-w64-x86-64-posix
+            g++-mingw-w64-x86-64-posix strace
 
 # Extra packages for the benchmarks' reference peers.
-BENCH_PACKAGES := nginx-light wrk
+BENCH_PACKAGES := nginx-light wrk time
 
 .PHONY: all deps bench-deps build test demo asan bench format lint clean
 
@@ -58,6 +58,7 @@ bench-deps:
 bench: build bench-deps
 	bash bench/emulator_vs_nginx.sh $(BUILD)/emulator/hdc-emulator || true
 	bash bench/bench_ingest.sh $(BUILD)/bench/bench_ingest || true
+	bash bench/bench_download.sh $(BUILD) || true
 
 demo: build
 	bash tests/demo/run_demo.sh $(BUILD)

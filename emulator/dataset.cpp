@@ -97,6 +97,7 @@ std::optional<int> Dataset::FindFailure(std::string_view hash) const {
 }
 
 std::optional<CabRef> Dataset::CabInHour(int failure, std::int64_t hour, int every_hours) const {
+  if (every_hours < 1) return std::nullopt;  // 0: one cab per row, no hourly lattice (FillRow)
   const std::uint64_t h = Hash({seed_, 0xcab, std::uint64_t(failure), std::uint64_t(hour)});
   if (h % static_cast<std::uint64_t>(every_hours) != 0) return std::nullopt;
   const auto secs = std::chrono::seconds(hour * kHours + (h >> 32) % kHours);
@@ -160,6 +161,12 @@ void Dataset::FillRow(std::int64_t report_id, TimePoint exec_time, int period_da
   const auto exec_hour = std::chrono::floor<std::chrono::hours>(exec_time.time_since_epoch()).count();
   std::int64_t hour = exec_hour - 1 - std::int64_t(field(2) % (std::uint64_t(period_days) * 24));
   std::optional<CabRef> cab;
+  if (every_hours == 0) {
+    // Every row its own cab (cab_every_hours = 0, for benchmarks): collected
+    // `index` + 1 seconds before the execution's hour, so N rows reference
+    // exactly N distinct cabs.
+    cab = CabRef{f, TimePoint(std::chrono::hours(exec_hour)) - std::chrono::seconds(index + 1)};
+  }
   for (int step = 0; step < every_hours * 8 && !cab; ++step) cab = CabInHour(f, hour - step, every_hours);
   const TimePoint failed_at =
       cab ? cab->collected - std::chrono::seconds(field(3) % kHours)

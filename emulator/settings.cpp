@@ -58,11 +58,11 @@ const std::map<std::string, std::pair<Setter, std::string>, std::less<>>& Table(
        {[](Settings& s, std::string_view v) -> util::Status {
           int n = 0;
           auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-          if (r.ec != std::errc() || n < 1 || n > 24 * 30) return Bad("cab_every_hours", v);
+          if (r.ec != std::errc() || n < 0 || n > 24 * 30) return Bad("cab_every_hours", v);
           s.cab_every_hours = n;
           return {};
         },
-        "6       about one cab per failure per N hours"}},
+        "6       about one cab per failure per N hours; 0: every row its own cab"}},
       {"failure_probability",
        {[](Settings& s, std::string_view v) -> util::Status {
           try {

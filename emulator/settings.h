@@ -21,7 +21,7 @@ struct Settings {
   // Dataset.
   std::uint64_t rows_per_execution = 200;  // raw rows before conditions
   std::uint64_t cab_size = 64 * 1024;      // bytes per cab file
-  int cab_every_hours = 6;                 // ~1 cab per failure per N hours
+  int cab_every_hours = 6;                 // ~1 cab per failure per N hours; 0: 1 per row
   // Executions.
   double failure_probability = 0.0;                  // seeded per execution
   std::chrono::seconds pending_duration{600};        // Pending for this long

@@ -1,0 +1,415 @@
+#!/bin/bash
+# Cab downloads: hdc-reportd --once against curl, side by side, same
+# hdc-emulator process, same cabs, same disk (issue "Speed", the download
+# half). Each line: the daemon's figure, curl's figure, ratio daemon/curl
+# (higher is better) and the goal.
+#
+#  1. one 1 GiB cab           goal: ratio >= 0.95; daemon peak RSS <= 32 MiB
+#  2. 500 x 1 MiB cabs        goal: ratio >= 1.0
+#  3. 20,000 x 4 KiB cabs     goal: ratio >= 1.0
+#
+# How the emulator makes exactly N cabs of S bytes: the knobs
+# rows_per_execution = N, cab_size = S and cab_every_hours = 0 (every report
+# row references its own cab), set through POST /_emulator/settings. One job
+# per scenario (IHVDriver, columns FailureHash, CabIdHash, CabType,
+# ApplicationId; one run), each in its own state folder.
+#
+# What each side does (the timed part):
+#  daemon  `hdc-reportd --once` (download_concurrency = 4), wall time of the
+#          whole process, of which the cab phase is nearly all: the report was
+#          already fetched and ingested by an earlier --once (run while a
+#          fault made the cab API answer 403, so no cab was fetched; the cabs
+#          are recorded 'pending'). The timed run starts the process, opens
+#          state.db, gets a token, reconciles (GET templates and schedules),
+#          polls Get Report Data once, finds no new report, then for every cab:
+#          GET .../driver/cabdownload with the bearer token -> 302 -> GET of
+#          the blob SAS URL (no Authorization) streamed into store/tmp,
+#          SHA-256 and MD5 (checked against Content-MD5, which the emulator
+#          sends for blobs up to 256 MiB), MSCF check, fdatasync, rename into
+#          store/cabs, fsync of the folder, its row in state.db updated (WAL,
+#          synchronous=FULL). The fixed part (start .. poll) is measured by a
+#          further --once with nothing to do, printed as "no-op --once". For
+#          a second timed run the cabs are set back to 'pending' in state.db
+#          and their files removed.
+#  curl    the same blob SAS URLs, obtained before the timed part by calling
+#          the same cabdownload API with a token for each cab (curl -w
+#          '%{redirect_url}'), then timed: 1 GiB: `curl -o FILE URL && sync
+#          FILE`; many: `curl -Z --parallel-max 4 -K LIST` (one output file
+#          per URL, one process, keep-alive connections), then every file and
+#          the folder fsynced by `sync` (4 in parallel, through xargs -P 4).
+#          No token, no API call, no redirect, no hashing, no database.
+# Before the many-cab runs every blob is fetched once to /dev/null (untimed)
+# so that the emulator's blob metadata cache (Content-MD5 of blobs up to
+# 256 MiB, 4096 entries) is in the same state for both sides. The daemon runs
+# first, then curl, in turn when there are several runs (the best time of
+# each side counts); sets over 256 MiB are deleted between runs, smaller ones
+# at the end of the scenario (a `discard` mount makes deleting 20,000 files
+# slow, and ext4 allocates inodes more slowly right after mass deletions).
+# Peak RSS comes from GNU time (/usr/bin/time -v; Debian package `time`),
+# else from polling /proc/PID/status VmHWM every 20 ms (marked "~"; times
+# then carry up to 20 ms of polling slack).
+#
+# Usage: bench/bench_download.sh [BUILD_DIR]   (default: build)
+#   BENCH_DIR=            work folder (default: a temporary one under $TMPDIR
+#                         or /tmp, removed after); the disk both sides write to
+#   BENCH_SCENARIOS=1,2,3 which scenarios to run
+#   BENCH_BIG=1G  BENCH_MID_COUNT=500  BENCH_MID_SIZE=1M
+#   BENCH_SMALL_COUNT=20000  BENCH_SMALL_SIZE=4K
+#   BENCH_RUNS=           timed runs of each side, in turn, best kept (default
+#                         2 for scenarios 1 and 2, 1 for scenario 3)
+#   BENCH_PARALLEL=4      download_concurrency and curl --parallel-max
+#   BENCH_TIMEOUT=240     seconds before a daemon or curl run is killed
+#   BENCH_PERF=3          record the daemon's timed run of these scenarios
+#                         (comma list) with `perf record` (BENCH_PERF_CALLS:
+#                         its call-graph options, default --call-graph dwarf)
+#                         and print the top of `perf report`; peak RSS is then
+#                         perf's
+#   BENCH_GNU_TIME=/usr/bin/time  GNU time; empty: poll /proc instead
+#   BENCH_WRAP=           words put before the daemon's timed run (all
+#                         scenarios), e.g. "strace -f -c -w -o /tmp/st.txt"
+# All traffic stays on 127.0.0.0/8. Needs curl and sqlite3. Exit status: 0
+# when every goal that was measured is met, 1 when one is missed or the daemon
+# failed, 2 when a tool or binary is missing.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+emulator=$build/emulator/hdc-emulator
+daemon=$build/daemon/hdc-reportd
+big=${BENCH_BIG:-1G}
+mid_count=${BENCH_MID_COUNT:-500}
+mid_size=${BENCH_MID_SIZE:-1M}
+small_count=${BENCH_SMALL_COUNT:-20000}
+small_size=${BENCH_SMALL_SIZE:-4K}
+parallel=${BENCH_PARALLEL:-4}
+limit=${BENCH_TIMEOUT:-240}
+scenarios=,${BENCH_SCENARIOS:-1,2,3},
+
+for tool in curl sqlite3 timeout xargs; do
+  command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 2; }
+done
+[ -x "$emulator" ] || { echo "no hdc-emulator at $emulator (make build)" >&2; exit 2; }
+[ -x "$daemon" ] || { echo "no hdc-reportd at $daemon (make build)" >&2; exit 2; }
+gnu_time=${BENCH_GNU_TIME-/usr/bin/time}
+if [ -z "$gnu_time" ] || ! [ -x "$gnu_time" ] || [[ $("$gnu_time" -v true 2>&1) != *"Maximum resident"* ]]; then
+  gnu_time=
+fi
+
+if [ -n "${BENCH_DIR:-}" ]; then
+  work=$BENCH_DIR
+  mkdir -p "$work"
+  keep_work=1
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/bench-download-XXXXXX")
+  keep_work=0
+fi
+emu_pid=
+cleanup() {
+  if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
+  if [ "$keep_work" = 0 ]; then rm -rf "$work"; else rm -rf "${work:?}"/s[0-9]*; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bytes_of() {  # 1G, 4K, 123 -> bytes
+  local n=${1%[KkMmGg]} unit=${1: -1}
+  case $unit in K|k) echo $((n << 10)) ;; M|m) echo $((n << 20)) ;; G|g) echo $((n << 30)) ;; *) echo "$1" ;; esac
+}
+pretty() {  # 1G -> 1 GiB, 4K -> 4 KiB
+  case ${1: -1} in K|k) echo "${1%?} KiB" ;; M|m) echo "${1%?} MiB" ;; G|g) echo "${1%?} GiB" ;; *) echo "$1 bytes" ;; esac
+}
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# --- the emulator: manual clock, the demo client ------------------------------
+tenant=00000000-0000-0000-0000-000000000001
+client=11111111-2222-3333-4444-555555555555
+secret=demo-secret
+exec {emu_out}< <(exec "$emulator" --port 0 --clock manual --start 2026-11-01T00:00:00Z --threads 16 \
+  2>"$work/emulator.log")
+emu_pid=$!
+read -r -t 30 emu_port <&"$emu_out" || { echo "hdc-emulator did not start:"; cat "$work/emulator.log"; exit 1; }
+api="http://127.0.0.1:$emu_port"
+admin() {  # METHOD PATH [JSON]
+  curl -sf -X "$1" "$api/_emulator/$2" ${3:+-d "$3"} >/dev/null
+}
+
+echo "machine: $(nproc) cores, $(uname -sr), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "disk: $work on $(df --output=source "$work" | tail -1) ($(stat -f -c %T "$work")), $(df -h --output=avail "$work" | tail -1 | tr -d ' ') free"
+echo "daemon: $daemon, download_concurrency = $parallel"
+echo "curl: $(curl --version | head -1 | cut -d' ' -f1-2), --parallel-max $parallel"
+echo "peak RSS: $([ -n "$gnu_time" ] && echo "GNU time -v" || echo "~ /proc VmHWM polling (install the Debian package 'time' for exact figures)")"
+echo
+
+# measure OUT_PREFIX COMMAND...: runs COMMAND (bounded by $limit s), sets
+# m_secs, m_rc, m_rss_kib. stdout/stderr go to OUT_PREFIX.out / .err.
+measure() {
+  local out=$1; shift
+  local t0 rc=0
+  t0=$(now)
+  if [ -n "$gnu_time" ]; then
+    timeout "$limit" "$gnu_time" -v -o "$out.time" "$@" >"$out.out" 2>"$out.err" || rc=$?
+    m_secs=$(since "$t0")
+    m_rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out.time" 2>/dev/null || true)
+    m_rss_mark=
+  else
+    timeout "$limit" "$@" >"$out.out" 2>"$out.err" &
+    local pid=$! hwm=0 v child
+    while kill -0 "$pid" 2>/dev/null; do
+      child=$(pgrep -P "$pid" | head -1 || true)  # the command under timeout
+      v=$(awk '/VmHWM/ { print $2 }' "/proc/${child:-$pid}/status" 2>/dev/null || true)
+      [ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+      sleep 0.02
+    done
+    wait "$pid" || rc=$?
+    m_secs=$(since "$t0")
+    m_rss_kib=$hwm
+    m_rss_mark="~"
+  fi
+  m_rc=$rc
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+meets() { awk -v r="$1" -v g="$2" 'BEGIN { exit !(r != "n/a" && r >= g) }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+status=0
+results=()
+result() { results+=("$(printf '%-34s %12s %12s %7s   %s' "$@")"); }
+
+# --- one scenario ---------------------------------------------------------------
+# run_scenario NUMBER COUNT SIZE GOAL
+run_scenario() {
+  local n=$1 count=$2 size=$3 goal=$4 runs=${BENCH_RUNS:-$5}
+  local size_bytes total label dir day job
+  size_bytes=$(bytes_of "$size")
+  total=$((count * size_bytes))
+  label="$count x $(pretty "$size")"
+  dir=$work/s$n
+  day=$(printf '2026-11-%02d' $((n * 2)))  # each scenario its own day on the manual clock
+  job=bench$n
+  mkdir -p "$dir/jobs" "$dir/state" "$dir/curl"
+  echo "== scenario $n: $label cabs ($total bytes)"
+  local t_setup t_step
+  t_setup=$(now)
+  step() { echo "  setup: $1 $(since "$t_step") s" >>"$dir/setup.log"; t_step=$(now); }
+  t_step=$t_setup
+
+  admin POST settings "{\"rows_per_execution\":\"$count\",\"cab_size\":\"$size_bytes\",\"cab_every_hours\":0}"
+  admin DELETE faults
+  cat >"$dir/jobs/$job.ini" <<INI
+[job $job]
+view = IHVDriver
+columns = FailureHash, CabIdHash, CabType, ApplicationId
+start = ${day}T01:00:00Z
+every = 24h
+runs = 1
+INI
+  cat >"$dir/hdc.ini" <<INI
+[service]
+state_dir = $dir/state
+jobs_dir = $dir/jobs
+log_level = info
+download_concurrency = $parallel
+control_listen =
+[account]
+tenant_id = $tenant
+client_id = $client
+api_url = $api
+login_url = $api
+INI
+  local once=("$daemon" --once --config "$dir/hdc.ini")
+  export HDC_CLIENT_SECRET=$secret
+
+  # Untimed: reconcile (creates the template and the schedule), then, once the
+  # run completed, fetch and ingest the report while the cab API answers 403.
+  admin POST clock "{\"set\":\"$(printf '2026-11-%02d' $((n * 2 - 1)))T12:00:00Z\"}"
+  if ! "${once[@]}" >"$dir/once-reconcile.log" 2>&1; then
+    echo "daemon FAILED while reconciling (exit $?):"; tail -5 "$dir/once-reconcile.log"
+    results+=("$(printf '%-34s %s' "$label" "daemon FAILED (reconcile), scenario skipped")"); status=1
+    rm -rf "$dir"; return
+  fi
+  step reconcile
+  admin POST clock "{\"set\":\"${day}T03:00:00Z\"}"
+  admin POST faults '{"faults":[{"endpoint":"cabdownload","kind":"status","status":403}]}'
+  "${once[@]}" >"$dir/once-ingest.log" 2>&1 || true  # exits nonzero: the 403s
+  admin DELETE faults
+  step ingest
+  local pending
+  pending=$(sqlite3 "$dir/state/state.db" "SELECT count(*) FROM cabs WHERE state = 'pending'" 2>/dev/null || echo 0)
+  if [ "$pending" != "$count" ]; then
+    echo "daemon FAILED to ingest the report: $pending cabs pending, $count expected:"; tail -5 "$dir/once-ingest.log"
+    results+=("$(printf '%-34s %s' "$label" "daemon FAILED (ingest: $pending of $count cabs), scenario skipped")"); status=1
+    rm -rf "$dir"; return
+  fi
+
+  # Untimed: the SAS links for curl, from the same API the daemon calls.
+  local token
+  token=$(curl -sf -X POST "$api/$tenant/oauth2/token" -d grant_type=client_credentials \
+    -d client_id=$client -d client_secret=$secret \
+    --data-urlencode resource=https://manage.devcenter.microsoft.com |
+    sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  sqlite3 -separator ' ' "$dir/state/state.db" "SELECT application_id, cab_id_hash FROM cabs ORDER BY cab_id_hash" |
+    while read -r app id; do
+      printf 'url = "%s/v1.0/my/analytics/driver/cabdownload?applicationId=%s&cabIdHash=%s"\noutput = "/dev/null"\n' "$api" "$app" "$id"
+    done >"$dir/api.cfg"
+  curl --no-progress-meter -Z --parallel-max "$parallel" -H "Authorization: Bearer $token" -w '%{redirect_url}\n' \
+    -K "$dir/api.cfg" 2>/dev/null | grep -v '^$' >"$dir/sas.txt" || true
+  if [ "$(wc -l <"$dir/sas.txt")" != "$count" ]; then
+    echo "could not get $count SAS links from the cab API (got $(wc -l <"$dir/sas.txt"))"
+    results+=("$(printf '%-34s %s' "$label" "no SAS links for curl, scenario skipped")"); status=1
+    rm -rf "$dir"; return
+  fi
+  step "SAS links"
+  local i=0
+  while read -r url; do
+    i=$((i + 1))
+    printf 'url = "%s"\noutput = "%s/curl/%06d.cab"\n' "$url" "$dir" "$i"
+  done <"$dir/sas.txt" >"$dir/blobs.cfg"
+  if [ "$size_bytes" -le $((256 << 20)) ]; then  # warm the emulator's Content-MD5 cache for both sides
+    sed "s|^output = .*|output = \"/dev/null\"|" "$dir/blobs.cfg" >"$dir/warm.cfg"
+    curl --no-progress-meter -f -Z --parallel-max "$parallel" -K "$dir/warm.cfg" 2>/dev/null || true
+  fi
+  sync
+  step warm-up
+  [ -n "${BENCH_VERBOSE:-}" ] && cat "$dir/setup.log"
+  echo "setup (untimed: reconcile, ingest, SAS links, warm-up): $(since "$t_setup") s"
+
+  # Timed, $runs time(s) in turn, best time and highest peak RSS kept: the
+  # daemon's cab phase, then curl. Between daemon runs the cabs go back to
+  # 'pending' and their files are removed.
+  local run d_secs='' d_rc=0 d_rss=0 d_mark='' d_ok=1 c_secs='' c_rc=0 c_rss=0 c_mark=''
+  local fetched fetched_bytes requests='' noop='' pre t0 t_start c_bytes m_secs_all done_runs=0 wrapped=0
+  for ((run = 1; run <= runs; run++)); do
+    done_runs=$run
+    if [ "$run" -gt 1 ]; then
+      rm -rf "$dir/state/store/cabs"
+      sqlite3 "$dir/state/state.db" "UPDATE cabs SET state = 'pending'"
+      sync
+    fi
+    admin DELETE requests
+    pre=()
+    if [ "$run" = 1 ] && [[ ,${BENCH_PERF:-}, == *,$n,* ]] && command -v perf >/dev/null; then
+      # shellcheck disable=SC2206
+      pre=(perf record -q ${BENCH_PERF_CALLS:---call-graph dwarf,16384} -F 499 -o "$work/perf.data" --)
+    fi
+    # shellcheck disable=SC2206
+    [ -n "${BENCH_WRAP:-}" ] && pre+=(${BENCH_WRAP})
+    [ "${#pre[@]}" -gt 0 ] && wrapped=1
+    measure "$dir/once-cabs" "${pre[@]}" "${once[@]}"
+    fetched=$(sqlite3 "$dir/state/state.db" "SELECT count(*) FROM cabs WHERE state = 'fetched' AND file_size = $size_bytes")
+    fetched_bytes=$({ find "$dir/state/store/cabs" -name '*.cab' -type f -printf '%s\n' 2>/dev/null || true; } |
+      awk '{ s += $1 } END { print s + 0 }')
+    echo "daemon run $run: $m_secs s, exit $m_rc, $fetched cabs fetched, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
+    if [ "$m_rc" != 0 ] || [ "$fetched" != "$count" ] || [ "$fetched_bytes" != "$total" ]; then
+      d_ok=0 d_rc=$m_rc status=1
+      echo "daemon FAILED: exit $m_rc, $fetched of $count cabs fetched, $fetched_bytes of $total bytes in store/cabs"
+      tail -5 "$dir/once-cabs.err"
+    fi
+    d_secs=$(awk -v a="$d_secs" -v b="$m_secs" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    d_rss=$(awk -v a="$d_rss" -v b="${m_rss_kib:-0}" 'BEGIN { print (b > a) ? b : a }')
+    d_mark=$m_rss_mark
+    if [ "$run" = 1 ]; then
+      requests=$(curl -sf "$api/_emulator/requests" | grep -o '"path":"[^"?]*' |
+        sed -e 's|"path":"||' -e 's|^/drivers/Cabs/.*|blob GET /drivers/Cabs/*|' | sort | uniq -c | sort -rn |
+        awk '{ c = $1; $1 = ""; printf "%s%s x%s", (NR > 1 ? ", " : ""), substr($0, 2), c }' || true)
+      echo "daemon requests: $requests"
+      # The fixed cost of a run: the same --once with nothing left to do.
+      t0=$(now)
+      "${once[@]}" >"$dir/once-noop.log" 2>&1 || true
+      noop=$(since "$t0")
+      echo "no-op --once (start, token, reconcile, poll, exit): $noop s"
+      if [ -f "$work/perf.data" ]; then
+        echo "perf report (daemon; on-CPU samples by library, then inclusive time by function):"
+        perf report -q -i "$work/perf.data" --no-children --sort dso --stdio -g none --percent-limit 1 2>/dev/null |
+          grep -E '^ +[0-9]' | head -12 || true
+        perf report -q -i "$work/perf.data" --children --sort sym --stdio -g none --percent-limit 4 2>/dev/null |
+          grep -E '^ +[0-9]' | head -40 || true
+        rm -f "$work/perf.data"
+      fi
+    fi
+    # Big sets are removed now (disk space); small ones stay until the end, so
+    # that curl does not run right after thousands of deletions (ext4 then
+    # avoids the freed inodes, and a `discard` mount trims synchronously).
+    if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$dir/state/store/cabs"; fi
+    sync
+
+    # curl to files, then fsync of every file and the folder.
+    rm -rf "$dir/curl"
+    mkdir -p "$dir/curl"
+    t_start=$(now)
+    if [ "$count" = 1 ]; then
+      measure "$dir/curl-get" curl -sSf -o "$dir/curl/000001.cab" "$(head -1 "$dir/sas.txt")"
+      sync "$dir/curl/000001.cab" "$dir/curl"
+    else
+      measure "$dir/curl-get" curl --no-progress-meter -f -Z --parallel-max "$parallel" -K "$dir/blobs.cfg"
+      find "$dir/curl" -type f -print0 | xargs -0 -P "$parallel" -n $(((count + parallel - 1) / parallel)) sync
+      sync "$dir/curl"
+    fi
+    m_secs_all=$(since "$t_start")
+    c_bytes=$({ find "$dir/curl" -type f -printf '%s\n' || true; } | awk '{ s += $1 } END { print s + 0 }')
+    echo "curl run $run: $m_secs_all s (of which GET $m_secs s), exit $m_rc, $c_bytes bytes, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
+    if [ "$m_rc" != 0 ] || [ "$c_bytes" != "$total" ]; then
+      echo "curl FAILED: exit $m_rc, $c_bytes of $total bytes"; tail -5 "$dir/curl-get.err"; status=1; c_rc=$m_rc
+    fi
+    c_secs=$(awk -v a="$c_secs" -v b="$m_secs_all" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    c_rss=$(awk -v a="$c_rss" -v b="${m_rss_kib:-0}" 'BEGIN { print (b > a) ? b : a }')
+    c_mark=$m_rss_mark
+    if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$dir/curl"; fi
+    [ "$d_ok" = 1 ] || break
+  done
+  t0=$(now)
+  rm -rf "$dir"
+  echo "clean-up (untimed): $(since "$t0") s"
+  echo
+
+  # Figures: MiB/s for big cabs, cabs/s for small ones; ratio daemon/curl.
+  local unit d_fig c_fig r
+  if [ "$size_bytes" -ge $((1 << 20)) ]; then
+    unit="MiB/s"
+    d_fig=$(awk -v b="$total" -v s="$d_secs" 'BEGIN { printf "%.1f", b / 1048576 / s }')
+    c_fig=$(awk -v b="$total" -v s="$c_secs" 'BEGIN { printf "%.1f", b / 1048576 / s }')
+  else
+    unit="cabs/s"
+    d_fig=$(awk -v n="$count" -v s="$d_secs" 'BEGIN { printf "%.0f", n / s }')
+    c_fig=$(awk -v n="$count" -v s="$c_secs" 'BEGIN { printf "%.0f", n / s }')
+  fi
+  if [ "$c_rc" != 0 ]; then
+    result "$label ($unit)" "$d_fig" "FAILED" "n/a" ">= $goal curl FAILED (exit $c_rc)"
+  elif [ "$d_ok" = 1 ]; then
+    r=$(ratio "$d_fig" "$c_fig")
+    meets "$r" "$goal" || status=1
+    result "$label ($unit)" "$d_fig" "$c_fig" "$r" ">= $goal $(meets "$r" "$goal" && echo ok || echo MISSED)"
+  else
+    result "$label ($unit)" "FAILED" "$c_fig" "n/a" ">= $goal FAILED (daemon exit $d_rc)"
+  fi
+  result "  seconds (best of $done_runs)" "$d_secs" "$c_secs" "" "(daemon: includes the fixed cost of --once, $noop s)"
+  if [ "$wrapped" = 1 ]; then
+    result "  peak RSS (MiB, lower is better)" "$d_mark$(mib "${d_rss:-0}")" "$c_mark$(mib "${c_rss:-0}")" \
+      "n/a" "not the daemon's alone: run under perf or BENCH_WRAP"
+  elif [ "$count" = 1 ]; then
+    local rss_ok=MISSED
+    awk -v k="${d_rss:-0}" 'BEGIN { exit !(k > 0 && k <= 32 * 1024) }' && rss_ok=ok || status=1
+    result "  peak RSS (MiB, lower is better)" "$d_mark$(mib "${d_rss:-0}")" "$c_mark$(mib "${c_rss:-0}")" \
+      "$(ratio "${d_rss:-0}" "${c_rss:-0}")" "daemon <= 32 $rss_ok"
+  else
+    result "  peak RSS (MiB, lower is better)" "$d_mark$(mib "${d_rss:-0}")" "$c_mark$(mib "${c_rss:-0}")" \
+      "$(ratio "${d_rss:-0}" "${c_rss:-0}")" ""
+  fi
+}
+
+free_kib=$(df --output=avail -k "$work" | tail -1 | tr -d ' ')
+if [[ $scenarios == *,1,* ]]; then
+  if [ "$free_kib" -lt $((3 * 1024 * 1024)) ]; then
+    echo "== scenario 1 SKIPPED: $(mib $((free_kib / 1024))) GiB free in $work, needs 3 GiB"
+    results+=("$(printf '%-34s %s' "1 x $(pretty "$big")" "SKIPPED: less than 3 GiB free")")
+  else
+    run_scenario 1 1 "$big" 0.95 2
+  fi
+fi
+[[ $scenarios == *,2,* ]] && run_scenario 2 "$mid_count" "$mid_size" 1.0 2
+[[ $scenarios == *,3,* ]] && run_scenario 3 "$small_count" "$small_size" 1.0 1
+
+echo "== cab downloads, daemon (hdc-reportd --once, download_concurrency = $parallel) vs curl (--parallel-max $parallel), files fsynced"
+printf '%-34s %12s %12s %7s   %s\n' "scenario" "daemon" "curl" "ratio" "goal"
+printf '%s\n' "${results[@]}"
+exit $status
