@@ -76,9 +76,11 @@ CREATE TABLE executions (
   downloaded_at    TEXT,
   clock_start      TEXT,                -- retention clock of the report file
   purged_at        TEXT,
+  sweep_id         INTEGER,             -- sweeps.id removing this file now (crash-safe purge)
   PRIMARY KEY (report_id, report_datetime)
 ) STRICT;
 CREATE INDEX executions_state ON executions (state);
+CREATE INDEX executions_sweep ON executions (sweep_id) WHERE sweep_id IS NOT NULL;
 
 -- Rows of ingested reports. Key columns are typed and indexed; the whole row
 -- is kept as JSON in `row`. device_id/hardware_id make a row personal.
@@ -127,11 +129,15 @@ CREATE TABLE cabs (
   first_seen       TEXT NOT NULL,
   downloaded_at    TEXT,
   clock_start      TEXT,
-  purged_at        TEXT
+  purged_at        TEXT,
+  sweep_id         INTEGER              -- sweeps.id removing this file now (crash-safe purge)
 ) STRICT;
 CREATE INDEX cabs_state ON cabs (state);
+CREATE INDEX cabs_sweep ON cabs (sweep_id) WHERE sweep_id IS NOT NULL;
 
 -- One audit row per retention sweep: counts and bytes only, never the data.
+-- finished_at NULL: the sweep was interrupted; the rows and cabs whose
+-- sweep_id names it are finished by the next sweep before anything else.
 CREATE TABLE sweeps (
   id                 INTEGER PRIMARY KEY,
   started_at         TEXT NOT NULL,

@@ -45,4 +45,10 @@ int CmdTop(const CommonOptions& options, const std::vector<std::string>& args, s
 int CmdVerify(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
               std::ostream& err);
 
+// sweep [--dry-run] [--now TIME] [--ahead DURATION]: one retention sweep
+// now (taking the state-directory lock: exit 75 while hdc-reportd runs), or
+// with --dry-run what it would remove, changing nothing.
+int CmdSweep(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+             std::ostream& err);
+
 }  // namespace hdc::ctl

@@ -36,9 +36,14 @@ constexpr const char* kUsage =
     "              TIME (UTC, default now); the top N (default 10, 0 for all)\n"
     "  verify      re-hash every stored file against its row (size and SHA-256)\n"
     "              and list files no row names; exit 65 when anything differs\n"
+    "  sweep [--dry-run] [--now TIME] [--ahead DURATION]\n"
+    "              remove personal data past the retention window now (cabs,\n"
+    "              report files, failure rows, stale partials, orphan files);\n"
+    "              --dry-run lists counts, bytes and the oldest clock per kind\n"
+    "              and changes nothing; refused (exit 75) while hdc-reportd runs\n"
     "\n"
-    "status, executions, cabs, top and verify only read the state; they need\n"
-    "no secret and may run while hdc-reportd does.\n"
+    "status, executions, cabs, top, verify and sweep --dry-run only read the\n"
+    "state; they need no secret and may run while hdc-reportd does.\n"
     "\n"
     "Options (also after the command):\n"
     "  -c, --config FILE  configuration file (default /etc/hdc-reportd/hdc-reportd.ini)\n"
@@ -61,13 +66,14 @@ int RunPlan(const hdc::ctl::CommonOptions& common, const std::vector<std::string
   return hdc::ctl::CmdPlan(options, out, err);
 }
 
-constexpr std::array<std::pair<std::string_view, Command>, 6> kCommands{{
+constexpr std::array<std::pair<std::string_view, Command>, 7> kCommands{{
     {"status", hdc::ctl::CmdStatus},
     {"plan", RunPlan},
     {"executions", hdc::ctl::CmdExecutions},
     {"cabs", hdc::ctl::CmdCabs},
     {"top", hdc::ctl::CmdTop},
     {"verify", hdc::ctl::CmdVerify},
+    {"sweep", hdc::ctl::CmdSweep},
 }};
 
 int Usage(const std::string& problem) {

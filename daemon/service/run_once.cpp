@@ -14,6 +14,7 @@
 #include "platform/terminal.h"
 #include "poll/poller.h"
 #include "reconcile/reconciler.h"
+#include "retention/sweeper.h"
 #include "service/progress_line.h"
 #include "service/wiring.h"
 #include "store/layout.h"
@@ -139,6 +140,17 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
       config->jobs.size(), summary->applied.size(), polled->executions_seen, polled->new_executions,
       fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new, cabs->fetched,
       cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred, problems.size());
+  // Retention (issue 6) last: purge-ahead 24 h, the next expected --once run.
+  retention::SweepOptions sweep;
+  sweep.retention = config->service.retention;
+  sweep.now = clock.Now();
+  sweep.purge_ahead = std::chrono::hours(24);
+  auto swept = retention::Sweep(**db, platform::RealFileSystem(), layout, sweep);
+  if (swept.ok()) {
+    util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
+  } else {
+    problems.push_back(swept.status());
+  }
   reconcile::ReconcileSummary all;
   all.problems = problems;
   if (const util::Status worst = all.Worst(); !worst.ok()) return fail(worst);

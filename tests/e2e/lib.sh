@@ -51,3 +51,180 @@ wait_for() {
   echo "timed out waiting for $what"
   return 1
 }
+
+# ---------------------------------------------------------------------------
+# Emulator helpers and the invariant check (reliability.md section 2, INV1-6).
+
+# emu_faults JSON_RULES: replaces the emulator's fault rules, e.g.
+#   emu_faults '[{"endpoint":"blob.cab","kind":"reset","nth":1}]'
+emu_faults() {
+  curl -sf -X POST "$EMU_URL/_emulator/faults" -d "{\"faults\":$1}" >/dev/null
+}
+# emu_clock JSON: e.g. emu_clock '{"advance":"75h"}'
+emu_clock() {
+  curl -sf -X POST "$EMU_URL/_emulator/clock" -d "$1" >/dev/null
+}
+# emu_requests: the emulator's request log, one JSON object per line.
+emu_requests() {
+  curl -sf "$EMU_URL/_emulator/requests" | sed 's/},{/}\n{/g'
+}
+# emu_token: prints a bearer token of the demo client.
+emu_token() {
+  curl -sf -X POST "$EMU_URL/$DEMO_TENANT/oauth2/token" -d grant_type=client_credentials \
+    -d client_id="$DEMO_CLIENT" -d client_secret="$DEMO_SECRET" \
+    --data-urlencode resource=https://manage.devcenter.microsoft.com |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+}
+
+# _inv_emu_sha KIND ID URL TOKEN: the SHA-256 of the emulator's bytes for a
+# report (URL = its SAS link) or a cab (URL empty: asked of cabdownload);
+# empty when the emulator does not serve it. Remembered in the associative
+# array _inv_seen and, when $INV_CACHE names a file, there across calls: the
+# bytes depend only on the seed, the id and the settings, so remove the file
+# after changing settings. Not remembered with INV_KEEP_FAULTS (faults may
+# change the bytes).
+declare -gA _inv_seen=()
+_inv_emu_sha() {
+  local kind=$1 id=$2 url=$3 token=$4 sha
+  if [[ -z ${INV_KEEP_FAULTS:-} && -n ${_inv_seen["$kind:$id"]:-} ]]; then
+    echo "${_inv_seen["$kind:$id"]}"
+    return
+  fi
+  if [[ $kind == cab ]]; then
+    url=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Authorization: Bearer $token" \
+      "$EMU_URL/v1.0/my/analytics/hardware/cabdownload?cabIdHash=$id")
+    [[ -n $url ]] || return 0
+  fi
+  sha=$(set -o pipefail; curl -sf "$url" | sha256sum | cut -d' ' -f1) || return 0
+  if [[ -z ${INV_KEEP_FAULTS:-} ]]; then
+    _inv_seen["$kind:$id"]=$sha
+    if [[ -n ${INV_CACHE:-} ]]; then echo "$kind:$id $sha" >>"$INV_CACHE"; fi
+  fi
+  echo "$sha"
+}
+
+# check_invariants STATE_DIR [partial]: INV1-6 of reliability.md section 2
+# against the emulator ($EMU_URL) and state.db, with sqlite3 and sha256sum.
+#   INV1 every Completed execution of our schedules is 'ingested' (one row,
+#        one file), every cab named by an ingested report has a cabs row, and
+#        no cab is left pending/fetching;
+#   INV2 every stored file's size and SHA-256 match its row, and the
+#        emulator's bytes (reports always; cabs while the emulator serves them);
+#   INV3 no file or symlink in store/reports or store/cabs without a row, no
+#        fetched/ingested row without its file, no file named by two rows;
+#   INV4 PRAGMA integrity_check = ok;
+#   INV5 remote templates = remote schedules = jobs (emulator and state.db;
+#        $INV_JOBS overrides the number of jobs);
+#   INV6 store/tmp is empty.
+# "partial" (after a run that stopped early, e.g. exit 75) checks INV2-5
+# only: completeness (INV1) and an empty tmp (INV6) are not promised then.
+# Prints one "  INVn: ..." line per violation; returns 1 if any. Clears the
+# emulator's fault rules (its bytes must be fetched cleanly; INV_KEEP_FAULTS=1
+# keeps them, for faults that change the bytes, such as hostile_ids) and adds
+# token, reportdata, cabdownload and blob requests to the emulator's log.
+check_invariants() {
+  local state=$1 mode=${2:-full} store=$1/store db=$1/state.db bad=0
+  _inv() { echo "  $*"; bad=1; }
+  [[ -f $db ]] || { echo "  INV: no $db"; return 1; }
+  if [[ -n ${INV_CACHE:-} && -s $INV_CACHE ]]; then
+    local key value
+    while read -r key value; do _inv_seen["$key"]=$value; done <"$INV_CACHE"
+  fi
+  _inv_q() { sqlite3 -batch -noheader "$db" "$@"; }
+  # INV4
+  local integrity
+  integrity=$(_inv_q "PRAGMA integrity_check" 2>&1)
+  [[ $integrity == ok ]] || _inv "INV4: integrity_check: $(head -3 <<<"$integrity" | tr '\n' ' ')"
+  # INV6
+  if [[ $mode != partial && -d $store/tmp && -n $(ls -A "$store/tmp") ]]; then
+    _inv "INV6: store/tmp not empty: $(ls -A "$store/tmp" | head -5 | tr '\n' ' ')"
+  fi
+  # INV2 against the rows, and INV3. Paths are store-relative; ids are plain.
+  local files referenced orphans dups
+  files=$(cd "$store" 2>/dev/null && find reports cabs \( -type f -o -type l \) 2>/dev/null | sort)
+  referenced=$(_inv_q "SELECT file_path FROM executions WHERE file_path IS NOT NULL
+                   UNION SELECT file_path FROM cabs WHERE file_path IS NOT NULL" | sort -u)
+  orphans=$(comm -23 <(grep -v '^$' <<<"$files") <(grep -v '^$' <<<"$referenced"))
+  [[ -z $orphans ]] || _inv "INV3: files without a row: $(head -5 <<<"$orphans" | tr '\n' ' ')"
+  dups=$(_inv_q "SELECT file_path FROM (SELECT file_path FROM executions WHERE file_path IS NOT NULL
+              UNION ALL SELECT file_path FROM cabs WHERE file_path IS NOT NULL)
+             GROUP BY file_path HAVING count(*) > 1")
+  [[ -z $dups ]] || _inv "INV3: files named by two rows: $(head -3 <<<"$dups" | tr '\n' ' ')"
+  local -A disk_sha=() disk_size=()
+  local path size sha state kind
+  local -a present=()
+  while read -r path; do
+    [[ -n $path ]] || continue
+    if [[ -L $store/$path ]]; then _inv "INV3: a symlink in the store: $path"; continue; fi
+    present+=("$path")
+  done <<<"$files"
+  if ((${#present[@]})); then
+    while read -r sha path; do disk_sha[$path]=$sha; done < <(cd "$store" && sha256sum -- "${present[@]}")
+    while read -r size path; do disk_size[$path]=$size; done < <(cd "$store" && stat -c '%s %n' -- "${present[@]}")
+  fi
+  while IFS='|' read -r kind state path size sha; do
+    [[ -n $path ]] || continue
+    if [[ -z ${disk_sha[$path]:-} ]]; then
+      [[ $state == fetched || $state == ingested ]] && _inv "INV3: $kind row ($state) without its file: $path"
+      continue
+    fi
+    [[ ${disk_size[$path]} == "$size" ]] || _inv "INV2: $path: size ${disk_size[$path]}, row says '$size'"
+    [[ ${disk_sha[$path]} == "$sha" ]] || _inv "INV2: $path: sha256 ${disk_sha[$path]}, row says '$sha'"
+  done < <(_inv_q "SELECT 'report', state, file_path, coalesce(file_size,''), coalesce(file_sha256,'')
+                 FROM executions WHERE file_path IS NOT NULL AND state <> 'purged'
+               UNION ALL
+               SELECT 'cab', state, file_path, coalesce(file_size,''), coalesce(file_sha256,'')
+                 FROM cabs WHERE file_path IS NOT NULL AND state <> 'purged'")
+  # INV5
+  local jobs ltpl lsch counts rtpl rsch
+  jobs=${INV_JOBS:-$(_inv_q "SELECT count(*) FROM jobs")}
+  ltpl=$(_inv_q "SELECT count(*) FROM remote_templates")
+  lsch=$(_inv_q "SELECT count(*) FROM remote_schedules")
+  counts=$(curl -sf "$EMU_URL/_emulator/state" | grep -o '"counts":{[^}]*}')
+  rtpl=$(sed -n 's/.*"templates":\([0-9]*\).*/\1/p' <<<"$counts")
+  rsch=$(sed -n 's/.*"schedules":\([0-9]*\).*/\1/p' <<<"$counts")
+  [[ $rtpl == "$jobs" && $rsch == "$jobs" && $ltpl == "$jobs" && $lsch == "$jobs" ]] ||
+    _inv "INV5: jobs $jobs, remote templates ${rtpl:-?} schedules ${rsch:-?}, recorded templates $ltpl schedules $lsch"
+  # INV1, and INV2 against the emulator's bytes.
+  [[ -n ${INV_KEEP_FAULTS:-} ]] || curl -sf -X POST "$EMU_URL/_emulator/faults" -d '{"faults":[]}' >/dev/null
+  local token rid entry when status url row emu
+  token=$(emu_token)
+  [[ -n $token ]] || _inv "INV: no token from the emulator"
+  for rid in $(_inv_q "SELECT report_id FROM remote_schedules"); do
+    while read -r entry; do
+      [[ -n $entry ]] || continue
+      when=$(sed -n 's/.*"ReportDatetime":"\([^"]*\)".*/\1/p' <<<"$entry")Z
+      status=$(sed -n 's/.*"ReportStatus":"\([^"]*\)".*/\1/p' <<<"$entry")
+      url=$(sed -n 's/.*"ReportLocation":"\([^"]*\)".*/\1/p' <<<"$entry")
+      [[ $status == Completed ]] || continue
+      row=$(_inv_q "SELECT state || '|' || coalesce(file_sha256, '') FROM executions
+                WHERE report_id = '$rid' AND report_datetime = '$when'")
+      if [[ $mode != partial && ${row%%|*} != ingested ]]; then
+        _inv "INV1: report $rid run $when is Completed remotely, row state '${row%%|*}'"
+      fi
+      [[ -n ${row#*|} ]] || continue
+      emu=$(_inv_emu_sha report "$rid/$when" "$url" "$token")
+      [[ -n $emu && -z ${INV_KEEP_FAULTS:-} ]] && _inv_seen["report:$rid/$when"]=$emu
+      [[ $emu == "${row#*|}" ]] || _inv "INV2: report $rid run $when: stored sha ${row#*|}, emulator ${emu:-(unavailable)}"
+    done < <(curl -sf -H "Authorization: Bearer $token" "$EMU_URL/analytics/driver/reportdata/$rid" |
+             grep -o '{[^{}]*"ReportDatetime"[^{}]*}')
+  done
+  if [[ $mode != partial ]]; then
+    local unseen open
+    unseen=$(_inv_q "SELECT DISTINCT f.cab_id_hash FROM failures f JOIN executions e
+                   USING (report_id, report_datetime)
+                 WHERE e.state = 'ingested' AND coalesce(f.cab_id_hash, '') <> ''
+                   AND f.cab_id_hash NOT IN (SELECT cab_id_hash FROM cabs)")
+    [[ -z $unseen ]] || _inv "INV1: cabs named by rows but not recorded: $(head -3 <<<"$unseen" | tr '\n' ' ')"
+    open=$(_inv_q "SELECT cab_id_hash || ' ' || state FROM cabs WHERE state IN ('pending', 'fetching')")
+    [[ -z $open ]] || _inv "INV1: cabs left open: $(head -3 <<<"$open" | tr '\n' ' ')"
+  fi
+  local id
+  while IFS='|' read -r id sha; do
+    [[ -n $id ]] || continue
+    emu=$(_inv_emu_sha cab "$id" "" "$token")
+    [[ -n $emu && -z ${INV_KEEP_FAULTS:-} ]] && _inv_seen["cab:$id"]=$emu
+    [[ -z $emu || $emu == "$sha" ]] || _inv "INV2: cab $id: stored sha $sha, emulator $emu"
+  done < <(_inv_q "SELECT cab_id_hash, file_sha256 FROM cabs WHERE state = 'fetched'")
+  return $bad
+}
