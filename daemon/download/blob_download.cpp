@@ -2,6 +2,7 @@
 
 #include "download/download_sink.h"
 #include "util/logging.h"
+#include "util/time_format.h"
 #include "util/url.h"
 
 namespace hdc::download {
@@ -34,7 +35,22 @@ util::Status HttpError(int status, const std::string& link) {
                              "GET " + util::StripQuery(link) + ": HTTP " + std::to_string(status));
 }
 
+constexpr std::string_view kLocalStorage = "store: ";
+
 }  // namespace
+
+util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root,
+                               const util::Status& status) {
+  std::string free;
+  if (auto bytes = fs.FreeSpace(root); bytes.ok()) {
+    free = " (" + util::FormatByteSize(*bytes) + " free in " + root + ")";
+  }
+  return util::Status::Error(status.kind(), std::string(kLocalStorage) + status.message() + free);
+}
+
+bool IsLocalStorageError(const util::Status& status) {
+  return status.message().rfind(kLocalStorage, 0) == 0;
+}
 
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer) {
@@ -57,6 +73,11 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     auto response = http::SendWithRetry(transport.http, get, sink, transport.retry, transport.clock,
                                         transport.random, transport.stop);
     request.etag = sink.etag();
+    // The store refused the bytes (disk full, I/O error): no resume, no retry.
+    if (writer.failed()) {
+      return response.ok() ? util::InternalError("the store failed without saying why")
+                           : response.status();
+    }
     if (!response.ok()) {
       if (sink.range_mismatch() && restarts++ < request.max_resumes) {
         request.etag.clear();  // start again from byte 0

@@ -29,6 +29,7 @@
 
 #include "http/client.h"
 #include "http/retry.h"
+#include "platform/filesystem.h"
 #include "store/atomic_writer.h"
 #include "util/clock.h"
 #include "util/random.h"
@@ -56,6 +57,14 @@ struct BlobRequest {
   int max_link_refreshes = 2;
   int max_resumes = 5;
 };
+
+// A failure of the local store (disk full, an I/O error, below
+// min_free_space), tagged so the fetchers stop their batch instead of
+// charging the item: the message starts "store: " and ends with the free
+// space of `root`.
+util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root,
+                               const util::Status& status);
+bool IsLocalStorageError(const util::Status& status);
 
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer);

@@ -85,7 +85,8 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
   {
     auto stmt = db_.Prepare(
         "SELECT cab_id_hash, job_name, coalesce(application_id, ''), coalesce(expires_at, ''), "
-        "attempts, coalesce(partial_etag, ''), coalesce(next_attempt_at, '') > ?1 FROM cabs "
+        "attempts, coalesce(partial_etag, ''), coalesce(next_attempt_at, '') > ?1, "
+        "coalesce(clock_start, '') FROM cabs "
         "WHERE state IN ('pending', 'fetching') ORDER BY first_seen, cab_id_hash");
     if (!stmt.ok()) return stmt.status();
     stmt->Bind(1, now);
@@ -98,7 +99,8 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
         continue;
       }
       pending.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2),
-                         stmt->ColumnText(3), stmt->ColumnInt(4), stmt->ColumnText(5)});
+                         stmt->ColumnText(3), stmt->ColumnInt(4), stmt->ColumnText(5),
+                         stmt->ColumnText(7)});
     }
   }
   if (progress != nullptr) progress->total = static_cast<int>(pending.size());
@@ -155,7 +157,7 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
                                        CabFetchSummary& summary, util::Random& random) {
   const util::ErrorKind kind = status.kind();
   // Not the cab's fault: the batch stops, the cab keeps its attempts.
-  const bool space = status.message().find("min_free_space") != std::string::npos;
+  const bool space = IsLocalStorageError(status);
   if (kind == util::ErrorKind::kAuth || space) {
     halt_ = true;
     summary.problems.push_back(status.WithContext("cab " + cab.cab_id_hash + ": "));
@@ -209,11 +211,22 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
       return Record(cab.cab_id_hash, "skipped", "expired before download");
     }
   }
+  if (options_.retention_cutoff && !cab.clock_start.empty()) {
+    auto clock = util::ParseTimestamp(cab.clock_start);
+    if (clock.ok() && *clock < *options_.retention_cutoff) {
+      std::lock_guard lock(mu_);
+      ++summary.skipped;
+      return Record(cab.cab_id_hash, "skipped", "retention window ended before download");
+    }
+  }
   auto final_path = layout_.CabPath(cab.cab_id_hash);  // refuses ids that are not plain tokens
   if (!final_path.ok()) return final_path.status();
   auto temp_path = layout_.TempPath("cab", cab.cab_id_hash);
   if (!temp_path.ok()) return temp_path.status();
-  HDC_RETURN_IF_ERROR(store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space));
+  if (util::Status space = store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space);
+      !space.ok()) {
+    return LocalStorageError(fs_, layout_.root(), space);
+  }
 
   const JobIngestRules rules = jobs_.count(cab.job) ? jobs_.at(cab.job) : JobIngestRules{};
   const api::CabVariant variant =
@@ -265,7 +278,12 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   };
   const BlobTransport transport{http_, clock_, worker.random, stop_, &limiter_, {}};
   auto committed = DownloadBlob(transport, std::move(request), **writer);
-  if (!committed.ok()) return committed.status();
+  if (!committed.ok()) {
+    if ((*writer)->failed() && committed.status().kind() == util::ErrorKind::kTemporary) {
+      return LocalStorageError(fs_, layout_.root(), committed.status());
+    }
+    return committed.status();
+  }
   auto relative = layout_.Relative(committed->path);
   if (!relative.ok()) return relative.status();
 

@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct CabFetchOptions {
   std::uint64_t max_bandwidth = 0;  // bytes/s over all downloads, 0 = unlimited
   util::Duration retry_base = std::chrono::minutes(15);  // wait after the first failed attempt
   util::Duration retry_cap = std::chrono::hours(12);
+  // Cabs whose retention clock started before this are skipped, never
+  // downloaded only to be purged (retention and purge-ahead, by the root).
+  std::optional<util::TimePoint> retention_cutoff;
 };
 
 struct CabFetchSummary {
@@ -98,6 +102,7 @@ class CabFetcher {
     std::string expires_at;
     std::int64_t attempts = 0;
     std::string partial_etag;
+    std::string clock_start;
   };
   struct Worker;
   void Work(std::uint64_t seed, const std::vector<Pending>& pending, std::atomic<size_t>& next,

@@ -64,7 +64,8 @@ util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
                                             status.ToString()));
     summary.problems.push_back(status.WithContext("report " + e.report_id + " run " +
                                                   e.report_datetime + ": "));
-    if (status.kind() == util::ErrorKind::kAuth) break;  // every other report would fail too
+    // Every other report would fail too: refused credentials, a full disk.
+    if (status.kind() == util::ErrorKind::kAuth || IsLocalStorageError(status)) break;
   }
   return summary;
 }
@@ -85,7 +86,10 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
                                                             const std::string& report_id,
                                                             const std::string& report_datetime,
                                                             const std::string& partial_etag) {
-  HDC_RETURN_IF_ERROR(store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space));
+  if (util::Status space = store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space);
+      !space.ok()) {
+    return LocalStorageError(fs_, layout_.root(), space);
+  }
   auto time = util::ParseTimestamp(report_datetime);
   if (!time.ok()) return time.status();
   auto link = FreshLink(report_id, report_datetime);
@@ -117,7 +121,12 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
   };
   const BlobTransport transport{http_, clock_, random_, stop_, nullptr, {}};
   auto committed = DownloadBlob(transport, std::move(request), **writer);
-  if (!committed.ok()) return committed.status();
+  if (!committed.ok()) {
+    if ((*writer)->failed() && committed.status().kind() == util::ErrorKind::kTemporary) {
+      return LocalStorageError(fs_, layout_.root(), committed.status());
+    }
+    return committed.status();
+  }
   return Stored{committed->path, committed->size, committed->sha256_hex};
 }
 

@@ -271,6 +271,9 @@ class Ingest {
   std::string json_;                    // reused for every row
   CabCollector cabs_;
   IngestSummary summary_;
+  // The earliest retention clock of any row, kept or not: the report file
+  // holds them all, so its own clock starts there.
+  util::TimePoint earliest_clock_ = util::TimePoint::max();
 };
 
 util::Status Ingest::Prepare() {
@@ -326,6 +329,7 @@ util::Status Ingest::OnRow(const ReportRow& row) {
     const auto collected = ParseTime(row.Get(col_.cab_collection));
     if (collected && *collected < clock) clock = *collected;
   }
+  if (clock < earliest_clock_) earliest_clock_ = clock;
   const bool kept = !target_.retention_cutoff || clock >= *target_.retention_cutoff;
   const std::optional<std::string_view> cab = row.Get(col_.cab_id_hash);
   if (target_.cabs_enabled && cab) NoteCab(row, *cab, clock, kept);
@@ -429,12 +433,18 @@ util::Status Ingest::RecordCabs() {
 
 util::Status Ingest::FinishExecution() {
   auto update = db_.Prepare(
-      "UPDATE executions SET row_count = ?1, state = 'ingested'"
+      "UPDATE executions SET row_count = ?1, state = 'ingested',"
+      " clock_start = CASE WHEN ?4 IS NOT NULL AND (clock_start IS NULL OR ?4 < clock_start)"
+      " THEN ?4 ELSE clock_start END"
       " WHERE report_id = ?2 AND report_datetime = ?3");
   if (!update.ok()) return update.status();
-  auto changed =
-      update->Bind(1, summary_.rows).Bind(2, target_.report_id).Bind(3, target_.report_datetime)
-          .Run();
+  update->Bind(1, summary_.rows).Bind(2, target_.report_id).Bind(3, target_.report_datetime);
+  if (earliest_clock_ != util::TimePoint::max()) {
+    update->Bind(4, IsoText(earliest_clock_).view());
+  } else {
+    update->BindNull(4);
+  }
+  auto changed = update->Run();
   if (!changed.ok()) return changed.status();
   return util::Status::Ok();
 }

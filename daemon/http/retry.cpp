@@ -159,11 +159,39 @@ util::Duration Backoff::Delay(int retry, std::optional<util::Duration> retry_aft
       random_.Uniform(0, static_cast<std::uint64_t>(ceiling.count()))));
 }
 
+namespace {
+
+// Forwards to the caller's sink and remembers whether the sink itself
+// failed (disk full, a size limit): retrying the request cannot help then.
+class SinkGuard final : public util::ByteSink {
+ public:
+  explicit SinkGuard(util::ByteSink& sink) : sink_(sink) {}
+  util::Status StartResponse(int status, const std::vector<util::HeaderField>& headers) override {
+    return Check(sink_.StartResponse(status, headers));
+  }
+  util::Status Start(int status) override { return Check(sink_.Start(status)); }
+  util::Status Append(std::string_view data) override { return Check(sink_.Append(data)); }
+  std::uint64_t size() const override { return sink_.size(); }
+  util::Status Truncate() override { return Check(sink_.Truncate()); }
+  bool failed() const { return failed_; }
+
+ private:
+  util::Status Check(util::Status status) {
+    if (!status.ok()) failed_ = true;
+    return status;
+  }
+  util::ByteSink& sink_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
 util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
-                                     util::ByteSink& sink, const RetryPolicy& policy,
+                                     util::ByteSink& caller_sink, const RetryPolicy& policy,
                                      util::Clock& clock, util::Random& random,
                                      std::stop_token stop) {
-  if (!request.idempotent) return client.Send(request, sink);
+  if (!request.idempotent) return client.Send(request, caller_sink);
+  SinkGuard sink(caller_sink);
   const std::string what = LogName(request.method, request.url);
   const bool ranged = HasHeader(request, "Range") || request.caller_resumes;
   const std::uint64_t initial_size = sink.size();
@@ -173,6 +201,7 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
   for (int attempt = 1;; ++attempt) {
     if (stop.stop_requested()) return util::TemporaryError(what + ": stopped");
     auto result = client.Send(request, sink);
+    if (sink.failed()) return result;  // the sink's own error: not the network's
     std::optional<util::Duration> retry_after;
     std::string outcome;
     if (result.ok()) {

@@ -69,6 +69,8 @@ class Backoff {
 // A request carrying a Range header, or marked caller_resumes, is not
 // retried once its sink has received bytes (the caller resumes from the
 // sink's new size instead).
+// An error raised by the sink itself (disk full, a size limit) is returned
+// at once, never retried.
 // Returns the first non-retryable response (any status), or an error.
 util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
                                      util::ByteSink& sink, const RetryPolicy& policy,

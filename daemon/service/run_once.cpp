@@ -25,6 +25,10 @@
 namespace hdc::service {
 namespace {
 
+// --once purges what would pass the retention window before the next
+// expected run (nightly), and downloads nothing that would.
+constexpr util::Duration kOncePurgeAhead = std::chrono::hours(24);
+
 // Start-up repair (download/partials.h), with one log line when it found
 // anything.
 util::Status Recover(db::Database& db, const store::StoreLayout& layout) {
@@ -102,7 +106,9 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   fetch_options.min_free_space = config->service.min_free_space;
   fetch_options.retention_clock_earliest =
       config->service.retention_clock == config::RetentionClock::kEarliest;
-  fetch_options.retention = config->service.retention;
+  // The same cutoff as the sweep at the end of this run: nothing is
+  // downloaded only to be purged minutes later.
+  fetch_options.retention = config->service.retention - kOncePurgeAhead;
   download::ReportFetcher fetcher(connection.api(), connection.http(), **db,
                                   platform::RealFileSystem(), layout, clock, random,
                                   stop.get_token(), fetch_options, rules);
@@ -114,6 +120,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   cab_options.min_free_space = config->service.min_free_space;
   cab_options.concurrency = static_cast<int>(config->service.download_concurrency);
   cab_options.max_bandwidth = config->service.max_bandwidth;
+  cab_options.retention_cutoff = clock.Now() - (config->service.retention - kOncePurgeAhead);
   download::CabFetcher cab_fetcher([&](util::Random& r) { return connection.NewApiClient(r); },
                                    connection.http(), **db, platform::RealFileSystem(), layout,
                                    clock, random, stop.get_token(), cab_options, rules);
@@ -144,7 +151,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   retention::SweepOptions sweep;
   sweep.retention = config->service.retention;
   sweep.now = clock.Now();
-  sweep.purge_ahead = std::chrono::hours(24);
+  sweep.purge_ahead = kOncePurgeAhead;
   auto swept = retention::Sweep(**db, platform::RealFileSystem(), layout, sweep);
   if (swept.ok()) {
     util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));

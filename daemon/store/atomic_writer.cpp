@@ -155,6 +155,7 @@ struct AtomicWriter::Impl {
   // here, so hashing never limits a download.
   Poco::Crypto::DigestEngine sha256{"SHA256"};
   Poco::Crypto::DigestEngine md5{"MD5"};
+  bool committed = false;
   bool md5_wanted = true;    // MD5 is computed (costs as much CPU as SHA-256)
   bool md5_complete = true;  // ... over every byte so far
   std::uint64_t size = 0;
@@ -208,6 +209,8 @@ std::string_view AtomicWriter::first_bytes() const { return impl_->first; }
 
 void AtomicWriter::SetMd5Wanted(bool wanted) { impl_->md5_wanted = wanted; }
 
+bool AtomicWriter::failed() const { return !impl_->error.ok() && !impl_->committed; }
+
 Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
                                        std::optional<std::string> expected_md5_base64) {
   Impl& w = *impl_;
@@ -247,6 +250,7 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
     return w.Fail(s);
   }
   w.error = util::InternalError("writer for " + w.final_path + " has already committed");
+  w.committed = true;
   return done;
 }
 

@@ -78,6 +78,11 @@ class AtomicWriter final : public util::ByteSink {
   // skipped; length and SHA-256 are always recorded).
   void SetMd5Wanted(bool wanted);
 
+  // True once an error spent the writer (a write, sync, close, rename or
+  // verification failure; the temp file is gone then). A storage error is
+  // kTemporary, a verification mismatch kBadData.
+  bool failed() const;
+
   // Verifies, fsyncs, closes, renames into place and fsyncs the directory;
   // see the header comment for what happens on failure. expected_md5_base64
   // is a Content-MD5 value (padding optional, surrounding spaces ignored).

@@ -142,11 +142,12 @@ TEST_CASE("a blob host that keeps failing leaves the run for the next time and n
 namespace hdc::testing {
 namespace {
 
-util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p) {
+util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p,
+                                                  download::CabFetchOptions options = {}) {
   download::CabFetcher fetcher([&](util::Random& r) { return h.Connection().NewApiClient(r); },
                                h.Connection().http(), h.Db(),
-                               platform::RealFileSystem(), p.layout, h.clock(), p.random, {}, {},
-                               {{"kernel", {true, true, {}}}});
+                               platform::RealFileSystem(), p.layout, h.clock(), p.random, {},
+                               options, {{"kernel", {true, true, {}}}});
   return fetcher.FetchPending();
 }
 
@@ -197,6 +198,18 @@ TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hos
   REQUIRE(expired.ok());
   CHECK(expired->skipped == 1);
   CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-expired' AND state = 'skipped'") == 1);
+
+  // Past the retention cutoff a cab is skipped too: never fetched only to be purged.
+  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, clock_start, "
+                      "first_seen) VALUES ('c-old', 'kernel', '1', '2020-01-01T00:00:00Z', 'x')").ok());
+  download::CabFetchOptions options;
+  options.retention_cutoff = h.clock().Now() - std::chrono::days(30);
+  auto old = FetchCabs(h, p, options);
+  REQUIRE(old.ok());
+  CHECK(old->skipped == 1);
+  CHECK(old->fetched == 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-old' AND state = 'skipped' "
+                      "AND last_error LIKE 'retention window%'") == 1);
 }
 
 }  // namespace

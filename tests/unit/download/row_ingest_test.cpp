@@ -246,6 +246,8 @@ TEST_CASE("rows whose retention clock already ran out are skipped and counted") 
   CHECK(f.One("SELECT row_count FROM executions") == "3");
   // cab-1 is still referenced by f-1, which was kept.
   CHECK(f.One("SELECT state FROM cabs WHERE cab_id_hash = 'cab-1'") == "pending");
+  // The report file still holds the skipped row: its clock starts there.
+  CHECK(f.One("SELECT substr(clock_start, 1, 10) FROM executions") == "2024-05-07");
 }
 
 TEST_CASE("a cab referenced only by rows past the cutoff is recorded as skipped") {

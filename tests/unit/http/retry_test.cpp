@@ -432,3 +432,38 @@ TEST_CASE("a ranged request is not retried once its sink has grown, the caller r
 
 }  // namespace
 }  // namespace hdc::http
+
+namespace hdc::http {
+namespace {
+
+// A sink that refuses every byte the way a full disk does (kTemporary).
+class FullDiskSink final : public util::ByteSink {
+ public:
+  util::Status Append(std::string_view) override {
+    return util::TemporaryError("write store/tmp/x.part: No space left on device");
+  }
+  std::uint64_t size() const override { return 0; }
+  util::Status Truncate() override { return util::Status::Ok(); }
+};
+
+TEST_CASE("an error of the sink itself is returned at once, never retried as a network error") {
+  RetryPolicy instant;
+  instant.initial = util::Duration(0);
+  util::ManualClock clock(kStart);
+  util::Random random(1);
+  QuietLogs logs;
+  // As the real client does: a sink error ends the transfer with that error.
+  auto body = [](util::ByteSink& sink) -> util::Result<Response> {
+    HDC_RETURN_IF_ERROR(sink.Append("bytes"));
+    return Response{200, {}};
+  };
+  ScriptedClient client({body, body, body});
+  FullDiskSink sink;
+  auto result = SendWithRetry(client, Get("https://h/p"), sink, instant, clock, random, {});
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.status().message().find("No space left") != std::string::npos);
+  CHECK(client.calls == 1);
+}
+
+}  // namespace
+}  // namespace hdc::http
