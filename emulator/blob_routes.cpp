@@ -81,7 +81,9 @@ struct Blob {
 };
 
 BlobMeta ComputeMeta(Exchange& ex, const Blob& blob) {
-  const std::string key = ex.path + "|" + BlobFingerprint(ex.settings);
+  // A fault that changes the bytes (hostile_ids) makes another blob.
+  const std::string key = ex.path + "|" + BlobFingerprint(ex.settings) +
+                          (ex.HasFault(FaultKind::kHostileIds) ? "|hostile" : "");
   {
     std::lock_guard lock(ex.ctx.meta_mu);
     auto it = ex.ctx.meta.find(key);
@@ -236,6 +238,7 @@ void ReportBlob(Exchange& ex) {
         const Settings& s = ex.settings;
         job = ReportJob{*spec, it->first, *slot, s.rows_per_execution, s.cab_every_hours,
                         {s.delimiter, s.bom, s.crlf, s.quote_all}};
+        job->hostile_ids = ex.HasFault(FaultKind::kHostileIds);
       }
     }
   }

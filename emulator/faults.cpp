@@ -8,7 +8,7 @@
 namespace hdc::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 10> kKinds{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 11> kKinds{{
     {FaultKind::kNone, "none"},
     {FaultKind::kStatus, "status"},
     {FaultKind::kTooManyRequests, "429"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 10> kKinds{{
     {FaultKind::kTokenEarlyExpiry, "token_early_expiry"},
     {FaultKind::kSasExpired, "sas_expired"},
     {FaultKind::kDuplicateExecutions, "duplicate_executions"},
+    {FaultKind::kHostileIds, "hostile_ids"},
 }};
 
 util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
@@ -26,6 +27,7 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   FaultRule r;
   try {
     if (auto* v = FindMember(j, "endpoint")) r.endpoint = v->get<std::string>();
+    if (auto* v = FindMember(j, "target")) r.target = v->get<std::string>();
     auto* kind = FindMember(j, "kind");
     if (kind == nullptr) return util::UsageError("fault rule without \"kind\"");
     auto k = ParseFaultKind(kind->get<std::string>());
@@ -80,7 +82,7 @@ util::Result<std::vector<FaultRule>> ParseFaultRules(const nlohmann::json& j) {
 nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rules) {
-    out.push_back({{"endpoint", r.endpoint}, {"kind", FaultKindName(r.kind)},
+    out.push_back({{"endpoint", r.endpoint}, {"target", r.target}, {"kind", FaultKindName(r.kind)},
                    {"status", r.status}, {"retry_after", r.retry_after_seconds},
                    {"retry_after_form", r.retry_after_date ? "date" : "seconds"},
                    {"ms", r.ms}, {"seconds", r.seconds}, {"nth", r.nth},
@@ -108,13 +110,14 @@ bool FaultPlan::Matches(std::string_view pattern, std::string_view endpoint) {
          endpoint[pattern.size()] == '.';
 }
 
-FaultAction FaultPlan::Decide(std::string_view endpoint) {
+FaultAction FaultPlan::Decide(std::string_view endpoint, std::string_view uri) {
   FaultAction action;
   if (empty_) return action;
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < rules_.size(); ++i) {
     const FaultRule& r = rules_[i];
     if (!Matches(r.endpoint, endpoint)) continue;
+    if (!r.target.empty() && uri.find(r.target) == std::string_view::npos) continue;
     const std::uint64_t n = ++seen_[i];
     bool fire = false;
     if (r.nth > 0) {

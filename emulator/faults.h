@@ -2,7 +2,9 @@
 //
 // A FaultPlan is a list of rules, each naming an endpoint (a route name such
 // as "reportdata", or a prefix of one: "cabdownload" covers
-// "cabdownload.driver"; "*" covers all), a kind, and a trigger: the Nth
+// "cabdownload.driver"; "*" covers all), optionally a `target` text the
+// request's path and query must contain (a cab id: one cab's cabdownload and
+// blob requests), a kind, and a trigger: the Nth
 // request to a matching endpoint (with a burst `count`), a seeded
 // probability, or always. Decide() is called once per request and returns
 // the first rule that fires. Counting and the random source are per plan, so
@@ -35,10 +37,13 @@ enum class FaultKind {
   kTokenEarlyExpiry,     // token says expires_in=lifetime, dies after `seconds`
   kSasExpired,           // links handed out already expired
   kDuplicateExecutions,  // every execution listed twice in report data
+  kHostileIds,           // report files carry path-like CabIdHash values
+                         // (HostileCabIds(), every third row with a cab)
 };
 
 struct FaultRule {
   std::string endpoint = "*";
+  std::string target;  // "" = every request of the endpoint; else a substring of path?query
   FaultKind kind = FaultKind::kNone;
   int status = 503;
   int retry_after_seconds = 1;
@@ -68,7 +73,8 @@ class FaultPlan {
   // Replaces the rules and restarts counting.
   void Set(std::vector<FaultRule> rules);
   std::vector<FaultRule> rules() const;
-  FaultAction Decide(std::string_view endpoint);
+  // `uri` is the request's path and query as sent (rules with a target).
+  FaultAction Decide(std::string_view endpoint, std::string_view uri = {});
 
  private:
   static bool Matches(std::string_view pattern, std::string_view endpoint);

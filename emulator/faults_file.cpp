@@ -51,6 +51,11 @@ const std::map<std::string, KeyParser, std::less<>>& RuleKeys() {
          r.endpoint = v;
          return true;
        }},
+      {"target",
+       [](FaultRule& r, const std::string& v, std::string*) {
+         r.target = v;
+         return true;
+       }},
       {"kind",
        [](FaultRule& r, const std::string& v, std::string* why) {
          auto k = ParseFaultKind(v);

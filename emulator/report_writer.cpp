@@ -148,6 +148,10 @@ class Shaper {
   }
   bool NextRow(std::uint64_t i) {
     data_.FillRow(job_.report_id, job_.exec_time, spec_.period_days, i, job_.cab_every_hours, row_);
+    if (job_.hostile_ids && !row_[kCabIdHash].empty() && cab_rows_++ % 3 == 0) {
+      const auto& ids = HostileCabIds();
+      row_[kCabIdHash] = ids[hostile_++ % ids.size()];
+    }
     return Evaluate(spec_.condition, [this](const Attribute& a) { return row_[a.column]; });
   }
   std::vector<std::string> Projected() const {
@@ -226,9 +230,18 @@ class Shaper {
   const TemplateSpec& spec_;
   std::vector<Attribute> attrs_;  // aggregates, order keys and having attributes
   Row row_;
+  std::uint64_t cab_rows_ = 0;  // rows with a cab so far (hostile_ids)
+  std::uint64_t hostile_ = 0;   // hostile ids handed out so far
 };
 
 }  // namespace
+
+const std::vector<std::string>& HostileCabIds() {
+  static const auto* ids = new std::vector<std::string>{
+      "../../etc/passwd", "..\\..\\x", "/etc/passwd", "a/b", "..", "CON",
+      "-\r\nhdc-reportd: forged line"};
+  return *ids;
+}
 
 void WriteReport(const Dataset& data, const ReportJob& job, const ByteSinkFn& sink) {
   Output out(job.format, sink);

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "emulator/dataset.h"
 #include "emulator/template_spec.h"
@@ -32,7 +34,16 @@ struct ReportJob {
   std::uint64_t rows = 200;
   int cab_every_hours = 6;
   ReportFormat format;
+  // The hostile_ids fault: the CabIdHash of every third row that has a cab
+  // (rows 0, 3, 6, ... of those) becomes one of HostileCabIds(), in turn.
+  bool hostile_ids = false;
 };
+
+// Identifiers a hostile or broken server could send where an opaque token is
+// expected: traversals in both separator styles, an absolute path, a nested
+// name, a Windows device name, and a CR LF that would forge a log line (the
+// report file quotes that cell, RFC 4180).
+const std::vector<std::string>& HostileCabIds();
 
 // Receives the file in pieces; returns false to stop early.
 using ByteSinkFn = std::function<bool(std::string_view)>;

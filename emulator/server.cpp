@@ -122,7 +122,7 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
     if (route == nullptr) return NotFound(ex, path_known);
     ex.endpoint = route->endpoint;
     if (!admin) {
-      ex.fault = ctx_.faults.Decide(ex.endpoint);
+      ex.fault = ctx_.faults.Decide(ex.endpoint, ex.request.getURI());
       if (ApplyFault(ex)) return;
       if (route->auth && !Authorize(ex)) return;
     }

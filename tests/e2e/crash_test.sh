@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# R02 (reliability.md): hdc-reportd --once killed with SIGKILL at 20
+# deterministic points (the Nth rename/fsync/fdatasync/write/pwrite64/unlink,
+# injected by strace), each followed by more runs (some killed again) and a
+# clean one, after which the invariants INV1-6 hold and no template or
+# schedule was created twice.
+#   - 4 points fall in the first run (reconcile: intents, remote creates,
+#     their commits), each from an empty state and a reset emulator;
+#   - 16 fall in a download run (4 reports, ~40 cabs), each from a copy of
+#     the same state taken before that run.
+# N is spread evenly over the syscall counts of a traced clean run, with a
+# seeded jitter (CRASH_SEED). download_concurrency = 1, because strace counts
+# per thread.
+set -uo pipefail
+bin=$1
+src=$2
+build=$(dirname "$(dirname "$bin")")
+tmp=$(mktemp -d)
+source "$src/tests/e2e/lib.sh"
+
+if ! command -v strace >/dev/null; then
+  echo "FAIL strace is not installed: the crash test needs it (apt-get install strace)"
+  exit 1
+fi
+if ! strace -f -qq -o /dev/null -e inject=getppid:error=EPERM:when=1 true 2>"$tmp/probe"; then
+  echo "FAIL strace cannot trace here: $(head -1 "$tmp/probe")"
+  exit 1
+fi
+seed=${CRASH_SEED:-20261126}
+echo "crash points seeded with CRASH_SEED=$seed"
+
+t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's real clock
+start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
+  --rows 12 --cab-size 8K --seed 7
+mkdir -p "$tmp/jobs.d"
+cat >"$tmp/jobs.d/k.ini" <<INI
+[job kernel]
+view = IHVDriver
+columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
+start = ${t0}T02:00:00Z
+every = 24h
+runs = 4
+INI
+write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+sed -i '/^\[service\]/a download_concurrency = 1' "$tmp/hdc.ini"
+export HDC_CLIENT_SECRET=$DEMO_SECRET
+export INV_CACHE=$tmp/inv-cache.txt
+calls=rename,renameat,renameat2,fsync,fdatasync,write,pwrite64,unlink,unlinkat
+# LeakSanitizer cannot run under ptrace: off for the traced processes of an
+# ASan build (the last setting wins; harmless elsewhere).
+traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
+once() {  # once LOG: a clean run; prints its exit code
+  "$bin" --once --config "$tmp/hdc.ini" 2>>"$tmp/$1"
+  echo $?
+}
+killed_once() {  # killed_once SYSCALL N LOG: prints the exit code (137 = killed)
+  echo "== kill at $1 #$2" >>"$tmp/$3"
+  ASAN_OPTIONS=$traced_asan strace -f -qq -o /dev/null -e "inject=$1:signal=SIGKILL:when=$2" \
+    "$bin" --once --config "$tmp/hdc.ini" 2>>"$tmp/$3"
+  echo $?
+}
+# counts TRACE: "syscall max-count-per-thread" lines of an strace -f log.
+counts() {
+  awk '$2 ~ /^[a-z0-9_]+\(/ { split($2, a, "("); n[a[1] " " $1]++ }
+       END { for (k in n) { split(k, b, " "); if (n[k] > m[b[1]]) m[b[1]] = n[k] }
+             for (s in m) print s, m[s] }' "$1" | sort
+}
+# pick_points COUNTS K SEED: K "syscall N" lines, spread evenly over each
+# class (classes in turn), N in the first 90% of the count, with jitter from
+# SEED (bash reseeds $RANDOM in subshells, so each call seeds it).
+pick_points() {
+  RANDOM=$3
+  local -a names=() totals=()
+  local name total i k
+  while read -r name total; do
+    [[ $total -ge 2 ]] || continue
+    names+=("$name"); totals+=("$total")
+  done <<<"$1"
+  local classes=${#names[@]}
+  for ((i = 0; i < $2; i++)); do
+    k=$((i % classes))
+    total=${totals[$k]}
+    local slots=$((($2 + classes - 1 - k) / classes))  # points this class gets
+    local slot=$((i / classes))
+    local lo=$((1 + total * slot * 9 / (10 * slots))) hi=$((1 + total * (slot + 1) * 9 / (10 * slots)))
+    echo "${names[$k]} $((lo + RANDOM % (hi - lo + 1)))"
+  done
+}
+posts() {  # posts PATH: POSTs to exactly PATH in the emulator's request log
+  emu_requests | grep '"method":"POST"' | grep -c "\"path\":\"$1\""
+}
+fresh_emulator() {
+  curl -sf -X POST "$EMU_URL/_emulator/reset" >/dev/null
+  emu_clock "{\"set\":\"${t0}T00:00:00Z\"}"
+  rm -rf "$tmp/state"
+}
+
+# --- Traced clean runs: what the points are chosen from.
+fresh_emulator
+ASAN_OPTIONS=$traced_asan strace -f -qq -o "$tmp/setup.trace" -e "trace=$calls" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/setup.err"
+check "the traced setup run exits 0" test $? = 0
+emu_clock '{"advance":"75h"}'
+cp -a "$tmp/state" "$tmp/base"
+ASAN_OPTIONS=$traced_asan strace -f -qq -o "$tmp/download.trace" -e "trace=$calls" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/download.err"
+check "the traced download run exits 0" test $? = 0
+check "it stored 4 reports" grep -q " 4 report(s) stored" "$tmp/download.err"
+check "INV after the traced clean runs" check_invariants "$tmp/state"
+threads=$(awk '{print $1}' "$tmp/download.trace" | sort -u | wc -l)
+check "the download run is one thread with download_concurrency = 1 ($threads)" test "$threads" = 1
+setup_counts=$(counts "$tmp/setup.trace")
+download_counts=$(counts "$tmp/download.trace")
+echo "setup run: $(tr '\n' ' ' <<<"$setup_counts")"
+echo "download run: $(tr '\n' ' ' <<<"$download_counts")"
+mapfile -t setup_points < <(pick_points "$(grep -E '^(fdatasync|pwrite64|unlink) ' <<<"$setup_counts")" 4 "$seed")
+mapfile -t download_points < <(pick_points "$(grep -E '^(rename|renameat2?|fsync|fdatasync|write|pwrite64|unlink|unlinkat) ' <<<"$download_counts")" 16 $((seed + 1)))
+echo "setup points: ${setup_points[*]}"
+echo "download points: ${download_points[*]}"
+check "20 crash points chosen" test $((${#setup_points[@]} + ${#download_points[@]})) = 20
+
+# --- Kills in the first run: remote creates must not be repeated.
+killed=0 inv_ok=0 posts_ok=0 clean_ok=0
+for point in "${setup_points[@]}"; do
+  read -r call n <<<"$point"
+  fresh_emulator
+  log=setup-$call-$n.err
+  rc=$(killed_once "$call" "$n" "$log")
+  [[ $rc == 137 ]] && killed=$((killed + 1))
+  rc=$(once "$log")
+  [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1))
+  t=$(posts /analytics/driver/reporttemplate) s=$(posts /analytics/driver/report)
+  if [[ $t == 1 && $s == 1 ]]; then posts_ok=$((posts_ok + 1)); else
+    echo "  $call #$n: $t template POSTs, $s schedule POSTs"; fi
+  if check_invariants "$tmp/state"; then inv_ok=$((inv_ok + 1)); else echo "  ^ after $call #$n (setup)"; fi
+done
+check "the 4 setup points each killed the run ($killed)" test $killed = 4
+check "the clean run after each exits 0 ($clean_ok)" test $clean_ok = 4
+check "one template POST and one schedule POST each time ($posts_ok)" test $posts_ok = 4
+check "INV after each ($inv_ok)" test $inv_ok = 4
+
+# --- Kills in the download run, from the same state each time; every other
+# point is followed by a second killed run before the clean one.
+fresh_emulator
+rc=$(once setup.err)
+check "a clean setup run before the download points exits 0 ($rc)" test "$rc" = 0
+emu_clock '{"advance":"75h"}'
+rm -rf "$tmp/base" && cp -a "$tmp/state" "$tmp/base"
+killed=0 second=0 inv_ok=0 clean_ok=0 i=0
+for point in "${download_points[@]}"; do
+  read -r call n <<<"$point"
+  rm -rf "$tmp/state" && cp -a "$tmp/base" "$tmp/state"
+  log=download-$call-$n.err
+  rc=$(killed_once "$call" "$n" "$log")
+  [[ $rc == 137 ]] && killed=$((killed + 1))
+  if ((i++ % 2 == 1)); then
+    rc=$(killed_once "$call" $(((n + 1) / 2)) "$log")
+    [[ $rc == 137 ]] && second=$((second + 1))
+  fi
+  rc=$(once "$log")
+  [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1)) || echo "  clean run after $call #$n: exit $rc: $(tail -1 "$tmp/$log")"
+  if check_invariants "$tmp/state"; then inv_ok=$((inv_ok + 1)); else echo "  ^ after $call #$n (download)"; fi
+done
+echo "second runs killed too: $second of 8"
+check "the 16 download points each killed the run ($killed)" test $killed = 16
+check "the clean run after each exits 0 ($clean_ok)" test $clean_ok = 16
+check "INV after each ($inv_ok)" test $inv_ok = 16
+t=$(posts /analytics/driver/reporttemplate) s=$(posts /analytics/driver/report)
+check "no template or schedule created again ($t, $s POSTs)" test "$t/$s" = 1/1
+
+# --- Controls: the invariant check fails on damage it must see.
+cp -a "$tmp/state" "$tmp/flip"
+cab=$(find "$tmp/flip/store/cabs" -name '*.cab' | head -1)
+printf '\x00\x01' | dd of="$cab" bs=1 seek=4000 conv=notrunc status=none
+out=$(check_invariants "$tmp/flip"); rc=$?
+check "control: a changed byte in a cab fails INV2" bash -c "test $rc = 1 && grep -q 'INV2: cabs/.*sha256' <<<'$out'"
+rm -rf "$tmp/flip" && cp -a "$tmp/state" "$tmp/flip"
+report=$(find "$tmp/flip/store/reports" -type f | head -1)
+cp "$report" "${report%.*}.copy.txt"
+: >"$tmp/flip/store/tmp/cab-x.part"
+sqlite3 "$tmp/flip/state.db" "UPDATE executions SET state = 'new' WHERE rowid = (SELECT min(rowid) FROM executions)"
+out=$(check_invariants "$tmp/flip")
+check "control: an extra file in store/reports fails INV3" grep -q 'INV3: files without a row' <<<"$out"
+check "control: a file left in store/tmp fails INV6" grep -q 'INV6' <<<"$out"
+check "control: a Completed run not ingested fails INV1" grep -q 'INV1: report' <<<"$out"
+finish
