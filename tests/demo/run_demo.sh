@@ -15,14 +15,21 @@ rm -rf "$demo" && mkdir -p "$demo"
 
 # The emulator's demo client: not a real secret.
 export HDC_CLIENT_SECRET=demo-secret
+# The emulated world starts yesterday (the daemon polls up to its real
+# "now" and keeps data by the real clock); the demo jobs start with it.
+day0=$(date -u -d yesterday +%Y-%m-%d)
+mkdir -p "$demo/jobs.d"
+for job in config/demo/jobs.d/*.ini; do
+  sed -e "s/^start = [0-9-]*T/start = ${day0}T/" "$job" >"$demo/jobs.d/$(basename "$job")"
+done
 exec {emu_out}< <("$build/emulator/hdc-emulator" --port 0 --clock scale=3600 \
-                   --start 2026-11-05T00:00:00Z 2>"$demo/emulator.log")
+                   --start "${day0}T00:00:00Z" 2>"$demo/emulator.log")
 emu_pid=$!
 trap 'kill $emu_pid 2>/dev/null || true' EXIT
 read -r -t 30 port <&"$emu_out"
 url=http://127.0.0.1:$port
 sed -e "s#^api_url = .*#api_url = $url#" -e "s#^login_url = .*#login_url = $url#" \
-    -e "s#^state_dir = .*#state_dir = $demo/state#" -e "s#^jobs_dir = .*#jobs_dir = $root/config/demo/jobs.d#" \
+    -e "s#^state_dir = .*#state_dir = $demo/state#" -e "s#^jobs_dir = .*#jobs_dir = $demo/jobs.d#" \
     config/demo/hdc-reportd.ini >"$demo/hdc-reportd.ini"
 
 step() { printf '\n== %s\n' "$*"; }

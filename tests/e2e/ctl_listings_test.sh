@@ -10,6 +10,10 @@ build=$(dirname "$(dirname "$bin")")
 ctl_bin="$(dirname "$bin")/hdc-reportctl"
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
+# Dates relative to the real clock: the daemon polls up to its own "now"
+# and sweeps by it, so the emulator's first day lies a week back.
+t0=$(date -u -d '-7 days' +%Y-%m-%d)
+d() { date -u -d "$t0 $1 days" +%Y-%m-%d; }  # d N: the day N days after t0
 
 db=$tmp/state/state.db
 store=$tmp/state/store
@@ -27,13 +31,13 @@ ctl() {
 }
 out() { cat "$tmp/$1.out"; }
 
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start 2026-11-01T00:00:00Z
+start_emulator "$build/emulator/hdc-emulator" --clock manual --start $(d 0)T00:00:00Z
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<'INI'
+cat >"$tmp/jobs.d/k.ini" <<INI
 [job kernel]
 view = IHVDriver
 columns = FailureName, FailureHash, DriverName, DriverVersion, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = 2026-11-01T02:00:00Z
+start = $(d 0)T02:00:00Z
 every = 24h
 runs = 30
 INI
@@ -60,7 +64,7 @@ check "the listings created no state" test ! -e "$tmp/state"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/once1.err"
 check "the first run exits 0" test $? = 0
-check "the emulator clock moves to 2026-11-04T02:15:00Z" emu_clock '{"advance":"4455m"}'  # 74h15m
+check "the emulator clock moves to $(d 3)T02:15:00Z" emu_clock '{"advance":"4455m"}'  # 74h15m
 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/once2.err"
 check "the second run exits 0" test $? = 0
 unset HDC_CLIENT_SECRET
@@ -103,7 +107,7 @@ fetched=$(q "SELECT count(*) FROM cabs WHERE state = 'fetched'")
 check "status table: a header, the job, the totals, the sweep" test "$(out status | wc -l)" = 4
 check "status table: header row" grep -qE '^JOB +ENABLED +TEMPLATE +REPORT +ACTIVE +EXECUTIONS +LAST INGESTED +ROWS +CABS +STORED$' "$tmp/status.out"
 check "status table: the job's row agrees with the database" \
-  grep -qE "^kernel +yes +$tpl +$rid +yes +1 new, 3 ingested +2026-11-03T02:00:00Z +$rows +$fetched fetched" "$tmp/status.out"
+  grep -qE "^kernel +yes +$tpl +$rid +yes +1 new, 3 ingested +$(d 2)T02:00:00Z +$rows +$fetched fetched" "$tmp/status.out"
 check "status table: sizes are human-readable" grep -qE '^kernel .* [0-9]+\.[0-9] MiB$' "$tmp/status.out"
 check "status table: totals row" grep -qE "^TOTAL +1 new, 3 ingested .* $rows +$fetched fetched" "$tmp/status.out"
 check "status table: the last sweep line" grep -qE '^last sweep: .* deleted 0 report\(s\)' <(out status | tail -1)
@@ -154,7 +158,7 @@ check "executions table: the newest ingested run's row" \
   grep -qE "^kernel +$rid +$newest_ingested +[0-9.]+ KiB +-\$" "$tmp/ex-table.out"
 check "executions table: newest first" \
   test "$(out ex-table | sed -n 2p | awk '{print $3}')" = "$(q "SELECT max(report_datetime) FROM executions")"
-check "executions table: the In Progress run" grep -qE "^kernel +$rid +2026-11-04T02:00:00Z +In Progress +new +0 +- +- +-$" "$tmp/ex-table.out"
+check "executions table: the In Progress run" grep -qE "^kernel +$rid +$(d 3)T02:00:00Z +In Progress +new +0 +- +- +-$" "$tmp/ex-table.out"
 ctl ex-bad executions --state done
 check "executions --state done: exit 64, one line, nothing on stdout" \
   test "$rc/$(wc -l <"$tmp/ex-bad.err")/$(out ex-bad | wc -c)" = 64/1/0
@@ -197,37 +201,37 @@ top_sql() {  # top_sql COLUMN SINCE UNTIL: what top should print, as value|rows|
 top_json() {  # the same lines from a top --json output
   jsql "$1" "SELECT coalesce(json_extract(value, '$.value'), '(none)') || '|' || json_extract(value, '$.rows') || '|' || json_extract(value, '$.events') FROM d, json_each(j, '$.top') ORDER BY key"
 }
-ctl top-all top --now 2026-11-05T00:00:00Z --limit 0 --json
+ctl top-all top --now $(d 4)T00:00:00Z --limit 0 --json
 check "top --json exits 0" test "$rc" = 0
 check "top: the period is the 7 days up to --now" \
   test "$(jget "$tmp/top-all.out" '$.since')..$(jget "$tmp/top-all.out" '$.until')/$(jget "$tmp/top-all.out" '$.by')" = \
-       "2026-10-29T00:00:00Z..2026-11-05T00:00:00Z/driver_name"
+       "$(d -3)T00:00:00Z..$(d 4)T00:00:00Z/driver_name"
 check "top: every driver's rows and events, most events first" \
-  test "$(top_json "$tmp/top-all.out")" = "$(top_sql driver_name 2026-10-29T00:00:00Z 2026-11-05T00:00:00Z)"
+  test "$(top_json "$tmp/top-all.out")" = "$(top_sql driver_name $(d -3)T00:00:00Z $(d 4)T00:00:00Z)"
 check "top: all rows of the period are counted" \
   test "$(jsql "$tmp/top-all.out" "SELECT sum(json_extract(value, '$.rows')) FROM d, json_each(j, '$.top')")" = "$rows"
-ctl top-day top --now 2026-11-02T12:00:00Z --days 1 --limit 0 --json
+ctl top-day top --now $(d 1)T12:00:00Z --days 1 --limit 0 --json
 check "top --days 1: only that day's report" \
-  test "$(top_json "$tmp/top-day.out")" = "$(top_sql driver_name 2026-11-01T12:00:00Z 2026-11-02T12:00:00Z)"
+  test "$(top_json "$tmp/top-day.out")" = "$(top_sql driver_name $(d 0)T12:00:00Z $(d 1)T12:00:00Z)"
 check "control: one day has fewer rows than the week" \
   test "$(jsql "$tmp/top-day.out" "SELECT sum(json_extract(value, '$.rows')) FROM d, json_each(j, '$.top')")" -lt "$rows"
-ctl top-failure top --by failure_name --limit 3 --now 2026-11-05T00:00:00Z --job kernel --json
+ctl top-failure top --by failure_name --limit 3 --now $(d 4)T00:00:00Z --job kernel --json
 check "top --by failure_name --limit 3 --job kernel" \
-  test "$(top_json "$tmp/top-failure.out")" = "$(top_sql failure_name 2026-10-29T00:00:00Z 2026-11-05T00:00:00Z | head -3)"
+  test "$(top_json "$tmp/top-failure.out")" = "$(top_sql failure_name $(d -3)T00:00:00Z $(d 4)T00:00:00Z | head -3)"
 for column in failure_hash driver_version job_name; do
-  ctl "top-$column" top --by "$column" --limit 5 --now 2026-11-05T00:00:00Z --json
+  ctl "top-$column" top --by "$column" --limit 5 --now $(d 4)T00:00:00Z --json
   check "top --by $column" \
-    test "$(top_json "$tmp/top-$column.out")" = "$(top_sql "$column" 2026-10-29T00:00:00Z 2026-11-05T00:00:00Z | head -5)"
+    test "$(top_json "$tmp/top-$column.out")" = "$(top_sql "$column" $(d -3)T00:00:00Z $(d 4)T00:00:00Z | head -5)"
 done
-ctl top-other top --job nobody --now 2026-11-05T00:00:00Z --json
+ctl top-other top --job nobody --now $(d 4)T00:00:00Z --json
 check "top --job nobody: nothing" test "$(jlen "$tmp/top-other.out" '$.top')" = 0
-ctl top-future top --now 2026-12-31T00:00:00Z --json
+ctl top-future top --now $(d 60)T00:00:00Z --json
 check "top over a week without reports: nothing" test "$(jlen "$tmp/top-future.out" '$.top')" = 0
-ctl top-table top --now 2026-11-05T00:00:00Z --limit 4
+ctl top-table top --now $(d 4)T00:00:00Z --limit 4
 check "top table: header and four rows" test "$(out top-table | wc -l)" = 5
 check "top table: header row" grep -qE '^DRIVER NAME +ROWS +EVENTS$' "$tmp/top-table.out"
 check "top table: the rows of the JSON, aligned" \
-  test "$(out top-table | tail -n +2 | awk '{print $1 "|" $2 "|" $3}')" = "$(top_sql driver_name 2026-10-29T00:00:00Z 2026-11-05T00:00:00Z | head -4)"
+  test "$(out top-table | tail -n +2 | awk '{print $1 "|" $2 "|" $3}')" = "$(top_sql driver_name $(d -3)T00:00:00Z $(d 4)T00:00:00Z | head -4)"
 ctl top-bad top --by device_id
 check "top --by device_id: exit 64, nothing on stdout" test "$rc/$(out top-bad | wc -c)" = 64/0
 ctl top-inject top --by "driver_name; DROP TABLE failures"

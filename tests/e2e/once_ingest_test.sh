@@ -8,14 +8,18 @@ src=$2
 build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
+# Dates relative to the real clock: the daemon polls up to its own "now"
+# and sweeps by it, so the emulator's first day lies a week back.
+t0=$(date -u -d '-7 days' +%Y-%m-%d)
+d() { date -u -d "$t0 $1 days" +%Y-%m-%d; }  # d N: the day N days after t0
 
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start 2026-11-01T00:00:00Z
+start_emulator "$build/emulator/hdc-emulator" --clock manual --start $(d 0)T00:00:00Z
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<'INI'
+cat >"$tmp/jobs.d/k.ini" <<INI
 [job kernel]
 view = IHVDriver
 columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = 2026-11-01T02:00:00Z
+start = $(d 0)T02:00:00Z
 every = 24h
 runs = 30
 INI
@@ -33,7 +37,7 @@ curl -s -X POST "$EMU_URL/_emulator/clock" -d '{"advance":"75h"}' >/dev/null  # 
 check "the second run exits 0" test $? = 0
 reports=$(find "$tmp/state/store/reports" -type f | sort)
 check "four reports stored" test "$(wc -l <<<"$reports")" = 4
-check "under store/reports/<job>/<reportId>/" bash -c "grep -q '/reports/kernel/[0-9]*/20261101T020000Z.txt' <<<'$reports'"
+check "under store/reports/<job>/<reportId>/" bash -c "grep -q '/reports/kernel/[0-9]*/$(d 0 | tr -d -)T020000Z.txt' <<<'$reports'"
 check "nothing left in store/tmp" test -z "$(ls -A "$tmp/state/store/tmp")"
 rows=$(sqlite3 "$tmp/state/state.db" "SELECT count(*) FROM failures")
 check "rows ingested ($rows)" test "$rows" -gt 0

@@ -15,14 +15,18 @@ build=$(dirname "$(dirname "$bin")")
 ctl_bin="$(dirname "$bin")/hdc-reportctl"
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
+# Dates relative to the real clock: the daemon polls up to its own "now"
+# and sweeps by it, so the emulator's first day lies a week back.
+t0=$(date -u -d '-7 days' +%Y-%m-%d)
+d() { date -u -d "$t0 $1 days" +%Y-%m-%d; }  # d N: the day N days after t0
 
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start 2026-11-01T00:00:00Z
+start_emulator "$build/emulator/hdc-emulator" --clock manual --start $(d 0)T00:00:00Z
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<'INI'
+cat >"$tmp/jobs.d/k.ini" <<INI
 [job kernel]
 view = IHVDriver
 columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, HardwareId, EventCount, FailureDateTime
-start = 2026-11-01T02:00:00Z
+start = $(d 0)T02:00:00Z
 every = 24h
 runs = 30
 INI
