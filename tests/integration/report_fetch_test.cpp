@@ -214,3 +214,30 @@ TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hos
 
 }  // namespace
 }  // namespace hdc::testing
+
+namespace hdc::testing {
+namespace {
+
+TEST_CASE("cab downloads share max_bandwidth: the clock moves at least bytes / rate") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));
+  Pipeline p(h);
+  REQUIRE(p.Run().ok());
+  download::CabFetchOptions options;
+  options.concurrency = 4;
+  options.max_bandwidth = 256 * 1024;  // bytes/s over all four workers
+  const util::TimePoint before = h.clock().Now();
+  auto fetched = FetchCabs(h, p, options);
+  REQUIRE_MESSAGE(fetched.ok(), fetched.status().ToString());
+  REQUIRE(fetched->fetched > 4);
+  const auto elapsed = h.clock().Now() - before;
+  // The limiter lets a 250 ms burst through at once; everything else waits.
+  const auto floor = std::chrono::milliseconds(
+      static_cast<std::int64_t>(fetched->bytes * 1000 / options.max_bandwidth) - 250);
+  CHECK(elapsed >= floor);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == fetched->fetched);
+}
+
+}  // namespace
+}  // namespace hdc::testing
