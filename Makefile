@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 # Debian packages the build, the tests and the demo need.
 PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqlite3-dev \
             libspdlog-dev libfmt-dev doctest-dev sqlite3 curl cabextract clang-format clang-tidy \
-            g++-mingw-w64-x86-64-posix strace
+            g++-mingw-w64-x86-64-posix strace systemd
 
 # Extra packages for the benchmarks' reference peers.
 BENCH_PACKAGES := nginx-light wrk time

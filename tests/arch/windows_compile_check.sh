@@ -12,7 +12,8 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for f in daemon/platform/filesystem_windows.cpp daemon/platform/dir_lock_windows.cpp \
-         daemon/platform/terminal_windows.cpp daemon/util/rate_limiter.cpp \
+         daemon/platform/terminal_windows.cpp daemon/platform/notify_windows.cpp \
+         daemon/util/rate_limiter.cpp \
          daemon/util/result.cpp daemon/util/time_format.cpp daemon/util/url.cpp \
          daemon/util/redact.cpp daemon/util/clock.cpp daemon/util/strings.cpp daemon/config/ini_parser.cpp \
          daemon/config/columns.cpp daemon/config/filter_expr.cpp; do
