@@ -8,22 +8,12 @@
 namespace hdc::download {
 namespace {
 
-std::optional<std::uint64_t> ParseLength(const std::optional<std::string>& value) {
-  if (!value || value->empty()) return std::nullopt;
-  std::uint64_t n = 0;
-  for (char c : *value) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return n;
-}
-
 // The TOTAL of "bytes START-END/TOTAL".
 std::optional<std::uint64_t> RangeTotal(const std::optional<std::string>& range) {
   if (!range) return std::nullopt;
   const size_t slash = range->rfind('/');
   if (slash == std::string::npos) return std::nullopt;
-  return ParseLength(range->substr(slash + 1));
+  return ParseContentLength(range->substr(slash + 1));
 }
 
 util::Status HttpError(int status, const std::string& link) {
@@ -75,8 +65,9 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     request.etag = sink.etag();
     // The store refused the bytes (disk full, I/O error): no resume, no retry.
     if (writer.failed()) {
-      return response.ok() ? util::InternalError("the store failed without saying why")
-                           : response.status();
+      return response.ok()
+                 ? util::InternalError("the store failed without saying why")
+                 : LocalStorageError(transport.fs, transport.store_root, response.status());
     }
     if (!response.ok()) {
       if (sink.range_mismatch() && restarts++ < request.max_resumes) {
@@ -114,7 +105,7 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     std::optional<std::uint64_t> length;
     std::optional<std::string> md5 = response->FindHeader("x-ms-blob-content-md5");
     if (status == 200) {
-      length = ParseLength(response->FindHeader("Content-Length"));
+      length = ParseContentLength(response->FindHeader("Content-Length").value_or(""));
       if (auto whole = response->FindHeader("Content-MD5")) md5 = whole;
     } else {
       length = RangeTotal(response->FindHeader("Content-Range"));
@@ -125,7 +116,13 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
         return head;
       }
     }
-    return writer.Commit(length, md5);
+    auto committed = writer.Commit(length, md5);
+    // A verification mismatch is the blob's fault (kBadData); anything else
+    // that spends the writer here (fsync, close, rename) is the store's.
+    if (!committed.ok() && committed.status().kind() == util::ErrorKind::kTemporary) {
+      return LocalStorageError(transport.fs, transport.store_root, committed.status());
+    }
+    return committed;
   }
 }
 

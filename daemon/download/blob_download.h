@@ -19,7 +19,8 @@
 // the caller can persist it and a partial left by a crash stays resumable.
 // Then `check_head` sees the first bytes (a signature check) and the writer
 // commits, verifying length and MD5. Errors name the host and path, never
-// the query (it holds the SAS signature).
+// the query (it holds the SAS signature). A failure of the store itself
+// (the writer's write, fsync or rename) comes back as LocalStorageError.
 #pragma once
 
 #include <functional>
@@ -39,6 +40,8 @@
 namespace hdc::download {
 
 struct BlobTransport {
+  platform::FileSystem& fs;  // of the store: free space for storage errors
+  std::string store_root;
   http::HttpClient& http;
   util::Clock& clock;
   util::Random& random;

@@ -43,6 +43,13 @@ util::Status CabFetcher::Record(const std::string& cab_id_hash, const std::strin
   return stmt->Run().status();
 }
 
+util::Status CabFetcher::Skip(const Pending& cab, const std::string& reason,
+                              CabFetchSummary& summary) {
+  std::lock_guard lock(mu_);
+  ++summary.skipped;
+  return Record(cab.cab_id_hash, "skipped", reason);
+}
+
 util::Status CabFetcher::RecordFetched(Fetched fetched) {
   {
     std::lock_guard queue(queue_mu_);
@@ -206,17 +213,13 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   if (!cab.expires_at.empty()) {
     auto expires = util::ParseTimestamp(cab.expires_at);
     if (expires.ok() && *expires <= now) {
-      std::lock_guard lock(mu_);
-      ++summary.skipped;
-      return Record(cab.cab_id_hash, "skipped", "expired before download");
+      return Skip(cab, "expired before download", summary);
     }
   }
   if (options_.retention_cutoff && !cab.clock_start.empty()) {
     auto clock = util::ParseTimestamp(cab.clock_start);
     if (clock.ok() && *clock < *options_.retention_cutoff) {
-      std::lock_guard lock(mu_);
-      ++summary.skipped;
-      return Record(cab.cab_id_hash, "skipped", "retention window ended before download");
+      return Skip(cab, "retention window ended before download", summary);
     }
   }
   auto final_path = layout_.CabPath(cab.cab_id_hash);  // refuses ids that are not plain tokens
@@ -240,9 +243,8 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   auto link = link_of();
   if (!link.ok()) {
     if (link.status().message().find("HTTP 404") != std::string::npos) {
-      std::lock_guard lock(mu_);
-      ++summary.skipped;  // adopted rule: 404 = past its expiration, not retried
-      return Record(cab.cab_id_hash, "skipped", "the service no longer has it (404)");
+      // Adopted rule: 404 = past its expiration, not retried.
+      return Skip(cab, "the service no longer has it (404)", summary);
     }
     return link.status();
   }
@@ -276,14 +278,10 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
     }
     return util::Status::Ok();
   };
-  const BlobTransport transport{http_, clock_, worker.random, stop_, &limiter_, {}};
+  const BlobTransport transport{fs_,           layout_.root(), http_,     clock_,
+                                worker.random, stop_,          &limiter_, {}};
   auto committed = DownloadBlob(transport, std::move(request), **writer);
-  if (!committed.ok()) {
-    if ((*writer)->failed() && committed.status().kind() == util::ErrorKind::kTemporary) {
-      return LocalStorageError(fs_, layout_.root(), committed.status());
-    }
-    return committed.status();
-  }
+  if (!committed.ok()) return committed.status();
   auto relative = layout_.Relative(committed->path);
   if (!relative.ok()) return relative.status();
 

@@ -113,6 +113,8 @@ class CabFetcher {
                              CabFetchSummary& summary, util::Random& random);
   util::Status Record(const std::string& cab_id_hash, const std::string& state,
                       const std::string& error);
+  // Records a cab that will never be fetched (expired, past retention, gone).
+  util::Status Skip(const Pending& cab, const std::string& reason, CabFetchSummary& summary);
   struct Fetched {
     std::string cab_id_hash, relative_path, sha256, container, downloaded_at;
     std::uint64_t size = 0;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -18,6 +19,17 @@
 #include "util/strings.h"
 
 namespace hdc::download {
+
+// A Content-Length (or Content-Range total): decimal digits only, else nullopt.
+inline std::optional<std::uint64_t> ParseContentLength(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
 
 class DownloadSink final : public util::ByteSink {
  public:
@@ -55,10 +67,8 @@ class DownloadSink final : public util::ByteSink {
       if (etag.rfind("W/", 0) == 0) etag.clear();  // weak: not valid in If-Range
       if (etag != etag_) {
         etag_ = etag;
-        const std::string length = Find(headers, "Content-Length");
-        const bool digits = !length.empty() && length.size() < 19 &&
-                            length.find_first_not_of("0123456789") == std::string::npos;
-        const bool small = digits && writer_.size() + std::stoull(length) < min_record_bytes_;
+        const auto length = ParseContentLength(Find(headers, "Content-Length"));
+        const bool small = length && writer_.size() + *length < min_record_bytes_;
         if (on_etag_ && !small) HDC_RETURN_IF_ERROR(on_etag_(etag_));
       }
     }

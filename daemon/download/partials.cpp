@@ -52,25 +52,22 @@ util::Result<std::size_t> AdoptStoredCabs(db::Database& db, platform::FileSystem
   for (const std::string& id : waiting) {
     auto path = layout.CabPath(id);
     if (!path.ok() || !fs.Exists(*path)) continue;
-    std::string head;
-    auto size = store::ForEachChunk(fs, *path, [&](std::string_view chunk) {
-      if (head.size() < 4) head.append(chunk.substr(0, 4 - head.size()));
-      return util::Status::Ok();
-    });
-    if (!size.ok()) return size.status();
-    auto sha = store::Sha256OfFile(fs, *path);
-    if (!sha.ok()) return sha.status();
+    auto digest = store::DigestFile(fs, *path);  // one read: size, hash and signature
+    if (!digest.ok()) return digest.status();
     auto relative = layout.Relative(*path);
     if (!relative.ok()) return relative.status();
-    const std::string container = head == "MSCF" ? "MSCF" : head.substr(0, 2) == "PK" ? "PK" : "";
+    const std::string_view head = digest->head;
+    const std::string container = head.starts_with("MSCF") ? "MSCF"
+                                  : head.starts_with("PK") ? "PK"
+                                                           : "";
     auto record = db.Prepare(
         "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
         "container = ?5, downloaded_at = coalesce(downloaded_at, first_seen), "
         "clock_start = coalesce(clock_start, first_seen), last_error = NULL, "
         "next_attempt_at = NULL, partial_etag = NULL WHERE cab_id_hash = ?1");
     if (!record.ok()) return record.status();
-    record->Bind(1, id).Bind(2, *relative).Bind(3, static_cast<std::int64_t>(*size));
-    record->Bind(4, *sha).Bind(5, container);
+    record->Bind(1, id).Bind(2, *relative).Bind(3, static_cast<std::int64_t>(digest->size));
+    record->Bind(4, digest->sha256_hex).Bind(5, container);
     HDC_RETURN_IF_ERROR(record->Run().status());
     ++adopted;
   }

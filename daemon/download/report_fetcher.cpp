@@ -119,14 +119,9 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
     }
     return stmt->Run().status();
   };
-  const BlobTransport transport{http_, clock_, random_, stop_, nullptr, {}};
+  const BlobTransport transport{fs_, layout_.root(), http_, clock_, random_, stop_, nullptr, {}};
   auto committed = DownloadBlob(transport, std::move(request), **writer);
-  if (!committed.ok()) {
-    if ((*writer)->failed() && committed.status().kind() == util::ErrorKind::kTemporary) {
-      return LocalStorageError(fs_, layout_.root(), committed.status());
-    }
-    return committed.status();
-  }
+  if (!committed.ok()) return committed.status();
   return Stored{committed->path, committed->size, committed->sha256_hex};
 }
 

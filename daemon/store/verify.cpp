@@ -43,14 +43,24 @@ util::Result<std::uint64_t> ForEachChunk(
   return total;
 }
 
-util::Result<std::string> Sha256OfFile(platform::FileSystem& fs, const std::string& path) {
+util::Result<FileDigest> DigestFile(platform::FileSystem& fs, const std::string& path) {
   Poco::Crypto::DigestEngine sha256("SHA256");
+  FileDigest digest;
   const util::Result<std::uint64_t> read = ForEachChunk(fs, path, [&](std::string_view chunk) {
     sha256.update(chunk.data(), chunk.size());
+    if (digest.head.size() < 8) digest.head.append(chunk.substr(0, 8 - digest.head.size()));
     return util::Status::Ok();
   });
   if (!read.ok()) return read.status();
-  return Poco::DigestEngine::digestToHex(sha256.digest());
+  digest.size = *read;
+  digest.sha256_hex = Poco::DigestEngine::digestToHex(sha256.digest());
+  return digest;
+}
+
+util::Result<std::string> Sha256OfFile(platform::FileSystem& fs, const std::string& path) {
+  auto digest = DigestFile(fs, path);
+  if (!digest.ok()) return digest.status();
+  return digest->sha256_hex;
 }
 
 }  // namespace hdc::store

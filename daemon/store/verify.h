@@ -30,4 +30,12 @@ util::Result<std::uint64_t> ForEachChunk(
 // SHA-256 of the file's bytes, lower-case hex.
 util::Result<std::string> Sha256OfFile(platform::FileSystem& fs, const std::string& path);
 
+// Size, SHA-256 and first bytes (up to 8) of a file, in one read.
+struct FileDigest {
+  std::uint64_t size = 0;
+  std::string sha256_hex;
+  std::string head;
+};
+util::Result<FileDigest> DigestFile(platform::FileSystem& fs, const std::string& path);
+
 }  // namespace hdc::store

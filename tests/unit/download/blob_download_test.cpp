@@ -125,7 +125,8 @@ struct Fixture {
     auto writer = Writer(resume);
     http::RetryPolicy retry;
     retry.max_attempts = 1;  // the twists test DownloadBlob's own loop
-    const BlobTransport transport{host, clock, random, stop.get_token(), nullptr, retry};
+    const BlobTransport transport{platform::RealFileSystem(), dir.path(), host, clock, random,
+                                  stop.get_token(),           nullptr,    retry};
     return DownloadBlob(transport, std::move(request), *writer);
   }
 };
