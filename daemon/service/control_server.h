@@ -1,0 +1,82 @@
+// The control listener: a small HTTP server, on loopback by default, for
+// GET /healthz, GET /metrics and POST /callback/<token> (operations.md §9,
+// reliability.md S10).
+//
+// It tells outsiders as little as possible: unknown paths, and a callback
+// with a wrong token, get the same 404 with a one-word body; a known path
+// with a wrong method gets 405; a body over max_body gets 413 before it is
+// read (Content-Length is checked first, and Expect: 100-continue is not
+// answered, so curl never sends it); a handler that throws gets 500 and the
+// exception is logged, not sent. Sockets time out after `timeout`, there is
+// no keep-alive, at most two requests run at once and sixteen connections
+// wait; more are refused.
+//
+// The handlers run on the server's threads, up to two at once: they must be
+// thread-safe and quick (render from state the daemon keeps, never do I/O
+// that can hang). A handler that is not set makes its path a 404.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "util/metrics.h"
+#include "util/result.h"
+
+namespace hdc::service {
+
+struct HealthAnswer {
+  bool healthy = true;
+  std::string body;  // text or JSON, already rendered
+};
+
+struct ControlHandlers {
+  // GET /healthz (json when ?format=json): 200 if healthy, else 503.
+  std::function<HealthAnswer(bool json)> health;
+  // GET /metrics: 200, text/plain; version=0.0.4.
+  std::function<std::string()> metrics;
+  // POST /callback/<token> with the right token: 200 "ok\n".
+  std::function<void(std::string_view body)> callback;
+};
+
+struct ControlServerOptions {
+  // "127.0.0.1:9187", "[::1]:9187", "localhost:0"; port 0 = ephemeral. A
+  // non-loopback address works but logs a warning.
+  std::string listen;
+  std::string callback_token;  // empty: /callback/* is always 404
+  std::size_t max_body = 64 * 1024;
+  std::chrono::seconds timeout{5};
+};
+
+// Counters kept in the Metrics passed to Start.
+inline constexpr std::string_view kCallbackAcceptedMetric = "control_callback_accepted_total";
+inline constexpr std::string_view kCallbackRefusedMetric = "control_callback_refused_total";
+
+class ControlServer {
+ public:
+  // Binds and starts serving. Errors name the address: kConfig for a
+  // malformed or unusable address, kUnavailable when the port is in use.
+  // `metrics` may be null; otherwise it must outlive the server.
+  static util::Result<std::unique_ptr<ControlServer>> Start(ControlServerOptions options,
+                                                            ControlHandlers handlers,
+                                                            util::Metrics* metrics);
+  ~ControlServer();  // stops
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  // "127.0.0.1:<bound port>" ("[::1]:<port>" for IPv6).
+  std::string address() const;
+  // Stops accepting, waits for requests in progress; idempotent.
+  void Stop();
+
+  struct Impl;  // defined in the .cpp
+
+ private:
+  explicit ControlServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hdc::service

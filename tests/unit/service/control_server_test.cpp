@@ -1,0 +1,465 @@
+#include "service/control_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/StreamCopier.h>
+#include <doctest/doctest.h>
+
+#include "service/prometheus_text.h"
+#include "support/prometheus_parser.h"
+#include "util/logging.h"
+
+namespace hdc::service {
+namespace {
+
+using Poco::Net::HTTPRequest;
+using Poco::Net::HTTPResponse;
+
+constexpr std::string_view kToken = "0123456789abcdef0123456789abcdef";
+
+struct Answer {
+  int status = 0;
+  std::string content_type;
+  std::string allow;
+  std::string body;
+};
+
+struct RequestSpec {
+  std::string method = HTTPRequest::HTTP_GET;
+  std::string target = "/";
+  std::string body;
+  bool chunked = false;
+};
+
+std::unique_ptr<Poco::Net::HTTPClientSession> Session(const std::string& address) {
+  auto session = std::make_unique<Poco::Net::HTTPClientSession>(Poco::Net::SocketAddress(address));
+  session->setTimeout(Poco::Timespan(30, 0));  // a failing test, not a wait
+  return session;
+}
+
+Answer Read(Poco::Net::HTTPClientSession& session) {
+  HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  Answer answer;
+  answer.status = response.getStatus();
+  answer.content_type = response.getContentType();
+  answer.allow = response.get("Allow", "");
+  Poco::StreamCopier::copyToString(in, answer.body);
+  return answer;
+}
+
+Answer Send(const std::string& address, const RequestSpec& spec) {
+  const auto session = Session(address);
+  HTTPRequest request(spec.method, spec.target, HTTPRequest::HTTP_1_1);
+  if (spec.chunked) {
+    request.setChunkedTransferEncoding(true);
+  } else if (!spec.body.empty() || spec.method == HTTPRequest::HTTP_POST) {
+    request.setContentLength64(static_cast<Poco::Int64>(spec.body.size()));
+  }
+  std::ostream& out = session->sendRequest(request);
+  out << spec.body;
+  return Read(*session);
+}
+
+// Sends raw bytes and returns what comes back until the server closes
+// (Poco's client would report its own failed writes after an early answer).
+std::string Exchange(const std::string& address, const std::string& bytes) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress{address});
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string out;
+  char buf[4096];
+  try {
+    while (const int n = socket.receiveBytes(buf, sizeof buf)) out.append(buf, n);
+  } catch (const Poco::Exception&) {
+    // A reset after the answer: keep what arrived.
+  }
+  return out;
+}
+
+// A chunked POST in 1 KiB chunks, as one write.
+std::string ChunkedPost(const std::string& target, std::size_t size) {
+  std::string bytes =
+      "POST " + target + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t sent = 0; sent < size; sent += 1024) {
+    bytes += "400\r\n" + std::string(1024, 'c') + "\r\n";
+  }
+  return bytes + "0\r\n\r\n";
+}
+
+Answer Get(const std::string& address, const std::string& target) {
+  return Send(address, {HTTPRequest::HTTP_GET, target, "", false});
+}
+Answer Post(const std::string& address, const std::string& target, const std::string& body) {
+  return Send(address, {HTTPRequest::HTTP_POST, target, body, false});
+}
+
+// A server on an ephemeral loopback port whose handlers record their calls.
+struct Fixture {
+  util::Metrics metrics;
+  std::atomic<bool> healthy{true};
+  std::atomic<int> health_calls{0};
+  std::mutex mu;
+  std::vector<std::string> callbacks;  // guarded by mu
+  std::vector<bool> json_flags;        // guarded by mu
+  std::unique_ptr<ControlServer> server;
+
+  explicit Fixture(ControlServerOptions options = {}) {
+    if (options.listen.empty()) options.listen = "127.0.0.1:0";
+    if (options.callback_token.empty()) options.callback_token = std::string(kToken);
+    ControlHandlers handlers;
+    handlers.health = [this](bool json) {
+      ++health_calls;
+      std::lock_guard lock(mu);
+      json_flags.push_back(json);
+      const bool ok = healthy.load();
+      return HealthAnswer{ok, json ? std::string(ok ? "{\"healthy\":true}" : "{\"healthy\":false}")
+                                   : std::string(ok ? "ok\n" : "job a: no success for 3h\n")};
+    };
+    handlers.metrics = [this] { return RenderPrometheusText(metrics.Snapshot()); };
+    handlers.callback = [this](std::string_view body) {
+      std::lock_guard lock(mu);
+      callbacks.emplace_back(body);
+    };
+    util::Result<std::unique_ptr<ControlServer>> started =
+        ControlServer::Start(std::move(options), std::move(handlers), &metrics);
+    INFO(started.status().message());
+    REQUIRE(started.ok());
+    server = std::move(*started);
+  }
+
+  std::string address() const { return server->address(); }
+  std::vector<std::string> Callbacks() {
+    std::lock_guard lock(mu);
+    return callbacks;
+  }
+  double Counter(std::string_view name) {
+    for (const util::MetricFamily& family : metrics.Snapshot()) {
+      if (family.name == name && !family.series.empty()) return family.series[0].value;
+    }
+    return -1;
+  }
+};
+
+// Sends log lines to a string for one test, then back to stderr.
+class LogCapture {
+ public:
+  LogCapture() {
+    util::LogOptions options;
+    options.level = "debug";
+    util::SetupLogging(options, &out_);
+  }
+  ~LogCapture() { util::SetupLogging(util::LogOptions{}); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+std::string CallbackPath(std::string_view token = kToken) {
+  return "/callback/" + std::string(token);
+}
+
+TEST_CASE("control server: /healthz answers 200 when healthy and 503 when not") {
+  Fixture f;
+  Answer answer = Get(f.address(), "/healthz");
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "ok\n");
+  CHECK(answer.content_type.find("text/plain") == 0);
+  f.healthy = false;
+  answer = Get(f.address(), "/healthz");
+  CHECK(answer.status == 503);
+  CHECK(answer.body == "job a: no success for 3h\n");
+}
+
+TEST_CASE("control server: /healthz?format=json passes the json flag and answers JSON") {
+  Fixture f;
+  const Answer text = Get(f.address(), "/healthz?verbose=1");
+  const Answer json = Get(f.address(), "/healthz?x=1&format=json");
+  CHECK(text.status == 200);
+  CHECK(json.status == 200);
+  CHECK(json.content_type == "application/json");
+  CHECK(json.body == "{\"healthy\":true}");
+  std::lock_guard lock(f.mu);
+  CHECK(f.json_flags == std::vector<bool>{false, true});
+}
+
+TEST_CASE("control server: HEAD /healthz has the status and headers but no body") {
+  Fixture f;
+  f.healthy = false;
+  const Answer answer = Send(f.address(), {HTTPRequest::HTTP_HEAD, "/healthz", "", false});
+  CHECK(answer.status == 503);
+  CHECK(answer.body.empty());
+}
+
+TEST_CASE("control server: /metrics serves the registry as text/plain version 0.0.4") {
+  Fixture f;
+  f.metrics.Describe("cabs_fetched_total", util::MetricType::kCounter, "Cabs fetched.");
+  f.metrics.Add("cabs_fetched_total", {{"job", "a"}}, 3);
+  const Answer answer = Get(f.address(), "/metrics");
+  CHECK(answer.status == 200);
+  CHECK(answer.content_type.find("text/plain") == 0);
+  CHECK(answer.content_type.find("version=0.0.4") != std::string::npos);
+  const auto parsed = testing::ParsePrometheusText(answer.body);
+  INFO(parsed.status().message());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->Value("hdc_reportd_cabs_fetched_total", {{"job", "a"}}) == 3);
+  CHECK(parsed->Value("hdc_reportd_control_callback_accepted_total") == 0);
+  CHECK(parsed->Value("hdc_reportd_control_callback_refused_total") == 0);
+}
+
+TEST_CASE("control server: a callback with the right token reaches the handler with its body") {
+  Fixture f;
+  const Answer answer = Post(f.address(), CallbackPath(), "{\"event\":\"ready\"}");
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "ok\n");
+  CHECK(f.Callbacks() == std::vector<std::string>{"{\"event\":\"ready\"}"});
+  CHECK(f.Counter(kCallbackAcceptedMetric) == 1);
+  CHECK(f.Counter(kCallbackRefusedMetric) == 0);
+  // A chunked body is read too; an empty body is fine.
+  CHECK(Send(f.address(), {HTTPRequest::HTTP_POST, CallbackPath(), "chunked body", true}).status ==
+        200);
+  CHECK(Post(f.address(), CallbackPath(), "").status == 200);
+  CHECK(f.Callbacks() == std::vector<std::string>{"{\"event\":\"ready\"}", "chunked body", ""});
+}
+
+TEST_CASE("control server: a wrong callback token is a 404 like an unknown path, and is counted") {
+  Fixture f;
+  const Answer unknown = Post(f.address(), "/no/such/path", "x");
+  CHECK(unknown.status == 404);
+  const std::string wrong[] = {
+      CallbackPath("0123456789abcdef0123456789abcdee"),  // one character off
+      CallbackPath(kToken.substr(0, 31)),                // a prefix
+      CallbackPath(std::string(kToken) + "0"),           // longer
+      CallbackPath(std::string(kToken) + "/"),
+      CallbackPath(""),
+  };
+  for (const std::string& target : wrong) {
+    INFO(target);
+    const Answer answer = Post(f.address(), target, "x");
+    CHECK(answer.status == unknown.status);
+    CHECK(answer.body == unknown.body);
+    CHECK(answer.content_type == unknown.content_type);
+  }
+  // The wrong method with a wrong token is still just "not found".
+  CHECK(Get(f.address(), CallbackPath("ffffffffffffffffffffffffffffffff")).status == 404);
+  CHECK(f.Callbacks().empty());
+  CHECK(f.Counter(kCallbackRefusedMetric) == 6);
+  CHECK(f.Counter(kCallbackAcceptedMetric) == 0);
+}
+
+TEST_CASE("control server: with no token configured every callback path is 404") {
+  ControlServerOptions options;
+  options.listen = "127.0.0.1:0";
+  util::Metrics metrics;
+  ControlHandlers handlers;
+  int calls = 0;
+  handlers.callback = [&](std::string_view) { ++calls; };
+  auto server = ControlServer::Start(options, handlers, &metrics);
+  REQUIRE(server.ok());
+  CHECK(Post((*server)->address(), "/callback/", "x").status == 404);
+  CHECK(Post((*server)->address(), CallbackPath(), "x").status == 404);
+  // Handlers that are not set make their paths unknown.
+  CHECK(Get((*server)->address(), "/healthz").status == 404);
+  CHECK(Get((*server)->address(), "/metrics").status == 404);
+  CHECK(calls == 0);
+}
+
+TEST_CASE("control server: unknown paths get 404 and wrong methods 405, with one short line") {
+  Fixture f;
+  struct Case {
+    std::string method;
+    std::string target;
+    int status;
+    std::string allow;
+  };
+  const Case cases[] = {
+      {HTTPRequest::HTTP_GET, "/", 404, ""},
+      {HTTPRequest::HTTP_GET, "/healthz/", 404, ""},
+      {HTTPRequest::HTTP_GET, "/metricsx", 404, ""},
+      {HTTPRequest::HTTP_GET, "/callback", 404, ""},
+      {HTTPRequest::HTTP_DELETE, "/etc/passwd", 404, ""},
+      {HTTPRequest::HTTP_POST, "/healthz", 405, "GET, HEAD"},
+      {HTTPRequest::HTTP_PUT, "/metrics", 405, "GET, HEAD"},
+      {HTTPRequest::HTTP_GET, CallbackPath(), 405, "POST"},
+      {HTTPRequest::HTTP_PUT, CallbackPath(), 405, "POST"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.method, " ", c.target);
+    const Answer answer = Send(f.address(), {c.method, c.target, "", false});
+    CHECK(answer.status == c.status);
+    CHECK(answer.allow == c.allow);
+    CHECK(answer.body.size() <= 40);
+    CHECK(answer.body.find('\n') == answer.body.size() - 1);
+  }
+  CHECK(f.Callbacks().empty());
+  CHECK(f.health_calls == 0);
+}
+
+TEST_CASE("control server: a 10 MiB body gets 413 before it is sent") {
+  Fixture f;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    // The headers announce 10 MiB; the answer comes without any body byte.
+    const auto session = Session(f.address());
+    HTTPRequest request(HTTPRequest::HTTP_POST, CallbackPath(), HTTPRequest::HTTP_1_1);
+    request.setContentLength64(10 << 20);
+    session->sendRequest(request);
+    const Answer answer = Read(*session);
+    CHECK(answer.status == 413);
+    CHECK(answer.body == "payload too large\n");
+  }
+  {
+    // With Expect: 100-continue (as curl sends for large bodies) the client
+    // sees the 413 instead of "100 Continue" and never sends the body.
+    const auto session = Session(f.address());
+    HTTPRequest request(HTTPRequest::HTTP_POST, CallbackPath(), HTTPRequest::HTTP_1_1);
+    request.setContentLength64(10 << 20);
+    request.setExpectContinue(true);
+    session->sendRequest(request);
+    HTTPResponse response;
+    CHECK_FALSE(session->peekResponse(response));
+    CHECK(response.getStatus() == HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
+  }
+  CHECK(f.Callbacks().empty());
+  // Generous: it must not wait for a timeout or read 10 MiB.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+}
+
+TEST_CASE("control server: a body over max_body is refused, a body at max_body accepted") {
+  ControlServerOptions options;
+  options.max_body = 1024;
+  Fixture f(options);
+  CHECK(Post(f.address(), CallbackPath(), std::string(1024, 'a')).status == 200);
+  CHECK(Post(f.address(), CallbackPath(), std::string(1025, 'b')).status == 413);
+  // Chunked: no length announced, so the body is read up to the cap.
+  const std::string chunked = Exchange(f.address(), ChunkedPost(CallbackPath(), 8192));
+  CHECK(chunked.rfind("HTTP/1.1 413 ", 0) == 0);
+  REQUIRE(f.Callbacks().size() == 1);
+  CHECK(f.Callbacks()[0].size() == 1024);
+}
+
+TEST_CASE("control server: a handler that throws gets 500 without the exception text") {
+  ControlServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.callback_token = std::string(kToken);
+  ControlHandlers handlers;
+  handlers.health = [](bool) -> HealthAnswer { throw std::runtime_error("secret-in-message"); };
+  handlers.metrics = []() -> std::string { throw 42; };
+  handlers.callback = [](std::string_view) { throw std::runtime_error("secret-in-message"); };
+  auto server = ControlServer::Start(options, handlers, nullptr);
+  REQUIRE(server.ok());
+  for (const Answer& answer :
+       {Get((*server)->address(), "/healthz"), Get((*server)->address(), "/metrics"),
+        Post((*server)->address(), CallbackPath(), "x")}) {
+    CHECK(answer.status == 500);
+    CHECK(answer.body == "internal error\n");
+  }
+}
+
+TEST_CASE("control server: port 0 binds an ephemeral port that address() reports") {
+  for (const char* listen : {"127.0.0.1:0", "localhost:0"}) {
+    INFO(listen);
+    ControlServerOptions options;
+    options.listen = listen;
+    Fixture f(options);
+    const std::string address = f.address();
+    CHECK(address.rfind("127.0.0.1:", 0) == 0);
+    CHECK(Poco::Net::SocketAddress(address).port() != 0);
+    CHECK(Get(address, "/healthz").status == 200);
+  }
+}
+
+TEST_CASE("control server: [::1] works where IPv6 loopback exists") {
+  ControlServerOptions options;
+  options.listen = "[::1]:0";
+  ControlHandlers handlers;
+  handlers.health = [](bool) { return HealthAnswer{true, "ok\n"}; };
+  auto server = ControlServer::Start(options, handlers, nullptr);
+  if (!server.ok()) {
+    MESSAGE("no IPv6 loopback here: ", server.status().message());
+    return;
+  }
+  CHECK((*server)->address().rfind("[::1]:", 0) == 0);
+  CHECK(Get((*server)->address(), "/healthz").status == 200);
+}
+
+TEST_CASE("control server: a port in use is an unavailable error naming the address") {
+  Fixture first;
+  ControlServerOptions options;
+  options.listen = first.address();
+  auto second = ControlServer::Start(options, {}, nullptr);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().kind() == util::ErrorKind::kUnavailable);
+  CHECK(second.status().message().find(first.address()) != std::string::npos);
+  CHECK(second.status().message().find("in use") != std::string::npos);
+  // The first server still answers.
+  CHECK(Get(first.address(), "/healthz").status == 200);
+}
+
+TEST_CASE("control server: malformed listen addresses are config errors naming them") {
+  for (const char* listen :
+       {"", "nope", "127.0.0.1", "127.0.0.1:", ":9187", "::1:9187", "[::1]9187", "[::1",
+        "127.0.0.1:65536", "127.0.0.1:http", "127.0.0.1:-1"}) {
+    INFO(listen);
+    ControlServerOptions options;
+    options.listen = listen;
+    auto server = ControlServer::Start(options, {}, nullptr);
+    REQUIRE_FALSE(server.ok());
+    CHECK(server.status().kind() == util::ErrorKind::kConfig);
+    CHECK(server.status().message().find("'" + std::string(listen) + "'") != std::string::npos);
+  }
+}
+
+TEST_CASE("control server: a non-loopback address works and logs one warning") {
+  LogCapture log;
+  ControlServerOptions options;
+  options.listen = "0.0.0.0:0";
+  Fixture f(options);
+  const std::uint16_t port = Poco::Net::SocketAddress(f.address()).port();
+  CHECK(Get("127.0.0.1:" + std::to_string(port), "/healthz").status == 200);
+  const std::string text = log.text();
+  CHECK(text.find("non-loopback address 0.0.0.0:") != std::string::npos);
+  CHECK(text.find("warn") != std::string::npos);
+  CHECK(text.find("non-loopback") == text.rfind("non-loopback"));
+}
+
+TEST_CASE("control server: the callback token never reaches the log") {
+  LogCapture log;
+  {
+    Fixture f;
+    CHECK(Post(f.address(), CallbackPath(), "x").status == 200);
+    CHECK(Post(f.address(), CallbackPath("ffffffffffffffffffffffffffffffff"), "x").status == 404);
+    CHECK(Get(f.address(), CallbackPath()).status == 405);
+  }
+  const std::string text = log.text();
+  CHECK(text.find("refused a callback") != std::string::npos);  // debug lines were on
+  CHECK(text.find(kToken) == std::string::npos);
+  CHECK(text.find("ffffffffffffffffffffffffffffffff") == std::string::npos);
+}
+
+TEST_CASE("control server: Stop is idempotent and closes the port") {
+  Fixture f;
+  const std::string address = f.address();
+  f.server->Stop();
+  f.server->Stop();
+  CHECK_THROWS(Get(address, "/healthz"));
+  f.server.reset();  // the destructor stops again, harmlessly
+}
+
+}  // namespace
+}  // namespace hdc::service
