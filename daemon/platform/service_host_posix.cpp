@@ -1,0 +1,22 @@
+// POSIX: systemd restarts the service (Restart= in the unit) and the journal
+// keeps stderr, so only the root check does anything.
+#include <string>
+#include <string_view>
+
+#include <unistd.h>
+
+#include "platform/service_host.h"
+
+namespace hdc::platform {
+
+util::Status SetServiceRecoveryActions(const std::string& /*service_name*/) {
+  return util::Status::Ok();
+}
+
+void ReportToEventLog(EventLevel /*level*/, std::string_view /*message*/) noexcept {}
+
+std::string ProgramDataDir() { return std::string(); }
+
+bool IsRunningAsRoot() { return ::geteuid() == 0; }
+
+}  // namespace hdc::platform
