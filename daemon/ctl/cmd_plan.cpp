@@ -10,6 +10,7 @@
 #include "ctl/version.h"
 #include "db/database.h"
 #include "reconcile/reconciler.h"
+#include "reconcile/template_builder.h"
 
 namespace hdc::ctl {
 namespace {
@@ -54,8 +55,13 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   std::stop_source stop;
   api::Connection connection(ConnectionOptionsFrom(*config), secret->Reveal(), clock,
                              stop.get_token());
-  reconcile::Reconciler reconciler(connection.api(), *database, clock,
-                                   {config->service.callback_url, nullptr});
+  // The daemon's callback token (service/callback_token.h writes it on its
+  // first start); without it the plan shows the URL as it would be sent.
+  std::string token;
+  std::ifstream(config->service.state_dir + "/callback-token") >> token;
+  reconcile::Reconciler reconciler(
+      connection.api(), *database, clock,
+      {reconcile::CallbackUrl(config->service.callback_url, token), nullptr});
   auto actions = reconciler.PlanOnly(config->jobs);
   if (!actions.ok()) return fail(actions.status());
   int changes = 0;

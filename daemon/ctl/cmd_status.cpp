@@ -1,8 +1,14 @@
+// status: what the state database holds per job (db::ReadStatus), and
+// first whether hdc-reportd runs and is healthy (ctl/daemon_health.h); when
+// it answers, each job's row also shows its last cycle.
+#include <algorithm>
 #include <ostream>
 
 #include "ctl/commands.h"
+#include "ctl/daemon_health.h"
 #include "ctl/options.h"
 #include "ctl/output.h"
+#include "ctl/version.h"
 #include "db/listings.h"
 
 namespace hdc::ctl {
@@ -53,10 +59,15 @@ int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args,
   if (!state.ok()) return Fail(err, state.status());
   auto report = db::ReadStatus(*state->db);
   if (!report.ok()) return Fail(err, report.status());
+  const DaemonHealth daemon = ProbeDaemon(
+      ControlAddress(state->config.service.state_dir, state->config.service.control_listen),
+      std::string("hdc-reportctl/") + HDC_VERSION);
 
   if (options.json) {
-    Json doc{
-        {"jobs", Json::array()}, {"totals", DataJson(report->totals)}, {"last_sweep", nullptr}};
+    Json doc{{"daemon", DaemonJson(daemon)},
+             {"jobs", Json::array()},
+             {"totals", DataJson(report->totals)},
+             {"last_sweep", nullptr}};
     for (const db::JobStatus& j : report->jobs) {
       Json job{{"name", j.name},
                {"enabled", OrNull(j.enabled)},
@@ -82,14 +93,33 @@ int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args,
     return 0;
   }
 
-  Table table({"JOB", "ENABLED", "TEMPLATE", "REPORT", "ACTIVE", "EXECUTIONS", "LAST INGESTED",
-               "ROWS", "CABS", "STORED"},
-              {false, false, false, false, false, false, false, true, false, true});
-  for (const db::JobStatus& j : report->jobs) {
+  PrintDaemon(out, daemon);
+  const bool cycles = daemon.health.has_value();  // the daemon's columns, when it answered
+  std::vector<std::string> headers{"JOB",        "ENABLED",       "TEMPLATE", "REPORT", "ACTIVE",
+                                   "EXECUTIONS", "LAST INGESTED", "ROWS",     "CABS",   "STORED"};
+  std::vector<bool> right{false, false, false, false, false, false, false, true, false, true};
+  if (cycles) {
+    headers.insert(headers.end(), DaemonJobHeaders().begin(), DaemonJobHeaders().end());
+    right.insert(right.end(), {false, false, true, false});
+  }
+  Table table(headers, right);
+  auto add_job = [&](const db::JobStatus& j) {
     std::vector<std::string> cells{j.name, YesNo(j.enabled), OrDash(j.template_id),
                                    OrDash(j.report_id), YesNo(j.is_active)};
     for (std::string& cell : DataCells(j.data)) cells.push_back(std::move(cell));
+    if (cycles) {
+      for (std::string& cell : DaemonJobCells(daemon, j.name)) cells.push_back(std::move(cell));
+    }
     table.Add(std::move(cells));
+  };
+  for (const db::JobStatus& j : report->jobs) add_job(j);
+  for (const DaemonJob& d : daemon.jobs) {  // jobs the daemon runs that the database has not seen
+    const bool known = std::any_of(report->jobs.begin(), report->jobs.end(),
+                                   [&](const db::JobStatus& j) { return j.name == d.name; });
+    if (known) continue;
+    db::JobStatus unseen;
+    unseen.name = d.name;
+    add_job(unseen);
   }
   std::vector<std::string> totals{"TOTAL", "", "", "", ""};
   for (std::string& cell : DataCells(report->totals)) totals.push_back(std::move(cell));

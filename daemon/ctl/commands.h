@@ -19,11 +19,14 @@ struct CommonOptions {
 int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err);
 
 // The listings read the state database only: no lock, no secret, no
-// network. A state directory without state.db lists nothing and exits 0.
+// network (status alone also asks hdc-reportd's loopback control listener).
+// A state directory without state.db lists nothing and exits 0.
 // Each takes its own options in `args` (plus --json and --config).
 
-// status: per job its remote objects, executions and cabs by state, rows
-// and bytes stored; totals; the last retention sweep.
+// status: whether hdc-reportd runs and is healthy (its control listener's
+// /healthz, ctl/daemon_health.h); per job its remote objects, executions
+// and cabs by state, rows and bytes stored, and its last cycle when the
+// daemon answered; totals; the last retention sweep.
 int CmdStatus(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
               std::ostream& err);
 
@@ -43,6 +46,12 @@ int CmdTop(const CommonOptions& options, const std::vector<std::string>& args, s
 // verify: re-hashes every file a row says is stored (size and SHA-256) and
 // lists files no row names. Exit 0 when all agree, 65 otherwise.
 int CmdVerify(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+              std::ostream& err);
+
+// export [--format csv|json] [--job NAME] [--since WHEN] [--with-device-ids]:
+// the failure rows, oldest first, streamed as CSV or JSON Lines; a warning
+// on stderr that they are personal data (ctl/export_rows.h).
+int CmdExport(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
               std::ostream& err);
 
 // sweep [--dry-run] [--now TIME] [--ahead DURATION]: one retention sweep

@@ -19,8 +19,11 @@ constexpr const char* kUsage =
     "usage: hdc-reportctl [--config FILE] [--json] COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  status      per job: enabled, remote template and schedule, executions and\n"
-    "              cabs by state, rows and bytes stored; totals; the last sweep\n"
+    "  status      whether hdc-reportd runs and is healthy (its control listener's\n"
+    "              /healthz); per job: enabled, remote template and schedule,\n"
+    "              executions and cabs by state, rows and bytes stored, and the\n"
+    "              daemon's last cycle (last success, next due, failures, last\n"
+    "              error) when it answers; totals; the last sweep\n"
     "  plan        show what hdc-reportd would create, edit, pause or resume remotely,\n"
     "              changing nothing (exit 0 in sync, 2 changes pending)\n"
     "  executions [--job NAME] [--state STATE] [--limit N]\n"
@@ -34,6 +37,15 @@ constexpr const char* kUsage =
     "              failure_name, failure_hash, driver_version, job_name; default\n"
     "              driver_name) over the reports of the N days (default 7) up to\n"
     "              TIME (UTC, default now); the top N (default 10, 0 for all)\n"
+    "  export [--format csv|json] [--job NAME] [--since WHEN] [--with-device-ids]\n"
+    "              the failure rows, oldest first: CSV (RFC 4180, CRLF; cells that\n"
+    "              start with = + - @ TAB CR NUL get a leading ' so spreadsheets\n"
+    "              show them as text; the default, also --csv) or JSON Lines\n"
+    "              (--format json or --json); WHEN: a UTC date (2026-11-01), time\n"
+    "              (2026-11-01T00:00:00Z) or a duration back from now (7d, 12h).\n"
+    "              Device and hardware ids are left out unless --with-device-ids.\n"
+    "              The export is personal data: delete it within the retention\n"
+    "              window (30 days); a reminder goes to stderr\n"
     "  verify      re-hash every stored file against its row (size and SHA-256)\n"
     "              and list files no row names; exit 65 when anything differs\n"
     "  sweep [--dry-run] [--now TIME] [--ahead DURATION]\n"
@@ -42,8 +54,8 @@ constexpr const char* kUsage =
     "              --dry-run lists counts, bytes and the oldest clock per kind\n"
     "              and changes nothing; refused (exit 75) while hdc-reportd runs\n"
     "\n"
-    "status, executions, cabs, top, verify and sweep --dry-run only read the\n"
-    "state; they need no secret and may run while hdc-reportd does.\n"
+    "status, executions, cabs, top, export, verify and sweep --dry-run only read\n"
+    "the state; they need no secret and may run while hdc-reportd does.\n"
     "\n"
     "Options (also after the command):\n"
     "  -c, --config FILE  configuration file (default /etc/hdc-reportd/hdc-reportd.ini)\n"
@@ -66,12 +78,13 @@ int RunPlan(const hdc::ctl::CommonOptions& common, const std::vector<std::string
   return hdc::ctl::CmdPlan(options, out, err);
 }
 
-constexpr std::array<std::pair<std::string_view, Command>, 7> kCommands{{
+constexpr std::array<std::pair<std::string_view, Command>, 8> kCommands{{
     {"status", hdc::ctl::CmdStatus},
     {"plan", RunPlan},
     {"executions", hdc::ctl::CmdExecutions},
     {"cabs", hdc::ctl::CmdCabs},
     {"top", hdc::ctl::CmdTop},
+    {"export", hdc::ctl::CmdExport},
     {"verify", hdc::ctl::CmdVerify},
     {"sweep", hdc::ctl::CmdSweep},
 }};

@@ -299,4 +299,43 @@ Result<StoreClaims> ReadStoreClaims(Database& db) {
   return claims;
 }
 
+util::Result<StoreTotals> ReadStoreTotals(Database& db) {
+  auto stmt = db.Prepare(
+      "SELECT (SELECT count(*) FROM executions WHERE remote_status = 'Completed' AND state IN "
+      "('new', 'fetching', 'fetched')) + (SELECT count(*) FROM cabs WHERE state IN ('pending', "
+      "'fetching')), (SELECT coalesce(sum(file_size), 0) FROM executions WHERE state IN "
+      "('fetched', 'ingested')) + (SELECT coalesce(sum(file_size), 0) FROM cabs WHERE state = "
+      "'fetched')");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  StoreTotals totals;
+  totals.pending_downloads = stmt->ColumnInt(0);
+  totals.stored_bytes = stmt->ColumnInt(1);
+  return totals;
+}
+
+Status ForEachFailure(Database& db, const ExportQuery& query,
+                      const std::function<Status(const FailureRow&)>& on_row) {
+  auto stmt = db.Prepare(
+      "SELECT job_name, report_id, report_datetime, failure_hash, failure_name, driver_name, "
+      "driver_version, cab_id_hash, event_count, failure_time, "
+      "CASE WHEN ?3 THEN device_id END, CASE WHEN ?3 THEN hardware_id END FROM failures "
+      "WHERE (?1 IS NULL OR job_name = ?1) AND (?2 IS NULL OR report_datetime >= ?2) "
+      "ORDER BY report_datetime ASC, id ASC");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, query.job).Bind(2, query.since).Bind(3, query.with_device_ids ? 1 : 0);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    const Statement& s = *stmt;
+    HDC_RETURN_IF_ERROR(
+        on_row({s.ColumnText(0), s.ColumnText(1), s.ColumnText(2), s.ColumnOptionalText(3),
+                s.ColumnOptionalText(4), s.ColumnOptionalText(5), s.ColumnOptionalText(6),
+                s.ColumnOptionalText(7), s.ColumnOptionalInt(8), s.ColumnOptionalText(9),
+                s.ColumnOptionalText(10), s.ColumnOptionalText(11)}));
+  }
+}
+
 }  // namespace hdc::db

@@ -3,7 +3,8 @@
 // written. Values from the command line are bound as parameters; the one
 // identifier a user chooses (top's grouping column) comes from a fixed
 // allow-list, so no user text ever becomes SQL. Personal data (device and
-// hardware ids, row contents) is never read here.
+// hardware ids, row contents) is read only by ForEachFailure (export), and
+// device and hardware ids only when its caller asks for them.
 //
 // Functions that run more than one query read inside one transaction, so
 // they see one snapshot even while hdc-reportd writes (WAL readers never
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,6 +73,13 @@ struct StatusReport {
 };
 
 util::Result<StatusReport> ReadStatus(Database& db);
+
+// Totals for the daemon's gauges, in one cheap query each.
+struct StoreTotals {
+  std::int64_t pending_downloads = 0;  // Completed reports not yet ingested + cabs pending/fetching
+  std::int64_t stored_bytes = 0;       // report and cab files held
+};
+util::Result<StoreTotals> ReadStoreTotals(Database& db);
 
 struct ExecutionFilter {
   std::optional<std::string> job;
@@ -164,5 +173,35 @@ struct StoreClaims {
 };
 
 util::Result<StoreClaims> ReadStoreClaims(Database& db);
+
+// The failure rows hdc-reportctl export writes.
+struct ExportQuery {
+  std::optional<std::string> job;
+  std::optional<std::string> since;  // report_datetime >= since
+  bool with_device_ids = false;      // else device_id and hardware_id are not read
+};
+
+// One row of failures: its typed columns (not the whole-row JSON).
+struct FailureRow {
+  std::string job_name;
+  std::string report_id;
+  std::string report_datetime;
+  std::optional<std::string> failure_hash;
+  std::optional<std::string> failure_name;
+  std::optional<std::string> driver_name;
+  std::optional<std::string> driver_version;
+  std::optional<std::string> cab_id_hash;
+  std::optional<std::int64_t> event_count;
+  std::optional<std::string> failure_time;
+  std::optional<std::string> device_id;    // nullopt unless with_device_ids
+  std::optional<std::string> hardware_id;  // nullopt unless with_device_ids
+};
+
+// Calls on_row for each matching row, oldest report_datetime first (then
+// id), one row at a time: nothing is collected, so the table's size does
+// not matter. Stops at, and returns, the first error on_row returns. One
+// statement, so one snapshot even while hdc-reportd writes.
+util::Status ForEachFailure(Database& db, const ExportQuery& query,
+                            const std::function<util::Status(const FailureRow&)>& on_row);
 
 }  // namespace hdc::db

@@ -104,7 +104,7 @@ tpl=$(q "SELECT template_id FROM remote_templates")
 rid=$(q "SELECT report_id FROM remote_schedules")
 rows=$(q "SELECT count(*) FROM failures")
 fetched=$(q "SELECT count(*) FROM cabs WHERE state = 'fetched'")
-check "status table: a header, the job, the totals, the sweep" test "$(out status | wc -l)" = 4
+check "status table: the daemon line, a header, the job, the totals, the sweep" test "$(out status | wc -l)" = 5
 check "status table: header row" grep -qE '^JOB +ENABLED +TEMPLATE +REPORT +ACTIVE +EXECUTIONS +LAST INGESTED +ROWS +CABS +STORED$' "$tmp/status.out"
 check "status table: the job's row agrees with the database" \
   grep -qE "^kernel +yes +$tpl +$rid +yes +1 new, 3 ingested +$(d 2)T02:00:00Z +$rows +$fetched fetched" "$tmp/status.out"
