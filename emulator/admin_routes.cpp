@@ -4,11 +4,12 @@
 #include "emulator/executions.h"
 #include "emulator/json_util.h"
 #include "emulator/routes.h"
-#include "emulator/scaled_clock.h"
+#include "util/scaled_clock.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
 namespace {
+using util::ScaledClock;
 
 void Reply(Exchange& ex, int status, const Json& j) {
   SendBody(ex, status, "application/json; charset=utf-8", j.dump());

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "emulator/cli.h"
-#include "emulator/scaled_clock.h"
+#include "util/scaled_clock.h"
 #include "emulator/server.h"
 #include "util/clock.h"
 #include "util/logging.h"
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     start = *t;
   }
   util::ManualClock manual_clock(start);
-  emulator::ScaledClock scaled_clock(system_clock, cl->scale);
+  util::ScaledClock scaled_clock(system_clock, cl->scale);
   if (cl->clock == "scale") scaled_clock.Set(start);
   util::Clock& clock = cl->clock == "manual" ? static_cast<util::Clock&>(manual_clock)
                        : cl->clock == "scale" ? static_cast<util::Clock&>(scaled_clock)

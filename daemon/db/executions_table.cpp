@@ -37,6 +37,18 @@ util::Result<std::optional<std::string>> ExecutionsTable::WindowStart(const std:
   return stmt->ColumnOptionalText(0);
 }
 
+util::Result<std::optional<std::string>> ExecutionsTable::RemoteStatus(
+    const std::string& report_id, const std::string& report_datetime) {
+  auto stmt = db_.Prepare(
+      "SELECT remote_status FROM executions WHERE report_id = ? AND report_datetime = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, report_id).Bind(2, report_datetime);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->ColumnText(0));
+}
+
 util::Result<std::vector<ExecutionRecord>> ExecutionsTable::ReadyToFetch() {
   auto stmt = db_.Prepare(
       "SELECT report_id, report_datetime, job_name, remote_status, state, attempts, last_error, "

@@ -38,6 +38,9 @@ class ExecutionsTable {
   // newest one; nullopt when none is known.
   util::Result<std::optional<std::string>> WindowStart(const std::string& report_id);
 
+  // The remote status of one execution; nullopt when it was never listed.
+  util::Result<std::optional<std::string>> RemoteStatus(const std::string& report_id,
+                                                        const std::string& report_datetime);
   // Executions whose remote status is Completed and whose report is not yet
   // stored and ingested, oldest first.
   util::Result<std::vector<ExecutionRecord>> ReadyToFetch();

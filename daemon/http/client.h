@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "util/byte_sink.h"
+#include "util/url.h"
 #include "util/result.h"
 
 namespace hdc::http {
@@ -61,6 +63,9 @@ struct ClientOptions {
   std::uint64_t max_json_bytes = 16u << 20;        // limit for ReadJsonBody
   int max_json_depth = 64;                         // before nlohmann_json sees it
   bool allow_http_loopback = true;                 // plain http to 127.0.0.0/8, ::1, localhost
+  // Called after every request with its URL and the status (0: no answer),
+  // from the sending thread; for request counters. Must not block.
+  std::function<void(const util::Url& url, int status)> on_response;
 };
 
 class HttpClient {

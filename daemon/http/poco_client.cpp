@@ -299,6 +299,7 @@ util::Result<Response> PocoClient::Send(const Request& request, util::ByteSink& 
   } else {
     logger->debug("{} failed in {} ms, request id {}: {}", what, ms, id, result.status().message());
   }
+  if (options_.on_response) options_.on_response(*url, result.ok() ? result->status : 0);
   return result;
 }
 

@@ -18,7 +18,7 @@ Poller::Poller(api::HdcClient& api, db::Database& db, util::Clock& clock)
 util::Result<std::vector<ScheduleToPoll>> Poller::RecordedSchedules(db::Database& db) {
   // The schedule's start is kept in its canonical JSON's fingerprinted form
   // only; the window start falls back to 90 days when it is unknown.
-  auto stmt = db.Prepare("SELECT job_name, report_id FROM remote_schedules WHERE is_active = 1 "
+  auto stmt = db.Prepare("SELECT job_name, report_id, updated_at FROM remote_schedules WHERE is_active = 1 "
                          "ORDER BY job_name");
   if (!stmt.ok()) return stmt.status();
   std::vector<ScheduleToPoll> out;
@@ -26,7 +26,9 @@ util::Result<std::vector<ScheduleToPoll>> Poller::RecordedSchedules(db::Database
     auto row = stmt->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), util::TimePoint{}});
+    auto since = util::ParseTimestamp(stmt->ColumnText(2));
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), util::TimePoint{},
+                   since.ok() ? *since : util::TimePoint{}});
   }
   return out;
 }

@@ -22,6 +22,9 @@ struct ScheduleToPoll {
   std::string job_name;
   std::string report_id;
   util::TimePoint start;  // the schedule's first run
+  // When the schedule was last created or edited remotely as far as we
+  // recorded it: runs before this never happen (hdc-api.md 4.2).
+  util::TimePoint since;
 };
 
 struct PollSummary {

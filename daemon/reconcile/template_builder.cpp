@@ -73,4 +73,10 @@ json BuildEditScheduleBody(const json& schedule, std::int64_t template_id) {
 
 std::string Canonical(const json& value) { return value.dump(); }
 
+std::string CallbackUrl(std::string base, const std::string& token) {
+  if (base.empty()) return base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/callback/" + token;
+}
+
 }  // namespace hdc::reconcile

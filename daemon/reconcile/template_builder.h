@@ -19,6 +19,11 @@ nlohmann::json BuildTemplate(const config::JobSpec& job);
 // [, "callbackUrl"]}. callback_url is used only when the job asks for it.
 nlohmann::json BuildSchedule(const config::JobSpec& job, const std::string& callback_url);
 
+// The URL HDC calls when a job's report is ready: [service] callback_url +
+// "/callback/" + the daemon's callback token (the control listener's route);
+// "" when callback_url is unset.
+std::string CallbackUrl(std::string base, const std::string& token);
+
 // "create schedule" body (camelCase): {"templateId": id, "schedule": {...}}.
 nlohmann::json BuildCreateScheduleBody(const nlohmann::json& schedule, std::int64_t template_id);
 // "edit schedule" body (PascalCase inside, as documented).

@@ -42,7 +42,10 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
   }
   for (const config::JobSpec& job : config->jobs) {
     const nlohmann::json tmpl = reconcile::BuildTemplate(job);
-    const nlohmann::json schedule = reconcile::BuildSchedule(job, config->service.callback_url);
+    // The callback token is a secret of the state directory: shown as a
+    // placeholder (so this schedule's fingerprint differs from the sent one).
+    const nlohmann::json schedule = reconcile::BuildSchedule(
+        job, reconcile::CallbackUrl(config->service.callback_url, "<callback-token>"));
     out << "[job " << job.name << "] " << job.where << ": " << Describe(job) << "\n"
         << "template " << reconcile::Canonical(tmpl) << "\n"
         << "schedule " << reconcile::Canonical(schedule) << "\n"

@@ -1,6 +1,7 @@
 #include "service/daemon_app.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include <Poco/Util/HelpFormatter.h>
@@ -9,6 +10,7 @@
 #include <Poco/Util/OptionSet.h>
 
 #include "service/check_config.h"
+#include "service/run_daemon.h"
 #include "service/run_once.h"
 #include "service/version.h"
 
@@ -48,8 +50,14 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
   add("config", "c", "configuration file (default " "/etc/hdc-reportd/hdc-reportd.ini)", "FILE");
   add("check-config", "", "validate the configuration, print each job's template and schedule "
       "JSON as it will be sent, and exit (0, or 78 on an error)", nullptr);
-  add("once", "", "do all work that is due now (today: make the remote templates and "
-      "schedules match the jobs) and exit with a design.md exit code", nullptr);
+  add("once", "", "do all work that is due now (reconcile, poll, download, sweep) and exit "
+      "with a design.md exit code; without --once the daemon runs until SIGTERM", nullptr);
+  add("time-scale", "", "tests and demos against hdc-emulator only: run the daemon's clock "
+      "FACTOR times faster than real time (refused unless api_url and login_url are loopback)",
+      "FACTOR");
+  add("time-start", "", "with --time-scale: start the clock at this UTC time", "TIME");
+  add("test-hooks", "", "tests against hdc-emulator only: SIGUSR2 freezes the scheduler loop "
+      "(to test the watchdog)", nullptr);
   add("help", "h", "print this help and exit", nullptr);
   add("version", "V", "print the version and exit", nullptr);
 }
@@ -63,12 +71,21 @@ void DaemonApp::HandleOption(const std::string& name, const std::string& value) 
     stopOptionsProcessing();
   }
   if (name == "version") version_ = true;
+  if (name == "time-start") time_start_ = value;
+  if (name == "test-hooks") test_hooks_ = true;
+  if (name == "time-scale") {
+    char* end = nullptr;
+    time_scale_ = std::strtod(value.c_str(), &end);
+    if (end == value.c_str() || *end != '\0' || !(time_scale_ >= 1 && time_scale_ <= 1e6)) {
+      option_error_ = "--time-scale wants a number from 1 to 1000000, not '" + value + "'";
+    }
+  }
 }
 
 void DaemonApp::PrintHelp() const {
   Poco::Util::HelpFormatter help(options());
   help.setCommand("hdc-reportd");
-  help.setUsage("[--config FILE] --once | --check-config | --help | --version");
+  help.setUsage("[--config FILE] [--once | --check-config | --help | --version]");
   help.setHeader(
       "Collects driver-failure reports and crash cabs from Microsoft Hardware Dev Center "
       "into a local store, as the INI jobs in its configuration describe.");
@@ -95,15 +112,26 @@ int DaemonApp::main(const std::vector<std::string>& args) {
     std::cerr << "hdc-reportd: unexpected argument '" << args.front() << "' (see --help)\n";
     return EXIT_USAGE;
   }
+  if (!option_error_.empty()) {
+    std::cerr << "hdc-reportd: " << option_error_ << " (see --help)\n";
+    return EXIT_USAGE;
+  }
+  if ((time_scale_ > 0 || test_hooks_ || !time_start_.empty()) && (once_ || check_config_)) {
+    std::cerr << "hdc-reportd: --time-scale, --time-start and --test-hooks apply to the daemon "
+                 "only (see --help)\n";
+    return EXIT_USAGE;
+  }
+  if (!time_start_.empty() && time_scale_ == 0) {
+    std::cerr << "hdc-reportd: --time-start needs --time-scale (see --help)\n";
+    return EXIT_USAGE;
+  }
   if (check_config_ && once_) {
     std::cerr << "hdc-reportd: --once and --check-config exclude each other (see --help)\n";
     return EXIT_USAGE;
   }
   if (check_config_) return RunCheckConfig(config_path_, std::cout, std::cerr);
   if (once_) return RunOnce(config_path_, std::cerr);
-  std::cerr << "hdc-reportd: the long-running daemon is not built yet; use --once or "
-               "--check-config (see --help)\n";
-  return EXIT_USAGE;
+  return RunDaemon({config_path_, time_scale_, time_start_, test_hooks_}, std::cerr);
 }
 
 }  // namespace hdc::service

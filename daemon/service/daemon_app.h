@@ -2,9 +2,8 @@
 // exit codes. Built on Poco's ServerApplication so the same binary runs in the
 // foreground under systemd, as a Unix daemon and as a Windows service.
 //
-// Modes so far: --once, --check-config, --help, --version. The long-running
-// daemon arrives with the scheduler; until then asking for it is a usage
-// error that says so, rather than a placeholder that pretends to work.
+// Modes: the long-running daemon (no mode option: service/run_daemon.h),
+// --once, --check-config, --help, --version.
 #pragma once
 
 #include <string>
@@ -31,6 +30,10 @@ class DaemonApp final : public Poco::Util::ServerApplication {
   bool once_ = false;
   bool help_ = false;
   bool version_ = false;
+  double time_scale_ = 0;
+  std::string time_start_;
+  bool test_hooks_ = false;
+  std::string option_error_;
 };
 
 // The default config path of the platform.

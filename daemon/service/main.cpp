@@ -4,8 +4,12 @@
 #include <Poco/Util/OptionException.h>
 
 #include "service/daemon_app.h"
+#include "service/signals.h"
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so every thread inherits the mask and the
+  // daemon's signals reach only its sigwait (service/signals.h).
+  hdc::service::BlockDaemonSignals();
   hdc::service::DaemonApp app;
   try {
     app.init(argc, argv);

@@ -10,23 +10,23 @@
 
 #include "util/clock.h"
 
-namespace hdc::emulator {
+namespace hdc::util {
 
-class ScaledClock final : public util::Clock {
+class ScaledClock final : public Clock {
  public:
-  ScaledClock(util::Clock& real, double scale);
-  util::TimePoint Now() const override;
-  bool WaitUntil(util::TimePoint deadline, std::stop_token stop) override;
-  void Advance(util::Duration d);
-  void Set(util::TimePoint t);
+  ScaledClock(Clock& real, double scale);
+  TimePoint Now() const override;
+  bool WaitUntil(TimePoint deadline, std::stop_token stop) override;
+  void Advance(Duration d);
+  void Set(TimePoint t);
 
  private:
-  util::Clock& real_;
+  Clock& real_;
   const double scale_;
-  const util::TimePoint origin_;
+  const TimePoint origin_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
-  util::Duration offset_{0};
+  Duration offset_{0};
 };
 
-}  // namespace hdc::emulator
+}  // namespace hdc::util

@@ -20,7 +20,7 @@ declare -A allowed=(
   [poll]="util config api db"
   [download]="util platform config api http store db"
   [retention]="util platform store db"
-  [engine]="util config reconcile poll download retention"
+  [engine]="util platform config db store api reconcile poll download retention"
   [service]="util platform config http db store auth api reconcile poll download retention engine"
   [ctl]="util platform config http auth api db store reconcile retention"
 )

@@ -1,0 +1,100 @@
+// One pass of due work, step by step: start-up repair, reconciliation,
+// polling, report downloads with row ingest, cab downloads, the retention
+// sweep. `--once` runs every step once in that order; the daemon's scheduler
+// runs each step when it is due (engine/scheduler.h). The steps meet in the
+// database only, so any order is safe; this class just builds each module
+// from the configuration and the shared connection.
+//
+// Not thread-safe: one step at a time (the scheduler's worker thread). The
+// cab step runs its own download workers inside.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "api/connection.h"
+#include "config/ini_loader.h"
+#include "db/database.h"
+#include "download/cab_fetcher.h"
+#include "download/report_fetcher.h"
+#include "platform/filesystem.h"
+#include "poll/poller.h"
+#include "reconcile/reconciler.h"
+#include "retention/sweeper.h"
+#include "store/layout.h"
+#include "util/clock.h"
+#include "util/metrics.h"
+#include "util/random.h"
+#include "util/result.h"
+
+namespace hdc::engine {
+
+struct CycleDeps {
+  api::Connection& connection;
+  db::Database& db;
+  platform::FileSystem& fs;
+  const store::StoreLayout& layout;
+  util::Clock& clock;
+  util::Random& random;
+  std::stop_token stop;
+  util::Metrics* metrics = nullptr;  // counters of what each step did; may be null
+  // The secret path component of the callback URL: reconciliation gives
+  // jobs with callback = yes the URL [service] callback_url + "/callback/"
+  // + token (service/callback_token.h).
+  std::string callback_token;
+};
+
+// What a job's poll learned about its schedule's timing.
+struct JobPollOutcome {
+  bool polled = false;  // false: the job has no recorded active schedule
+  // The newest scheduled run at or before now that the service has not yet
+  // reported as Completed or Failed; nullopt when there is none to wait for.
+  std::optional<util::TimePoint> awaiting;
+  int new_executions = 0;
+  int completed = 0;
+};
+
+class Cycle {
+ public:
+  explicit Cycle(CycleDeps deps);
+
+  // Start-up repair of downloads a crash interrupted (download/partials.h).
+  util::Status Recover();
+  util::Result<reconcile::ReconcileSummary> Reconcile(const config::Config& config);
+  // Polls the given enabled jobs (all enabled jobs when `jobs` is empty).
+  util::Result<poll::PollSummary> Poll(const config::Config& config,
+                                       const std::vector<std::string>& jobs = {});
+  // Polls one job and says what its schedule waits for.
+  util::Result<JobPollOutcome> PollJob(const config::Config& config, const std::string& job);
+  // Downloads every ready report (and ingests its rows), then every pending
+  // cab. Nothing whose retention clock ends within `purge_ahead` is fetched.
+  util::Result<download::ReportFetchSummary> FetchReports(const config::Config& config,
+                                                          util::Duration purge_ahead);
+  util::Result<download::CabFetchSummary> FetchCabs(const config::Config& config,
+                                                    util::Duration purge_ahead,
+                                                    download::CabProgress* progress = nullptr);
+  util::Result<retention::SweepReport> Sweep(const config::Config& config,
+                                             util::Duration purge_ahead);
+  // When the next sweep must run at the latest so that nothing outlives the
+  // window (the earliest expiry of what is held); nullopt: nothing held.
+  util::Result<std::optional<util::TimePoint>> NextExpiry(const config::Config& config);
+
+ private:
+  void Count(const char* name, double value, const std::string& outcome = "");
+
+  CycleDeps d_;
+};
+
+// Declares the counters the cycle updates, with their help texts.
+void DescribeCycleMetrics(util::Metrics& metrics);
+
+// The first scheduled run of `schedule` strictly after `t`; nullopt when the
+// schedule has no run left.
+std::optional<util::TimePoint> NextRun(const config::ScheduleSpec& schedule, util::TimePoint t);
+// The last scheduled run at or before `t`; nullopt before the first.
+std::optional<util::TimePoint> LastRun(const config::ScheduleSpec& schedule, util::TimePoint t);
+
+}  // namespace hdc::engine

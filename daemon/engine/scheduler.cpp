@@ -1,0 +1,462 @@
+#include "engine/scheduler.h"
+
+#include <algorithm>
+
+#include "util/logging.h"
+#include "util/time_format.h"
+
+namespace hdc::engine {
+namespace {
+
+constexpr util::TimePoint kNever = util::TimePoint::max();
+
+std::string When(std::optional<util::TimePoint> t) {
+  return t && *t != kNever ? util::FormatTimestamp(*t) : "never";
+}
+
+// "1d0h46m", "3h5m", "12m", "40s": for people, to the minute.
+std::string Human(util::Duration d) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  const auto days = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+  if (days > 0) return std::to_string(days) + "d" + std::to_string(h) + "h" + std::to_string(m) + "m";
+  if (h > 0) return std::to_string(h) + "h" + std::to_string(m) + "m";
+  if (m > 0) return std::to_string(m) + "m";
+  return std::to_string(s) + "s";
+}
+
+}  // namespace
+
+Scheduler::JobState Scheduler::NewJobState(util::TimePoint now) {
+  JobState state;
+  state.next_poll = now;
+  return state;
+}
+
+Scheduler::Scheduler(Work& work, util::Clock& clock, std::shared_ptr<const config::Config> config,
+                     SchedulerOptions options)
+    : work_(work), clock_(clock), options_(std::move(options)) {
+  const util::TimePoint now = clock_.Now();
+  ApplyConfig(std::move(config), now);
+  sweep_at_ = now;
+}
+
+Scheduler::~Scheduler() = default;
+
+std::shared_ptr<const config::Config> Scheduler::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+void Scheduler::Wake() {
+  idle_ = false;
+  wake_.request_stop();
+}
+
+bool Scheduler::Idle() const {
+  std::lock_guard lock(mu_);
+  return idle_;
+}
+
+std::uint64_t Scheduler::Iterations() const {
+  std::lock_guard lock(mu_);
+  return iterations_;
+}
+
+void Scheduler::Reload(std::shared_ptr<const config::Config> config) {
+  std::lock_guard lock(mu_);
+  pending_config_ = std::move(config);
+  Wake();
+}
+
+void Scheduler::Callback() {
+  std::lock_guard lock(mu_);
+  const util::TimePoint now = clock_.Now();
+  for (const config::JobSpec& job : config_->jobs) {
+    if (!job.enabled || !job.schedule.callback) continue;
+    JobState& state = jobs_[job.name];
+    state.requested = true;
+    state.next_poll = std::min(state.next_poll, now);
+  }
+  probe_ = true;
+  Wake();
+}
+
+void Scheduler::FreezeForTest() {
+  std::lock_guard lock(mu_);
+  frozen_ = true;
+  Wake();
+}
+
+void Scheduler::ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now) {
+  std::map<std::string, JobState> jobs;
+  for (const config::JobSpec& job : config->jobs) {
+    if (!job.enabled) continue;
+    auto kept = jobs_.find(job.name);
+    jobs[job.name] = kept != jobs_.end() ? kept->second : NewJobState(now);
+  }
+  jobs_ = std::move(jobs);
+  config_ = std::move(config);
+  reconcile_due_ = true;
+  reconcile_at_ = now;
+  reconcile_failures_ = 0;
+}
+
+util::Duration Scheduler::Backoff(int failures, util::Duration base, util::Duration cap) const {
+  util::Duration wait = base;
+  for (int i = 1; i < failures && wait < cap; ++i) wait *= 2;
+  return std::min(wait, cap);
+}
+
+std::optional<Scheduler::Choice> Scheduler::NextTask(util::TimePoint now) const {
+  // Remote work waits while authentication is refused, except for one probe
+  // after a callback.
+  const util::TimePoint remote_floor = auth_refused_ && !probe_ ? auth_retry_at_ : util::TimePoint{};
+  std::optional<Choice> best;
+  auto offer = [&](TaskKind kind, const std::string& job, util::TimePoint due, bool remote) {
+    if (remote) due = std::max(due, remote_floor);
+    if (due == kNever) return;
+    if (!best || due < best->due) best = Choice{kind, job, due};
+  };
+  if (reconcile_due_) offer(TaskKind::kReconcile, "", reconcile_at_, true);
+  for (const auto& [name, state] : jobs_) offer(TaskKind::kPoll, name, state.next_poll, true);
+  if (download_at_) offer(TaskKind::kDownload, "", *download_at_, true);
+  offer(TaskKind::kSweep, "", sweep_at_, false);
+  (void)now;
+  return best;
+}
+
+void Scheduler::Run(std::stop_token stop) {
+  std::stop_callback on_stop(stop, [this] {
+    std::lock_guard lock(mu_);
+    Wake();
+    task_cv_.notify_all();
+  });
+  std::jthread worker([this](std::stop_token s) { WorkerLoop(s); });
+  util::TimePoint next_ping = clock_.Now();
+  auto log = util::GetLogger("scheduler");
+  while (!stop.stop_requested()) {
+    std::stop_token wake;
+    util::TimePoint deadline = kNever;
+    {
+      std::unique_lock lock(mu_);
+      wake_ = std::stop_source();
+      wake = wake_.get_token();
+      if (frozen_) {
+        lock.unlock();
+        clock_.WaitUntil(kNever, stop);  // a test's deadlock: no tasks, no pings
+        break;
+      }
+      const util::TimePoint now = clock_.Now();
+      if (pending_config_) {
+        ApplyConfig(std::move(pending_config_), now);
+        pending_config_.reset();
+        log->info("configuration reloaded: {} job(s)", config_->jobs.size());
+      }
+      if (!busy_) {
+        if (auto next = NextTask(now)) {
+          if (next->due <= now) {
+            Start(*next, now);
+          } else {
+            deadline = next->due;
+          }
+        }
+      }
+      // The watchdog ping: from here only, so a loop that stops going round
+      // stops the pings.
+      if (options_.watchdog) {
+        if (now >= next_ping) {
+          if (options_.on_watchdog) options_.on_watchdog();
+          next_ping = now + *options_.watchdog;
+        }
+        deadline = std::min(deadline, next_ping);
+      }
+      idle_ = !busy_ && !wake.stop_requested();
+      ++iterations_;
+    }
+    clock_.WaitUntil(deadline, wake);
+    std::lock_guard lock(mu_);
+    idle_ = false;
+  }
+  worker.request_stop();
+  task_cv_.notify_all();
+}
+
+void Scheduler::WorkerLoop(std::stop_token stop) {
+  while (true) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(mu_);
+      task_cv_.wait(lock, stop, [this] { return task_ != nullptr; });
+      if (!task_) return;  // stop
+      task = std::move(task_);
+      task_ = nullptr;
+    }
+    task();
+  }
+}
+
+void Scheduler::Start(const Choice& choice, util::TimePoint now) {
+  busy_ = true;
+  std::shared_ptr<const config::Config> config = config_;
+  const bool was_probe = probe_;
+  probe_ = false;
+  switch (choice.kind) {
+    case TaskKind::kReconcile:
+      reconcile_due_ = false;
+      task_ = [this, config] {
+        util::Status status = work_.Reconcile(*config);
+        std::lock_guard lock(mu_);
+        FinishReconcile(status, clock_.Now());
+      };
+      break;
+    case TaskKind::kPoll: {
+      JobState& state = jobs_[choice.job];
+      state.requested = false;
+      state.next_poll = kNever;
+      state.last_attempt = now;
+      task_ = [this, config, job = choice.job] {
+        auto outcome = work_.PollJob(*config, job);
+        std::lock_guard lock(mu_);
+        FinishPoll(job, outcome, clock_.Now());
+      };
+      break;
+    }
+    case TaskKind::kDownload:
+      download_at_.reset();
+      task_ = [this, config] {
+        auto outcome = work_.Download(*config, config->service.sweep_interval);
+        std::lock_guard lock(mu_);
+        FinishDownload(outcome, clock_.Now());
+      };
+      break;
+    case TaskKind::kSweep:
+      sweep_at_ = kNever;
+      task_ = [this, config] {
+        auto next = work_.Sweep(*config, config->service.sweep_interval);
+        std::lock_guard lock(mu_);
+        FinishSweep(next, clock_.Now());
+      };
+      break;
+  }
+  (void)was_probe;
+  task_cv_.notify_all();
+}
+
+bool Scheduler::HandleAuth(const util::Status& status, util::TimePoint now) {
+  if (status.ok() || status.kind() != util::ErrorKind::kAuth) return false;
+  ++auth_failures_;
+  const util::Duration wait =
+      Backoff(auth_failures_, options_.auth_retry_base, options_.auth_retry_cap);
+  auth_retry_at_ = now + wait;
+  if (!auth_refused_) {
+    util::GetLogger("scheduler")->error(
+        "authentication refused, remote work paused for all jobs (retrying from {} on): {}",
+        util::FormatTimestamp(auth_retry_at_), status.message());
+  }
+  auth_refused_ = true;
+  auth_error_ = status.message();
+  return true;
+}
+
+void Scheduler::RemoteSucceeded(util::TimePoint now) {
+  last_success_ = now;
+  if (auth_refused_) {
+    util::GetLogger("scheduler")->info("authentication works again, remote work resumed");
+  }
+  auth_refused_ = false;
+  auth_failures_ = 0;
+  auth_error_.clear();
+}
+
+void Scheduler::FinishReconcile(const util::Status& status, util::TimePoint now) {
+  busy_ = false;
+  if (HandleAuth(status, now)) {
+    reconcile_due_ = true;
+    reconcile_at_ = now;
+  } else if (!status.ok()) {
+    ++reconcile_failures_;
+    reconcile_due_ = true;
+    reconcile_at_ = now + Backoff(reconcile_failures_, config_->service.poll_interval,
+                                  options_.retry_cap);
+    util::GetLogger("scheduler")->warn("reconciliation failed, next try at {}: {}",
+                                       util::FormatTimestamp(reconcile_at_), status.ToString());
+  } else {
+    RemoteSucceeded(now);
+    reconcile_failures_ = 0;
+    // Every job is polled now: new schedules, and catching up after start.
+    for (auto& [name, state] : jobs_) state.next_poll = std::min(state.next_poll, now);
+  }
+  PublishStatus();
+  Wake();
+}
+
+void Scheduler::FinishPoll(const std::string& job, const util::Result<JobPollOutcome>& outcome,
+                           util::TimePoint now) {
+  busy_ = false;
+  auto it = jobs_.find(job);
+  if (HandleAuth(outcome.status(), now)) {
+    if (it != jobs_.end()) it->second.next_poll = now;  // gated by the pause
+  } else if (it != jobs_.end()) {
+    JobState& state = it->second;
+    const config::JobSpec* spec = nullptr;
+    for (const config::JobSpec& j : config_->jobs) {
+      if (j.name == job) spec = &j;
+    }
+    const util::Duration interval = config_->service.poll_interval;
+    if (!outcome.ok()) {
+      ++state.failures;
+      state.last_error = outcome.status().ToString();
+      state.next_poll = now + Backoff(state.failures, interval, options_.retry_cap);
+      auto log = util::GetLogger("scheduler");
+      if (state.failures == 1) {
+        log->warn("job {}: poll failed, next try at {}: {}", job,
+                  util::FormatTimestamp(state.next_poll), state.last_error);
+      } else if (state.failures == options_.unhealthy_after) {
+        log->error("job {}: {} polls failed in a row, now unhealthy; backing off up to {}", job,
+                   state.failures, Human(options_.retry_cap));
+      }
+    } else {
+      RemoteSucceeded(now);
+      if (state.failures >= options_.unhealthy_after) {
+        util::GetLogger("scheduler")->info("job {}: polls work again", job);
+      }
+      state.failures = 0;
+      state.last_error.clear();
+      state.last_success = now;
+      if (!outcome->polled) {
+        state.next_poll = kNever;  // no schedule yet: the next reconciliation polls it
+      } else if (outcome->awaiting) {
+        state.next_poll = now + interval;
+      } else {
+        auto next = spec ? NextRun(spec->schedule, now) : std::nullopt;
+        state.next_poll = next ? *next + options_.poll_grace : kNever;
+      }
+      if (outcome->new_executions > 0 || outcome->completed > 0) download_at_ = now;
+    }
+    if (state.requested) state.next_poll = now;
+  }
+  PublishStatus();
+  Wake();
+}
+
+void Scheduler::FinishDownload(const util::Result<DownloadOutcome>& outcome, util::TimePoint now) {
+  busy_ = false;
+  const util::Duration interval = config_->service.poll_interval;
+  if (HandleAuth(outcome.status(), now)) {
+    download_at_ = now;
+  } else if (!outcome.ok()) {
+    ++download_failures_;
+    download_at_ = now + Backoff(download_failures_, interval, options_.retry_cap);
+    util::GetLogger("scheduler")->warn("downloads stopped, next try at {}: {}",
+                                       util::FormatTimestamp(*download_at_),
+                                       outcome.status().ToString());
+  } else {
+    RemoteSucceeded(now);
+    download_failures_ = 0;
+    pending_downloads_ = outcome->pending;
+    if (outcome->work_left) {
+      download_at_ = now + std::min<util::Duration>(interval, std::chrono::minutes(15));
+    }
+    ArmSweepFor(outcome->next_expiry, now);
+  }
+  PublishStatus();
+  Wake();
+}
+
+void Scheduler::FinishSweep(const util::Result<std::optional<util::TimePoint>>& next,
+                            util::TimePoint now) {
+  busy_ = false;
+  const util::Duration interval = config_->service.sweep_interval;
+  if (!next.ok()) {
+    sweep_at_ = now + std::min<util::Duration>(interval, std::chrono::minutes(5));
+    util::GetLogger("scheduler")->warn("retention sweep failed, next try at {}: {}",
+                                       util::FormatTimestamp(sweep_at_), next.status().ToString());
+  } else {
+    sweep_at_ = now + interval;
+    ArmSweepFor(*next, now);
+  }
+  PublishStatus();
+  Wake();
+}
+
+void Scheduler::ArmSweepFor(std::optional<util::TimePoint> expiry, util::TimePoint now) {
+  if (!expiry) return;
+  const util::TimePoint at = std::max(now, *expiry - options_.expiry_margin);
+  if (at < sweep_at_) {
+    sweep_at_ = at;
+    util::GetLogger("scheduler")->debug("next retention sweep armed for {}", When(at));
+  }
+}
+
+void Scheduler::PublishStatus() {
+  if (!options_.on_status) return;
+  int enabled = 0;
+  int unhealthy = 0;
+  for (const auto& [name, state] : jobs_) {
+    ++enabled;
+    if (state.failures >= options_.unhealthy_after) ++unhealthy;
+  }
+  std::string line = std::to_string(enabled) + " job(s)";
+  if (unhealthy > 0) line += " (" + std::to_string(unhealthy) + " unhealthy)";
+  line += ", " + std::to_string(pending_downloads_) + " download(s) pending, last success " +
+          When(last_success_);
+  if (auth_refused_) line += ", AUTHENTICATION REFUSED";
+  if (line == last_status_) return;
+  last_status_ = line;
+  options_.on_status(line);
+}
+
+HealthSnapshot Scheduler::Health() const {
+  std::lock_guard lock(mu_);
+  HealthSnapshot h;
+  h.now = clock_.Now();
+  h.auth_refused = auth_refused_;
+  h.auth_error = auth_error_;
+  if (auth_refused_) h.auth_retry_at = auth_retry_at_;
+  h.pending_downloads = pending_downloads_;
+  h.last_success = last_success_;
+  for (const auto& [name, state] : jobs_) {
+    JobHealth j;
+    j.name = name;
+    j.healthy = state.failures < options_.unhealthy_after;
+    j.last_success = state.last_success;
+    j.last_attempt = state.last_attempt;
+    if (state.next_poll != kNever) j.next_due = state.next_poll;
+    j.consecutive_failures = state.failures;
+    j.last_error = state.last_error;
+    h.jobs.push_back(std::move(j));
+  }
+  h.problems = HealthProblems(h, *config_);
+  return h;
+}
+
+std::vector<std::string> HealthProblems(const HealthSnapshot& health, const config::Config& config) {
+  std::vector<std::string> problems;
+  if (health.auth_refused) {
+    problems.push_back("authentication refused, remote work paused (next try " +
+                       When(health.auth_retry_at) + "): " + health.auth_error);
+  }
+  const util::Duration interval = config.service.poll_interval;
+  for (const JobHealth& job : health.jobs) {
+    if (!job.healthy) {
+      problems.push_back("job " + job.name + ": " + std::to_string(job.consecutive_failures) +
+                         " polls failed in a row, last: " + job.last_error);
+      continue;
+    }
+    // A job is stale when its last successful poll is older than its
+    // schedule's interval plus three poll intervals.
+    util::Duration every = interval;
+    for (const config::JobSpec& spec : config.jobs) {
+      if (spec.name == job.name) every = spec.schedule.every;
+    }
+    const util::Duration limit = every + 3 * interval;
+    const util::TimePoint since = job.last_success ? *job.last_success : util::TimePoint{};
+    if (job.last_success && health.now - since > limit) {
+      problems.push_back("job " + job.name + ": last successful poll " + Human(health.now - since) +
+                         " ago (limit " + Human(limit) + ")");
+    }
+  }
+  return problems;
+}
+
+}  // namespace hdc::engine

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The daemon over several emulated days: hdc-emulator and hdc-reportd run on
+# the same scaled clock (--time-scale: 2 emulated hours per real second), so
+# three days of daily runs pass in about 40 s with no test sleeping for time
+# to pass. The daemon must ingest what a --once run would (same executions,
+# same bytes, same cabs), poll only around the runs (a handful of polls per
+# run, not one per poll_interval all day), and use next to no CPU between
+# runs.
+set -uo pipefail
+bin=$1
+src=$2
+build=$(dirname "$(dirname "$bin")")
+tmp=$(mktemp -d)
+source "$src/tests/e2e/lib.sh"
+scale=7200
+t0=$(date -u -d '-6 days' +%Y-%m-%d)T00:00:00Z
+days=3
+
+start_emulator "$build/emulator/hdc-emulator" --clock scale=$scale --start "$t0"
+mkdir -p "$tmp/jobs.d"
+cat >"$tmp/jobs.d/kernel.ini" <<INI
+[job kernel]
+view = IHVDriver
+columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
+start = ${t0%T*}T02:00:00Z
+every = 24h
+runs = 30
+cabs = yes
+INI
+write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+sed -i "s|^\[service\]$|[service]\ncontrol_listen = 127.0.0.1:0\npoll_interval = 10m\nretention_clock = downloaded|" "$tmp/hdc.ini"
+export HDC_CLIENT_SECRET=$DEMO_SECRET
+
+# The emulator's clock has run a little since it started; the daemon's
+# starts where the emulator's is now.
+emu_now=$(curl -sf "$EMU_URL/_emulator/clock" | sed -n 's/.*"now":"\([^"]*\)".*/\1/p')
+"$bin" --config "$tmp/hdc.ini" --time-scale $scale --time-start "$emu_now" 2>"$tmp/daemon.err" &
+pid=$!
+trap 'kill $pid $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+db() { sqlite3 "$tmp/state/state.db" "$@" 2>/dev/null; }
+ingested() { [[ $(db "SELECT count(*) FROM executions WHERE state = 'ingested'") -ge $1 ]]; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
+# Day by day: each run is polled, downloaded and ingested as it completes.
+for n in $(seq 1 $days); do
+  check "emulated day $n: run $n ingested" wait_for "run $n" ingested "$n"
+  [[ $n == 2 ]] && { idle_from=$(cpu_ticks); idle_wall=$(date +%s%N); }
+done
+no_cabs_waiting() { [[ $(db "SELECT count(*) FROM cabs WHERE state IN ('pending', 'fetching')") == 0 ]]; }
+check "and their cabs fetched" wait_for "cabs" no_cabs_waiting
+idle_ticks=$(( $(cpu_ticks) - idle_from ))
+idle_ms=$(( ($(date +%s%N) - idle_wall) / 1000000 ))
+addr=$(cat "$tmp/state/control-address")
+polls=$(curl -sf "http://$addr/metrics" | awk '$1 ~ /^hdc_reportd_polls_total/ { s += $2 } END { print s + 0 }')
+kill -TERM $pid
+wait $pid
+check "SIGTERM exits 0" test $? = 0
+echo "  $days emulated days: $polls polls; one day of mostly waiting used $((idle_ticks * 10)) ms CPU in $idle_ms ms"
+# Daily runs complete 30 min after their time: a poll at +2 min, then every
+# 10 min until listed, so a few per run, not 144 a day (one per poll_interval).
+check "polls stay around the runs ($polls for $days runs)" test "$polls" -le $((days * 8 + 8))
+check "CPU between runs stays near zero (< 5% of a core)" test $((idle_ticks * 10 * 100)) -lt $((idle_ms * 5))
+check "invariants INV2-5 hold after the stop" check_invariants "$tmp/state" partial
+
+# The same data as --once: a fresh state directory adopts the same remote
+# schedule and ingests the same runs, byte for byte.
+sed "s|$tmp/state|$tmp/once|" "$tmp/hdc.ini" >"$tmp/once.ini"
+"$bin" --once --config "$tmp/once.ini" 2>"$tmp/once.err"
+check "--once over the same emulator exits 0" test $? = 0
+last=$(db "SELECT max(report_datetime) FROM executions WHERE state = 'ingested'")
+q="SELECT report_id, report_datetime, file_sha256 FROM executions WHERE state = 'ingested' AND report_datetime <= '$last' ORDER BY 1, 2"
+daemon_runs=$(db "$q")
+once_runs=$(sqlite3 "$tmp/once/state.db" "$q")
+check "the daemon stored the same runs, byte for byte, as --once ($(wc -l <<<"$daemon_runs") runs)" \
+  test "$daemon_runs" = "$once_runs"
+cq="SELECT cab_id_hash, file_sha256 FROM cabs WHERE state = 'fetched' ORDER BY 1"
+missing=$(comm -23 <(sqlite3 "$tmp/once/state.db" "SELECT c.cab_id_hash, c.file_sha256 FROM cabs c WHERE c.state = 'fetched' AND EXISTS (SELECT 1 FROM failures f WHERE f.cab_id_hash = c.cab_id_hash AND f.report_datetime <= '$last') ORDER BY 1") <(db "$cq"))
+check "and every cab --once fetched for those runs" test -z "$missing"
+check "one remote schedule for both (adopted, not duplicated)" \
+  bash -c "curl -sf '$EMU_URL/_emulator/state' | grep -q '\"schedules\":1'"
+finish

@@ -1,0 +1,374 @@
+#include "engine/scheduler.h"
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "util/time_format.h"
+
+namespace hdc::engine {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using util::TimePoint;
+
+// 2026-11-26T10:00:00Z.
+const TimePoint kStart{std::chrono::sys_days{std::chrono::year{2026} / 11 / 26} + hours(10)};
+// 2026-11-20T00:00:00Z: the jobs' first runs are on that day.
+const TimePoint kDay0{std::chrono::sys_days{std::chrono::year{2026} / 11 / 20}};
+
+config::JobSpec Job(const std::string& name, hours at, bool callback = false) {
+  config::JobSpec job;
+  job.name = name;
+  job.schedule.start = kDay0 + at;
+  job.schedule.every = hours(24);
+  job.schedule.runs = 30;
+  job.schedule.callback = callback;
+  return job;
+}
+
+std::shared_ptr<const config::Config> Config(std::vector<config::JobSpec> jobs) {
+  auto config = std::make_shared<config::Config>();
+  config->service.poll_interval = minutes(15);
+  config->service.sweep_interval = hours(1);
+  config->jobs = std::move(jobs);
+  return config;
+}
+
+// Records every task with the clock's time; answers as the test says.
+class FakeWork final : public Work {
+ public:
+  explicit FakeWork(util::Clock& clock) : clock_(clock) {}
+
+  util::Status Reconcile(const config::Config&) override {
+    Record("reconcile");
+    return reconcile_status;
+  }
+  util::Result<JobPollOutcome> PollJob(const config::Config&, const std::string& job) override {
+    Record("poll " + job);
+    if (on_poll) return on_poll(job);
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  }
+  util::Result<DownloadOutcome> Download(const config::Config&, util::Duration) override {
+    Record("download");
+    if (on_download) return on_download();
+    return DownloadOutcome{};
+  }
+  util::Result<std::optional<TimePoint>> Sweep(const config::Config&, util::Duration) override {
+    Record("sweep");
+    return next_expiry;
+  }
+
+  std::vector<std::string> Take() {
+    std::lock_guard lock(mu_);
+    return std::exchange(calls_, {});
+  }
+
+  util::Status reconcile_status;
+  std::function<util::Result<JobPollOutcome>(const std::string&)> on_poll;
+  std::function<util::Result<DownloadOutcome>()> on_download;
+  std::optional<TimePoint> next_expiry;
+
+ private:
+  void Record(std::string what) {
+    std::lock_guard lock(mu_);
+    calls_.push_back(std::move(what));
+  }
+
+  util::Clock& clock_;
+  std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+// Runs a scheduler on its own thread, with the test's manual clock.
+class Harness {
+ public:
+  explicit Harness(std::shared_ptr<const config::Config> config, SchedulerOptions options = {})
+      : clock(kStart), work(clock), scheduler(work, clock, std::move(config), std::move(options)) {
+    thread = std::jthread([this](std::stop_token stop) { scheduler.Run(stop); });
+    Settle(0);
+  }
+
+  // Waits (bounded) until the loop has gone round since `since` and sleeps
+  // with nothing to do: an event to wait for, not a timed sleep.
+  void Settle(std::uint64_t since) {
+    for (int i = 0; i < 2'000'000; ++i) {
+      if (scheduler.Iterations() > since && scheduler.Idle() && clock.waiters() > 0) return;
+      std::this_thread::yield();
+    }
+    FAIL("the scheduler did not settle");
+  }
+  // Moves the clock to the loop's next deadline and lets it work.
+  void Next() {
+    const std::uint64_t since = scheduler.Iterations();
+    REQUIRE(clock.AdvanceToEarliestDeadline(hours(24 * 40)));
+    Settle(since);
+  }
+  void AdvanceTo(TimePoint t) {
+    while (true) {
+      const std::uint64_t since = scheduler.Iterations();
+      auto before = clock.Now();
+      // Step through every deadline up to t, so nothing due is skipped.
+      if (!clock.AdvanceToEarliestDeadline(t - before)) {
+        clock.Set(t);
+        return;  // nothing was due before t
+      }
+      Settle(since);
+      if (clock.Now() >= t) return;
+    }
+  }
+  template <typename F>
+  void Poke(F&& f) {
+    const std::uint64_t since = scheduler.Iterations();
+    f();
+    Settle(since);
+  }
+
+  util::ManualClock clock;
+  FakeWork work;
+  Scheduler scheduler;
+  std::jthread thread;
+};
+
+using Calls = std::vector<std::string>;
+
+// The calls other than the hourly sweeps.
+Calls Without(Calls calls, const std::string& what) {
+  calls.erase(std::remove(calls.begin(), calls.end(), what), calls.end());
+  return calls;
+}
+
+}  // namespace
+
+TEST_CASE("scheduler: start reconciles, polls every job and sweeps, then sleeps until a run is due") {
+  Harness h(Config({Job("a", hours(2)), Job("b", hours(6))}));
+  CHECK(h.work.Take() == Calls{"reconcile", "poll a", "poll b", "sweep"});
+  // Nothing is due until job a's next run (tomorrow 02:00) plus the grace.
+  auto health = h.scheduler.Health();
+  REQUIRE(health.jobs.size() == 2);
+  CHECK(util::FormatTimestamp(*health.jobs[0].next_due) == "2026-11-27T02:02:00Z");
+  CHECK(util::FormatTimestamp(*health.jobs[1].next_due) == "2026-11-27T06:02:00Z");
+  CHECK(health.problems.empty());
+  // The hourly sweep comes first, then job a's poll alone.
+  h.Next();
+  CHECK(h.work.Take() == Calls{"sweep"});
+  CHECK(h.clock.Now() == kStart + hours(1));
+  h.AdvanceTo(TimePoint(kDay0 + hours(24 * 7 + 2) + minutes(2)));
+  const Calls calls = h.work.Take();
+  CHECK(std::count(calls.begin(), calls.end(), "poll a") == 1);
+  CHECK(std::count(calls.begin(), calls.end(), "poll b") == 0);
+}
+
+TEST_CASE("scheduler: a run not yet listed is polled every poll_interval until it is") {
+  Harness h(Config({Job("a", hours(2))}));
+  h.work.Take();
+  std::atomic<int> polls{0};
+  h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    if (++polls < 3) outcome.awaiting = kDay0 + hours(24 * 7 + 2);
+    else outcome.new_executions = 1;
+    return outcome;
+  };
+  h.AdvanceTo(kDay0 + hours(24 * 7 + 2) + minutes(2));
+  CHECK(polls == 1);
+  h.AdvanceTo(h.clock.Now() + minutes(15));
+  CHECK(polls == 2);
+  h.AdvanceTo(h.clock.Now() + minutes(15));
+  CHECK(polls == 3);
+  // The run showed up: it is downloaded, and the next poll is tomorrow's.
+  const Calls calls = h.work.Take();
+  CHECK(std::find(calls.begin(), calls.end(), "download") != calls.end());
+  CHECK(util::FormatTimestamp(*h.scheduler.Health().jobs[0].next_due) == "2026-11-28T02:02:00Z");
+}
+
+TEST_CASE("scheduler: a failing job backs off, turns unhealthy after three failures, the others go on") {
+  Harness h(Config({Job("a", hours(2)), Job("b", hours(2))}));
+  h.work.Take();
+  bool failing = true;
+  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
+    if (job == "a" && failing) return util::TemporaryError("HTTP 503 from reportdata");
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  };
+  const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
+  h.AdvanceTo(run);
+  CHECK(Without(h.work.Take(), "sweep") == Calls{"poll a", "poll b"});
+  auto health = h.scheduler.Health();
+  CHECK(health.jobs[0].consecutive_failures == 1);
+  CHECK(*health.jobs[0].next_due == run + minutes(15));
+  CHECK(health.jobs[0].healthy);
+  h.AdvanceTo(run + minutes(15));
+  CHECK(*h.scheduler.Health().jobs[0].next_due == run + minutes(15 + 30));
+  h.AdvanceTo(run + minutes(45));
+  health = h.scheduler.Health();
+  CHECK(health.jobs[0].consecutive_failures == 3);
+  CHECK_FALSE(health.jobs[0].healthy);
+  CHECK(health.jobs[1].healthy);
+  REQUIRE(health.problems.size() == 1);
+  CHECK(health.problems[0].find("job a: 3 polls failed in a row") != std::string::npos);
+  CHECK(*health.jobs[0].next_due == run + minutes(45 + 60));
+  failing = false;
+  h.AdvanceTo(run + minutes(105));
+  CHECK(h.scheduler.Health().jobs[0].healthy);
+  CHECK(h.scheduler.Health().problems.empty());
+}
+
+TEST_CASE("scheduler: an authentication refusal pauses remote work for all jobs, a callback probes") {
+  Harness h(Config({Job("a", hours(2), true), Job("b", hours(2))}));
+  h.work.Take();
+  bool refused = true;
+  h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
+    if (refused) return util::Status::Error(util::ErrorKind::kAuth, "token refused (401)");
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  };
+  const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
+  h.AdvanceTo(run);
+  // a failed with the refusal; b waits for the retry instead of failing too.
+  Calls calls = h.work.Take();
+  CHECK(std::count(calls.begin(), calls.end(), "poll a") == 1);
+  CHECK(std::count(calls.begin(), calls.end(), "poll b") == 0);
+  auto health = h.scheduler.Health();
+  CHECK(health.auth_refused);
+  REQUIRE_FALSE(health.problems.empty());
+  CHECK(health.problems[0].find("authentication refused") != std::string::npos);
+  // Nothing remote until the retry 5 min later; the sweep is local and
+  // still runs on time.
+  h.AdvanceTo(run + minutes(4));
+  CHECK(h.work.Take() == Calls{});
+  h.AdvanceTo(run + minutes(5));
+  CHECK(h.work.Take() == Calls{"poll a"});  // still refused: b waits on
+  h.AdvanceTo(TimePoint(kDay0 + hours(24 * 7 + 3)));
+  calls = h.work.Take();  // retries at +10 and +20 min, backing off
+  CHECK(Without(calls, "sweep") == Calls{"poll a", "poll a"});
+  CHECK(std::count(calls.begin(), calls.end(), "sweep") == 1);
+  // A callback is a hint that the service is back: one attempt at once.
+  refused = false;
+  h.Poke([&] { h.scheduler.Callback(); });
+  calls = h.work.Take();
+  CHECK(std::count(calls.begin(), calls.end(), "poll a") == 1);
+  CHECK_FALSE(h.scheduler.Health().auth_refused);
+  // And b, held back, runs now that the pause is over.
+  CHECK(std::count(calls.begin(), calls.end(), "poll b") == 1);
+}
+
+TEST_CASE("scheduler: a callback polls the jobs with callback = yes at once") {
+  Harness h(Config({Job("a", hours(2), true), Job("b", hours(2))}));
+  h.work.Take();
+  h.Poke([&] { h.scheduler.Callback(); });
+  CHECK(h.work.Take() == Calls{"poll a"});
+  CHECK(h.clock.Now() == kStart);
+}
+
+TEST_CASE("scheduler: a reload reconciles, polls new jobs and forgets removed ones") {
+  Harness h(Config({Job("a", hours(2)), Job("b", hours(2))}));
+  h.work.Take();
+  h.Poke([&] { h.scheduler.Reload(Config({Job("b", hours(2)), Job("c", hours(5))})); });
+  CHECK(h.work.Take() == Calls{"reconcile", "poll b", "poll c"});
+  auto health = h.scheduler.Health();
+  REQUIRE(health.jobs.size() == 2);
+  CHECK(health.jobs[0].name == "b");
+  CHECK(health.jobs[1].name == "c");
+}
+
+TEST_CASE("scheduler: a failed reconciliation is retried with backoff") {
+  Harness h(Config({Job("a", hours(2))}), {});
+  h.work.Take();
+  h.work.reconcile_status = util::TemporaryError("HTTP 500");
+  h.Poke([&] { h.scheduler.Reload(Config({Job("a", hours(2))})); });
+  CHECK(h.work.Take() == Calls{"reconcile"});
+  h.work.reconcile_status = util::Status::Ok();
+  h.Next();
+  CHECK(h.clock.Now() == kStart + minutes(15));
+  CHECK(h.work.Take() == Calls{"reconcile", "poll a"});
+}
+
+TEST_CASE("scheduler: downloads left for later come back, an early expiry arms the sweep") {
+  Harness h(Config({Job("a", hours(2))}));
+  h.work.Take();
+  int downloads = 0;
+  h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    outcome.new_executions = 1;
+    return outcome;
+  };
+  h.work.on_download = [&]() -> util::Result<DownloadOutcome> {
+    DownloadOutcome outcome;
+    outcome.work_left = ++downloads == 1;
+    outcome.pending = outcome.work_left ? 3 : 0;
+    outcome.next_expiry = kStart + minutes(20);
+    return outcome;
+  };
+  h.Poke([&] { h.scheduler.Reload(Config({Job("a", hours(2))})); });
+  CHECK(h.work.Take() == Calls{"reconcile", "poll a", "download"});
+  CHECK(h.scheduler.Health().pending_downloads == 3);
+  // The expiry at +20 min arms the sweep for +19 min, before the hourly one.
+  h.Next();
+  CHECK(h.clock.Now() == kStart + minutes(15));
+  CHECK(h.work.Take() == Calls{"download"});
+  h.Next();
+  CHECK(h.clock.Now() == kStart + minutes(19));
+  CHECK(h.work.Take() == Calls{"sweep"});
+}
+
+TEST_CASE("scheduler: the watchdog is pinged from the loop, and not while it is frozen") {
+  std::atomic<int> pings{0};
+  SchedulerOptions options;
+  options.watchdog = std::chrono::seconds(10);
+  options.on_watchdog = [&] { ++pings; };
+  Harness h(Config({Job("a", hours(2))}), options);
+  CHECK(pings == 1);
+  h.Next();
+  CHECK(h.clock.Now() == kStart + std::chrono::seconds(10));
+  CHECK(pings == 2);
+  h.Next();
+  CHECK(pings == 3);
+  h.scheduler.FreezeForTest();
+  h.clock.AwaitWaiters(1);
+  h.clock.Advance(minutes(5));
+  h.clock.AwaitWaiters(1);
+  CHECK(pings == 3);
+}
+
+TEST_CASE("scheduler: a job is stale when its last success is older than its interval plus 3 polls") {
+  auto config = Config({Job("a", hours(2))});
+  HealthSnapshot h;
+  h.now = kStart;
+  JobHealth job;
+  job.name = "a";
+  job.last_success = kStart - hours(24) - minutes(44);
+  h.jobs = {job};
+  CHECK(HealthProblems(h, *config).empty());
+  h.jobs[0].last_success = kStart - hours(24) - minutes(46);
+  const auto problems = HealthProblems(h, *config);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] == "job a: last successful poll 1d0h46m ago (limit 1d0h45m)");
+}
+
+TEST_CASE("cycle: NextRun and LastRun follow start + k * every for k < runs") {
+  config::ScheduleSpec s;
+  s.start = kDay0 + hours(2);
+  s.every = hours(24);
+  s.runs = 3;
+  CHECK(*NextRun(s, kDay0) == kDay0 + hours(2));
+  CHECK(*NextRun(s, kDay0 + hours(2)) == kDay0 + hours(26));
+  CHECK(*NextRun(s, kDay0 + hours(27)) == kDay0 + hours(50));
+  CHECK_FALSE(NextRun(s, kDay0 + hours(50)));
+  CHECK_FALSE(LastRun(s, kDay0));
+  CHECK(*LastRun(s, kDay0 + hours(2)) == kDay0 + hours(2));
+  CHECK(*LastRun(s, kDay0 + hours(49)) == kDay0 + hours(26));
+  CHECK(*LastRun(s, kDay0 + hours(24 * 30)) == kDay0 + hours(50));
+}
+
+}  // namespace hdc::engine
