@@ -14,7 +14,15 @@ PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqli
 # Extra packages for the benchmarks' reference peers.
 BENCH_PACKAGES := nginx-light wrk time
 
-.PHONY: all deps bench-deps build test demo asan bench format lint clean
+# Extra packages for `make package` and its tests: man pages (scdoc), the
+# .deb's computed Depends (dpkg-dev, file), the rpm (rpm has rpmbuild), the
+# linters, man page rendering, and adduser for the dpkg -i test.
+PACKAGE_DEPS := scdoc dpkg-dev file rpm lintian rpmlint groff-base man-db adduser
+# `make install` target prefix; DESTDIR is honoured.
+PREFIX ?= /usr/local
+
+.PHONY: all deps bench-deps build test demo asan bench format lint clean \
+        package-deps package install test-package
 
 all: build
 
@@ -60,6 +68,32 @@ bench: build bench-deps
 	bash bench/bench_ingest.sh $(BUILD)/bench/bench_ingest || true
 	bash bench/bench_download.sh $(BUILD) || true
 	bash bench/bench_sweep.sh $(BUILD)/bench/bench_sweep || true
+
+# DEB and RPM packages (CPack) in $(BUILD)/packages/ (-DHDC_PACKAGE_OUTPUT_DIR=
+# in CMAKE_FLAGS moves them); the tree is configured for prefix /usr.
+package-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(PACKAGE_DEPS)"
+
+package: deps package-deps
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=/usr $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && cpack
+
+# make install [PREFIX=/usr/local] [DESTDIR=/staging]: stripped, like the
+# packages; cmake/install.cmake says where each file goes.
+install: deps
+	@$(MAKE) --no-print-directory deps PACKAGES="scdoc"
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --strip
+
+# The packages from the outside (tests/package/): man pages against --help and
+# the config key table, lintian, rpmlint, dpkg -x and --once against the
+# emulator, a dpkg -i/-r/-P cycle when run as root, make install layouts.
+test-package: package
+	cd $(BUILD) && ctest --output-on-failure -L '^package$$'
+	bash tests/package/package_test.sh . $(BUILD)/packages
+	bash tests/package/install_test.sh . $(BUILD)
 
 demo: build
 	bash tests/demo/run_demo.sh $(BUILD)
