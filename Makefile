@@ -68,6 +68,7 @@ bench: build bench-deps
 	bash bench/bench_ingest.sh $(BUILD)/bench/bench_ingest || true
 	bash bench/bench_download.sh $(BUILD) || true
 	bash bench/bench_sweep.sh $(BUILD)/bench/bench_sweep || true
+	bash bench/bench_idle.sh $(BUILD) || true
 
 # DEB and RPM packages (CPack) in $(BUILD)/packages/ (-DHDC_PACKAGE_OUTPUT_DIR=
 # in CMAKE_FLAGS moves them); the tree is configured for prefix /usr.
