@@ -1,6 +1,7 @@
 #include "engine/cycle.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "db/executions_table.h"
 #include "download/partials.h"
@@ -77,6 +78,12 @@ void DescribeCycleMetrics(util::Metrics& m) {
   m.Describe("reports_purged_total", MetricType::kCounter, "report files removed by retention");
   m.Describe("rows_purged_total", MetricType::kCounter, "failure rows removed by retention");
   m.Describe("sweeps_total", MetricType::kCounter, "retention sweeps by outcome");
+  // Counters without labels show from the start, at 0.
+  for (const char* name : {"reports_downloaded_total", "rows_ingested_total", "cabs_fetched_total",
+                           "cabs_skipped_total", "cabs_failed_total", "cabs_purged_total",
+                           "reports_purged_total", "rows_purged_total"}) {
+    m.Add(name, {}, 0);
+  }
 }
 
 Cycle::Cycle(CycleDeps deps) : d_(std::move(deps)) {}

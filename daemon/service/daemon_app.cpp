@@ -10,6 +10,12 @@
 #include <Poco/Util/OptionSet.h>
 
 #include "service/check_config.h"
+#ifdef _WIN32
+#include <sstream>
+
+#include "platform/service_host.h"
+#include "service/windows_service.h"
+#endif
 #include "service/run_daemon.h"
 #include "service/run_once.h"
 #include "service/version.h"
@@ -21,7 +27,7 @@ using Poco::Util::OptionCallback;
 
 std::string DefaultConfigPath() {
 #ifdef _WIN32
-  return "C:\\ProgramData\\hdc-reportd\\hdc-reportd.ini";
+  return WindowsDefaultConfigPath();  // the SCM starts the service without arguments
 #else
   return "/etc/hdc-reportd/hdc-reportd.ini";
 #endif
@@ -37,9 +43,15 @@ DaemonApp::DaemonApp() : config_path_(DefaultConfigPath()) {
 }
 
 void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
-  // Application's, not ServerApplication's: --daemon, --pidfile and the
-  // Windows service options are offered once the daemon loop exists.
+#ifdef _WIN32
+  // /registerService, /unregisterService, /displayName=, /description=,
+  // /startup= (operations.md §6).
+  ServerApplication::defineOptions(options);
+#else
+  // Application's, not ServerApplication's: Poco's --daemon forks, which
+  // breaks Type=notify (operations.md §3).
   Application::defineOptions(options);
+#endif
   auto add = [&](const char* full, const char* shorthand, const char* help, const char* arg) {
     Option option(full, shorthand, help);
     option.required(false).repeatable(false);
@@ -131,7 +143,21 @@ int DaemonApp::main(const std::vector<std::string>& args) {
   }
   if (check_config_) return RunCheckConfig(config_path_, std::cout, std::cerr);
   if (once_) return RunOnce(config_path_, std::cerr);
+#ifdef _WIN32
+  // Under the SCM stderr goes nowhere: start, stop and a fatal start-up
+  // error also go to the Application event log.
+  const bool service = config().getBool("application.runAsService", false);
+  std::ostringstream captured;
+  const int rc = RunDaemon({config_path_, time_scale_, time_start_, test_hooks_}, captured);
+  std::cerr << captured.str();
+  if (service) {
+    platform::ReportToEventLog(rc == 0 ? platform::EventLevel::kInfo : platform::EventLevel::kError,
+                               rc == 0 ? std::string("hdc-reportd stopped") : captured.str());
+  }
+  return rc;
+#else
   return RunDaemon({config_path_, time_scale_, time_start_, test_hooks_}, std::cerr);
+#endif
 }
 
 }  // namespace hdc::service

@@ -16,6 +16,9 @@ namespace hdc::service {
 class DaemonApp final : public Poco::Util::ServerApplication {
  public:
   DaemonApp();
+  // Windows: blocks until the SCM (or Ctrl+C) asks the service to stop
+  // (service/signals_windows.cpp); ServerApplication keeps it protected.
+  void WaitForStopRequest() { waitForTerminationRequest(); }
 
  protected:
   void defineOptions(Poco::Util::OptionSet& options) override;

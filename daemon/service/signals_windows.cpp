@@ -6,20 +6,15 @@
 
 #include <Poco/Util/ServerApplication.h>
 
+#include "service/daemon_app.h"
+
 namespace hdc::service {
-namespace {
-
-class Waiter : public Poco::Util::ServerApplication {
- public:
-  using ServerApplication::waitForTerminationRequest;
-};
-
-}  // namespace
 
 void BlockDaemonSignals() {}
 
 DaemonSignal WaitForSignal() {
-  static_cast<Waiter&>(Poco::Util::Application::instance()).waitForTerminationRequest();
+  // The running application is the DaemonApp (service/main.cpp).
+  static_cast<DaemonApp&>(Poco::Util::Application::instance()).WaitForStopRequest();
   return DaemonSignal::kStop;
 }
 
