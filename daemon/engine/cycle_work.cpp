@@ -63,10 +63,7 @@ util::Result<std::optional<util::TimePoint>> CycleWork::Sweep(const config::Conf
                                                               util::Duration purge_ahead) {
   auto swept = cycle_.Sweep(config, purge_ahead);
   if (!swept.ok()) return swept.status();
-  const bool removed = swept->cabs.count + swept->reports.count + swept->rows.count +
-                           swept->partials.count + swept->orphans.count >
-                       0;
-  if (removed) util::GetLogger("retention")->info("{}", retention::SweepSummary(*swept));
+  // retention::Sweep logs what it removed.
   (void)RefreshGauges();
   return cycle_.NextExpiry(config);
 }

@@ -549,7 +549,13 @@ util::Result<SweepReport> Sweep(db::Database& db, platform::FileSystem& fs,
                      "rows name stored files that are gone"));
   }
   if (!options.dry_run) {
-    log->info("{} (cutoff {}{})", SweepSummary(report), report.cutoff,
+    // Quiet when nothing went: an idle daemon sweeps every sweep_interval.
+    const bool removed = report.cabs.count + report.reports.count + report.rows.count +
+                             report.partials.count + report.orphans.count +
+                             report.resumed_sweeps >
+                         0;
+    log->log(removed ? spdlog::level::info : spdlog::level::debug, "{} (cutoff {}{})",
+             SweepSummary(report), report.cutoff,
               report.resumed_sweeps > 0
                   ? ", " +
                         Plural(report.resumed_sweeps, "interrupted sweep", "interrupted sweeps") +
