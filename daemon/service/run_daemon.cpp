@@ -9,14 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/secret_source.h"
 #include "db/database.h"
 #include "engine/cycle.h"
 #include "engine/cycle_work.h"
 #include "engine/scheduler.h"
 #include "platform/filesystem.h"
 #include "platform/notify.h"
-#include "service/callback_token.h"
 #include "service/control_server.h"
 #include "service/prometheus_text.h"
 #include "service/signals.h"
@@ -156,14 +154,8 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
         "--time-scale and --test-hooks work only against a loopback api_url and login_url "
         "(hdc-emulator)"));
   }
-  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment());
-  if (!secret.ok()) return fail(secret.status().WithContext(options.config_path + ": "));
-  auto lock = PrepareStateDir(config->service.state_dir);
-  if (!lock.ok()) return fail(lock.status());
-  auto db = db::Database::Open({config->service.state_dir + "/state.db"});
-  if (!db.ok()) return fail(db.status());
-  auto token = LoadOrCreateCallbackToken(config->service.state_dir);
-  if (!token.ok()) return fail(token.status());
+  auto state = OpenState(*config, options.config_path);
+  if (!state.ok()) return fail(state.status());
 
   util::SystemClock system_clock;
   util::ScaledClock scaled_clock(system_clock, options.time_scale > 0 ? options.time_scale : 1.0);
@@ -186,14 +178,14 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   connection_options.http.on_response = [&metrics](const util::Url& url, int status) {
     metrics.Add("requests_total", {{"endpoint", EndpointOf(url)}, {"outcome", OutcomeOf(status)}});
   };
-  api::Connection connection(connection_options, secret->Reveal(), *clock, stop.get_token());
+  api::Connection connection(connection_options, state->secret.Reveal(), *clock, stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   platform::FileSystem& fs = platform::RealFileSystem();
-  engine::Cycle cycle({connection, **db, fs, layout, *clock, random, stop.get_token(), &metrics,
-                       *token});
+  engine::Cycle cycle({connection, *state->db, fs, layout, *clock, random, stop.get_token(), &metrics,
+                       state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
-  engine::CycleWork work(cycle, **db, &metrics);
+  engine::CycleWork work(cycle, *state->db, &metrics);
   (void)work.RefreshGauges();
 
   engine::SchedulerOptions scheduler_options;
@@ -249,7 +241,7 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
     handlers.callback = [&](std::string_view) { scheduler.Callback(); };
     ControlServerOptions control_options;
     control_options.listen = config->service.control_listen;
-    control_options.callback_token = *token;
+    control_options.callback_token = state->callback_token;
     auto started = ControlServer::Start(control_options, handlers, &metrics);
     if (!started.ok()) return fail(started.status().WithContext("[service] control_listen: "));
     control = std::move(*started);

@@ -4,12 +4,10 @@
 #include <ostream>
 #include <random>
 
-#include "config/secret_source.h"
 #include "db/database.h"
 #include "engine/cycle.h"
 #include "platform/filesystem.h"
 #include "platform/terminal.h"
-#include "service/callback_token.h"
 #include "service/progress_line.h"
 #include "service/wiring.h"
 #include "store/layout.h"
@@ -33,24 +31,17 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   auto config = config::LoadConfig(config_path);
   if (!config.ok()) return fail(config.status());
   SetupLoggingFrom(config->service);
-  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment());
-  if (!secret.ok()) return fail(secret.status().WithContext(config_path + ": "));
-  auto lock = PrepareStateDir(config->service.state_dir);
-  if (!lock.ok()) return fail(lock.status());
-  auto db = db::Database::Open({config->service.state_dir + "/state.db"});
-  if (!db.ok()) return fail(db.status());
-
-  auto token = LoadOrCreateCallbackToken(config->service.state_dir);
-  if (!token.ok()) return fail(token.status());
+  auto state = OpenState(*config, config_path);
+  if (!state.ok()) return fail(state.status());
 
   util::SystemClock clock;
   std::stop_source stop;
-  api::Connection connection(ConnectionOptionsFrom(*config), secret->Reveal(), clock,
+  api::Connection connection(ConnectionOptionsFrom(*config), state->secret.Reveal(), clock,
                              stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
-  engine::Cycle cycle({connection, **db, platform::RealFileSystem(), layout, clock, random,
-                       stop.get_token(), nullptr, *token});
+  engine::Cycle cycle({connection, *state->db, platform::RealFileSystem(), layout, clock, random,
+                       stop.get_token(), nullptr, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
 
   auto summary = cycle.Reconcile(*config);

@@ -1,6 +1,7 @@
 #include "service/wiring.h"
 
 #include "platform/filesystem.h"
+#include "service/callback_token.h"
 #include "service/version.h"
 #include "util/logging.h"
 
@@ -29,6 +30,18 @@ void SetupLoggingFrom(const config::ServiceConfig& service) {
 util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::string& state_dir) {
   HDC_RETURN_IF_ERROR(platform::RealFileSystem().CreateDirectories(state_dir));
   return platform::LockDirectory(state_dir);
+}
+
+util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path) {
+  auto secret = config::LoadClientSecret(config.account, config::ProcessEnvironment());
+  if (!secret.ok()) return secret.status().WithContext(config_path + ": ");
+  auto lock = PrepareStateDir(config.service.state_dir);
+  if (!lock.ok()) return lock.status();
+  auto db = db::Database::Open({config.service.state_dir + "/state.db"});
+  if (!db.ok()) return db.status();
+  auto token = LoadOrCreateCallbackToken(config.service.state_dir);
+  if (!token.ok()) return token.status();
+  return StateHandles{std::move(*secret), std::move(*lock), std::move(*db), std::move(*token)};
 }
 
 }  // namespace hdc::service

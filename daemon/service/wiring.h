@@ -7,6 +7,8 @@
 
 #include "api/connection.h"
 #include "config/ini_loader.h"
+#include "config/secret_source.h"
+#include "db/database.h"
 #include "platform/dir_lock.h"
 #include "util/result.h"
 
@@ -16,5 +18,18 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config);
 void SetupLoggingFrom(const config::ServiceConfig& service);
 // Creates the state directory (0750) and takes its lock.
 util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::string& state_dir);
+
+// What --once and the daemon hold while they run.
+struct StateHandles {
+  config::Secret secret;
+  std::unique_ptr<platform::DirLock> lock;
+  std::unique_ptr<db::Database> db;
+  std::string callback_token;  // service/callback_token.h
+};
+// Reads the client secret, takes the state directory's lock, opens (and
+// migrates) state.db and loads the callback token, in that order: a second
+// instance fails on the lock (75) before it touches anything. Errors are
+// ready to print (a secret problem names `config_path`).
+util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path);
 
 }  // namespace hdc::service

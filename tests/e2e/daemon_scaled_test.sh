@@ -18,17 +18,10 @@ days=3
 
 start_emulator "$build/emulator/hdc-emulator" --clock scale=$scale --start "$t0"
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/kernel.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = ${t0%T*}T02:00:00Z
-every = 24h
-runs = 30
-cabs = yes
-INI
+kernel_job kernel "${t0%T*}" 02 >"$tmp/jobs.d/kernel.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
-sed -i "s|^\[service\]$|[service]\ncontrol_listen = 127.0.0.1:0\npoll_interval = 10m\nretention_clock = downloaded|" "$tmp/hdc.ini"
+service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" "poll_interval = 10m" \
+  "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 
 # The emulator's clock has run a little since it started; the daemon's

@@ -16,28 +16,16 @@ t0=$(date -u -d '-7 days' +%Y-%m-%d)
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --set cab_size=4194304 --set cab_every_hours=0 --set rows_per_execution=3
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/kernel.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 30
-callback = yes
-cabs = yes
-INI
+kernel_job kernel "$t0" 02 yes >"$tmp/jobs.d/kernel.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
-sed -i "s|^\[service\]$|[service]\ncontrol_listen = 127.0.0.1:0\ncallback_url = https://hdc.example.com/hook\nretention_clock = downloaded\nmax_bandwidth = 1M\ndownload_concurrency = 1\nmin_free_space = 1M|" "$tmp/hdc.ini"
+service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" "callback_url = https://hdc.example.com/hook" \
+  "retention_clock = downloaded" "max_bandwidth = 1M" "download_concurrency = 1" "min_free_space = 1M"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 
-exec {notify_out}< <("$build/tests/notify_listener" "$tmp/notify.sock")
-notify_pid=$!
-read -r -t 10 _ <&"$notify_out"
-cat <&"$notify_out" >"$tmp/notify.log" &
-cat_pid=$!
+start_notify_listener "$build"
 NOTIFY_SOCKET=$tmp/notify.sock "$bin" --config "$tmp/hdc.ini" 2>"$tmp/daemon.err" &
 pid=$!
-trap 'kill $pid $notify_pid $cat_pid $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pid $NOTIFY_PIDS $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 wait_for "the schedule" grep -q "create schedule for job kernel" "$tmp/daemon.err"
 addr=$(cat "$tmp/state/control-address")
 emu_clock '{"advance":"27h"}'  # one run completes

@@ -20,33 +20,18 @@ d() { date -u -d "$t0 $1 days" +%Y-%m-%d; }
 
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "$(d 0)T00:00:00Z"
 mkdir -p "$tmp/jobs.d"
-job() {  # job NAME HOUR CALLBACK
-  cat <<INI
-[job $1]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = $(d 0)T$2:00:00Z
-every = 24h
-runs = 30
-callback = $3
-cabs = yes
-INI
-}
-job kernel 02 yes >"$tmp/jobs.d/kernel.ini"
+kernel_job kernel "$(d 0)" 02 yes >"$tmp/jobs.d/kernel.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
-sed -i "s|^\[service\]$|[service]\ncontrol_listen = 127.0.0.1:0\ncallback_url = https://hdc.example.com/hook\nretention_clock = downloaded|" "$tmp/hdc.ini"
+service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" \
+  "callback_url = https://hdc.example.com/hook" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 
 # The notification socket, then the daemon.
-exec {notify_out}< <("$build/tests/notify_listener" "$tmp/notify.sock")
-notify_pid=$!
-read -r -t 10 line <&"$notify_out"
-cat <&"$notify_out" >"$tmp/notify.log" &
-cat_pid=$!
+start_notify_listener "$build"
 NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=400000 \
   "$bin" --config "$tmp/hdc.ini" --test-hooks 2>"$tmp/daemon.err" &
 pid=$!
-trap 'kill $pid $notify_pid $cat_pid $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pid $NOTIFY_PIDS $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
 wait_for "READY=1" grep -q "READY=1" "$tmp/notify.log"
 addr=$(cat "$tmp/state/control-address" 2>/dev/null)
@@ -119,7 +104,7 @@ check "RELOADING=1 then READY=1 around the reload" \
 check "still running and healthy" healthy
 # ... a valid change: the new job is reconciled and polled.
 cp "$tmp/kernel.ini.good" "$tmp/jobs.d/kernel.ini"
-job second 05 no >"$tmp/jobs.d/second.ini"
+kernel_job second "$(d 0)" 05 >"$tmp/jobs.d/second.ini"
 kill -HUP $pid
 check "a valid reload reconciles the new job" wait_for "second job" grep -q "create schedule for job second" "$tmp/daemon.err"
 check "the emulator now has two schedules" wait_for "two schedules" \

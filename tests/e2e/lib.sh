@@ -40,6 +40,41 @@ login_url = $EMU_URL
 INI
 }
 
+# kernel_job NAME DAY HOUR [CALLBACK]: a daily IHVDriver job with cabs whose
+# first run is on DAY (yyyy-mm-dd) at HOUR:00Z; CALLBACK yes|no (default no).
+kernel_job() {
+  cat <<INI
+[job $1]
+view = IHVDriver
+columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
+start = $2T$3:00:00Z
+every = 24h
+runs = 30
+callback = ${4:-no}
+cabs = yes
+INI
+}
+
+# service_keys FILE "key = value"...: adds lines to FILE's [service] section.
+service_keys() {
+  local file=$1 line lines=""
+  shift
+  for line in "$@"; do lines+="\n$line"; done
+  sed -i "s|^\[service\]$|[service]$lines|" "$file"
+}
+
+# start_notify_listener BUILD: a stand-in for systemd's NOTIFY_SOCKET at
+# $tmp/notify.sock (tests/tools/notify_listener); each datagram becomes a
+# line "<monotonic ms> <text>" of $tmp/notify.log. Sets NOTIFY_PIDS.
+start_notify_listener() {
+  local out
+  exec {out}< <("$1/tests/notify_listener" "$tmp/notify.sock")
+  NOTIFY_PIDS=$!
+  read -r -t 10 _ <&"$out"
+  cat <&"$out" >"$tmp/notify.log" &
+  NOTIFY_PIDS+=" $!"
+}
+
 # wait_for DESCRIPTION COMMAND...: waits (bounded) until COMMAND succeeds; a
 # synchronisation point between processes, not a timed sleep.
 wait_for() {

@@ -44,18 +44,10 @@ check "the unit's filter expands to a syscall set ($(wc -l <"$tmp/allowed") call
 t0=$(date -u -d '-7 days' +%Y-%m-%d)
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/kernel.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 30
-callback = yes
-cabs = yes
-INI
+kernel_job kernel "$t0" 02 yes >"$tmp/jobs.d/kernel.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
-sed -i "s|^\[service\]$|[service]\ncontrol_listen = 127.0.0.1:0\ncallback_url = https://hdc.example.com/hook\nretention_clock = downloaded|" "$tmp/hdc.ini"
+service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" \
+  "callback_url = https://hdc.example.com/hook" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 # As root, SQLite fchown()s its files to the database's owner (a call in
 # @privileged): trace as an unprivileged user, as the unit runs it.
