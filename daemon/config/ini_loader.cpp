@@ -141,4 +141,11 @@ util::Result<Config> LoadConfig(const std::string& path) {
   return config;
 }
 
+const JobSpec* FindJob(const Config& config, std::string_view name) {
+  for (const JobSpec& job : config.jobs) {
+    if (job.name == name) return &job;
+  }
+  return nullptr;
+}
+
 }  // namespace hdc::config

@@ -24,6 +24,9 @@ struct Config {
   std::vector<JobSpec> jobs;  // service-file jobs first, then jobs_dir in name order
 };
 
+// The job of that name, or nullptr.
+const JobSpec* FindJob(const Config& config, std::string_view name);
+
 struct ConfigFile {
   std::string name;  // for messages: "jobs.d/kernel.ini"
   std::string dir;   // folder, for template_file paths

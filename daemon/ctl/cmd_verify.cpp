@@ -23,6 +23,7 @@
 #include "platform/filesystem.h"
 #include "store/layout.h"
 #include "store/verify.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::ctl {
@@ -212,15 +213,15 @@ int CmdVerify(const CommonOptions& common, const std::vector<std::string>& args,
     PrintJson(out, doc);
   } else {
     for (const Problem& p : mismatched) {
-      out << OneLine("mismatched: " + Describe(*p.row) + ": " + OrDash(p.row->path) + ": " +
+      out << util::OneLine("mismatched: " + Describe(*p.row) + ": " + OrDash(p.row->path) + ": " +
                      p.reason)
           << "\n";
     }
     for (const Problem& p : missing) {
-      out << OneLine("missing: " + Describe(*p.row) + ": " + OrDash(p.row->path) + ": " + p.reason)
+      out << util::OneLine("missing: " + Describe(*p.row) + ": " + OrDash(p.row->path) + ": " + p.reason)
           << "\n";
     }
-    for (const std::string& path : orphans) out << OneLine("orphan: " + path) << "\n";
+    for (const std::string& path : orphans) out << util::OneLine("orphan: " + path) << "\n";
     out << "verify: " << files << " files, " << ok << " ok, " << mismatched.size()
         << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans\n";
   }

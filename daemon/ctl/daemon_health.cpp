@@ -6,6 +6,7 @@
 #include "ctl/options.h"
 #include "http/client.h"
 #include "util/byte_sink.h"
+#include "util/strings.h"
 
 namespace hdc::ctl {
 namespace {
@@ -173,17 +174,17 @@ void PrintDaemon(std::ostream& out, const DaemonHealth& health) {
     out << "daemon: no control listener (control_listen is empty)\n";
     return;
   }
-  const std::string address = OneLine(*health.address);
+  const std::string address = util::OneLine(*health.address);
   if (!health.running) {
     out << "daemon: not running (no answer from " << address << ")\n";
   } else if (!health.health) {
     out << "daemon: answered at " << address << " but its health could not be read ("
-        << OneLine(health.error.value_or("no answer")) << ")\n";
+        << util::OneLine(health.error.value_or("no answer")) << ")\n";
   } else {
     out << "daemon: running at " << address << ", " << (health.healthy ? "healthy" : "UNHEALTHY")
         << "\n";
     if (!health.healthy) {
-      for (const std::string& problem : health.problems) out << "  " << OneLine(problem) << "\n";
+      for (const std::string& problem : health.problems) out << "  " << util::OneLine(problem) << "\n";
     }
   }
 }

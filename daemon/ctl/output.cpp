@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdio>
 
+#include "util/strings.h"
+
 namespace hdc::ctl {
 namespace {
 
@@ -15,14 +17,6 @@ std::size_t Width(const std::string& text) {
 }
 
 }  // namespace
-
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = ' ';
-  }
-  return text;
-}
 
 void PrintJson(std::ostream& out, const Json& doc) {
   out << doc.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
@@ -36,7 +30,7 @@ Table::Table(std::vector<std::string> headers, std::vector<bool> right_aligned)
 
 void Table::Add(std::vector<std::string> cells) {
   cells.resize(rows_.front().size());
-  for (std::string& cell : cells) cell = OneLine(std::move(cell));
+  for (std::string& cell : cells) cell = util::OneLine(cell);
   rows_.push_back(std::move(cells));
 }
 

@@ -30,9 +30,6 @@ class Table {
   std::vector<bool> right_;
 };
 
-// The text with control characters (line breaks) shown as spaces.
-std::string OneLine(std::string text);
-
 // Two-space indented, one trailing newline; invalid UTF-8 from the database
 // is replaced (U+FFFD) rather than failing.
 void PrintJson(std::ostream& out, const Json& doc);

@@ -19,11 +19,10 @@ std::vector<poll::ScheduleToPoll> SchedulesOf(const std::vector<poll::ScheduleTo
   std::vector<poll::ScheduleToPoll> out;
   for (poll::ScheduleToPoll s : recorded) {
     if (!only.empty() && std::find(only.begin(), only.end(), s.job_name) == only.end()) continue;
-    for (const config::JobSpec& job : config.jobs) {
-      if (job.name == s.job_name && job.enabled) {
-        s.start = job.schedule.start;
-        out.push_back(s);
-      }
+    const config::JobSpec* job = config::FindJob(config, s.job_name);
+    if (job != nullptr && job->enabled) {
+      s.start = job->schedule.start;
+      out.push_back(s);
     }
   }
   return out;
@@ -35,13 +34,6 @@ std::map<std::string, download::JobIngestRules> RulesOf(const config::Config& co
     rules[job.name] = {job.report.view == config::View::kIhvDriver, job.cabs, job.cab_types};
   }
   return rules;
-}
-
-const config::JobSpec* FindJob(const config::Config& config, const std::string& name) {
-  for (const config::JobSpec& job : config.jobs) {
-    if (job.name == name) return &job;
-  }
-  return nullptr;
 }
 
 }  // namespace
@@ -118,8 +110,12 @@ util::Result<poll::PollSummary> Cycle::Poll(const config::Config& config,
                                             const std::vector<std::string>& jobs) {
   auto recorded = poll::Poller::RecordedSchedules(d_.db);
   if (!recorded.ok()) return recorded.status();
+  return PollSchedules(SchedulesOf(*recorded, config, jobs));
+}
+
+util::Result<poll::PollSummary> Cycle::PollSchedules(
+    const std::vector<poll::ScheduleToPoll>& schedules) {
   poll::Poller poller(d_.connection.api(), d_.db, d_.clock);
-  const auto schedules = SchedulesOf(*recorded, config, jobs);
   auto polled = poller.Poll(schedules);
   if (d_.metrics != nullptr) {
     for (const poll::ScheduleToPoll& s : schedules) {
@@ -131,13 +127,13 @@ util::Result<poll::PollSummary> Cycle::Poll(const config::Config& config,
 
 util::Result<JobPollOutcome> Cycle::PollJob(const config::Config& config, const std::string& job) {
   JobPollOutcome outcome;
-  const config::JobSpec* spec = FindJob(config, job);
+  const config::JobSpec* spec = config::FindJob(config, job);
   if (spec == nullptr || !spec->enabled) return outcome;
   auto recorded = poll::Poller::RecordedSchedules(d_.db);
   if (!recorded.ok()) return recorded.status();
   const auto schedules = SchedulesOf(*recorded, config, {job});
   if (schedules.empty()) return outcome;
-  auto polled = Poll(config, {job});
+  auto polled = PollSchedules(schedules);
   if (!polled.ok()) return polled.status();
   if (!polled->problems.empty()) return polled->problems.front();
   outcome.polled = true;

@@ -83,6 +83,7 @@ class Cycle {
   util::Result<std::optional<util::TimePoint>> NextExpiry(const config::Config& config);
 
  private:
+  util::Result<poll::PollSummary> PollSchedules(const std::vector<poll::ScheduleToPoll>& schedules);
   void Count(const char* name, double value, const std::string& outcome = "");
 
   CycleDeps d_;

@@ -107,7 +107,7 @@ util::Duration Scheduler::Backoff(int failures, util::Duration base, util::Durat
   return std::min(wait, cap);
 }
 
-std::optional<Scheduler::Choice> Scheduler::NextTask(util::TimePoint now) const {
+std::optional<Scheduler::Choice> Scheduler::NextTask() const {
   // Remote work waits while authentication is refused, except for one probe
   // after a callback.
   const util::TimePoint remote_floor = auth_refused_ && !probe_ ? auth_retry_at_ : util::TimePoint{};
@@ -121,7 +121,6 @@ std::optional<Scheduler::Choice> Scheduler::NextTask(util::TimePoint now) const 
   for (const auto& [name, state] : jobs_) offer(TaskKind::kPoll, name, state.next_poll, true);
   if (download_at_) offer(TaskKind::kDownload, "", *download_at_, true);
   offer(TaskKind::kSweep, "", sweep_at_, false);
-  (void)now;
   return best;
 }
 
@@ -153,7 +152,7 @@ void Scheduler::Run(std::stop_token stop) {
         log->info("configuration reloaded: {} job(s)", config_->jobs.size());
       }
       if (!busy_) {
-        if (auto next = NextTask(now)) {
+        if (auto next = NextTask()) {
           if (next->due <= now) {
             Start(*next, now);
           } else {
@@ -198,7 +197,6 @@ void Scheduler::WorkerLoop(std::stop_token stop) {
 void Scheduler::Start(const Choice& choice, util::TimePoint now) {
   busy_ = true;
   std::shared_ptr<const config::Config> config = config_;
-  const bool was_probe = probe_;
   probe_ = false;
   switch (choice.kind) {
     case TaskKind::kReconcile:
@@ -238,7 +236,6 @@ void Scheduler::Start(const Choice& choice, util::TimePoint now) {
       };
       break;
   }
-  (void)was_probe;
   task_cv_.notify_all();
 }
 
@@ -298,10 +295,7 @@ void Scheduler::FinishPoll(const std::string& job, const util::Result<JobPollOut
     if (it != jobs_.end()) it->second.next_poll = now;  // gated by the pause
   } else if (it != jobs_.end()) {
     JobState& state = it->second;
-    const config::JobSpec* spec = nullptr;
-    for (const config::JobSpec& j : config_->jobs) {
-      if (j.name == job) spec = &j;
-    }
+    const config::JobSpec* spec = config::FindJob(*config_, job);
     const util::Duration interval = config_->service.poll_interval;
     if (!outcome.ok()) {
       ++state.failures;
@@ -445,10 +439,8 @@ std::vector<std::string> HealthProblems(const HealthSnapshot& health, const conf
     }
     // A job is stale when its last successful poll is older than its
     // schedule's interval plus three poll intervals.
-    util::Duration every = interval;
-    for (const config::JobSpec& spec : config.jobs) {
-      if (spec.name == job.name) every = spec.schedule.every;
-    }
+    const config::JobSpec* spec = config::FindJob(config, job.name);
+    const util::Duration every = spec != nullptr ? util::Duration(spec->schedule.every) : interval;
     const util::Duration limit = every + 3 * interval;
     const util::TimePoint since = job.last_success ? *job.last_success : util::TimePoint{};
     if (job.last_success && health.now - since > limit) {

@@ -151,7 +151,7 @@ class Scheduler {
   static JobState NewJobState(util::TimePoint now);
   void Wake();
   void WorkerLoop(std::stop_token stop);
-  std::optional<Choice> NextTask(util::TimePoint now) const;  // under mu_
+  std::optional<Choice> NextTask() const;  // under mu_
   void Start(const Choice& choice, util::TimePoint now);       // under mu_
   void ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now);
   // Result handling, under mu_.

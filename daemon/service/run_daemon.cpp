@@ -22,6 +22,7 @@
 #include "store/layout.h"
 #include "util/logging.h"
 #include "util/scaled_clock.h"
+#include "util/strings.h"
 #include "util/redact.h"
 #include "util/time_format.h"
 #include "util/url.h"
@@ -78,13 +79,7 @@ double UnixSeconds(util::TimePoint t) {
 }
 
 // A problem line as /healthz shows it: redacted, one line.
-std::string OneLine(std::string_view text) {
-  std::string line = util::Redact(text);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
-}
+std::string OneLine(std::string_view text) { return util::OneLine(util::Redact(text)); }
 
 nlohmann::json OptionalTime(std::optional<util::TimePoint> t) {
   return t ? nlohmann::json(util::FormatTimestamp(*t)) : nlohmann::json(nullptr);

@@ -9,6 +9,7 @@
 #include <spdlog/sinks/base_sink.h>
 
 #include "util/redact.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::util {
@@ -49,15 +50,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
     }
   }
   out += '"';
-}
-
-// Keeps one entry per line: control characters become spaces.
-std::string OneLine(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  return out;
 }
 
 // The one sink of the process. Its options change under the sink's own mutex,

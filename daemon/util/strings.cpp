@@ -37,4 +37,13 @@ std::string PercentEncode(std::string_view value) {
   return out;
 }
 
+std::string OneLine(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+  }
+  return out;
+}
+
 }  // namespace hdc::util

@@ -13,5 +13,7 @@ std::string ToLower(std::string_view s);
 // RFC 3986 percent-encoding of everything but unreserved characters
 // (ALPHA, DIGIT, "-", ".", "_", "~"): for query values and form fields.
 std::string PercentEncode(std::string_view value);
+// The text on one line: control characters (line breaks, DEL) become spaces.
+std::string OneLine(std::string_view text);
 
 }  // namespace hdc::util
