@@ -94,11 +94,13 @@ util::Result<std::string> ReadTextFile(const std::string& path) {
   return buffer.str();
 }
 
+// Paths in the loaded configuration use '/' on every system (Windows takes
+// it as a separator too), so the store's joins and the messages agree.
 util::Result<Config> LoadConfig(const std::string& path) {
   auto text = ReadTextFile(path);
   if (!text.ok()) return text.status();
   const fs::path service_dir = fs::path(path).parent_path();
-  ConfigFile service_file{path, service_dir.empty() ? "." : service_dir.string(), *text};
+  ConfigFile service_file{path, service_dir.empty() ? "." : service_dir.generic_string(), *text};
 
   // Parse once without job files to learn jobs_dir (and fail early).
   auto first = ParseConfig(service_file, {}, ReadTextFile);
@@ -123,20 +125,25 @@ util::Result<Config> LoadConfig(const std::string& path) {
     }
     std::sort(paths.begin(), paths.end());
     for (const fs::path& p : paths) {
-      auto job_text = ReadTextFile(p.string());
+      auto job_text = ReadTextFile(p.generic_string());
       if (!job_text.ok()) return job_text.status();
-      job_files.push_back({p.string(), p.parent_path().string(), *job_text});
+      job_files.push_back({p.generic_string(), p.parent_path().generic_string(), *job_text});
     }
   } else if (jobs_dir_set) {
-    return util::ConfigError(path + ": [service] jobs_dir: " + jobs_dir.string() +
+    return util::ConfigError(path + ": [service] jobs_dir: " + jobs_dir.generic_string() +
                              " is not a directory");
   }
   auto config = ParseConfig(service_file, job_files, ReadTextFile);
   if (config.ok()) {
-    config->service.jobs_dir = jobs_dir.lexically_normal().string();
+    config->service.jobs_dir = jobs_dir.lexically_normal().generic_string();
     fs::path state_dir = config->service.state_dir;
     if (state_dir.is_relative()) state_dir = fs::path(service_file.dir) / state_dir;
-    config->service.state_dir = state_dir.lexically_normal().string();
+    config->service.state_dir = state_dir.lexically_normal().generic_string();
+    if (!config->service.log_file.empty()) {
+      fs::path log_file = config->service.log_file;
+      if (log_file.is_relative()) log_file = fs::path(service_file.dir) / log_file;
+      config->service.log_file = log_file.lexically_normal().generic_string();
+    }
   }
   return config;
 }

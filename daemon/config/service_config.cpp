@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "config/section_reader.h"
+#include "util/time_format.h"
 #include "util/url.h"
 
 namespace hdc::config {
@@ -15,7 +16,10 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using util::Status;
 
-constexpr std::array<KeyInfo, 36> kKeys{{
+constexpr std::uint64_t kMinLogSize = std::uint64_t{64} << 10;
+constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
+
+constexpr std::array<KeyInfo, 39> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
     {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d", "job files (*.ini, read in name order); relative to this file"},
     {"service", "poll_interval", "15m", "how often Get Report Data is polled (1m to 24h)"},
@@ -29,6 +33,9 @@ constexpr std::array<KeyInfo, 36> kKeys{{
     {"service", "callback_url", "", "public https URL that reaches control_listen; needed by jobs with callback = yes"},
     {"service", "log_level", "info", "trace, debug, info, warn, error, critical or off"},
     {"service", "log_format", "text", "text or json"},
+    {"service", "log_file", "", "also log to this file (its folder must exist), mode 0600; empty = none on Linux, %ProgramData%\\hdc-reportd\\logs\\hdc-reportd.log on Windows"},
+    {"service", "log_max_size", "10M", "the log file is rotated before it grows past this size (64K to 1G)"},
+    {"service", "log_max_files", "5", "rotated log files kept (1 to 100)"},
     {"account", "tenant_id", "", "Azure AD tenant (required)"},
     {"account", "client_id", "", "Azure AD application (client) id (required)"},
     {"account", "client_secret_file", "", "file holding the client secret, mode 0600; else $CREDENTIALS_DIRECTORY/client-secret, else HDC_CLIENT_SECRET"},
@@ -98,6 +105,20 @@ Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
   size_t format = 0;
   HDC_RETURN_IF_ERROR(reader.GetChoice("log_format", {"text", "json"}, &format));
   out->log_format = format == 0 ? LogFormat::kText : LogFormat::kJson;
+  HDC_RETURN_IF_ERROR(reader.GetString("log_file", &out->log_file));
+  if (const IniEntry* e = reader.Find("log_file"); e != nullptr && !e->value.empty()) {
+    out->log_file_where = reader.Where(*e);
+  } else {
+    out->log_file_where = reader.source() + ": [service] log_file";
+  }
+  HDC_RETURN_IF_ERROR(reader.GetByteSize("log_max_size", &out->log_max_size));
+  if (out->log_max_size < kMinLogSize || out->log_max_size > kMaxLogSize) {
+    return reader.KeyError(*reader.Find("log_max_size"),
+                           util::FormatByteSize(out->log_max_size) + " is out of range [" +
+                               util::FormatByteSize(kMinLogSize) + ", " +
+                               util::FormatByteSize(kMaxLogSize) + "]");
+  }
+  HDC_RETURN_IF_ERROR(reader.GetInt("log_max_files", 1, 100, &out->log_max_files));
   return reader.CheckAllKeysRead();
 }
 

@@ -29,6 +29,13 @@ struct ServiceConfig {
   std::string callback_url;
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;
+  // Empty: the platform's default, none on POSIX (stderr only) and
+  // %ProgramData%\hdc-reportd\logs\hdc-reportd.log on Windows. Relative: to
+  // the service file's folder (LoadConfig).
+  std::string log_file;
+  std::string log_file_where;  // "a.ini:9: [service] log_file", for open errors
+  std::uint64_t log_max_size = std::uint64_t{10} << 20;
+  std::int64_t log_max_files = 5;
 };
 
 struct AccountConfig {

@@ -32,6 +32,26 @@ namespace {
 
 constexpr const char* kControlAddressFile = "control-address";
 
+// Writes a small state file whole or not at all: a private temp file
+// (0600 on POSIX), synced, renamed over `path`, and the folder synced; bytes
+// as given (no CRLF translation on Windows).
+util::Status WriteSmallFile(platform::FileSystem& fs, const std::string& path,
+                            const std::string& text) {
+  const std::string temp = path + ".tmp";
+  auto file = fs.OpenForWrite(temp, /*append=*/false);
+  if (!file.ok()) return file.status();
+  util::Status status = (*file)->Append(text);
+  if (status.ok()) status = (*file)->Sync();
+  const util::Status closed = (*file)->Close();
+  if (status.ok()) status = closed;
+  if (status.ok()) status = fs.Rename(temp, path);
+  if (!status.ok()) {
+    (void)fs.Remove(temp);  // best effort; the error below is what matters
+    return status;
+  }
+  return fs.SyncDir(std::filesystem::path(path).parent_path().generic_string());
+}
+
 // The bounded endpoint label of a request (never an id or a query).
 std::string EndpointOf(const util::Url& url) {
   const std::string& t = url.target;
@@ -138,7 +158,7 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   auto loaded = config::LoadConfig(options.config_path);
   if (!loaded.ok()) return fail(loaded.status());
   auto config = std::make_shared<const config::Config>(std::move(*loaded));
-  SetupLoggingFrom(config->service);
+  if (util::Status logging = SetupLoggingFrom(config->service); !logging.ok()) return fail(logging);
   auto log = util::GetLogger("service");
   auto watchdog = platform::WatchdogPingInterval();
   if (!watchdog.ok()) return fail(watchdog.status());
@@ -240,7 +260,10 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
     auto started = ControlServer::Start(control_options, handlers, &metrics);
     if (!started.ok()) return fail(started.status().WithContext("[service] control_listen: "));
     control = std::move(*started);
-    std::ofstream(address_file) << control->address() << "\n";
+    if (util::Status written = WriteSmallFile(fs, address_file, control->address() + "\n");
+        !written.ok()) {
+      return fail(written.WithContext("[service] control_listen: "));
+    }
   }
 
   std::jthread scheduler_thread([&] { scheduler.Run(stop.get_token()); });
@@ -259,14 +282,23 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
       continue;
     }
     (void)notifier.Reloading();
+    // Every SIGHUP reopens the log file by its name first, whatever becomes
+    // of the configuration: logrotate renames the file, then reloads, and
+    // the daemon goes on in a new file of the old name.
+    if (util::Status reopened = util::ReopenLogFile(); !reopened.ok()) {
+      log->error("reload: {}; still writing to the previous log file", reopened.ToString());
+    } else if (const std::string path = util::LogFilePath(); !path.empty()) {
+      log->info("reload: log file {} reopened", path);
+    }
     auto reloaded = config::LoadConfig(options.config_path);
-    if (!reloaded.ok()) {
+    util::Status logging;
+    if (reloaded.ok()) logging = SetupLoggingFrom(reloaded->service);
+    if (!reloaded.ok() || !logging.ok()) {
       log->error("reload refused, still running the previous configuration: {}",
-                 reloaded.status().ToString());
+                 (reloaded.ok() ? logging : reloaded.status()).ToString());
     } else {
       const auto current = scheduler.config();
       WarnRestartOnly(*current, *reloaded);
-      SetupLoggingFrom(reloaded->service);
       scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
     }
     (void)notifier.Ready();

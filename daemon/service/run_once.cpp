@@ -30,7 +30,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   };
   auto config = config::LoadConfig(config_path);
   if (!config.ok()) return fail(config.status());
-  SetupLoggingFrom(config->service);
+  if (util::Status logging = SetupLoggingFrom(config->service); !logging.ok()) return fail(logging);
   auto state = OpenState(*config, config_path);
   if (!state.ok()) return fail(state.status());
 

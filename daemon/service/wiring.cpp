@@ -1,6 +1,7 @@
 #include "service/wiring.h"
 
 #include "platform/filesystem.h"
+#include "platform/service_host.h"
 #include "service/callback_token.h"
 #include "service/version.h"
 #include "util/logging.h"
@@ -19,12 +20,45 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config) {
   return o;
 }
 
-void SetupLoggingFrom(const config::ServiceConfig& service) {
+namespace {
+
+// Creates a missing log file through the file-system seam: mode 0600 on
+// POSIX (the log names jobs, paths and errors, which is for the service user
+// and root only; readers use sudo or the journal), and a symbolic link
+// planted at the path is refused, never followed. An existing file keeps its
+// mode. On Windows the file inherits its folder's ACL.
+util::Status CreateLogFile(const std::string& path) {
+  auto file = platform::RealFileSystem().OpenForWrite(path, /*append=*/true);
+  if (!file.ok()) return file.status();
+  return (*file)->Close();
+}
+
+}  // namespace
+
+util::Status SetupLoggingFrom(const config::ServiceConfig& service) {
   util::LogOptions options = util::DefaultLogOptions();
   options.level = service.log_level;
   options.format =
       service.log_format == config::LogFormat::kJson ? util::LogFormat::kJson : util::LogFormat::kText;
-  util::SetupLogging(options);
+  options.file.path = service.log_file;
+  options.file.where = service.log_file_where;
+  options.file.max_size = service.log_max_size;
+  options.file.max_files = static_cast<size_t>(service.log_max_files);
+  options.file.create = CreateLogFile;
+  if (options.file.path.empty()) {
+    // Windows only: POSIX has no ProgramData folder, and no default file.
+    const std::string data_dir = platform::ProgramDataDir();
+    if (!data_dir.empty()) {
+      const std::string dir = data_dir + "\\logs";
+      const util::Status created = platform::RealFileSystem().CreateDirectories(dir);
+      if (!created.ok()) {
+        return util::ConfigError(options.file.where + ": cannot create the default log folder: " +
+                                 created.message());
+      }
+      options.file.path = dir + "\\hdc-reportd.log";
+    }
+  }
+  return util::SetupLogging(options);
 }
 
 util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::string& state_dir) {

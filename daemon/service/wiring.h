@@ -15,7 +15,12 @@
 namespace hdc::service {
 
 api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config);
-void SetupLoggingFrom(const config::ServiceConfig& service);
+// Logging to stderr and, when [service] log_file is set (on Windows, also by
+// default: %ProgramData%\hdc-reportd\logs\hdc-reportd.log, its folder
+// created), to that file, created owner-only (0600) and rotated by
+// log_max_size and log_max_files. An error (kConfig, exit 78) names the file
+// and key, and leaves the logging as it was.
+util::Status SetupLoggingFrom(const config::ServiceConfig& service);
 // Creates the state directory (0750) and takes its lock.
 util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::string& state_dir);
 

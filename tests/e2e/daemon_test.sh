@@ -8,7 +8,11 @@
 #   token get 404 and are counted; /healthz turns 503 when the emulator
 #   revokes the client and 200 when it is restored; SIGHUP with a broken INI
 #   keeps the old config (one error line), with a valid change reconciles the
-#   new job; a second instance exits 75; SIGTERM sends STOPPING=1 and exits 0.
+#   new job; the log file (log_file) is created 0600 and, after a `mv` of it
+#   (what logrotate does), every SIGHUP makes the daemon write a new file of
+#   the same name, whether the reload is refused or accepted; a log file in a
+#   missing folder is one config error naming the key (exit 78); a second
+#   instance exits 75; SIGTERM sends STOPPING=1 and exits 0.
 set -uo pipefail
 bin=$1
 src=$2
@@ -22,8 +26,11 @@ start_emulator "$build/emulator/hdc-emulator" --clock manual --start "$(d 0)T00:
 mkdir -p "$tmp/jobs.d"
 kernel_job kernel "$(d 0)" 02 yes >"$tmp/jobs.d/kernel.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+mkdir -p "$tmp/logs"
+logf=$tmp/logs/hdc-reportd.log
 service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" \
-  "callback_url = https://hdc.example.com/hook" "retention_clock = downloaded"
+  "callback_url = https://hdc.example.com/hook" "retention_clock = downloaded" \
+  "log_file = $logf"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 
 # The notification socket, then the daemon.
@@ -38,6 +45,9 @@ addr=$(cat "$tmp/state/control-address" 2>/dev/null)
 check "READY=1 after the listener is bound (control-address $addr)" \
   bash -c "curl -sf http://$addr/healthz >/dev/null"
 check "STATUS= names the jobs" wait_for "STATUS" grep -q "STATUS=1 job(s)" "$tmp/notify.log"
+check "the log file is created with mode 0600" test "$(stat -c %a "$logf")" = 600
+check "the log file has the start line with a UTC timestamp, as stderr has it" \
+  grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z info service: started: 1 job\(s\)' "$logf"
 
 # Ingestion: the emulator's clock moves on by 75 h (four runs complete after
 # the schedule was created), and HDC's report-ready callback makes the daemon
@@ -96,19 +106,38 @@ check "the log says remote work resumed" grep -q "authentication works again" "$
 # SIGHUP: a broken INI is refused (one line), the daemon keeps running.
 cp "$tmp/jobs.d/kernel.ini" "$tmp/kernel.ini.good"
 echo "colour = blue" >>"$tmp/jobs.d/kernel.ini"
+mv "$logf" "$logf.1"   # logrotate's rename, then its reload
 kill -HUP $pid
 check "a broken INI is refused in one line naming file and key" \
   wait_for "refusal" grep -q "reload refused, still running the previous configuration: .*kernel.ini:[0-9]*: \[job kernel\] colour" "$tmp/daemon.err"
+check "after mv and a refused reload the daemon writes a new log file of the same name" \
+  wait_for "the new log file" grep -q "reload refused" "$logf"
+check "the new log file says it was reopened, and has mode 0600" \
+  bash -c "grep -q 'reload: log file $logf reopened' '$logf' && test \$(stat -c %a '$logf') = 600"
+check "the renamed file keeps the lines from before, and none from after" \
+  bash -c "grep -q 'started: 1 job' '$logf.1' && ! grep -q 'reload' '$logf.1'"
 check "RELOADING=1 then READY=1 around the reload" \
   wait_for "reload notifications" bash -c "grep -c 'READY=1' '$tmp/notify.log' | grep -qx 2 && grep -q RELOADING=1 '$tmp/notify.log'"
 check "still running and healthy" healthy
 # ... a valid change: the new job is reconciled and polled.
 cp "$tmp/kernel.ini.good" "$tmp/jobs.d/kernel.ini"
 kernel_job second "$(d 0)" 05 >"$tmp/jobs.d/second.ini"
+mv "$logf" "$logf.2"
 kill -HUP $pid
 check "a valid reload reconciles the new job" wait_for "second job" grep -q "create schedule for job second" "$tmp/daemon.err"
+check "after mv and an accepted reload the daemon writes a new log file of the same name" \
+  wait_for "the new log file" grep -q "create schedule for job second" "$logf"
+check "and nothing after the rename reaches the renamed one" bash -c "! grep -q 'job second' '$logf.2'"
 check "the emulator now has two schedules" wait_for "two schedules" \
   bash -c "curl -sf '$EMU_URL/_emulator/state' | grep -q '\"schedules\":2'"
+
+# A log file in a missing folder: exit 78, one line naming file and key.
+sed "s|^log_file = .*|log_file = $tmp/no-such-dir/hdc-reportd.log|" "$tmp/hdc.ini" >"$tmp/bad-log.ini"
+"$bin" --config "$tmp/bad-log.ini" 2>"$tmp/bad-log.err"
+rc=$?
+check "a log file in a missing folder exits 78 ($rc)" test $rc = 78
+check "with one line naming the file, line and key" bash -c "test \$(wc -l <'$tmp/bad-log.err') = 1 &&
+  grep -q 'bad-log.ini:[0-9]*: \[service\] log_file: cannot open the log file: .*no-such-dir/hdc-reportd.log' '$tmp/bad-log.err'"
 
 # A second instance on the same state directory: exit 75, one line.
 "$bin" --config "$tmp/hdc.ini" 2>"$tmp/second.err"
@@ -145,4 +174,6 @@ check "STOPPING=1 was sent" grep -q "STOPPING=1" "$tmp/notify.log"
 check "the control-address file is gone" test ! -e "$tmp/state/control-address"
 check "no secret, token or SAS signature in the log" \
   bash -c "! grep -qE '$DEMO_SECRET|sig=|Bearer|$token' '$tmp/daemon.err'"
+check "nor in the log files" bash -c "test \$(ls '$tmp/logs' | wc -l) = 3 &&
+  ! grep -qE '$DEMO_SECRET|sig=|Bearer|$token' '$tmp/logs/'*"
 finish
