@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+WIN_BUILD ?= build-windows
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
@@ -10,6 +11,13 @@ CMAKE_FLAGS ?=
 PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqlite3-dev \
             libspdlog-dev libfmt-dev doctest-dev sqlite3 curl cabextract clang-format clang-tidy \
             g++-mingw-w64-x86-64-posix strace systemd
+
+# Extra packages for the Windows build and its tests (make windows,
+# test-windows, package-windows): the MinGW-w64 cross compiler, Wine to run
+# the .exe files, tcl for SQLite's amalgamation, msitools (wixl) for the MSI,
+# zip for the ZIP.
+WINDOWS_PACKAGES := g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine wine64 libwine \
+                    fonts-wine tcl msitools wixl zip ca-certificates
 
 # Extra packages for the benchmarks' reference peers.
 BENCH_PACKAGES := nginx-light wrk time
@@ -22,7 +30,8 @@ PACKAGE_DEPS := scdoc dpkg-dev file rpm lintian rpmlint groff-base man-db adduse
 PREFIX ?= /usr/local
 
 .PHONY: all deps bench-deps build test demo asan bench format lint clean \
-        package-deps package install test-package
+        package-deps package install test-package windows-deps windows test-windows \
+        package-windows
 
 all: build
 
@@ -96,6 +105,27 @@ test-package: package
 	bash tests/package/package_test.sh . $(BUILD)/packages
 	bash tests/package/install_test.sh . $(BUILD)
 
+# Windows, cross-built on Linux: the static dependencies are built once into
+# a cache keyed by their versions (cmake/windows/build-deps.sh prints where),
+# then one CMake tree with the MinGW-w64 toolchain file builds every .exe.
+windows-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(PACKAGES) $(WINDOWS_PACKAGES)"
+
+windows: windows-deps
+	@windeps=$$(bash cmake/windows/build-deps.sh) && \
+	cmake -S . -B $(WIN_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/windows/mingw-w64.cmake \
+	  -DHDC_WINDEPS="$$windeps" -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) && \
+	cmake --build $(WIN_BUILD) -j $(JOBS)
+
+# The Windows suite under Wine: unit, integration and emulator tests, and the
+# end-to-end runs of the .exe files against the native emulator (tests/windows/).
+test-windows: build windows
+	bash tests/windows/run_suite.sh $(WIN_BUILD) $(BUILD)
+
+# The Windows packages: a ZIP and an MSI (wixl), into $(WIN_BUILD)/packages/.
+package-windows: windows
+	bash packaging/windows/build_packages.sh $(WIN_BUILD) . $(WIN_BUILD)/packages
+
 demo: build
 	bash tests/demo/run_demo.sh $(BUILD)
 
@@ -107,4 +137,4 @@ lint: build
 	git ls-files 'daemon/*.cpp' 'emulator/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD)

@@ -40,7 +40,11 @@ std::string XmlEscape(std::string_view s) {
 std::string HttpDate(util::TimePoint t) {
   const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   std::tm tm{};
+#ifdef _WIN32
+  gmtime_s(&tm, &secs);  // the Microsoft spelling of gmtime_r
+#else
   gmtime_r(&secs, &tm);
+#endif
   char buf[64];
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return buf;

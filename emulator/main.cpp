@@ -1,5 +1,7 @@
 // hdc-emulator: parses flags, picks the clock, runs the server until SIGINT
-// or SIGTERM. With --port 0 the bound port is the first line on stdout.
+// or SIGTERM (Ctrl+C or Ctrl+Break on Windows). With --port 0 the bound port
+// is the first line on stdout.
+#include <atomic>
 #include <csignal>
 #include <iostream>
 
@@ -9,6 +11,18 @@
 #include "util/clock.h"
 #include "util/logging.h"
 #include "util/time_format.h"
+
+#ifdef _WIN32
+namespace {
+// Windows runs console signal handlers on a thread of their own, so the
+// handler may wake the main thread.
+std::atomic<bool> stop_requested{false};
+void RequestStop(int) {
+  stop_requested = true;
+  stop_requested.notify_all();
+}
+}  // namespace
+#endif
 
 int main(int argc, char** argv) {
   using namespace hdc;
@@ -38,12 +52,18 @@ int main(int argc, char** argv) {
   util::Clock& clock = cl->clock == "manual" ? static_cast<util::Clock&>(manual_clock)
                        : cl->clock == "scale" ? static_cast<util::Clock&>(scaled_clock)
                                               : static_cast<util::Clock&>(system_clock);
+#ifdef _WIN32
+  std::signal(SIGINT, RequestStop);
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGBREAK, RequestStop);
+#else
   // Block the stop signals before any thread starts, then wait for one.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+#endif
   emulator::Server server(cl->server, clock);
   if (auto st = server.Start(); !st.ok()) {
     std::cerr << "hdc-emulator: " << st.ToString() << "\n";
@@ -51,8 +71,12 @@ int main(int argc, char** argv) {
   }
   std::cout << server.port() << std::endl;
   util::GetLogger("emulator")->info("serving {} (blobs {})", server.base_url(), server.blob_base_url());
+#ifdef _WIN32
+  stop_requested.wait(false);
+#else
   int received = 0;
   sigwait(&signals, &received);
+#endif
   server.Stop();
   return 0;
 }

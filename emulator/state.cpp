@@ -1,6 +1,7 @@
 #include "emulator/state.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -148,7 +149,11 @@ util::Status SaveStateFile(const std::string& path, const RemoteState& state) {
     out.flush();
     if (!out) return util::TemporaryError("cannot write " + tmp);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return util::TemporaryError("cannot rename " + tmp);
+  // std::filesystem::rename replaces an existing file on Windows too, where
+  // std::rename refuses to.
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return util::TemporaryError("cannot rename " + tmp + ": " + ec.message());
   return {};
 }
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 
 #include "config/section_reader.h"
 #include "config/template_json.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::config {
@@ -22,11 +24,18 @@ constexpr std::array<std::string_view, 8> kTemplateKeys{
 
 constexpr std::array<std::string_view, 3> kCabTypes{"Kernel", "Mini", "Full"};
 
+// "/x", and on Windows also "C:\\x", "C:/x" and "\\\\server\\share\\x".
+bool IsAbsolutePath(const std::string& path) {
+  return std::filesystem::path(path).is_absolute() || (!path.empty() && path[0] == '/');
+}
+
+// Also a folder name in the store on every system: no leading or trailing
+// '.' (Windows drops the latter) and no Windows device name.
 bool IsPlainName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  }) && name[0] != '.';
+  }) && name.front() != '.' && name.back() != '.' && !util::IsWindowsDeviceName(name);
 }
 
 std::string ColumnSuffix(const FilterNode& node) {
@@ -273,7 +282,9 @@ util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name,
   job.where = reader.source() + ":" + std::to_string(reader.section().line);
   if (!IsPlainName(name)) {
     return reader.SectionError("job name '" + job.name +
-                               "' must be 1-64 letters, digits, '.', '_' or '-'");
+                               "' must be 1-64 letters, digits, '.', '_' or '-', not "
+                               "start or end with '.', and not be a Windows device name (CON, "
+                               "NUL, COM1, ...)");
   }
   if (const IniEntry* file = reader.Find("template_file")) {
     for (std::string_view key : kTemplateKeys) {
@@ -283,7 +294,7 @@ util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name,
     }
     job.template_file = file->value;
     const std::string path =
-        (!file->value.empty() && file->value[0] == '/') ? file->value : dir + "/" + file->value;
+        IsAbsolutePath(file->value) ? file->value : dir + "/" + file->value;
     auto text = read_file(path);
     if (!text.ok()) return reader.KeyError(*file, text.status().message());
     auto spec = ParseTemplateJson(*text, path);

@@ -12,6 +12,7 @@
 #include "ctl/commands.h"
 #include "ctl/options.h"
 #include "ctl/version.h"
+#include "platform/service_host.h"
 
 namespace {
 
@@ -99,7 +100,7 @@ int Usage(const std::string& problem) {
 int main(int argc, char** argv) {
   hdc::ctl::CommonOptions options;
 #ifdef _WIN32
-  options.config_path = "C:\\ProgramData\\hdc-reportd\\hdc-reportd.ini";
+  options.config_path = hdc::platform::ProgramDataDir() + "\\hdc-reportd.ini";  // as the service
 #else
   options.config_path = "/etc/hdc-reportd/hdc-reportd.ini";
 #endif

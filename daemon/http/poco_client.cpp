@@ -28,6 +28,7 @@
 
 #include "http/client.h"
 #include "http/log_name.h"
+#include "platform/trust_store.h"
 #include "util/strings.h"
 #include "util/logging.h"
 #include "util/url.h"
@@ -222,6 +223,19 @@ bool ExpectsBody(const std::string& method, int status) {
   return method != "HEAD" && status >= 200 && status != 204 && status != 304;
 }
 
+// The operating system's trusted roots beyond OpenSSL's default paths (on
+// Windows, the ROOT certificate store; platform/trust_store.h).
+void AddSystemTrustAnchors(SSL_CTX* ctx) {
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  for (const std::string& der : platform::SystemTrustAnchorsDer()) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+    if (cert == nullptr) continue;  // a malformed entry: not a trust anchor
+    X509_STORE_add_cert(store, cert);  // a duplicate is refused harmlessly
+    X509_free(cert);
+  }
+}
+
 class PocoClient final : public HttpClient {
  public:
   explicit PocoClient(const ClientOptions& options) : options_(options), proxy_(options.proxy) {
@@ -235,6 +249,7 @@ class PocoClient final : public HttpClient {
       context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       SSL_CTX_set_verify(context_->sslContext(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                          &RecordingVerifyCallback);
+      AddSystemTrustAnchors(context_->sslContext());
     } catch (const Poco::Exception& e) {
       setup_error_ = util::ConfigError(
           "TLS set-up failed" +

@@ -44,13 +44,26 @@ std::string HolderOf(const std::string& lock_path) {
   ::CloseHandle(h);
   std::string pid(buf, n);
   while (!pid.empty() && (pid.back() == '\n' || pid.back() == '\r')) pid.pop_back();
+  if (pid == std::to_string(::GetCurrentProcessId())) return "this process (pid " + pid + ")";
   return pid.empty() ? "another process" : "process " + pid;
+}
+
+// "The system cannot find the path specified." for error 3.
+std::string SystemText(DWORD err) {
+  char buf[256] = {0};
+  ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, err, 0,
+                   buf, sizeof buf, nullptr);
+  std::string text = buf;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text.empty() ? "error " + std::to_string(err) : text;
 }
 
 }  // namespace
 
 util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& directory) {
-  const std::string lock_path = directory + "\\lock";
+  const std::string lock_path = directory + "/lock";
   // FILE_SHARE_READ lets others read the holder's pid, nothing more.
   HANDLE h = ::CreateFileW(Wide(lock_path).c_str(), GENERIC_READ | GENERIC_WRITE,
                            FILE_SHARE_READ, nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
@@ -60,8 +73,7 @@ util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& director
       return util::TemporaryError("state directory " + directory + " is in use by " +
                                   HolderOf(lock_path) + " (lock file " + lock_path + ")");
     }
-    return util::TemporaryError("cannot open lock file " + lock_path + " (error " +
-                                std::to_string(err) + ")");
+    return util::TemporaryError("cannot open lock file " + lock_path + ": " + SystemText(err));
   }
   const std::string pid = std::to_string(::GetCurrentProcessId()) + "\n";
   DWORD written = 0;

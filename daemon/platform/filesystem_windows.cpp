@@ -1,10 +1,12 @@
 // Windows implementation of the FileSystem seam (Win32 API, UTF-8 paths
-// converted to UTF-16). Compile-checked with MinGW by
-// tests/arch/windows_compile_check.sh.
+// converted to UTF-16; long paths through the \\?\ prefix; reparse points,
+// Windows' symbolic links and junctions, refused rather than followed).
 #ifndef NOMINMAX
 #define NOMINMAX
 #endif
 #include <windows.h>
+// After windows.h, which it needs.
+#include <sddl.h>
 
 #include <string>
 
@@ -30,6 +32,31 @@ std::string Narrow(const wchar_t* wide) {
   std::string out(static_cast<size_t>(n > 0 ? n - 1 : 0), '\0');
   ::WideCharToMultiByte(CP_UTF8, 0, wide, -1, out.data(), n, nullptr, nullptr);
   return out;
+}
+
+// The UTF-16 path for a Win32 call. Past about 240 characters the Win32 path
+// parser gives up (MAX_PATH), so a long path is made absolute and given the
+// \\?\ prefix, which turns that parser off (and with it '/' as a separator,
+// hence GetFullPathNameW, which also turns '/' into '\\').
+std::wstring PathW(const std::string& utf8) {
+  std::wstring wide = Wide(utf8);
+  constexpr std::size_t kShortEnough = 240;
+  if (wide.size() < kShortEnough || wide.rfind(L"\\\\?\\", 0) == 0) return wide;
+  const DWORD n = ::GetFullPathNameW(wide.c_str(), 0, nullptr, nullptr);
+  if (n == 0) return wide;
+  std::wstring full(n, L'\0');
+  const DWORD written = ::GetFullPathNameW(wide.c_str(), n, full.data(), nullptr);
+  if (written == 0 || written >= n) return wide;
+  full.resize(written);
+  if (full.rfind(L"\\\\", 0) == 0) return L"\\\\?\\UNC\\" + full.substr(2);  // \\server\share
+  return L"\\\\?\\" + full;
+}
+
+// True when `path` exists and is a reparse point (a symbolic link, a
+// junction, a mount point): never followed into, never written through.
+bool IsReparsePoint(const std::wstring& path) {
+  const DWORD attributes = ::GetFileAttributesW(path.c_str());
+  return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
 }
 
 Status IoError(std::string_view op, const std::string& path, DWORD err) {
@@ -63,6 +90,8 @@ class WindowsWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Close() override {
+    // CloseHandle(INVALID_HANDLE_VALUE) succeeds: it is the process itself.
+    if (h_ == INVALID_HANDLE_VALUE) return IoError("close", path_, ERROR_INVALID_HANDLE);
     HANDLE h = h_;
     h_ = INVALID_HANDLE_VALUE;
     if (!::CloseHandle(h)) return IoError("close", path_, ::GetLastError());
@@ -80,15 +109,29 @@ class WindowsFileSystem final : public FileSystem {
                                                      bool append) override {
     // The file inherits the ACL of its folder (the state directory is
     // created with an owner-only ACL by the installer).
-    HANDLE h = ::CreateFileW(Wide(path).c_str(), append ? FILE_APPEND_DATA : GENERIC_WRITE,
-                             FILE_SHARE_READ | FILE_SHARE_DELETE, nullptr,
-                             append ? OPEN_ALWAYS : CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    const std::wstring wide = PathW(path);
+    if (IsReparsePoint(wide)) {
+      return util::TemporaryError("open " + path +
+                                  ": refusing to write through a symbolic link or junction");
+    }
+    // Appending (a log file) shares writing too: another handle may already
+    // append to the same file, as on POSIX.
+    const DWORD share =
+        FILE_SHARE_READ | FILE_SHARE_DELETE | (append ? FILE_SHARE_WRITE : DWORD{0});
+    HANDLE h = ::CreateFileW(wide.c_str(), append ? FILE_APPEND_DATA : GENERIC_WRITE, share,
+                             nullptr,
+                             append ? OPEN_ALWAYS : CREATE_ALWAYS,
+                             FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
     if (h == INVALID_HANDLE_VALUE) return IoError("open", path, ::GetLastError());
     return std::unique_ptr<WritableFile>(new WindowsWritableFile(h, path));
   }
 
   Result<std::string> ReadFile(const std::string& path) override {
-    HANDLE h = ::CreateFileW(Wide(path).c_str(), GENERIC_READ,
+    const DWORD attributes = ::GetFileAttributesW(PathW(path).c_str());
+    if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {
+      return IoError("read", path, ERROR_DIRECTORY);
+    }
+    HANDLE h = ::CreateFileW(PathW(path).c_str(), GENERIC_READ,
                              FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
                              OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (h == INVALID_HANDLE_VALUE) return IoError("open", path, ::GetLastError());
@@ -103,19 +146,28 @@ class WindowsFileSystem final : public FileSystem {
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
-    if (!::MoveFileExW(Wide(from).c_str(), Wide(to).c_str(),
+    if (!::MoveFileExW(PathW(from).c_str(), PathW(to).c_str(),
                        MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-      return IoError("rename", from + " to", ::GetLastError());
+      return IoError("rename", from + " to " + to, ::GetLastError());
     }
     return Status::Ok();
   }
 
-  // MOVEFILE_WRITE_THROUGH already makes renames durable; NTFS has no
-  // directory fsync.
-  Status SyncDir(const std::string&) override { return Status::Ok(); }
+  // MOVEFILE_WRITE_THROUGH already makes renames durable and NTFS has no
+  // directory fsync; what is left is to report a folder that is not there.
+  Status SyncDir(const std::string& dir) override {
+    const DWORD attributes = ::GetFileAttributesW(PathW(dir).c_str());
+    if (attributes == INVALID_FILE_ATTRIBUTES) {
+      return IoError("open directory", dir, ::GetLastError());
+    }
+    if ((attributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
+      return IoError("open directory", dir, ERROR_DIRECTORY);
+    }
+    return Status::Ok();
+  }
 
   Status Remove(const std::string& path) override {
-    if (!::DeleteFileW(Wide(path).c_str())) {
+    if (!::DeleteFileW(PathW(path).c_str())) {
       const DWORD err = ::GetLastError();
       if (err != ERROR_FILE_NOT_FOUND && err != ERROR_PATH_NOT_FOUND) {
         return IoError("remove", path, err);
@@ -124,22 +176,44 @@ class WindowsFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
+  // New folders get the Windows counterpart of mode 0750 as a protected ACL
+  // that files and subfolders inherit: full control for SYSTEM, the
+  // Administrators and the folder's owner (the service account that made
+  // it), nobody else.
   Status CreateDirectories(const std::string& path) override {
-    for (size_t pos = 0; pos <= path.size(); ++pos) {
+    constexpr const wchar_t* kOwnerAndAdminsOnly =
+        L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)";
+    PSECURITY_DESCRIPTOR descriptor = nullptr;
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(kOwnerAndAdminsOnly, SDDL_REVISION_1,
+                                                                &descriptor, nullptr)) {
+      return IoError("create directory", path, ::GetLastError());
+    }
+    SECURITY_ATTRIBUTES attributes{sizeof(SECURITY_ATTRIBUTES), descriptor, FALSE};
+    Status status = Status::Ok();
+    for (size_t pos = 0; pos <= path.size() && status.ok(); ++pos) {
       if (pos != path.size() && path[pos] != '/' && path[pos] != '\\') continue;
       const std::string prefix = path.substr(0, pos);
       if (prefix.empty() || prefix.back() == ':') continue;  // "C:"
-      if (!::CreateDirectoryW(Wide(prefix).c_str(), nullptr) &&
-          ::GetLastError() != ERROR_ALREADY_EXISTS) {
-        return IoError("create directory", prefix, ::GetLastError());
+      const std::wstring wide = PathW(prefix);
+      if (!::CreateDirectoryW(wide.c_str(), &attributes)) {
+        const DWORD err = ::GetLastError();
+        const DWORD existing = ::GetFileAttributesW(wide.c_str());
+        if (err != ERROR_ALREADY_EXISTS) {
+          status = IoError("create directory", prefix, err);
+        } else if (existing == INVALID_FILE_ATTRIBUTES) {
+          status = IoError("create directory", prefix, ERROR_PATH_NOT_FOUND);
+        } else if ((existing & FILE_ATTRIBUTE_DIRECTORY) == 0 && pos == path.size()) {
+          status = IoError("create directory", prefix, ERROR_DIRECTORY);  // a file is in the way
+        }  // a file above: the next component fails, as mkdir's ENOTDIR does
       }
     }
-    return Status::Ok();
+    ::LocalFree(descriptor);
+    return status;
   }
 
   Result<std::vector<DirEntry>> List(const std::string& dir) override {
     WIN32_FIND_DATAW data;
-    HANDLE h = ::FindFirstFileW(Wide(dir + "\\*").c_str(), &data);
+    HANDLE h = ::FindFirstFileW(PathW(dir + "\\*").c_str(), &data);
     if (h == INVALID_HANDLE_VALUE) return IoError("list", dir, ::GetLastError());
     std::vector<DirEntry> entries;
     do {
@@ -153,7 +227,7 @@ class WindowsFileSystem final : public FileSystem {
 
   Result<std::uint64_t> FileSize(const std::string& path) override {
     WIN32_FILE_ATTRIBUTE_DATA data;
-    if (!::GetFileAttributesExW(Wide(path).c_str(), GetFileExInfoStandard, &data)) {
+    if (!::GetFileAttributesExW(PathW(path).c_str(), GetFileExInfoStandard, &data)) {
       return IoError("stat", path, ::GetLastError());
     }
     return (static_cast<std::uint64_t>(data.nFileSizeHigh) << 32) | data.nFileSizeLow;
@@ -161,14 +235,14 @@ class WindowsFileSystem final : public FileSystem {
 
   Result<std::uint64_t> FreeSpace(const std::string& path) override {
     ULARGE_INTEGER available;
-    if (!::GetDiskFreeSpaceExW(Wide(path).c_str(), &available, nullptr, nullptr)) {
+    if (!::GetDiskFreeSpaceExW(PathW(path).c_str(), &available, nullptr, nullptr)) {
       return IoError("free space of", path, ::GetLastError());
     }
     return static_cast<std::uint64_t>(available.QuadPart);
   }
 
   bool Exists(const std::string& path) override {
-    return ::GetFileAttributesW(Wide(path).c_str()) != INVALID_FILE_ATTRIBUTES;
+    return ::GetFileAttributesW(PathW(path).c_str()) != INVALID_FILE_ATTRIBUTES;
   }
 };
 

@@ -25,6 +25,20 @@ namespace hdc::platform {
 // POSIX: OK, nothing to do (the systemd unit has Restart=on-failure).
 util::Status SetServiceRecoveryActions(const std::string& service_name);
 
+// Registers `executable` (the full path of hdc-reportd.exe, which carries the
+// message table) as the message file of the Application event log source
+// "hdc-reportd", so Event Viewer shows each entry's text. Needs administrator
+// rights, like --registerService, which calls it. POSIX: OK, nothing to do.
+util::Status RegisterEventLogSource(const std::string& executable);
+// Removes that registration (--unregisterService); a missing one is OK.
+util::Status UnregisterEventLogSource();
+
+// Makes an installed service run as its virtual account "NT SERVICE\<name>"
+// (a least-privilege account Windows manages, with no password) instead of
+// LocalSystem. Needs administrator rights. POSIX: OK, nothing to do (the
+// unit's User=).
+util::Status SetServiceVirtualAccount(const std::string& service_name);
+
 enum class EventLevel { kInfo, kWarning, kError };
 
 // Writes one entry (UTF-8 text) to the Application event log under the source

@@ -13,6 +13,16 @@ util::Status SetServiceRecoveryActions(const std::string& /*service_name*/) {
   return util::Status::Ok();
 }
 
+util::Status RegisterEventLogSource(const std::string& /*executable*/) {
+  return util::Status::Ok();
+}
+
+util::Status UnregisterEventLogSource() { return util::Status::Ok(); }
+
+util::Status SetServiceVirtualAccount(const std::string& /*service_name*/) {
+  return util::Status::Ok();
+}
+
 void ReportToEventLog(EventLevel /*level*/, std::string_view /*message*/) noexcept {}
 
 std::string ProgramDataDir() { return std::string(); }

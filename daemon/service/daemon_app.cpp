@@ -7,6 +7,8 @@
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionCallback.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
 #include "service/check_config.h"
@@ -34,6 +36,9 @@ std::string DefaultConfigPath() {
 }
 
 DaemonApp::DaemonApp() : config_path_(DefaultConfigPath()) {
+  // One option style on every system: --name, --name=value, -n (Poco
+  // defaults to /name on Windows).
+  setUnixOptions(true);
 #ifndef _WIN32
   // Poco's Application installs handlers that turn SIGSEGV, SIGBUS, SIGILL
   // and SIGSYS into an abort; keep crashes crashing with their own signal
@@ -52,18 +57,19 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
   // breaks Type=notify (operations.md §3).
   Application::defineOptions(options);
 #endif
-  auto add = [&](const char* full, const char* shorthand, const char* help, const char* arg) {
+  auto add = [&](const char* full, const char* shorthand, const std::string& help,
+                 const char* arg) {
     Option option(full, shorthand, help);
     option.required(false).repeatable(false);
     if (arg != nullptr) option.argument(arg);
     option.callback(OptionCallback<DaemonApp>(this, &DaemonApp::HandleOption));
     options.addOption(option);
   };
-  add("config", "c", "configuration file (default " "/etc/hdc-reportd/hdc-reportd.ini)", "FILE");
+  add("config", "c", "configuration file (default " + DefaultConfigPath() + ")", "FILE");
   add("check-config", "", "validate the configuration, print each job's template and schedule "
       "JSON as it will be sent, and exit (0, or 78 on an error)", nullptr);
   add("once", "", "do all work that is due now (reconcile, poll, download, sweep) and exit "
-      "with a design.md exit code; without --once the daemon runs until SIGTERM", nullptr);
+      "with one of the exit codes below; without --once the daemon runs until stopped", nullptr);
   add("time-scale", "", "tests and demos against hdc-emulator only: run the daemon's clock "
       "FACTOR times faster than real time (refused unless api_url and login_url are loopback)",
       "FACTOR");
@@ -72,6 +78,31 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
       "(to test the watchdog)", nullptr);
   add("help", "h", "print this help and exit", nullptr);
   add("version", "V", "print the version and exit", nullptr);
+}
+
+std::string DaemonApp::CheckArguments(const std::vector<std::string>& args) {
+  Poco::Util::OptionSet options;
+  defineOptions(options);
+  Poco::Util::OptionProcessor processor(options);
+  processor.setUnixStyle(true);
+  try {
+    for (const std::string& arg : args) {
+      std::string name;
+      std::string value;
+      processor.process(arg, name, value);
+      if (name == "help") return "";  // --help stops option processing
+    }
+    processor.checkRequired();
+  } catch (const Poco::Util::OptionException& e) {
+    return e.displayText();
+  }
+  return "";
+}
+
+void DaemonApp::handleOption(const std::string& name, const std::string& value) {
+  if (name == "registerService") register_service_ = true;
+  if (name == "unregisterService") unregister_service_ = true;
+  ServerApplication::handleOption(name, value);
 }
 
 void DaemonApp::HandleOption(const std::string& name, const std::string& value) {
@@ -97,6 +128,7 @@ void DaemonApp::HandleOption(const std::string& name, const std::string& value) 
 void DaemonApp::PrintHelp() const {
   Poco::Util::HelpFormatter help(options());
   help.setCommand("hdc-reportd");
+  help.setUnixStyle(true);  // --name on Windows too
   help.setUsage("[--config FILE] [--once | --check-config | --help | --version]");
   help.setHeader(
       "Collects driver-failure reports and crash cabs from Microsoft Hardware Dev Center "

@@ -19,9 +19,17 @@ class DaemonApp final : public Poco::Util::ServerApplication {
   // Windows: blocks until the SCM (or Ctrl+C) asks the service to stop
   // (service/signals_windows.cpp); ServerApplication keeps it protected.
   void WaitForStopRequest() { waitForTerminationRequest(); }
+  // The option error in these arguments (without the program name), or ""
+  // when Poco's option processing will accept them.
+  std::string CheckArguments(const std::vector<std::string>& args);
+  // True once --registerService was given (Windows).
+  bool RegisteredService() const { return register_service_; }
+  // True once --unregisterService was given (Windows).
+  bool UnregisteredService() const { return unregister_service_; }
 
  protected:
   void defineOptions(Poco::Util::OptionSet& options) override;
+  void handleOption(const std::string& name, const std::string& value) override;
   int main(const std::vector<std::string>& args) override;
 
  private:
@@ -37,6 +45,8 @@ class DaemonApp final : public Poco::Util::ServerApplication {
   std::string time_start_;
   bool test_hooks_ = false;
   std::string option_error_;
+  bool register_service_ = false;
+  bool unregister_service_ = false;
 };
 
 // The default config path of the platform.

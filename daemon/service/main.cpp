@@ -7,21 +7,36 @@
 #include "service/signals.h"
 
 #ifdef _WIN32
-#include <string_view>
+#include <string>
+#include <vector>
+
+#include <Poco/UnicodeConverter.h>
 
 #include "service/windows_service.h"
 
-// Windows: ServerApplication::run(argc, argv) handles /registerService and
-// the other service options, and connects to the SCM when started by it.
-// Not compiled here (no Poco for Windows on this CI).
-int main(int argc, char** argv) {
+// Windows: wmain, so paths and arguments arrive as UTF-16 and reach Poco as
+// UTF-8 (linked with -municode). ServerApplication::run(argc, argv) handles
+// --registerService and the other service options itself, and connects to
+// the Service Control Manager when the SCM started the process. It turns an
+// option error into a logged exception and exit 70, so the arguments are
+// checked first, to answer 64 with one line as on Linux.
+int wmain(int argc, wchar_t** argv) {
   hdc::service::DaemonApp app;
-  const int rc = app.run(argc, argv);
+  std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
-    if (rc == 0 && std::string_view(argv[i]) == "/registerService") {
-      hdc::service::OnServiceRegistered("hdc-reportd");
-    }
+    std::string arg;
+    Poco::UnicodeConverter::toUTF8(argv[i], arg);
+    args.push_back(arg);
   }
+  if (const std::string error = app.CheckArguments(args); !error.empty()) {
+    std::cerr << "hdc-reportd: " << error << " (see --help)\n";
+    return 64;
+  }
+  const int rc = app.run(argc, argv);
+  if (rc == 0 && app.RegisteredService()) {
+    hdc::service::OnServiceRegistered("hdc-reportd", app.config().getString("application.path"));
+  }
+  if (rc == 0 && app.UnregisteredService()) hdc::service::OnServiceUnregistered();
   return rc;
 }
 #else

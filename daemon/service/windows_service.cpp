@@ -1,5 +1,4 @@
-// Windows only (see windows_service.h); empty elsewhere. No Poco: compiled by
-// tests/arch/windows_compile_check.sh with MinGW-w64.
+// Windows only (see windows_service.h); empty elsewhere. No Poco.
 #include "service/windows_service.h"
 
 #ifdef _WIN32
@@ -12,7 +11,29 @@
 
 namespace hdc::service {
 
-void OnServiceRegistered(const std::string& service_name) {
+namespace {
+
+void Warn(const std::string& message) {
+  std::cerr << "hdc-reportd: warning: " << message << "\n";
+  platform::ReportToEventLog(platform::EventLevel::kWarning, message);
+}
+
+}  // namespace
+
+void OnServiceRegistered(const std::string& service_name, const std::string& executable) {
+  if (const util::Status source = platform::RegisterEventLogSource(executable); !source.ok()) {
+    Warn("service " + service_name + " registered, but Event Viewer will not show the text of "
+         "its events: " + source.ToString());
+  }
+  if (const util::Status account = platform::SetServiceVirtualAccount(service_name);
+      !account.ok()) {
+    Warn("service " + service_name + " registered, but it runs as LocalSystem: " +
+         account.ToString() + " (sc.exe config " + service_name + " obj= \"NT SERVICE\\" +
+         service_name + "\")");
+  } else {
+    std::cout << "hdc-reportd: service " << service_name << " runs as NT SERVICE\\"
+              << service_name << "\n";
+  }
   const util::Status status = platform::SetServiceRecoveryActions(service_name);
   if (status.ok()) {
     std::cout << "hdc-reportd: service " << service_name
@@ -20,12 +41,14 @@ void OnServiceRegistered(const std::string& service_name) {
                  "then stays stopped (the count resets after 1 day)\n";
     return;
   }
-  const std::string message =
-      "service " + service_name +
-      " registered, but its recovery actions are not set: " + status.ToString() +
-      " (set them with sc.exe failure)";
-  std::cerr << "hdc-reportd: warning: " << message << "\n";
-  platform::ReportToEventLog(platform::EventLevel::kWarning, message);
+  Warn("service " + service_name + " registered, but its recovery actions are not set: " +
+       status.ToString() + " (set them with sc.exe failure)");
+}
+
+void OnServiceUnregistered() {
+  if (const util::Status status = platform::UnregisterEventLogSource(); !status.ok()) {
+    Warn("the event log source stays registered: " + status.ToString());
+  }
 }
 
 std::string WindowsDefaultConfigPath() { return platform::ProgramDataDir() + "\\hdc-reportd.ini"; }

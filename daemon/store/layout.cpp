@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::store {
@@ -25,18 +26,6 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-// CON, PRN, AUX, NUL, COM0-9 and LPT0-9 name devices on Windows, with or
-// without an extension.
-bool IsWindowsDeviceName(std::string_view id) {
-  const std::string base = Lower(id.substr(0, id.find('.')));
-  static constexpr std::array<std::string_view, 4> kNames{"con", "prn", "aux", "nul"};
-  for (std::string_view name : kNames) {
-    if (base == name) return true;
-  }
-  return base.size() == 4 && (base.starts_with("com") || base.starts_with("lpt")) &&
-         std::isdigit(static_cast<unsigned char>(base[3]));
 }
 
 // The id for an error message: printable ASCII kept, everything else as
@@ -77,7 +66,7 @@ bool IsPlainToken(std::string_view id) {
   for (char c : id) {
     if (!IsTokenChar(c)) return false;
   }
-  return !IsWindowsDeviceName(id);
+  return !util::IsWindowsDeviceName(id);
 }
 
 Status CheckPlainToken(std::string_view what, std::string_view id) {

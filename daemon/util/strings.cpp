@@ -46,4 +46,13 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+bool IsWindowsDeviceName(std::string_view name) {
+  const std::string base = ToLower(name.substr(0, name.find('.')));
+  for (std::string_view device : {"con", "prn", "aux", "nul"}) {
+    if (base == device) return true;
+  }
+  return base.size() == 4 && (base.starts_with("com") || base.starts_with("lpt")) &&
+         std::isdigit(static_cast<unsigned char>(base[3]));
+}
+
 }  // namespace hdc::util

@@ -1,7 +1,5 @@
 // --faults FILE in INI and JSON: the same rules and knobs either way, and
 // one-line usage errors naming FILE:LINE for anything unknown.
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -9,6 +7,7 @@
 #include "emulator/faults_file.h"
 #include "emulator/ini.h"
 #include "emulator_fixture.h"
+#include "tests/support/temp_dir.h"
 
 namespace hdc::emulator::testing {
 namespace {
@@ -48,17 +47,11 @@ constexpr const char* kJson = R"json(
 // A file in a fresh temporary directory, removed at scope end.
 class TempFile {
  public:
-  explicit TempFile(const std::string& text) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hdc-emu-faults-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-    std::ofstream(path()) << text;
-  }
-  ~TempFile() { std::filesystem::remove_all(dir_); }
-  std::string path() const { return dir_ + "/faults.ini"; }
+  explicit TempFile(const std::string& text) { std::ofstream(path()) << text; }
+  std::string path() const { return dir_ / "faults.ini"; }
 
  private:
-  std::string dir_;
+  hdc::testing::TempDir dir_;
 };
 
 // The error of parsing `text` as a faults file named "f.ini".

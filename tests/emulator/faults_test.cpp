@@ -142,9 +142,9 @@ TEST_CASE("quirks: errors null or empty, IDs as strings, PascalCase keys") {
   auto created = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
   CHECK(created["data"]["templateId"].is_string());
   REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "empty"}, {"pascal_keys", true}}).status == 200);
-  auto pascal = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
-  CHECK(pascal["Errors"] == Json::array());
-  CHECK(pascal["Data"]["TemplateId"].is_string());
+  auto pascal_case = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
+  CHECK(pascal_case["Errors"] == Json::array());
+  CHECK(pascal_case["Data"]["TemplateId"].is_string());
   REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "absent"}}).status == 200);
   CHECK_FALSE(emu.Get("/analytics/driver/report").json().contains("Errors"));
   CHECK(emu.Admin("POST", "settings", {{"errors_style", "sometimes"}}).status == 400);

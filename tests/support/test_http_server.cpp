@@ -7,7 +7,6 @@
 #include <set>
 #include <thread>
 
-#include <sys/socket.h>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -149,7 +148,11 @@ TestHttpServer::~TestHttpServer() {
   // Poco's acceptor thread polls with a 250 ms timeout before it notices the
   // stop; shutting the listening socket down makes that poll return at once.
   std::thread stopper([this] { impl_->server->stopAll(true); });  // also ends keep-alives
-  ::shutdown(impl_->socket->impl()->sockfd(), SHUT_RDWR);
+  try {
+    impl_->socket->impl()->shutdown();  // shutdown(fd, SHUT_RDWR / SD_BOTH)
+  } catch (const Poco::Exception&) {
+    // Already closed: the poll returns anyway.
+  }
   stopper.join();
   impl_->pool.joinAll();
 }

@@ -171,7 +171,25 @@ TEST_CASE("job names must be plain tokens because they name store folders") {
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().message() ==
         "jobs.d/k.ini:1: [job ../evil]: job name '../evil' must be 1-64 letters, digits, '.', "
-        "'_' or '-'");
+        "'_' or '-', not start or end with '.', and not be a Windows device name (CON, NUL, "
+        "COM1, ...)");
+}
+
+TEST_CASE("job names that Windows cannot use as folder names are refused on every system") {
+  auto Named = [](const std::string& name) {
+    const std::string valid = Job("view = OEMDriver\ncolumns = Model\n");
+    return "[job " + name + "]" + valid.substr(valid.find('\n'));
+  };
+  for (const char* name : {"con", "NUL", "Com1", "lpt9.reports", "kernel."}) {
+    CAPTURE(name);
+    auto config = ParseWithJobs(Named(name));
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message().find("Windows device name") != std::string::npos);
+  }
+  for (const char* name : {"console", "com10", "nul-crashes", "k.v2"}) {
+    CAPTURE(name);
+    CHECK(ParseWithJobs(Named(name)).ok());
+  }
 }
 
 TEST_CASE("a job's template may come from a template file, validated by the same rules") {

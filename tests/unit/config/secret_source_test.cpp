@@ -1,16 +1,22 @@
 #include "config/secret_source.h"
 
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
+#include <filesystem>
 #include <map>
 #include <type_traits>
 
+#include "support/skip.h"
 #include "support/temp_dir.h"
 #include "util/redact.h"
 
 namespace hdc::config {
 namespace {
+
+// chmod through the standard library (so the file compiles everywhere).
+void SetMode(const std::string& path, unsigned mode) {
+  std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
+}
 
 EnvLookup Env(std::map<std::string, std::string> vars) {
   return [vars](std::string_view name) -> std::optional<std::string> {
@@ -29,7 +35,7 @@ static_assert(!std::is_copy_constructible_v<Secret>);
 TEST_CASE("the client secret comes from a private file, trimmed") {
   hdc::testing::TempDir dir;
   const std::string path = dir.Write("client-secret", "s3cr3t-from-file\n");
-  ::chmod(path.c_str(), 0600);
+  SetMode(path, 0600);
   AccountConfig account;
   account.client_secret_file = path;
   auto secret = LoadClientSecret(account, Env({{"HDC_CLIENT_SECRET", "from-env-ignored"}}));
@@ -40,13 +46,14 @@ TEST_CASE("the client secret comes from a private file, trimmed") {
 }
 
 TEST_CASE("a secret file readable by group or others is refused with the fix") {
+  HDC_SKIP_ON_WINDOWS("POSIX mode bits; on Windows access comes from the ACL of the folder");
   hdc::testing::TempDir dir;
   const std::string path = dir.Write("client-secret", "s3cr3t\n");
   AccountConfig account;
   account.client_secret_file = path;
   account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
-  for (mode_t mode : {0640, 0604, 0644}) {
-    ::chmod(path.c_str(), mode);
+  for (unsigned mode : {0640, 0604, 0644}) {
+    SetMode(path, mode);
     auto secret = LoadClientSecret(account, Env({}));
     REQUIRE_FALSE(secret.ok());
     CHECK(secret.status().kind() == util::ErrorKind::kConfig);
@@ -66,7 +73,7 @@ TEST_CASE("a missing or empty secret file is a config error naming it") {
         "hdc.ini:9: [account] client_secret_file: cannot read " + (dir / "nope") +
             ": file not found");
   const std::string empty = dir.Write("empty", "\n");
-  ::chmod(empty.c_str(), 0600);
+  SetMode(empty, 0600);
   account.client_secret_file = empty;
   CHECK(LoadClientSecret(account, Env({})).status().message() ==
         "hdc.ini:9: [account] client_secret_file: " + empty + " is empty");

@@ -99,7 +99,10 @@ class Harness {
   // Waits (bounded) until the loop has gone round since `since` and sleeps
   // with nothing to do: an event to wait for, not a timed sleep.
   void Settle(std::uint64_t since) {
-    for (int i = 0; i < 2'000'000; ++i) {
+    // Bounded by 30 s of real time, far beyond what it takes (under Wine
+    // and sanitizers too); the condition, not the time, ends the wait.
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < limit) {
       if (scheduler.Iterations() > since && scheduler.Idle() && clock.waiters() > 0) return;
       std::this_thread::yield();
     }

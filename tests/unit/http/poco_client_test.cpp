@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include "http/client.h"
+#include "support/env.h"
 #include "support/test_http_server.h"
 #include "util/logging.h"
 
@@ -267,13 +268,13 @@ class ScopedEnv {
  public:
   ScopedEnv(const char* name, const std::string& value) : name_(name) {
     if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
+    hdc::testing::SetEnv(name, value);
   }
   ~ScopedEnv() {
     if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
+      hdc::testing::SetEnv(name_, *old_);
     } else {
-      ::unsetenv(name_);
+      hdc::testing::UnsetEnv(name_);
     }
   }
 

@@ -9,10 +9,14 @@
 #include <sstream>
 #include <string>
 
+#include <Poco/Process.h>
 #include <doctest/doctest.h>
+#ifndef _WIN32
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
+#include "support/skip.h"
 #include "support/temp_dir.h"
 
 namespace hdc::platform {
@@ -24,6 +28,7 @@ using util::Result;
 // A real scratch directory, removed at the end even when an assertion fails.
 using ScratchDir = hdc::testing::TempDir;
 
+#ifndef _WIN32
 // A pipe whose ends are closed on destruction.
 class Pipe {
  public:
@@ -65,6 +70,8 @@ int WaitForChild(pid_t child) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+#endif
+
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -84,6 +91,14 @@ TEST_CASE("the lock file records the holder's pid") {
   std::ofstream(dir.path() + "/lock") << "999999999\nstale text that is longer\n";
   Result<std::unique_ptr<DirLock>> lock = LockDirectory(dir.path());
   REQUIRE(lock.ok());
+#ifdef _WIN32
+  // LockFileEx locks a byte range, not the whole file: the pid stays
+  // readable, also from this process.
+  std::ifstream in(dir.path() + "/lock");
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() == std::to_string(Poco::Process::id()) + "\n");
+#else
   // Read by another process, as an operator would: an extra open and close of
   // the lock file in this process would drop the fcntl lock.
   std::fflush(nullptr);
@@ -97,6 +112,7 @@ TEST_CASE("the lock file records the holder's pid") {
     ::_exit(ok ? 0 : 1);
   }
   CHECK(WaitForChild(child) == 0);
+#endif
 }
 
 TEST_CASE("a second lock in the same process fails with the directory and 'in use'") {
@@ -111,7 +127,7 @@ TEST_CASE("a second lock in the same process fails with the directory and 'in us
   CHECK(second.status().kind() == ErrorKind::kTemporary);
   CHECK(Contains(m, dir.path()));
   CHECK(Contains(m, "in use"));
-  CHECK(Contains(m, "pid " + std::to_string(::getpid())));
+  CHECK(Contains(m, "pid " + std::to_string(Poco::Process::id())));
   CHECK(Contains(m, "lock file " + dir.path() + "/lock"));
 
   // The failed attempt did not disturb the first lock.
@@ -154,11 +170,22 @@ TEST_CASE("two directories can be locked at the same time") {
   CHECK(lock_b.ok());
 }
 
+#ifdef _WIN32
+TEST_CASE("another process cannot lock a directory this process holds") {
+  HDC_SKIP_TEST("needs fork(); on Windows windows.once_test runs a second hdc-reportd.exe "
+                "against a held state directory (refused with 75)");
+}
+
+TEST_CASE("this process cannot lock a directory another process holds") {
+  HDC_SKIP_TEST("needs fork(); on Windows windows.once_test runs a second hdc-reportd.exe "
+                "against a held state directory (refused with 75)");
+}
+#else
 TEST_CASE("another process cannot lock a directory this process holds") {
   ScratchDir dir;
   Result<std::unique_ptr<DirLock>> lock = LockDirectory(dir.path());
   REQUIRE(lock.ok());
-  const pid_t parent = ::getpid();
+  const auto parent = Poco::Process::id();
 
   std::fflush(nullptr);
   const pid_t child = ::fork();
@@ -212,6 +239,7 @@ TEST_CASE("this process cannot lock a directory another process holds") {
   // Once the other process has gone, the lock is free.
   CHECK(LockDirectory(dir.path()).ok());
 }
+#endif
 
 TEST_CASE("locking a missing directory fails with a clear message") {
   ScratchDir dir;
@@ -222,7 +250,11 @@ TEST_CASE("locking a missing directory fails with a clear message") {
   INFO("message: ", m);
   CHECK(lock.status().kind() == ErrorKind::kTemporary);
   CHECK(Contains(m, missing));
+#ifdef _WIN32
+  CHECK((Contains(m, "cannot find the path") || Contains(m, "Path not found")));  // Windows, Wine
+#else
   CHECK(Contains(m, "No such file or directory"));
+#endif
   CHECK_FALSE(std::filesystem::exists(missing));
 }
 

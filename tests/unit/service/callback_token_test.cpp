@@ -9,8 +9,9 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <sys/stat.h>
 
+#include "support/file_mode.h"
+#include "support/skip.h"
 #include "support/temp_dir.h"
 
 namespace hdc::service {
@@ -18,11 +19,6 @@ namespace {
 
 using testing::TempDir;
 
-mode_t ModeOf(const std::string& path) {
-  struct stat st;
-  REQUIRE(::stat(path.c_str(), &st) == 0);
-  return st.st_mode & 07777;
-}
 
 bool IsLowerHex32(const std::string& s) {
   if (s.size() != 32) return false;
@@ -44,7 +40,7 @@ TEST_CASE("callback token: created once, mode 0600, 32 lowercase hex characters"
   REQUIRE(token.ok());
   CHECK(IsLowerHex32(*token));
   const std::string path = dir / "callback-token";
-  CHECK(ModeOf(path) == 0600);
+  CHECK_POSIX_MODE(path, 0600);
   CHECK(ReadAll(path) == *token + "\n");
   // Nothing but the token file is left behind.
   int files = 0;
@@ -87,7 +83,8 @@ TEST_CASE("callback token: a malformed file is a config error naming the file") 
     INFO("content: '", text, "'");
     TempDir dir;
     const std::string path = dir.Write("callback-token", text);
-    ::chmod(path.c_str(), 0600);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::owner_write);
     const util::Result<std::string> token = LoadOrCreateCallbackToken(dir.path());
     REQUIRE_FALSE(token.ok());
     CHECK(token.status().kind() == util::ErrorKind::kConfig);
@@ -98,12 +95,13 @@ TEST_CASE("callback token: a malformed file is a config error naming the file") 
 }
 
 TEST_CASE("callback token: a file other users can read is tightened to 0600") {
+  HDC_SKIP_ON_WINDOWS("POSIX mode bits; on Windows access comes from the ACL of the state folder");
   TempDir dir;
   const std::string path = dir.Write("callback-token", "0123456789abcdef0123456789abcdef\n");
-  ::chmod(path.c_str(), 0644);
+  std::filesystem::permissions(path, static_cast<std::filesystem::perms>(0644));
   const util::Result<std::string> token = LoadOrCreateCallbackToken(dir.path());
   REQUIRE(token.ok());
-  CHECK(ModeOf(path) == 0600);
+  CHECK_POSIX_MODE(path, 0600);
 }
 
 TEST_CASE("callback token: concurrent first starts agree on one token") {

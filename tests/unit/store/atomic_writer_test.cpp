@@ -11,11 +11,11 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include "store/layout.h"
 #include "store/verify.h"
 #include "support/fault_fs.h"
+#include "support/skip.h"
 #include "support/temp_dir.h"
 
 namespace hdc::store {
@@ -43,7 +43,7 @@ std::vector<std::string> FilesUnder(const std::string& dir) {
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file()) files.push_back(it->path().string());
+    if (it->is_regular_file()) files.push_back(it->path().generic_string());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -337,12 +337,13 @@ TEST_CASE("abort after commit keeps the committed file") {
 }
 
 TEST_CASE("a symbolic link in place of the temp file is removed, never followed") {
+  HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
   Store s;
   const std::string victim = s.dir.Write("victim.txt", "precious");
   const std::string temp = *s.layout.TempPath("cab", "LINK");
   for (bool resume : {false, true}) {
     CAPTURE(resume);
-    REQUIRE(::symlink(victim.c_str(), temp.c_str()) == 0);
+    std::filesystem::create_symlink(victim, temp);
     auto w = s.Writer("LINK", resume);
     CHECK(w->size() == 0);
     REQUIRE(w->Append(kFox).ok());

@@ -6,8 +6,12 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#ifndef _WIN32
 #include <sys/stat.h>
+#endif
 
+#include "support/file_mode.h"
+#include "support/skip.h"
 #include "support/temp_dir.h"
 #include "util/time_format.h"
 
@@ -133,7 +137,7 @@ bool LiesUnder(const std::string& path, const std::string& root) {
   if (!path.starts_with(root + "/")) return false;
   if (path.find("//") != std::string::npos || path.find('\\') != std::string::npos) return false;
   if (path.find('\0') != std::string::npos) return false;
-  const std::string normal = std::filesystem::path(path).lexically_normal().string();
+  const std::string normal = std::filesystem::path(path).lexically_normal().generic_string();
   return normal == path;
 }
 
@@ -181,15 +185,17 @@ TEST_CASE("every path built from random ids lies under the store or is refused")
 
 TEST_CASE("EnsureDirectories creates reports, cabs and tmp with mode 0750") {
   testing::TempDir dir;
+#ifndef _WIN32
   const mode_t saved = ::umask(022);
+#endif
   const StoreLayout layout(dir.path());
   REQUIRE(layout.EnsureDirectories(platform::RealFileSystem()).ok());
+#ifndef _WIN32
   ::umask(saved);
+#endif
   for (const std::string& d : {layout.reports_dir(), layout.cabs_dir(), layout.tmp_dir()}) {
-    struct stat st;
-    REQUIRE(::stat(d.c_str(), &st) == 0);
-    CHECK(S_ISDIR(st.st_mode));
-    CHECK((st.st_mode & 0777) == 0750);
+    CHECK(std::filesystem::is_directory(d));
+    CHECK_POSIX_MODE(d, 0750u);
   }
   CHECK(layout.EnsureDirectories(platform::RealFileSystem()).ok());  // idempotent
 }

@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include "store/atomic_writer.h"
 #include "support/fault_fs.h"
@@ -37,7 +36,9 @@ TEST_CASE("the scan keeps partials, removes strays and links, and leaves directo
   dir.Write("store/tmp/junk", "x");
   dir.Write("store/tmp/CAB-x.part", "wrong kind");
   std::filesystem::create_directory(tmp + "/subdir");
-  REQUIRE(::symlink(victim.c_str(), (tmp + "/cab-EVIL.part").c_str()) == 0);
+#ifndef _WIN32  // MinGW's std::filesystem cannot make symbolic links
+  std::filesystem::create_symlink(victim, tmp + "/cab-EVIL.part");
+#endif
 
   const auto scan = ScanPartials(fs, layout);
   REQUIRE(scan.ok());
@@ -49,7 +50,11 @@ TEST_CASE("the scan keeps partials, removes strays and links, and leaves directo
   CHECK(scan->partials[1].kind == "report");
   CHECK(scan->partials[1].key == "job-1-20240501T000000Z");
   CHECK(scan->partials[1].size == 0);
+#ifdef _WIN32
+  CHECK(scan->strays_removed == 3);  // no symbolic link could be planted
+#else
   CHECK(scan->strays_removed == 4);
+#endif
   CHECK(scan->entries_left == 1);
   CHECK(Slurp(victim) == "precious");
   CHECK_FALSE(std::filesystem::exists(tmp + "/junk"));

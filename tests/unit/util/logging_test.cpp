@@ -6,6 +6,8 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+
+#include "support/env.h"
 #include <nlohmann/json.hpp>
 
 #include "util/redact.h"
@@ -247,19 +249,19 @@ TEST_CASE("DefaultLogOptions turn journald mode on when JOURNAL_STREAM is set") 
   const char* saved = std::getenv("JOURNAL_STREAM");
   const std::string saved_value = saved ? saved : "";
 
-  ::setenv("JOURNAL_STREAM", "8:12345", 1);
+  hdc::testing::SetEnv("JOURNAL_STREAM", "8:12345");
   const LogOptions with = DefaultLogOptions();
   CHECK(with.journald);
   CHECK(with.level == "info");
   CHECK(with.format == LogFormat::kText);
 
-  ::unsetenv("JOURNAL_STREAM");
+  hdc::testing::UnsetEnv("JOURNAL_STREAM");
   const LogOptions without = DefaultLogOptions();
   CHECK_FALSE(without.journald);
   CHECK(without.level == "info");
   CHECK(without.format == LogFormat::kText);
 
-  if (saved) ::setenv("JOURNAL_STREAM", saved_value.c_str(), 1);
+  if (saved) hdc::testing::SetEnv("JOURNAL_STREAM", saved_value);
 }
 
 }  // namespace

@@ -1,0 +1,7 @@
+#include "platform/trust_store.h"
+
+namespace hdc::platform {
+
+std::vector<std::string> SystemTrustAnchorsDer() { return {}; }
+
+}  // namespace hdc::platform
