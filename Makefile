@@ -17,7 +17,7 @@ PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqli
 # the .exe files, tcl for SQLite's amalgamation, msitools (wixl) for the MSI,
 # zip for the ZIP.
 WINDOWS_PACKAGES := g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine wine64 libwine \
-                    fonts-wine tcl msitools wixl zip ca-certificates
+                    fonts-wine tcl msitools wixl zip ca-certificates patch
 
 # Extra packages for the benchmarks' reference peers.
 BENCH_PACKAGES := nginx-light wrk time

@@ -106,7 +106,8 @@ class Harness {
       if (scheduler.Iterations() > since && scheduler.Idle() && clock.waiters() > 0) return;
       std::this_thread::yield();
     }
-    FAIL("the scheduler did not settle");
+    FAIL("the scheduler did not settle: iterations " << scheduler.Iterations() << " (since "
+         << since << "), idle " << scheduler.Idle() << ", clock waiters " << clock.waiters());
   }
   // Moves the clock to the loop's next deadline and lets it work.
   void Next() {
