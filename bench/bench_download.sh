@@ -1,8 +1,8 @@
 #!/bin/bash
 # Cab downloads: hdc-reportd --once against curl, side by side, same
-# hdc-emulator process, same cabs, same disk (issue "Speed", the download
-# half). Each line: the daemon's figure, curl's figure, ratio daemon/curl
-# (higher is better) and the goal.
+# hdc-emulator process, same cabs, same disk (docs/contributing.md §Benchmarks).
+# Each line: the daemon's figure, curl's figure, ratio daemon/curl (higher is
+# better) and the goal.
 #
 #  1. one 1 GiB cab           goal: ratio >= 0.95; daemon peak RSS <= 32 MiB
 #  2. 500 x 1 MiB cabs        goal: ratio >= 1.0

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The idle daemon (issue 7, "Speed"): hdc-reportd with 50 jobs against
+# The idle daemon (docs/contributing.md §Benchmarks): hdc-reportd with 50 jobs against
 # hdc-emulator, after start-up work is done and before any run is due, side
 # by side with an idle shell loop that sleeps a second at a time.
 # Printed for both over the same IDLE_SECONDS: resident memory (goal for the
@@ -10,7 +10,7 @@
 # (RssAnon) and proportional (PSS) figures are printed beside it.
 #
 # Usage: bench/bench_idle.sh BUILD_DIR
-#   IDLE_SECONDS=600  how long to measure (the issue asks for 10 minutes)
+#   IDLE_SECONDS=600  how long to measure (the goals are set over 10 minutes)
 #   JOBS_N=50         jobs
 # Exit status: 0 when both goals are met, 1 when one is missed, 2 when a
 # tool is missing.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Row ingest: hdc-reportd's IngestReport against the sqlite3 shell's .import
-# of the same report file into the same schema (issue 5, "Speed"). Goal:
+# of the same report file into the same schema (docs/contributing.md §Benchmarks). Goal:
 # ours >= 1.2x the shell's rows/s.
 #
 # bench_ingest (built by CMake; this script builds nothing) writes a

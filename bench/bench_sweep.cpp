@@ -1,5 +1,6 @@
-// Retention sweep speed (issue 6): builds a state directory whose personal
-// data has all run out, then times one retention::Sweep over it.
+// Retention sweep speed (docs/contributing.md §Benchmarks): builds a state
+// directory whose personal data has all run out, then times one
+// retention::Sweep over it.
 // bench/bench_sweep.sh times `rm -rf` of the same store plus the sqlite3
 // shell's DELETE of the same rows on a copy and prints the ratio.
 //

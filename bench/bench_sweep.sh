@@ -1,6 +1,6 @@
 #!/bin/bash
 # Retention sweep: hdc-reportd's retention::Sweep against `rm -rf` of the same
-# store plus the sqlite3 shell's DELETE of the same rows (issue 6, "Speed").
+# store plus the sqlite3 shell's DELETE of the same rows (docs/contributing.md §Benchmarks).
 # Goal: ours >= 1.0x, i.e. the sweep takes no longer than the reference.
 #
 # bench_sweep (built by CMake; this script builds nothing) populates a state

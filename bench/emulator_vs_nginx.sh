@@ -1,5 +1,5 @@
 #!/bin/bash
-# hdc-emulator against nginx on this machine, side by side (issue 3, "Speed"):
+# hdc-emulator against nginx on this machine, side by side (docs/contributing.md §Benchmarks):
 #
 #  1. One 1 GiB download: nginx serving a 1 GiB file versus hdc-emulator
 #     serving a generated 1 GiB cab through its SAS link (token → template →

@@ -81,7 +81,7 @@ function(hdc_install_rewrite in out)
 endfunction()
 
 if(WIN32)
-  # operations.md section 1: binaries in %ProgramFiles%\hdc-reportd\ (the
+  # docs/operations.md §Paths: binaries in %ProgramFiles%\hdc-reportd\ (the
   # install root), examples and documentation beside them; everything mutable
   # lives in %ProgramData%\hdc-reportd\ (see packaging/windows/INSTALL-windows.md).
   install(TARGETS hdc-reportd hdc-reportctl RUNTIME DESTINATION . COMPONENT daemon)

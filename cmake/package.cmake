@@ -62,7 +62,7 @@ set(CPACK_HDC_MAN_PAGES_BUILT "${HDC_MAN_PAGES_BUILT}")
 set(CPACK_PROJECT_CONFIG_FILE "${CMAKE_SOURCE_DIR}/packaging/cpack_project_config.cmake")
 
 if(WIN32)
-  # operations.md section 1: %ProgramFiles%\hdc-reportd\ for the binaries;
+  # docs/operations.md §Paths: %ProgramFiles%\hdc-reportd\ for the binaries;
   # config and state in %ProgramData%\hdc-reportd\ (INSTALL-windows.md).
   set(CPACK_GENERATOR ZIP WIX)
   set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${HDC_DAEMON_SUMMARY}")

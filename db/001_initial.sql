@@ -1,7 +1,7 @@
 -- hdc-reportd state, schema version 1.
 -- Times are UTC ISO-8601 text ("2026-12-01T02:00:00Z"); ids from the server
 -- are kept as text (the API sends them as numbers or strings).
--- Personal data (hdc-api.md section 1): report files, cab files, and the
+-- Personal data (docs/hdc-api.md §Personal data): report files, cab files, and the
 -- DeviceId/HardwareId values in failures. Each personal datum carries
 -- clock_start, the time its retention window starts.
 

@@ -1,5 +1,6 @@
 // Cab download (302 to a blob SAS URL) and the bulk cab listing
-// (hdc-api.md 3.12-3.13), with the Store analytics error shape.
+// (docs/hdc-api.md §Cab download, docs/hdc-api.md §Bulk cab listing), with the
+// Store analytics error shape.
 #include <Poco/URI.h>
 
 #include "emulator/json_util.h"

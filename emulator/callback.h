@@ -1,4 +1,4 @@
-// The completion callback (hdc-api.md 4.2): when an execution of a schedule
+// The completion callback (docs/hdc-api.md §Schedule body): when an execution of a schedule
 // with a callback URL reaches Completed (also a Failed run flipping to
 // Completed later, see flip_failed_after), POST
 // {"reportId":7,"ReportDatetime":"...","ReportStatus":"Completed"} to it.

@@ -1,4 +1,4 @@
-// The column catalogue of hdc-api.md section 5, written independently of the
+// The column catalogue of docs/hdc-api.md §Columns, written independently of the
 // daemon's config/columns: which columns each view has and which are numeric.
 // Immutable tables; thread-safe.
 #pragma once

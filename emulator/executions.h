@@ -1,4 +1,4 @@
-// Executions derived from a schedule and the emulator clock (hdc-api.md 4.2):
+// Executions derived from a schedule and the emulator clock (docs/hdc-api.md §Schedule body):
 // one run at startTime + k × interval for k < recurrence, at or after the
 // schedule's creation (or last edit), none while paused; runs of earlier
 // versions of the schedule are kept. A run is Pending, then In Progress, then

@@ -1,5 +1,5 @@
 // JSON helpers shared by the emulator's routes: case-insensitive member
-// lookup (hdc-api.md: property names match case-insensitively) and the
+// lookup (docs/hdc-api.md §Endpoints: property names match case-insensitively) and the
 // output quirks (PascalCase keys, IDs as strings). Pure functions.
 #pragma once
 
@@ -29,7 +29,7 @@ Json PascalKeys(const Json& j);
 Json IdsAsStrings(const Json& j);
 
 // "2024-04-02T08:15:30.117" with trailing fraction zeros dropped (0-3 digits),
-// no zone: the listing datetimes of hdc-api.md 3.2.
+// no zone: the listing datetimes of docs/hdc-api.md §Templates.
 std::string ListingDatetime(std::chrono::sys_time<std::chrono::milliseconds> t);
 
 }  // namespace hdc::emulator

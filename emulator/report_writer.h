@@ -1,6 +1,6 @@
 // Report files: the rows of one execution, shaped by its template (view,
 // projection, conditions, aggregation, having, order, limit) and written in
-// the format of hdc-api.md section 6 (header line; tab or comma; optional
+// the format of docs/hdc-api.md §Report files (header line; tab or comma; optional
 // BOM; CRLF or LF; RFC 4180 quoting, or every field quoted).
 //
 // Without aggregation or ordering the file is streamed row by row in bounded

@@ -1,5 +1,5 @@
 // Schedules ("reports") and their executions: create, list, get (extension),
-// edit, pause, resume, report data (hdc-api.md 3.5-3.11).
+// edit, pause, resume, report data (docs/hdc-api.md §Schedules, docs/hdc-api.md §Report data).
 #include "emulator/executions.h"
 #include "emulator/json_util.h"
 #include "emulator/routes.h"

@@ -1,5 +1,6 @@
 // hdc-emulator's in-process server: a local stand-in for Hardware Dev Center
-// (Azure AD token endpoint, the report API of hdc-api.md, blob storage).
+// (Azure AD token endpoint, the report API of docs/hdc-api.md §Endpoints,
+// blob storage).
 //
 // Start() binds the API host (127.0.0.1 by default) and a second loopback
 // name for blobs (127.0.0.2), port 0 meaning an ephemeral one, and serves on

@@ -1,5 +1,5 @@
 // Run-time knobs of the emulator: dataset shape, execution timing, report
-// file format variants and the contract quirks of hdc-api.md.
+// file format variants and the contract quirks (docs/hdc-api.md §Emulator).
 //
 // A plain value type. The command line (--set key=value and its aliases) and
 // POST /_emulator/settings both go through ApplySetting, so every knob has one

@@ -1,4 +1,4 @@
-// Report templates: create, list, get, edit (hdc-api.md 3.1-3.4).
+// Report templates: create, list, get, edit (docs/hdc-api.md §Templates).
 #include "emulator/json_util.h"
 #include "emulator/routes.h"
 #include "emulator/template_spec.h"

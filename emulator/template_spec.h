@@ -1,4 +1,4 @@
-// Report templates (hdc-api.md 4.1): validation of the JSON body into a
+// Report templates (docs/hdc-api.md §Template body): validation of the JSON body into a
 // TemplateSpec, and evaluation of its condition grammar against rows.
 //
 // ParseTemplate is the emulator's own reading of the contract: views, columns

@@ -1,4 +1,4 @@
-// Azure AD v1 token endpoint (hdc-api.md 2.2-2.3) and the bearer check of
+// Azure AD v1 token endpoint (docs/hdc-api.md §Authentication) and the bearer check of
 // every HDC route.
 #include <Poco/URI.h>
 

@@ -1,4 +1,4 @@
-// Typed calls for every Hardware Dev Center endpoint of hdc-api.md section 3.
+// Typed calls for every Hardware Dev Center endpoint (docs/hdc-api.md §Endpoints).
 //
 // Each call gets a token, sends the request with Authorization and the
 // documented Content-Type, retries idempotent requests per http/retry.h, and

@@ -1,5 +1,5 @@
 // Hardware Dev Center's JSON, parsed into structs: the client's half of
-// hdc-api.md sections 3 and 6, tolerant of every documented quirk.
+// the calls in docs/hdc-api.md §Endpoints, tolerant of every documented quirk.
 //
 // - Property names match case-insensitively (and trimmed: the documented
 //   " template" key has a leading space).

@@ -1,4 +1,5 @@
-// Azure AD client-credentials tokens for Hardware Dev Center (hdc-api.md 2).
+// Azure AD client-credentials tokens for Hardware Dev Center
+// (docs/hdc-api.md §Authentication).
 //
 // Token() returns a cached bearer token, fetching a new one when none is held
 // or less than refresh_margin (5 min) of its life remains (half its life, for

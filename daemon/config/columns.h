@@ -1,4 +1,4 @@
-// The report views and their columns (hdc-api.md section 5), periods and
+// The report views and their columns (docs/hdc-api.md §Columns), periods and
 // aggregate functions: the vocabulary a job may use.
 #pragma once
 
@@ -26,7 +26,7 @@ std::optional<std::string_view> CanonicalPeriod(std::string_view name);
 // SUM AVG COUNT DCOUNT MAX MIN, matched case-insensitively, returned upper case.
 std::optional<std::string_view> CanonicalFunction(std::string_view name);
 
-// DeviceId and HardwareId: values identify a device (hdc-api.md 1).
+// DeviceId and HardwareId: values identify a device (docs/hdc-api.md §Personal data).
 bool IsPersonalColumn(std::string_view column);
 
 // Case-insensitive ASCII comparison.

@@ -1,12 +1,12 @@
 // A job: one report template plus its schedule, as the operator wrote it in
 // a "[job NAME]" section, typed and validated.
 //
-// Validation follows hdc-api.md: columns, aggregates and ordering attributes
-// must exist in the job's view; "having" may use only the listed aggregates;
-// order_by names a projected column or a listed aggregate; every >= 12h in
-// whole hours; runs >= 1; limit >= 0. Names are canonicalised (catalogue
-// spelling, upper-case functions, lower-case operators) so two spellings of
-// one job produce one fingerprint.
+// Validation follows docs/hdc-api.md §Template body: columns, aggregates and
+// ordering attributes must exist in the job's view; "having" may use only the
+// listed aggregates; order_by names a projected column or a listed aggregate;
+// every >= 12h in whole hours; runs >= 1; limit >= 0. Names are canonicalised
+// (catalogue spelling, upper-case functions, lower-case operators) so two
+// spellings of one job produce one fingerprint.
 #pragma once
 
 #include <chrono>

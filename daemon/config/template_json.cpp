@@ -13,7 +13,7 @@ constexpr std::array<std::string_view, 8> kOperators{"in",  "eq", "neq", "lt",
                                                      "gt",  "lte", "gte", "like"};
 
 // Member lookup with the key matched trimmed and case-insensitively
-// (hdc-api.md: property names are matched case-insensitively).
+// (docs/hdc-api.md §Endpoints: property names are matched case-insensitively).
 const json* Member(const json& object, std::string_view key) {
   if (!object.is_object()) return nullptr;
   for (auto it = object.begin(); it != object.end(); ++it) {
@@ -73,7 +73,7 @@ util::Result<FilterNode> ParseItem(const json& item, const std::string& where, i
     auto text = ScalarText(*value, where);
     if (!text.ok()) return text.status();
     if (node.op == "in") {
-      // hdc-api.md: "in" may also come as one comma-separated string.
+      // docs/hdc-api.md §Template body: "in" may also come as one comma-separated string.
       size_t pos = 0;
       while (pos <= text->size()) {
         size_t end = text->find(',', pos);
@@ -115,7 +115,7 @@ util::Result<std::optional<FilterNode>> ParseCondition(const json& condition,
       group.children.push_back(std::move(node).value());
     }
   }
-  // A group of one means the same under "and" and "or" (hdc-api.md 4.3).
+  // A group of one means the same under "and" and "or" (docs/hdc-api.md §Sample templates).
   if (group.children.size() == 1) return std::optional<FilterNode>(std::move(group.children[0]));
   return std::optional<FilterNode>(std::move(group));
 }

@@ -1,4 +1,4 @@
-// Reads a template_file: Microsoft's template JSON (hdc-api.md 4.1) into a
+// Reads a template_file: Microsoft's template JSON (docs/hdc-api.md §Template body) into a
 // TemplateSpec, so templates copied from the samples go through the same
 // validation as INI-written ones. Private to config/.
 #pragma once

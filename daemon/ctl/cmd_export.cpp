@@ -4,7 +4,7 @@
 // JSON Lines, --csv (the default) spreadsheet-safe CSV.
 //
 // Reads the state database only (no lock, no secret, no network), like the
-// listings. The rows are personal data (hdc-api.md section 1), so every run
+// listings. The rows are personal data (docs/hdc-api.md §Personal data), so every run
 // says on stderr that the export must be deleted within the retention
 // window; device and hardware ids are left out unless --with-device-ids.
 #include <array>

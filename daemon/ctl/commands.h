@@ -15,7 +15,7 @@ struct CommonOptions {
 };
 
 // plan: what reconciliation would do remotely, changing nothing. Exit 0 in
-// sync, 2 when changes are pending, else design.md's codes.
+// sync, 2 when changes are pending, else the codes of docs/architecture.md §Exit codes.
 int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err);
 
 // The listings read the state database only: no lock, no secret, no

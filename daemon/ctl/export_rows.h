@@ -6,8 +6,8 @@
 // holds a comma, a quote, CR or LF, and inner quotes doubled. A text cell
 // that begins with = + - @ TAB CR or NUL is a formula (or may become one) to
 // a spreadsheet, so it gets a leading ' and is then quoted (OWASP CSV
-// injection; ASVS 1.2.10; reliability.md S11). Numbers are written by us
-// (digits only) and an absent value is an empty cell.
+// injection; ASVS 1.2.10; docs/reliability.md §Security checklist, S11).
+// Numbers are written by us (digits only) and an absent value is an empty cell.
 //
 // JSON Lines: one object per line, each value as stored (JSON escaping only,
 // no ' prefix), null for an absent value; invalid UTF-8 is replaced (U+FFFD).

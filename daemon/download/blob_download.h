@@ -2,8 +2,8 @@
 // resumably. Shared by the report and cab fetchers.
 //
 // The link is fetched without Authorization, through the shared retry
-// policy, streaming into an AtomicWriter. Resume rules (RFC 9110 §13.1.5,
-// reliability.md N02/N03):
+// policy, streaming into an AtomicWriter. Resume rules (RFC 9110 §13.1.5;
+// docs/reliability.md §Fault catalogue, N02 and N03):
 //   - a partial is continued only with a strong ETag: "Range: bytes=N-" and
 //     "If-Range: <etag>"; without one the partial is dropped and the blob
 //     fetched from byte 0;

@@ -150,7 +150,8 @@ void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
     if (status.ok()) continue;
     std::lock_guard lock(mu_);
     if (stop_.stop_requested() && status.kind() == util::ErrorKind::kTemporary) break;
-    // CabIdHash is an opaque service id, not personal (hdc-api.md 1): safe to log.
+    // CabIdHash is an opaque service id, not personal, so safe to log
+    // (docs/hdc-api.md §Personal data).
     log->warn("cab {}: {}", cab.cab_id_hash, status.ToString());
     if (util::Status recorded = RecordFailure(cab, status, summary, worker.random);
         !recorded.ok()) {

@@ -1,4 +1,4 @@
-// Report files (hdc-api.md section 6) as a stream of rows.
+// Report files (docs/hdc-api.md §Report files) as a stream of rows.
 //
 // ReportParser is a push parser: Feed() takes the file in chunks split
 // anywhere (inside a quoted field, between CR and LF, inside the BOM),
@@ -9,7 +9,7 @@
 // inner quotes doubled, and a quoted field may span lines. CRLF, LF and a
 // lone CR all end a line; the last line end is optional.
 //
-// Decisions where hdc-api.md is silent:
+// Decisions where the API is silent (docs/hdc-api.md §Report files):
 //  - an empty field, quoted ("") or not, is null;
 //  - a row with fewer fields than the header has nulls for the rest; a row
 //    with more is an error;

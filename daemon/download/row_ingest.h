@@ -10,7 +10,7 @@
 // it commits; on any error the transaction rolls back and the error names the
 // execution (and the line, for a malformed file).
 //
-// Personal data (hdc-api.md section 1): each row's retention clock starts at
+// Personal data (docs/hdc-api.md §Personal data): each row's retention clock starts at
 // the earliest of FailureDateTime, CabCollectionTime and downloaded_at (or at
 // downloaded_at alone when retention_clock_earliest is false). A row whose
 // clock started before retention_cutoff is not stored at all, only counted;

@@ -19,7 +19,7 @@ namespace hdc::platform {
 // Sets the recovery actions of an installed service: restart after 1 minute,
 // restart again after 5 minutes, then nothing; the failure count resets after
 // 1 day; a stop with a non-zero exit code counts as a failure, not just a
-// crash (operations.md section 6). Needs administrator rights, like
+// crash (docs/operations.md §Windows service). Needs administrator rights, like
 // /registerService. Errors name the service and the Windows error: kAuth when
 // access is denied, kUnavailable otherwise (no SCM, no such service).
 // POSIX: OK, nothing to do (the systemd unit has Restart=on-failure).
@@ -54,8 +54,8 @@ void ReportToEventLog(EventLevel level, std::string_view message) noexcept;
 std::string ProgramDataDir();
 
 // True when the process runs with the machine's highest privileges: effective
-// uid 0 on POSIX, LocalSystem on Windows. The daemon refuses that unless
-// --allow-root (reliability.md S13).
+// uid 0 on POSIX, LocalSystem on Windows. Nothing calls it yet: the daemon
+// does not refuse to run as root (docs/reliability.md §Not done, S13).
 bool IsRunningAsRoot();
 
 }  // namespace hdc::platform

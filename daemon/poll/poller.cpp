@@ -9,7 +9,8 @@
 namespace hdc::poll {
 
 namespace {
-constexpr auto kMaxLookback = std::chrono::days(90);  // hdc-api.md: data reaches back 90 days
+// The API's data reaches back 90 days (docs/hdc-api.md §Overview).
+constexpr auto kMaxLookback = std::chrono::days(90);
 }  // namespace
 
 Poller::Poller(api::HdcClient& api, db::Database& db, util::Clock& clock)
@@ -63,7 +64,7 @@ util::Status Poller::PollOne(const ScheduleToPoll& schedule, PollSummary& summar
   if (!tx.ok()) return tx.status();
   for (const api::Execution& e : *listed) {
     ++summary.executions_seen;
-    // "Completed" without a link counts as not ready yet (hdc-api.md 3.11).
+    // "Completed" without a link counts as not ready yet (docs/hdc-api.md §Report data).
     const std::string status = e.ready() ? "Completed"
                                : e.status == api::ExecutionStatus::kCompleted
                                    ? "Pending"

@@ -23,7 +23,7 @@ struct ScheduleToPoll {
   std::string report_id;
   util::TimePoint start;  // the schedule's first run
   // When the schedule was last created or edited remotely as far as we
-  // recorded it: runs before this never happen (hdc-api.md 4.2).
+  // recorded it: runs before this never happen (docs/hdc-api.md §Schedule body).
   util::TimePoint since;
 };
 

@@ -1,6 +1,6 @@
 // Canonical form of a template as the server lists it, so that a remote
 // template and a job's template compare equal exactly when they mean the
-// same report (hdc-api.md: property names and operators in any case,
+// same report (docs/hdc-api.md §Template body: property names and operators in any case,
 // functions in any case, values as strings or numbers, "in" as an array or a
 // comma-separated string, "view" with stray spaces, {"or": [x]} the same as
 // {"and": [x]}, an empty condition the same as none, limit 0 the same as none,

@@ -1,6 +1,6 @@
 // Deciding, without doing: desired jobs + remote listings + local records ->
-// the actions that make remote state match the INI (design.md "Remote state
-// is reconciled, never duplicated"). Pure; no I/O.
+// the actions that make remote state match the INI, never duplicating it
+// (docs/architecture.md §Remote state). Pure; no I/O.
 //
 // Per job, in order:
 // - Template: the recorded template if it still exists remotely (edited when

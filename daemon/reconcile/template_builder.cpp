@@ -12,7 +12,7 @@ json BuildItem(const config::FilterNode& node) {
     return json{{"condition", BuildCondition(node)}};
   }
   json item{{"attribute", node.attribute}, {"operator", node.op}};
-  // hdc-api.md: values are strings; "in" takes an array of strings.
+  // docs/hdc-api.md §Template body: values are strings; "in" takes an array of strings.
   item["value"] = node.op == "in" ? json(node.values) : json(node.values.at(0));
   return item;
 }

@@ -1,7 +1,8 @@
-// JobSpec -> the JSON bodies sent to Hardware Dev Center (hdc-api.md 4.1,
-// 4.2), in canonical form: keys sorted, no insignificant whitespace, names
-// canonicalised by config validation. Reconciliation compares remote objects
-// with these, and --check-config prints them.
+// JobSpec -> the JSON bodies sent to Hardware Dev Center
+// (docs/hdc-api.md §Template body, docs/hdc-api.md §Schedule body), in canonical
+// form: keys sorted, no insignificant whitespace, names canonicalised by config
+// validation. Reconciliation compares remote objects with these, and
+// --check-config prints them.
 #pragma once
 
 #include <string>

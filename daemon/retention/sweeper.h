@@ -1,6 +1,6 @@
 // The retention sweeper: nothing personal older than the window, anywhere.
 //
-// Personal data (hdc-api.md section 1): cab files, report files, the rows of
+// Personal data (docs/hdc-api.md §Personal data): cab files, report files, the rows of
 // `failures` (DeviceId/HardwareId and the whole row), and partial downloads
 // of either in store/tmp. CabIdHash, FailureHash, report ids and counts are
 // opaque service ids and aggregates, not personal: they may outlive a purge

@@ -1,6 +1,6 @@
 // The callback token: the secret path component of the control listener's
 // callback URL (/callback/<token>), so only who was told the URL can post to
-// it (reliability.md S10).
+// it (docs/reliability.md §Security checklist, S10).
 //
 // The token lives in <state_dir>/callback-token (mode 0600): 32 lowercase hex
 // characters, 128 bits from the operating system's CSPRNG, written on the

@@ -1,6 +1,6 @@
 // The control listener: a small HTTP server, on loopback by default, for
-// GET /healthz, GET /metrics and POST /callback/<token> (operations.md §9,
-// reliability.md S10).
+// GET /healthz, GET /metrics and POST /callback/<token>
+// (docs/operations.md §Control listener; docs/reliability.md §Security checklist, S10).
 //
 // It tells outsiders as little as possible: unknown paths, and a callback
 // with a wrong token, get the same 404 with a one-word body; a known path

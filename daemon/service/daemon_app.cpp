@@ -50,11 +50,11 @@ DaemonApp::DaemonApp() : config_path_(DefaultConfigPath()) {
 void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
 #ifdef _WIN32
   // /registerService, /unregisterService, /displayName=, /description=,
-  // /startup= (operations.md §6).
+  // /startup= (docs/operations.md §Windows service).
   ServerApplication::defineOptions(options);
 #else
   // Application's, not ServerApplication's: Poco's --daemon forks, which
-  // breaks Type=notify (operations.md §3).
+  // breaks Type=notify (docs/operations.md §Readiness).
   Application::defineOptions(options);
 #endif
   auto add = [&](const char* full, const char* shorthand, const std::string& help,

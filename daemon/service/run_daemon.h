@@ -1,6 +1,6 @@
 // The long-running daemon (hdc-reportd without --once): start-up in the order
-// operations.md §3 asks (config, lock, database, listener, then READY=1), the
-// scheduler on its own thread, and this thread waiting for signals:
+// of docs/operations.md §Readiness (config, lock, database, listener, then
+// READY=1), the scheduler on its own thread, and this thread waiting for signals:
 // SIGHUP reloads (the whole new configuration is validated first; a bad one
 // is refused with one line and the old one keeps running), SIGTERM/SIGINT
 // stop (downloads stop at a resumable checkpoint, exit 0).

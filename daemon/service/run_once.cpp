@@ -79,7 +79,8 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
       config->jobs.size(), summary->applied.size(), polled->executions_seen, polled->new_executions,
       fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new, cabs->fetched,
       cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred, problems.size());
-  // Retention (issue 6) last: purge-ahead 24 h, the next expected --once run.
+  // Retention last (docs/reliability.md §Retention): purge-ahead 24 h, the next
+  // expected --once run.
   auto swept = cycle.Sweep(*config, kOncePurgeAhead);
   if (swept.ok()) {
     util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));

@@ -2,7 +2,8 @@
 // Today: start-up repair, reconciliation (remote templates and schedules
 // match the INI), polling, report downloads with row ingest, and cab
 // downloads; the retention sweep joins when it is built.
-// Returns the process exit code (design.md) and prints one line on failure.
+// Returns the process exit code (docs/architecture.md §Exit codes) and prints
+// one line on failure.
 #pragma once
 
 #include <iosfwd>

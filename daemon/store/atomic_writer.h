@@ -8,7 +8,8 @@
 // directory (and the parents of any directory it had to create). So a file
 // appears under its final name only complete, verified and durable.
 //
-// Failure rules (reliability.md D01, D04; PostgreSQL's "fsyncgate"):
+// Failure rules (docs/reliability.md §Durability; D01 and D04 in
+// docs/reliability.md §Fault catalogue; PostgreSQL's "fsyncgate"):
 //   - any write, fsync, close, mkdir, rename or directory-fsync error removes
 //     the temp file (and, after a failed directory fsync, the renamed file)
 //     and returns the error, kTemporary, naming the path and the operation.

@@ -1,7 +1,7 @@
 // The free-space floor: no new download starts when the store's file system
-// has less than min_free_space available (reliability.md D01). A download
-// already running is not stopped by this check; if the disk fills under it,
-// its AtomicWriter fails cleanly instead.
+// has less than min_free_space available (docs/reliability.md §Fault catalogue,
+// D01). A download already running is not stopped by this check; if the disk
+// fills under it, its AtomicWriter fails cleanly instead.
 #pragma once
 
 #include <cstdint>

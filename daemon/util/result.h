@@ -2,8 +2,9 @@
 //
 // An error has a kind and a one-line message that names what went wrong and
 // where (file, section and key; URL path without query; store path). Kinds map
-// one-to-one onto the exit codes of design.md, so a composition root turns any
-// failure into the right exit status without inspecting messages.
+// one-to-one onto the exit codes (docs/architecture.md §Exit codes), so a
+// composition root turns any failure into the right exit status without
+// inspecting messages.
 //
 // Value types, cheap to copy when OK; not thread-safe to mutate concurrently.
 #pragma once

@@ -1,6 +1,6 @@
 // Text forms of times, durations and sizes, as the API and the INI use them.
 //
-// ParseTimestamp accepts what hdc-api.md says the service returns: ISO 8601
+// ParseTimestamp accepts what the service returns (docs/hdc-api.md §Timestamps): ISO 8601
 // with 'T' or a space, optional fraction (any number of digits, kept to the
 // millisecond), optional 'Z' or +hh:mm / -hh:mm offset; zone-less values are
 // UTC. FormatTimestamp writes "yyyy-MM-ddTHH:mm:ssZ" (the API's input form).

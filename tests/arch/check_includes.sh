@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Enforces the dependency table (style-exemplars.md section 7) on #include
+# Enforces the dependency table (docs/architecture.md §Dependency rules) on #include
 # lines: a module may include only itself and the modules in its row;
 # heavy third-party headers stay in the adapters. Prints every violation as
 # "file:line: <module> may not include <what>" and exits 1 if there is one.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Keeps operating-system code behind the platform seam, so the daemon stays
-# portable to Windows (style-exemplars.md: platform/ holds the OS-specific
-# pieces, *_posix.cpp and *_windows.cpp chosen by CMake).
+# portable to Windows (docs/architecture.md §Platform code: platform/ holds the
+# OS-specific pieces, *_posix.cpp and *_windows.cpp chosen by CMake).
 #
 # In daemon/ (the emulator, benches and tests are Linux-only tools):
 #   * POSIX-only headers and calls only in daemon/platform/*_posix.cpp and

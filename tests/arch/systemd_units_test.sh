@@ -4,8 +4,9 @@
 #      binary (the built hdc-reportd if given, else /bin/true); any warning
 #      (unknown key, bad value) counts as a failure;
 #   2. `systemd-analyze security --offline=yes --threshold=15` on the daemon
-#      and the --once unit: exposure must be <= 1.5 (reliability.md section 4);
-#   3. the values operations.md and issue 7 fix (Type, exit statuses, timer);
+#      and the --once unit: exposure must be <= 1.5 (docs/reliability.md §systemd hardening);
+#   3. the values docs/operations.md §Units, docs/operations.md §Nightly one-shot
+#      fix (Type, exit statuses, timer);
 #   4. as root: sysusers.d and tmpfiles.d applied to a scratch --root give the
 #      user, the directories, their modes and owners.
 # Controls prove each check can fail: a missing ExecStart binary and a
@@ -107,7 +108,7 @@ else
   fail "control: the unhardened copy passed the gate or gave no score (rc $rc, $score)"
 fi
 
-# 3. values fixed by operations.md section 2 and issue 7
+# 3. values fixed by docs/operations.md §Units, docs/operations.md §Nightly one-shot
 require() {  # file, exact line
   if grep -qxF -- "$2" "$units/$1"; then pass "$1: $2"; else fail "$1 lacks the line '$2'"; fi
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# R02 (reliability.md): hdc-reportd --once killed with SIGKILL at 20
+# R02 (docs/reliability.md §Fault catalogue): hdc-reportd --once killed with SIGKILL at 20
 # deterministic points (the Nth rename/fsync/fdatasync/write/pwrite64/unlink,
 # injected by strace), each followed by more runs (some killed again) and a
 # clean one, after which the invariants INV1-6 hold and no template or

@@ -116,7 +116,8 @@ unset HDC_CLIENT_SECRET
 check "the fixture has rows of both jobs on several days" \
   test "$(q "SELECT count(DISTINCT job_name) || '/' || (count(DISTINCT report_datetime) >= 6) FROM failures")" = 2/1
 
-# Hostile cells (reliability.md H03, S11), planted in a stored run of kernel.
+# Hostile cells (H03 in docs/reliability.md §Fault catalogue, S11 in
+# docs/reliability.md §Security checklist), planted in a stored run of kernel.
 IFS="|" read -r p_rid p_run < <(q "SELECT report_id, report_datetime FROM failures WHERE job_name = 'kernel' ORDER BY report_datetime LIMIT 1")
 plant() {  # plant FAILURE_NAME DRIVER_NAME DRIVER_VERSION (SQL expressions)
   q "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name, driver_name,

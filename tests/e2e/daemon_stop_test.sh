@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# SIGTERM while the daemon downloads a cab (reliability.md V01): STOPPING=1,
-# exit 0 well inside TimeoutStopSec, the partial kept in store/tmp with its
-# ETag recorded, and the next run resumes it with a Range request (206)
-# instead of starting again; afterwards the store is whole (INV1-6).
+# SIGTERM while the daemon downloads a cab (V01 in docs/reliability.md §Fault catalogue):
+# STOPPING=1, exit 0 well inside TimeoutStopSec, the partial kept in store/tmp
+# with its ETag recorded, and the next run resumes it with a Range request
+# (206) instead of starting again; afterwards the store is whole (INV1-6).
 set -uo pipefail
 bin=$1
 src=$2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# hdc-reportd as a long-running daemon (issue 7), a real process against an
-# hdc-emulator process, with a stand-in for systemd's notification socket:
+# hdc-reportd as a long-running daemon (docs/operations.md §Readiness), a real
+# process against an hdc-emulator process, with a stand-in for systemd's
+# notification socket:
 #   READY=1 only once the control listener answers; WATCHDOG=1 at half of
 #   WATCHDOG_USEC, and none while the scheduler is frozen (--test-hooks);
 #   it ingests what --once would (invariants INV1-6); /metrics parses as

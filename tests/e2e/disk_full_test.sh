@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# D01 (reliability.md): state_dir on a small tmpfs that cannot hold every cab.
+# D01 (docs/reliability.md §Fault catalogue): state_dir on a small tmpfs that
+# cannot hold every cab.
 #   1. min_free_space = 1M: downloads stop at the guard, exit 75 with one line
 #      naming the store and its free bytes; nothing corrupted (INV2-5);
 #   2. not one byte free (a filler): the database cannot be written, exit 75

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Network and HTTP faults (reliability.md N01, N06, N09, INV1-7) against one
-# hdc-emulator, hdc-reportd --once as a process:
+# Network and HTTP faults (docs/reliability.md §Fault catalogue: N01, N06,
+# N09; docs/reliability.md §Invariants: INV1-7) against one hdc-emulator,
+# hdc-reportd --once as a process:
 #   (a) truncated and reset blob bodies, 5xx and 429 bursts on API endpoints:
 #       the run completes (exit 0) and INV holds;
 #   (b) report links handed out expired: a 403, a fresh link, the report stored;

@@ -88,7 +88,7 @@ wait_for() {
 }
 
 # ---------------------------------------------------------------------------
-# Emulator helpers and the invariant check (reliability.md section 2, INV1-6).
+# Emulator helpers and the invariant check (docs/reliability.md §Invariants, INV1-6).
 
 # emu_faults JSON_RULES: replaces the emulator's fault rules, e.g.
 #   emu_faults '[{"endpoint":"blob.cab","kind":"reset","nth":1}]'
@@ -138,7 +138,7 @@ _inv_emu_sha() {
   echo "$sha"
 }
 
-# check_invariants STATE_DIR [partial]: INV1-6 of reliability.md section 2
+# check_invariants STATE_DIR [partial]: INV1-6 of docs/reliability.md §Invariants
 # against the emulator ($EMU_URL) and state.db, with sqlite3 and sha256sum.
 #   INV1 every Completed execution of our schedules is 'ingested' (one row,
 #        one file), every cab named by an ingested report has a cabs row, and

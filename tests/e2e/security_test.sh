@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Security checks of hdc-reportd --once as a process (reliability.md N10, H01,
-# S4, S6, A02):
+# Security checks of hdc-reportd --once as a process (N10, H01 and A02 in
+# docs/reliability.md §Fault catalogue; S4 and S6 in docs/reliability.md §Security checklist):
 #   (a) no Authorization header reaches the blob host (127.0.0.2) in a full
 #       run with cabs;
 #   (b) hostile CabIdHash values from the server (the emulator's hostile_ids

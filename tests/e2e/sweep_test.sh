@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The retention sweeper as processes (issue 6): hdc-reportd --once stores
+# The retention sweeper as processes (docs/reliability.md §Retention): hdc-reportd --once stores
 # reports and cabs from an hdc-emulator and ends with a sweep line; then
 # hdc-reportctl sweep, with --now moved past the window, removes every
 # personal datum: a byte scan of state.db, its -wal/-shm, the store,

@@ -1,5 +1,5 @@
 // Cab download (302), cab blobs (valid MSCF), expiry, bulk listing
-// (hdc-api.md 3.12-3.13).
+// (docs/hdc-api.md §Cab download, docs/hdc-api.md §Bulk cab listing).
 #include <sstream>
 
 #include "emulator_fixture.h"

@@ -85,7 +85,8 @@ inline HttpResult Http(const std::string& method, const std::string& url, const 
 
 inline util::TimePoint At(const std::string& text) { return *util::ParseTimestamp(text); }
 
-// The template of the hdc-api.md 4.1 example, reduced to plain columns.
+// A template like the example of docs/hdc-api.md §Template body, reduced to plain
+// columns.
 inline Json SimpleTemplate() {
   return {{"view", "IHVDriver"},
           {"projection", {"FailureHash", "DriverName", "CabIdHash", "CabExpirationTime", "ApplicationId", "EventCount"}},

@@ -1,5 +1,6 @@
 // The hostile_ids fault: report files whose CabIdHash cells are path-like
-// (reliability.md H01, S6), next to the control without the fault.
+// (H01 in docs/reliability.md §Fault catalogue, S6 in docs/reliability.md §Security checklist),
+// next to the control without the fault.
 #include <Poco/Base64Encoder.h>
 #include <Poco/MD5Engine.h>
 

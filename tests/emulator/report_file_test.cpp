@@ -1,5 +1,5 @@
 // Report files on the blob host: content, format variants, SAS expiry,
-// Range/If-Range, determinism (hdc-api.md 3.11, 6).
+// Range/If-Range, determinism (docs/hdc-api.md §Report data, docs/hdc-api.md §Report files).
 #include <sstream>
 
 #include "emulator_fixture.h"

@@ -1,4 +1,5 @@
-// Schedules, executions and report data (hdc-api.md 3.5-3.11, 4.2).
+// Schedules, executions and report data (docs/hdc-api.md §Schedules,
+// docs/hdc-api.md §Report data, docs/hdc-api.md §Schedule body).
 #include <condition_variable>
 #include <mutex>
 

@@ -1,4 +1,5 @@
-// Templates: create, list, get, edit, and validation (hdc-api.md 3.1-3.4, 4.1, 5).
+// Templates: create, list, get, edit, and validation (docs/hdc-api.md §Templates,
+// docs/hdc-api.md §Template body, docs/hdc-api.md §Columns).
 #include "emulator_fixture.h"
 
 namespace hdc::emulator::testing {

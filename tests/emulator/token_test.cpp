@@ -1,4 +1,4 @@
-// Token endpoint (hdc-api.md 2.2-2.3) and the 401/403 of HDC routes.
+// Token endpoint (docs/hdc-api.md §Authentication) and the 401/403 of HDC routes.
 #include "emulator_fixture.h"
 
 namespace hdc::emulator::testing {

@@ -1,4 +1,4 @@
-// Reconciliation against the emulator: no duplicates, ever (issue 4).
+// Reconciliation against the emulator: no duplicates, ever (docs/architecture.md §Remote state).
 #include <doctest/doctest.h>
 
 #include <sstream>

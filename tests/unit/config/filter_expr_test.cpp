@@ -76,7 +76,7 @@ void CheckErrors(const std::vector<Case>& cases) {
   }
 }
 
-TEST_CASE("the example of the brief parses into the documented tree") {
+TEST_CASE("the where example of config/hdc-reportd.ini parses into the documented tree") {
   util::Result<FilterNode> result =
       ParseFilter("EventType eq Kernel and (Market eq US or Market in (DE, FR))");
   REQUIRE(result.ok());

@@ -1,5 +1,6 @@
 // Microsoft's five published sample templates, written as INI jobs in
-// config/jobs.d/, compile to JSON equivalent to the samples (hdc-api.md 4.3).
+// config/jobs.d/, compile to JSON equivalent to the samples
+// (docs/hdc-api.md §Sample templates).
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>

@@ -15,7 +15,7 @@ std::string ServiceError(const std::string& service, const std::string& account 
   return config.status().message();
 }
 
-TEST_CASE("service and account defaults match design.md") {
+TEST_CASE("service and account defaults are the documented ones") {
   auto config = ParseConfig({"hdc.ini", "/cfg", testing::kAccount}, {}, testing::FakeReader());
   REQUIRE(config.ok());
   const ServiceConfig& s = config->service;

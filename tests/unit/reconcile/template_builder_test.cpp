@@ -14,7 +14,7 @@ const config::JobSpec& JobOf(const util::Result<config::Config>& config) {
   return config->jobs.at(0);
 }
 
-TEST_CASE("the design's example job compiles to the API's condition structure") {
+TEST_CASE("the example job of config/hdc-reportd.ini compiles to the API's condition structure") {
   auto config = config::testing::ParseWithJobs(config::testing::Job(
       "view = IHVDriver\ncolumns = FailureName, DriverName\nperiod = Last7Days\n"
       "where = EventType eq Kernel and (Market eq US or Market in (DE, FR))\n"));
@@ -27,7 +27,7 @@ TEST_CASE("the design's example job compiles to the API's condition structure") 
         R"J("view":"IHVDriver"})J");
 }
 
-TEST_CASE("aggregation, having, order and limit follow hdc-api.md 4.1") {
+TEST_CASE("aggregation, having, order and limit follow the documented template body") {
   auto config = config::testing::ParseWithJobs(config::testing::Job(
       "view = IHVDriver\ncolumns = DriverName\naggregate = SUM(EventCount), DCOUNT(DeviceId)\n"
       "having = SUM(EventCount) gte 50 or DCOUNT(DeviceId) gt \"10\"\n"
