@@ -65,8 +65,8 @@ class TokenProvider final : public TokenSource {
   util::TimePoint refresh_at_{};  // GUARDED_BY(mu_)
 };
 
-// Parses a token response body: access_token plus expires_in (number or
-// string) or expires_on. Exposed for tests.
+// Parses a token response body: access_token plus expires_in (a number or
+// a string of digits); expires_on alone is refused. Exposed for tests.
 struct TokenResponse {
   std::string access_token;
   util::Duration expires_in{0};

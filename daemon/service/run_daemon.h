@@ -5,8 +5,8 @@
 // is refused with one line and the old one keeps running), SIGTERM/SIGINT
 // stop (downloads stop at a resumable checkpoint, exit 0).
 // Returns the process exit code: 0 after a stop, 78 for a bad configuration
-// at start, 75 when another instance holds the state directory, 77 when the
-// secret cannot be read.
+// at start (a client secret that cannot be read included), 75 when another
+// instance holds the state directory.
 #pragma once
 
 #include <iosfwd>
