@@ -180,7 +180,9 @@ int DaemonApp::main(const std::vector<std::string>& args) {
   // error also go to the Application event log.
   const bool service = config().getBool("application.runAsService", false);
   std::ostringstream captured;
-  const int rc = RunDaemon({config_path_, time_scale_, time_start_, test_hooks_}, captured);
+  DaemonOptions options{config_path_, time_scale_, time_start_, test_hooks_, {}};
+  if (service) options.on_lifecycle = platform::ReportToEventLog;
+  const int rc = RunDaemon(options, captured);
   std::cerr << captured.str();
   if (service) {
     platform::ReportToEventLog(rc == 0 ? platform::EventLevel::kInfo : platform::EventLevel::kError,
@@ -188,7 +190,7 @@ int DaemonApp::main(const std::vector<std::string>& args) {
   }
   return rc;
 #else
-  return RunDaemon({config_path_, time_scale_, time_start_, test_hooks_}, std::cerr);
+  return RunDaemon({config_path_, time_scale_, time_start_, test_hooks_, {}}, std::cerr);
 #endif
 }
 

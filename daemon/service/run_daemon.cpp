@@ -266,9 +266,15 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
     }
   }
 
+  auto lifecycle = [&](platform::EventLevel level, std::string_view line) {
+    if (options.on_lifecycle) options.on_lifecycle(level, line);
+  };
   std::jthread scheduler_thread([&] { scheduler.Run(stop.get_token()); });
-  log->info("started: {} job(s), state in {}, control listener {}", config->jobs.size(),
-            config->service.state_dir, control ? control->address() : "off");
+  const std::string started =
+      fmt::format("started: {} job(s), state in {}, control listener {}", config->jobs.size(),
+                  config->service.state_dir, control ? control->address() : "off");
+  log->info("{}", started);
+  lifecycle(platform::EventLevel::kInfo, "hdc-reportd " + started);
   (void)notifier.Ready();
 
   while (true) {
@@ -294,11 +300,17 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
     util::Status logging;
     if (reloaded.ok()) logging = SetupLoggingFrom(reloaded->service);
     if (!reloaded.ok() || !logging.ok()) {
-      log->error("reload refused, still running the previous configuration: {}",
-                 (reloaded.ok() ? logging : reloaded.status()).ToString());
+      const std::string refused =
+          "reload refused, still running the previous configuration: " +
+          (reloaded.ok() ? logging : reloaded.status()).ToString();
+      log->error("{}", refused);
+      lifecycle(platform::EventLevel::kWarning, "hdc-reportd " + refused);
     } else {
       const auto current = scheduler.config();
       WarnRestartOnly(*current, *reloaded);
+      lifecycle(platform::EventLevel::kInfo,
+                fmt::format("hdc-reportd reloaded its configuration: {} job(s)",
+                            reloaded->jobs.size()));
       scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
     }
     (void)notifier.Ready();

@@ -9,8 +9,12 @@
 // instance holds the state directory.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
+
+#include "platform/service_host.h"
 
 namespace hdc::service {
 
@@ -24,6 +28,11 @@ struct DaemonOptions {
   // SIGUSR2 freezes the scheduler loop (a deadlock stand-in for the
   // watchdog test). Loopback only, like the above.
   bool test_hooks = false;
+  // Told of the start (once serving), of each reload and of a refused reload,
+  // one line each: the Windows service writes these to the Application
+  // event log, where operators look (the caller reports the stop and a
+  // failed start, which it sees in the exit code). Empty: nobody is told.
+  std::function<void(platform::EventLevel, std::string_view)> on_lifecycle;
 };
 
 int RunDaemon(const DaemonOptions& options, std::ostream& err);
