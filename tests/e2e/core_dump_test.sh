@@ -7,11 +7,13 @@
 #     the process runs as an ordinary user (the kernel gives a non-dumpable
 #     process's /proc/PID entries to root; this needs a non-root process, so
 #     a root run drops to nobody with setpriv);
+#   * its environment block no longer holds the secret (read as root only: a
+#     non-dumpable process's /proc/PID/environ is closed to its own user);
 #   * kill -SEGV leaves no core in its working directory, and the secret is
 #     nowhere under that directory.
 # The control runs the same checks against a process that did not forbid
 # core dumps (sleep, started the same way with the same environment): it is
-# dumpable, and SIGSEGV leaves a core that
+# dumpable, its environment shows the secret, and SIGSEGV leaves a core that
 # holds the secret. The core checks need a core_pattern that writes a file
 # in the working directory (a name without '/'); with a pipe (systemd-coredump,
 # apport) or an absolute path they are skipped, and so is the whole test
@@ -65,6 +67,7 @@ not_dumpable() {  # /proc/PID/status owned by root while the process is not root
 }
 dumpable() { [[ $(stat -c %u "/proc/$1/status") == "$run_uid" ]]; }
 environ_has_secret() { grep -qa -- "$HDC_CLIENT_SECRET" "/proc/$1/environ"; }
+environ_lacks_secret() { [[ -r /proc/$1/environ ]] && ! environ_has_secret "$1"; }
 # crash NAME: SIGSEGV to $PID, then reaps it; sets STATUS.
 crash() {
   kill -SEGV "$PID"
@@ -107,6 +110,13 @@ spawn daemon "$bin" --config "$tmp/hdc.ini"
 check "the daemon starts and creates its schedule" \
   wait_for "the schedule" grep -q "create schedule for job kernel" "$tmp/daemon.err"
 check "the daemon is not dumpable (/proc/PID/status owned by root, the process uid $run_uid)" not_dumpable "$PID"
+if [[ $(id -u) == 0 ]]; then
+  check "the daemon's environment block no longer holds the secret" environ_lacks_secret "$PID"
+else
+  skip_part "the daemon's environment block: only root may read a non-dumpable process's /proc/PID/environ"
+fi
+check "the daemon warned once that the environment is the weakest source" \
+  test "$(grep -c 'HDC_CLIENT_SECRET, the weakest source' "$tmp/daemon.err")" = 1
 crash daemon
 check "the daemon died of SIGSEGV ($STATUS)" test "$STATUS" = 139
 [[ $cores == yes ]] && check "SIGSEGV left no core in the daemon's working directory" no_core daemon
