@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/logging.h"
 #include "util/redact.h"
 
 namespace hdc::config {
@@ -17,12 +18,38 @@ std::string TrimTrailingNewlines(std::string s) {
   return s;
 }
 
+// Why `path` (links followed) is not a regular file the secret may come from;
+// empty when it is one. Checked before the open: opening a FIFO blocks until
+// a writer comes, a device or a /proc file (regular to stat, such as
+// /proc/self/environ) would hand over bytes that are not a secret file's. A
+// swap between this check and the open is not defended: whoever can rename
+// in that directory controls the secret anyway.
+std::string NotARegularFile(const std::string& path, const fs::file_status& status) {
+  switch (status.type()) {
+    case fs::file_type::regular: break;
+    case fs::file_type::directory: return "a directory";
+    case fs::file_type::fifo: return "a FIFO";
+    case fs::file_type::character:
+    case fs::file_type::block: return "a device";
+    case fs::file_type::socket: return "a socket";
+    default: return "a special file";
+  }
+  std::error_code ec;
+  const std::string real = fs::canonical(path, ec).generic_string();
+  if (!ec && (real == "/proc" || real.rfind("/proc/", 0) == 0)) return "a file in /proc";
+  return "";
+}
+
 util::Result<Secret> ReadSecretFile(const std::string& path, const std::string& where,
                                     bool check_mode) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
     return util::ConfigError(where + ": cannot read " + path + ": file not found");
+  }
+  if (const std::string what = NotARegularFile(path, status); !what.empty()) {
+    return util::ConfigError(where + ": " + path + " is " + what +
+                             ", not a regular file; put the secret in a file of its own");
   }
 #ifndef _WIN32
   constexpr auto kOthers = fs::perms::group_read | fs::perms::others_read;
@@ -60,7 +87,24 @@ EnvLookup ProcessEnvironment() {
 
 namespace {
 
-util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& env) {
+// The environment is the weakest source: children inherit it, and the
+// environment block can be read by the same user (/proc/PID/environ) until it
+// is changed. Removed as soon as it is read, with one warning, without the
+// value (docs/operations.md §Client secret).
+void ForgetEnvironmentSecret(const EnvRemove& remove) {
+  std::string removed = "removed from the environment";
+  if (const util::Status status = remove("HDC_CLIENT_SECRET"); !status.ok()) {
+    removed = "not removed from the environment: " + status.message();
+  }
+  util::GetLogger("config")->warn(
+      "client secret from the environment variable HDC_CLIENT_SECRET, the weakest source "
+      "(inherited by child processes, readable in the environment block), {}; prefer "
+      "client_secret_file or a systemd credential",
+      removed);
+}
+
+util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& env,
+                                const EnvRemove& remove) {
   if (!account.client_secret_file.empty()) {
     auto secret =
         ReadSecretFile(account.client_secret_file, account.client_secret_file_where, true);
@@ -76,8 +120,10 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
     return secret;
   }
   if (auto value = env("HDC_CLIENT_SECRET"); value && !value->empty()) {
-    Secret secret(TrimTrailingNewlines(*value));
+    // Moved, so the lookup's copy is the one the Secret wipes.
+    Secret secret(TrimTrailingNewlines(std::move(*value)));
     secret.set_origin("environment variable HDC_CLIENT_SECRET");
+    ForgetEnvironmentSecret(remove);
     return secret;
   }
   return util::ConfigError(
@@ -87,8 +133,9 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
 
 }  // namespace
 
-util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env) {
-  auto secret = FindSecret(account, env);
+util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env,
+                                      const EnvRemove& remove) {
+  auto secret = FindSecret(account, env, remove);
   if (secret.ok()) util::AddSecret(secret->Reveal());
   return secret;
 }

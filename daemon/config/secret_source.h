@@ -1,9 +1,11 @@
 // The client secret: where it comes from, and a type that cannot be logged.
 //
-// Sources, first match wins: client_secret_file (refused when readable by
-// group or others), $CREDENTIALS_DIRECTORY/client-secret (systemd
-// LoadCredential=), then $HDC_CLIENT_SECRET. The value is registered with the
-// log redactor as soon as it is loaded.
+// Sources, first match wins: client_secret_file (refused unless it is a
+// regular file outside /proc, and when readable by group or others),
+// $CREDENTIALS_DIRECTORY/client-secret (systemd LoadCredential=), then
+// $HDC_CLIENT_SECRET, which is removed from the environment once read, with
+// one warning. The value is registered with the log redactor as soon as it
+// is loaded (docs/operations.md §Client secret).
 #pragma once
 
 #include <functional>
@@ -44,8 +46,13 @@ class Secret {
 // Looks up an environment variable (injectable for tests).
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 EnvLookup ProcessEnvironment();
+// Removes an environment variable (injectable for tests; the composition
+// roots pass platform::RemoveEnvironmentVariable). An error is logged in the
+// warning, not returned.
+using EnvRemove = std::function<util::Status(std::string_view name)>;
 
 // Loads the secret; errors are kConfig and name the source and the fix.
-util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env);
+util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env,
+                                      const EnvRemove& remove);
 
 }  // namespace hdc::config

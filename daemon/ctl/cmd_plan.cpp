@@ -9,6 +9,7 @@
 #include "ctl/commands.h"
 #include "ctl/version.h"
 #include "db/database.h"
+#include "platform/process_guard.h"
 #include "reconcile/reconciler.h"
 #include "reconcile/template_builder.h"
 
@@ -36,7 +37,8 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   };
   auto config = config::LoadConfig(options.config_path);
   if (!config.ok()) return fail(config.status());
-  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment());
+  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment(),
+                                         platform::RemoveEnvironmentVariable);
   if (!secret.ok()) return fail(secret.status().WithContext(options.config_path + ": "));
   // Reading the local records needs no lock (WAL readers never block the
   // daemon); a state directory that does not exist yet means "no records".

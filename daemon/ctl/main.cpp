@@ -12,6 +12,7 @@
 #include "ctl/commands.h"
 #include "ctl/options.h"
 #include "ctl/version.h"
+#include "platform/process_guard.h"
 #include "platform/service_host.h"
 
 namespace {
@@ -98,6 +99,12 @@ int Usage(const std::string& problem) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First, for every command: plan reads the client secret (the environment
+  // may hold it from the start) and gets tokens; top and export read personal
+  // data (S14 in docs/reliability.md §Security checklist). Not fatal.
+  if (const hdc::util::Status status = hdc::platform::ForbidCoreDumps(); !status.ok()) {
+    std::cerr << "hdc-reportctl: warning: " << status.message() << "\n";
+  }
   hdc::ctl::CommonOptions options;
 #ifdef _WIN32
   options.config_path = hdc::platform::ProgramDataDir() + "\\hdc-reportd.ini";  // as the service

@@ -4,6 +4,7 @@
 
 #include "config/ini_loader.h"
 #include "config/secret_source.h"
+#include "platform/process_guard.h"
 #include "reconcile/fingerprint.h"
 #include "reconcile/template_builder.h"
 
@@ -35,7 +36,8 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
     err << "hdc-reportd: " << config.status().ToString() << "\n";
     return config.status().exit_code();
   }
-  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment());
+  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment(),
+                                         platform::RemoveEnvironmentVariable);
   if (!secret.ok()) {
     err << "hdc-reportd: " << config_path << ": " << secret.status().ToString() << "\n";
     return secret.status().exit_code();

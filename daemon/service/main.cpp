@@ -3,8 +3,25 @@
 
 #include <Poco/Util/OptionException.h>
 
+#include "platform/process_guard.h"
 #include "service/daemon_app.h"
 #include "service/signals.h"
+#include "util/logging.h"
+
+namespace {
+
+// First of all, in every mode (foreground, --once, --check-config, the
+// Windows service): the environment may hold the client secret from the
+// start, and tokens, SAS links and device ids follow it (S14 in
+// docs/reliability.md §Security checklist). A failure is logged once, at
+// warn, and is not fatal.
+void ForbidCoreDumps() {
+  if (const hdc::util::Status status = hdc::platform::ForbidCoreDumps(); !status.ok()) {
+    hdc::util::GetLogger("service")->warn("{}", status.message());
+  }
+}
+
+}  // namespace
 
 #ifdef _WIN32
 #include <string>
@@ -21,6 +38,7 @@
 // option error into a logged exception and exit 70, so the arguments are
 // checked first, to answer 64 with one line as on Linux.
 int wmain(int argc, wchar_t** argv) {
+  ForbidCoreDumps();
   hdc::service::DaemonApp app;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
@@ -41,6 +59,7 @@ int wmain(int argc, wchar_t** argv) {
 }
 #else
 int main(int argc, char** argv) {
+  ForbidCoreDumps();
   // Before any thread exists, so every thread inherits the mask and the
   // daemon's signals reach only its sigwait (service/signals.h).
   hdc::service::BlockDaemonSignals();

@@ -1,6 +1,7 @@
 #include "service/wiring.h"
 
 #include "platform/filesystem.h"
+#include "platform/process_guard.h"
 #include "platform/service_host.h"
 #include "service/callback_token.h"
 #include "service/version.h"
@@ -67,7 +68,8 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 }
 
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path) {
-  auto secret = config::LoadClientSecret(config.account, config::ProcessEnvironment());
+  auto secret = config::LoadClientSecret(config.account, config::ProcessEnvironment(),
+                                         platform::RemoveEnvironmentVariable);
   if (!secret.ok()) return secret.status().WithContext(config_path + ": ");
   auto lock = PrepareStateDir(config.service.state_dir);
   if (!lock.ok()) return lock.status();

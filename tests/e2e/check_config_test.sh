@@ -59,6 +59,29 @@ run "$bin" --check-config --config "$tmp/s.ini"
 check "private secret file accepted" test "$rc" = 0
 check "origin named, value not" bash -c "grep -q 'client secret from file' '$tmp/err' && ! grep -q file-secret-456 '$tmp/err' '$tmp/out'"
 
+# A FIFO as client_secret_file: refused (78) in one line naming the file and
+# the key, without opening it (an open would wait for a writer for ever).
+mkfifo -m 600 "$tmp/fifo-secret"  # private, so only the kind of file can refuse it
+printf '[account]\ntenant_id = t\nclient_id = c\nclient_secret_file = %s/fifo-secret\n' "$tmp" >"$tmp/fifo.ini"
+fifo_error="$tmp/fifo.ini:4: [account] client_secret_file: $tmp/fifo-secret is a FIFO, not a regular file"
+for mode in --check-config --once; do
+  # SIGKILL: hdc-reportd blocks SIGTERM in every thread but its signal thread.
+  run timeout -s KILL 20 "$bin" $mode --config "$tmp/fifo.ini"
+  check "$mode: a FIFO as client_secret_file exits 78 without hanging ($rc)" test "$rc" = 78
+  check "$mode: in one line naming the file and the key" \
+    bash -c "test \$(wc -l <'$tmp/err') = 1 && grep -qF '$fifo_error' '$tmp/err'"
+done
+# Control: the same bound catches a process that does open the FIFO.
+run timeout -s KILL 1 head -c1 "$tmp/fifo-secret"
+check "control: reading the FIFO hangs until the bound (killed: $rc)" test "$rc" = 137
+
+# The environment variable: used, removed from the process's environment,
+# one warning without the value.
+run "$bin" --check-config --config "$src/config/demo/hdc-reportd.ini"
+check "a secret from the environment warns once that it is the weakest source" \
+  test "$(grep -c 'HDC_CLIENT_SECRET, the weakest source' <<<"$err")" = 1
+check "and the warning holds no value" bash -c "! grep -q e2e-secret-value-123 '$tmp/err'"
+
 unset HDC_CLIENT_SECRET
 run "$bin" --check-config --config "$src/config/demo/hdc-reportd.ini"
 check "no secret at all exits 78" test "$rc" = 78

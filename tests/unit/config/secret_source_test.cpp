@@ -2,13 +2,21 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <type_traits>
+#include <vector>
 
 #include "support/skip.h"
 #include "support/temp_dir.h"
+#include "util/logging.h"
 #include "util/redact.h"
+
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
 
 namespace hdc::config {
 namespace {
@@ -26,6 +34,35 @@ EnvLookup Env(std::map<std::string, std::string> vars) {
   };
 }
 
+// Records the names it is asked to remove; answers `result`.
+struct Remover {
+  std::vector<std::string> removed;
+  util::Status result = util::Status::Ok();
+  EnvRemove Fn() {
+    return [this](std::string_view name) {
+      removed.emplace_back(name);
+      return result;
+    };
+  }
+};
+
+// Loads with a remover that records and succeeds.
+util::Result<Secret> Load(const AccountConfig& account, const EnvLookup& env) {
+  Remover remover;
+  return LoadClientSecret(account, env, remover.Fn());
+}
+
+// Sends logs to a string for the lifetime of the object.
+class LogCapture {
+ public:
+  LogCapture() { util::SetupLogging(util::LogOptions{}, &out_); }
+  ~LogCapture() { util::SetupLogging(util::LogOptions{}); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
 // The type offers no way to print it: no stream operator, no copies.
 template <typename T>
 concept Streamable = requires(std::ostream& os, const T& t) { os << t; };
@@ -38,7 +75,7 @@ TEST_CASE("the client secret comes from a private file, trimmed") {
   SetMode(path, 0600);
   AccountConfig account;
   account.client_secret_file = path;
-  auto secret = LoadClientSecret(account, Env({{"HDC_CLIENT_SECRET", "from-env-ignored"}}));
+  auto secret = Load(account, Env({{"HDC_CLIENT_SECRET", "from-env-ignored"}}));
   REQUIRE_MESSAGE(secret.ok(), secret.status().message());
   CHECK(secret->Reveal() == "s3cr3t-from-file");
   CHECK(secret->origin() == "file " + path);
@@ -54,7 +91,7 @@ TEST_CASE("a secret file readable by group or others is refused with the fix") {
   account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
   for (unsigned mode : {0640, 0604, 0644}) {
     SetMode(path, mode);
-    auto secret = LoadClientSecret(account, Env({}));
+    auto secret = Load(account, Env({}));
     REQUIRE_FALSE(secret.ok());
     CHECK(secret.status().kind() == util::ErrorKind::kConfig);
     CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " + path +
@@ -68,21 +105,21 @@ TEST_CASE("a missing or empty secret file is a config error naming it") {
   AccountConfig account;
   account.client_secret_file = dir / "nope";
   account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
-  auto missing = LoadClientSecret(account, Env({}));
+  auto missing = Load(account, Env({}));
   CHECK(missing.status().message() ==
         "hdc.ini:9: [account] client_secret_file: cannot read " + (dir / "nope") +
             ": file not found");
   const std::string empty = dir.Write("empty", "\n");
   SetMode(empty, 0600);
   account.client_secret_file = empty;
-  CHECK(LoadClientSecret(account, Env({})).status().message() ==
+  CHECK(Load(account, Env({})).status().message() ==
         "hdc.ini:9: [account] client_secret_file: " + empty + " is empty");
 }
 
 TEST_CASE("without a file, the systemd credential wins over the environment") {
   hdc::testing::TempDir dir;
   dir.Write("client-secret", "from-systemd-credential\n");
-  auto secret = LoadClientSecret(
+  auto secret = Load(
       AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", dir.path()}, {"HDC_CLIENT_SECRET", "env"}}));
   REQUIRE(secret.ok());
   CHECK(secret->Reveal() == "from-systemd-credential");
@@ -90,8 +127,9 @@ TEST_CASE("without a file, the systemd credential wins over the environment") {
 }
 
 TEST_CASE("the environment variable is the last source") {
+  LogCapture logs;  // its warning is checked below
   hdc::testing::TempDir empty_credentials;
-  auto secret = LoadClientSecret(AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", empty_credentials.path()},
+  auto secret = Load(AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", empty_credentials.path()},
                                                        {"HDC_CLIENT_SECRET", "env-secret-1"}}));
   REQUIRE(secret.ok());
   CHECK(secret->Reveal() == "env-secret-1");
@@ -99,12 +137,115 @@ TEST_CASE("the environment variable is the last source") {
 }
 
 TEST_CASE("no source at all is a config error listing the three") {
-  auto secret = LoadClientSecret(AccountConfig{}, Env({}));
+  auto secret = Load(AccountConfig{}, Env({}));
   REQUIRE_FALSE(secret.ok());
   CHECK(secret.status().exit_code() == 78);
   CHECK(secret.status().message() ==
         "[account]: no client secret: set client_secret_file, a systemd credential "
         "'client-secret' (LoadCredential=), or HDC_CLIENT_SECRET");
+}
+
+TEST_CASE("a secret from the environment is removed from it, with one warning without the value") {
+  LogCapture logs;
+  Remover remover;
+  auto secret = LoadClientSecret(AccountConfig{}, Env({{"HDC_CLIENT_SECRET", "env-canary-8150"}}),
+                                 remover.Fn());
+  REQUIRE(secret.ok());
+  CHECK(secret->Reveal() == "env-canary-8150");
+  CHECK(remover.removed == std::vector<std::string>{"HDC_CLIENT_SECRET"});
+  const std::string text = logs.text();
+  CHECK(text.find("warn") != std::string::npos);
+  CHECK(text.find("HDC_CLIENT_SECRET, the weakest source") != std::string::npos);
+  CHECK(text.find("removed from the environment") != std::string::npos);
+  CHECK(text.find("env-canary-8150") == std::string::npos);
+  CHECK(text.find("[REDACTED]") == std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+}
+
+TEST_CASE("a secret from a file leaves the environment alone and warns nothing") {
+  // The control of the case above: the same recorder and capture stay empty.
+  hdc::testing::TempDir dir;
+  const std::string path = dir.Write("client-secret", "file-canary-8151\n");
+  SetMode(path, 0600);
+  AccountConfig account;
+  account.client_secret_file = path;
+  LogCapture logs;
+  Remover remover;
+  auto secret =
+      LoadClientSecret(account, Env({{"HDC_CLIENT_SECRET", "env-ignored-8152"}}), remover.Fn());
+  REQUIRE(secret.ok());
+  CHECK(remover.removed.empty());
+  CHECK(logs.text().empty());
+}
+
+TEST_CASE("a failure to remove the variable is named in the warning and the secret still used") {
+  LogCapture logs;
+  Remover remover;
+  remover.result = util::InternalError("cannot remove HDC_CLIENT_SECRET from the environment");
+  auto secret = LoadClientSecret(AccountConfig{}, Env({{"HDC_CLIENT_SECRET", "env-canary-8153"}}),
+                                 remover.Fn());
+  REQUIRE(secret.ok());
+  CHECK(secret->Reveal() == "env-canary-8153");
+  CHECK(logs.text().find("not removed from the environment: cannot remove HDC_CLIENT_SECRET") !=
+        std::string::npos);
+}
+
+TEST_CASE("a secret file that is a directory is refused in one line naming the file and the key") {
+  hdc::testing::TempDir dir;
+  std::filesystem::create_directory(dir / "secret.d");
+  AccountConfig account;
+  account.client_secret_file = dir / "secret.d";
+  account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
+  auto secret = Load(account, Env({}));
+  REQUIRE_FALSE(secret.ok());
+  CHECK(secret.status().exit_code() == 78);
+  CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " +
+                                         (dir / "secret.d") +
+                                         " is a directory, not a regular file; put the secret "
+                                         "in a file of its own");
+}
+
+TEST_CASE("a secret file that is a device or in /proc is refused naming the file and the key") {
+  HDC_SKIP_ON_WINDOWS("no /dev/null or /proc on Windows");
+  AccountConfig account;
+  account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
+  const std::map<std::string, std::string> kinds{{"/dev/null", "a device"},
+                                                 {"/proc/self/environ", "a file in /proc"},
+                                                 {"/proc/self/cmdline", "a file in /proc"}};
+  for (const auto& [path, kind] : kinds) {
+    CAPTURE(path);
+    account.client_secret_file = path;
+    auto secret = Load(account, Env({}));
+    REQUIRE_FALSE(secret.ok());
+    CHECK(secret.status().exit_code() == 78);
+    CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " + path +
+                                           " is " + kind +
+                                           ", not a regular file; put the secret in a file of "
+                                           "its own");
+  }
+}
+
+TEST_CASE("a secret file that is a FIFO is refused without waiting for a writer") {
+  HDC_SKIP_ON_WINDOWS("no mkfifo on Windows");
+#ifndef _WIN32
+  hdc::testing::TempDir dir;
+  const std::string fifo = dir / "client-secret";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  AccountConfig account;
+  account.client_secret_file = fifo;
+  account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
+  auto secret = Load(account, Env({}));
+  REQUIRE_FALSE(secret.ok());
+  CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " + fifo +
+                                         " is a FIFO, not a regular file; put the secret in a "
+                                         "file of its own");
+  // A systemd credential is held to the same rule.
+  auto credential = Load(AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", dir.path()}}));
+  REQUIRE_FALSE(credential.ok());
+  CHECK(credential.status().message() == "systemd credential client-secret: " + fifo +
+                                             " is a FIFO, not a regular file; put the secret in "
+                                             "a file of its own");
+#endif
 }
 
 }  // namespace
