@@ -26,6 +26,15 @@ void SetMode(const std::string& path, unsigned mode) {
   std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode));
 }
 
+// An account whose client_secret_file is a private (0600) file in `dir`.
+AccountConfig AccountWithSecretFile(hdc::testing::TempDir& dir, const std::string& content) {
+  const std::string path = dir.Write("client-secret", content);
+  SetMode(path, 0600);
+  AccountConfig account;
+  account.client_secret_file = path;
+  return account;
+}
+
 EnvLookup Env(std::map<std::string, std::string> vars) {
   return [vars](std::string_view name) -> std::optional<std::string> {
     auto it = vars.find(std::string(name));
@@ -71,14 +80,11 @@ static_assert(!std::is_copy_constructible_v<Secret>);
 
 TEST_CASE("the client secret comes from a private file, trimmed") {
   hdc::testing::TempDir dir;
-  const std::string path = dir.Write("client-secret", "s3cr3t-from-file\n");
-  SetMode(path, 0600);
-  AccountConfig account;
-  account.client_secret_file = path;
+  const AccountConfig account = AccountWithSecretFile(dir, "s3cr3t-from-file\n");
   auto secret = Load(account, Env({{"HDC_CLIENT_SECRET", "from-env-ignored"}}));
   REQUIRE_MESSAGE(secret.ok(), secret.status().message());
   CHECK(secret->Reveal() == "s3cr3t-from-file");
-  CHECK(secret->origin() == "file " + path);
+  CHECK(secret->origin() == "file " + account.client_secret_file);
   CHECK(util::Redact("x s3cr3t-from-file y") == "x [REDACTED] y");
 }
 
@@ -165,10 +171,7 @@ TEST_CASE("a secret from the environment is removed from it, with one warning wi
 TEST_CASE("a secret from a file leaves the environment alone and warns nothing") {
   // The control of the case above: the same recorder and capture stay empty.
   hdc::testing::TempDir dir;
-  const std::string path = dir.Write("client-secret", "file-canary-8151\n");
-  SetMode(path, 0600);
-  AccountConfig account;
-  account.client_secret_file = path;
+  const AccountConfig account = AccountWithSecretFile(dir, "file-canary-8151\n");
   LogCapture logs;
   Remover remover;
   auto secret =
