@@ -42,6 +42,16 @@ bool IsLocalStorageError(const util::Status& status) {
   return status.message().rfind(kLocalStorage, 0) == 0;
 }
 
+util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
+                       const util::Status& failure) {
+  if (util::Status removed = fs.Remove(path); !removed.ok()) {
+    return util::Status::Error(failure.kind(),
+                               failure.message() + "; and removing " + path +
+                                   " again failed: " + removed.message());
+  }
+  return failure;
+}
+
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer) {
   auto log = util::GetLogger("download");

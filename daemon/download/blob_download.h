@@ -69,6 +69,15 @@ util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root
                                const util::Status& status);
 bool IsLocalStorageError(const util::Status& status);
 
+// The row of a file just promoted into the store could not be written
+// (e.g. SQLITE_FULL): removes the file again, so the store never holds a
+// file without a row (docs/reliability.md §Invariants, INV3), and returns
+// `failure`, noting a removal that failed too. The next run downloads it
+// again; a crash in the same window is covered by RecoverDownloads, which
+// adopts a verified cab found under its final name.
+util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
+                       const util::Status& failure);
+
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer);
 

@@ -67,6 +67,17 @@ util::Status CabFetcher::FlushFetched() {
     batch.swap(unrecorded_);
   }
   if (batch.empty()) return util::Status::Ok();
+  util::Status recorded = RecordBatch(batch);
+  if (recorded.ok()) return recorded;
+  // The rolled-back rows stay pending: their files must not stay either.
+  for (const Fetched& f : batch) {
+    auto path = layout_.Absolute(f.relative_path);
+    if (path.ok()) recorded = Unpromote(fs_, *path, recorded);
+  }
+  return recorded;
+}
+
+util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
   auto tx = db_.BeginWrite();
   if (!tx.ok()) return tx.status();
   auto record = db_.Prepare(

@@ -122,6 +122,7 @@ class CabFetcher {
   // Queues a record; commits the queue unless another worker is committing.
   util::Status RecordFetched(Fetched fetched);
   util::Status FlushFetched();  // with mu_ held
+  util::Status RecordBatch(const std::vector<Fetched>& batch);  // one transaction
 
   ApiFactory make_api_;
   http::HttpClient& http_;

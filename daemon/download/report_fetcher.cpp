@@ -141,11 +141,13 @@ util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
       "UPDATE executions SET state = 'fetched', file_path = ?3, file_size = ?4, file_sha256 = ?5, "
       "downloaded_at = ?6, clock_start = ?6, last_error = NULL, partial_etag = NULL "
       "WHERE report_id = ?1 AND report_datetime = ?2");
-  if (!record.ok()) return record.status();
+  if (!record.ok()) return Unpromote(fs_, stored->path, record.status());
   record->Bind(1, report_id).Bind(2, report_datetime).Bind(3, *relative);
   record->Bind(4, static_cast<std::int64_t>(stored->size)).Bind(5, stored->sha256);
   record->Bind(6, util::FormatTimestamp(now, true));
-  HDC_RETURN_IF_ERROR(record->Run().status());
+  if (util::Status run = record->Run().status(); !run.ok()) {
+    return Unpromote(fs_, stored->path, run);
+  }
 
   const JobIngestRules rules = jobs_.count(job) ? jobs_.at(job) : JobIngestRules{};
   IngestTarget target;

@@ -241,3 +241,61 @@ TEST_CASE("cab downloads share max_bandwidth: the clock moves at least bytes / r
 
 }  // namespace
 }  // namespace hdc::testing
+
+namespace hdc::testing {
+namespace {
+
+std::size_t FilesUnder(const std::string& dir) {
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    files += entry.is_regular_file() ? 1 : 0;
+  }
+  return files;
+}
+
+// A full disk refuses the row after the file was promoted (SQLITE_FULL in
+// the run that filled the tmpfs of e2e.disk_full_test); a trigger refuses it
+// here, deterministically. The file must leave again: no file without a row.
+TEST_CASE("a promoted file whose row cannot be written leaves the store again") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));
+  Pipeline p(h);
+  REQUIRE(h.Db().Exec("CREATE TRIGGER refuse_report BEFORE UPDATE OF state ON executions "
+                      "WHEN NEW.state = 'fetched' BEGIN SELECT RAISE(ABORT, 'database or disk "
+                      "is full'); END").ok());
+  auto report = p.Run();
+  CHECK_FALSE((report.ok() && report->problems.empty()));
+  CHECK(FilesUnder(p.layout.reports_dir()) == 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE file_path IS NOT NULL") == 0);
+  REQUIRE(h.Db().Exec("DROP TRIGGER refuse_report").ok());
+  auto stored = p.Run();
+  REQUIRE(stored.ok());
+  CHECK(stored->reports == 1);
+  CHECK(FilesUnder(p.layout.reports_dir()) == 1);
+
+  const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
+  REQUIRE(pending > 0);
+  REQUIRE(h.Db().Exec("CREATE TRIGGER refuse_cab BEFORE UPDATE OF state ON cabs "
+                      "WHEN NEW.state = 'fetched' BEGIN SELECT RAISE(ABORT, 'database or disk "
+                      "is full'); END").ok());
+  for (int concurrency : {1, 4}) {
+    CAPTURE(concurrency);
+    download::CabFetchOptions options;
+    options.concurrency = concurrency;
+    auto refused = FetchCabs(h, p, options);
+    CHECK_FALSE((refused.ok() && refused->problems.empty()));
+    CHECK(FilesUnder(p.layout.cabs_dir()) == 0);
+    CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == 0);
+    REQUIRE(h.Db().Exec("UPDATE cabs SET next_attempt_at = NULL").ok());
+  }
+  REQUIRE(h.Db().Exec("DROP TRIGGER refuse_cab").ok());
+  auto fetched = FetchCabs(h, p);
+  REQUIRE(fetched.ok());
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == fetched->fetched);
+  CHECK(FilesUnder(p.layout.cabs_dir()) == static_cast<std::size_t>(fetched->fetched));
+  CHECK(fetched->fetched + fetched->skipped == pending);
+}
+
+}  // namespace
+}  // namespace hdc::testing
