@@ -45,6 +45,7 @@ class BodyWriter {
     Send(buffer_);
     buffer_.clear();
   }
+  bool ok() const { return ok_; }
 
  private:
   bool Send(std::string_view s) {
@@ -177,7 +178,17 @@ void Serve(Exchange& ex, const Blob& blob) {
     length /= 2;
   }
   BodyWriter body(ex, resp.send());
-  blob.produce(first, length, [&body](std::string_view s) { return body.Write(s); });
+  if (ex.HasFault(FaultKind::kDrip)) {
+    Dripper drip(ex.fault.rule.rate);
+    auto piece = [&body](std::string_view p) {
+      body.Write(p);
+      body.Flush();
+      return body.ok();
+    };
+    blob.produce(first, length, [&](std::string_view s) { return drip.Send(s, piece); });
+  } else {
+    blob.produce(first, length, [&body](std::string_view s) { return body.Write(s); });
+  }
   body.Flush();
 }
 

@@ -1,6 +1,8 @@
 #include "emulator/exchange.h"
 
+#include <algorithm>
 #include <ctime>
+#include <thread>
 
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/StreamSocket.h>
@@ -63,6 +65,21 @@ std::optional<std::string> Exchange::Query(std::string_view name) const {
   return std::nullopt;
 }
 
+Dripper::Dripper(int rate)
+    : piece_(static_cast<size_t>(std::max(1, rate / 10))),
+      interval_(std::chrono::microseconds(1'000'000) * static_cast<std::int64_t>(piece_) /
+                std::max(1, rate)) {}
+
+bool Dripper::Send(std::string_view data, const std::function<bool(std::string_view)>& write) {
+  while (!data.empty()) {
+    std::this_thread::sleep_for(interval_);  // a slow server, in real time by design
+    const std::string_view piece = data.substr(0, piece_);
+    if (!write(piece)) return false;
+    data.remove_prefix(piece.size());
+  }
+  return true;
+}
+
 void SendBody(Exchange& ex, int status, std::string_view content_type, const std::string& body) {
   ex.response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
   ex.response.setContentType(std::string(content_type));
@@ -79,7 +96,15 @@ void SendBody(Exchange& ex, int status, std::string_view content_type, const std
     ex.response.send();
     return;
   }
-  ex.response.send().write(out.data(), static_cast<std::streamsize>(out.size())).flush();
+  std::ostream& stream = ex.response.send();
+  if (ex.HasFault(FaultKind::kDrip)) {
+    stream.flush();  // status line and headers at once
+    Dripper(ex.fault.rule.rate).Send(out, [&stream](std::string_view piece) {
+      return stream.write(piece.data(), static_cast<std::streamsize>(piece.size())).flush().good();
+    });
+    return;
+  }
+  stream.write(out.data(), static_cast<std::streamsize>(out.size())).flush();
 }
 
 void SendJson(Exchange& ex, int status, const Json& j) {

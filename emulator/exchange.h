@@ -5,6 +5,8 @@
 // quirks chosen for this request. Poco types appear only here and in .cpp.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +51,21 @@ struct Exchange {
 };
 
 using Json = nlohmann::json;
+
+// The drip fault: sends data through `write` at `rate` bytes per second of
+// real time, a tenth of a second's worth at a time (a byte at a time below
+// 10 B/s), pausing before each piece. Continuous across calls, so a body
+// produced in pieces drips at the same rate. False once `write` fails (the
+// client went away, or the server stops and aborts the connection).
+class Dripper {
+ public:
+  explicit Dripper(int rate);
+  bool Send(std::string_view data, const std::function<bool(std::string_view)>& write);
+
+ private:
+  size_t piece_;
+  std::chrono::microseconds interval_;
+};
 
 // Writes status, headers and body (applying body faults).
 void SendBody(Exchange& ex, int status, std::string_view content_type, const std::string& body);

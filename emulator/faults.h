@@ -39,6 +39,8 @@ enum class FaultKind {
   kDuplicateExecutions,  // every execution listed twice in report data
   kHostileIds,           // report files carry path-like CabIdHash values
                          // (HostileCabIds(), every third row with a cab)
+  kDrip,                 // headers at once, then the body at `rate` bytes per second
+                         // of real time (JSON answers and blobs alike)
 };
 
 struct FaultRule {
@@ -50,6 +52,7 @@ struct FaultRule {
   bool retry_after_date = false;  // HTTP-date form instead of seconds
   int ms = 0;
   int seconds = 60;
+  int rate = 1;  // drip: bytes per second
   // Trigger: nth > 0 → requests nth .. nth+count-1; else probability (1 = always).
   std::uint64_t nth = 0;
   std::uint64_t count = 1;

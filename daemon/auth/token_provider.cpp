@@ -115,7 +115,7 @@ util::Status TokenProvider::Fetch() {
   util::StringSink body(1 << 20);
   const util::TimePoint asked_at = clock_.Now();
   auto response =
-      http::SendWithRetry(client_, request, body, http::RetryPolicy{}, clock_, random_, stop_);
+      http::SendWithRetry(client_, request, body, options_.retry, clock_, random_, stop_);
   if (!response.ok()) return response.status().WithContext(where + ": ");
   if (response->status == 400 || response->status == 401 || response->status == 403) {
     std::string error = AzureError(body.data());

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "http/client.h"
+#include "http/retry.h"
 #include "util/clock.h"
 #include "util/random.h"
 #include "util/result.h"
@@ -38,6 +39,7 @@ struct TokenOptions {
   std::string client_id;
   std::string resource = "https://manage.devcenter.microsoft.com";
   util::Duration refresh_margin = std::chrono::minutes(5);
+  http::RetryPolicy retry;  // its deadline bounds one token request, retries included
 };
 
 class TokenProvider final : public TokenSource {

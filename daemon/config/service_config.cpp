@@ -19,7 +19,7 @@ using util::Status;
 constexpr std::uint64_t kMinLogSize = std::uint64_t{64} << 10;
 constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
 
-constexpr std::array<KeyInfo, 39> kKeys{{
+constexpr std::array<KeyInfo, 43> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
     {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d", "job files (*.ini, read in name order); relative to this file"},
     {"service", "poll_interval", "15m", "how often Get Report Data is polled (1m to 24h)"},
@@ -29,6 +29,10 @@ constexpr std::array<KeyInfo, 39> kKeys{{
     {"service", "download_concurrency", "4", "parallel downloads (1 to 64)"},
     {"service", "max_bandwidth", "0", "bytes/s with K/M/G suffixes; 0 = unlimited"},
     {"service", "min_free_space", "1G", "no new download starts below this much free space"},
+    {"service", "request_deadline", "10m", "an API or token request, retries included, ends within this (1s to 24h); blob downloads are bounded by min_transfer_rate instead"},
+    {"service", "min_transfer_rate", "1K", "bytes/s every transfer must keep, averaged over min_transfer_rate_window, or it is cut and retried; 0 = no floor"},
+    {"service", "min_transfer_rate_window", "30s", "the window min_transfer_rate is averaged over (1s to 1h)"},
+    {"service", "run_budget", "110m", "hdc-reportd --once stops by then and exits 75, leaving the rest for the next run (1s to 7d; 0 = none)"},
     {"service", "control_listen", "127.0.0.1:9187", "HOST:PORT for /healthz, /metrics, /callback; empty = off"},
     {"service", "callback_url", "", "public https URL that reaches control_listen; needed by jobs with callback = yes"},
     {"service", "log_level", "info", "trace, debug, info, warn, error, critical or off"},
@@ -77,6 +81,30 @@ Status CheckListen(SectionReader& reader) {
   return Status::Ok();
 }
 
+// The bounds on slow servers. A rate floor that the bandwidth limit itself
+// would break (every download sharing max_bandwidth at full concurrency)
+// would cut every download, so it is refused.
+Status ParseSlowServerBounds(SectionReader& reader, ServiceConfig* out) {
+  using std::chrono::seconds;
+  HDC_RETURN_IF_ERROR(
+      reader.GetDuration("request_deadline", seconds(1), hours(24), &out->request_deadline));
+  HDC_RETURN_IF_ERROR(reader.GetByteSize("min_transfer_rate", &out->min_transfer_rate));
+  HDC_RETURN_IF_ERROR(reader.GetDuration("min_transfer_rate_window", seconds(1), hours(1),
+                                         &out->min_transfer_rate_window));
+  HDC_RETURN_IF_ERROR(reader.GetDuration("run_budget", seconds(0), days(7), &out->run_budget));
+  const std::uint64_t concurrency = static_cast<std::uint64_t>(out->download_concurrency);
+  if (out->max_bandwidth > 0 && out->min_transfer_rate > 0 &&
+      out->min_transfer_rate > out->max_bandwidth / concurrency) {
+    const IniEntry* e = reader.Find("min_transfer_rate");
+    if (e == nullptr) e = reader.Find("max_bandwidth");
+    return reader.KeyError(*e, util::FormatByteSize(out->min_transfer_rate) +
+                                   "/s is more than max_bandwidth / download_concurrency (" +
+                                   util::FormatByteSize(out->max_bandwidth / concurrency) +
+                                   "/s): every download would be cut");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::span<const KeyInfo> ConfigKeys() { return kKeys; }
@@ -94,6 +122,7 @@ Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
   HDC_RETURN_IF_ERROR(reader.GetInt("download_concurrency", 1, 64, &out->download_concurrency));
   HDC_RETURN_IF_ERROR(reader.GetByteSize("max_bandwidth", &out->max_bandwidth));
   HDC_RETURN_IF_ERROR(reader.GetByteSize("min_free_space", &out->min_free_space));
+  HDC_RETURN_IF_ERROR(ParseSlowServerBounds(reader, out));
   HDC_RETURN_IF_ERROR(CheckListen(reader));
   HDC_RETURN_IF_ERROR(reader.GetString("control_listen", &out->control_listen));
   HDC_RETURN_IF_ERROR(reader.GetUrl("callback_url", &out->callback_url));

@@ -25,6 +25,15 @@ struct ServiceConfig {
   std::int64_t download_concurrency = 4;
   std::uint64_t max_bandwidth = 0;        // bytes/s, 0 = unlimited
   std::uint64_t min_free_space = 1ull << 30;
+  // Bounds on slow servers (docs/operations.md §Configuration): an API or
+  // token request, retries included, ends within request_deadline; every
+  // transfer (blob downloads too) keeps min_transfer_rate bytes/s averaged
+  // over min_transfer_rate_window (0 = no floor); --once ends within
+  // run_budget (0 = none) and exits 75.
+  std::chrono::seconds request_deadline = std::chrono::minutes(10);
+  std::uint64_t min_transfer_rate = 1024;
+  std::chrono::seconds min_transfer_rate_window = std::chrono::seconds(30);
+  std::chrono::seconds run_budget = std::chrono::minutes(110);
   std::string control_listen = "127.0.0.1:9187";  // empty = no listener
   std::string callback_url;
   std::string log_level = "info";

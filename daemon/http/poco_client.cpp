@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -28,6 +29,7 @@
 
 #include "http/client.h"
 #include "http/log_name.h"
+#include "http/transfer_guard.h"
 #include "platform/trust_store.h"
 #include "util/strings.h"
 #include "util/logging.h"
@@ -77,6 +79,77 @@ const Header* FindHeader(const Request& request, std::string_view name) {
     if (EqualsIgnoreCase(h.name, name)) return &h;
   }
   return nullptr;
+}
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// One attempt's bounds on the steady clock (transfer_guard.h), and the
+// socket timeouts cut to what they leave. A wait cut short by the guard
+// ends the attempt with the guard's error, not "timed out".
+class Attempt {
+ public:
+  Attempt(TransferLimits limits, std::chrono::milliseconds read_timeout)
+      : guard_(std::move(limits)), read_timeout_(read_timeout) {}
+
+  util::Duration Elapsed() const {
+    return std::chrono::duration_cast<util::Duration>(std::chrono::steady_clock::now() - start_);
+  }
+  util::Status Check() { return Cut(guard_.Check(Elapsed())); }
+  void Add(std::uint64_t bytes) { guard_.Add(bytes, Elapsed()); }
+  std::uint64_t MeasuredRate() const { return guard_.MeasuredRate(Elapsed()); }
+
+  // The longest the next wait may block: the read timeout, or less when the
+  // guard fails sooner; `capped_` tells which.
+  Poco::Timespan NextWait(std::chrono::milliseconds limit) {
+    std::chrono::milliseconds wait = limit;
+    capped_ = false;
+    if (auto patience = guard_.Patience(Elapsed()); patience && *patience < limit) {
+      wait = std::max(*patience, util::Duration(1));  // 0 would mean no timeout at all
+      capped_ = true;
+    }
+    return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(wait.count()) * 1000);
+  }
+  // Cuts the socket's receive timeout before a read; the system call only
+  // when the value changes, so a fast transfer pays nothing per read.
+  void CapReceive(Poco::Net::StreamSocket& socket) {
+    const Poco::Timespan wait = NextWait(read_timeout_);
+    if (wait != applied_) {
+      socket.setReceiveTimeout(wait);
+      applied_ = wait;
+    }
+  }
+  bool capped() const { return capped_; }
+  // The guard's error for a wait it cut short: as it stands at the instant
+  // it fails (now, give or take the timer's rounding).
+  util::Status Expired() {
+    const util::Duration now = Elapsed();
+    if (util::Status st = guard_.Check(now); !st.ok()) return Cut(st);
+    return Cut(guard_.Check(now + guard_.Patience(now).value_or(util::Duration(0))));
+  }
+  // Whether a bound ended the attempt, and the rate measured then.
+  bool cut() const { return cut_; }
+  std::uint64_t rate_at_cut() const { return rate_at_cut_; }
+
+ private:
+  TransferGuard guard_;
+  const std::chrono::milliseconds read_timeout_;
+  const SteadyTime start_ = std::chrono::steady_clock::now();
+  util::Status Cut(util::Status status) {
+    if (!status.ok() && !cut_) {
+      cut_ = true;
+      rate_at_cut_ = MeasuredRate();
+    }
+    return status;
+  }
+
+  Poco::Timespan applied_{-1};
+  bool capped_ = false;
+  bool cut_ = false;
+  std::uint64_t rate_at_cut_ = 0;
+};
+
+bool IsTimeout(const Poco::Exception* e) {
+  return e != nullptr && dynamic_cast<const Poco::TimeoutException*>(e) != nullptr;
 }
 
 // A random UUID (version 4), fresh for every request.
@@ -238,7 +311,12 @@ void AddSystemTrustAnchors(SSL_CTX* ctx) {
 
 class PocoClient final : public HttpClient {
  public:
-  explicit PocoClient(const ClientOptions& options) : options_(options), proxy_(options.proxy) {
+  explicit PocoClient(const ClientOptions& options)
+      : options_(options),
+        proxy_(options.proxy),
+        run_end_(options.run_budget.count() > 0
+                     ? std::optional(std::chrono::steady_clock::now() + options.run_budget)
+                     : std::nullopt) {
     try {
       Poco::Net::Context::Params params;
       params.verificationMode = Poco::Net::Context::VERIFY_STRICT;  // peer and host name
@@ -268,16 +346,17 @@ class PocoClient final : public HttpClient {
   };
 
   util::Status CheckPolicy(const util::Url& url, const std::string& what) const;
+  util::Result<TransferLimits> LimitsFor(const Request& request, const std::string& what) const;
   util::Result<Response> SendPooled(const util::Url& url, const Request& request,
                                     const std::string& id, const std::string& what,
-                                    util::ByteSink& sink);
+                                    util::ByteSink& sink, Attempt& attempt, Outcome& outcome);
   util::Result<Response> Exchange(HTTPClientSession& session, const util::Url& url,
                                   const Request& request, const std::string& id,
-                                  util::ByteSink& sink, Outcome& outcome);
+                                  util::ByteSink& sink, Attempt& attempt, Outcome& outcome);
   util::Result<std::uint64_t> StreamBody(std::istream& body, HTTPClientSession& session,
-                                         util::ByteSink& sink);
+                                         util::ByteSink& sink, Attempt& attempt);
   util::Result<std::uint64_t> ReadKnownLength(std::uint64_t length, HTTPClientSession& session,
-                                              util::ByteSink& sink);
+                                              util::ByteSink& sink, Attempt& attempt);
   void AddHeaders(Poco::Net::HTTPRequest& out, const Request& request,
                   const std::string& id) const;
   SessionPtr Acquire(const util::Url& url, bool& reused);
@@ -290,6 +369,7 @@ class PocoClient final : public HttpClient {
 
   const ClientOptions options_;
   const ProxyRule proxy_;
+  const std::optional<SteadyTime> run_end_;
   Poco::Net::Context::Ptr context_;
   util::Status setup_error_;
   std::mutex mu_;
@@ -303,8 +383,12 @@ util::Result<Response> PocoClient::Send(const Request& request, util::ByteSink& 
   HDC_RETURN_IF_ERROR(CheckPolicy(*url, what));
   const Header* given_id = FindHeader(request, "x-ms-correlation-id");
   const std::string id = given_id ? given_id->value : NewRequestId();
+  auto limits = LimitsFor(request, what);
+  if (!limits.ok()) return limits.status();
   const auto started = std::chrono::steady_clock::now();
-  auto result = SendPooled(*url, request, id, what, sink);
+  Attempt attempt(*limits, options_.read_timeout);
+  Outcome outcome;
+  auto result = SendPooled(*url, request, id, what, sink, attempt, outcome);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();
@@ -315,7 +399,29 @@ util::Result<Response> PocoClient::Send(const Request& request, util::ByteSink& 
     logger->debug("{} failed in {} ms, request id {}: {}", what, ms, id, result.status().message());
   }
   if (options_.on_response) options_.on_response(*url, result.ok() ? result->status : 0);
+  if (attempt.cut() && options_.on_transfer_cut) {
+    options_.on_transfer_cut(*url, attempt.rate_at_cut(), result.status());
+  }
   return result;
+}
+
+util::Result<TransferLimits> PocoClient::LimitsFor(const Request& request,
+                                                   const std::string& what) const {
+  TransferLimits limits;
+  limits.min_rate = options_.min_transfer_rate;
+  limits.window = options_.min_transfer_rate_window;
+  limits.deadline = request.deadline;
+  if (run_end_) {
+    const auto left = std::chrono::duration_cast<util::Duration>(
+        *run_end_ - std::chrono::steady_clock::now());
+    const std::string budget = "run budget of " + FormatSeconds(options_.run_budget);
+    if (left.count() <= 0) return util::TemporaryError(what + ": " + budget + " spent");
+    if (limits.deadline.count() == 0 || left < limits.deadline) {
+      limits.deadline = left;
+      limits.deadline_what = budget;
+    }
+  }
+  return limits;
 }
 
 util::Status PocoClient::CheckPolicy(const util::Url& url, const std::string& what) const {
@@ -330,14 +436,15 @@ util::Status PocoClient::CheckPolicy(const util::Url& url, const std::string& wh
 
 util::Result<Response> PocoClient::SendPooled(const util::Url& url, const Request& request,
                                               const std::string& id, const std::string& what,
-                                              util::ByteSink& sink) {
+                                              util::ByteSink& sink, Attempt& attempt,
+                                              Outcome& outcome) {
   for (int round = 0;; ++round) {
     bool reused = false;
     SessionPtr session = Acquire(url, reused);
-    Outcome outcome;
+    outcome = Outcome{};
     tls_verify_error.clear();
     try {
-      auto result = Exchange(*session, url, request, id, sink, outcome);
+      auto result = Exchange(*session, url, request, id, sink, attempt, outcome);
       if (outcome.reusable) Release(url, std::move(session));
       if (!result.ok()) return result.status().WithContext(what + ": ");
       return result;
@@ -357,17 +464,38 @@ util::Result<Response> PocoClient::SendPooled(const util::Url& url, const Reques
 
 util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const util::Url& url,
                                             const Request& request, const std::string& id,
-                                            util::ByteSink& sink, Outcome& outcome) {
+                                            util::ByteSink& sink, Attempt& attempt,
+                                            Outcome& outcome) {
   const std::string target = url.target.substr(0, url.target.find('#'));
   HDC_RETURN_IF_ERROR(CheckRequestText(request, target));
   Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
   AddHeaders(out, request, id);
-  std::ostream& body_out = session.sendRequest(out);
-  body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-  if (!body_out && session.networkException()) session.networkException()->rethrow();
+  // A bound of the attempt that ends a wait early decides the error.
+  HDC_RETURN_IF_ERROR(attempt.Check());
+  const Poco::Timespan connect_wait = attempt.NextWait(options_.connect_timeout);
+  const bool connect_capped = attempt.capped();
+  const Poco::Timespan send_wait = attempt.NextWait(options_.read_timeout);
+  session.setTimeout(connect_wait, send_wait, send_wait);  // for a new connection
+  if (session.connected()) session.socket().setSendTimeout(send_wait);
+  try {
+    std::ostream& body_out = session.sendRequest(out);
+    body_out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    if (!body_out && session.networkException()) session.networkException()->rethrow();
+  } catch (const Poco::TimeoutException&) {
+    if (connect_capped || attempt.capped()) return attempt.Expired();
+    throw;
+  }
 
   Poco::Net::HTTPResponse in;
-  std::istream& body_in = session.receiveResponse(in);
+  attempt.CapReceive(session.socket());
+  std::istream* body_stream = nullptr;
+  try {
+    body_stream = &session.receiveResponse(in);
+  } catch (const Poco::TimeoutException&) {
+    if (attempt.capped()) return attempt.Expired();
+    throw;
+  }
+  std::istream& body_in = *body_stream;
   outcome.responded = true;
   Response response;
   response.status = static_cast<int>(in.getStatus());
@@ -379,9 +507,10 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
   }
   util::Result<std::uint64_t> received = std::uint64_t{0};
   if (in.hasContentLength() && !in.getChunkedTransferEncoding()) {
-    received = ReadKnownLength(static_cast<std::uint64_t>(in.getContentLength64()), session, sink);
+    received = ReadKnownLength(static_cast<std::uint64_t>(in.getContentLength64()), session, sink,
+                               attempt);
   } else {
-    received = StreamBody(body_in, session, sink);
+    received = StreamBody(body_in, session, sink, attempt);
   }
   if (!received.ok()) return received.status();
   if (in.hasContentLength() && !in.getChunkedTransferEncoding() &&
@@ -393,16 +522,28 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
   return response;
 }
 
+// Both body readers check the attempt's bounds before every read and make
+// one read from the connection at most per round, so a dripping server is
+// judged between its bytes.
 util::Result<std::uint64_t> PocoClient::ReadKnownLength(std::uint64_t length,
                                                         HTTPClientSession& session,
-                                                        util::ByteSink& sink) {
+                                                        util::ByteSink& sink, Attempt& attempt) {
   std::vector<char> buffer(static_cast<size_t>(std::min<std::uint64_t>(length, kRawChunkSize)));
   std::uint64_t total = 0;
   while (total < length) {
+    HDC_RETURN_IF_ERROR(attempt.Check());
     const auto want = static_cast<std::streamsize>(
         std::min<std::uint64_t>(length - total, buffer.size()));
-    const int n = SessionReader::Read(session, buffer.data(), want);
+    attempt.CapReceive(session.socket());
+    int n = 0;
+    try {
+      n = SessionReader::Read(session, buffer.data(), want);
+    } catch (const Poco::TimeoutException&) {
+      if (attempt.capped()) return attempt.Expired();
+      throw;
+    }
     if (n <= 0) return total;  // closed early: the caller reports the truncation
+    attempt.Add(static_cast<std::uint64_t>(n));
     HDC_RETURN_IF_ERROR(sink.Append(std::string_view(buffer.data(), static_cast<size_t>(n))));
     total += static_cast<std::uint64_t>(n);
   }
@@ -410,23 +551,28 @@ util::Result<std::uint64_t> PocoClient::ReadKnownLength(std::uint64_t length,
 }
 
 util::Result<std::uint64_t> PocoClient::StreamBody(std::istream& body, HTTPClientSession& session,
-                                                   util::ByteSink& sink) {
+                                                   util::ByteSink& sink, Attempt& attempt) {
   std::vector<char> buffer(kChunkSize);
   std::uint64_t total = 0;
   while (true) {
-    body.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const std::streamsize n = body.gcount();
-    if (n > 0) {
-      HDC_RETURN_IF_ERROR(sink.Append(std::string_view(buffer.data(), static_cast<size_t>(n))));
-      total += static_cast<std::uint64_t>(n);
-    }
+    HDC_RETURN_IF_ERROR(attempt.Check());
+    attempt.CapReceive(session.socket());
+    // peek() refills the stream's buffer with one read at most; readsome()
+    // then takes what it holds without reading again.
+    const bool end = body.peek() == std::char_traits<char>::eof();
     // Poco's stream buffers report socket errors by setting badbit and keep
     // the exception on the session.
     if (body.bad()) {
+      if (attempt.capped() && IsTimeout(session.networkException())) return attempt.Expired();
       if (session.networkException()) session.networkException()->rethrow();
       throw Poco::IOException("reading the response body failed");
     }
-    if (!body) return total;  // end of body
+    if (end) return total;  // end of body
+    const std::streamsize n = body.readsome(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (n <= 0) continue;
+    attempt.Add(static_cast<std::uint64_t>(n));
+    HDC_RETURN_IF_ERROR(sink.Append(std::string_view(buffer.data(), static_cast<size_t>(n))));
+    total += static_cast<std::uint64_t>(n);
   }
 }
 

@@ -190,17 +190,33 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
                                      util::ByteSink& caller_sink, const RetryPolicy& policy,
                                      util::Clock& clock, util::Random& random,
                                      std::stop_token stop) {
-  if (!request.idempotent) return client.Send(request, caller_sink);
+  if (!request.idempotent) {
+    if (policy.deadline.count() <= 0) return client.Send(request, caller_sink);
+    Request once = request;
+    once.deadline = policy.deadline;
+    return client.Send(once, caller_sink);
+  }
   SinkGuard sink(caller_sink);
   const std::string what = LogName(request.method, request.url);
   const bool ranged = HasHeader(request, "Range") || request.caller_resumes;
   const std::uint64_t initial_size = sink.size();
   const util::TimePoint start = clock.Now();
   const int max_attempts = std::max(1, policy.max_attempts);
+  const bool bounded = policy.deadline.count() > 0;
+  const util::Duration budget = bounded ? std::min(policy.max_total, policy.deadline)
+                                        : policy.max_total;
+  Request next = request;
   Backoff backoff(policy, random);
+  std::string last;
   for (int attempt = 1;; ++attempt) {
     if (stop.stop_requested()) return util::TemporaryError(what + ": stopped");
-    auto result = client.Send(request, sink);
+    if (bounded) {
+      next.deadline = policy.deadline - (clock.Now() - start);
+      if (next.deadline.count() <= 0) {
+        return GiveUp(what, last, attempt - 1, ", request deadline spent");
+      }
+    }
+    auto result = client.Send(next, sink);
     if (sink.failed()) return result;  // the sink's own error: not the network's
     std::optional<util::Duration> retry_after;
     std::string outcome;
@@ -221,8 +237,9 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
     }
     if (ranged && sink.size() != initial_size) return result;  // the caller resumes
     if (attempt >= max_attempts) return GiveUp(what, outcome, attempt);
+    last = outcome;
     const util::Duration delay = backoff.Delay(attempt - 1, retry_after);
-    if (clock.Now() + delay - start > policy.max_total) {
+    if (clock.Now() + delay - start > budget) {
       return GiveUp(what, outcome, attempt, ", retry time budget spent");
     }
     util::GetLogger("http")->info("{}: {}; attempt {} of {} in {}", what, outcome, attempt + 1,

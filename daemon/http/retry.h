@@ -6,7 +6,11 @@
 //   initial * 2^n)) for the n-th retry (n from 0); a Retry-After header
 //   (delta-seconds or HTTP-date) takes precedence, capped at retry_after_cap.
 // - Bounded by max_attempts and by max_total on the clock: a wait that would
-//   end past the budget is not started.
+//   end past the budget is not started. With a deadline (API and token
+//   calls) the whole request, attempts and waits, ends within it: each
+//   attempt is sent with what is left as its own deadline, and no attempt
+//   starts once it is spent. Without one (blob downloads) only the client's
+//   rate floor bounds an attempt (docs/operations.md §Configuration).
 // - Every wait ends early on the stop token (the result is then kTemporary
 //   "stopped"). No wall-clock sleeps anywhere: tests drive a ManualClock.
 // - Non-idempotent requests (creating POSTs) are sent exactly once, whatever
@@ -36,6 +40,7 @@ struct RetryPolicy {
   util::Duration max_delay = std::chrono::minutes(5);           // backoff ceiling cap
   util::Duration max_total = std::chrono::minutes(30);          // budget for all waits and attempts
   util::Duration retry_after_cap = std::chrono::minutes(15);    // longest Retry-After honoured
+  util::Duration deadline{0};  // the whole request, retries included; 0 = none
 };
 
 // Parses a Retry-After value: delta-seconds ("120") or an HTTP-date

@@ -140,6 +140,15 @@ void WarnRestartOnly(const config::Config& old_config, const config::Config& new
   differs("[account] client_id", old_config.account.client_id, new_config.account.client_id);
   differs("[account] api_url", old_config.account.api_url, new_config.account.api_url);
   differs("[account] login_url", old_config.account.login_url, new_config.account.login_url);
+  // The HTTP and API clients are built once, at start.
+  const config::ServiceConfig& a = old_config.service;
+  const config::ServiceConfig& b = new_config.service;
+  differs("[service] request_deadline", util::FormatDuration(a.request_deadline),
+          util::FormatDuration(b.request_deadline));
+  differs("[service] min_transfer_rate", std::to_string(a.min_transfer_rate),
+          std::to_string(b.min_transfer_rate));
+  differs("[service] min_transfer_rate_window", util::FormatDuration(a.min_transfer_rate_window),
+          util::FormatDuration(b.min_transfer_rate_window));
 }
 
 bool IsLoopbackUrl(const std::string& text) {

@@ -1,11 +1,16 @@
 #include "service/run_once.h"
 
+#include <atomic>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <ostream>
 #include <random>
+#include <thread>
 
 #include "db/database.h"
 #include "engine/cycle.h"
+#include "http/transfer_guard.h"
 #include "platform/filesystem.h"
 #include "platform/terminal.h"
 #include "service/progress_line.h"
@@ -20,6 +25,52 @@ namespace {
 // --once purges what would pass the retention window before the next
 // expected run (nightly), and downloads nothing that would.
 constexpr util::Duration kOncePurgeAhead = std::chrono::hours(24);
+
+// The last transfer a bound cut (the client's on_transfer_cut): its host,
+// never a path or query, and the rate measured when it was cut.
+class SlowTransfers {
+ public:
+  void Record(const util::Url& url, std::uint64_t rate) {
+    std::lock_guard lock(mu_);
+    host_ = url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
+    rate_ = rate;
+  }
+  // "; the last transfer cut: 127.0.0.2 at 50 B/s", or "" when none was.
+  std::string Describe() const {
+    std::lock_guard lock(mu_);
+    if (!host_) return "";
+    return "; the last transfer cut: " + *host_ + " at " + http::FormatRate(rate_);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::optional<std::string> host_;
+  std::uint64_t rate_ = 0;
+};
+
+// [service] run_budget: when it has passed, every step is asked to stop
+// (waits end, the fetchers keep their items' attempts) and the HTTP client,
+// built with the same budget, cuts the transfer in flight
+// (docs/operations.md §Nightly one-shot).
+class RunBudget {
+ public:
+  RunBudget(util::Duration budget, util::Clock& clock, std::stop_source& stop) : budget_(budget) {
+    if (budget.count() <= 0) return;
+    watchdog_ = std::jthread([this, &clock, stop](std::stop_token cancelled) mutable {
+      if (clock.WaitFor(budget_, cancelled)) {
+        spent_ = true;
+        stop.request_stop();
+      }
+    });
+  }
+  bool spent() const { return spent_; }
+  util::Duration budget() const { return budget_; }
+
+ private:
+  const util::Duration budget_;
+  std::atomic<bool> spent_{false};
+  std::jthread watchdog_;  // last: stopped and joined first
+};
 
 }  // namespace
 
@@ -36,23 +87,49 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
 
   util::SystemClock clock;
   std::stop_source stop;
-  api::Connection connection(ConnectionOptionsFrom(*config), state->secret.Reveal(), clock,
-                             stop.get_token());
+  api::ConnectionOptions connection_options = ConnectionOptionsFrom(*config);
+  connection_options.http.run_budget = config->service.run_budget;
+  SlowTransfers slow;
+  connection_options.http.on_transfer_cut = [&slow](const util::Url& url, std::uint64_t rate,
+                                                    const util::Status&) {
+    slow.Record(url, rate);
+  };
+  RunBudget budget(config->service.run_budget, clock, stop);
+  // Work left when the budget ran out: exit 75 with one line naming the last
+  // host a bound cut and its rate (never a path, query or signature).
+  auto out_of_time = [&] {
+    return fail(util::TemporaryError(
+        "run budget of " + util::FormatDuration(config->service.run_budget) +
+        " spent, work left for the next run" + slow.Describe()));
+  };
+  api::Connection connection(connection_options, state->secret.Reveal(), clock, stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   engine::Cycle cycle({connection, *state->db, platform::RealFileSystem(), layout, clock, random,
                        stop.get_token(), nullptr, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
 
+  // Local retention work runs even when the budget is spent: nothing
+  // personal outlives its window because a server was slow.
+  auto sweep_then_out_of_time = [&] {
+    if (auto swept = cycle.Sweep(*config, kOncePurgeAhead); swept.ok()) {
+      util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
+    }
+    return out_of_time();
+  };
+
   auto summary = cycle.Reconcile(*config);
+  if (budget.spent()) return sweep_then_out_of_time();
   if (!summary.ok()) return fail(summary.status());
   std::vector<util::Status> problems = summary->problems;
 
   auto polled = cycle.Poll(*config);
+  if (budget.spent()) return sweep_then_out_of_time();
   if (!polled.ok()) return fail(polled.status());
   problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
 
   auto fetched = cycle.FetchReports(*config, kOncePurgeAhead);
+  if (budget.spent()) return sweep_then_out_of_time();
   if (!fetched.ok()) return fail(fetched.status());
   problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
 
@@ -69,6 +146,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
         platform::StderrIsTerminal());
     cabs = cycle.FetchCabs(*config, kOncePurgeAhead, &progress);
   }
+  if (budget.spent()) return sweep_then_out_of_time();
   if (!cabs.ok()) return fail(cabs.status());
   problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
 

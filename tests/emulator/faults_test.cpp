@@ -72,6 +72,34 @@ TEST_CASE("latency delays the answer by real milliseconds") {
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(150));
 }
 
+TEST_CASE("drip sends a JSON answer and a blob at the given rate, intact, the control at once") {
+  EmulatorFixture emu;
+  emu.CreateTemplate();
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate());
+  emu.Advance(hours(1));
+  const std::string url = emu.Executions(rid)[0]["ReportLocation"].get<std::string>();
+  const auto json = emu.Get("/analytics/driver/reporttemplate");  // controls
+  const auto blob = Http("GET", url);
+  REQUIRE(json.status == 200);
+  REQUIRE(blob.status == 200);
+  // Three pieces each: a rate of 10/3 of the body per second, a tenth per piece.
+  const int json_rate = std::max<int>(10, static_cast<int>(json.body.size() * 10 / 3));
+  const int blob_rate = std::max<int>(10, static_cast<int>(blob.body.size() * 10 / 3));
+  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "drip"}, {"rate", json_rate}},
+                  {{"endpoint", "blob.report"}, {"kind", "drip"}, {"rate", blob_rate}}});
+  auto t0 = std::chrono::steady_clock::now();
+  const auto slow_json = emu.Get("/analytics/driver/reporttemplate");
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(300));
+  CHECK(slow_json.status == 200);
+  CHECK(slow_json.body == json.body);
+  t0 = std::chrono::steady_clock::now();
+  const auto slow_blob = Http("GET", url);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(300));
+  CHECK(slow_blob.status == 200);
+  CHECK(slow_blob.body == blob.body);
+  CHECK(emu.Admin("GET", "faults").json()["faults"][0]["rate"] == json_rate);
+}
+
 TEST_CASE("short body, reset and malformed JSON break the answer, the control is intact") {
   EmulatorFixture emu;
   emu.CreateTemplate();

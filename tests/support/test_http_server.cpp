@@ -1,10 +1,12 @@
 #include "support/test_http_server.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <thread>
 
 
@@ -96,7 +98,18 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
       out.setContentLength64(static_cast<Poco::Int64>(reply.body.size()));
     }
     std::ostream& body = out.send();
-    body.write(reply.body.data(), static_cast<std::streamsize>(reply.body.size()));
+    if (reply.drip_every.count() > 0) {
+      body.flush();  // the headers at once, then the body piece by piece
+      std::string_view rest = reply.body;
+      while (!rest.empty() && body) {
+        std::this_thread::sleep_for(reply.drip_every);
+        const std::string_view piece = rest.substr(0, std::max<size_t>(1, reply.drip_piece));
+        body.write(piece.data(), static_cast<std::streamsize>(piece.size())).flush();
+        rest.remove_prefix(piece.size());
+      }
+    } else {
+      body.write(reply.body.data(), static_cast<std::streamsize>(reply.body.size()));
+    }
     if (reply.drop_connection) {
       body.flush();
       // close(), not shutdown(): Linux still delivers data that arrives

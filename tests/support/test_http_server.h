@@ -8,6 +8,7 @@
 // aborts open keep-alive connections and joins all server threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +46,10 @@ struct HttpReply {
   // Closes the connection after the reply without announcing it, as a server
   // does when a keep-alive connection idles out.
   bool drop_connection = false;
+  // A slow server: the body goes out `drip_piece` bytes at a time with a
+  // pause of `drip_every` of real time before each piece (0 = all at once).
+  std::chrono::milliseconds drip_every{0};
+  size_t drip_piece = 1;
 };
 
 using HttpHandler = std::function<HttpReply(const RecordedRequest&)>;

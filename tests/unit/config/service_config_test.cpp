@@ -28,6 +28,10 @@ TEST_CASE("service and account defaults are the documented ones") {
   CHECK(s.download_concurrency == 4);
   CHECK(s.max_bandwidth == 0);
   CHECK(s.min_free_space == 1ull << 30);
+  CHECK(s.request_deadline == std::chrono::minutes(10));
+  CHECK(s.min_transfer_rate == 1024);
+  CHECK(s.min_transfer_rate_window == std::chrono::seconds(30));
+  CHECK(s.run_budget == std::chrono::minutes(110));
   CHECK(s.control_listen == "127.0.0.1:9187");
   CHECK(s.callback_url.empty());
   CHECK(s.log_level == "info");
@@ -88,6 +92,39 @@ TEST_CASE("retention above 30 days is refused, and other bounds hold") {
         "hdc.ini:2: [service] control_listen: expected HOST:PORT such as 127.0.0.1:9187, got "
         "'9187'");
   CHECK(ServiceError("[service]\nstate_dir =\n") == "hdc.ini:1: [service]: state_dir must not be empty");
+}
+
+TEST_CASE("the slow-server bounds are parsed, bounded and checked against max_bandwidth") {
+  auto config = ParseConfig(
+      {"hdc.ini", "/cfg",
+       "[service]\nrequest_deadline = 90s\nmin_transfer_rate = 4K\nmin_transfer_rate_window = 2s\n"
+       "run_budget = 0\n" + std::string(testing::kAccount)},
+      {}, testing::FakeReader());
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  CHECK(config->service.request_deadline == std::chrono::seconds(90));
+  CHECK(config->service.min_transfer_rate == 4096);
+  CHECK(config->service.min_transfer_rate_window == std::chrono::seconds(2));
+  CHECK(config->service.run_budget == std::chrono::seconds(0));
+  CHECK(ServiceError("[service]\nmin_transfer_rate = 0\n") == "(no error)");
+  CHECK(ServiceError("[service]\nrequest_deadline = 0\n") ==
+        "hdc.ini:2: [service] request_deadline: 0 is below the minimum of 1s");
+  CHECK(ServiceError("[service]\nrequest_deadline = 2d\n") ==
+        "hdc.ini:2: [service] request_deadline: 2d is above the maximum of 1d");
+  CHECK(ServiceError("[service]\nmin_transfer_rate_window = 2h\n") ==
+        "hdc.ini:2: [service] min_transfer_rate_window: 2h is above the maximum of 1h");
+  CHECK(ServiceError("[service]\nmin_transfer_rate = slow\n")
+            .starts_with("hdc.ini:2: [service] min_transfer_rate: bad size 'slow'"));
+  CHECK(ServiceError("[service]\nrun_budget = 8d\n") ==
+        "hdc.ini:2: [service] run_budget: 8d is above the maximum of 7d");
+  CHECK(ServiceError("[service]\nmax_bandwidth = 16K\ndownload_concurrency = 8\n"
+                     "min_transfer_rate = 4K\n") ==
+        "hdc.ini:4: [service] min_transfer_rate: 4K/s is more than max_bandwidth / "
+        "download_concurrency (2K/s): every download would be cut");
+  CHECK(ServiceError("[service]\nmax_bandwidth = 2K\n") ==
+        "hdc.ini:2: [service] max_bandwidth: 1K/s is more than max_bandwidth / "
+        "download_concurrency (512/s): every download would be cut");
+  CHECK(ServiceError("[service]\nmax_bandwidth = 16K\ndownload_concurrency = 8\n") ==
+        "(no error)");
 }
 
 TEST_CASE("plain http is allowed only for loopback hosts") {

@@ -487,5 +487,113 @@ TEST_CASE("logs name method, host, path, status and request id, and no secret (c
   CHECK(text.find("[REDACTED]") == std::string::npos);  // clean before the redactor, too
 }
 
+// A body of 60 bytes, 10 every 100 ms: 100 B/s for 0.6 s.
+HttpReply Drip(bool chunked) {
+  HttpReply reply = Ok(std::string(60, 'd'));
+  reply.drip_every = std::chrono::milliseconds(100);
+  reply.drip_piece = 10;
+  reply.chunked = chunked;
+  return reply;
+}
+
+ClientOptions FloorOptions(std::uint64_t rate) {
+  ClientOptions options = TestOptions();
+  options.min_transfer_rate = rate;
+  options.min_transfer_rate_window = std::chrono::milliseconds(300);
+  return options;
+}
+
+TEST_CASE("a body dripping below the rate floor is cut with the floor and the measured rate") {
+  for (const bool chunked : {false, true}) {
+    CAPTURE(chunked);
+    TestHttpServer server([&](const RecordedRequest&) { return Drip(chunked); });
+    ClientOptions options = FloorOptions(1024);
+    std::vector<std::string> cuts;
+    options.on_transfer_cut = [&](const util::Url& url, std::uint64_t rate, const util::Status&) {
+      cuts.push_back(url.host + " " + std::to_string(rate));
+    };
+    auto client = MakePocoClient(options);
+    util::StringSink sink;
+    auto response = client->Send(Get(server.Url("/drip?sig=CANARY")), sink);
+    REQUIRE_FALSE(response.ok());
+    CHECK(response.status().kind() == util::ErrorKind::kTemporary);
+    const std::string prefix = "GET 127.0.0.1:" + std::to_string(server.port()) +
+                               "/drip: slower than 1.0 KiB/s over 0.300 s (measured ";
+    CHECK(response.status().message().starts_with(prefix));
+    CHECK(response.status().message().ends_with(" B/s)"));
+    CHECK(sink.size() < 60);
+    REQUIRE(cuts.size() == 1);
+    CHECK(cuts[0].starts_with("127.0.0.1 "));
+  }
+}
+
+TEST_CASE("the same drip with the rate floor at 0 is read whole (the control)") {
+  for (const bool chunked : {false, true}) {
+    CAPTURE(chunked);
+    TestHttpServer server([&](const RecordedRequest&) { return Drip(chunked); });
+    auto client = MakePocoClient(FloorOptions(0));
+    util::StringSink sink;
+    auto response = client->Send(Get(server.Url("/drip")), sink);
+    REQUIRE(response.ok());
+    CHECK(sink.data() == std::string(60, 'd'));
+  }
+}
+
+TEST_CASE("a drip above the rate floor is read whole") {
+  TestHttpServer server([&](const RecordedRequest&) { return Drip(false); });
+  auto client = MakePocoClient(FloorOptions(20));  // 100 B/s against a floor of 20
+  util::StringSink sink;
+  REQUIRE(client->Send(Get(server.Url("/drip")), sink).ok());
+  CHECK(sink.data() == std::string(60, 'd'));
+}
+
+TEST_CASE("a server silent before its headers is cut by the rate floor, not the read timeout") {
+  std::latch release(1);
+  TestHttpServer server([&](const RecordedRequest&) {
+    release.wait();
+    return Ok();
+  });
+  auto client = MakePocoClient(FloorOptions(1024));  // read timeout 5 s, window 0.3 s
+  util::StringSink sink;
+  auto response = client->Send(Get(server.Url("/silent")), sink);
+  release.count_down();
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(response.status().message() == "GET 127.0.0.1:" + std::to_string(server.port()) +
+                                           "/silent: slower than 1.0 KiB/s over 0.300 s "
+                                           "(measured 0 B/s)");
+}
+
+TEST_CASE("a request deadline ends a drip that keeps above the rate floor") {
+  TestHttpServer server([&](const RecordedRequest&) { return Drip(false); });
+  auto client = MakePocoClient(FloorOptions(0));
+  Request request = Get(server.Url("/drip"));
+  request.deadline = std::chrono::milliseconds(250);
+  util::StringSink sink;
+  auto response = client->Send(request, sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(response.status().message().find("/drip: request deadline of 0.250 s passed after ") !=
+        std::string::npos);
+}
+
+TEST_CASE("once the run budget is spent a request fails at once without connecting") {
+  TestHttpServer server([&](const RecordedRequest&) { return Drip(false); });
+  ClientOptions options = FloorOptions(0);
+  options.run_budget = std::chrono::milliseconds(250);
+  auto client = MakePocoClient(options);
+  util::StringSink sink;
+  auto first = client->Send(Get(server.Url("/drip")), sink);
+  REQUIRE_FALSE(first.ok());
+  CHECK(first.status().message().find("/drip: run budget of 0.250 s passed after ") !=
+        std::string::npos);
+  auto second = client->Send(Get(server.Url("/drip")), sink);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(second.status().message() == "GET 127.0.0.1:" + std::to_string(server.port()) +
+                                         "/drip: run budget of 0.250 s spent");
+  CHECK(server.request_count() == 1);
+}
+
 }  // namespace
 }  // namespace hdc::http

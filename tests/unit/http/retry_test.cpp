@@ -1,5 +1,6 @@
 #include "http/retry.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -463,6 +464,71 @@ TEST_CASE("an error of the sink itself is returned at once, never retried as a n
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().message().find("No space left") != std::string::npos);
   CHECK(client.calls == 1);
+}
+
+// Attempts that a bound of the client cuts after `takes` of the manual clock
+// (or at their deadline, if sooner), recording the deadline each was sent with.
+class SlowClient final : public HttpClient {
+ public:
+  SlowClient(util::ManualClock& clock, util::Duration takes) : clock_(clock), takes_(takes) {}
+  util::Result<Response> Send(const Request& request, util::ByteSink&) override {
+    deadlines.push_back(request.deadline);
+    const bool bounded = request.deadline.count() > 0;
+    clock_.Advance(bounded ? std::min(takes_, request.deadline) : takes_);
+    return util::TemporaryError("GET h/p: slower than 1.0 KiB/s over 2 s (measured 50 B/s)");
+  }
+  std::vector<util::Duration> deadlines;
+
+ private:
+  util::ManualClock& clock_;
+  const util::Duration takes_;
+};
+
+TEST_CASE("with a deadline each attempt gets what is left and retries stop once it is spent") {
+  RetryPolicy policy;
+  policy.initial = util::Duration(0);  // zero waits: the attempts alone spend the time
+  policy.deadline = seconds(10);
+  util::ManualClock clock(kStart);
+  util::Random random(1);
+  QuietLogs logs;
+  SlowClient client(clock, seconds(4));
+  util::StringSink sink;
+  auto result = SendWithRetry(client, Get("https://h/p?sig=S"), sink, policy, clock, random, {});
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.status().kind() == util::ErrorKind::kUnavailable);
+  CHECK(result.status().message() ==
+        "GET h/p: slower than 1.0 KiB/s over 2 s (measured 50 B/s) after 3 attempts, request "
+        "deadline spent");
+  CHECK(client.deadlines == std::vector<util::Duration>{seconds(10), seconds(6), seconds(2)});
+  CHECK(clock.Now() - kStart == seconds(10));  // the third attempt ended at its 2 s deadline
+}
+
+TEST_CASE("without a deadline the same slow attempts run until max_attempts (the control)") {
+  RetryPolicy policy;
+  policy.initial = util::Duration(0);
+  util::ManualClock clock(kStart);
+  util::Random random(1);
+  QuietLogs logs;
+  SlowClient client(clock, seconds(4));
+  util::StringSink sink;
+  auto result = SendWithRetry(client, Get("https://h/p"), sink, policy, clock, random, {});
+  REQUIRE_FALSE(result.ok());
+  CHECK(client.deadlines == std::vector<util::Duration>(8, util::Duration(0)));
+  CHECK(clock.Now() - kStart == seconds(32));
+}
+
+TEST_CASE("a non-idempotent request is sent once with the whole deadline") {
+  RetryPolicy policy;
+  policy.deadline = seconds(10);
+  util::ManualClock clock(kStart);
+  util::Random random(1);
+  SlowClient client(clock, seconds(4));
+  Request post = Get("https://h/p");
+  post.method = "POST";
+  post.idempotent = false;
+  util::StringSink sink;
+  CHECK_FALSE(SendWithRetry(client, post, sink, policy, clock, random, {}).ok());
+  CHECK(client.deadlines == std::vector<util::Duration>{seconds(10)});
 }
 
 }  // namespace
