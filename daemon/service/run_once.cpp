@@ -14,6 +14,7 @@
 #include "platform/filesystem.h"
 #include "platform/terminal.h"
 #include "service/progress_line.h"
+#include "service/signals.h"
 #include "service/wiring.h"
 #include "store/layout.h"
 #include "util/logging.h"
@@ -72,6 +73,32 @@ class RunBudget {
   std::jthread watchdog_;  // last: stopped and joined first
 };
 
+// SIGTERM, SIGINT or SIGQUIT (Ctrl+C on Windows) during a --once run: every
+// step is asked to stop at its resumable checkpoint, as the daemon's stop
+// does, and the run exits 75 (work left for the next run). The signals stay
+// blocked in every thread (service/signals.h); this thread takes them.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(std::stop_source& stop)
+      : watcher_([this, stop]() mutable {
+          while (WaitForSignal() != DaemonSignal::kStop) {
+          }  // reload and test signals mean nothing to one run
+          if (finishing_) return;
+          signalled_ = true;
+          stop.request_stop();
+        }) {}
+  ~StopOnSignal() {
+    finishing_ = true;
+    if (!signalled_) RaiseStop();  // wakes the watcher; then the jthread joins it
+  }
+  bool signalled() const { return signalled_; }
+
+ private:
+  std::atomic<bool> finishing_{false};
+  std::atomic<bool> signalled_{false};
+  std::jthread watcher_;  // last: joined first
+};
+
 }  // namespace
 
 int RunOnce(const std::string& config_path, std::ostream& err) {
@@ -95,6 +122,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
     slow.Record(url, rate);
   };
   RunBudget budget(config->service.run_budget, clock, stop);
+  StopOnSignal signal(stop);
   // Work left when the budget ran out: exit 75 with one line naming the last
   // host a bound cut and its rate (never a path, query or signature).
   auto out_of_time = [&] {
@@ -109,9 +137,14 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
                        stop.get_token(), nullptr, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
 
-  // Local retention work runs even when the budget is spent: nothing
-  // personal outlives its window because a server was slow.
-  auto sweep_then_out_of_time = [&] {
+  // A step that ended early: a stop signal ends the run at once; a spent
+  // budget still sweeps, as local retention work runs even then (nothing
+  // personal outlives its window because a server was slow).
+  auto ended_early = [&]() -> std::optional<int> {
+    if (signal.signalled()) {
+      return fail(util::TemporaryError("stopped by a signal, work left for the next run"));
+    }
+    if (!budget.spent()) return std::nullopt;
     if (auto swept = cycle.Sweep(*config, kOncePurgeAhead); swept.ok()) {
       util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
     }
@@ -119,17 +152,17 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   };
 
   auto summary = cycle.Reconcile(*config);
-  if (budget.spent()) return sweep_then_out_of_time();
+  if (auto code = ended_early()) return *code;
   if (!summary.ok()) return fail(summary.status());
   std::vector<util::Status> problems = summary->problems;
 
   auto polled = cycle.Poll(*config);
-  if (budget.spent()) return sweep_then_out_of_time();
+  if (auto code = ended_early()) return *code;
   if (!polled.ok()) return fail(polled.status());
   problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
 
   auto fetched = cycle.FetchReports(*config, kOncePurgeAhead);
-  if (budget.spent()) return sweep_then_out_of_time();
+  if (auto code = ended_early()) return *code;
   if (!fetched.ok()) return fail(fetched.status());
   problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
 
@@ -146,7 +179,7 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
         platform::StderrIsTerminal());
     cabs = cycle.FetchCabs(*config, kOncePurgeAhead, &progress);
   }
-  if (budget.spent()) return sweep_then_out_of_time();
+  if (auto code = ended_early()) return *code;
   if (!cabs.ok()) return fail(cabs.status());
   problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
 

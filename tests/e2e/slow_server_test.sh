@@ -8,6 +8,8 @@
 #       (plus start-up slack) and one line naming the API host and its rate;
 #   (b) the report blob drips at 50 B/s: the same, naming the blob host, and
 #       the line carries no path, query or signature; INV2-5 hold;
+#   (d) SIGTERM while the report blob drips (no bound near): the run stops
+#       at its checkpoint, exit 75 with one line, its partial kept;
 #   (c) the report blob drips at 3 KiB/s, slow but above the floor, over
 #       several windows: the run completes (exit 0) and INV1-6 hold.
 # The control that the bounds are what ends (a) and (b) is the unit test
@@ -80,6 +82,29 @@ check "(b) no query string or signature anywhere in the output" \
   bash -c "! grep -qE 'sig=|se=|\\?sv=' '$tmp/b.err'"
 emu_faults '[]'
 check "(b) INV2-5 hold" check_invariants "$tmp/state" partial
+
+# --- (d) a stop signal in the middle of a slow download.
+budget 60s
+emu_faults '[{"endpoint":"blob.report","kind":"drip","rate":50}]'
+begin=$(date +%s%N)
+timeout 60 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/d.err" &
+pid=$!
+blob_requests() { emu_requests | grep -c '"host":"127.0.0.2'; }
+before=$(blob_requests)
+more_blob_requests() { (($(blob_requests) > before)); }
+check "(d) the run reaches the report download" wait_for "a blob request" more_blob_requests
+kill -TERM "$(pgrep -P $pid)"
+wait $pid
+rc=$?
+ms=$((($(date +%s%N) - begin) / 1000000))
+echo "  (d) ${ms} ms: $(one_line d.err)"
+check "(d) SIGTERM ends the run with 75 ($rc)" test $rc = 75
+check "(d) well before the drip would have ended (${ms} ms)" test $ms -lt 20000
+check "(d) one line, naming the signal" \
+  grep -qx 'hdc-reportd: stopped by a signal, work left for the next run' "$tmp/d.err"
+check "(d) the partial report is kept for a resume" bash -c "ls '$tmp/state/store/tmp' | grep -q '^report-'"
+emu_faults '[]'
+check "(d) INV2-5 hold" check_invariants "$tmp/state" partial
 
 # --- (c) a slow blob above the floor completes.
 budget 60s
