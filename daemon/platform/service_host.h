@@ -54,8 +54,8 @@ void ReportToEventLog(EventLevel level, std::string_view message) noexcept;
 std::string ProgramDataDir();
 
 // True when the process runs with the machine's highest privileges: effective
-// uid 0 on POSIX, LocalSystem on Windows. Nothing calls it yet: the daemon
-// does not refuse to run as root (docs/reliability.md §Not done, S13).
+// uid 0 on POSIX, LocalSystem on Windows. The daemon and --once refuse to run
+// so without --allow-root (docs/operations.md §Privileges).
 bool IsRunningAsRoot();
 
 }  // namespace hdc::platform

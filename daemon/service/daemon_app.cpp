@@ -11,11 +11,11 @@
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
+#include "platform/service_host.h"
 #include "service/check_config.h"
 #ifdef _WIN32
 #include <sstream>
 
-#include "platform/service_host.h"
 #include "service/windows_service.h"
 #endif
 #include "service/run_daemon.h"
@@ -26,6 +26,26 @@ namespace hdc::service {
 
 using Poco::Util::Option;
 using Poco::Util::OptionCallback;
+
+namespace {
+
+// The daemon and --once refuse the machine's highest privileges: a state
+// directory first written by root is what later breaks the unprivileged
+// service, and a compromised process would own the host
+// (docs/operations.md §Privileges).
+std::string PrivilegeRefusal() {
+#ifdef _WIN32
+  return "refusing to run as LocalSystem: run as the service's account NT SERVICE\\hdc-reportd "
+         "(hdc-reportd.exe --registerService sets it), or pass --allow-root to run as "
+         "LocalSystem anyway";
+#else
+  return "refusing to run as root: run as the hdc-reportd user (systemctl start hdc-reportd, "
+         "or runuser -u hdc-reportd -- hdc-reportd ...), or pass --allow-root to run as root "
+         "anyway";
+#endif
+}
+
+}  // namespace
 
 std::string DefaultConfigPath() {
 #ifdef _WIN32
@@ -76,6 +96,8 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
   add("time-start", "", "with --time-scale: start the clock at this UTC time", "TIME");
   add("test-hooks", "", "tests against hdc-emulator only: SIGUSR2 freezes the scheduler loop "
       "(to test the watchdog)", nullptr);
+  add("allow-root", "", "run the daemon or --once as root (LocalSystem on Windows) anyway; "
+      "refused by default with exit 78", nullptr);
   add("help", "h", "print this help and exit", nullptr);
   add("version", "V", "print the version and exit", nullptr);
 }
@@ -116,6 +138,7 @@ void DaemonApp::HandleOption(const std::string& name, const std::string& value) 
   if (name == "version") version_ = true;
   if (name == "time-start") time_start_ = value;
   if (name == "test-hooks") test_hooks_ = true;
+  if (name == "allow-root") allow_root_ = true;
   if (name == "time-scale") {
     char* end = nullptr;
     time_scale_ = std::strtod(value.c_str(), &end);
@@ -174,11 +197,20 @@ int DaemonApp::main(const std::vector<std::string>& args) {
     return EXIT_USAGE;
   }
   if (check_config_) return RunCheckConfig(config_path_, std::cout, std::cerr);
-  if (once_) return RunOnce(config_path_, std::cerr);
 #ifdef _WIN32
   // Under the SCM stderr goes nowhere: start, stop and a fatal start-up
   // error also go to the Application event log.
   const bool service = config().getBool("application.runAsService", false);
+#endif
+  if (!allow_root_ && platform::IsRunningAsRoot()) {
+    std::cerr << "hdc-reportd: " << PrivilegeRefusal() << "\n";
+#ifdef _WIN32
+    if (service) platform::ReportToEventLog(platform::EventLevel::kError, PrivilegeRefusal());
+#endif
+    return EXIT_CONFIG;
+  }
+  if (once_) return RunOnce(config_path_, std::cerr);
+#ifdef _WIN32
   std::ostringstream captured;
   DaemonOptions options{config_path_, time_scale_, time_start_, test_hooks_, {}};
   if (service) options.on_lifecycle = platform::ReportToEventLog;

@@ -44,6 +44,7 @@ class DaemonApp final : public Poco::Util::ServerApplication {
   double time_scale_ = 0;
   std::string time_start_;
   bool test_hooks_ = false;
+  bool allow_root_ = false;  // --allow-root
   std::string option_error_;
   bool register_service_ = false;
   bool unregister_service_ = false;

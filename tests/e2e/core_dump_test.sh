@@ -112,7 +112,7 @@ if [[ $cores == yes ]]; then
 fi
 
 # --- The daemon, after it has read the secret and used a token.
-spawn daemon "$bin" --config "$tmp/hdc.ini"
+spawn daemon "$real_bin" --config "$tmp/hdc.ini"
 check "the daemon starts and creates its schedule" \
   wait_for "the schedule" grep -q "create schedule for job kernel" "$tmp/daemon.err"
 check "the daemon is not dumpable (/proc/PID/status owned by root, the process uid $run_uid)" not_dumpable "$PID"
@@ -133,7 +133,7 @@ emu_faults '[{"endpoint":"token","kind":"latency","ms":10000,"count":100}]'
 connected() { [[ -n $(ss -Htn state established "( dport = :$EMU_PORT )") ]]; }
 for mode in once plan; do
   if [[ $mode == once ]]; then
-    spawn once "$bin" --once --config "$tmp/hdc.ini"
+    spawn once "$real_bin" --once --config "$tmp/hdc.ini"
   else
     spawn plan "$ctl_bin" --config "$tmp/hdc.ini" plan
   fi

@@ -10,6 +10,19 @@ finish() {
   exit $((failures > 0))
 }
 
+# hdc-reportd refuses root without --allow-root (docs/operations.md
+# §Privileges), and CI runs as root. A script that set bin=<hdc-reportd> and
+# tmp before sourcing this file runs, as root, a wrapper in $tmp that execs
+# the real binary with the override (same pid, so signals and pgrep -P still
+# reach the daemon). real_bin keeps the binary itself, for ldd and for runs
+# as an unprivileged user. tests/e2e/privileges_test.sh checks the refusal.
+real_bin=${bin:-}
+if [[ $(id -u) == 0 && ${bin:-} == */hdc-reportd && -n ${tmp:-} ]]; then
+  printf '#!/bin/sh\nexec "%s" --allow-root "$@"\n' "$(realpath "$bin")" >"$tmp/hdc-reportd-as-root"
+  chmod 755 "$tmp/hdc-reportd-as-root"
+  bin=$tmp/hdc-reportd-as-root
+fi
+
 # start_emulator BINARY ARGS...: sets EMU_PORT, EMU_URL, EMU_PID.
 start_emulator() {
   local bin=$1; shift

@@ -17,7 +17,7 @@ for tool in strace systemd-analyze; do
 done
 # grep reads all of ldd's output: with pipefail, grep -q could close the
 # pipe early and ldd's SIGPIPE would make a sanitizer build look plain.
-if ldd "$bin" | grep libasan >/dev/null; then
+if ldd "$real_bin" | grep libasan >/dev/null; then
   # The sanitizer runtime makes its own calls (e.g. prlimit64, personality),
   # and LeakSanitizer aborts under ptrace: the filter is checked on the
   # production build only.
@@ -64,7 +64,7 @@ else
   mkdir -p "$tmp/out"
 fi
 
-"${as_user[@]}" strace -f -qq -o "$tmp/out/daemon.trace" "$bin" --config "$tmp/hdc.ini" 2>"$tmp/daemon.err" &
+"${as_user[@]}" strace -f -qq -o "$tmp/out/daemon.trace" "$real_bin" --config "$tmp/hdc.ini" 2>"$tmp/daemon.err" &
 pid=$!
 trap 'kill $pid $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 wait_for "the schedule" grep -q "create schedule for job kernel" "$tmp/daemon.err"
@@ -83,7 +83,7 @@ kill -TERM $daemon
 wait $pid
 check "the traced daemon exits 0 on SIGTERM" test $? = 0
 emu_clock '{"advance":"24h"}'
-"${as_user[@]}" strace -f -qq -o "$tmp/out/once.trace" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/once.err"
+"${as_user[@]}" strace -f -qq -o "$tmp/out/once.trace" "$real_bin" --once --config "$tmp/hdc.ini" 2>"$tmp/once.err"
 check "the traced --once exits 0" test $? = 0
 
 names() {  # the syscall names in an strace -f log
