@@ -84,7 +84,10 @@ struct Blob {
 BlobMeta ComputeMeta(Exchange& ex, const Blob& blob) {
   // A fault that changes the bytes (hostile_ids) makes another blob.
   const std::string key = ex.path + "|" + BlobFingerprint(ex.settings) +
-                          (ex.HasFault(FaultKind::kHostileIds) ? "|hostile" : "");
+                          (ex.HasFault(FaultKind::kHostileIds) ? "|hostile" : "") +
+                          (ex.HasFault(FaultKind::kLongField)
+                               ? "|long" + std::to_string(ex.fault.rule.bytes)
+                               : "");
   {
     std::lock_guard lock(ex.ctx.meta_mu);
     auto it = ex.ctx.meta.find(key);
@@ -250,6 +253,7 @@ void ReportBlob(Exchange& ex) {
         job = ReportJob{*spec, it->first, *slot, s.rows_per_execution, s.cab_every_hours,
                         {s.delimiter, s.bom, s.crlf, s.quote_all}};
         job->hostile_ids = ex.HasFault(FaultKind::kHostileIds);
+        if (ex.HasFault(FaultKind::kLongField)) job->long_field = ex.fault.rule.bytes;
       }
     }
   }

@@ -8,7 +8,7 @@
 namespace hdc::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 12> kKinds{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 13> kKinds{{
     {FaultKind::kNone, "none"},
     {FaultKind::kStatus, "status"},
     {FaultKind::kTooManyRequests, "429"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 12> kKinds{{
     {FaultKind::kDuplicateExecutions, "duplicate_executions"},
     {FaultKind::kHostileIds, "hostile_ids"},
     {FaultKind::kDrip, "drip"},
+    {FaultKind::kLongField, "long_field"},
 }};
 
 util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
@@ -40,6 +41,7 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
     if (auto* v = FindMember(j, "ms")) r.ms = v->get<int>();
     if (auto* v = FindMember(j, "seconds")) r.seconds = v->get<int>();
     if (auto* v = FindMember(j, "rate")) r.rate = v->get<int>();
+    if (auto* v = FindMember(j, "bytes")) r.bytes = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "nth")) r.nth = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "count")) r.count = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "probability")) r.probability = v->get<double>();
@@ -49,6 +51,9 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   if (r.status < 100 || r.status > 599) return util::UsageError("fault rule: bad status");
   if (r.probability < 0 || r.probability > 1) return util::UsageError("fault rule: bad probability");
   if (r.rate < 1) return util::UsageError("fault rule: rate must be at least 1 byte per second");
+  if (r.bytes < 1 || r.bytes > kMaxLongField) {
+    return util::UsageError("fault rule: bytes must be from 1 to " + std::to_string(kMaxLongField));
+  }
   return r;
 }
 
@@ -88,7 +93,7 @@ nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
     out.push_back({{"endpoint", r.endpoint}, {"target", r.target}, {"kind", FaultKindName(r.kind)},
                    {"status", r.status}, {"retry_after", r.retry_after_seconds},
                    {"retry_after_form", r.retry_after_date ? "date" : "seconds"},
-                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"nth", r.nth},
+                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"bytes", r.bytes}, {"nth", r.nth},
                    {"count", r.count}, {"probability", r.probability}});
   }
   return {{"faults", out}};

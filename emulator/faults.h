@@ -41,7 +41,12 @@ enum class FaultKind {
                          // (HostileCabIds(), every third row with a cab)
   kDrip,                 // headers at once, then the body at `rate` bytes per second
                          // of real time (JSON answers and blobs alike)
+  kLongField,            // on blob.report: the first row's FailureName is `bytes`
+                         // long, on one line (a hostile server's record)
 };
+
+// long_field's largest field: 1 GiB, so a typo cannot exhaust the emulator.
+inline constexpr std::uint64_t kMaxLongField = std::uint64_t{1} << 30;
 
 struct FaultRule {
   std::string endpoint = "*";
@@ -53,6 +58,7 @@ struct FaultRule {
   int ms = 0;
   int seconds = 60;
   int rate = 1;  // drip: bytes per second
+  std::uint64_t bytes = 10 * 1000 * 1000;  // long_field: the field's length
   // Trigger: nth > 0 → requests nth .. nth+count-1; else probability (1 = always).
   std::uint64_t nth = 0;
   std::uint64_t count = 1;

@@ -74,6 +74,7 @@ const std::map<std::string, KeyParser, std::less<>>& RuleKeys() {
       {"ms", IntKey<int>(&FaultRule::ms, 0, 1 << 30)},
       {"seconds", IntKey<int>(&FaultRule::seconds, 0, 1 << 30)},
       {"rate", IntKey<int>(&FaultRule::rate, 1, 1 << 30)},
+      {"bytes", IntKey<std::uint64_t>(&FaultRule::bytes, 1, kMaxLongField)},
       {"nth", IntKey<std::uint64_t>(&FaultRule::nth, 0, UINT64_MAX)},
       {"count", IntKey<std::uint64_t>(&FaultRule::count, 0, UINT64_MAX)},
       {"probability",

@@ -148,6 +148,7 @@ class Shaper {
   }
   bool NextRow(std::uint64_t i) {
     data_.FillRow(job_.report_id, job_.exec_time, spec_.period_days, i, job_.cab_every_hours, row_);
+    if (job_.long_field > 0 && i == 0) row_[kFailureName].assign(job_.long_field, 'x');
     if (job_.hostile_ids && !row_[kCabIdHash].empty() && cab_rows_++ % 3 == 0) {
       const auto& ids = HostileCabIds();
       row_[kCabIdHash] = ids[hostile_++ % ids.size()];

@@ -37,6 +37,9 @@ struct ReportJob {
   // The hostile_ids fault: the CabIdHash of every third row that has a cab
   // (rows 0, 3, 6, ... of those) becomes one of HostileCabIds(), in turn.
   bool hostile_ids = false;
+  // The long_field fault: the first row's FailureName is this many 'x'
+  // characters (0 = off).
+  std::uint64_t long_field = 0;
 };
 
 // Identifiers a hostile or broken server could send where an opaque token is

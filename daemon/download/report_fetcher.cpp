@@ -58,12 +58,15 @@ util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
     if (stop_.stop_requested()) break;
     util::Status status = FetchOne(e, summary);
     if (status.ok()) continue;
-    util::GetLogger("download")->error("report {} run {}: {}", e.report_id, e.report_datetime,
-                                       status.ToString());
     HDC_RETURN_IF_ERROR(executions.SetState(e.report_id, e.report_datetime, "new",
                                             status.ToString()));
-    summary.problems.push_back(status.WithContext("report " + e.report_id + " run " +
-                                                  e.report_datetime + ": "));
+    // Name the report once: IngestReport's errors already start with it.
+    const util::Status named =
+        status.message().starts_with("report " + e.report_id + " ")
+            ? status
+            : status.WithContext("report " + e.report_id + " run " + e.report_datetime + ": ");
+    util::GetLogger("download")->error("{}", named.ToString());
+    summary.problems.push_back(named);
     // Every other report would fail too: refused credentials, a full disk.
     if (status.kind() == util::ErrorKind::kAuth || IsLocalStorageError(status)) break;
   }

@@ -109,8 +109,8 @@ util::Status ReportParser::Parse(bool at_end) {
     }
   }
   if (!at_end && buf_.size() - pos_ > kMaxRecordBytes) {
-    return Fail(line_, "a record longer than " + std::to_string(kMaxRecordBytes >> 20) +
-                           " MiB (no line end?)");
+    return Fail(line_, "a record longer than " + std::to_string(kMaxRecordBytes >> 10) +
+                           " KiB (no line end?)");
   }
   // Keep only the unfinished record.
   if (pos_ > 0) {

@@ -136,6 +136,35 @@ TEST_CASE("hostile_ids: report files carry path-like CabIdHash values, the contr
   CHECK(again.Header("content-md5") == Md5Base64(plain.body));
 }
 
+TEST_CASE("long_field: the first row's FailureName is `bytes` long on one line, the control short") {
+  EmulatorFixture emu;
+  Json with_name = SimpleTemplate();
+  with_name["projection"] = {"FailureName", "FailureHash", "CabIdHash"};
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate(with_name));
+  emu.Advance(std::chrono::hours(1));
+  const std::string url = emu.Executions(rid)[0]["ReportLocation"].get<std::string>();
+
+  const HttpResult plain = Http("GET", url);  // control
+  REQUIRE(plain.status == 200);
+  const auto plain_rows = Rows(plain.body);
+  REQUIRE(plain_rows.size() > 2);
+  CHECK(plain_rows[1][0].size() < 200);
+
+  SetFaults(emu, {{{"endpoint", "blob.report"}, {"kind", "long_field"}, {"bytes", 100000}}});
+  const HttpResult longer = Http("GET", url);
+  REQUIRE(longer.status == 200);
+  CHECK(longer.Header("content-md5") == Md5Base64(longer.body));
+  const auto rows = Rows(longer.body);
+  REQUIRE(rows.size() == plain_rows.size());
+  CHECK(rows[1][0] == std::string(100000, 'x'));
+  CHECK(rows[1][1] == plain_rows[1][1]);  // the rest of the row, and later rows, untouched
+  CHECK(rows[2] == plain_rows[2]);
+  CHECK(longer.body.find('\n', longer.body.find('\n') + 1) > 100000);  // one line
+
+  auto bad = ParseFaultRules(Json{{{"kind", "long_field"}, {"bytes", 0}}});
+  CHECK_FALSE(bad.ok());
+}
+
 TEST_CASE("hostile_ids is a fault kind of its own name, also in a faults file") {
   CHECK(ParseFaultKind("hostile_ids").ok());
   CHECK(FaultKindName(FaultKind::kHostileIds) == "hostile_ids");
