@@ -18,6 +18,7 @@
 #include "platform/filesystem.h"
 #include "retention/sweeper.h"
 #include "store/layout.h"
+#include "store/link_guard.h"
 #include "util/time_format.h"
 
 namespace hdc::ctl {
@@ -64,6 +65,11 @@ int CmdSweep(const CommonOptions& common, const std::vector<std::string>& args, 
   const std::string& state_dir = config->service.state_dir;
   sweep.retention = config->service.retention;
 
+  // A link under the state directory is refused, as the daemon refuses it.
+  if (util::Status links = store::RefuseLinksUnder(platform::RealFileSystem(), state_dir);
+      !links.ok()) {
+    return Fail(err, links);
+  }
   std::unique_ptr<platform::DirLock> lock;
   if (!sweep.dry_run) {
     std::error_code ec;

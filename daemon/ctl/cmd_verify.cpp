@@ -22,6 +22,7 @@
 #include "db/listings.h"
 #include "platform/filesystem.h"
 #include "store/layout.h"
+#include "store/link_guard.h"
 #include "store/verify.h"
 #include "util/strings.h"
 #include "util/time_format.h"
@@ -54,13 +55,14 @@ std::string WithoutRoot(std::string text, const std::string& root) {
 }
 
 // Every non-directory entry under <root>/<top>, as "<top>/a/b"; symbolic
-// links are listed, never followed.
+// links are neither followed nor listed (FindLinksUnder lists them).
 util::Status ListFiles(const std::string& root, const std::string& top,
                        std::vector<std::string>& out) {
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(NativePath(root + "/" + top), ec);
   if (status.type() == fs::file_type::not_found) return util::Status::Ok();
   if (ec) return util::TemporaryError("stat " + top + ": " + ec.message());
+  if (status.type() == fs::file_type::symlink) return util::Status::Ok();
   if (status.type() != fs::file_type::directory) {
     out.push_back(top);
     return util::Status::Ok();
@@ -179,6 +181,8 @@ int CmdVerify(const CommonOptions& common, const std::vector<std::string>& args,
   for (const char* top : {"reports", "cabs"}) {
     if (auto ok = ListFiles(layout.root(), top, listed); !ok.ok()) return fail(ok);
   }
+  auto links = store::FindLinksUnder(platform::RealFileSystem(), state->config.service.state_dir);
+  if (!links.ok()) return fail(links.status());
   auto claims = db::ReadStoreClaims(*state->db);
   if (!claims.ok()) return fail(claims.status());
 
@@ -200,16 +204,19 @@ int CmdVerify(const CommonOptions& common, const std::vector<std::string>& args,
   std::sort(orphans.begin(), orphans.end());
 
   const std::size_t files = claims->files.size();
-  const std::size_t problems = mismatched.size() + missing.size() + orphans.size();
+  const std::size_t problems =
+      mismatched.size() + missing.size() + orphans.size() + links->size();
   if (options.json) {
     Json doc{{"files", files},
              {"ok", ok},
              {"mismatched", Json::array()},
              {"missing", Json::array()},
-             {"orphans", Json::array()}};
+             {"orphans", Json::array()},
+             {"links", Json::array()}};
     for (const Problem& p : mismatched) doc["mismatched"].push_back(ProblemJson(p, true));
     for (const Problem& p : missing) doc["missing"].push_back(ProblemJson(p, false));
     for (const std::string& path : orphans) doc["orphans"].push_back(Json{{"path", path}});
+    for (const std::string& path : *links) doc["links"].push_back(Json{{"path", path}});
     PrintJson(out, doc);
   } else {
     for (const Problem& p : mismatched) {
@@ -222,12 +229,18 @@ int CmdVerify(const CommonOptions& common, const std::vector<std::string>& args,
           << "\n";
     }
     for (const std::string& path : orphans) out << util::OneLine("orphan: " + path) << "\n";
+    for (const std::string& path : *links) {
+      out << util::OneLine("link: " + path + " (a symbolic link under the state directory)")
+          << "\n";
+    }
     out << "verify: " << files << " files, " << ok << " ok, " << mismatched.size()
-        << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans\n";
+        << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans"
+        << (links->empty() ? "" : ", " + std::to_string(links->size()) + " links") << "\n";
   }
   if (problems == 0) return 0;
   err << "hdc-reportctl: verify: the store does not match the database: " << mismatched.size()
-      << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans\n";
+      << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans"
+      << (links->empty() ? "" : ", " + std::to_string(links->size()) + " links") << "\n";
   return 65;
 }
 

@@ -65,10 +65,20 @@ util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& director
   if (held != LockedDirs().end() && held->second == ::getpid()) {
     return InUse(directory, lock_path, "this process (pid " + std::to_string(::getpid()) + ")");
   }
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // A link in its place is refused, never followed: it would aim the pid
+  // written below at any file on the host (docs/reliability.md S6).
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
+    if (errno == ELOOP) {
+      return util::ConfigError("lock file " + lock_path + " is a symbolic link; remove it");
+    }
     return util::TemporaryError("cannot open lock file " + lock_path + ": " +
                                 std::strerror(errno));
+  }
+  struct stat lock_stat {};
+  if (::fstat(fd, &lock_stat) != 0 || !S_ISREG(lock_stat.st_mode)) {
+    ::close(fd);
+    return util::ConfigError("lock file " + lock_path + " is not a regular file; remove it");
   }
   struct flock fl {};
   fl.l_type = F_WRLCK;

@@ -29,9 +29,14 @@ class WritableFile {
   virtual util::Status Close() = 0;
 };
 
+// What List() saw, without following links (lstat; on Windows the
+// attributes of the entry itself): a symbolic link, or on Windows any
+// reparse point (symlink, junction, mount point), is is_symlink and never
+// is_directory, whatever it points at.
 struct DirEntry {
   std::string name;
   bool is_directory = false;
+  bool is_symlink = false;
 };
 
 class FileSystem {

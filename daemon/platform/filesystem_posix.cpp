@@ -152,8 +152,8 @@ class PosixFileSystem final : public FileSystem {
       const std::string name = e->d_name;
       if (name == "." || name == "..") continue;
       struct stat st;
-      const bool is_dir = ::stat((dir + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-      entries.push_back({name, is_dir});
+      const bool known = ::lstat((dir + "/" + name).c_str(), &st) == 0;
+      entries.push_back({name, known && S_ISDIR(st.st_mode), known && S_ISLNK(st.st_mode)});
     }
     ::closedir(d);
     return entries;

@@ -219,7 +219,9 @@ class WindowsFileSystem final : public FileSystem {
     do {
       const std::string name = Narrow(data.cFileName);
       if (name == "." || name == "..") continue;
-      entries.push_back({name, (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0});
+      const bool reparse = (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+      entries.push_back(
+          {name, !reparse && (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0, reparse});
     } while (::FindNextFileW(h, &data));
     ::FindClose(h);
     return entries;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -97,11 +96,11 @@ Status ForEachRow(db::Database& db, const std::string& sql,
 
 std::string Parent(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
-bool IsSymlink(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::symlink_status(
-      std::filesystem::path(std::u8string(path.begin(), path.end())), ec);
-  return !ec && std::filesystem::is_symlink(status);
+// A link under the store was not made by hdc-reportd: the sweep neither
+// follows nor deletes it (store/link_guard.h refuses it at the next start).
+void LeaveLink(const std::string& path) {
+  util::GetLogger("retention")->error("sweep: {} is a symbolic link; left alone (remove it)",
+                                      path);
 }
 
 // Runs work(i) for i in [0, n) on up to kThreads threads; the first error.
@@ -244,6 +243,10 @@ Status SweepPartials(db::Database& db, platform::FileSystem& fs, const store::St
   for (const platform::DirEntry& entry : *entries) {
     const std::string path = dir + "/" + entry.name;
     if (entry.is_directory) continue;
+    if (entry.is_symlink) {
+      LeaveLink(path);
+      continue;
+    }
     const std::optional<store::TempName> name = store::ParseTempName(entry.name);
     if (!name) continue;
     bool owned = false;
@@ -278,8 +281,7 @@ Status SweepPartials(db::Database& db, platform::FileSystem& fs, const store::St
     }
     if (owned && clock && *clock >= key) continue;
     ++tally.count;
-    const bool link = IsSymlink(path);
-    if (auto size = fs.FileSize(path); size.ok() && !link) {
+    if (auto size = fs.FileSize(path); size.ok()) {
       tally.bytes += static_cast<std::int64_t>(*size);
     }
     MergeOldest(tally.oldest_clock, clock);
@@ -289,8 +291,8 @@ Status SweepPartials(db::Database& db, platform::FileSystem& fs, const store::St
   return RemoveFiles(fs, doomed);
 }
 
-// Every file (or link) under root/top down to `depth` levels, as
-// "top/a/b"; links are never followed.
+// Every file under root/top down to `depth` levels, as "top/a/b"; links
+// are neither followed nor listed (LeaveLink).
 Status ListTree(platform::FileSystem& fs, const std::string& root, const std::string& relative,
                 int depth, std::vector<std::string>& out) {
   const std::string dir = root + "/" + relative;
@@ -298,7 +300,11 @@ Status ListTree(platform::FileSystem& fs, const std::string& root, const std::st
   if (!entries.ok()) return entries.status();
   for (const platform::DirEntry& entry : *entries) {
     const std::string child = relative + "/" + entry.name;
-    if (entry.is_directory && !IsSymlink(root + "/" + child)) {
+    if (entry.is_symlink) {
+      LeaveLink(root + "/" + child);
+      continue;
+    }
+    if (entry.is_directory) {
       if (depth > 1) HDC_RETURN_IF_ERROR(ListTree(fs, root, child, depth - 1, out));
       continue;
     }
@@ -350,7 +356,7 @@ Status ScanOrphans(db::Database& db, platform::FileSystem& fs, const store::Stor
     if (claimed.contains(relative)) continue;
     const std::string path = layout.root() + "/" + relative;
     ++orphans.count;
-    if (auto size = fs.FileSize(path); size.ok() && !IsSymlink(path)) {
+    if (auto size = fs.FileSize(path); size.ok()) {
       orphans.bytes += static_cast<std::int64_t>(*size);
     }
     doomed.push_back(path);

@@ -5,6 +5,7 @@
 #include "platform/service_host.h"
 #include "service/callback_token.h"
 #include "service/version.h"
+#include "store/link_guard.h"
 #include "util/logging.h"
 
 namespace hdc::service {
@@ -69,7 +70,9 @@ util::Status SetupLoggingFrom(const config::ServiceConfig& service) {
 }
 
 util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::string& state_dir) {
-  HDC_RETURN_IF_ERROR(platform::RealFileSystem().CreateDirectories(state_dir));
+  platform::FileSystem& fs = platform::RealFileSystem();
+  HDC_RETURN_IF_ERROR(store::RefuseLinksUnder(fs, state_dir));  // before the lock writes
+  HDC_RETURN_IF_ERROR(fs.CreateDirectories(state_dir));
   return platform::LockDirectory(state_dir);
 }
 

@@ -1,19 +1,12 @@
 #include "store/recovery.h"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "util/logging.h"
 
 namespace hdc::store {
 namespace {
 
-bool IsSymlink(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::symlink_status(
-      std::filesystem::path(std::u8string(path.begin(), path.end())), ec);
-  return !ec && std::filesystem::is_symlink(status);
-}
 
 std::string Count(std::size_t n, std::string_view singular, std::string_view plural) {
   return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
@@ -30,13 +23,14 @@ util::Result<TmpScan> ScanPartials(platform::FileSystem& fs, const StoreLayout& 
   const auto log = util::GetLogger("store");
   for (const platform::DirEntry& entry : *entries) {
     const std::string path = dir + "/" + entry.name;
-    const bool link = IsSymlink(path);
-    if (entry.is_directory && !link) {
-      log->warn("store recovery: leaving directory {} in tmp", path);
+    if (entry.is_directory || entry.is_symlink) {
+      // Not made by hdc-reportd: never followed or deleted (store/link_guard.h).
+      log->warn("store recovery: leaving {} {} in tmp",
+                entry.is_symlink ? "symbolic link" : "directory", path);
       ++scan.entries_left;
       continue;
     }
-    const std::optional<TempName> name = link ? std::nullopt : ParseTempName(entry.name);
+    const std::optional<TempName> name = ParseTempName(entry.name);
     if (name) {
       const util::Result<std::uint64_t> size = fs.FileSize(path);
       if (size.ok()) {

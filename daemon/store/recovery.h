@@ -31,8 +31,8 @@ struct Partial {
 
 struct TmpScan {
   std::vector<Partial> partials;   // sorted by path
-  std::size_t strays_removed = 0;  // files and links removed
-  std::size_t entries_left = 0;    // directories, and files that could not be removed
+  std::size_t strays_removed = 0;  // files removed
+  std::size_t entries_left = 0;    // directories, links, and files that could not be removed
 };
 
 // A missing tmp directory is an empty scan. A failure to list it is an error.

@@ -308,11 +308,13 @@ q "UPDATE cabs SET file_path = '$other_path' WHERE cab_id_hash = '$moved_cab'"
 ctl verify-moved verify
 check "verify of a link and a misplaced row exits 65" test "$rc" = 65
 check "verify names the link" grep -qxF "mismatched: cab $link_cab: $link_path: not a regular file" "$tmp/verify-moved.out"
+check "verify lists it among the links under the state directory" \
+  grep -qxF "link: store/$link_path (a symbolic link under the state directory)" "$tmp/verify-moved.out"
 check "verify names the row that points at another cab's file" \
   grep -qxF "mismatched: cab $moved_cab: $other_path: not where the store layout puts it ($moved_path)" "$tmp/verify-moved.out"
 check "and its own file, which no row names now, as an orphan" grep -qxF "orphan: $moved_path" "$tmp/verify-moved.out"
 check "verify counts them" \
-  test "$(out verify-moved | tail -1)" = "verify: $files files, $((files - 2)) ok, 2 mismatched, 0 missing, 1 orphans"
+  test "$(out verify-moved | tail -1)" = "verify: $files files, $((files - 2)) ok, 2 mismatched, 0 missing, 1 orphans, 1 links"
 q "UPDATE cabs SET file_path = '$moved_path' WHERE cab_id_hash = '$moved_cab'"
 rm "$store/$link_path" && cp "$tmp/linked.cab" "$store/$link_path"
 ctl verify-restored verify

@@ -22,4 +22,5 @@
 // The reason shared by the symbolic-link cases.
 #define HDC_NO_SYMLINKS_ON_WINDOWS                                                   \
   "a symbolic link on Windows is a reparse point that needs "                        \
-  "SeCreateSymbolicLinkPrivilege to make; refusing reparse points is not built yet"
+  "SeCreateSymbolicLinkPrivilege to make, and Wine makes none; List() marks reparse " \
+  "points as links, tested here on Linux only"
