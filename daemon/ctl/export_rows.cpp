@@ -1,5 +1,7 @@
 #include "ctl/export_rows.h"
 
+#include "util/strings.h"
+
 namespace hdc::ctl {
 namespace {
 
@@ -19,11 +21,12 @@ std::vector<std::string_view> ExportColumns(bool with_device_ids) {
   return columns;
 }
 
-std::string CsvCell(std::string_view text) {
-  const bool formula = !text.empty() && kFormulaStarts.find(text.front()) != std::string_view::npos;
-  if (!formula && text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    return std::string(text);
-  }
+std::string CsvCell(std::string_view raw) {
+  const bool formula = !raw.empty() && kFormulaStarts.find(raw.front()) != std::string_view::npos;
+  // No control character reaches the file raw: escaped as in every other
+  // output (util::Printable), line breaks and tabs kept (quoted below).
+  const std::string text = util::Printable(raw, util::kNoCap, /*keep_line_breaks=*/true);
+  if (!formula && text.find_first_of(",\"\r\n") == std::string_view::npos) return text;
   std::string cell = "\"";
   if (formula) cell += '\'';
   for (char c : text) {

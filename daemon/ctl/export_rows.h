@@ -8,6 +8,9 @@
 // a spreadsheet, so it gets a leading ' and is then quoted (OWASP CSV
 // injection; ASVS 1.2.10; docs/reliability.md §Security checklist, S11).
 // Numbers are written by us (digits only) and an absent value is an empty cell.
+// Other control characters (ESC, NUL, C1, bidirectional overrides) and bytes
+// that are not UTF-8 are written escaped, as util::Printable shows them
+// (\x1b, \u{202e}), never raw (S12).
 //
 // JSON Lines: one object per line, each value as stored (JSON escaping only,
 // no ' prefix), null for an absent value; invalid UTF-8 is replaced (U+FFFD).
@@ -27,7 +30,7 @@ namespace hdc::ctl {
 std::vector<std::string_view> ExportColumns(bool with_device_ids);
 
 // One CSV cell: prefixed and quoted as described above.
-std::string CsvCell(std::string_view text);
+std::string CsvCell(std::string_view raw);
 
 // The row as one JSON object with ExportColumns() as keys, in order.
 Json FailureJson(const db::FailureRow& row, bool with_device_ids);

@@ -7,6 +7,7 @@
 #include "store/atomic_writer.h"
 #include "store/space_guard.h"
 #include "util/logging.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 #include "util/url.h"
 
@@ -163,7 +164,8 @@ void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
     if (stop_.stop_requested() && status.kind() == util::ErrorKind::kTemporary) break;
     // CabIdHash is an opaque service id, not personal, so safe to log
     // (docs/hdc-api.md §Personal data).
-    log->warn("cab {}: {}", cab.cab_id_hash, status.ToString());
+    log->warn("cab {}: {}", util::Printable(cab.cab_id_hash, util::kShownChars),
+              status.ToString());
     if (util::Status recorded = RecordFailure(cab, status, summary, worker.random);
         !recorded.ok()) {
       summary.problems.push_back(recorded);
@@ -179,7 +181,8 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   const bool space = IsLocalStorageError(status);
   if (kind == util::ErrorKind::kAuth || space) {
     halt_ = true;
-    summary.problems.push_back(status.WithContext("cab " + cab.cab_id_hash + ": "));
+    summary.problems.push_back(status.WithContext(
+        "cab " + util::Printable(cab.cab_id_hash, util::kShownChars) + ": "));
     return util::Status::Ok();
   }
   const std::int64_t attempts = cab.attempts + 1;
@@ -206,7 +209,7 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   HDC_RETURN_IF_ERROR(stmt->Run().status());
   summary.failed += final ? 1 : 0;
   const std::string context =
-      "cab " + cab.cab_id_hash +
+      "cab " + util::Printable(cab.cab_id_hash, util::kShownChars) +
       (final ? " failed for good after " + std::to_string(attempts) + " attempt(s): "
              : " (attempt " + std::to_string(attempts) + " of " +
                    std::to_string(options_.max_attempts) + "): ");

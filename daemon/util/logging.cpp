@@ -72,7 +72,7 @@ std::string FormatLine(const spdlog::details::log_msg& msg, std::string_view tex
            "\",\"logger\":";
     AppendJsonString(line, name);
     line += ",\"msg\":";
-    AppendJsonString(line, text);
+    AppendJsonString(line, text);  // JSON escapes every control: the file is safe as it is
     line += "}";
   } else if (journald) {
     // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, a false
@@ -82,10 +82,10 @@ std::string FormatLine(const spdlog::details::log_msg& msg, std::string_view tex
     line += ">";
     line.append(name.data(), name.size());
     line += ": ";
-    line += OneLine(text);
+    line += Printable(text, kLineChars);
   } else {
     line = FormatTimestamp(time, true) + " " + std::string(level) + " " + std::string(name) +
-           ": " + OneLine(text);
+           ": " + Printable(text, kLineChars);
   }
   return line;
 }

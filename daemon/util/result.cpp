@@ -1,5 +1,7 @@
 #include "util/result.h"
 
+#include "util/strings.h"
+
 namespace hdc::util {
 
 int ExitCodeFor(ErrorKind kind) {
@@ -35,11 +37,7 @@ Status Status::WithContext(std::string_view context) const {
 
 std::string Status::ToString() const {
   if (ok()) return "ok";
-  std::string line = message_;
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
+  return Printable(message_, kLineChars);
 }
 
 }  // namespace hdc::util

@@ -47,7 +47,8 @@ class Status {
 
   // Prefixes the message with context: "jobs.d/a.ini: " + message.
   Status WithContext(std::string_view context) const;
-  // One line: the message, with any line breaks replaced by spaces.
+  // One line, safe for a terminal: the message through util::Printable
+  // (line breaks as spaces, controls escaped), cut after 2,000 characters.
   std::string ToString() const;
 
  private:

@@ -1,6 +1,7 @@
 // Small ASCII string helpers shared by every module.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -17,7 +18,29 @@ bool IsWindowsDeviceName(std::string_view name);
 // RFC 3986 percent-encoding of everything but unreserved characters
 // (ALPHA, DIGIT, "-", ".", "_", "~"): for query values and form fields.
 std::string PercentEncode(std::string_view value);
-// The text on one line: control characters (line breaks, DEL) become spaces.
+// Text from outside (the network, a file, a server's error_description, an
+// id) made safe for a terminal and a log line, by the one function every
+// log line, error message and CLI table goes through (docs/reliability.md
+// S12):
+//  - line breaks and tabs become spaces (one line), unless kept (a CSV
+//    cell, which quotes them);
+//  - other C0 controls and DEL become \xNN (so ESC [31m cannot colour a
+//    terminal, and a backspace cannot hide text);
+//  - C1 controls (U+0080-U+009F) become the \xNN of their two bytes;
+//  - bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+//    U+2066-U+2069) become \u{XXXX}, so a right-to-left override cannot
+//    reorder what an operator reads;
+//  - bytes that are not UTF-8 become \xNN; other UTF-8 is kept;
+//  - after max_chars characters (code points) of input the rest is cut and
+//    "…" appended.
+inline constexpr std::size_t kNoCap = static_cast<std::size_t>(-1);
+std::string Printable(std::string_view text, std::size_t max_chars = kNoCap,
+                      bool keep_line_breaks = false);
+// The cap for one value from outside in a message (an id, a name): 200.
+inline constexpr std::size_t kShownChars = 200;
+// The cap for a whole error message or log line: 2,000 characters.
+inline constexpr std::size_t kLineChars = 2000;
+// Printable(text) without a cap: one line, safe for a terminal.
 std::string OneLine(std::string_view text);
 
 }  // namespace hdc::util

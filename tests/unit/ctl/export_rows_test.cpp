@@ -41,7 +41,7 @@ TEST_CASE("export csv: every formula trigger gets a leading quote and is quoted"
   CHECK(CsvCell("@SUM(A1)") == "\"'@SUM(A1)\"");
   CHECK(CsvCell("\tx") == "\"'\tx\"");
   CHECK(CsvCell("\rx") == "\"'\rx\"");
-  CHECK(CsvCell(std::string("\0x", 2)) == std::string("\"'\0x\"", 5));
+  CHECK(CsvCell(std::string("\0x", 2)) == "\"'\\x00x\"");  // NUL written escaped (S12)
   CHECK(CsvCell("=") == "\"'=\"");
   CHECK(CsvCell("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"");
   CHECK(CsvCell("-2+3+cmd|' /C calc'!A0") == "\"'-2+3+cmd|' /C calc'!A0\"");
@@ -55,6 +55,15 @@ TEST_CASE("export csv: commas, quotes, CR and LF are quoted, inner quotes double
   CHECK(CsvCell("line1\r\nline2") == "\"line1\r\nline2\"");
   CHECK(CsvCell("a\rb") == "\"a\rb\"");
   CHECK(CsvCell("x\n=1") == "\"x\n=1\"");  // a trigger after a line break starts no cell
+}
+
+// S12: ESC passed raw into export cells before.
+TEST_CASE("export csv: control characters are written escaped, never raw") {
+  CHECK(CsvCell("red\x1b[31m") == "red\\x1b[31m");
+  CHECK(CsvCell("\xe2\x80\xae" "exe.txt") == "\\u{202e}exe.txt");
+  CHECK(CsvCell("\xff") == "\\xff");
+  CHECK(CsvCell(std::string("\0x", 2)) == "\"'\\x00x\"");  // NUL starts a formula: prefixed too
+  CHECK(CsvCell("a\x1b,b") == "\"a\\x1b,b\"");
 }
 
 TEST_CASE("export csv: header and rows end in CRLF, absent values are empty cells") {
