@@ -48,12 +48,23 @@ struct ControlServerOptions {
   std::string listen;
   std::string callback_token;  // empty: /callback/* is always 404
   std::size_t max_body = 64 * 1024;
+  // A connection must deliver its whole request (head and body) within
+  // header_timeout of being accepted, or it is closed.
+  std::chrono::milliseconds header_timeout{2000};
+  // The client must take the answer within `timeout`, or it is closed.
   std::chrono::seconds timeout{5};
+  // Connections held at once, in total and per peer address. A new one over
+  // a cap closes the oldest connection that has no answer on its way yet.
+  std::size_t max_connections = 256;
+  std::size_t max_connections_per_peer = 64;
 };
 
 // Counters kept in the Metrics passed to Start.
 inline constexpr std::string_view kCallbackAcceptedMetric = "control_callback_accepted_total";
 inline constexpr std::string_view kCallbackRefusedMetric = "control_callback_refused_total";
+// Labelled reason="limit" (pushed out by a newer connection over a cap) or
+// reason="timeout" (no complete request within header_timeout).
+inline constexpr std::string_view kConnectionsDroppedMetric = "control_connections_dropped_total";
 
 class ControlServer {
  public:
