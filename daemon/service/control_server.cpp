@@ -47,6 +47,7 @@ constexpr std::size_t kMaxChunkLine = 1024;      // a chunk-size line or trailer
 constexpr std::size_t kReadPerTurn = 64 * 1024;  // fairness: bytes read per ready event
 constexpr std::chrono::milliseconds kMaxPollWait{100};
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
+constexpr int kAcceptsPerTurn = 16;
 
 enum class Phase { kHead, kBody, kWrite, kDrain };
 
@@ -100,6 +101,7 @@ struct ControlServer::Impl {
     std::string body;
     std::string out;  // the answer
     std::size_t sent = 0;
+    bool unread_body = false;  // a body announced that will not be read
     bool drain_after = false;  // unread input may follow: half-close, then read to EOF
   };
   std::map<std::uint64_t, Connection> connections;  // by accept order: oldest first
@@ -442,11 +444,14 @@ void ControlServer::Impl::Turn() {
   }
 }
 
-// Accepts everything the kernel has queued; each new connection may push the
-// oldest unanswered one out (EnforceCaps). Out of descriptors, it frees one
-// the same way and retries, or stops accepting for a moment.
+// Accepts what the kernel has queued, up to kAcceptsPerTurn (the next turn
+// takes more, after reading from the connections already open, so a client
+// whose request follows its handshake is not pushed out by a burst behind
+// it); each new connection may push the oldest unanswered one out
+// (EnforceCaps). Out of descriptors, it frees one the same way and retries,
+// or stops accepting for a moment.
 void ControlServer::Impl::AcceptAll() {
-  while (!stopping.load()) {
+  for (int accepted_now = 0; accepted_now < kAcceptsPerTurn && !stopping.load(); ++accepted_now) {
     Poco::Net::StreamSocket accepted;
     try {
       accepted = socket->acceptConnection();
@@ -637,6 +642,7 @@ void ControlServer::Impl::HeadComplete(Connection& c, std::size_t head_end) {
     BodyProgress(c);
     return;
   }
+  c.unread_body = announced_body;  // not read for /healthz or /metrics
   Answer(c);
 }
 
@@ -693,7 +699,8 @@ void ControlServer::Impl::Answer(Connection& c) {
     Log()->error("the {} handler failed", RouteName(c.plan.route));
     reply = {500, kTextType, "internal error\n", {}};
   }
-  Respond(c, reply.status, reply.content_type, reply.body, reply.allow, !c.in.empty());
+  Respond(c, reply.status, reply.content_type, reply.body, reply.allow,
+          c.unread_body || !c.in.empty());
 }
 
 void ControlServer::Impl::Respond(Connection& c, int status, std::string_view content_type,
@@ -773,7 +780,7 @@ void ControlServer::Impl::Close(std::uint64_t id) {
 }
 
 void ControlServer::Impl::CountDrop(std::string_view reason) {
-  if (metrics != nullptr) metrics->Add(kConnectionsDroppedMetric, {{"reason", std::string(reason)}});
+  if (metrics != nullptr) metrics->Add(kConnectionsDroppedMetric, {{"kind", std::string(reason)}});
 }
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions options,
@@ -803,8 +810,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
                       "connection limit (oldest first) or past the request deadline.");
     metrics->Add(kCallbackAcceptedMetric, {}, 0);
     metrics->Add(kCallbackRefusedMetric, {}, 0);
-    metrics->Add(kConnectionsDroppedMetric, {{"reason", "limit"}}, 0);
-    metrics->Add(kConnectionsDroppedMetric, {{"reason", "timeout"}}, 0);
+    metrics->Add(kConnectionsDroppedMetric, {{"kind", "limit"}}, 0);
+    metrics->Add(kConnectionsDroppedMetric, {{"kind", "timeout"}}, 0);
   }
   util::AddSecret(impl->options.callback_token);
   Impl* raw = impl.get();
