@@ -352,6 +352,21 @@ TEST_CASE("control server: a 10 MiB body gets 413 before it is sent") {
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 }
 
+TEST_CASE("control server: a callback that expects 100-continue gets it, then its answer") {
+  Fixture f;
+  const auto session = Session(f.address());
+  HTTPRequest request(HTTPRequest::HTTP_POST, CallbackPath(), HTTPRequest::HTTP_1_1);
+  request.setContentLength64(5);
+  request.setExpectContinue(true);
+  std::ostream& out = session->sendRequest(request);
+  HTTPResponse interim;
+  REQUIRE(session->peekResponse(interim));  // "100 Continue"
+  out << "hello";
+  const Answer answer = Read(*session);
+  CHECK(answer.status == 200);
+  CHECK(f.Callbacks() == std::vector<std::string>{"hello"});
+}
+
 TEST_CASE("control server: a body over max_body is refused, a body at max_body accepted") {
   ControlServerOptions options;
   options.max_body = 1024;
