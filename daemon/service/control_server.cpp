@@ -303,7 +303,8 @@ std::string_view RouteName(Route route) {
 
 // The status line and headers (Poco writes them), then the body unless HEAD.
 std::string Render(const Reply& reply, bool head) {
-  HTTPResponse response(HTTPResponse::HTTP_1_1, static_cast<HTTPResponse::HTTPStatus>(reply.status));
+  HTTPResponse response(HTTPResponse::HTTP_1_1,
+                        static_cast<HTTPResponse::HTTPStatus>(reply.status));
   response.setContentType(std::string(reply.content_type));
   response.set("Cache-Control", "no-store");
   if (!reply.allow.empty()) response.set("Allow", std::string(reply.allow));
@@ -353,7 +354,8 @@ ChunkedDecoder::State ChunkedDecoder::Feed(std::string& in, std::string& body, s
         }
       }
     } else if (part_ == Part::kData) {
-      const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left_, in.size() - pos));
+      const std::size_t take =
+          static_cast<std::size_t>(std::min<std::uint64_t>(left_, in.size() - pos));
       if (take == 0) break;
       body.append(in, pos, take);
       pos += take;
@@ -797,8 +799,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   try {
     impl->socket->setBlocking(false);
   } catch (const Poco::Exception& e) {
-    return Status::Error(util::ErrorKind::kUnavailable,
-                         "control listener: cannot serve " + impl->address + ": " + e.displayText());
+    return Status::Error(util::ErrorKind::kUnavailable, "control listener: cannot serve " +
+                                                            impl->address + ": " + e.displayText());
   }
   if (metrics != nullptr) {
     metrics->Describe(kCallbackAcceptedMetric, util::MetricType::kCounter,

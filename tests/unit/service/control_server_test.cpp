@@ -516,21 +516,21 @@ bool ClosedWithin(Poco::Net::StreamSocket& socket, milliseconds limit) {
   const auto until = steady_clock::now() + limit;
   char buf[512];
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(until - steady_clock::now());
-    if (left.count() <= 0) return false;
+    const auto left = std::max(
+        std::chrono::microseconds(0),
+        std::chrono::duration_cast<std::chrono::microseconds>(until - steady_clock::now()));
     if (!socket.poll(Poco::Timespan(left.count()), Poco::Net::Socket::SELECT_READ)) return false;
     try {
       if (socket.receiveBytes(buf, sizeof buf) <= 0) return true;
     } catch (const Poco::Exception&) {
       return true;  // reset
     }
+    if (steady_clock::now() >= until) return false;  // bytes, but no close
   }
 }
 
 // Still open right now: no EOF or reset is waiting to be read.
-bool StillOpen(Poco::Net::StreamSocket& socket) {
-  return !ClosedWithin(socket, milliseconds(0));
-}
+bool StillOpen(Poco::Net::StreamSocket& socket) { return !ClosedWithin(socket, milliseconds(0)); }
 
 // Connections that hold a slot, each already accepted by the kernel.
 std::vector<Poco::Net::StreamSocket> Connect(const std::string& address, int count,
@@ -575,8 +575,8 @@ TEST_CASE(
     FAIL_CHECK("no answer to /healthz under the flood: ", e.displayText());
   }
   const auto elapsed = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
-  MESSAGE("/healthz answered in ", elapsed.count(), " ms; connections dropped over a cap: ",
-          f.Dropped("limit"));
+  MESSAGE("/healthz answered in ", elapsed.count(),
+          " ms; connections dropped over a cap: ", f.Dropped("limit"));
   CHECK(answer.status == 200);
   CHECK(answer.body == "ok\n");
   CHECK(elapsed < milliseconds(1000));
@@ -629,7 +629,8 @@ TEST_CASE("control server: a head over 8 KiB gets 431 and the connection closes"
   CHECK(f.health_calls == 0);
 }
 
-TEST_CASE("control server: over a connection cap the oldest unanswered connection is closed first") {
+TEST_CASE(
+    "control server: over a connection cap the oldest unanswered connection is closed first") {
   struct Caps {
     const char* name;
     std::size_t total;
