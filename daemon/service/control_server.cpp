@@ -115,7 +115,7 @@ struct ControlServer::Impl {
   void Run();
   void Turn();
   void AcceptAll();
-  bool Admit(Poco::Net::StreamSocket socket);
+  bool Admit(Poco::Net::StreamSocket& accepted);
   void EnforceCaps(const std::string& peer);
   bool DropOldest(const std::string* peer, std::string_view reason);
   void Ready(std::uint64_t id, int mode);
@@ -472,11 +472,11 @@ void ControlServer::Impl::AcceptAll() {
       Log()->debug("control listener: accept failed: {}", e.displayText());
       return;
     }
-    Admit(std::move(accepted));
+    Admit(accepted);
   }
 }
 
-bool ControlServer::Impl::Admit(Poco::Net::StreamSocket accepted) {
+bool ControlServer::Impl::Admit(Poco::Net::StreamSocket& accepted) {
   Connection c;
   try {
     c.peer = accepted.peerAddress().host().toString();
@@ -485,7 +485,7 @@ bool ControlServer::Impl::Admit(Poco::Net::StreamSocket accepted) {
   } catch (const Poco::Exception&) {
     return false;  // reset already
   }
-  c.socket = std::move(accepted);
+  c.socket = accepted;  // Poco sockets are shared handles: a copy, not a dup
   c.deadline = Clock::now() + options.header_timeout;
   const std::uint64_t id = next_id++;
   const void* key = c.socket.impl();
