@@ -89,7 +89,7 @@ if grep -q "^skip" "$tmp/flood.out"; then
   cat "$tmp/flood.out"
   exit 77
 fi
-echo "  flood client: $(cat "$tmp/flood.out") (idle, slowloris, slowloris still open after a drip)"
+echo "  flood client: $(cat "$tmp/flood.out") (idle, slowloris, slowloris that took a drip byte)"
 answer=$(healthz)
 threads_during=$(threads)
 fds_during=$(fds)
