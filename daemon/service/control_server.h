@@ -7,13 +7,23 @@
 // with a wrong method gets 405; a body over max_body gets 413 before it is
 // read (Content-Length is checked first, and Expect: 100-continue is not
 // answered, so curl never sends it); a handler that throws gets 500 and the
-// exception is logged, not sent. Sockets time out after `timeout`, there is
-// no keep-alive, at most two requests run at once and sixteen connections
-// wait; more are refused.
+// exception is logged, not sent. There is no keep-alive.
 //
-// The handlers run on the server's threads, up to two at once: they must be
-// thread-safe and quick (render from state the daemon keeps, never do I/O
-// that can hang). A handler that is not set makes its path a 404.
+// One thread serves every connection over non-blocking sockets, so no client
+// can hold it: a connection must deliver its whole request within
+// header_timeout of being accepted (a head over 8 KiB gets 431), and take the
+// answer within `timeout`, or it is closed. At most max_connections are held,
+// max_connections_per_peer from one address; a new connection over either cap
+// closes the oldest connection that has not been answered yet (counted in
+// control_connections_dropped_total), so a fresh request always gets in. Its
+// resources are bounded: one thread, at most max_connections descriptors, and
+// per connection 8 KiB of head (and, for a callback with the right token,
+// max_body of body).
+//
+// The handlers run on that thread, one at a time: they must be thread-safe
+// (the daemon's other threads share their state) and quick (render from state
+// the daemon keeps, never do I/O that can hang), since the listener waits for
+// them. A handler that is not set makes its path a 404.
 #pragma once
 
 #include <chrono>
@@ -48,12 +58,23 @@ struct ControlServerOptions {
   std::string listen;
   std::string callback_token;  // empty: /callback/* is always 404
   std::size_t max_body = 64 * 1024;
+  // A connection must deliver its whole request (head and body) within
+  // header_timeout of being accepted, or it is closed.
+  std::chrono::milliseconds header_timeout{2000};
+  // The client must take the answer within `timeout`, or it is closed.
   std::chrono::seconds timeout{5};
+  // Connections held at once, in total and per peer address. A new one over
+  // a cap closes the oldest connection that has no answer on its way yet.
+  std::size_t max_connections = 256;
+  std::size_t max_connections_per_peer = 64;
 };
 
 // Counters kept in the Metrics passed to Start.
 inline constexpr std::string_view kCallbackAcceptedMetric = "control_callback_accepted_total";
 inline constexpr std::string_view kCallbackRefusedMetric = "control_callback_refused_total";
+// Labelled kind="limit" (pushed out by a newer connection over a cap) or
+// kind="timeout" (no complete request within header_timeout).
+inline constexpr std::string_view kConnectionsDroppedMetric = "control_connections_dropped_total";
 
 class ControlServer {
  public:

@@ -18,7 +18,9 @@
 #include <doctest/doctest.h>
 
 #include "service/prometheus_text.h"
+#include "support/fd_limit.h"
 #include "support/prometheus_parser.h"
+#include "support/skip.h"
 #include "util/logging.h"
 
 namespace hdc::service {
@@ -148,6 +150,16 @@ struct Fixture {
   double Counter(std::string_view name) {
     for (const util::MetricFamily& family : metrics.Snapshot()) {
       if (family.name == name && !family.series.empty()) return family.series[0].value;
+    }
+    return -1;
+  }
+  // control_connections_dropped_total{kind="limit"} or {kind="timeout"}.
+  double Dropped(std::string_view kind) {
+    for (const util::MetricFamily& family : metrics.Snapshot()) {
+      if (family.name != kConnectionsDroppedMetric) continue;
+      for (const util::MetricSeries& series : family.series) {
+        if (series.labels == util::MetricLabels{{"kind", std::string(kind)}}) return series.value;
+      }
     }
     return -1;
   }
@@ -340,6 +352,21 @@ TEST_CASE("control server: a 10 MiB body gets 413 before it is sent") {
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 }
 
+TEST_CASE("control server: a callback that expects 100-continue gets it, then its answer") {
+  Fixture f;
+  const auto session = Session(f.address());
+  HTTPRequest request(HTTPRequest::HTTP_POST, CallbackPath(), HTTPRequest::HTTP_1_1);
+  request.setContentLength64(5);
+  request.setExpectContinue(true);
+  std::ostream& out = session->sendRequest(request);
+  HTTPResponse interim;
+  REQUIRE(session->peekResponse(interim));  // "100 Continue"
+  out << "hello";
+  const Answer answer = Read(*session);
+  CHECK(answer.status == 200);
+  CHECK(f.Callbacks() == std::vector<std::string>{"hello"});
+}
+
 TEST_CASE("control server: a body over max_body is refused, a body at max_body accepted") {
   ControlServerOptions options;
   options.max_body = 1024;
@@ -459,6 +486,200 @@ TEST_CASE("control server: Stop is idempotent and closes the port") {
   f.server->Stop();
   CHECK_THROWS(Get(address, "/healthz"));
   f.server.reset();  // the destructor stops again, harmlessly
+}
+
+// ---- Floods ----------------------------------------------------------------
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr std::string_view kSlowHead = "GET /healthz HTTP/1.1\r\nX-a: ";
+
+void SendAll(Poco::Net::StreamSocket& socket, std::string_view bytes) {
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// One more byte of a header that never ends; false once the server has
+// closed the connection (the write fails).
+bool Drip(Poco::Net::StreamSocket& socket) {
+  try {
+    SendAll(socket, "a");
+    return true;
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+// Waits up to `limit` for the server to close the connection: true on EOF or
+// a reset, false when it is still open. Reads and discards any answer.
+bool ClosedWithin(Poco::Net::StreamSocket& socket, milliseconds limit) {
+  const auto until = steady_clock::now() + limit;
+  char buf[512];
+  while (true) {
+    const auto left = std::max(
+        std::chrono::microseconds(0),
+        std::chrono::duration_cast<std::chrono::microseconds>(until - steady_clock::now()));
+    if (!socket.poll(Poco::Timespan(left.count()), Poco::Net::Socket::SELECT_READ)) return false;
+    try {
+      if (socket.receiveBytes(buf, sizeof buf) <= 0) return true;
+    } catch (const Poco::Exception&) {
+      return true;  // reset
+    }
+    if (steady_clock::now() >= until) return false;  // bytes, but no close
+  }
+}
+
+// Still open right now: no EOF or reset is waiting to be read.
+bool StillOpen(Poco::Net::StreamSocket& socket) { return !ClosedWithin(socket, milliseconds(0)); }
+
+// Connections that hold a slot, each already accepted by the kernel.
+std::vector<Poco::Net::StreamSocket> Connect(const std::string& address, int count,
+                                             std::string_view send = {}) {
+  std::vector<Poco::Net::StreamSocket> sockets;
+  for (int i = 0; i < count; ++i) {
+    Poco::Net::StreamSocket socket;
+    socket.connect(Poco::Net::SocketAddress(address), Poco::Timespan(5, 0));
+    if (!send.empty()) SendAll(socket, send);
+    sockets.push_back(std::move(socket));
+  }
+  return sockets;
+}
+
+TEST_CASE(
+    "control server: /healthz is answered within 1 s while 1,000 idle and 50 slowloris "
+    "connections are held") {
+  constexpr int kIdle = 1000;
+  constexpr int kSlow = 50;
+  std::string why;
+  // 1,050 client ends, the server's (at most max_connections, 256) and slack.
+  if (!testing::EnsureOpenFileLimit(1500, why)) HDC_SKIP_TEST(why);
+  Fixture f;  // the defaults: 256 connections, 64 per peer, header_timeout 2 s
+  const Poco::Net::SocketAddress address(f.address());
+  // Idle connections: connected (the kernel completes the handshake), never a byte.
+  std::vector<Poco::Net::StreamSocket> idle(kIdle);
+  for (Poco::Net::StreamSocket& socket : idle) socket.connectNB(address);
+  std::vector<Poco::Net::StreamSocket> slow = Connect(f.address(), kSlow, kSlowHead);
+  int dripping = 0;
+  for (Poco::Net::StreamSocket& socket : slow) dripping += Drip(socket) ? 1 : 0;
+  MESSAGE("a drip byte written to ", dripping, " of ", kSlow, " slowloris connections");
+
+  const auto start = steady_clock::now();
+  Answer answer;
+  try {
+    const auto session = Session(f.address());
+    session->setTimeout(Poco::Timespan(3, 0));  // past the requirement: fail, not wait
+    HTTPRequest request(HTTPRequest::HTTP_GET, "/healthz", HTTPRequest::HTTP_1_1);
+    session->sendRequest(request);
+    answer = Read(*session);
+  } catch (const Poco::Exception& e) {
+    FAIL_CHECK("no answer to /healthz under the flood: ", e.displayText());
+  }
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+  MESSAGE("/healthz answered in ", elapsed.count(),
+          " ms; connections dropped over a cap: ", f.Dropped("limit"));
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "ok\n");
+  CHECK(elapsed < milliseconds(1000));
+  // Everything over the per-peer cap of 64 was pushed out, oldest first: the
+  // first idle connection is closed, the newest slowloris one still open.
+  CHECK(ClosedWithin(idle.front(), milliseconds(5000)));
+  CHECK(StillOpen(slow.back()));
+  CHECK(f.Dropped("limit") >= kIdle + kSlow + 1 - 64);
+}
+
+TEST_CASE("control server: a slowloris connection is closed within the header timeout") {
+  ControlServerOptions options;
+  options.header_timeout = milliseconds(200);
+  Fixture f(options);
+  Poco::Net::StreamSocket socket = std::move(Connect(f.address(), 1, kSlowHead).front());
+  const auto start = steady_clock::now();
+  bool closed = false;
+  // A byte every 20 ms (the waits are for the server's close, which ends them).
+  while (!closed && steady_clock::now() - start < milliseconds(5000)) {
+    closed = ClosedWithin(socket, milliseconds(20)) || !Drip(socket);
+  }
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+  MESSAGE("closed after ", elapsed.count(), " ms");
+  CHECK(closed);
+  CHECK(elapsed >= milliseconds(150));  // not before its deadline (accepted just before start)
+  CHECK(elapsed < milliseconds(1000));
+  CHECK(f.Dropped("timeout") == 1);
+  CHECK(f.Dropped("limit") == 0);
+}
+
+TEST_CASE("control server: a slow request that completes within the header timeout is answered") {
+  // The control for the case above: dripping is not what closes a connection.
+  Fixture f;  // header_timeout 2 s
+  Poco::Net::StreamSocket socket = std::move(Connect(f.address(), 1, kSlowHead).front());
+  for (int i = 0; i < 20; ++i) REQUIRE(Drip(socket));
+  SendAll(socket, "\r\n\r\n");
+  socket.setReceiveTimeout(Poco::Timespan(5, 0));
+  std::string reply;
+  char buf[512];
+  while (const int n = socket.receiveBytes(buf, sizeof buf)) reply.append(buf, n);
+  CHECK(reply.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(reply.find("\r\n\r\nok\n") != std::string::npos);
+  CHECK(f.Dropped("timeout") == 0);
+}
+
+TEST_CASE("control server: a head over 8 KiB gets 431 and the connection closes") {
+  Fixture f;
+  const std::string head = "GET /healthz HTTP/1.1\r\nX-a: " + std::string(9000, 'a') + "\r\n\r\n";
+  CHECK(Exchange(f.address(), head).rfind("HTTP/1.1 431 ", 0) == 0);
+  CHECK(f.health_calls == 0);
+}
+
+TEST_CASE(
+    "control server: over a connection cap the oldest unanswered connection is closed first") {
+  struct Caps {
+    const char* name;
+    std::size_t total;
+    std::size_t per_peer;
+  };
+  for (const Caps caps : {Caps{"per peer", 100, 3}, Caps{"total", 3, 100}}) {
+    INFO(caps.name);
+    ControlServerOptions options;
+    options.max_connections = caps.total;
+    options.max_connections_per_peer = caps.per_peer;
+    Fixture f(options);
+    // Three incomplete requests fill the cap, in this order.
+    std::vector<Poco::Net::StreamSocket> held = Connect(f.address(), 3, kSlowHead);
+    // A fourth connection, a fresh request, pushes out the oldest and is answered.
+    CHECK(Get(f.address(), "/healthz").status == 200);
+    CHECK(ClosedWithin(held[0], milliseconds(5000)));
+    CHECK(StillOpen(held[1]));
+    CHECK(StillOpen(held[2]));
+    CHECK(f.Dropped("limit") == 1);
+    // With the cap full again, the next one pushes out the next oldest.
+    held.push_back(std::move(Connect(f.address(), 1, kSlowHead).front()));
+    CHECK(Get(f.address(), "/healthz").status == 200);
+    CHECK(ClosedWithin(held[1], milliseconds(5000)));
+    CHECK(StillOpen(held[2]));
+    CHECK(StillOpen(held[3]));
+    CHECK(f.Dropped("limit") == 2);
+    CHECK(f.Dropped("timeout") == 0);
+  }
+}
+
+TEST_CASE("control server: under the connection caps no connection is closed early") {
+  // The control for the case above: the same connections, caps not reached.
+  ControlServerOptions options;
+  options.max_connections = 5;
+  options.max_connections_per_peer = 5;
+  Fixture f(options);
+  std::vector<Poco::Net::StreamSocket> held = Connect(f.address(), 3, kSlowHead);
+  CHECK(Get(f.address(), "/healthz").status == 200);
+  CHECK(Get(f.address(), "/healthz").status == 200);
+  for (Poco::Net::StreamSocket& socket : held) CHECK(StillOpen(socket));
+  CHECK(f.Dropped("limit") == 0);
+}
+
+TEST_CASE("control server: the dropped-connections counter is on /metrics from the start") {
+  Fixture f;
+  const auto parsed = testing::ParsePrometheusText(Get(f.address(), "/metrics").body);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->Value("hdc_reportd_control_connections_dropped_total", {{"kind", "limit"}}) == 0);
+  CHECK(parsed->Value("hdc_reportd_control_connections_dropped_total", {{"kind", "timeout"}}) == 0);
 }
 
 }  // namespace
