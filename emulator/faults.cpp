@@ -8,7 +8,7 @@
 namespace hdc::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 12> kKinds{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 14> kKinds{{
     {FaultKind::kNone, "none"},
     {FaultKind::kStatus, "status"},
     {FaultKind::kTooManyRequests, "429"},
@@ -21,7 +21,34 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 12> kKinds{{
     {FaultKind::kDuplicateExecutions, "duplicate_executions"},
     {FaultKind::kHostileIds, "hostile_ids"},
     {FaultKind::kDrip, "drip"},
+    {FaultKind::kContentLength, "content_length"},
+    {FaultKind::kRelativeLocation, "relative_location"},
 }};
+
+// The forms of a relative Location (relative_location); "" is the first.
+bool IsLocationForm(const std::string& form) {
+  return form.empty() || form == "absolute-path" || form == "dot-segments" ||
+         form == "network-path";
+}
+
+}  // namespace
+
+util::Result<FaultRule> CheckValue(FaultRule r) {
+  if (r.kind == FaultKind::kContentLength) {
+    if (r.value.empty()) r.value = "-1";
+    // It goes into a header line as is: no line break may end it early.
+    if (r.value.find_first_of("\r\n") != std::string::npos) {
+      return util::UsageError("fault rule: value holds a line break");
+    }
+  }
+  if (r.kind == FaultKind::kRelativeLocation && !IsLocationForm(r.value)) {
+    return util::UsageError("fault rule: relative_location value must be absolute-path, "
+                            "dot-segments or network-path");
+  }
+  return r;
+}
+
+namespace {
 
 util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   if (!j.is_object()) return util::UsageError("fault rule must be an object");
@@ -40,6 +67,8 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
     if (auto* v = FindMember(j, "ms")) r.ms = v->get<int>();
     if (auto* v = FindMember(j, "seconds")) r.seconds = v->get<int>();
     if (auto* v = FindMember(j, "rate")) r.rate = v->get<int>();
+    // A number or any text (the content_length fault sends it as is).
+    if (auto* v = FindMember(j, "value")) r.value = v->is_string() ? v->get<std::string>() : v->dump();
     if (auto* v = FindMember(j, "nth")) r.nth = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "count")) r.count = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "probability")) r.probability = v->get<double>();
@@ -49,7 +78,7 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   if (r.status < 100 || r.status > 599) return util::UsageError("fault rule: bad status");
   if (r.probability < 0 || r.probability > 1) return util::UsageError("fault rule: bad probability");
   if (r.rate < 1) return util::UsageError("fault rule: rate must be at least 1 byte per second");
-  return r;
+  return CheckValue(r);
 }
 
 }  // namespace
@@ -88,7 +117,8 @@ nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
     out.push_back({{"endpoint", r.endpoint}, {"target", r.target}, {"kind", FaultKindName(r.kind)},
                    {"status", r.status}, {"retry_after", r.retry_after_seconds},
                    {"retry_after_form", r.retry_after_date ? "date" : "seconds"},
-                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"nth", r.nth},
+                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"value", r.value},
+                   {"nth", r.nth},
                    {"count", r.count}, {"probability", r.probability}});
   }
   return {{"faults", out}};
