@@ -176,6 +176,10 @@ void Serve(Exchange& ex, const Blob& blob) {
     resp.send().flush();
     return;
   }
+  if (ex.HasFault(FaultKind::kContentLength)) {
+    if (auto write = SendFaultyLengthHead(ex)) blob.produce(first, length, write);
+    return;
+  }
   if (ex.HasFault(FaultKind::kShortBody) || ex.HasFault(FaultKind::kReset)) {
     AbortAfterBody(ex, ex.HasFault(FaultKind::kReset));
     length /= 2;

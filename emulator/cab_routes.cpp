@@ -17,6 +17,27 @@ void MissingParameter(Exchange& ex, std::string_view name) {
                  "The query parameter " + std::string(name) + " is missing or invalid.");
 }
 
+// The relative_location fault: the blob URL as a relative reference, to be
+// resolved against this request's URL (RFC 9110 §10.2.2). "absolute-path"
+// and "dot-segments" land on the API host, which serves blob paths too
+// (server.cpp); "network-path" keeps the blob host.
+std::string RelativeLocation(const Exchange& ex, const std::string& url) {
+  const std::string scheme_less = url.substr(url.find("//"));           // "//host:port/path?q"
+  const std::string path_and_query = scheme_less.substr(scheme_less.find('/', 2));  // "/path?q"
+  const std::string& form = ex.fault.rule.value;
+  if (form == "network-path") return scheme_less;
+  if (form == "dot-segments") {
+    // One "../" per folder of the request path: "/a/b/cabdownload" → "../../".
+    const std::string request_path = Poco::URI(ex.request.getURI()).getPath();
+    std::string up;
+    for (size_t i = 1; i < request_path.size(); ++i) {
+      if (request_path[i] == '/') up += "../";
+    }
+    return up + path_and_query.substr(1);
+  }
+  return path_and_query;
+}
+
 // variant: "driver" needs applicationId too.
 void Download(Exchange& ex, bool needs_application) {
   const auto app = ex.Query("applicationId");
@@ -30,7 +51,9 @@ void Download(Exchange& ex, bool needs_application) {
     return SendStoreError(ex, 404, "NotFound", "CabNotFound", "No cab with this cabIdHash.");
   if (ex.ctx.clock.Now() > Dataset::CabExpiration(*cab))
     return SendStoreError(ex, 404, "NotFound", "CabExpired", "The cab is past its CabExpirationTime.");
-  ex.response.set("Location", BlobUrl(ex, CabBlobPath(ex.ctx.dataset.CabIdHash(*cab)), kCabLinkLifetime));
+  std::string location = BlobUrl(ex, CabBlobPath(ex.ctx.dataset.CabIdHash(*cab)), kCabLinkLifetime);
+  if (ex.HasFault(FaultKind::kRelativeLocation)) location = RelativeLocation(ex, location);
+  ex.response.set("Location", location);
   SendBody(ex, 302, "text/plain", "");
 }
 

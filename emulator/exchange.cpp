@@ -15,6 +15,35 @@ namespace {
 
 }  // namespace
 
+std::function<bool(std::string_view)> SendFaultyLengthHead(Exchange& ex) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&ex.request);
+  if (impl == nullptr) return nullptr;
+  Poco::Net::StreamSocket* socket = &impl->socket();
+  const int status = static_cast<int>(ex.response.getStatus());
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                     Poco::Net::HTTPResponse::getReasonForStatus(ex.response.getStatus()) + "\r\n";
+  for (const auto& [name, value] : ex.response) {
+    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection")) continue;
+    head += name + ": " + value + "\r\n";
+  }
+  head += "Content-Length: " + ex.fault.rule.value + "\r\nConnection: close\r\n\r\n";
+  ex.response.setKeepAlive(false);  // Poco closes the connection after the handler
+  auto write = [socket](std::string_view data) {
+    try {
+      while (!data.empty()) {
+        const int n = socket->sendBytes(data.data(), static_cast<int>(data.size()));
+        if (n <= 0) return false;
+        data.remove_prefix(static_cast<size_t>(n));
+      }
+      return true;
+    } catch (const Poco::Exception&) {
+      return false;  // the client refused the answer and closed
+    }
+  };
+  if (!write(head)) return nullptr;
+  return write;
+}
+
 void AbortAfterBody(Exchange& ex, bool reset) {
   ex.response.setKeepAlive(false);
   if (!reset) return;
@@ -94,6 +123,10 @@ void SendBody(Exchange& ex, int status, std::string_view content_type, const std
   ex.Record(status);
   if (ex.request.getMethod() == "HEAD") {
     ex.response.send();
+    return;
+  }
+  if (ex.HasFault(FaultKind::kContentLength)) {
+    if (auto write = SendFaultyLengthHead(ex)) write(out);
     return;
   }
   std::ostream& stream = ex.response.send();

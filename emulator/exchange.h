@@ -91,6 +91,14 @@ void SendBlobError(Exchange& ex, int status, std::string_view code, std::string_
 // "Sun, 06 Nov 1994 08:49:37 GMT" (Retry-After, Last-Modified).
 std::string HttpDate(util::TimePoint t);
 
+// The content_length fault: writes the status line and the headers set so
+// far to the socket by hand, with `Content-Length: <rule value>` (any text)
+// and `Connection: close` (Poco's own send() would parse the value), and
+// returns the writer for the body (false once the client is gone), or
+// nullptr when the client is already gone. The connection closes after the
+// handler.
+std::function<bool(std::string_view)> SendFaultyLengthHead(Exchange& ex);
+
 // Read-only Poco bits used by several routes.
 std::string HostName(const Poco::Net::HTTPServerRequest& request);
 // A fresh SAS URL on the blob host for `path`, valid for `lifetime`

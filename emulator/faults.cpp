@@ -8,7 +8,7 @@
 namespace hdc::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 13> kKinds{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 15> kKinds{{
     {FaultKind::kNone, "none"},
     {FaultKind::kStatus, "status"},
     {FaultKind::kTooManyRequests, "429"},
@@ -22,7 +22,34 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 13> kKinds{{
     {FaultKind::kHostileIds, "hostile_ids"},
     {FaultKind::kDrip, "drip"},
     {FaultKind::kLongField, "long_field"},
+    {FaultKind::kContentLength, "content_length"},
+    {FaultKind::kRelativeLocation, "relative_location"},
 }};
+
+// The forms of a relative Location (relative_location); "" is the first.
+bool IsLocationForm(const std::string& form) {
+  return form.empty() || form == "absolute-path" || form == "dot-segments" ||
+         form == "network-path";
+}
+
+}  // namespace
+
+util::Result<FaultRule> CheckValue(FaultRule r) {
+  if (r.kind == FaultKind::kContentLength) {
+    if (r.value.empty()) r.value = "-1";
+    // It goes into a header line as is: no line break may end it early.
+    if (r.value.find_first_of("\r\n") != std::string::npos) {
+      return util::UsageError("fault rule: value holds a line break");
+    }
+  }
+  if (r.kind == FaultKind::kRelativeLocation && !IsLocationForm(r.value)) {
+    return util::UsageError("fault rule: relative_location value must be absolute-path, "
+                            "dot-segments or network-path");
+  }
+  return r;
+}
+
+namespace {
 
 util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   if (!j.is_object()) return util::UsageError("fault rule must be an object");
@@ -42,6 +69,8 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
     if (auto* v = FindMember(j, "seconds")) r.seconds = v->get<int>();
     if (auto* v = FindMember(j, "rate")) r.rate = v->get<int>();
     if (auto* v = FindMember(j, "bytes")) r.bytes = v->get<std::uint64_t>();
+    // A number or any text (the content_length fault sends it as is).
+    if (auto* v = FindMember(j, "value")) r.value = v->is_string() ? v->get<std::string>() : v->dump();
     if (auto* v = FindMember(j, "nth")) r.nth = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "count")) r.count = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "probability")) r.probability = v->get<double>();
@@ -54,7 +83,7 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   if (r.bytes < 1 || r.bytes > kMaxLongField) {
     return util::UsageError("fault rule: bytes must be from 1 to " + std::to_string(kMaxLongField));
   }
-  return r;
+  return CheckValue(r);
 }
 
 }  // namespace
@@ -93,7 +122,8 @@ nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
     out.push_back({{"endpoint", r.endpoint}, {"target", r.target}, {"kind", FaultKindName(r.kind)},
                    {"status", r.status}, {"retry_after", r.retry_after_seconds},
                    {"retry_after_form", r.retry_after_date ? "date" : "seconds"},
-                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"bytes", r.bytes}, {"nth", r.nth},
+                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"bytes", r.bytes}, {"value", r.value},
+                   {"nth", r.nth},
                    {"count", r.count}, {"probability", r.probability}});
   }
   return {{"faults", out}};

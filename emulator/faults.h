@@ -43,6 +43,12 @@ enum class FaultKind {
                          // of real time (JSON answers and blobs alike)
   kLongField,            // on blob.report: the first row's FailureName is `bytes`
                          // long, on one line (a hostile server's record)
+  kContentLength,        // the answer's Content-Length is `value` ("-1", "abc",
+                         // "1000000000000000"), the true body follows, then the
+                         // connection closes (JSON answers and blobs alike)
+  kRelativeLocation,     // cabdownload: the 302's Location is relative, of the
+                         // form `value`: "absolute-path" (default), "dot-segments"
+                         // or "network-path"; the API host serves the blob then
 };
 
 // long_field's largest field: 1 GiB, so a typo cannot exhaust the emulator.
@@ -59,6 +65,7 @@ struct FaultRule {
   int seconds = 60;
   int rate = 1;  // drip: bytes per second
   std::uint64_t bytes = 10 * 1000 * 1000;  // long_field: the field's length
+  std::string value;  // content_length: the header value; relative_location: the form
   // Trigger: nth > 0 → requests nth .. nth+count-1; else probability (1 = always).
   std::uint64_t nth = 0;
   std::uint64_t count = 1;
@@ -71,6 +78,8 @@ struct FaultAction {
 };
 
 util::Result<FaultKind> ParseFaultKind(std::string_view name);
+// Checks a rule's `value` for its kind and fills in the default.
+util::Result<FaultRule> CheckValue(FaultRule rule);
 std::string_view FaultKindName(FaultKind kind);
 // {"faults":[{...}, ...]} or a bare array of rules.
 util::Result<std::vector<FaultRule>> ParseFaultRules(const nlohmann::json& j);

@@ -75,6 +75,11 @@ const std::map<std::string, KeyParser, std::less<>>& RuleKeys() {
       {"seconds", IntKey<int>(&FaultRule::seconds, 0, 1 << 30)},
       {"rate", IntKey<int>(&FaultRule::rate, 1, 1 << 30)},
       {"bytes", IntKey<std::uint64_t>(&FaultRule::bytes, 1, kMaxLongField)},
+      {"value",
+       [](FaultRule& r, const std::string& v, std::string*) {
+         r.value = v;
+         return true;
+       }},
       {"nth", IntKey<std::uint64_t>(&FaultRule::nth, 0, UINT64_MAX)},
       {"count", IntKey<std::uint64_t>(&FaultRule::count, 0, UINT64_MAX)},
       {"probability",
@@ -136,7 +141,9 @@ util::Result<FaultsFile> ParseIniFaults(std::string_view text, const std::string
         has_kind = has_kind || e.key == "kind";
       }
       if (!has_kind) return IniError(file, s.line, "[fault " + s.label + "] has no kind");
-      out.rules.push_back(rule);
+      auto checked = CheckValue(rule);
+      if (!checked.ok()) return IniError(file, s.line, checked.status().message());
+      out.rules.push_back(*checked);
     } else {
       return IniError(file, s.line, "unknown section [" + s.type + (s.label.empty() ? "" : " " + s.label) +
                                         "] (expected [settings] or [fault NAME])");

@@ -119,6 +119,14 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
     const Router& router = admin ? admin_ : api_;
     const HostKind host = ex.blob_host && !admin ? HostKind::kBlob : HostKind::kApi;
     const Route* route = router.Match(ex.request.getMethod(), ex.path, host, &ex.params, &path_known);
+    if (route == nullptr && host == HostKind::kApi && !admin) {
+      // Blob paths on the API host too: where a relative cab Location
+      // (the relative_location fault) resolves. Blob-shaped answers then.
+      bool blob_path_known = false;
+      route = router.Match(ex.request.getMethod(), ex.path, HostKind::kBlob, &ex.params,
+                           &blob_path_known);
+      if (route != nullptr) ex.blob_host = true;
+    }
     if (route == nullptr) return NotFound(ex, path_known);
     ex.endpoint = route->endpoint;
     if (!admin) {

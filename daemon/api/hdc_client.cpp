@@ -153,11 +153,21 @@ util::Result<std::string> HdcClient::CabDownloadLink(CabVariant variant,
   }
   auto reply = Call("GET", path + query, "", true, /*allow_redirect=*/true);
   if (!reply.ok()) return reply.status();
-  if (reply->status < 300 || !reply->location || reply->location->empty()) {
+  const bool redirect = reply->status == 301 || reply->status == 302 || reply->status == 303 ||
+                        reply->status == 307 || reply->status == 308;
+  if (!redirect || !reply->location || reply->location->empty()) {
     return util::BadDataError("GET " + path + ": expected a 302 with a Location, got HTTP " +
                               std::to_string(reply->status));
   }
-  return *reply->location;
+  // A relative Location ("/blob/x.cab?sig=...", "x.cab?...") is resolved
+  // against this request's URL, as any redirect is (RFC 9110 §10.2.2), and
+  // held to the same policy.
+  http::Request asked;
+  asked.url = options_.api_url + path + query;
+  http::Response answer;
+  answer.status = reply->status;
+  answer.headers.push_back({"Location", *reply->location});
+  return http::RedirectTarget(asked, answer);
 }
 
 util::Result<CabPage> HdcClient::ListCabs(const std::string& application_id,

@@ -46,6 +46,25 @@ Status AddJobs(const IniDocument& doc, const ConfigFile& file, bool allow_servic
   return Status::Ok();
 }
 
+// Why a path whose status (links followed) is `status`, or the error `ec`
+// getting it, cannot be read as a text file; empty when it can. Never opens
+// it: opening a FIFO would block until a writer comes.
+std::string FileProblem(const fs::file_status& status, const std::error_code& ec) {
+  switch (status.type()) {
+    case fs::file_type::regular: return "";
+    case fs::file_type::not_found: return "file not found";
+    case fs::file_type::directory: return "a directory, not a regular file";
+    case fs::file_type::fifo: return "a FIFO, not a regular file";
+    case fs::file_type::character:
+    case fs::file_type::block: return "a device, not a regular file";
+    case fs::file_type::socket: return "a socket, not a regular file";
+    default: break;
+  }
+  // ELOOP ("Too many levels of symbolic links"), EACCES on a parent, ...
+  if (ec) return ec.message();
+  return "not a regular file";
+}
+
 Status CheckCallbacks(const Config& config) {
   for (const JobSpec& job : config.jobs) {
     if (job.schedule.callback && config.service.callback_url.empty()) {
@@ -82,15 +101,19 @@ util::Result<Config> ParseConfig(const ConfigFile& service_file,
 }
 
 util::Result<std::string> ReadTextFile(const std::string& path) {
+  // Only error_code overloads here and in LoadConfig: a link loop, a
+  // directory or FIFO where a file should be, or a permission problem is a
+  // configuration error (78) naming the file, never a filesystem_error (70).
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    return util::ConfigError("cannot read " + path + ": " +
-                             (fs::exists(path, ec) ? "not a regular file" : "file not found"));
+  const fs::file_status status = fs::status(path, ec);
+  if (const std::string problem = FileProblem(status, ec); !problem.empty()) {
+    return util::ConfigError("cannot read " + path + ": " + problem);
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return util::ConfigError("cannot read " + path + ": permission denied");
   std::ostringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) return util::ConfigError("cannot read " + path + ": read error");
   return buffer.str();
 }
 
@@ -114,24 +137,46 @@ util::Result<Config> LoadConfig(const std::string& path) {
   fs::path jobs_dir = first->service.jobs_dir;
   if (jobs_dir.is_relative()) jobs_dir = fs::path(service_file.dir) / jobs_dir;
 
+  // Every problem with jobs_dir or a *.ini in it names the service file, the
+  // key and the path: "hdc.ini: [service] jobs_dir: jobs.d/x.ini: ...".
+  const std::string where = path + ": [service] jobs_dir: ";
   std::vector<ConfigFile> job_files;
   std::error_code ec;
-  if (fs::is_directory(jobs_dir, ec)) {
+  const fs::file_status dir_status = fs::status(jobs_dir, ec);
+  if (fs::is_directory(dir_status)) {
     std::vector<fs::path> paths;
-    for (const auto& entry : fs::directory_iterator(jobs_dir, ec)) {
-      if (entry.path().extension() == ".ini" && entry.is_regular_file()) {
-        paths.push_back(entry.path());
+    fs::directory_iterator it(jobs_dir, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const fs::path& entry = it->path();
+      if (entry.extension() != ".ini") continue;
+      // A *.ini that is no regular file (a link loop, a dangling link, a
+      // directory, a FIFO) is refused rather than skipped: the operator
+      // meant it to be a job file.
+      std::error_code entry_ec;
+      const fs::file_status entry_status = it->status(entry_ec);
+      if (const std::string problem = FileProblem(entry_status, entry_ec); !problem.empty()) {
+        return util::ConfigError(where + entry.generic_string() + ": " + problem);
       }
+      paths.push_back(entry);
+    }
+    if (ec) {
+      return util::ConfigError(where + jobs_dir.generic_string() + ": cannot list: " +
+                               ec.message());
     }
     std::sort(paths.begin(), paths.end());
     for (const fs::path& p : paths) {
       auto job_text = ReadTextFile(p.generic_string());
-      if (!job_text.ok()) return job_text.status();
+      if (!job_text.ok()) return job_text.status().WithContext(where);
       job_files.push_back({p.generic_string(), p.parent_path().generic_string(), *job_text});
     }
-  } else if (jobs_dir_set) {
-    return util::ConfigError(path + ": [service] jobs_dir: " + jobs_dir.generic_string() +
-                             " is not a directory");
+  } else if (dir_status.type() == fs::file_type::not_found) {
+    if (jobs_dir_set) {
+      return util::ConfigError(where + jobs_dir.generic_string() + " is not a directory");
+    }
+  } else if (jobs_dir_set || ec) {
+    // A link loop is an error even for the default jobs_dir: it exists.
+    return util::ConfigError(where + jobs_dir.generic_string() +
+                             (ec ? ": " + ec.message() : std::string(" is not a directory")));
   }
   auto config = ParseConfig(service_file, job_files, ReadTextFile);
   if (config.ok()) {

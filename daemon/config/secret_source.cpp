@@ -44,8 +44,10 @@ util::Result<Secret> ReadSecretFile(const std::string& path, const std::string& 
                                     bool check_mode) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) {
-    return util::ConfigError(where + ": cannot read " + path + ": file not found");
+  if (!fs::exists(status)) {
+    return util::ConfigError(where + ": cannot read " + path + ": " +
+                             (ec && status.type() != fs::file_type::not_found ? ec.message()
+                                                                              : "file not found"));
   }
   if (const std::string what = NotARegularFile(path, status); !what.empty()) {
     return util::ConfigError(where + ": " + path + " is " + what +
@@ -111,8 +113,9 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
     if (secret.ok()) secret->set_origin("file " + account.client_secret_file);
     return secret;
   }
+  std::error_code ec;  // a link loop there is reported by ReadSecretFile, not thrown
   if (auto dir = env("CREDENTIALS_DIRECTORY");
-      dir && fs::exists(fs::path(*dir) / "client-secret")) {
+      dir && fs::status(fs::path(*dir) / "client-secret", ec).type() != fs::file_type::not_found) {
     // systemd owns this directory and its modes; no mode check.
     const std::string path = (fs::path(*dir) / "client-secret").string();
     auto secret = ReadSecretFile(path, "systemd credential client-secret", false);

@@ -108,6 +108,14 @@ std::unique_ptr<HttpClient> MakePocoClient(const ClientOptions& options);
 // http to non-loopback hosts.
 util::Result<Request> FollowRedirect(const Request& previous, const Response& redirect);
 
+// The absolute URL a redirect points to: its Location (absolute, or relative
+// and resolved against previous.url, RFC 9110 §10.2.2 and RFC 3986 §5),
+// with the policy FollowRedirect applies: http(s) only, no https-to-http
+// downgrade, plain http only to loopback hosts. kBadData otherwise; messages
+// never carry a query. For callers that take the target without following
+// it at once (the cab download link).
+util::Result<std::string> RedirectTarget(const Request& previous, const Response& redirect);
+
 // Checks that a JSON text nests no deeper than max_depth (arrays and objects),
 // so the parser's recursion stays bounded. Strings are skipped correctly.
 bool JsonDepthWithin(std::string_view text, int max_depth);

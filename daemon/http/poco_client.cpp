@@ -292,6 +292,60 @@ util::Status FromPocoException(const std::string& what, const std::string& host,
   return util::TemporaryError(what + ": " + e.displayText());
 }
 
+// The most a declared body length may be: 1 TiB, far beyond any report or
+// cab file, and below what would make a 64-bit offset overflow anywhere.
+constexpr std::uint64_t kMaxDeclaredLength = std::uint64_t{1} << 40;
+
+// A header value as it may appear in a message: printable ASCII, at most 40
+// characters (a value from the server may carry anything).
+std::string Shown(std::string_view value) {
+  std::string out;
+  for (char c : value.substr(0, 40)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  if (value.size() > 40) out += "...";
+  return out;
+}
+
+// The body length the answer declares (RFC 9112 §6.3), checked before any of
+// the body is read; nullopt when it declares none (no Content-Length, or
+// chunked, which overrides it). A value that is not decimal digits (negative,
+// signed, a list, empty), two Content-Length fields that disagree, or a
+// length no answer could have is bad data from `host`: kBadData (65), never
+// retried, rather than a "truncation" that the next attempt repeats.
+util::Result<std::optional<std::uint64_t>> DeclaredLength(const Poco::Net::HTTPResponse& in,
+                                                          const std::string& host) {
+  if (in.getChunkedTransferEncoding()) return std::optional<std::uint64_t>();
+  std::optional<std::uint64_t> length;
+  std::string first;
+  for (const auto& [name, value] : in) {
+    if (!EqualsIgnoreCase(name, "Content-Length")) continue;
+    std::uint64_t n = 0;
+    bool digits = !value.empty() && value.size() <= 19;  // 19 digits cannot overflow
+    for (char c : value) {
+      if (c < '0' || c > '9') {
+        digits = false;
+        break;
+      }
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (!digits) {
+      return util::BadDataError(host + " sent a malformed Content-Length '" + Shown(value) + "'");
+    }
+    if (length && *length != n) {
+      return util::BadDataError(host + " sent two different Content-Length values, '" + first +
+                                "' and '" + Shown(value) + "'");
+    }
+    length = n;
+    first = Shown(value);
+  }
+  if (length && *length > kMaxDeclaredLength) {
+    return util::BadDataError(host + " sent Content-Length " + first +
+                              ", more than the 1 TiB any answer may have");
+  }
+  return length;
+}
+
 bool ExpectsBody(const std::string& method, int status) {
   return method != "HEAD" && status >= 200 && status != 204 && status != 304;
 }
@@ -494,29 +548,42 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
   } catch (const Poco::TimeoutException&) {
     if (attempt.capped()) return attempt.Expired();
     throw;
+  } catch (const Poco::SyntaxException&) {
+    // Poco parses Content-Length after the headers to set up the body
+    // stream; a value it cannot parse is the server's bad data, not a
+    // transport error to retry.
+    if (auto declared = DeclaredLength(in, url.host); !declared.ok()) return declared.status();
+    throw;
   }
   std::istream& body_in = *body_stream;
   outcome.responded = true;
   Response response;
   response.status = static_cast<int>(in.getStatus());
   for (const auto& [name, value] : in) response.headers.push_back({name, value});
+  const bool has_body = ExpectsBody(request.method, response.status);
+  std::optional<std::uint64_t> declared;
+  if (has_body) {
+    auto length = DeclaredLength(in, url.host);
+    if (!length.ok()) return length.status();
+    declared = *length;
+  }
   HDC_RETURN_IF_ERROR(sink.StartResponse(response.status, response.headers));
-  if (!ExpectsBody(request.method, response.status)) {
+  if (!has_body) {
     outcome.reusable = true;
     return response;
   }
+  // The sink refuses at once a body it could never take (a size limit).
+  if (declared) HDC_RETURN_IF_ERROR(sink.ExpectLength(*declared));
   util::Result<std::uint64_t> received = std::uint64_t{0};
-  if (in.hasContentLength() && !in.getChunkedTransferEncoding()) {
-    received = ReadKnownLength(static_cast<std::uint64_t>(in.getContentLength64()), session, sink,
-                               attempt);
+  if (declared) {
+    received = ReadKnownLength(*declared, session, sink, attempt);
   } else {
     received = StreamBody(body_in, session, sink, attempt);
   }
   if (!received.ok()) return received.status();
-  if (in.hasContentLength() && !in.getChunkedTransferEncoding() &&
-      *received < static_cast<std::uint64_t>(in.getContentLength64())) {
+  if (declared && *received < *declared) {
     return util::TemporaryError("truncated: got " + std::to_string(*received) + " of " +
-                                std::to_string(in.getContentLength64()) + " bytes");
+                                std::to_string(*declared) + " bytes");
   }
   outcome.reusable = true;
   return response;

@@ -111,7 +111,7 @@ std::optional<std::string> Response::FindHeader(std::string_view name) const {
   return std::nullopt;
 }
 
-util::Result<Request> FollowRedirect(const Request& previous, const Response& redirect) {
+util::Result<std::string> RedirectTarget(const Request& previous, const Response& redirect) {
   const std::string from = LogName(previous.method, previous.url);
   const std::string status = "HTTP " + std::to_string(redirect.status);
   if (!IsRedirectStatus(redirect.status)) {
@@ -146,9 +146,17 @@ util::Result<Request> FollowRedirect(const Request& previous, const Response& re
     return util::BadDataError(from + ": " + status + " to plain http on a non-loopback host (" +
                               to + ") refused");
   }
+  return target;
+}
 
+util::Result<Request> FollowRedirect(const Request& previous, const Response& redirect) {
+  auto target = RedirectTarget(previous, redirect);
+  if (!target.ok()) return target.status();
+  auto base = util::ParseUrl(previous.url);
+  auto next_url = util::ParseUrl(*target);
+  if (!base.ok() || !next_url.ok()) return util::InternalError("redirect target not a URL");
   Request next;
-  next.url = target;
+  next.url = *target;
   const bool to_get = TurnsIntoGet(redirect.status, previous.method);
   next.method = to_get ? std::string("GET") : previous.method;
   next.body = to_get ? "" : previous.body;

@@ -170,6 +170,9 @@ class SinkGuard final : public util::ByteSink {
     return Check(sink_.StartResponse(status, headers));
   }
   util::Status Start(int status) override { return Check(sink_.Start(status)); }
+  util::Status ExpectLength(std::uint64_t length) override {
+    return Check(sink_.ExpectLength(length));
+  }
   util::Status Append(std::string_view data) override { return Check(sink_.Append(data)); }
   std::uint64_t size() const override { return sink_.size(); }
   util::Status Truncate() override { return Check(sink_.Truncate()); }

@@ -30,6 +30,11 @@ class ByteSink {
   virtual Status StartResponse(int status, const std::vector<HeaderField>& /*headers*/) {
     return Start(status);
   }
+  // Called before the body when the answer declares its length (the
+  // remaining bytes for a 206): a sink refuses here a body it could never
+  // take, so the transfer stops before its first byte. Bad data (kBadData)
+  // when the length is beyond a limit of the sink's.
+  virtual Status ExpectLength(std::uint64_t /*length*/) { return Status::Ok(); }
   // Appends bytes; an error stops the transfer (disk full, size limit).
   virtual Status Append(std::string_view data) = 0;
   // Bytes accepted so far, including any kept from an earlier attempt (the
@@ -44,6 +49,13 @@ class ByteSink {
 class StringSink final : public ByteSink {
  public:
   explicit StringSink(std::uint64_t limit = UINT64_MAX) : limit_(limit) {}
+  Status ExpectLength(std::uint64_t length) override {
+    if (length > limit_ || data_.size() > limit_ - length) {
+      return BadDataError("response body larger than " + std::to_string(limit_) +
+                          " bytes (Content-Length " + std::to_string(length) + ")");
+    }
+    return Status::Ok();
+  }
   Status Append(std::string_view data) override {
     if (data_.size() + data.size() > limit_) {
       return BadDataError("response body larger than " + std::to_string(limit_) + " bytes");

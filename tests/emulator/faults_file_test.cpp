@@ -115,8 +115,22 @@ TEST_CASE("INI faults errors name FILE:LINE") {
   CHECK(ErrorOf("[fault a]\nkind = reset\nkind = reset\n") == "f.ini:3: duplicate key 'kind'");
   CHECK(ErrorOf("[fault a]\nkind = reset\n[fault a]\nkind = reset\n") == "f.ini:3: a second [fault a]");
   CHECK(ErrorOf("[settings]\n[settings]\n") == "f.ini:2: a second [settings] section");
+  CHECK(ErrorOf("[fault a]\nkind = relative_location\nvalue = sideways\n") ==
+        "f.ini:1: fault rule: relative_location value must be absolute-path, dot-segments or "
+        "network-path");
   // An empty file (or only comments) is an empty plan.
   CHECK(ParseFaultsFile("; nothing\n", "f.ini", Settings{})->rules.empty());
+}
+
+TEST_CASE("an INI content_length fault takes any value text, and -1 when none is given") {
+  auto file = ParseFaultsFile("[fault a]\nkind = content_length\nvalue = 1000000000000000\n"
+                              "[fault b]\nkind = content_length\n",
+                              "f.ini", Settings{});
+  REQUIRE_MESSAGE(file.ok(), file.status().message());
+  REQUIRE(file->rules.size() == 2);
+  CHECK(file->rules[0].kind == FaultKind::kContentLength);
+  CHECK(file->rules[0].value == "1000000000000000");
+  CHECK(file->rules[1].value == "-1");
 }
 
 TEST_CASE("JSON faults files keep working, and their errors name the file") {

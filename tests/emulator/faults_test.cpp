@@ -1,4 +1,9 @@
 // Every fault knob, each next to its control without the fault.
+#include <sstream>
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
 #include "emulator_fixture.h"
 
 namespace hdc::emulator::testing {
@@ -9,6 +14,29 @@ using std::chrono::hours;
 void SetFaults(EmulatorFixture& emu, const Json& rules) {
   auto r = emu.Admin("POST", "faults", {{"faults", rules}});
   REQUIRE_MESSAGE(r.status == 200, r.body);
+}
+
+// The whole answer to a GET as bytes, read to the end of the connection (a
+// bad Content-Length is beyond what Poco's client reads).
+std::string RawGet(const std::string& url, const std::string& token = "") {
+  Poco::URI uri(url);
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  std::string request = "GET " + uri.getPathEtc() + " HTTP/1.1\r\nHost: " + uri.getHost() +
+                        "\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  request += "\r\n";
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string answer;
+  char buffer[8192];
+  for (int n; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<size_t>(n));
+  return answer;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 }  // namespace
@@ -98,6 +126,93 @@ TEST_CASE("drip sends a JSON answer and a blob at the given rate, intact, the co
   CHECK(slow_blob.status == 200);
   CHECK(slow_blob.body == blob.body);
   CHECK(emu.Admin("GET", "faults").json()["faults"][0]["rate"] == json_rate);
+}
+
+TEST_CASE("content_length sends the rule's value as the only Content-Length, then the true body, on JSON answers and blobs") {
+  EmulatorFixture emu;
+  emu.CreateTemplate();
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate());
+  emu.Advance(hours(1));
+  const std::string url = emu.Executions(rid)[0]["ReportLocation"].get<std::string>();
+  const std::string token = emu.Token();
+  // Controls: the true length.
+  const auto json = emu.Get("/analytics/driver/reporttemplate");
+  const auto blob = Http("GET", url);
+  REQUIRE(json.status == 200);
+  REQUIRE(blob.status == 200);
+  CHECK(Count(RawGet(emu.Url("/analytics/driver/reporttemplate"), token),
+              "Content-Length: " + std::to_string(json.body.size()) + "\r\n") == 1);
+  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "content_length"}},
+                  {{"endpoint", "blob.report"}, {"kind", "content_length"}, {"value", 1000000000000000}}});
+  const std::string bad_json = RawGet(emu.Url("/analytics/driver/reporttemplate"), token);
+  CHECK(bad_json.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(Count(bad_json, "Content-Length") == 1);
+  CHECK(Count(bad_json, "\r\nContent-Length: -1\r\n") == 1);
+  CHECK(Count(bad_json, "\r\nConnection: close\r\n") == 1);
+  CHECK(bad_json.substr(bad_json.find("\r\n\r\n") + 4) == json.body);
+  const std::string bad_blob = RawGet(url);
+  CHECK(bad_blob.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(Count(bad_blob, "\r\nContent-Length: 1000000000000000\r\n") == 1);
+  CHECK(bad_blob.find("\r\nETag: ") != std::string::npos);  // the other headers stay
+  CHECK(bad_blob.substr(bad_blob.find("\r\n\r\n") + 4) == blob.body);
+  CHECK(emu.Admin("GET", "faults").json()["faults"][1]["value"] == "1000000000000000");
+  // A value that would end the header line early is refused.
+  auto refused = emu.Admin("POST", "faults", {{"faults", {{{"kind", "content_length"}, {"value", "1\r\nX: y"}}}}});
+  CHECK(refused.status == 400);
+}
+
+TEST_CASE("relative_location answers cabdownload with a relative Location that resolves to the cab, the control absolute") {
+  EmulatorFixture emu;
+  const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T00:00:00Z", 24, 5);
+  emu.Advance(hours(1));
+  const std::string report = Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).body;
+  // The first CabIdHash of the report: a 36-character id in the third column.
+  std::string cab_id;
+  std::istringstream lines(report);
+  std::string line;
+  std::getline(lines, line);  // the header
+  while (cab_id.empty() && std::getline(lines, line)) {
+    std::istringstream cells(line);
+    std::string cell;
+    for (int i = 0; i < 3; ++i) std::getline(cells, cell, '\t');
+    if (cell.size() == 36) cab_id = cell;
+  }
+  REQUIRE(!cab_id.empty());
+  const std::string path = "/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + cab_id;
+  const auto control = emu.Get(path);
+  REQUIRE(control.status == 302);
+  CHECK(control.Header("location").rfind(emu.server().blob_base_url() + "/drivers/Cabs/", 0) == 0);
+  const std::string base = emu.server().base_url();
+  const std::vector<std::pair<std::string, std::string>> forms = {
+      {"absolute-path", base + "/drivers/Cabs/"},
+      {"dot-segments", base + "/drivers/Cabs/"},
+      {"network-path", emu.server().blob_base_url() + "/drivers/Cabs/"}};
+  for (const auto& [form, resolved_prefix] : forms) {
+    CAPTURE(form);
+    SetFaults(emu, {{{"endpoint", "cabdownload"}, {"kind", "relative_location"}, {"value", form}}});
+    const auto r = emu.Get(path);
+    REQUIRE(r.status == 302);
+    const std::string location = r.Header("location");
+    CHECK(location.find("://") == std::string::npos);  // relative
+    CHECK(location.find("sig=") != std::string::npos);
+    if (form == "dot-segments") CHECK(location.rfind("../../../../drivers/Cabs/", 0) == 0);
+    if (form == "absolute-path") CHECK(location.rfind("/drivers/Cabs/", 0) == 0);
+    if (form == "network-path") CHECK(location.rfind("//", 0) == 0);
+    // Resolved against the request URL (RFC 3986 §5.2), the cab comes.
+    // (Poco::URI::resolve takes "//host/..." for a path: the scheme by hand.)
+    Poco::URI uri(emu.Url(path));
+    uri.resolve(location);
+    const std::string resolved = form == "network-path" ? uri.getScheme() + ":" + location
+                                                        : uri.toString();
+    CAPTURE(location);
+    CAPTURE(resolved);
+    CHECK(resolved.rfind(resolved_prefix, 0) == 0);
+    const auto cab = Http("GET", resolved);
+    REQUIRE_MESSAGE(cab.status == 200, cab.error);
+    CHECK(cab.body.substr(0, 4) == "MSCF");
+  }
+  auto refused = emu.Admin("POST", "faults", {{"faults", {{{"kind", "relative_location"}, {"value", "sideways"}}}}});
+  CHECK(refused.status == 400);
 }
 
 TEST_CASE("short body, reset and malformed JSON break the answer, the control is intact") {

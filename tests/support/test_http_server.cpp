@@ -89,6 +89,28 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
         out.add(name, value);
       }
     }
+    if (!reply.raw_content_length.empty()) {
+      std::string head = "HTTP/1.1 " + std::to_string(reply.status) + " " +
+                         Poco::Net::HTTPResponse::getReasonForStatus(out.getStatus()) + "\r\n";
+      for (const auto& [name, value] : reply.headers) head += name + ": " + value + "\r\n";
+      for (const std::string& value : reply.raw_content_length) {
+        head += "Content-Length: " + value + "\r\n";
+      }
+      head += "Connection: close\r\n\r\n" + reply.body;
+      auto& socket = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(in).socket();
+      try {
+        for (std::string_view rest = head; !rest.empty();) {
+          const int n = socket.sendBytes(rest.data(), static_cast<int>(rest.size()));
+          if (n <= 0) break;
+          rest.remove_prefix(static_cast<size_t>(n));
+        }
+        socket.shutdown();
+      } catch (const Poco::Exception&) {
+        // the client refused the answer and closed
+      }
+      out.setKeepAlive(false);
+      return;
+    }
     if (reply.chunked) {
       out.setChunkedTransferEncoding(true);
     } else if (reply.content_length) {

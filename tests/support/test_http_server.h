@@ -42,6 +42,10 @@ struct HttpReply {
   // A Content-Length to announce instead of body.size() (a lying or
   // truncating server); the connection is closed after the body.
   std::optional<std::uint64_t> content_length;
+  // Content-Length fields sent as given, one per value ("-1", "abc", two
+  // that differ), in place of the true one; written by hand (Poco would
+  // parse them), then the body and the connection closes.
+  std::vector<std::string> raw_content_length;
   bool chunked = false;  // Transfer-Encoding: chunked instead of Content-Length
   // Closes the connection after the reply without announcing it, as a server
   // does when a keep-alive connection idles out.

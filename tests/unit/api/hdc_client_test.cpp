@@ -97,6 +97,55 @@ TEST_CASE("every endpoint uses its documented method and path") {
                  });
 }
 
+TEST_CASE("a relative Location on the cab download is resolved against the request URL") {
+  std::string location;
+  Fixture f([&location](const http::Request&) {
+    return ScriptedReply{302, "", {{"Location", location}}};
+  });
+  // Request URL: http://127.0.0.1:9/v1.0/my/analytics/driver/cabdownload?...
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/blob/x.cab?sig=SECRET", "http://127.0.0.1:9/blob/x.cab?sig=SECRET"},
+      {"x.cab?sig=SECRET", "http://127.0.0.1:9/v1.0/my/analytics/driver/x.cab?sig=SECRET"},
+      {"../../../../blob/./x.cab?sig=SECRET", "http://127.0.0.1:9/blob/x.cab?sig=SECRET"},
+      {"//127.0.0.2:10000/blob/x.cab?sig=SECRET", "http://127.0.0.2:10000/blob/x.cab?sig=SECRET"},
+      {" /blob/x.cab?sig=SECRET ", "http://127.0.0.1:9/blob/x.cab?sig=SECRET"},
+      // The control: an absolute Location stays as it is.
+      {"http://127.0.0.2:9/blob/c.cab?sig=x", "http://127.0.0.2:9/blob/c.cab?sig=x"},
+  };
+  for (const auto& [given, resolved] : cases) {
+    CAPTURE(given);
+    location = given;
+    auto link = f.client.CabDownloadLink(CabVariant::kDriver, "139", "c-1");
+    REQUIRE_MESSAGE(link.ok(), link.status().message());
+    CHECK(*link == resolved);
+  }
+}
+
+TEST_CASE("a cab Location, relative or not, is held to the redirect policy, and errors drop the query") {
+  std::string location;
+  Fixture f([&location](const http::Request&) {
+    return ScriptedReply{302, "", {{"Location", location}}};
+  });
+  const std::string from = "GET 127.0.0.1:9/v1.0/my/analytics/driver/cabdownload: HTTP 302";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"//blob.example.com/x.cab?sig=SECRET",
+       from + " to plain http on a non-loopback host (blob.example.com/x.cab) refused"},
+      {"javascript:alert(1)?sig=SECRET",
+       from + " to a javascript: URL refused (only http and https are followed)"},
+      {"file:///etc/passwd?sig=SECRET",
+       from + " to a file: URL refused (only http and https are followed)"},
+  };
+  for (const auto& [given, message] : cases) {
+    CAPTURE(given);
+    location = given;
+    auto link = f.client.CabDownloadLink(CabVariant::kDriver, "139", "c-1");
+    REQUIRE_FALSE(link.ok());
+    CHECK(link.status().kind() == util::ErrorKind::kBadData);
+    CHECK(link.status().message() == message);
+    CHECK(link.status().message().find("SECRET") == std::string::npos);
+  }
+}
+
 TEST_CASE("a 401 renews the token and replays once, a second 401 is final") {
   int calls = 0;
   Fixture f([&](const http::Request& r) {

@@ -2,8 +2,18 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/skip.h"
 #include "support/temp_dir.h"
 #include "unit/config/config_test_util.h"
+
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
 
 namespace hdc::config {
 namespace {
@@ -74,6 +84,69 @@ TEST_CASE("a missing jobs_dir is an error only when it was set") {
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().message() == (dir / "set.ini") + ": [service] jobs_dir: " +
                                          (dir / "nowhere") + " is not a directory");
+}
+
+TEST_CASE("a job file that is a symbolic link loop is a configuration error naming it and the key") {
+  HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
+  dir.Write("jobs.d/a.ini", kJobA);
+  std::filesystem::create_symlink("loop.ini", dir / "jobs.d/loop.ini");
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().exit_code() == 78);
+  CHECK(config.status().message() == (dir / "hdc.ini") + ": [service] jobs_dir: " +
+                                         (dir / "jobs.d/loop.ini") +
+                                         ": Too many levels of symbolic links");
+}
+
+TEST_CASE("a jobs_dir that is a symbolic link loop is a configuration error, set or default") {
+  HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
+  std::filesystem::create_symlink("jobs.d", dir / "jobs.d");
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().exit_code() == 78);
+  CHECK(config.status().message() == (dir / "hdc.ini") + ": [service] jobs_dir: " +
+                                         (dir / "jobs.d") + ": Too many levels of symbolic links");
+}
+
+TEST_CASE("a *.ini in jobs_dir that is a directory, a dangling link or a FIFO is refused, not skipped") {
+  HDC_SKIP_ON_WINDOWS("no mkfifo on Windows");
+#ifndef _WIN32
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"directory", "a directory, not a regular file"},
+      {"dangling", "file not found"},
+      {"fifo", "a FIFO, not a regular file"},
+  };
+  for (const auto& [kind, problem] : cases) {
+    CAPTURE(kind);
+    hdc::testing::TempDir dir;
+    dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
+    dir.Write("jobs.d/a.ini", kJobA);
+    const std::string x = dir / "jobs.d/x.ini";
+    if (kind == "directory") std::filesystem::create_directory(x);
+    if (kind == "dangling") std::filesystem::create_symlink("gone.ini", x);
+    if (kind == "fifo") REQUIRE(::mkfifo(x.c_str(), 0600) == 0);
+    auto config = LoadConfig(dir / "hdc.ini");  // must not block on the FIFO
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().exit_code() == 78);
+    CHECK(config.status().message() ==
+          (dir / "hdc.ini") + ": [service] jobs_dir: " + x + ": " + problem);
+  }
+#endif
+}
+
+TEST_CASE("a service file that is a symbolic link loop is a configuration error naming it") {
+  HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
+  hdc::testing::TempDir dir;
+  std::filesystem::create_symlink("hdc.ini", dir / "hdc.ini");
+  auto config = LoadConfig(dir / "hdc.ini");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().exit_code() == 78);
+  CHECK(config.status().message() ==
+        "cannot read " + (dir / "hdc.ini") + ": Too many levels of symbolic links");
 }
 
 TEST_CASE("a missing service file is named in the error") {

@@ -228,6 +228,26 @@ TEST_CASE("a secret file that is a device or in /proc is refused naming the file
   }
 }
 
+TEST_CASE("a secret file or systemd credential that is a symbolic link loop is a configuration error") {
+  HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
+  hdc::testing::TempDir dir;
+  const std::string loop = dir / "client-secret";
+  std::filesystem::create_symlink("client-secret", loop);
+  AccountConfig account;
+  account.client_secret_file = loop;
+  account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
+  auto secret = Load(account, Env({}));
+  REQUIRE_FALSE(secret.ok());
+  CHECK(secret.status().exit_code() == 78);
+  CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: cannot read " +
+                                         loop + ": Too many levels of symbolic links");
+  auto credential = Load(AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", dir.path()}}));
+  REQUIRE_FALSE(credential.ok());
+  CHECK(credential.status().exit_code() == 78);
+  CHECK(credential.status().message() == "systemd credential client-secret: cannot read " + loop +
+                                             ": Too many levels of symbolic links");
+}
+
 TEST_CASE("a secret file that is a FIFO is refused without waiting for a writer") {
   HDC_SKIP_ON_WINDOWS("no mkfifo on Windows");
 #ifndef _WIN32

@@ -4,6 +4,7 @@
 #include <latch>
 #include <optional>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,9 +12,12 @@
 #include <doctest/doctest.h>
 
 #include "http/client.h"
+#include "http/retry.h"
 #include "support/env.h"
 #include "support/test_http_server.h"
+#include "util/clock.h"
 #include "util/logging.h"
+#include "util/random.h"
 
 namespace hdc::http {
 namespace {
@@ -369,6 +373,113 @@ TEST_CASE("a body shorter than its Content-Length is a temporary 'truncated' err
   util::StringSink next;
   REQUIRE(client->Send(Get(server.Url("/whole")), next).ok());
   CHECK(next.data() == "ok");
+}
+
+// Sends `request` through SendWithRetry with waits of a millisecond, so a
+// retried error shows as more than one request at the server.
+util::Result<Response> SendRetried(HttpClient& client, const Request& request,
+                                   util::ByteSink& sink) {
+  RetryPolicy policy;
+  policy.initial = std::chrono::milliseconds(1);
+  policy.max_delay = std::chrono::milliseconds(1);
+  util::SystemClock clock;
+  util::Random random(7);
+  return SendWithRetry(client, request, sink, policy, clock, random, std::stop_token{});
+}
+
+TEST_CASE("a Content-Length that is not a length is bad data from the host, sent once, not a truncation to retry") {
+  for (const std::string value : {"-1", "abc", "+5", "0x10", "5, 5", "1e15", "99999999999999999999"}) {
+    CAPTURE(value);
+    TestHttpServer server([&value](const RecordedRequest& r) {
+      if (r.target == "/whole") return Ok();
+      HttpReply reply = Ok("hello");
+      reply.raw_content_length = {value};
+      return reply;
+    });
+    auto client = MakePocoClient(TestOptions());
+    util::StringSink sink;
+    const auto started = std::chrono::steady_clock::now();
+    auto response = SendRetried(*client, Get(server.Url("/cl?sig=CANARY")), sink);
+    REQUIRE_FALSE(response.ok());
+    CHECK(response.status().kind() == util::ErrorKind::kBadData);
+    CHECK(response.status().exit_code() == 65);
+    CHECK(response.status().message() == "GET 127.0.0.1:" + std::to_string(server.port()) +
+                                             "/cl: 127.0.0.1 sent a malformed Content-Length '" +
+                                             value + "'");
+    CHECK(server.request_count() == 1);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    util::StringSink next;  // the client stays usable
+    REQUIRE(client->Send(Get(server.Url("/whole")), next).ok());
+    CHECK(next.data() == "ok");
+  }
+}
+
+TEST_CASE("two Content-Length fields that differ are bad data, and two equal ones are one length") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    HttpReply reply = Ok("hello");
+    reply.raw_content_length = r.target == "/same" ? std::vector<std::string>{"5", "5"}
+                                                   : std::vector<std::string>{"5", "7"};
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  auto response = SendRetried(*client, Get(server.Url("/differ")), sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kBadData);
+  CHECK(response.status().message() ==
+        "GET 127.0.0.1:" + std::to_string(server.port()) +
+            "/differ: 127.0.0.1 sent two different Content-Length values, '5' and '7'");
+  CHECK(server.request_count() == 1);
+  util::StringSink same;  // the control
+  auto control = client->Send(Get(server.Url("/same")), same);
+  REQUIRE_MESSAGE(control.ok(), control.status().message());
+  CHECK(same.data() == "hello");
+}
+
+TEST_CASE("a Content-Length beyond 1 TiB is bad data at once, and 1 TiB itself is taken as the length") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    HttpReply reply = Ok("x");
+    reply.raw_content_length = {r.target.starts_with("/huge") ? "1000000000000000" : "1099511627776"};
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink sink;
+  const auto started = std::chrono::steady_clock::now();
+  auto response = SendRetried(*client, Get(server.Url("/huge?sig=CANARY")), sink);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kBadData);
+  CHECK(response.status().message() ==
+        "GET 127.0.0.1:" + std::to_string(server.port()) +
+            "/huge: 127.0.0.1 sent Content-Length 1000000000000000, more than the 1 TiB any "
+            "answer may have");
+  CHECK(server.request_count() == 1);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+  CHECK(sink.size() == 0);
+  // The control: 1 TiB is a length; the one byte sent is a truncation.
+  util::StringSink tib;
+  auto control = client->Send(Get(server.Url("/tib")), tib);
+  REQUIRE_FALSE(control.ok());
+  CHECK(control.status().kind() == util::ErrorKind::kTemporary);
+  CHECK(control.status().message().ends_with("/tib: truncated: got 1 of 1099511627776 bytes"));
+}
+
+TEST_CASE("a sink with a size limit refuses a declared length beyond it before the first byte") {
+  TestHttpServer server([](const RecordedRequest& r) {
+    HttpReply reply = Ok(std::string(2000, 'b'));
+    if (r.target == "/big") reply.content_length = 1000000;
+    return reply;
+  });
+  auto client = MakePocoClient(TestOptions());
+  util::StringSink limited(1000);
+  auto response = client->Send(Get(server.Url("/big")), limited);
+  REQUIRE_FALSE(response.ok());
+  CHECK(response.status().kind() == util::ErrorKind::kBadData);
+  CHECK(response.status().message().ends_with(
+      "/big: response body larger than 1000 bytes (Content-Length 1000000)"));
+  CHECK(limited.size() == 0);  // refused before the body, not after 1000 bytes of it
+  util::StringSink roomy(5000);  // the control
+  REQUIRE(client->Send(Get(server.Url("/fits")), roomy).ok());
+  CHECK(roomy.size() == 2000);
 }
 
 TEST_CASE("a sink error stops the transfer and the client stays usable") {

@@ -105,6 +105,20 @@ TEST_CASE("dangerous or unusable redirect targets are refused as bad server data
   }
 }
 
+TEST_CASE("RedirectTarget gives the resolved target under the same policy as FollowRedirect") {
+  const Request from = Authorized("https://api.example.com/v1.0/my/analytics/driver/cabdownload?x=1");
+  auto relative = RedirectTarget(from, Redirect(302, "../blob/c.cab?sig=S"));
+  REQUIRE_MESSAGE(relative.ok(), relative.status().message());
+  CHECK(*relative == "https://api.example.com/v1.0/my/analytics/blob/c.cab?sig=S");
+  auto followed = FollowRedirect(from, Redirect(302, "../blob/c.cab?sig=S"));
+  REQUIRE(followed.ok());
+  CHECK(followed->url == *relative);
+  auto downgrade = RedirectTarget(from, Redirect(302, "http://127.0.0.1/c.cab?sig=S"));
+  REQUIRE_FALSE(downgrade.ok());
+  CHECK(downgrade.status().kind() == util::ErrorKind::kBadData);
+  CHECK(downgrade.status().message().find("sig=") == std::string::npos);
+}
+
 TEST_CASE("a redirect without Location is bad data naming the request, not its query") {
   Response response;
   response.status = 302;
