@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 # Debian packages the build, the tests and the demo need.
 PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqlite3-dev \
             libspdlog-dev libfmt-dev doctest-dev sqlite3 curl cabextract clang-format clang-tidy \
-            g++-mingw-w64-x86-64-posix strace systemd time
+            g++-mingw-w64-x86-64-posix strace systemd time python3
 
 # Extra packages for the Windows build and its tests (make windows,
 # test-windows, package-windows): the MinGW-w64 cross compiler, Wine to run
