@@ -2,9 +2,10 @@
 # Memory on long lines (docs/reliability.md S7, and the record limit in
 # docs/hdc-api.md §Report files): a hostile server's report whose first
 # record is one 10 MB field on one line (the emulator's long_field fault)
-# once peaked the daemon at 102 MB (98 MiB here). hdc-reportd --once as a process must refuse it as bad data (exit
-# 65, one line naming the record) with a peak RSS under 32 MiB, measured by
-# GNU time from the kernel's accounting, and keep nothing of it.
+# once peaked the daemon at 102 MB (98 MiB here). hdc-reportd --once as a
+# process must refuse it as bad data (exit 65, one line naming the record)
+# with a peak RSS under 32 MiB, measured by GNU time from the kernel's
+# accounting, and keep nothing of it.
 # Controls: a field just under the record limit is ingested (exit 0), so the
 # limit refuses only what it must; sort(1) holding a 40 MB line peaks above
 # 32 MiB under the same measure, so the measure can fail.
