@@ -689,20 +689,27 @@ TEST_CASE("a request deadline ends a drip that keeps above the rate floor") {
 }
 
 TEST_CASE("once the run budget is spent a request fails at once without connecting") {
-  TestHttpServer server([&](const RecordedRequest&) { return Drip(false); });
+  TestHttpServer server([&](const RecordedRequest&) {
+    HttpReply reply = Drip(false);
+    reply.body = std::string(600, 'd');  // 6 s of drip: longer than the budget
+    return reply;
+  });
   ClientOptions options = FloorOptions(0);
-  options.run_budget = std::chrono::milliseconds(250);
+  // Long enough for Wine's first connect (its socket layer starts slowly),
+  // so the budget ends during the drip, not before it.
+  options.run_budget = std::chrono::milliseconds(1500);
   auto client = MakePocoClient(options);
   util::StringSink sink;
   auto first = client->Send(Get(server.Url("/drip")), sink);
   REQUIRE_FALSE(first.ok());
-  CHECK(first.status().message().find("/drip: run budget of 0.250 s passed after ") !=
-        std::string::npos);
+  CHECK_MESSAGE(first.status().message().find("/drip: run budget of 1.500 s passed after ") !=
+                    std::string::npos,
+                first.status().message());
   auto second = client->Send(Get(server.Url("/drip")), sink);
   REQUIRE_FALSE(second.ok());
   CHECK(second.status().kind() == util::ErrorKind::kTemporary);
   CHECK(second.status().message() == "GET 127.0.0.1:" + std::to_string(server.port()) +
-                                         "/drip: run budget of 0.250 s spent");
+                                         "/drip: run budget of 1.500 s spent");
   CHECK(server.request_count() == 1);
 }
 
