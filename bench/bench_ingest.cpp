@@ -247,7 +247,7 @@ double IngestOnce(const std::string& dir, const std::string& report, bool cabs,
   target.downloaded_at = *hdc::util::ParseTimestamp("2024-05-10T03:00:00Z");
   target.cabs_enabled = cabs;
   const auto start = Clock::now();
-  auto result = hdc::download::IngestReportFile(**db, target, report);
+  auto result = hdc::download::IngestReportFile(**db, hdc::platform::RealFileSystem(), target, report);
   const double secs = Seconds(Clock::now() - start);
   if (!result.ok()) Die(result.status().message());
   if (result->rows != static_cast<std::int64_t>(rows)) {

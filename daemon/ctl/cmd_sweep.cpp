@@ -87,7 +87,9 @@ int CmdSweep(const CommonOptions& common, const std::vector<std::string>& args, 
   const store::StoreLayout layout(state_dir);
   retention::SweepReport report;
   if (state->found) {
-    auto swept = retention::Sweep(*state->db, platform::RealFileSystem(), layout, sweep);
+    auto files = platform::OpenConfinedFileSystem(state_dir);
+    if (!files.ok()) return Fail(err, files.status());
+    auto swept = retention::Sweep(*state->db, **files, layout, sweep);
     if (!swept.ok()) {
       return Fail(err,
                   util::Status::Error(swept.status().kind(), "sweep: " + swept.status().message()));

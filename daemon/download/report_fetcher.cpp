@@ -163,7 +163,7 @@ util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
   target.cab_types = rules.cab_types;
   target.cabs_enabled = rules.cabs;
   target.retention_cutoff = now - options_.retention;
-  auto ingested = IngestReportFile(db_, target, stored->path);
+  auto ingested = IngestReportFile(db_, fs_, target, stored->path);
   if (!ingested.ok()) return ingested.status();
   ++summary.reports;
   summary.bytes += stored->size;

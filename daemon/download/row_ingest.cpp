@@ -513,19 +513,12 @@ util::Result<IngestSummary> IngestReport(db::Database& db, const IngestTarget& t
   return result;
 }
 
-util::Result<IngestSummary> IngestReportFile(db::Database& db, const IngestTarget& target,
-                                             const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                        &std::fclose);
-  if (!file) {
-    return util::TemporaryError(path + ": cannot open: " + std::strerror(errno));
-  }
+util::Result<IngestSummary> IngestReportFile(db::Database& db, platform::FileSystem& fs,
+                                             const IngestTarget& target, const std::string& path) {
+  auto file = fs.OpenForRead(path);
+  if (!file.ok()) return file.status();
   return IngestReport(db, target, [&](char* buffer, size_t capacity) -> util::Result<size_t> {
-    const size_t got = std::fread(buffer, 1, capacity, file.get());
-    if (got == 0 && std::ferror(file.get())) {
-      return util::TemporaryError(path + ": cannot read: " + std::strerror(errno));
-    }
-    return got;
+    return (*file)->Read(buffer, capacity);
   });
 }
 

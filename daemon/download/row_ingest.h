@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "db/database.h"
+#include "platform/filesystem.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -67,9 +68,10 @@ using ByteReader = std::function<util::Result<size_t>(char* buffer, size_t capac
 // The execution (report_id, report_datetime) must exist in `executions`.
 util::Result<IngestSummary> IngestReport(db::Database& db, const IngestTarget& target,
                                          const ByteReader& read);
-// Reads the file at path (the stored report) in 1 MiB blocks.
-util::Result<IngestSummary> IngestReportFile(db::Database& db, const IngestTarget& target,
-                                             const std::string& path);
+// Reads the file at path (the stored report) through `fs`, the store's
+// file system, in the blocks IngestReport asks for.
+util::Result<IngestSummary> IngestReportFile(db::Database& db, platform::FileSystem& fs,
+                                             const IngestTarget& target, const std::string& path);
 util::Result<IngestSummary> IngestReportText(db::Database& db, const IngestTarget& target,
                                              std::string_view text);
 

@@ -1,12 +1,12 @@
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <utility>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "platform/dir_lock.h"
 
@@ -72,8 +72,7 @@ util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& director
     if (errno == ELOOP) {
       return util::ConfigError("lock file " + lock_path + " is a symbolic link; remove it");
     }
-    return util::TemporaryError("cannot open lock file " + lock_path + ": " +
-                                std::strerror(errno));
+    return util::TemporaryError("cannot open lock file " + lock_path + ": " + std::strerror(errno));
   }
   struct stat lock_stat {};
   if (::fstat(fd, &lock_stat) != 0 || !S_ISREG(lock_stat.st_mode)) {

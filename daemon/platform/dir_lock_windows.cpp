@@ -5,9 +5,9 @@
 #ifndef NOMINMAX
 #define NOMINMAX
 #endif
-#include <windows.h>
-
 #include <string>
+
+#include <windows.h>
 
 #include "platform/dir_lock.h"
 
@@ -15,8 +15,8 @@ namespace hdc::platform {
 namespace {
 
 std::wstring Wide(const std::string& utf8) {
-  const int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()),
-                                      nullptr, 0);
+  const int n =
+      ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
   std::wstring out(static_cast<size_t>(n), L'\0');
   ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
   return out;
@@ -51,8 +51,8 @@ std::string HolderOf(const std::string& lock_path) {
 // "The system cannot find the path specified." for error 3.
 std::string SystemText(DWORD err) {
   char buf[256] = {0};
-  ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, err, 0,
-                   buf, sizeof buf, nullptr);
+  ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, err, 0, buf,
+                   sizeof buf, nullptr);
   std::string text = buf;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.pop_back();
@@ -65,8 +65,8 @@ std::string SystemText(DWORD err) {
 util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& directory) {
   const std::string lock_path = directory + "/lock";
   // FILE_SHARE_READ lets others read the holder's pid, nothing more.
-  HANDLE h = ::CreateFileW(Wide(lock_path).c_str(), GENERIC_READ | GENERIC_WRITE,
-                           FILE_SHARE_READ, nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  HANDLE h = ::CreateFileW(Wide(lock_path).c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ,
+                           nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD err = ::GetLastError();
     if (err == ERROR_SHARING_VIOLATION) {

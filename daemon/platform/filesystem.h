@@ -8,6 +8,7 @@
 // and name the path and the operation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,14 @@ class WritableFile {
   virtual util::Status Close() = 0;
 };
 
+// A file open for reading; closed by its destructor.
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  // Up to `capacity` bytes into `buffer`; 0 at the end of the file.
+  virtual util::Result<std::size_t> Read(char* buffer, std::size_t capacity) = 0;
+};
+
 // What List() saw, without following links (lstat; on Windows the
 // attributes of the entry itself): a symbolic link, or on Windows any
 // reparse point (symlink, junction, mount point), is is_symlink and never
@@ -47,6 +56,9 @@ class FileSystem {
   // append is true. A symbolic link at `path` is refused, never followed.
   virtual util::Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
                                                                    bool append) = 0;
+  // Opens for reading, in chunks (a large file: a report, a cab to verify).
+  virtual util::Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;
+  // The whole file (a small one).
   virtual util::Result<std::string> ReadFile(const std::string& path) = 0;
   // Atomically replaces `to` with `from` (same file system).
   virtual util::Status Rename(const std::string& from, const std::string& to) = 0;
@@ -64,5 +76,31 @@ class FileSystem {
 
 // The platform's real file system (process-wide, stateless, thread-safe).
 FileSystem& RealFileSystem();
+
+// The real file system confined to the state directory `root`
+// (docs/reliability.md §Security checklist, S6): every path given must be
+// `root` or lie under it, and none of its components below `root` may be a
+// symbolic link (on Windows, any reparse point). `root` itself is opened
+// once, here, and may be a link (the operator's choice of where the state
+// lives). Thread-safe.
+//
+// On Linux every call resolves its path from the descriptor of `root`:
+// openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the kernel has it,
+// else one openat(O_DIRECTORY | O_NOFOLLOW) per folder; the last name is
+// opened, renamed, removed or listed relative to its folder's descriptor
+// with O_NOFOLLOW. So a link planted while the daemon runs, between two
+// path components or at the last one, is refused at the call that meets
+// it, never followed, never deleted. On Windows every component is checked
+// for the reparse attribute before the call, and files are opened with
+// FILE_FLAG_OPEN_REPARSE_POINT (a narrower window than Linux's, which has
+// none).
+//
+// A link met is a kConfig error (exit 78) naming it; a path outside `root`
+// or with a ".." component is a kInternal error (the store never makes one).
+util::Result<std::unique_ptr<FileSystem>> OpenConfinedFileSystem(const std::string& root);
+
+// The message of the kConfig error for a link at `path` under state_dir:
+// what it is and what the operator does about it.
+std::string LinkRefusedMessage(const std::string& path);
 
 }  // namespace hdc::platform

@@ -6,10 +6,11 @@
 #endif
 #include <windows.h>
 // After windows.h, which it needs.
-#include <sddl.h>
-
 #include <string>
 
+#include <sddl.h>
+
+#include "platform/confined_path.h"
 #include "platform/filesystem.h"
 
 namespace hdc::platform {
@@ -20,8 +21,8 @@ using util::Status;
 
 std::wstring Wide(const std::string& utf8) {
   if (utf8.empty()) return std::wstring();
-  const int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()),
-                                      nullptr, 0);
+  const int n =
+      ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
   std::wstring out(static_cast<size_t>(n), L'\0');
   ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
   return out;
@@ -61,8 +62,8 @@ bool IsReparsePoint(const std::wstring& path) {
 
 Status IoError(std::string_view op, const std::string& path, DWORD err) {
   char buf[256] = {0};
-  ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, err, 0,
-                   buf, sizeof buf, nullptr);
+  ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr, err, 0, buf,
+                   sizeof buf, nullptr);
   std::string text = buf;
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return util::TemporaryError(std::string(op) + " " + path + ": " + text);
@@ -103,6 +104,27 @@ class WindowsWritableFile final : public WritableFile {
   std::string path_;
 };
 
+class WindowsReadableFile final : public ReadableFile {
+ public:
+  WindowsReadableFile(HANDLE h, std::string path) : h_(h), path_(std::move(path)) {}
+  ~WindowsReadableFile() override { ::CloseHandle(h_); }
+  WindowsReadableFile(const WindowsReadableFile&) = delete;
+  WindowsReadableFile& operator=(const WindowsReadableFile&) = delete;
+
+  Result<std::size_t> Read(char* buffer, std::size_t capacity) override {
+    DWORD n = 0;
+    const DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(capacity, 1u << 30));
+    if (!::ReadFile(h_, buffer, chunk, &n, nullptr)) {
+      return IoError("read", path_, ::GetLastError());
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  HANDLE h_;
+  std::string path_;
+};
+
 class WindowsFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
@@ -119,14 +141,13 @@ class WindowsFileSystem final : public FileSystem {
     const DWORD share =
         FILE_SHARE_READ | FILE_SHARE_DELETE | (append ? FILE_SHARE_WRITE : DWORD{0});
     HANDLE h = ::CreateFileW(wide.c_str(), append ? FILE_APPEND_DATA : GENERIC_WRITE, share,
-                             nullptr,
-                             append ? OPEN_ALWAYS : CREATE_ALWAYS,
+                             nullptr, append ? OPEN_ALWAYS : CREATE_ALWAYS,
                              FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
     if (h == INVALID_HANDLE_VALUE) return IoError("open", path, ::GetLastError());
     return std::unique_ptr<WritableFile>(new WindowsWritableFile(h, path));
   }
 
-  Result<std::string> ReadFile(const std::string& path) override {
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
     const DWORD attributes = ::GetFileAttributesW(PathW(path).c_str());
     if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0) {
       return IoError("read", path, ERROR_DIRECTORY);
@@ -135,14 +156,20 @@ class WindowsFileSystem final : public FileSystem {
                              FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
                              OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (h == INVALID_HANDLE_VALUE) return IoError("open", path, ::GetLastError());
+    return std::unique_ptr<ReadableFile>(new WindowsReadableFile(h, path));
+  }
+
+  Result<std::string> ReadFile(const std::string& path) override {
+    auto file = OpenForRead(path);
+    if (!file.ok()) return file.status();
     std::string out;
     char buf[65536];
-    DWORD n = 0;
-    while (::ReadFile(h, buf, sizeof buf, &n, nullptr) && n > 0) out.append(buf, n);
-    const DWORD err = ::GetLastError();
-    ::CloseHandle(h);
-    if (n != 0) return IoError("read", path, err);
-    return out;
+    while (true) {
+      auto n = (*file)->Read(buf, sizeof buf);
+      if (!n.ok()) return n.status();
+      if (*n == 0) return out;
+      out.append(buf, *n);
+    }
   }
 
   Status Rename(const std::string& from, const std::string& to) override {
@@ -184,8 +211,8 @@ class WindowsFileSystem final : public FileSystem {
     constexpr const wchar_t* kOwnerAndAdminsOnly =
         L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)";
     PSECURITY_DESCRIPTOR descriptor = nullptr;
-    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(kOwnerAndAdminsOnly, SDDL_REVISION_1,
-                                                                &descriptor, nullptr)) {
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            kOwnerAndAdminsOnly, SDDL_REVISION_1, &descriptor, nullptr)) {
       return IoError("create directory", path, ::GetLastError());
     }
     SECURITY_ATTRIBUTES attributes{sizeof(SECURITY_ATTRIBUTES), descriptor, FALSE};
@@ -248,11 +275,97 @@ class WindowsFileSystem final : public FileSystem {
   }
 };
 
+// Confined to the state directory (OpenConfinedFileSystem in filesystem.h):
+// before each call, every component of the path below the root that exists
+// is checked for the reparse attribute (a symbolic link, a junction, a
+// mount point), then the call runs as WindowsFileSystem's, whose writes
+// open with FILE_FLAG_OPEN_REPARSE_POINT. Win32 has no openat, so a link
+// made between the check and the call is the window left; making one needs
+// write access to the state directory, which only the service account has.
+class ConfinedWindowsFileSystem final : public FileSystem {
+ public:
+  explicit ConfinedWindowsFileSystem(std::string root) : root_(std::move(root)) {}
+
+  Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
+                                                     bool append) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.OpenForWrite(path, append);
+  }
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.OpenForRead(path);
+  }
+  Result<std::string> ReadFile(const std::string& path) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.ReadFile(path);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(from));
+    HDC_RETURN_IF_ERROR(RefuseLinks(to));
+    return files_.Rename(from, to);
+  }
+  Status SyncDir(const std::string& dir) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(dir));
+    return files_.SyncDir(dir);
+  }
+  Status Remove(const std::string& path) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.Remove(path);
+  }
+  Status CreateDirectories(const std::string& path) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.CreateDirectories(path);
+  }
+  Result<std::vector<DirEntry>> List(const std::string& dir) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(dir));
+    return files_.List(dir);
+  }
+  Result<std::uint64_t> FileSize(const std::string& path) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.FileSize(path);
+  }
+  Result<std::uint64_t> FreeSpace(const std::string& path) override {
+    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    return files_.FreeSpace(path);
+  }
+  bool Exists(const std::string& path) override {
+    return RefuseLinks(path).ok() && files_.Exists(path);
+  }
+
+ private:
+  // A kConfig error naming the first reparse point among the components of
+  // `path` below the root; a kInternal one for a path outside it.
+  Status RefuseLinks(const std::string& path) {
+    auto names = confined::NamesBelow(root_, path);
+    if (!names.ok()) return names.status();
+    for (std::size_t i = 1; i <= names->size(); ++i) {
+      const std::string here = confined::Join(root_, *names, i);
+      if (IsReparsePoint(PathW(here))) return util::ConfigError(LinkRefusedMessage(here));
+    }
+    return Status::Ok();
+  }
+
+  WindowsFileSystem files_;
+  std::string root_;
+};
+
 }  // namespace
 
 FileSystem& RealFileSystem() {
   static WindowsFileSystem fs;
   return fs;
+}
+
+Result<std::unique_ptr<FileSystem>> OpenConfinedFileSystem(const std::string& root) {
+  const std::string trimmed = confined::TrimRoot(root);
+  const DWORD attributes = ::GetFileAttributesW(PathW(trimmed).c_str());
+  if (attributes == INVALID_FILE_ATTRIBUTES) {
+    return IoError("open directory", trimmed, ::GetLastError());
+  }
+  if ((attributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
+    return IoError("open directory", trimmed, ERROR_DIRECTORY);
+  }
+  return std::unique_ptr<FileSystem>(new ConfinedWindowsFileSystem(trimmed));
 }
 
 }  // namespace hdc::platform

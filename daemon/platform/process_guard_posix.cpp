@@ -1,10 +1,10 @@
-#include <sys/prctl.h>
-#include <sys/resource.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "platform/process_guard.h"
 
@@ -24,7 +24,7 @@ util::Status ForbidCoreDumps() {
   if (::getrlimit(RLIMIT_CORE, &limit) != 0) {
     failed += (failed.empty() ? "" : "; ") + std::string("getrlimit(RLIMIT_CORE): ") + Why(errno);
   } else if (limit.rlim_cur != 0 || limit.rlim_max != 0) {
-    const struct rlimit none {0, 0};
+    const struct rlimit none { 0, 0 };
     if (::setrlimit(RLIMIT_CORE, &none) != 0) {
       failed +=
           (failed.empty() ? "" : "; ") + std::string("setrlimit(RLIMIT_CORE, 0): ") + Why(errno);

@@ -1,9 +1,8 @@
-#include <windows.h>
+#include <string>
 
 #include <stdlib.h>
 #include <string.h>
-
-#include <string>
+#include <windows.h>
 
 #include "platform/process_guard.h"
 
@@ -64,8 +63,8 @@ util::Status RemoveEnvironmentVariable(std::string_view name) {
   }
   if (!::SetEnvironmentVariableA(key.c_str(), nullptr) &&
       ::GetLastError() != ERROR_ENVVAR_NOT_FOUND) {
-    return util::InternalError("cannot remove " + key + " from the environment: " +
-                               ErrorText(::GetLastError()));
+    return util::InternalError("cannot remove " + key +
+                               " from the environment: " + ErrorText(::GetLastError()));
   }
   return util::Status::Ok();
 }

@@ -148,8 +148,7 @@ util::Status RegisterEventLogSource(const std::string& executable) {
   LONG rc = ::RegCreateKeyExW(HKEY_LOCAL_MACHINE, kEventSourceKey, 0, nullptr, 0, KEY_SET_VALUE,
                               nullptr, &key, nullptr);
   if (rc != ERROR_SUCCESS) {
-    return ScmError("hdc-reportd", "cannot create the event log source",
-                    static_cast<DWORD>(rc));
+    return ScmError("hdc-reportd", "cannot create the event log source", static_cast<DWORD>(rc));
   }
   const std::wstring file = Wide(executable);
   const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;

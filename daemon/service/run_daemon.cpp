@@ -21,9 +21,9 @@
 #include "service/wiring.h"
 #include "store/layout.h"
 #include "util/logging.h"
+#include "util/redact.h"
 #include "util/scaled_clock.h"
 #include "util/strings.h"
-#include "util/redact.h"
 #include "util/time_format.h"
 #include "util/url.h"
 
@@ -205,17 +205,16 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   api::Connection connection(connection_options, state->secret.Reveal(), *clock, stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
-  platform::FileSystem& fs = platform::RealFileSystem();
-  engine::Cycle cycle({connection, *state->db, fs, layout, *clock, random, stop.get_token(), &metrics,
-                       state->callback_token});
+  platform::FileSystem& fs = *state->files;
+  engine::Cycle cycle({connection, *state->db, fs, layout, *clock, random, stop.get_token(),
+                       &metrics, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
   engine::CycleWork work(cycle, *state->db, &metrics);
   (void)work.RefreshGauges();
 
   engine::SchedulerOptions scheduler_options;
   if (*watchdog) {
-    scheduler_options.watchdog =
-        std::chrono::duration_cast<util::Duration>(**watchdog);
+    scheduler_options.watchdog = std::chrono::duration_cast<util::Duration>(**watchdog);
     scheduler_options.on_watchdog = [&notifier] { (void)notifier.WatchdogPing(); };
   }
   scheduler_options.on_status = [&notifier](const std::string& line) {
@@ -309,17 +308,16 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
     util::Status logging;
     if (reloaded.ok()) logging = SetupLoggingFrom(reloaded->service);
     if (!reloaded.ok() || !logging.ok()) {
-      const std::string refused =
-          "reload refused, still running the previous configuration: " +
-          (reloaded.ok() ? logging : reloaded.status()).ToString();
+      const std::string refused = "reload refused, still running the previous configuration: " +
+                                  (reloaded.ok() ? logging : reloaded.status()).ToString();
       log->error("{}", refused);
       lifecycle(platform::EventLevel::kWarning, "hdc-reportd " + refused);
     } else {
       const auto current = scheduler.config();
       WarnRestartOnly(*current, *reloaded);
-      lifecycle(platform::EventLevel::kInfo,
-                fmt::format("hdc-reportd reloaded its configuration: {} job(s)",
-                            reloaded->jobs.size()));
+      lifecycle(
+          platform::EventLevel::kInfo,
+          fmt::format("hdc-reportd reloaded its configuration: {} job(s)", reloaded->jobs.size()));
       scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
     }
     (void)notifier.Ready();

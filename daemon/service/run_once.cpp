@@ -126,14 +126,14 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   // Work left when the budget ran out: exit 75 with one line naming the last
   // host a bound cut and its rate (never a path, query or signature).
   auto out_of_time = [&] {
-    return fail(util::TemporaryError(
-        "run budget of " + util::FormatDuration(config->service.run_budget) +
-        " spent, work left for the next run" + slow.Describe()));
+    return fail(util::TemporaryError("run budget of " +
+                                     util::FormatDuration(config->service.run_budget) +
+                                     " spent, work left for the next run" + slow.Describe()));
   };
   api::Connection connection(connection_options, state->secret.Reveal(), clock, stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
-  engine::Cycle cycle({connection, *state->db, platform::RealFileSystem(), layout, clock, random,
+  engine::Cycle cycle({connection, *state->db, *state->files, layout, clock, random,
                        stop.get_token(), nullptr, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
 

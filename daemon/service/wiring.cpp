@@ -46,8 +46,8 @@ util::Status CreateLogFile(const std::string& path) {
 util::Status SetupLoggingFrom(const config::ServiceConfig& service) {
   util::LogOptions options = util::DefaultLogOptions();
   options.level = service.log_level;
-  options.format =
-      service.log_format == config::LogFormat::kJson ? util::LogFormat::kJson : util::LogFormat::kText;
+  options.format = service.log_format == config::LogFormat::kJson ? util::LogFormat::kJson
+                                                                  : util::LogFormat::kText;
   options.file.path = service.log_file;
   options.file.where = service.log_file_where;
   options.file.max_size = service.log_max_size;
@@ -60,8 +60,8 @@ util::Status SetupLoggingFrom(const config::ServiceConfig& service) {
       const std::string dir = data_dir + "\\logs";
       const util::Status created = platform::RealFileSystem().CreateDirectories(dir);
       if (!created.ok()) {
-        return util::ConfigError(options.file.where + ": cannot create the default log folder: " +
-                                 created.message());
+        return util::ConfigError(options.file.where +
+                                 ": cannot create the default log folder: " + created.message());
       }
       options.file.path = dir + "\\hdc-reportd.log";
     }
@@ -82,11 +82,14 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   if (!secret.ok()) return secret.status().WithContext(config_path + ": ");
   auto lock = PrepareStateDir(config.service.state_dir);
   if (!lock.ok()) return lock.status();
+  auto files = platform::OpenConfinedFileSystem(config.service.state_dir);
+  if (!files.ok()) return files.status();
   auto db = db::Database::Open({config.service.state_dir + "/state.db"});
   if (!db.ok()) return db.status();
   auto token = LoadOrCreateCallbackToken(config.service.state_dir);
   if (!token.ok()) return token.status();
-  return StateHandles{std::move(*secret), std::move(*lock), std::move(*db), std::move(*token)};
+  return StateHandles{std::move(*secret), std::move(*lock), std::move(*files), std::move(*db),
+                      std::move(*token)};
 }
 
 }  // namespace hdc::service

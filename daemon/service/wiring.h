@@ -10,6 +10,7 @@
 #include "config/secret_source.h"
 #include "db/database.h"
 #include "platform/dir_lock.h"
+#include "platform/filesystem.h"
 #include "util/result.h"
 
 namespace hdc::service {
@@ -28,11 +29,16 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 struct StateHandles {
   config::Secret secret;
   std::unique_ptr<platform::DirLock> lock;
+  // The real file system confined to state_dir: every store, recovery and
+  // retention call goes through it, so a link planted under state_dir
+  // while the process runs is refused, never followed.
+  std::unique_ptr<platform::FileSystem> files;
   std::unique_ptr<db::Database> db;
   std::string callback_token;  // service/callback_token.h
 };
-// Reads the client secret, takes the state directory's lock, opens (and
-// migrates) state.db and loads the callback token, in that order: a second
+// Reads the client secret, takes the state directory's lock, opens the
+// confined file system, opens (and migrates) state.db and loads the
+// callback token, in that order: a second
 // instance fails on the lock (75) before it touches anything. Errors are
 // ready to print (a secret problem names `config_path`).
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path);

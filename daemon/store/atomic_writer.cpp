@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
 #include <utility>
 #include <vector>
 
@@ -50,13 +49,6 @@ std::string ParentDir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
-}
-
-bool IsSymlink(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::symlink_status(
-      std::filesystem::path(std::u8string(path.begin(), path.end())), ec);
-  return !ec && std::filesystem::is_symlink(status);
 }
 
 }  // namespace
@@ -167,11 +159,6 @@ Result<std::unique_ptr<AtomicWriter>> AtomicWriter::Create(platform::FileSystem&
                                                            std::string temp_path,
                                                            std::string final_path, bool resume) {
   auto impl = std::make_unique<Impl>(fs, std::move(temp_path), std::move(final_path));
-  if (IsSymlink(impl->temp_path)) {
-    util::GetLogger("store")->warn("removing symbolic link {} in place of a temp file",
-                                   impl->temp_path);
-    HDC_RETURN_IF_ERROR(fs.Remove(impl->temp_path));
-  }
   const bool append = resume && fs.Exists(impl->temp_path) && impl->RehashExisting();
   HDC_RETURN_IF_ERROR(impl->Open(append));
   return std::unique_ptr<AtomicWriter>(new AtomicWriter(std::move(impl)));

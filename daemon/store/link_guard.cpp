@@ -35,10 +35,7 @@ util::Status RefuseLinksUnder(platform::FileSystem& fs, const std::string& state
   auto links = FindLinksUnder(fs, state_dir);
   if (!links.ok()) return links.status();
   if (links->empty()) return util::Status::Ok();
-  return util::ConfigError(state_dir + "/" + links->front() +
-                           " is a symbolic link; hdc-reportd follows no link under its "
-                           "state_dir and deletes none: remove it (or point [service] state_dir "
-                           "at the real folder)");
+  return util::ConfigError(platform::LinkRefusedMessage(state_dir + "/" + links->front()));
 }
 
 }  // namespace hdc::store

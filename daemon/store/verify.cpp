@@ -1,40 +1,28 @@
 #include "store/verify.h"
 
-#include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include <Poco/Crypto/DigestEngine.h>
 #include <Poco/DigestEngine.h>
 
 namespace hdc::store {
-namespace {
-
-// UTF-8 on every platform (a plain std::string would be the ANSI code page
-// on Windows).
-std::filesystem::path NativePath(const std::string& path) {
-  return std::filesystem::path(std::u8string(path.begin(), path.end()));
-}
-
-}  // namespace
 
 util::Result<std::uint64_t> ForEachChunk(
     platform::FileSystem& fs, const std::string& path,
     const std::function<util::Status(std::string_view chunk)>& on_chunk) {
   const util::Result<std::uint64_t> expected = fs.FileSize(path);
   if (!expected.ok()) return expected.status();
-  std::ifstream in(NativePath(path), std::ios::binary);
-  if (!in) return util::TemporaryError("open " + path + ": cannot open for reading");
+  auto file = fs.OpenForRead(path);
+  if (!file.ok()) return file.status();
   std::vector<char> buffer(kReadChunkBytes);
   std::uint64_t total = 0;
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const std::size_t n = static_cast<std::size_t>(in.gcount());
-    if (n == 0) break;
-    total += n;
-    HDC_RETURN_IF_ERROR(on_chunk(std::string_view(buffer.data(), n)));
+  while (true) {
+    const util::Result<std::size_t> n = (*file)->Read(buffer.data(), buffer.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    total += *n;
+    HDC_RETURN_IF_ERROR(on_chunk(std::string_view(buffer.data(), *n)));
   }
-  if (in.bad()) return util::TemporaryError("read " + path + ": I/O error");
   if (total != *expected) {
     return util::TemporaryError("read " + path + ": size changed while reading (" +
                                 std::to_string(total) + " bytes read, " +

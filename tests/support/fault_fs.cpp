@@ -171,6 +171,12 @@ Status FaultFs::FileClose(platform::WritableFile& file, const std::string& path)
   return closed;
 }
 
+Result<std::unique_ptr<platform::ReadableFile>> FaultFs::OpenForRead(const std::string& path) {
+  std::lock_guard lock(mu_);
+  if (auto error = Hit(Op::kReadFile, path)) return *error;
+  return base_.OpenForRead(path);
+}
+
 Result<std::string> FaultFs::ReadFile(const std::string& path) {
   std::lock_guard lock(mu_);
   if (auto error = Hit(Op::kReadFile, path)) return *error;

@@ -46,7 +46,7 @@ class FaultFs final : public platform::FileSystem {
     kAppend,
     kSync,
     kClose,
-    kReadFile,
+    kReadFile,  // ReadFile and OpenForRead
     kRename,
     kSyncDir,
     kRemove,
@@ -93,6 +93,8 @@ class FaultFs final : public platform::FileSystem {
 
   util::Result<std::unique_ptr<platform::WritableFile>> OpenForWrite(const std::string& path,
                                                                      bool append) override;
+  util::Result<std::unique_ptr<platform::ReadableFile>> OpenForRead(
+      const std::string& path) override;
   util::Result<std::string> ReadFile(const std::string& path) override;
   util::Status Rename(const std::string& from, const std::string& to) override;
   util::Status SyncDir(const std::string& dir) override;

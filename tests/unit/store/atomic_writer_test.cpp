@@ -336,19 +336,25 @@ TEST_CASE("abort after commit keeps the committed file") {
   CHECK(Slurp(done->path) == kFox);
 }
 
-TEST_CASE("a symbolic link in place of the temp file is removed, never followed") {
+TEST_CASE("a symbolic link in place of the temp file is refused, never followed, never removed") {
   HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
   Store s;
   const std::string victim = s.dir.Write("victim.txt", "precious");
   const std::string temp = *s.layout.TempPath("cab", "LINK");
+  std::filesystem::create_symlink(victim, temp);
+  auto confined = platform::OpenConfinedFileSystem(s.dir.path());
+  REQUIRE(confined.ok());
   for (bool resume : {false, true}) {
     CAPTURE(resume);
-    std::filesystem::create_symlink(victim, temp);
-    auto w = s.Writer("LINK", resume);
-    CHECK(w->size() == 0);
-    REQUIRE(w->Append(kFox).ok());
-    REQUIRE(w->Commit(std::nullopt, std::nullopt).ok());
+    auto w = AtomicWriter::Create(**confined, temp, *s.layout.CabPath("LINK"), resume);
+    REQUIRE_FALSE(w.ok());
+    CHECK(w.status().kind() == util::ErrorKind::kConfig);
+    CHECK(w.status().message() == platform::LinkRefusedMessage(temp));
+    // The unconfined file system refuses it too (O_NOFOLLOW), as an I/O error.
+    auto plain = AtomicWriter::Create(s.fs, temp, *s.layout.CabPath("LINK"), resume);
+    REQUIRE_FALSE(plain.ok());
     CHECK(Slurp(victim) == "precious");
+    CHECK(std::filesystem::is_symlink(temp));
   }
 }
 
