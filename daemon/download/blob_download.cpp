@@ -128,8 +128,10 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     }
     auto committed = writer.Commit(length, md5);
     // A verification mismatch is the blob's fault (kBadData); anything else
-    // that spends the writer here (fsync, close, rename) is the store's.
-    if (!committed.ok() && committed.status().kind() == util::ErrorKind::kTemporary) {
+    // that spends the writer here (fsync, close, rename; a link refused
+    // under state_dir, kConfig) is the store's.
+    if (!committed.ok() && (committed.status().kind() == util::ErrorKind::kTemporary ||
+                            committed.status().kind() == util::ErrorKind::kConfig)) {
       return LocalStorageError(transport.fs, transport.store_root, committed.status());
     }
     return committed;

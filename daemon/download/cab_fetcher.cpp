@@ -267,7 +267,7 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
 
   const bool resume = !cab.partial_etag.empty() && fs_.Exists(*temp_path);
   auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, resume);
-  if (!writer.ok()) return writer.status();
+  if (!writer.ok()) return LocalStorageError(fs_, layout_.root(), writer.status());
   std::string container;
   BlobRequest request;
   request.link = *link;

@@ -104,7 +104,7 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
   if (!temp_path.ok()) return temp_path.status();
   const bool resume = !partial_etag.empty() && fs_.Exists(*temp_path);
   auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, resume);
-  if (!writer.ok()) return writer.status();
+  if (!writer.ok()) return LocalStorageError(fs_, layout_.root(), writer.status());
   BlobRequest request;
   request.link = *link;
   request.etag = resume ? partial_etag : "";

@@ -6,7 +6,8 @@
 # outside the state directory, and the sweep then removed the link as an
 # orphan. Now, for each placement, hdc-reportd --once (and the daemon, and
 # hdc-reportctl sweep) exits 78 with one line naming the link, and nothing
-# is written where it points; hdc-reportctl verify lists it.
+# is written where it points; hdc-reportctl verify lists it. A link planted
+# while a run is under way is refused by the call that meets it.
 # Control: the same runs without the link exit 0.
 set -uo pipefail
 bin=$1
@@ -74,6 +75,32 @@ check "hdc-reportctl verify exits 65 on a link ($rc)" test $rc = 65
 check "and lists it" grep -qxF "link: store/cabs/zz (a symbolic link under the state directory)" "$tmp/verify.out"
 check "nothing written where it points" outside_untouched
 rm "$state/store/cabs/zz"
+
+# A link planted while --once runs, after its start-up check passed: the
+# store's cab folder becomes a link while a cab drips in, so the cab's
+# rename into it meets the link (the confined file system,
+# platform/filesystem.h). Refused at that call, exit 78, nothing written
+# where it points.
+emu_clock '{"advance":"24h"}'
+emu_faults '[{"endpoint":"blob.cab","kind":"drip","rate":8192}]'
+"$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/planted.err" &
+pid=$!
+cab_partial() { ls "$state/store/tmp" 2>/dev/null | grep -q '^cab-'; }
+check "(running) the run reaches a cab download" wait_for "a cab partial" cab_partial
+mv "$state/store/cabs" "$tmp/aside"
+ln -s "$tmp/outside" "$state/store/cabs"
+emu_faults '[]'
+wait $pid
+rc=$?
+check "(running) a link planted during the run: --once exits 78 ($rc)" test $rc = 78
+check "(running) one line naming it" \
+  bash -c "test \$(grep -c '^hdc-reportd: ' '$tmp/planted.err') = 1 && grep '^hdc-reportd: ' '$tmp/planted.err' | grep -qF '$state/store/cabs is a symbolic link;'"
+check "(running) the cabs are not charged for it: none waits for a next attempt" \
+  bash -c "! grep -q 'wait for their next attempt' '$tmp/planted.err'"
+check "(running) nothing written where it points" outside_untouched
+check "(running) the link is still there" test -L "$state/store/cabs"
+rm "$state/store/cabs"
+mv "$tmp/aside" "$state/store/cabs"
 
 once after
 check "(control) without the links the run exits 0 again ($rc)" test $rc = 0
