@@ -1,40 +1,27 @@
 // --tls: the API and the blob host over HTTPS (Poco NetSSL), with a
-// self-signed certificate made by the openssl CLI at test time.
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
+// self-signed certificate made at test time (support/test_certs.h).
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPSClientSession.h>
 
 #include "emulator/cli.h"
 #include "emulator_fixture.h"
+#include "support/test_certs.h"
 
 namespace hdc::emulator::testing {
 namespace {
 
-// A temporary directory holding cert.pem and key.pem for 127.0.0.1,
-// 127.0.0.2 (the blob host) and localhost.
+// A self-signed certificate and its key for 127.0.0.1, 127.0.0.2 (the blob
+// host) and localhost, in a temporary directory.
 class SelfSigned {
  public:
-  SelfSigned() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hdc-emu-tls-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
-    const std::string cmd =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-        " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost"
-        " -keyout '" + key() + "' -out '" + cert() + "' >'" + dir_ + "/openssl.log' 2>&1";
-    REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "openssl req failed (is the openssl CLI installed?)");
-  }
-  ~SelfSigned() { std::filesystem::remove_all(dir_); }
-  std::string cert() const { return dir_ + "/cert.pem"; }
-  std::string key() const { return dir_ + "/key.pem"; }
-  std::string dir() const { return dir_; }
+  SelfSigned() : files_(pki_.SelfSigned("127.0.0.1", "IP:127.0.0.1,IP:127.0.0.2,DNS:localhost")) {}
+  std::string cert() const { return files_.cert_file; }
+  std::string key() const { return files_.key_file; }
 
  private:
-  std::string dir_;
+  hdc::testing::TestPki pki_;
+  hdc::testing::TlsFiles files_;
 };
 
 Poco::Net::Context::Ptr ClientContext(const std::string& ca_file) {
