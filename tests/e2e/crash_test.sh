@@ -33,14 +33,7 @@ t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's r
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --rows 12 --cab-size 8K --seed 7
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 4
-INI
+cab_job kernel "$t0" 4 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i '/^\[service\]/a download_concurrency = 1' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
@@ -50,15 +43,12 @@ calls=rename,renameat,renameat2,fsync,fdatasync,write,pwrite64,unlink,unlinkat
 # ASan build (the last setting wins; harmless elsewhere).
 traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
-once() {  # once LOG: a clean run; prints its exit code
-  "$bin" --once --config "$tmp/hdc.ini" 2>>"$tmp/$1"
-  echo $?
-}
-killed_once() {  # killed_once SYSCALL N LOG: prints the exit code (137 = killed)
+once_append=1  # run_once: a kill and the runs after it share one log
+killed_once() {  # killed_once SYSCALL N LOG: run_once killed at the Nth SYSCALL; sets rc (137 = killed)
   echo "== kill at $1 #$2" >>"$tmp/$3"
-  ASAN_OPTIONS=$traced_asan strace -f -qq -o /dev/null -e "inject=$1:signal=SIGKILL:when=$2" \
-    "$bin" --once --config "$tmp/hdc.ini" 2>>"$tmp/$3"
-  echo $?
+  local -a once_wrap=(env "ASAN_OPTIONS=$traced_asan" strace -f -qq -o /dev/null
+                      -e "inject=$1:signal=SIGKILL:when=$2")
+  run_once "$3"
 }
 # counts TRACE: "syscall max-count-per-thread" lines of an strace -f log.
 counts() {
@@ -127,9 +117,9 @@ for point in "${setup_points[@]}"; do
   read -r call n <<<"$point"
   fresh_emulator
   log=setup-$call-$n.err
-  rc=$(killed_once "$call" "$n" "$log")
+  killed_once "$call" "$n" "$log"
   [[ $rc == 137 ]] && killed=$((killed + 1))
-  rc=$(once "$log")
+  run_once "$log"
   [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1))
   t=$(posts /analytics/driver/reporttemplate) s=$(posts /analytics/driver/report)
   if [[ $t == 1 && $s == 1 ]]; then posts_ok=$((posts_ok + 1)); else
@@ -144,7 +134,7 @@ check "INV after each ($inv_ok)" test $inv_ok = 4
 # --- Kills in the download run, from the same state each time; every other
 # point is followed by a second killed run before the clean one.
 fresh_emulator
-rc=$(once setup.err)
+run_once setup.err
 check "a clean setup run before the download points exits 0 ($rc)" test "$rc" = 0
 emu_clock '{"advance":"75h"}'
 rm -rf "$tmp/base" && cp -a "$tmp/state" "$tmp/base"
@@ -153,13 +143,13 @@ for point in "${download_points[@]}"; do
   read -r call n <<<"$point"
   rm -rf "$tmp/state" && cp -a "$tmp/base" "$tmp/state"
   log=download-$call-$n.err
-  rc=$(killed_once "$call" "$n" "$log")
+  killed_once "$call" "$n" "$log"
   [[ $rc == 137 ]] && killed=$((killed + 1))
   if ((i++ % 2 == 1)); then
-    rc=$(killed_once "$call" $(((n + 1) / 2)) "$log")
+    killed_once "$call" $(((n + 1) / 2)) "$log"
     [[ $rc == 137 ]] && second=$((second + 1))
   fi
-  rc=$(once "$log")
+  run_once "$log"
   [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1)) || echo "  clean run after $call #$n: exit $rc: $(tail -1 "$tmp/$log")"
   if check_invariants "$tmp/state"; then inv_ok=$((inv_ok + 1)); else echo "  ^ after $call #$n (download)"; fi
 done

@@ -68,6 +68,37 @@ cabs = yes
 INI
 }
 
+# cab_job NAME DAY RUNS: a daily IHVDriver job with the cab columns
+# (CabExpirationTime too), RUNS runs, the first on DAY (yyyy-mm-dd) at 02:00Z.
+cab_job() {
+  cat <<INI
+[job $1]
+view = IHVDriver
+columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
+start = $2T02:00:00Z
+every = 24h
+runs = $3
+INI
+}
+
+# run_once LOG [ARG...]: "$bin" --once --config $once_config (default
+# $tmp/hdc.ini) ARG..., its stderr to $tmp/LOG (appended when once_append is
+# set, else replaced), under the command words of the array once_wrap when
+# set (timeout, GNU time, strace; a caller may declare it local). Sets rc to
+# the exit code; returns 0, so it never ends a script under set -e.
+run_once() {
+  local log=$tmp/$1
+  shift
+  if [[ -n ${once_append:-} ]]; then
+    ${once_wrap[@]+"${once_wrap[@]}"} "$bin" --once --config "${once_config:-$tmp/hdc.ini}" "$@" 2>>"$log" &&
+      rc=0 || rc=$?
+  else
+    ${once_wrap[@]+"${once_wrap[@]}"} "$bin" --once --config "${once_config:-$tmp/hdc.ini}" "$@" 2>"$log" &&
+      rc=0 || rc=$?
+  fi
+  return 0
+}
+
 # service_keys FILE "key = value"...: adds lines to FILE's [service] section.
 service_keys() {
   local file=$1 line lines=""
