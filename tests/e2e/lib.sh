@@ -89,13 +89,13 @@ INI
 run_once() {
   local log=$tmp/$1
   shift
-  if [[ -n ${once_append:-} ]]; then
-    ${once_wrap[@]+"${once_wrap[@]}"} "$bin" --once --config "${once_config:-$tmp/hdc.ini}" "$@" 2>>"$log" &&
+  [[ -n ${once_append:-} ]] || : >"$log"
+  # The group's redirection also takes bash's own "Killed" notice of a run
+  # that died of a signal (crash_test) into LOG, next to the run's stderr.
+  {
+    ${once_wrap[@]+"${once_wrap[@]}"} "$bin" --once --config "${once_config:-$tmp/hdc.ini}" "$@" &&
       rc=0 || rc=$?
-  else
-    ${once_wrap[@]+"${once_wrap[@]}"} "$bin" --once --config "${once_config:-$tmp/hdc.ini}" "$@" 2>"$log" &&
-      rc=0 || rc=$?
-  fi
+  } 2>>"$log"
   return 0
 }
 
