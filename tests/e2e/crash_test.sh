@@ -8,9 +8,11 @@
 #     their commits), each from an empty state and a reset emulator;
 #   - 16 fall in a download run (4 reports, ~40 cabs), each from a copy of
 #     the same state taken before that run.
-# N is spread evenly over the syscall counts of a traced clean run, with a
-# seeded jitter (CRASH_SEED). download_concurrency = 1, because strace counts
-# per thread.
+# N is spread evenly over the syscall counts of clean runs, with a seeded
+# jitter (CRASH_SEED). The counts differ a little between runs (thread
+# timing, retries), so each phase is traced twice, and a point is at most
+# 90% of the smaller count: every run reaches it. download_concurrency = 1,
+# because strace counts per thread.
 set -uo pipefail
 bin=$1
 src=$2
@@ -56,9 +58,15 @@ counts() {
        END { for (k in n) { split(k, b, " "); if (n[k] > m[b[1]]) m[b[1]] = n[k] }
              for (s in m) print s, m[s] }' "$1" | sort
 }
+# min_counts COUNTS COUNTS: per syscall, the smaller of two counts (a
+# syscall missing from one of them is left out).
+min_counts() {
+  awk 'NR == FNR { a[$1] = $2; next } ($1 in a) { print $1, ($2 < a[$1] ? $2 : a[$1]) }' \
+    <(echo "$1") <(echo "$2") | sort
+}
 # pick_points COUNTS K SEED: K "syscall N" lines, spread evenly over each
-# class (classes in turn), N in the first 90% of the count, with jitter from
-# SEED (bash reseeds $RANDOM in subshells, so each call seeds it).
+# class (classes in turn), 1 <= N <= 90% of the count (rounded down), with
+# jitter from SEED (bash reseeds $RANDOM in subshells, so each call seeds it).
 pick_points() {
   RANDOM=$3
   local -a names=() totals=()
@@ -73,7 +81,9 @@ pick_points() {
     total=${totals[$k]}
     local slots=$((($2 + classes - 1 - k) / classes))  # points this class gets
     local slot=$((i / classes))
-    local lo=$((1 + total * slot * 9 / (10 * slots))) hi=$((1 + total * (slot + 1) * 9 / (10 * slots)))
+    local cap=$((total * 9 / 10))
+    local lo=$((1 + cap * slot / slots)) hi=$((cap * (slot + 1) / slots))
+    ((hi >= lo)) || hi=$lo
     echo "${names[$k]} $((lo + RANDOM % (hi - lo + 1)))"
   done
 }
@@ -86,25 +96,32 @@ fresh_emulator() {
   rm -rf "$tmp/state"
 }
 
-# --- Traced clean runs: what the points are chosen from.
-fresh_emulator
-ASAN_OPTIONS=$traced_asan strace -f -qq -o "$tmp/setup.trace" -e "trace=$calls" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/setup.err"
-check "the traced setup run exits 0" test $? = 0
-emu_clock '{"advance":"75h"}'
-cp -a "$tmp/state" "$tmp/base"
-ASAN_OPTIONS=$traced_asan strace -f -qq -o "$tmp/download.trace" -e "trace=$calls" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/download.err"
-check "the traced download run exits 0" test $? = 0
-check "it stored 4 reports" grep -q " 4 report(s) stored" "$tmp/download.err"
-check "INV after the traced clean runs" check_invariants "$tmp/state"
-# The threads that make the durable calls (a sanitizer runtime's own probe
-# writes come from every thread, and --once keeps two waiting threads: its
-# run budget and its stop signal).
-threads=$(grep -E '^[0-9]+ +(fdatasync|fsync|pwrite64|rename|unlink)\(' "$tmp/download.trace" | awk '{print $1}' | sort -u | wc -l)
-check "the download run's file work is one thread with download_concurrency = 1 ($threads)" test "$threads" = 1
-setup_counts=$(counts "$tmp/setup.trace")
-download_counts=$(counts "$tmp/download.trace")
-echo "setup run: $(tr '\n' ' ' <<<"$setup_counts")"
-echo "download run: $(tr '\n' ' ' <<<"$download_counts")"
+traced_once() {  # traced_once NAME: run_once under strace, the trace to NAME.trace, stderr to NAME.err
+  local -a once_wrap=(env "ASAN_OPTIONS=$traced_asan" strace -f -qq -o "$tmp/$1.trace" -e "trace=$calls")
+  local once_append=
+  run_once "$1.err"
+}
+
+# --- Traced clean runs, twice: what the points are chosen from.
+for r in 1 2; do
+  fresh_emulator
+  traced_once setup-$r
+  check "the traced setup run $r exits 0 ($rc)" test $rc = 0
+  emu_clock '{"advance":"75h"}'
+  traced_once download-$r
+  check "the traced download run $r exits 0 ($rc)" test $rc = 0
+  check "it stored 4 reports" grep -q " 4 report(s) stored" "$tmp/download-$r.err"
+  check "INV after the traced clean runs $r" check_invariants "$tmp/state"
+  # The threads that make the durable calls (a sanitizer runtime's own probe
+  # writes come from every thread, and --once keeps two waiting threads: its
+  # run budget and its stop signal).
+  threads=$(grep -E '^[0-9]+ +(fdatasync|fsync|pwrite64|rename|unlink)\(' "$tmp/download-$r.trace" | awk '{print $1}' | sort -u | wc -l)
+  check "the download run's file work is one thread with download_concurrency = 1 ($threads)" test "$threads" = 1
+  echo "setup run $r: $(counts "$tmp/setup-$r.trace" | tr '\n' ' ')"
+  echo "download run $r: $(counts "$tmp/download-$r.trace" | tr '\n' ' ')"
+done
+setup_counts=$(min_counts "$(counts "$tmp/setup-1.trace")" "$(counts "$tmp/setup-2.trace")")
+download_counts=$(min_counts "$(counts "$tmp/download-1.trace")" "$(counts "$tmp/download-2.trace")")
 mapfile -t setup_points < <(pick_points "$(grep -E '^(fdatasync|pwrite64|unlink) ' <<<"$setup_counts")" 4 "$seed")
 mapfile -t download_points < <(pick_points "$(grep -E '^(rename|renameat2?|fsync|fdatasync|write|pwrite64|unlink|unlinkat) ' <<<"$download_counts")" 16 $((seed + 1)))
 echo "setup points: ${setup_points[*]}"
@@ -118,7 +135,7 @@ for point in "${setup_points[@]}"; do
   fresh_emulator
   log=setup-$call-$n.err
   killed_once "$call" "$n" "$log"
-  [[ $rc == 137 ]] && killed=$((killed + 1))
+  [[ $rc == 137 ]] && killed=$((killed + 1)) || echo "  $call #$n was not reached: exit $rc (setup)"
   run_once "$log"
   [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1))
   t=$(posts /analytics/driver/reporttemplate) s=$(posts /analytics/driver/report)
@@ -137,14 +154,14 @@ fresh_emulator
 run_once setup.err
 check "a clean setup run before the download points exits 0 ($rc)" test "$rc" = 0
 emu_clock '{"advance":"75h"}'
-rm -rf "$tmp/base" && cp -a "$tmp/state" "$tmp/base"
+cp -a "$tmp/state" "$tmp/base"
 killed=0 second=0 inv_ok=0 clean_ok=0 i=0
 for point in "${download_points[@]}"; do
   read -r call n <<<"$point"
   rm -rf "$tmp/state" && cp -a "$tmp/base" "$tmp/state"
   log=download-$call-$n.err
   killed_once "$call" "$n" "$log"
-  [[ $rc == 137 ]] && killed=$((killed + 1))
+  [[ $rc == 137 ]] && killed=$((killed + 1)) || echo "  $call #$n was not reached: exit $rc (download)"
   if ((i++ % 2 == 1)); then
     killed_once "$call" $(((n + 1) / 2)) "$log"
     [[ $rc == 137 ]] && second=$((second + 1))
