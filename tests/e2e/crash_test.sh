@@ -8,9 +8,15 @@
 #     their commits), each from an empty state and a reset emulator;
 #   - 16 fall in a download run (4 reports, ~40 cabs), each from a copy of
 #     the same state taken before that run.
-# N is spread evenly over the syscall counts of a traced clean run, with a
-# seeded jitter (CRASH_SEED). download_concurrency = 1, because strace counts
-# per thread.
+# N is spread evenly over the syscall counts of clean runs, with a seeded
+# jitter (CRASH_SEED). The counts differ a little between runs (thread
+# timing, retries), so each phase is traced twice, and a point is at most
+# 90% of the smaller count. The write calls vary most (a cab's body may
+# arrive in one read or two: 78 to 98 calls on a loaded machine), so a kill
+# run that ends without reaching its point (exit 0) is re-picked once at the
+# same place of the calls that run made, from the same start, and named in
+# the output; each point's last kill must happen. download_concurrency = 1,
+# because strace counts per thread.
 set -uo pipefail
 bin=$1
 src=$2
@@ -33,14 +39,7 @@ t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's r
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --rows 12 --cab-size 8K --seed 7
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 4
-INI
+cab_job kernel "$t0" 4 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i '/^\[service\]/a download_concurrency = 1' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
@@ -50,15 +49,12 @@ calls=rename,renameat,renameat2,fsync,fdatasync,write,pwrite64,unlink,unlinkat
 # ASan build (the last setting wins; harmless elsewhere).
 traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
-once() {  # once LOG: a clean run; prints its exit code
-  "$bin" --once --config "$tmp/hdc.ini" 2>>"$tmp/$1"
-  echo $?
-}
-killed_once() {  # killed_once SYSCALL N LOG: prints the exit code (137 = killed)
+once_append=1  # run_once: a kill and the runs after it share one log
+killed_once() {  # killed_once SYSCALL N LOG: run_once killed at the Nth SYSCALL, traced to kill.trace; sets rc (137 = killed)
   echo "== kill at $1 #$2" >>"$tmp/$3"
-  ASAN_OPTIONS=$traced_asan strace -f -qq -o /dev/null -e "inject=$1:signal=SIGKILL:when=$2" \
-    "$bin" --once --config "$tmp/hdc.ini" 2>>"$tmp/$3"
-  echo $?
+  local -a once_wrap=(env "ASAN_OPTIONS=$traced_asan" strace -f -qq -o "$tmp/kill.trace"
+                      -e "inject=$1:signal=SIGKILL:when=$2")
+  run_once "$3"
 }
 # counts TRACE: "syscall max-count-per-thread" lines of an strace -f log.
 counts() {
@@ -66,9 +62,27 @@ counts() {
        END { for (k in n) { split(k, b, " "); if (n[k] > m[b[1]]) m[b[1]] = n[k] }
              for (s in m) print s, m[s] }' "$1" | sort
 }
+# min_counts COUNTS COUNTS: per syscall, the smaller of two counts (a
+# syscall missing from one of them is left out).
+min_counts() {
+  awk 'NR == FNR { a[$1] = $2; next } ($1 in a) { print $1, ($2 < a[$1] ? $2 : a[$1]) }' \
+    <(echo "$1") <(echo "$2") | sort
+}
+# repick SYSCALL N COUNTS: after a kill run that ended before its Nth
+# SYSCALL, the point at the same place of the calls that run made
+# (kill.trace), at most 90% of them; N's place is N over the class's count
+# in COUNTS.
+repick() {
+  local made total
+  made=$(counts "$tmp/kill.trace" | awk -v c="$1" '$1 == c { print $2 }')
+  total=$(awk -v c="$1" '$1 == c { print $2 }' <<<"$3")
+  local n=$(($2 * ${made:-0} / total))
+  ((n <= ${made:-0} * 9 / 10)) || n=$((${made:-0} * 9 / 10))
+  echo "${made:-0} $((n < 1 ? 1 : n))"
+}
 # pick_points COUNTS K SEED: K "syscall N" lines, spread evenly over each
-# class (classes in turn), N in the first 90% of the count, with jitter from
-# SEED (bash reseeds $RANDOM in subshells, so each call seeds it).
+# class (classes in turn), 1 <= N <= 90% of the count (rounded down), with
+# jitter from SEED (bash reseeds $RANDOM in subshells, so each call seeds it).
 pick_points() {
   RANDOM=$3
   local -a names=() totals=()
@@ -83,7 +97,9 @@ pick_points() {
     total=${totals[$k]}
     local slots=$((($2 + classes - 1 - k) / classes))  # points this class gets
     local slot=$((i / classes))
-    local lo=$((1 + total * slot * 9 / (10 * slots))) hi=$((1 + total * (slot + 1) * 9 / (10 * slots)))
+    local cap=$((total * 9 / 10))
+    local lo=$((1 + cap * slot / slots)) hi=$((cap * (slot + 1) / slots))
+    ((hi >= lo)) || hi=$lo
     echo "${names[$k]} $((lo + RANDOM % (hi - lo + 1)))"
   done
 }
@@ -96,25 +112,32 @@ fresh_emulator() {
   rm -rf "$tmp/state"
 }
 
-# --- Traced clean runs: what the points are chosen from.
-fresh_emulator
-ASAN_OPTIONS=$traced_asan strace -f -qq -o "$tmp/setup.trace" -e "trace=$calls" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/setup.err"
-check "the traced setup run exits 0" test $? = 0
-emu_clock '{"advance":"75h"}'
-cp -a "$tmp/state" "$tmp/base"
-ASAN_OPTIONS=$traced_asan strace -f -qq -o "$tmp/download.trace" -e "trace=$calls" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/download.err"
-check "the traced download run exits 0" test $? = 0
-check "it stored 4 reports" grep -q " 4 report(s) stored" "$tmp/download.err"
-check "INV after the traced clean runs" check_invariants "$tmp/state"
-# The threads that make the durable calls (a sanitizer runtime's own probe
-# writes come from every thread, and --once keeps two waiting threads: its
-# run budget and its stop signal).
-threads=$(grep -E '^[0-9]+ +(fdatasync|fsync|pwrite64|rename|unlink)\(' "$tmp/download.trace" | awk '{print $1}' | sort -u | wc -l)
-check "the download run's file work is one thread with download_concurrency = 1 ($threads)" test "$threads" = 1
-setup_counts=$(counts "$tmp/setup.trace")
-download_counts=$(counts "$tmp/download.trace")
-echo "setup run: $(tr '\n' ' ' <<<"$setup_counts")"
-echo "download run: $(tr '\n' ' ' <<<"$download_counts")"
+traced_once() {  # traced_once NAME: run_once under strace, the trace to NAME.trace, stderr to NAME.err
+  local -a once_wrap=(env "ASAN_OPTIONS=$traced_asan" strace -f -qq -o "$tmp/$1.trace" -e "trace=$calls")
+  local once_append=
+  run_once "$1.err"
+}
+
+# --- Traced clean runs, twice: what the points are chosen from.
+for r in 1 2; do
+  fresh_emulator
+  traced_once setup-$r
+  check "the traced setup run $r exits 0 ($rc)" test $rc = 0
+  emu_clock '{"advance":"75h"}'
+  traced_once download-$r
+  check "the traced download run $r exits 0 ($rc)" test $rc = 0
+  check "it stored 4 reports" grep -q " 4 report(s) stored" "$tmp/download-$r.err"
+  check "INV after the traced clean runs $r" check_invariants "$tmp/state"
+  # The threads that make the durable calls (a sanitizer runtime's own probe
+  # writes come from every thread, and --once keeps two waiting threads: its
+  # run budget and its stop signal).
+  threads=$(grep -E '^[0-9]+ +(fdatasync|fsync|pwrite64|rename|unlink)\(' "$tmp/download-$r.trace" | awk '{print $1}' | sort -u | wc -l)
+  check "the download run's file work is one thread with download_concurrency = 1 ($threads)" test "$threads" = 1
+  echo "setup run $r: $(counts "$tmp/setup-$r.trace" | tr '\n' ' ')"
+  echo "download run $r: $(counts "$tmp/download-$r.trace" | tr '\n' ' ')"
+done
+setup_counts=$(min_counts "$(counts "$tmp/setup-1.trace")" "$(counts "$tmp/setup-2.trace")")
+download_counts=$(min_counts "$(counts "$tmp/download-1.trace")" "$(counts "$tmp/download-2.trace")")
 mapfile -t setup_points < <(pick_points "$(grep -E '^(fdatasync|pwrite64|unlink) ' <<<"$setup_counts")" 4 "$seed")
 mapfile -t download_points < <(pick_points "$(grep -E '^(rename|renameat2?|fsync|fdatasync|write|pwrite64|unlink|unlinkat) ' <<<"$download_counts")" 16 $((seed + 1)))
 echo "setup points: ${setup_points[*]}"
@@ -122,14 +145,22 @@ echo "download points: ${download_points[*]}"
 check "20 crash points chosen" test $((${#setup_points[@]} + ${#download_points[@]})) = 20
 
 # --- Kills in the first run: remote creates must not be repeated.
+repicked=0
 killed=0 inv_ok=0 posts_ok=0 clean_ok=0
 for point in "${setup_points[@]}"; do
   read -r call n <<<"$point"
   fresh_emulator
   log=setup-$call-$n.err
-  rc=$(killed_once "$call" "$n" "$log")
-  [[ $rc == 137 ]] && killed=$((killed + 1))
-  rc=$(once "$log")
+  killed_once "$call" "$n" "$log"
+  if [[ $rc == 0 ]]; then
+    read -r made m < <(repick "$call" "$n" "$setup_counts")
+    echo "  $call #$n was not reached (the run made $made): re-picked #$m (setup)"
+    n=$m repicked=$((repicked + 1))
+    fresh_emulator
+    killed_once "$call" "$n" "$log"
+  fi
+  [[ $rc == 137 ]] && killed=$((killed + 1)) || echo "  $call #$n: not killed, exit $rc (setup)"
+  run_once "$log"
   [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1))
   t=$(posts /analytics/driver/reporttemplate) s=$(posts /analytics/driver/report)
   if [[ $t == 1 && $s == 1 ]]; then posts_ok=$((posts_ok + 1)); else
@@ -144,26 +175,33 @@ check "INV after each ($inv_ok)" test $inv_ok = 4
 # --- Kills in the download run, from the same state each time; every other
 # point is followed by a second killed run before the clean one.
 fresh_emulator
-rc=$(once setup.err)
+run_once setup.err
 check "a clean setup run before the download points exits 0 ($rc)" test "$rc" = 0
 emu_clock '{"advance":"75h"}'
-rm -rf "$tmp/base" && cp -a "$tmp/state" "$tmp/base"
+cp -a "$tmp/state" "$tmp/base"
 killed=0 second=0 inv_ok=0 clean_ok=0 i=0
 for point in "${download_points[@]}"; do
   read -r call n <<<"$point"
   rm -rf "$tmp/state" && cp -a "$tmp/base" "$tmp/state"
   log=download-$call-$n.err
-  rc=$(killed_once "$call" "$n" "$log")
-  [[ $rc == 137 ]] && killed=$((killed + 1))
+  killed_once "$call" "$n" "$log"
+  if [[ $rc == 0 ]]; then
+    read -r made m < <(repick "$call" "$n" "$download_counts")
+    echo "  $call #$n was not reached (the run made $made): re-picked #$m (download)"
+    n=$m repicked=$((repicked + 1))
+    rm -rf "$tmp/state" && cp -a "$tmp/base" "$tmp/state"
+    killed_once "$call" "$n" "$log"
+  fi
+  [[ $rc == 137 ]] && killed=$((killed + 1)) || echo "  $call #$n: not killed, exit $rc (download)"
   if ((i++ % 2 == 1)); then
-    rc=$(killed_once "$call" $(((n + 1) / 2)) "$log")
+    killed_once "$call" $(((n + 1) / 2)) "$log"
     [[ $rc == 137 ]] && second=$((second + 1))
   fi
-  rc=$(once "$log")
+  run_once "$log"
   [[ $rc == 0 ]] && clean_ok=$((clean_ok + 1)) || echo "  clean run after $call #$n: exit $rc: $(tail -1 "$tmp/$log")"
   if check_invariants "$tmp/state"; then inv_ok=$((inv_ok + 1)); else echo "  ^ after $call #$n (download)"; fi
 done
-echo "second runs killed too: $second of 8"
+echo "second runs killed too: $second of 8; points re-picked: $repicked of 20"
 check "the 16 download points each killed the run ($killed)" test $killed = 16
 check "the clean run after each exits 0 ($clean_ok)" test $clean_ok = 16
 check "INV after each ($inv_ok)" test $inv_ok = 16

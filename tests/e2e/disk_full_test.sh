@@ -37,33 +37,22 @@ if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$tmp/state" 2>"$tmp/mount.err"; 
   echo "FAIL cannot mount a tmpfs: $(cat "$tmp/mount.err")"
   exit 1
 fi
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 4
-INI
+cab_job kernel "$t0" 4 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i '/^\[service\]/a min_free_space = 1M' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt
 db=$tmp/state/state.db
 free_bytes() { df -B1 --output=avail "$tmp/state" | tail -1 | tr -d ' '; }
-once() {  # once LOG: runs --once, stderr to LOG; sets rc
-  "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/$1"
-  rc=$?
-}
 one_line() { grep '^hdc-reportd: ' "$tmp/$1"; }
 fetched() { sqlite3 "$db" "SELECT count(*) FROM cabs WHERE state = 'fetched'"; }
 
-once setup.err
+run_once setup.err
 check "the setup run on the 8 MiB tmpfs exits 0 ($rc)" test $rc = 0
 emu_clock '{"advance":"75h"}'
 
 # 1. The min_free_space guard.
-once full1.err
+run_once full1.err
 line=$(one_line full1.err)
 echo "   $line"
 check "1. the run that fills the tmpfs exits 75 ($rc)" test $rc = 75
@@ -83,7 +72,7 @@ check "1. no partial left in store/tmp ($partials)" test "$partials" = 0
 # 2. A disk with no byte left: the first database write fails.
 dd if=/dev/zero of="$tmp/state/filler" bs=64K status=none 2>/dev/null  # until ENOSPC
 echo "   free before the run on a full disk: $(free_bytes) bytes"
-once full2.err
+run_once full2.err
 line=$(one_line full2.err)
 echo "   $line"
 check "2. the run on a full disk exits 75 ($rc)" test $rc = 75
@@ -106,8 +95,10 @@ echo "   free before the ENOSPC run: $(free_bytes) bytes"
 # ENOSPC, at once. A bound of 20 s (the daemon's HTTP retries of 8 attempts
 # with exponential backoff would take minutes) tells the two apart.
 started=$SECONDS
-timeout -s TERM 20 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/full3.err"
-rc=$? took=$((SECONDS - started))
+once_wrap=(timeout -s TERM 20)
+run_once full3.err
+took=$((SECONDS - started))
+unset once_wrap
 line=$(one_line full3.err)
 echo "   $line"
 check "3. the run stops at ENOSPC instead of retrying it (took ${took}s, exit $rc; 124 = still retrying at 20 s)" \
@@ -126,7 +117,7 @@ check "3. what is left in store/tmp is bounded by one cab ($left bytes)" test "$
 mount -t tmpfs -o remount,size=64m tmpfs "$tmp/state"
 sed -i 's/^min_free_space = .*/min_free_space = 1M/' "$tmp/hdc.ini"
 sqlite3 "$db" "UPDATE cabs SET next_attempt_at = NULL"
-once full4.err
+run_once full4.err
 check "4. with space again the run exits 0 ($rc)" test $rc = 0 || tail -3 "$tmp/full4.err"
 check "4. every cab stored ($(fetched) of $total)" test "$(fetched)" = "$total"
 check "4. INV1-6 hold" check_invariants "$tmp/state"

@@ -24,22 +24,15 @@ t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's r
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --rows 30 --cab-size 8K --seed 5
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 2
-INI
+cab_job kernel "$t0" 2 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i 's/^log_level = .*/log_level = debug/' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 db=$tmp/state/state.db
-once() {  # once LOG [CONFIG]: runs --once (bounded), stderr to LOG; sets rc and secs
-  local started=$(date +%s%N)
-  timeout 100 "$bin" --once --config "${2:-$tmp/hdc.ini}" 2>"$tmp/$1"
-  rc=$?
+once_wrap=(timeout 100)
+once() {  # once LOG [CONFIG]: run_once (bounded), with CONFIG if given; sets rc and secs
+  local started=$(date +%s%N) once_config=${2:-$tmp/hdc.ini}
+  run_once "$1"
   secs=$(( ($(date +%s%N) - started) / 1000000 ))
   secs=$(printf '%d.%03d' $((secs / 1000)) $((secs % 1000)))
 }

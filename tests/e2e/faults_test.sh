@@ -21,23 +21,12 @@ t0=$(date -u -d '-7 days' +%Y-%m-%d)  # the emulator stays behind the daemon's r
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --rows 12 --cab-size 8K --seed 11
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 7
-INI
+cab_job kernel "$t0" 7 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt
 db=$tmp/state/state.db
 
-once() {  # once LOG: runs --once, stderr to LOG; sets rc
-  "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/$1"
-  rc=$?
-}
 statuses() {  # statuses PATH_REGEX: the status of each logged request to such paths
   emu_requests | grep -E "\"path\":\"$1\"" | sed -n 's/.*"status":\([0-9]*\).*/\1/p'
 }
@@ -50,7 +39,7 @@ one_line() { grep '^hdc-reportd: ' "$tmp/$1"; }
 emu_faults '[{"endpoint":"token","kind":"status","status":503,"nth":1},
   {"endpoint":"template.list","kind":"429","retry_after":0,"nth":1,"count":3},
   {"endpoint":"schedule.list","kind":"status","status":500,"nth":1}]'
-once setup.err
+run_once setup.err
 check "(setup) the first run exits 0 despite 503, 429 x3 and 500 ($rc)" test $rc = 0
 api=$(statuses '/[^"]*(oauth2/token|reporttemplate|report)' | sort | uniq -c | tr '\n' ' ')
 check "(setup) the faults were served: $api" bash -c "grep -q ' 503' <<<'$api' && grep -q '3 429' <<<'$api' && grep -q ' 500' <<<'$api'"
@@ -67,7 +56,7 @@ emu_faults '[{"endpoint":"reportdata","kind":"429","retry_after":0,"nth":1,"coun
   {"endpoint":"blob.cab","kind":"short_body","nth":1},
   {"endpoint":"blob.cab","kind":"reset","nth":4},
   {"endpoint":"blob.cab","kind":"short_body","nth":9,"count":2}]'
-once a.err
+run_once a.err
 check "(a) the run under faults exits 0 ($rc)" test $rc = 0
 check "(a) it stored the 4 reports" grep -q " 4 report(s) stored" "$tmp/a.err"
 log=$(emu_requests)
@@ -83,7 +72,7 @@ check "(a) cabs were fetched ($cabs_a)" test "$cabs_a" -gt 10
 emu_clock '{"advance":"24h"}'
 clear_log
 emu_faults '[{"endpoint":"reportdata","kind":"sas_expired","nth":1,"count":2}]'
-once b.err
+run_once b.err
 check "(b) the run exits 0 ($rc)" test $rc = 0
 report_statuses=$(statuses '/drivers/Reports/[^"]*' | tr '\n' ' ')
 check "(b) the expired link got 403, a fresh one 200 ($report_statuses)" \
@@ -98,7 +87,7 @@ check "(b) 5 executions ingested" \
 # --- (c) A cab that never downloads.
 emu_clock '{"advance":"24h"}'
 emu_faults '[{"endpoint":"cabdownload","kind":"429","retry_after":0}]'
-once c1.err
+run_once c1.err
 check "(c) a run whose cabs all fail exits 75 ($rc)" test $rc = 75
 new_cabs=$(sqlite3 "$db" "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 1")
 check "(c) its cabs are pending after one attempt ($new_cabs)" test "$new_cabs" -gt 1
@@ -108,14 +97,14 @@ cab=$(sqlite3 "$db" "SELECT cab_id_hash FROM cabs WHERE state = 'pending' ORDER 
 # would cost about a minute of real backoff per attempt).
 emu_faults "[{\"endpoint\":\"blob.cab\",\"target\":\"$cab\",\"kind\":\"429\",\"retry_after\":0}]"
 clear_log
-once c2.err
+run_once c2.err
 check "(c) before its next attempt is due, the next run defers the cabs: exit 75 ($rc)" test $rc = 75
 check "(c) and says why" grep -q "wait for their next attempt" "$tmp/c2.err"
 check "(c) and asks for none of them" test "$(emu_requests | grep -cE 'cabdownload|/drivers/Cabs/')" = 0
 runs=0
 while [[ $(sqlite3 "$db" "SELECT state FROM cabs WHERE cab_id_hash = '$cab'") == pending ]] && ((runs < 6)); do
   time_passes
-  once c3.err
+  run_once c3.err
   runs=$((runs + 1))
   [[ $rc == 75 ]] || break
 done
@@ -130,7 +119,7 @@ others=$(sqlite3 "$db" "SELECT count(*) FROM cabs WHERE state <> 'fetched' AND c
 check "(c) every other cab was fetched meanwhile ($others not)" test "$others" = 0
 clear_log
 time_passes
-once c4.err
+run_once c4.err
 check "(c) the next run exits 0 ($rc)" test $rc = 0
 check "(c) and does not try the failed cab again" test "$(emu_requests | grep -c "$cab")" = 0
 check "(c) INV holds (a failed cab is not an open one)" check_invariants "$tmp/state"
@@ -138,7 +127,7 @@ check "(c) INV holds (a failed cab is not an open one)" check_invariants "$tmp/s
 # --- (d) Cabs that expire before they are fetched: skipped, not an error.
 emu_clock '{"advance":"24h"}'
 emu_faults '[{"endpoint":"cabdownload","kind":"429","retry_after":0}]'
-once d1.err
+run_once d1.err
 check "(d) a run whose cabs cannot be fetched exits 75 ($rc)" test $rc = 75
 waiting=$(sqlite3 "$db" "SELECT count(*) FROM cabs WHERE state = 'pending'")
 check "(d) its cabs wait ($waiting)" test "$waiting" -gt 1
@@ -146,7 +135,7 @@ emu_clock '{"advance":"40d"}'  # past every CabExpirationTime of those cabs
 emu_faults '[]'
 clear_log
 time_passes
-once d2.err
+run_once d2.err
 check "(d) once they expired, the run exits 0 ($rc)" test $rc = 0
 skipped=$(sqlite3 "$db" "SELECT count(*) FROM cabs WHERE state = 'skipped' AND last_error LIKE '%404%'")
 check "(d) all of them are skipped as gone (404) ($skipped of $waiting)" test "$skipped" = "$waiting"

@@ -68,6 +68,37 @@ cabs = yes
 INI
 }
 
+# cab_job NAME DAY RUNS: a daily IHVDriver job with the cab columns
+# (CabExpirationTime too), RUNS runs, the first on DAY (yyyy-mm-dd) at 02:00Z.
+cab_job() {
+  cat <<INI
+[job $1]
+view = IHVDriver
+columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
+start = $2T02:00:00Z
+every = 24h
+runs = $3
+INI
+}
+
+# run_once LOG [ARG...]: "$bin" --once --config $once_config (default
+# $tmp/hdc.ini) ARG..., its stderr to $tmp/LOG (appended when once_append is
+# set, else replaced), under the command words of the array once_wrap when
+# set (timeout, GNU time, strace; a caller may declare it local). Sets rc to
+# the exit code; returns 0, so it never ends a script under set -e.
+run_once() {
+  local log=$tmp/$1
+  shift
+  [[ -n ${once_append:-} ]] || : >"$log"
+  # The group's redirection also takes bash's own "Killed" notice of a run
+  # that died of a signal (crash_test) into LOG, next to the run's stderr.
+  {
+    ${once_wrap[@]+"${once_wrap[@]}"} "$bin" --once --config "${once_config:-$tmp/hdc.ini}" "$@" &&
+      rc=0 || rc=$?
+  } 2>>"$log"
+  return 0
+}
+
 # service_keys FILE "key = value"...: adds lines to FILE's [service] section.
 service_keys() {
   local file=$1 line lines=""
@@ -235,10 +266,15 @@ check_invariants() {
     _inv "INV5: jobs $jobs, remote templates ${rtpl:-?} schedules ${rsch:-?}, recorded templates $ltpl schedules $lsch"
   # INV1, and INV2 against the emulator's bytes.
   [[ -n ${INV_KEEP_FAULTS:-} ]] || curl -sf -X POST "$EMU_URL/_emulator/faults" -d '{"faults":[]}' >/dev/null
-  local token rid entry when status url row emu
+  local token rid entry when status url row emu data
   token=$(emu_token)
   [[ -n $token ]] || _inv "INV: no token from the emulator"
   for rid in $(_inv_q "SELECT report_id FROM remote_schedules"); do
+    # A failed call would check none of the report's runs: a violation.
+    if ! data=$(curl -sf -H "Authorization: Bearer $token" "$EMU_URL/analytics/driver/reportdata/$rid"); then
+      _inv "INV: the report data of $rid could not be read from the emulator: none of its runs checked"
+      continue
+    fi
     while read -r entry; do
       [[ -n $entry ]] || continue
       when=$(sed -n 's/.*"ReportDatetime":"\([^"]*\)".*/\1/p' <<<"$entry")Z
@@ -254,8 +290,7 @@ check_invariants() {
       emu=$(_inv_emu_sha report "$rid/$when" "$url" "$token")
       [[ -n $emu && -z ${INV_KEEP_FAULTS:-} ]] && _inv_seen["report:$rid/$when"]=$emu
       [[ $emu == "${row#*|}" ]] || _inv "INV2: report $rid run $when: stored sha ${row#*|}, emulator ${emu:-(unavailable)}"
-    done < <(curl -sf -H "Authorization: Bearer $token" "$EMU_URL/analytics/driver/reportdata/$rid" |
-             grep -o '{[^{}]*"ReportDatetime"[^{}]*}')
+    done < <(grep -o '{[^{}]*"ReportDatetime"[^{}]*}' <<<"$data")
   done
   if [[ $mode != partial ]]; then
     local unseen open

@@ -29,9 +29,9 @@ kernel_job kernel "$t0" 02 >"$tmp/jobs.d/kernel.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 service_keys "$tmp/hdc.ini" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
-once() {  # once NAME: --once under GNU time; sets rc and kib (peak RSS)
-  /usr/bin/time -f %M -o "$tmp/$1.rss" "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/$1.err"
-  rc=$?
+once() {  # once NAME: run_once under GNU time, stderr to NAME.err; sets rc and kib (peak RSS)
+  local -a once_wrap=(/usr/bin/time -f %M -o "$tmp/$1.rss")
+  run_once "$1.err"
   kib=$(tail -n 1 "$tmp/$1.rss")
 }
 db() { sqlite3 "$tmp/state/state.db" "$@"; }

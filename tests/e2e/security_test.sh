@@ -21,25 +21,14 @@ t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's r
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --rows 40 --cab-size 8K --seed 3
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 2
-INI
+cab_job kernel "$t0" 2 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i 's/^log_level = .*/log_level = debug/' "$tmp/hdc.ini"
 sed -i "/^\[service\]/a download_concurrency = 1" "$tmp/hdc.ini"  # cabs in id order: the CR LF id first
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 db=$tmp/state/state.db
-once() {  # once LOG: runs --once, stderr to LOG; sets rc
-  "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/$1"
-  rc=$?
-}
 
-once setup.err
+run_once setup.err
 check "the setup run exits 0 ($rc)" test $rc = 0
 emu_clock '{"advance":"27h"}'  # two runs complete
 
@@ -48,7 +37,7 @@ passwd_before=$(sha256sum /etc/passwd)
 touch "$tmp/marker"
 sleep 0.01  # distinct mtimes for find -newer (a timestamp, not a wait for the daemon)
 emu_faults '[{"endpoint":"blob.report","kind":"hostile_ids"}]'
-once hostile.err
+run_once hostile.err
 echo "   $(grep '^hdc-reportd: ' "$tmp/hostile.err")"
 check "(b) the run with hostile ids exits 65, bad data from the server ($rc)" test $rc = 65
 check "(b) it still stored both reports" grep -q " 2 report(s) stored" "$tmp/hostile.err"
@@ -67,7 +56,7 @@ check "(b) nothing named like a hostile id anywhere under the test dir" \
   bash -c "! find '$tmp' \( -name 'passwd*' -o -name '*x.cab' -o -name 'b.cab' -o -name 'CON*' -o -name '*forged*' \) | grep -q ."
 check "(b) /etc/passwd untouched, no /etc/passwd.cab" \
   bash -c "test '$(sha256sum /etc/passwd)' = '$passwd_before' && test ! -e /etc/passwd.cab"
-once after.err
+run_once after.err
 check "(b) the next run exits 0 ($rc)" test $rc = 0
 # The emulator's report bytes are the hostile ones while the fault is on.
 check "(b) INV holds (the hostile report's bytes compared with the fault on)" \
@@ -91,8 +80,7 @@ check "(a) control: a blob request with Authorization is seen in the log ($leake
 # --- (c) No secret, token or SAS signature in the output or the database.
 token=$(emu_token)
 check "(c) control: the emulator's tokens start with eyJ" test "${token:0:3}" = eyJ
-HDC_CLIENT_SECRET=canary-wrong-secret-42 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/refused.err"
-rc=$?
+HDC_CLIENT_SECRET=canary-wrong-secret-42 run_once refused.err
 check "(c) a refused secret exits 77 ($rc)" test $rc = 77
 outputs=("$tmp"/*.err)
 check "(c) the secret never in the daemon's output" bash -c "! grep -qF '$DEMO_SECRET' ${outputs[*]}"

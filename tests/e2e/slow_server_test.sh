@@ -27,14 +27,7 @@ t0=$(date -u -d '-7 days' +%Y-%m-%d)  # the emulator stays behind the daemon's r
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
   --rows 40 --cab-size 4K --seed 5
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime, CabExpirationTime
-start = ${t0}T02:00:00Z
-every = 24h
-runs = 7
-INI
+cab_job kernel "$t0" 7 >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 service_keys "$tmp/hdc.ini" "min_transfer_rate = 1K" "min_transfer_rate_window = 2s" \
   "request_deadline = 30s" "run_budget = 60s"
@@ -42,11 +35,11 @@ export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt
 
 budget() { sed -i "s/^run_budget = .*/run_budget = $1/" "$tmp/hdc.ini"; }
-once() {  # once LOG: runs --once, stderr to LOG; sets rc and ms (its wall time)
+once_wrap=(timeout 60)
+once() {  # once LOG: run_once; sets rc and ms (its wall time)
   local begin
   begin=$(date +%s%N)
-  timeout 60 "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/$1"
-  rc=$?
+  run_once "$1"
   ms=$((($(date +%s%N) - begin) / 1000000))
 }
 lines() { grep -c '^hdc-reportd: ' "$tmp/$1"; }

@@ -25,15 +25,14 @@ write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 service_keys "$tmp/hdc.ini" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 state=$tmp/state
-once() { "$bin" --once --config "$tmp/hdc.ini" 2>"$tmp/$1.err"; rc=$?; }
 outside_untouched() {  # nothing but the victim file in the folder links point at
   [[ $(ls -A "$tmp/outside") == victim && $(cat "$tmp/outside/victim") == precious ]]
 }
 
-once setup
+run_once setup.err
 check "(control) a run without links exits 0 ($rc)" test $rc = 0
 emu_clock '{"advance":"27h"}'
-once fetch
+run_once fetch.err
 check "(control) it stores reports and cabs ($rc)" \
   bash -c "test $rc = 0 && ls '$state/store/cabs' | grep -q . && ls '$state/store/reports/kernel' | grep -q ."
 prefix=$(ls "$state/store/cabs" | head -1)
@@ -49,7 +48,7 @@ for placement in lock:file state.db:file store:dir store/cabs:dir store/reports:
   [[ $kind == file ]] && target=$tmp/outside/victim
   mv "$state/$path" "$tmp/aside"
   ln -s "$target" "$state/$path"
-  once "link-${path//\//-}"
+  run_once "link-${path//\//-}.err"
   check "$path as a link: --once exits 78 ($rc)" test $rc = 78
   check "$path as a link: one line naming it" \
     bash -c "test \$(grep -c '^hdc-reportd: ' '$tmp/link-${path//\//-}.err') = 1 && grep -qF 'hdc-reportd: $state/$path is a symbolic link;' '$tmp/link-${path//\//-}.err'"
@@ -102,7 +101,7 @@ check "(running) the link is still there" test -L "$state/store/cabs"
 rm "$state/store/cabs"
 mv "$tmp/aside" "$state/store/cabs"
 
-once after
+run_once after.err
 check "(control) without the links the run exits 0 again ($rc)" test $rc = 0
 check "(control) INV1-6 hold" check_invariants "$state"
 finish

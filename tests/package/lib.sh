@@ -1,6 +1,7 @@
 # Shared helpers of the packaging tests: a check counter like tests/e2e/lib.sh,
-# and the definition terms of an scdoc page.
+# a skip counter, and the definition terms of an scdoc page.
 failures=0
+skipped=0
 check() {  # check NAME COMMAND...
   local name=$1; shift
   if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
@@ -9,8 +10,12 @@ fail() {  # fail MESSAGE: a failed check with its explanation
   echo "FAIL $1"
   failures=$((failures + 1))
 }
+skip() {  # skip REASON: a part that cannot run here, on its own line and in the summary
+  echo "SKIP: $1"
+  skipped=$((skipped + 1))
+}
 finish() {
-  echo "$failures failed"
+  echo "$failures failed, $skipped skipped"
   exit $((failures > 0))
 }
 

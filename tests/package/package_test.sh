@@ -15,6 +15,8 @@
 #      (user, state directory 0750, enabled-not-started unit, conffiles and
 #      state kept on remove, gone on purge; the user is kept), always purged
 #      again on exit. HDC_PACKAGE_TEST_HOST=0 skips this part.
+# A part that cannot run here prints "SKIP: <reason>" on its own line and is
+# counted in the summary line ("N failed, M skipped").
 # Usage: package_test.sh SOURCE_DIR PACKAGE_DIR
 set -uo pipefail
 src=$1 pkgdir=$2
@@ -129,8 +131,10 @@ if command -v rpmlint >/dev/null && [[ -s $rpm_pkg ]]; then
   check "rpmlint: $(grep -oE '[0-9]+ errors, [0-9]+ warnings' <<<"$rlint")" \
     grep -qE ' 0 errors, 0 warnings' <<<"$rlint"
   grep -E '^hdc-reportd' <<<"$rlint" | sed 's/^/     /'
+elif [[ -s $rpm_pkg ]]; then
+  skip "rpmlint: not installed (make package-deps)"
 else
-  echo "skip rpmlint: not installed"
+  skip "rpmlint: no ${rpm_pkg#"$pkgdir/"}"
 fi
 if command -v rpm >/dev/null && [[ -s $rpm_pkg ]]; then
   rpm_files=$(rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms}\n]' "$rpm_pkg" 2>/dev/null | awk '$2 !~ /^d/ { print $1 }' | sort)
@@ -147,6 +151,10 @@ if command -v rpm >/dev/null && [[ -s $rpm_pkg ]]; then
     bash -c "rpm -qpR '$rpm_pkg' 2>/dev/null | grep -q libPocoFoundation"
   check "hdc-emulator only in the emulator rpm" bash -c \
     "rpm -qpl '$emu_rpm' 2>/dev/null | grep -qx /usr/bin/hdc-emulator && ! rpm -qpl '$rpm_pkg' 2>/dev/null | grep -q hdc-emulator"
+elif [[ -s $rpm_pkg ]]; then
+  skip "the rpm's files, %config and scriptlets: rpm is not installed (make package-deps)"
+else
+  skip "the rpm's files, %config and scriptlets: no ${rpm_pkg#"$pkgdir/"}"
 fi
 
 # --- 4. dpkg -x: run what was installed ------------------------------------------
@@ -222,7 +230,7 @@ elif [[ -e /var/lib/hdc-reportd || -e /etc/hdc-reportd ]]; then
   host_skip="/var/lib/hdc-reportd or /etc/hdc-reportd exists (not ours to touch)"
 fi
 if [[ -n $host_skip ]]; then
-  echo "skip dpkg -i/-r/-P cycle: $host_skip"
+  skip "dpkg -i/-r/-P cycle: $host_skip"
   finish
 fi
 user_existed=0
