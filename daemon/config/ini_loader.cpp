@@ -184,10 +184,15 @@ util::Result<Config> LoadConfig(const std::string& path) {
     fs::path state_dir = config->service.state_dir;
     if (state_dir.is_relative()) state_dir = fs::path(service_file.dir) / state_dir;
     config->service.state_dir = state_dir.lexically_normal().generic_string();
-    if (!config->service.log_file.empty()) {
-      fs::path log_file = config->service.log_file;
-      if (log_file.is_relative()) log_file = fs::path(service_file.dir) / log_file;
-      config->service.log_file = log_file.lexically_normal().generic_string();
+    // The other paths of the service file, when relative, are relative to
+    // its folder too (as jobs_dir and state_dir), never to the working
+    // directory the process happened to start in.
+    for (std::string* path : {&config->service.log_file, &config->account.client_secret_file,
+                              &config->account.ca_file}) {
+      if (path->empty()) continue;
+      fs::path resolved = *path;
+      if (resolved.is_relative()) resolved = fs::path(service_file.dir) / resolved;
+      *path = resolved.lexically_normal().generic_string();
     }
   }
   return config;

@@ -42,6 +42,31 @@ TEST_CASE("jobs come from the service file first, then jobs_dir in name order") 
   CHECK(config->service.state_dir == dir / "state");
 }
 
+TEST_CASE("relative paths in the service file are relative to its folder, not the working directory") {
+  hdc::testing::TempDir dir;
+  dir.Write("etc/jobs.d/notes.txt", "not a job file");
+  dir.Write("etc/hdc.ini", std::string("[service]\njobs_dir = jobs.d\nstate_dir = ../state\n"
+                                       "log_file = log/hdc.log\n") +
+                               testing::kAccount +
+                               "client_secret_file = secret/client-secret\nca_file = ./ca.pem\n" +
+                               kJobA);
+  auto config = LoadConfig(dir / "etc/hdc.ini");
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  CHECK(config->service.state_dir == dir / "state");
+  CHECK(config->service.log_file == dir / "etc/log/hdc.log");
+  CHECK(config->account.client_secret_file == dir / "etc/secret/client-secret");
+  CHECK(config->account.ca_file == dir / "etc/ca.pem");
+
+  // Absolute paths and empty ones are kept as written.
+  dir.Write("etc/abs.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount +
+                               "client_secret_file = " + (dir / "s") + "\n" + kJobA);
+  auto absolute = LoadConfig(dir / "etc/abs.ini");
+  REQUIRE_MESSAGE(absolute.ok(), absolute.status().message());
+  CHECK(absolute->account.client_secret_file == dir / "s");
+  CHECK(absolute->account.ca_file.empty());
+  CHECK(absolute->service.log_file.empty());
+}
+
 TEST_CASE("a template_file is read relative to its job file") {
   hdc::testing::TempDir dir;
   dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
