@@ -77,6 +77,24 @@ class PosixWritableFile final : public WritableFile {
   std::uint64_t unflushed_ = 0;  // bytes written since write-back was last started
 };
 
+// What a directory entry is, without following a link: the type readdir
+// reports where the file system gives one (ext4, xfs, btrfs, tmpfs), else
+// an fstatat(AT_SYMLINK_NOFOLLOW) relative to the listed folder.
+DirEntry EntryOf(const dirent& e, int dir_fd) {
+  DirEntry entry{e.d_name};
+  if (e.d_type != DT_UNKNOWN) {
+    entry.is_directory = e.d_type == DT_DIR;
+    entry.is_symlink = e.d_type == DT_LNK;
+    return entry;
+  }
+  struct stat st;
+  if (::fstatat(dir_fd, e.d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    entry.is_directory = S_ISDIR(st.st_mode);
+    entry.is_symlink = S_ISLNK(st.st_mode);
+  }
+  return entry;
+}
+
 class PosixReadableFile final : public ReadableFile {
  public:
   PosixReadableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -184,9 +202,7 @@ class PosixFileSystem final : public FileSystem {
     while (const dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (name == "." || name == "..") continue;
-      struct stat st;
-      const bool known = ::lstat((dir + "/" + name).c_str(), &st) == 0;
-      entries.push_back({name, known && S_ISDIR(st.st_mode), known && S_ISLNK(st.st_mode)});
+      entries.push_back(EntryOf(*e, ::dirfd(d)));
     }
     ::closedir(d);
     return entries;
@@ -374,9 +390,7 @@ class ConfinedPosixFileSystem final : public FileSystem {
     while (const dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (name == "." || name == "..") continue;
-      struct stat st;
-      const bool known = ::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-      entries.push_back({name, known && S_ISDIR(st.st_mode), known && S_ISLNK(st.st_mode)});
+      entries.push_back(EntryOf(*e, ::dirfd(d)));
     }
     ::closedir(d);
     return entries;
