@@ -54,7 +54,8 @@ util::Result<HdcClient::Reply> HdcClient::Call(const std::string& method,
       const std::string message = ServerMessage(sink.data());
       return util::Status::Error(util::ErrorKind::kAuth,
                                  method + " " + path + ": HTTP 401 again after renewing the token" +
-                                     (message.empty() ? "" : ": " + message));
+                                     (message.empty() ? "" : ": " + message))
+          .WithHttpStatus(401);
     }
     const bool redirect = allow_redirect && response->status >= 300 && response->status < 400;
     if (!redirect && (response->status < 200 || response->status > 299)) {
@@ -157,7 +158,8 @@ util::Result<std::string> HdcClient::CabDownloadLink(CabVariant variant,
                         reply->status == 307 || reply->status == 308;
   if (!redirect || !reply->location || reply->location->empty()) {
     return util::BadDataError("GET " + path + ": expected a 302 with a Location, got HTTP " +
-                              std::to_string(reply->status));
+                              std::to_string(reply->status))
+        .WithHttpStatus(reply->status);
   }
   // A relative Location ("/blob/x.cab?sig=...", "x.cab?...") is resolved
   // against this request's URL, as any redirect is (RFC 9110 §10.2.2), and

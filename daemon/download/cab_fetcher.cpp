@@ -178,7 +178,7 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
                                        CabFetchSummary& summary, util::Random& random) {
   const util::ErrorKind kind = status.kind();
   // Not the cab's fault: the batch stops, the cab keeps its attempts.
-  const bool space = IsLocalStorageError(status);
+  const bool space = status.IsLocalStorage();
   if (kind == util::ErrorKind::kAuth || space) {
     halt_ = true;
     summary.problems.push_back(status.WithContext(
@@ -257,7 +257,7 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   };
   auto link = link_of();
   if (!link.ok()) {
-    if (link.status().message().find("HTTP 404") != std::string::npos) {
+    if (link.status().http_status() == 404) {
       // Adopted rule: 404 = past its expiration, not retried.
       return Skip(cab, "the service no longer has it (404)", summary);
     }

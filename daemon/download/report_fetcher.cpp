@@ -68,7 +68,7 @@ util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
     util::GetLogger("download")->error("{}", named.ToString());
     summary.problems.push_back(named);
     // Every other report would fail too: refused credentials, a full disk.
-    if (status.kind() == util::ErrorKind::kAuth || IsLocalStorageError(status)) break;
+    if (status.kind() == util::ErrorKind::kAuth || status.IsLocalStorage()) break;
   }
   return summary;
 }

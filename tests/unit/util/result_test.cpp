@@ -74,6 +74,50 @@ TEST_CASE("WithContext prefixes the message and keeps the kind") {
   CHECK(ok.message().empty());
 }
 
+TEST_CASE("an error has no typed details unless one is set") {
+  const Status plain = Status::Error(ErrorKind::kUnavailable, "GET host/x: HTTP 404");
+  CHECK(plain.http_status() == 0);  // the text alone sets nothing
+  CHECK(plain.detail() == ErrorDetail::kNone);
+  CHECK_FALSE(plain.IsLocalStorage());
+  CHECK(Status::Ok().http_status() == 0);
+  CHECK_FALSE(Status::Ok().IsLocalStorage());
+}
+
+TEST_CASE("typed details are set beside kind and message, which stay as they were") {
+  const Status http =
+      Status::Error(ErrorKind::kBadData, "GET host/x: HTTP 404").WithHttpStatus(404);
+  CHECK(http.http_status() == 404);
+  CHECK(http.kind() == ErrorKind::kBadData);
+  CHECK(http.message() == "GET host/x: HTTP 404");
+  CHECK_FALSE(http.IsLocalStorage());
+
+  const Status disk = TemporaryError("store: disk full").WithDetail(ErrorDetail::kLocalStorage);
+  CHECK(disk.IsLocalStorage());
+  CHECK(disk.detail() == ErrorDetail::kLocalStorage);
+  CHECK(disk.http_status() == 0);
+  CHECK(disk.kind() == ErrorKind::kTemporary);
+  CHECK(disk.message() == "store: disk full");
+
+  // A detail on OK leaves it OK and without details.
+  const Status ok = Status::Ok().WithHttpStatus(500).WithDetail(ErrorDetail::kLocalStorage);
+  CHECK(ok.ok());
+  CHECK(ok.http_status() == 0);
+  CHECK_FALSE(ok.IsLocalStorage());
+}
+
+TEST_CASE("WithContext keeps the typed details: callers check them whatever the message says") {
+  const Status both = Status::Error(ErrorKind::kUnavailable, "HTTP 503")
+                          .WithHttpStatus(503)
+                          .WithDetail(ErrorDetail::kLocalStorage);
+  const Status named = both.WithContext("cab c1: ").WithContext("run: ");
+  CHECK(named.message() == "run: cab c1: HTTP 503");
+  CHECK(named.http_status() == 503);
+  CHECK(named.IsLocalStorage());
+  CHECK(named.kind() == ErrorKind::kUnavailable);
+  // The copy is its own: the original is unchanged.
+  CHECK(both.message() == "HTTP 503");
+}
+
 TEST_CASE("a result holds either a value or an error status") {
   Result<int> good = 42;
   REQUIRE(good.ok());
