@@ -104,10 +104,9 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     if (status == 403 && request.fresh_link && refreshes++ < request.max_link_refreshes) {
       log->info("GET {}: link refused (403), asking for a fresh one",
                 util::StripQuery(request.link));
-      auto link = request.fresh_link();
-      if (!link.ok()) return link.status();
-      HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));
-      request.link = *link;
+      HDC_ASSIGN_OR_RETURN(auto link, request.fresh_link());
+      HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
+      request.link = link;
       continue;
     }
     if (status != 200 && status != 206) return HttpError(status, request.link);

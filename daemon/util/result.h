@@ -134,3 +134,20 @@ class [[nodiscard]] Result {
     ::hdc::util::Status hdc_status_ = (expr);          \
     if (!hdc_status_.ok()) return hdc_status_;         \
   } while (0)
+
+// Evaluates `expr`, a Result<T>; on error returns its status from the
+// enclosing function (which returns Status or any Result<U>); on success
+// moves the value into `lhs`, which may be a declaration ("auto x",
+// "std::unique_ptr<Y> y") or an existing variable. Expands to several
+// statements: not for the body of an unbraced if or loop, and at most once
+// per line (the temporary is named after the line). A type in `lhs` must
+// not contain a top-level comma; declare the variable first or use auto.
+#define HDC_ASSIGN_OR_RETURN(lhs, expr) \
+  HDC_ASSIGN_OR_RETURN_IMPL_(HDC_RESULT_CONCAT_(hdc_result_, __LINE__), lhs, expr)
+
+#define HDC_RESULT_CONCAT_INNER_(a, b) a##b
+#define HDC_RESULT_CONCAT_(a, b) HDC_RESULT_CONCAT_INNER_(a, b)
+#define HDC_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                               \
+  if (!result.ok()) return result.status();           \
+  lhs = std::move(result).value()
