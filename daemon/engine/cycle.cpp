@@ -117,7 +117,16 @@ util::Result<poll::PollSummary> Cycle::PollSchedules(
   auto polled = poller.Poll(schedules);
   if (d_.metrics != nullptr) {
     for (const poll::ScheduleToPoll& s : schedules) {
-      d_.metrics->Add("polls_total", {{"job", s.job_name}, {"outcome", polled.ok() ? "ok" : "error"}});
+      // As reconciliations_total: error = the poll failed as a whole;
+      // partial = it came back with a problem for this schedule.
+      const char* outcome = "ok";
+      if (!polled.ok()) {
+        outcome = "error";
+      } else if (std::find(polled->problem_report_ids.begin(), polled->problem_report_ids.end(),
+                           s.report_id) != polled->problem_report_ids.end()) {
+        outcome = "partial";
+      }
+      d_.metrics->Add("polls_total", {{"job", s.job_name}, {"outcome", outcome}});
     }
   }
   return polled;
