@@ -202,8 +202,9 @@ else()
 endif()
 
 # --- Documentation -----------------------------------------------------------
-# The repository has no licence file yet; packaging/copyright says so. A
-# changelog.gz (Debian format; the version from project()) per package.
+# packaging/copyright (Debian's machine-readable format: Apache-2.0, whose
+# text is LICENSE) and a changelog.gz (Debian format; the version from
+# project()) per package.
 # string(TIMESTAMP) reads SOURCE_DATE_EPOCH from the environment.
 set(_hdc_saved_epoch "$ENV{SOURCE_DATE_EPOCH}")
 if(HDC_SOURCE_DATE_EPOCH)

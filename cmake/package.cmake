@@ -115,7 +115,7 @@ else()
   set(CPACK_RPM_COMPONENT_INSTALL ON)
   set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
   set(CPACK_RPM_PACKAGE_RELEASE 1)
-  set(CPACK_RPM_PACKAGE_LICENSE "LicenseRef-not-declared")
+  set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")  # SPDX, as in packaging/copyright
   set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
   set(CPACK_RPM_PACKAGE_URL "${CPACK_PACKAGE_HOMEPAGE_URL}")
   # Not relocatable: the units, the config and the scriptlets name the paths.

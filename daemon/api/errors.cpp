@@ -70,7 +70,7 @@ util::Status ErrorFromResponse(std::string_view method, std::string_view path, i
   std::string line = std::string(method) + " " + std::string(path) + ": HTTP " +
                      std::to_string(status);
   if (std::string message = ServerMessage(body); !message.empty()) line += ": " + message;
-  return util::Status::Error(kind, line);
+  return util::Status::Error(kind, line).WithHttpStatus(status);
 }
 
 }  // namespace hdc::api

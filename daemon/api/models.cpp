@@ -57,9 +57,8 @@ util::Result<json> Embedded(const json* value, std::string_view path, std::strin
   if (value == nullptr) return Bad(path, std::string("missing '") + std::string(what) + "'");
   if (value->is_object()) return *value;
   if (value->is_string()) {
-    auto inner = ParseJson(value->get<std::string>(), path);
-    if (!inner.ok()) return inner.status();
-    if (inner->is_object()) return *inner;
+    HDC_ASSIGN_OR_RETURN(auto inner, ParseJson(value->get<std::string>(), path));
+    if (inner.is_object()) return inner;
   }
   return Bad(path, std::string("'") + std::string(what) + "' is neither an object nor a JSON string");
 }
@@ -185,21 +184,17 @@ std::string EnvelopeErrors(const json& envelope) {
 }
 
 util::Result<std::string> ParseCreatedTemplateId(std::string_view text, std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  auto data = Data(*doc, path);
-  if (!data.ok()) return data.status();
-  auto id = IdText(Member(*data, "templateId"));
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
+  auto id = IdText(Member(data, "templateId"));
   if (!id) return Bad(path, "no templateId in the response");
   return *id;
 }
 
 util::Result<std::string> ParseReportId(std::string_view text, std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  auto data = Data(*doc, path);
-  if (!data.ok()) return data.status();
-  auto id = IdText(Member(*data, "reportId"));
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
+  auto id = IdText(Member(data, "reportId"));
   if (!id) return Bad(path, "no reportId in the response");
   return *id;
 }
@@ -211,9 +206,7 @@ util::Result<RemoteTemplate> TemplateFrom(const json& item, std::string_view pat
   auto id = IdText(Member(item, "templateId"));
   if (!id) return Bad(path, "a template without templateId");
   t.template_id = *id;
-  auto body = Embedded(Member(item, "template"), path, "template");
-  if (!body.ok()) return body.status();
-  t.body = std::move(body).value();
+  HDC_ASSIGN_OR_RETURN(t.body, Embedded(Member(item, "template"), path, "template"));
   t.created = TextOf(Member(item, "createdDatetime"));
   t.modified = TextOf(Member(item, "modifiedDatetime"));
   return t;
@@ -223,51 +216,41 @@ util::Result<RemoteTemplate> TemplateFrom(const json& item, std::string_view pat
 
 util::Result<std::vector<RemoteTemplate>> ParseTemplateList(std::string_view text,
                                                             std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  auto data = Data(*doc, path);
-  if (!data.ok()) return data.status();
-  if (data->is_null()) return std::vector<RemoteTemplate>{};
-  if (!data->is_array()) return Bad(path, "expected 'data' to be an array");
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
+  if (data.is_null()) return std::vector<RemoteTemplate>{};
+  if (!data.is_array()) return Bad(path, "expected 'data' to be an array");
   std::vector<RemoteTemplate> out;
-  for (const json& item : *data) {
-    auto t = TemplateFrom(item, path);
-    if (!t.ok()) return t.status();
-    out.push_back(std::move(t).value());
+  for (const json& item : data) {
+    HDC_ASSIGN_OR_RETURN(auto t, TemplateFrom(item, path));
+    out.push_back(std::move(t));
   }
   return out;
 }
 
 util::Result<RemoteTemplate> ParseTemplate(std::string_view text, std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  auto data = Data(*doc, path);
-  if (!data.ok()) return data.status();
-  const json& item = data->is_array() && data->size() == 1 ? (*data)[0] : *data;
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
+  const json& item = data.is_array() && data.size() == 1 ? data[0] : data;
   return TemplateFrom(item, path);
 }
 
 util::Result<std::vector<RemoteSchedule>> ParseScheduleList(std::string_view text,
                                                             std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  auto data = Data(*doc, path);
-  if (!data.ok()) return data.status();
-  if (data->is_null()) return std::vector<RemoteSchedule>{};
-  if (!data->is_array()) return Bad(path, "expected 'data' to be an array");
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
+  if (data.is_null()) return std::vector<RemoteSchedule>{};
+  if (!data.is_array()) return Bad(path, "expected 'data' to be an array");
   std::vector<RemoteSchedule> out;
-  for (const json& item : *data) {
+  for (const json& item : data) {
     RemoteSchedule s;
     auto report_id = IdText(Member(item, "reportId"));
     auto template_id = IdText(Member(item, "templateId"));
     if (!report_id || !template_id) return Bad(path, "a schedule without reportId or templateId");
     s.report_id = *report_id;
     s.template_id = *template_id;
-    auto raw = Embedded(Member(item, "schedule"), path, "schedule");
-    if (!raw.ok()) return raw.status();
-    auto schedule = NormaliseSchedule(*raw, path);
-    if (!schedule.ok()) return schedule.status();
-    s.schedule = std::move(schedule).value();
+    HDC_ASSIGN_OR_RETURN(auto raw, Embedded(Member(item, "schedule"), path, "schedule"));
+    HDC_ASSIGN_OR_RETURN(s.schedule, NormaliseSchedule(raw, path));
     const json* active = Member(item, "isActive");
     s.is_active = active == nullptr || !active->is_boolean() || active->get<bool>();
     out.push_back(std::move(s));
@@ -277,14 +260,12 @@ util::Result<std::vector<RemoteSchedule>> ParseScheduleList(std::string_view tex
 
 util::Result<std::vector<Execution>> ParseReportData(std::string_view text,
                                                      std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  auto data = Data(*doc, path);
-  if (!data.ok()) return data.status();
-  if (data->is_null()) return std::vector<Execution>{};
-  if (!data->is_array()) return Bad(path, "expected 'data' to be an array");
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
+  if (data.is_null()) return std::vector<Execution>{};
+  if (!data.is_array()) return Bad(path, "expected 'data' to be an array");
   std::map<util::TimePoint, Execution> by_time;  // collapses duplicates, sorts
-  for (const json& item : *data) {
+  for (const json& item : data) {
     const json* when = Member(item, "ReportDatetime");
     if (when == nullptr || !when->is_string()) return Bad(path, "an execution without ReportDatetime");
     auto time = util::ParseTimestamp(Trim(when->get<std::string>()));
@@ -305,9 +286,8 @@ util::Result<std::vector<Execution>> ParseReportData(std::string_view text,
 }
 
 util::Result<CabPage> ParseCabPage(std::string_view text, std::string_view path) {
-  auto doc = ParseJson(text, path);
-  if (!doc.ok()) return doc.status();
-  const json* value = Member(*doc, "Value");
+  HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
+  const json* value = Member(doc, "Value");
   if (value == nullptr || !value->is_array()) return Bad(path, "expected {\"Value\": [...]}");
   CabPage page;
   for (const json& item : *value) {
@@ -324,7 +304,7 @@ util::Result<CabPage> ParseCabPage(std::string_view text, std::string_view path)
     }
     page.cabs.push_back(std::move(cab));
   }
-  page.next_link = TextOf(Member(*doc, "@nextLink"));
+  page.next_link = TextOf(Member(doc, "@nextLink"));
   return page;
 }
 

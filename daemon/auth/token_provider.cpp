@@ -121,11 +121,13 @@ util::Status TokenProvider::Fetch() {
     std::string error = AzureError(body.data());
     return util::Status::Error(util::ErrorKind::kAuth,
                                where + " refused (HTTP " + std::to_string(response->status) + ")" +
-                                   (error.empty() ? "" : ": " + error));
+                                   (error.empty() ? "" : ": " + error))
+        .WithHttpStatus(response->status);
   }
   if (response->status < 200 || response->status > 299) {
     return util::Status::Error(util::ErrorKind::kUnavailable,
-                               where + ": HTTP " + std::to_string(response->status));
+                               where + ": HTTP " + std::to_string(response->status))
+        .WithHttpStatus(response->status);
   }
   auto parsed = ParseTokenResponse(body.data(), where);
   if (!parsed.ok()) return parsed.status();

@@ -82,17 +82,13 @@ util::Status ListFiles(const std::string& root, const std::string& top,
 util::Result<std::string> ExpectedPath(const store::StoreLayout& layout,
                                        const db::StoredFile& row) {
   if (row.kind == "cab") {
-    auto path = layout.CabPath(row.id);
-    if (!path.ok()) return path.status();
-    return layout.Relative(*path);
+    HDC_ASSIGN_OR_RETURN(auto path, layout.CabPath(row.id));
+    return layout.Relative(path);
   }
-  auto when = util::ParseTimestamp(row.run);
-  if (!when.ok()) return when.status();
-  auto path = layout.ReportPath(row.job, row.id, *when, "x");
-  if (!path.ok()) return path.status();
-  auto relative = layout.Relative(*path);
-  if (!relative.ok()) return relative.status();
-  return relative->substr(0, relative->size() - 1);
+  HDC_ASSIGN_OR_RETURN(auto when, util::ParseTimestamp(row.run));
+  HDC_ASSIGN_OR_RETURN(auto path, layout.ReportPath(row.job, row.id, when, "x"));
+  HDC_ASSIGN_OR_RETURN(auto relative, layout.Relative(path));
+  return relative.substr(0, relative.size() - 1);
 }
 
 // nullopt when the file matches its row; a problem otherwise; an error
@@ -122,20 +118,18 @@ util::Result<std::optional<Problem>> Check(const store::StoreLayout& layout,
   if (ec) return util::TemporaryError("stat " + *row.path + ": " + ec.message());
   if (status.type() != fs::file_type::regular) return problem("not a regular file");
   platform::FileSystem& files = platform::RealFileSystem();
-  auto size = files.FileSize(*absolute);
-  if (!size.ok()) return size.status();
-  const auto actual_size = static_cast<std::int64_t>(*size);
+  HDC_ASSIGN_OR_RETURN(auto size, files.FileSize(*absolute));
+  const auto actual_size = static_cast<std::int64_t>(size);
   if (!row.size || *row.size != actual_size) {
     Found p = problem("size " + std::to_string(actual_size) + ", recorded " + OrDash(row.size));
     p->actual_size = actual_size;
     return p;
   }
-  auto sha = store::Sha256OfFile(files, *absolute);
-  if (!sha.ok()) return sha.status();
-  if (!row.sha256 || *row.sha256 != *sha) {
+  HDC_ASSIGN_OR_RETURN(auto sha, store::Sha256OfFile(files, *absolute));
+  if (!row.sha256 || *row.sha256 != sha) {
     Found p = problem("SHA-256 differs from the recorded one");
     p->actual_size = actual_size;
-    p->actual_sha256 = *sha;
+    p->actual_sha256 = sha;
     return p;
   }
   return Found();

@@ -108,7 +108,7 @@ std::optional<std::string> ControlAddress(const std::string& state_dir,
 
 util::Status ParseHealth(int http_status, const std::string& body, DaemonHealth& health) {
   if (http_status != 200 && http_status != 503) {
-    return util::BadDataError("HTTP " + std::to_string(http_status));
+    return util::BadDataError("HTTP " + std::to_string(http_status)).WithHttpStatus(http_status);
   }
   if (!http::JsonDepthWithin(body, kMaxHealthDepth)) {
     return util::BadDataError("JSON nested deeper than " + std::to_string(kMaxHealthDepth));

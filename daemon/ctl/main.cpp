@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     } else if (a == "-V" || a == "--version") {
       std::cout << "hdc-reportctl " << HDC_VERSION;
       if (std::strlen(HDC_GIT_REVISION) > 0) std::cout << " (git " << HDC_GIT_REVISION << ")";
-      std::cout << "\n";
+      std::cout << "\nLicense: " << HDC_LICENSE << "\n";
       return 0;
     } else if (a == "--json") {
       options.json = true;

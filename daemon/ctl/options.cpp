@@ -67,17 +67,13 @@ util::Result<std::int64_t> ParseCount(std::string_view option, std::string_view 
 }
 
 util::Result<State> OpenState(const CommonOptions& options) {
-  auto config = config::LoadConfig(options.config_path);
-  if (!config.ok()) return config.status();
   State state;
-  state.config = std::move(config).value();
+  HDC_ASSIGN_OR_RETURN(state.config, config::LoadConfig(options.config_path));
   const std::string db_path = state.config.service.state_dir + "/state.db";
   std::error_code ec;
   state.found = std::filesystem::exists(NativePath(db_path), ec);
   if (ec) return util::TemporaryError(db_path + ": cannot look for it (" + ec.message() + ")");
-  auto opened = db::Database::Open({state.found ? db_path : ":memory:"});
-  if (!opened.ok()) return opened.status();
-  state.db = std::move(opened).value();
+  HDC_ASSIGN_OR_RETURN(state.db, db::Database::Open({state.found ? db_path : ":memory:"}));
   return state;
 }
 

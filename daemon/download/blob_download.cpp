@@ -22,10 +22,11 @@ util::Status HttpError(int status, const std::string& link) {
   const util::ErrorKind kind =
       status == 403 ? util::ErrorKind::kAuth : util::ErrorKind::kUnavailable;
   return util::Status::Error(kind,
-                             "GET " + util::StripQuery(link) + ": HTTP " + std::to_string(status));
+                             "GET " + util::StripQuery(link) + ": HTTP " + std::to_string(status))
+      .WithHttpStatus(status);
 }
 
-constexpr std::string_view kLocalStorage = "store: ";
+constexpr std::string_view kStorePrefix = "store: ";
 
 }  // namespace
 
@@ -35,11 +36,8 @@ util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root
   if (auto bytes = fs.FreeSpace(root); bytes.ok()) {
     free = " (" + util::FormatByteSize(*bytes) + " free in " + root + ")";
   }
-  return util::Status::Error(status.kind(), std::string(kLocalStorage) + status.message() + free);
-}
-
-bool IsLocalStorageError(const util::Status& status) {
-  return status.message().rfind(kLocalStorage, 0) == 0;
+  return util::Status::Error(status.kind(), std::string(kStorePrefix) + status.message() + free)
+      .WithDetail(util::ErrorDetail::kLocalStorage);
 }
 
 util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
@@ -47,7 +45,9 @@ util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
   if (util::Status removed = fs.Remove(path); !removed.ok()) {
     return util::Status::Error(failure.kind(),
                                failure.message() + "; and removing " + path +
-                                   " again failed: " + removed.message());
+                                   " again failed: " + removed.message())
+        .WithHttpStatus(failure.http_status())
+        .WithDetail(failure.detail());
   }
   return failure;
 }
@@ -104,10 +104,9 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     if (status == 403 && request.fresh_link && refreshes++ < request.max_link_refreshes) {
       log->info("GET {}: link refused (403), asking for a fresh one",
                 util::StripQuery(request.link));
-      auto link = request.fresh_link();
-      if (!link.ok()) return link.status();
-      HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));
-      request.link = *link;
+      HDC_ASSIGN_OR_RETURN(auto link, request.fresh_link());
+      HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
+      request.link = link;
       continue;
     }
     if (status != 200 && status != 206) return HttpError(status, request.link);

@@ -62,12 +62,12 @@ struct BlobRequest {
 };
 
 // A failure of the local store (disk full, an I/O error, below
-// min_free_space), tagged so the fetchers stop their batch instead of
-// charging the item: the message starts "store: " and ends with the free
+// min_free_space), tagged util::ErrorDetail::kLocalStorage (see
+// Status::IsLocalStorage) so the fetchers stop their batch instead of
+// charging the item. The message starts "store: " and ends with the free
 // space of `root`.
 util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root,
                                const util::Status& status);
-bool IsLocalStorageError(const util::Status& status);
 
 // The row of a file just promoted into the store could not be written
 // (e.g. SQLITE_FULL): removes the file again, so the store never holds a

@@ -37,11 +37,10 @@ CabFetcher::CabFetcher(ApiFactory make_api, http::HttpClient& http, db::Database
 
 util::Status CabFetcher::Record(const std::string& cab_id_hash, const std::string& state,
                                 const std::string& error) {
-  auto stmt = db_.Prepare(
-      "UPDATE cabs SET state = ?2, last_error = ?3, next_attempt_at = NULL WHERE cab_id_hash = ?1");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, cab_id_hash).Bind(2, state).Bind(3, error);
-  return stmt->Run().status();
+  HDC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("UPDATE cabs SET state = ?2, last_error = ?3, "
+                                              "next_attempt_at = NULL WHERE cab_id_hash = ?1"));
+  stmt.Bind(1, cab_id_hash).Bind(2, state).Bind(3, error);
+  return stmt.Run().status();
 }
 
 util::Status CabFetcher::Skip(const Pending& cab, const std::string& reason,
@@ -79,22 +78,22 @@ util::Status CabFetcher::FlushFetched() {
 }
 
 util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
-  auto tx = db_.BeginWrite();
-  if (!tx.ok()) return tx.status();
-  auto record = db_.Prepare(
-      "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
-      "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
-      "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
-      "WHERE cab_id_hash = ?1");
-  if (!record.ok()) return record.status();
+  HDC_ASSIGN_OR_RETURN(auto tx, db_.BeginWrite());
+  HDC_ASSIGN_OR_RETURN(
+      auto record,
+      db_.Prepare(
+          "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
+          "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
+          "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
+          "WHERE cab_id_hash = ?1"));
   for (const Fetched& f : batch) {
-    record->Reset();
-    record->Bind(1, f.cab_id_hash).Bind(2, f.relative_path);
-    record->Bind(3, static_cast<std::int64_t>(f.size)).Bind(4, f.sha256);
-    record->Bind(5, f.container).Bind(6, f.downloaded_at);
-    HDC_RETURN_IF_ERROR(record->Run().status());
+    record.Reset();
+    record.Bind(1, f.cab_id_hash).Bind(2, f.relative_path);
+    record.Bind(3, static_cast<std::int64_t>(f.size)).Bind(4, f.sha256);
+    record.Bind(5, f.container).Bind(6, f.downloaded_at);
+    HDC_RETURN_IF_ERROR(record.Run().status());
   }
-  return tx->Commit();
+  return tx.Commit();
 }
 
 util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
@@ -102,24 +101,24 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
   std::vector<Pending> pending;
   CabFetchSummary summary;
   {
-    auto stmt = db_.Prepare(
-        "SELECT cab_id_hash, job_name, coalesce(application_id, ''), coalesce(expires_at, ''), "
-        "attempts, coalesce(partial_etag, ''), coalesce(next_attempt_at, '') > ?1, "
-        "coalesce(clock_start, '') FROM cabs "
-        "WHERE state IN ('pending', 'fetching') ORDER BY first_seen, cab_id_hash");
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, now);
+    HDC_ASSIGN_OR_RETURN(
+        auto stmt,
+        db_.Prepare(
+            "SELECT cab_id_hash, job_name, coalesce(application_id, ''), coalesce(expires_at, ''), "
+            "attempts, coalesce(partial_etag, ''), coalesce(next_attempt_at, '') > ?1, "
+            "coalesce(clock_start, '') FROM cabs "
+            "WHERE state IN ('pending', 'fetching') ORDER BY first_seen, cab_id_hash"));
+    stmt.Bind(1, now);
     while (true) {
-      auto row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      if (stmt->ColumnInt(6) != 0) {
+      HDC_ASSIGN_OR_RETURN(auto row, stmt.Step());
+      if (!row) break;
+      if (stmt.ColumnInt(6) != 0) {
         ++summary.deferred;
         continue;
       }
-      pending.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2),
-                         stmt->ColumnText(3), stmt->ColumnInt(4), stmt->ColumnText(5),
-                         stmt->ColumnText(7)});
+      pending.push_back({stmt.ColumnText(0), stmt.ColumnText(1), stmt.ColumnText(2),
+                         stmt.ColumnText(3), stmt.ColumnInt(4), stmt.ColumnText(5),
+                         stmt.ColumnText(7)});
     }
   }
   if (progress != nullptr) progress->total = static_cast<int>(pending.size());
@@ -178,7 +177,7 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
                                        CabFetchSummary& summary, util::Random& random) {
   const util::ErrorKind kind = status.kind();
   // Not the cab's fault: the batch stops, the cab keeps its attempts.
-  const bool space = IsLocalStorageError(status);
+  const bool space = status.IsLocalStorage();
   if (kind == util::ErrorKind::kAuth || space) {
     halt_ = true;
     summary.problems.push_back(status.WithContext(
@@ -195,18 +194,19 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   }
   const auto half = static_cast<std::uint64_t>(ceiling.count() / 2);
   const util::Duration wait(static_cast<std::int64_t>(half + random.Uniform(0, half)));
-  auto stmt = db_.Prepare(
-      "UPDATE cabs SET state = ?2, last_error = ?3, attempts = ?4, next_attempt_at = ?5 "
-      "WHERE cab_id_hash = ?1");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, cab.cab_id_hash).Bind(2, final ? "failed" : "pending").Bind(3, status.ToString());
-  stmt->Bind(4, attempts);
+  HDC_ASSIGN_OR_RETURN(
+      auto stmt,
+      db_.Prepare(
+          "UPDATE cabs SET state = ?2, last_error = ?3, attempts = ?4, next_attempt_at = ?5 "
+          "WHERE cab_id_hash = ?1"));
+  stmt.Bind(1, cab.cab_id_hash).Bind(2, final ? "failed" : "pending").Bind(3, status.ToString());
+  stmt.Bind(4, attempts);
   if (final) {
-    stmt->BindNull(5);
+    stmt.BindNull(5);
   } else {
-    stmt->Bind(5, util::FormatTimestamp(clock_.Now() + wait, true));
+    stmt.Bind(5, util::FormatTimestamp(clock_.Now() + wait, true));
   }
-  HDC_RETURN_IF_ERROR(stmt->Run().status());
+  HDC_RETURN_IF_ERROR(stmt.Run().status());
   summary.failed += final ? 1 : 0;
   const std::string context =
       "cab " + util::Printable(cab.cab_id_hash, util::kShownChars) +
@@ -237,10 +237,9 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
       return Skip(cab, "retention window ended before download", summary);
     }
   }
-  auto final_path = layout_.CabPath(cab.cab_id_hash);  // refuses ids that are not plain tokens
-  if (!final_path.ok()) return final_path.status();
-  auto temp_path = layout_.TempPath("cab", cab.cab_id_hash);
-  if (!temp_path.ok()) return temp_path.status();
+  // CabPath refuses ids that are not plain tokens.
+  HDC_ASSIGN_OR_RETURN(auto final_path, layout_.CabPath(cab.cab_id_hash));
+  HDC_ASSIGN_OR_RETURN(auto temp_path, layout_.TempPath("cab", cab.cab_id_hash));
   if (util::Status space = store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space);
       !space.ok()) {
     return LocalStorageError(fs_, layout_.root(), space);
@@ -257,7 +256,7 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   };
   auto link = link_of();
   if (!link.ok()) {
-    if (link.status().message().find("HTTP 404") != std::string::npos) {
+    if (link.status().http_status() == 404) {
       // Adopted rule: 404 = past its expiration, not retried.
       return Skip(cab, "the service no longer has it (404)", summary);
     }
@@ -265,9 +264,10 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   }
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));  // plain http only to loopback
 
-  const bool resume = !cab.partial_etag.empty() && fs_.Exists(*temp_path);
-  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, resume);
-  if (!writer.ok()) return LocalStorageError(fs_, layout_.root(), writer.status());
+  const bool resume = !cab.partial_etag.empty() && fs_.Exists(temp_path);
+  auto created = store::AtomicWriter::Create(fs_, temp_path, final_path, resume);
+  if (!created.ok()) return LocalStorageError(fs_, layout_.root(), created.status());
+  std::unique_ptr<store::AtomicWriter> writer = std::move(created).value();
   std::string container;
   BlobRequest request;
   request.link = *link;
@@ -276,15 +276,15 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   request.min_record_bytes = kResumeMinBytes;
   request.on_etag = [&](const std::string& etag) -> util::Status {
     std::lock_guard lock(mu_);
-    auto stmt = db_.Prepare("UPDATE cabs SET partial_etag = ?2 WHERE cab_id_hash = ?1");
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, cab.cab_id_hash);
+    HDC_ASSIGN_OR_RETURN(auto stmt,
+                         db_.Prepare("UPDATE cabs SET partial_etag = ?2 WHERE cab_id_hash = ?1"));
+    stmt.Bind(1, cab.cab_id_hash);
     if (etag.empty()) {
-      stmt->BindNull(2);
+      stmt.BindNull(2);
     } else {
-      stmt->Bind(2, etag);
+      stmt.Bind(2, etag);
     }
-    return stmt->Run().status();
+    return stmt.Run().status();
   };
   request.check_head = [&](std::string_view head) -> util::Status {
     container = head.substr(0, 4) == "MSCF" ? "MSCF" : head.substr(0, 2) == "PK" ? "PK" : "";
@@ -295,17 +295,15 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   };
   const BlobTransport transport{fs_,           layout_.root(), http_,     clock_,
                                 worker.random, stop_,          &limiter_, {}};
-  auto committed = DownloadBlob(transport, std::move(request), **writer);
-  if (!committed.ok()) return committed.status();
-  auto relative = layout_.Relative(committed->path);
-  if (!relative.ok()) return relative.status();
+  HDC_ASSIGN_OR_RETURN(auto committed, DownloadBlob(transport, std::move(request), *writer));
+  HDC_ASSIGN_OR_RETURN(auto relative, layout_.Relative(committed.path));
 
-  HDC_RETURN_IF_ERROR(RecordFetched({cab.cab_id_hash, *relative, committed->sha256_hex, container,
-                                     util::FormatTimestamp(now, true), committed->size}));
+  HDC_RETURN_IF_ERROR(RecordFetched({cab.cab_id_hash, relative, committed.sha256_hex, container,
+                                     util::FormatTimestamp(now, true), committed.size}));
   std::lock_guard lock(mu_);
   ++summary.fetched;
-  summary.bytes += committed->size;
-  if (worker.progress != nullptr) worker.progress->bytes += committed->size;
+  summary.bytes += committed.size;
+  if (worker.progress != nullptr) worker.progress->bytes += committed.size;
   return util::Status::Ok();
 }
 

@@ -52,9 +52,8 @@ ReportFetcher::ReportFetcher(api::HdcClient& api, http::HttpClient& http, db::Da
 util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
   ReportFetchSummary summary;
   db::ExecutionsTable executions(db_);
-  auto ready = executions.ReadyToFetch();
-  if (!ready.ok()) return ready.status();
-  for (const db::ExecutionRecord& e : *ready) {
+  HDC_ASSIGN_OR_RETURN(auto ready, executions.ReadyToFetch());
+  for (const db::ExecutionRecord& e : ready) {
     if (stop_.stop_requested()) break;
     util::Status status = FetchOne(e, summary);
     if (status.ok()) continue;
@@ -68,18 +67,16 @@ util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
     util::GetLogger("download")->error("{}", named.ToString());
     summary.problems.push_back(named);
     // Every other report would fail too: refused credentials, a full disk.
-    if (status.kind() == util::ErrorKind::kAuth || IsLocalStorageError(status)) break;
+    if (status.kind() == util::ErrorKind::kAuth || status.IsLocalStorage()) break;
   }
   return summary;
 }
 
 util::Result<std::string> ReportFetcher::FreshLink(const std::string& report_id,
                                                    const std::string& report_datetime) {
-  auto time = util::ParseTimestamp(report_datetime);
-  if (!time.ok()) return time.status();
-  auto listed = api_.GetReportData(report_id, *time, *time);
-  if (!listed.ok()) return listed.status();
-  for (const api::Execution& e : *listed) {
+  HDC_ASSIGN_OR_RETURN(auto time, util::ParseTimestamp(report_datetime));
+  HDC_ASSIGN_OR_RETURN(auto listed, api_.GetReportData(report_id, time, time));
+  for (const api::Execution& e : listed) {
     if (e.report_datetime == report_datetime && e.ready()) return e.location;
   }
   return util::TemporaryError("Get Report Data no longer lists a link for this run");
@@ -93,39 +90,35 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
       !space.ok()) {
     return LocalStorageError(fs_, layout_.root(), space);
   }
-  auto time = util::ParseTimestamp(report_datetime);
-  if (!time.ok()) return time.status();
-  auto link = FreshLink(report_id, report_datetime);
-  if (!link.ok()) return link.status();
-  HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));
-  auto final_path = layout_.ReportPath(job, report_id, *time, ExtensionOf(*link));
-  if (!final_path.ok()) return final_path.status();
-  auto temp_path = layout_.TempPath("report", ReportTempKey(report_id, *time));
-  if (!temp_path.ok()) return temp_path.status();
-  const bool resume = !partial_etag.empty() && fs_.Exists(*temp_path);
-  auto writer = store::AtomicWriter::Create(fs_, *temp_path, *final_path, resume);
-  if (!writer.ok()) return LocalStorageError(fs_, layout_.root(), writer.status());
+  HDC_ASSIGN_OR_RETURN(auto time, util::ParseTimestamp(report_datetime));
+  HDC_ASSIGN_OR_RETURN(auto link, FreshLink(report_id, report_datetime));
+  HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
+  HDC_ASSIGN_OR_RETURN(auto final_path,
+                       layout_.ReportPath(job, report_id, time, ExtensionOf(link)));
+  HDC_ASSIGN_OR_RETURN(auto temp_path, layout_.TempPath("report", ReportTempKey(report_id, time)));
+  const bool resume = !partial_etag.empty() && fs_.Exists(temp_path);
+  auto created = store::AtomicWriter::Create(fs_, temp_path, final_path, resume);
+  if (!created.ok()) return LocalStorageError(fs_, layout_.root(), created.status());
+  std::unique_ptr<store::AtomicWriter> writer = std::move(created).value();
   BlobRequest request;
-  request.link = *link;
+  request.link = link;
   request.etag = resume ? partial_etag : "";
   request.fresh_link = [&] { return FreshLink(report_id, report_datetime); };
   request.max_link_refreshes = options_.max_link_refreshes;
   request.on_etag = [&](const std::string& etag) -> util::Status {
-    auto stmt = db_.Prepare(
-        "UPDATE executions SET partial_etag = ?3 WHERE report_id = ?1 AND report_datetime = ?2");
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, report_id).Bind(2, report_datetime);
+    HDC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("UPDATE executions SET partial_etag = ?3 WHERE "
+                                                "report_id = ?1 AND report_datetime = ?2"));
+    stmt.Bind(1, report_id).Bind(2, report_datetime);
     if (etag.empty()) {
-      stmt->BindNull(3);
+      stmt.BindNull(3);
     } else {
-      stmt->Bind(3, etag);
+      stmt.Bind(3, etag);
     }
-    return stmt->Run().status();
+    return stmt.Run().status();
   };
   const BlobTransport transport{fs_, layout_.root(), http_, clock_, random_, stop_, nullptr, {}};
-  auto committed = DownloadBlob(transport, std::move(request), **writer);
-  if (!committed.ok()) return committed.status();
-  return Stored{committed->path, committed->size, committed->sha256_hex};
+  HDC_ASSIGN_OR_RETURN(auto committed, DownloadBlob(transport, std::move(request), *writer));
+  return Stored{committed.path, committed.size, committed.sha256_hex};
 }
 
 util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
@@ -135,21 +128,20 @@ util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
   const std::string& report_datetime = execution.report_datetime;
   db::ExecutionsTable executions(db_);
   HDC_RETURN_IF_ERROR(executions.SetState(report_id, report_datetime, "fetching", std::nullopt));
-  auto stored = Download(job, report_id, report_datetime, execution.partial_etag);
-  if (!stored.ok()) return stored.status();
+  HDC_ASSIGN_OR_RETURN(auto stored,
+                       Download(job, report_id, report_datetime, execution.partial_etag));
   const util::TimePoint now = clock_.Now();
-  auto relative = layout_.Relative(stored->path);
-  if (!relative.ok()) return relative.status();
+  HDC_ASSIGN_OR_RETURN(auto relative, layout_.Relative(stored.path));
   auto record = db_.Prepare(
       "UPDATE executions SET state = 'fetched', file_path = ?3, file_size = ?4, file_sha256 = ?5, "
       "downloaded_at = ?6, clock_start = ?6, last_error = NULL, partial_etag = NULL "
       "WHERE report_id = ?1 AND report_datetime = ?2");
-  if (!record.ok()) return Unpromote(fs_, stored->path, record.status());
-  record->Bind(1, report_id).Bind(2, report_datetime).Bind(3, *relative);
-  record->Bind(4, static_cast<std::int64_t>(stored->size)).Bind(5, stored->sha256);
+  if (!record.ok()) return Unpromote(fs_, stored.path, record.status());
+  record->Bind(1, report_id).Bind(2, report_datetime).Bind(3, relative);
+  record->Bind(4, static_cast<std::int64_t>(stored.size)).Bind(5, stored.sha256);
   record->Bind(6, util::FormatTimestamp(now, true));
   if (util::Status run = record->Run().status(); !run.ok()) {
-    return Unpromote(fs_, stored->path, run);
+    return Unpromote(fs_, stored.path, run);
   }
 
   const JobIngestRules rules = jobs_.count(job) ? jobs_.at(job) : JobIngestRules{};
@@ -163,15 +155,15 @@ util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
   target.cab_types = rules.cab_types;
   target.cabs_enabled = rules.cabs;
   target.retention_cutoff = now - options_.retention;
-  auto ingested = IngestReportFile(db_, fs_, target, stored->path);
-  if (!ingested.ok()) return ingested.status();
+  HDC_ASSIGN_OR_RETURN(auto ingested, IngestReportFile(db_, fs_, target, stored.path));
   ++summary.reports;
-  summary.bytes += stored->size;
-  summary.rows += ingested->rows;
-  summary.rows_skipped_retention += ingested->rows_skipped_retention;
-  summary.cabs_new += ingested->cabs_new;
-  util::GetLogger("download")->info("report {} run {}: {} bytes, {} rows", report_id,
-                                    report_datetime, stored->size, ingested->rows);
+  summary.bytes += stored.size;
+  summary.rows += ingested.rows;
+  summary.rows_skipped_retention += ingested.rows_skipped_retention;
+  summary.cabs_new += ingested.cabs_new;
+  util::GetLogger("download")
+      ->info("report {} run {}: {} bytes, {} rows", report_id, report_datetime, stored.size,
+             ingested.rows);
   return util::Status::Ok();
 }
 

@@ -277,27 +277,27 @@ class Ingest {
 };
 
 util::Status Ingest::Prepare() {
-  auto exists = db_.Prepare(
-      "SELECT 1 FROM executions WHERE report_id = ?1 AND report_datetime = ?2");
-  if (!exists.ok()) return exists.status();
-  exists->Bind(1, target_.report_id).Bind(2, target_.report_datetime);
-  auto found = exists->Step();
-  if (!found.ok()) return found.status();
-  if (!*found) return util::InternalError("no such execution in the state database");
+  HDC_ASSIGN_OR_RETURN(
+      auto exists,
+      db_.Prepare("SELECT 1 FROM executions WHERE report_id = ?1 AND report_datetime = ?2"));
+  exists.Bind(1, target_.report_id).Bind(2, target_.report_datetime);
+  HDC_ASSIGN_OR_RETURN(auto found, exists.Step());
+  if (!found) return util::InternalError("no such execution in the state database");
 
-  auto remove = db_.Prepare(
-      "DELETE FROM failures WHERE report_id = ?1 AND report_datetime = ?2");
-  if (!remove.ok()) return remove.status();
-  auto removed = remove->Bind(1, target_.report_id).Bind(2, target_.report_datetime).Run();
-  if (!removed.ok()) return removed.status();
+  HDC_ASSIGN_OR_RETURN(
+      auto remove,
+      db_.Prepare("DELETE FROM failures WHERE report_id = ?1 AND report_datetime = ?2"));
+  HDC_RETURN_IF_ERROR(
+      remove.Bind(1, target_.report_id).Bind(2, target_.report_datetime).Run().status());
 
-  auto insert = db_.Prepare(
-      "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name,"
-      " driver_name, driver_version, cab_id_hash, event_count, failure_time, device_id,"
-      " hardware_id, row, clock_start)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-  if (!insert.ok()) return insert.status();
-  insert_failure_.emplace(std::move(insert).value());
+  HDC_ASSIGN_OR_RETURN(
+      auto insert,
+      db_.Prepare(
+          "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name,"
+          " driver_name, driver_version, cab_id_hash, event_count, failure_time, device_id,"
+          " hardware_id, row, clock_start)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+  insert_failure_.emplace(std::move(insert));
   return util::Status::Ok();
 }
 
@@ -360,8 +360,7 @@ util::Status Ingest::OnRow(const ReportRow& row) {
   else s.BindNull(10);
   s.Bind(11, row.Get(col_.device_id)).Bind(12, row.Get(col_.hardware_id));
   s.Bind(13, std::string_view(json_)).Bind(14, clock_text.view());
-  auto inserted = s.Run();
-  if (!inserted.ok()) return inserted.status();
+  HDC_RETURN_IF_ERROR(s.Run().status());
   ++summary_.rows;
   return util::Status::Ok();
 }
@@ -403,15 +402,15 @@ std::optional<std::string> Ingest::CabSkipReason(const CabCollector::Cab& cab) c
 
 util::Status Ingest::RecordCabs() {
   if (cabs_.empty()) return util::Status::Ok();
-  auto insert = db_.Prepare(
-      "INSERT INTO cabs (cab_id_hash, job_name, application_id, cab_type, expires_at,"
-      " collected_at, state, last_error, first_seen, clock_start)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-      " ON CONFLICT (cab_id_hash) DO NOTHING");
-  if (!insert.ok()) return insert.status();
+  HDC_ASSIGN_OR_RETURN(
+      auto insert,
+      db_.Prepare("INSERT INTO cabs (cab_id_hash, job_name, application_id, cab_type, expires_at,"
+                  " collected_at, state, last_error, first_seen, clock_start)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                  " ON CONFLICT (cab_id_hash) DO NOTHING"));
   for (const CabCollector::Cab* cab : cabs_.Sorted()) {
     const std::optional<std::string> skip = CabSkipReason(*cab);
-    db::Statement& s = *insert;
+    db::Statement& s = insert;
     s.Reset();
     s.Bind(1, cabs_.Id(*cab)).Bind(2, target_.job_name);
     s.Bind(3, cabs_.Interned(cab->application)).Bind(4, cabs_.Interned(cab->type));
@@ -424,28 +423,27 @@ util::Status Ingest::RecordCabs() {
     }
     s.Bind(7, skip ? "skipped" : "pending").Bind(8, skip);
     s.Bind(9, downloaded_text_.view()).Bind(10, IsoText(FromMillis(cab->clock)).view());
-    auto changed = s.Run();
-    if (!changed.ok()) return changed.status();
-    if (*changed > 0) ++(skip ? summary_.cabs_skipped : summary_.cabs_new);
+    HDC_ASSIGN_OR_RETURN(auto changed, s.Run());
+    if (changed > 0) ++(skip ? summary_.cabs_skipped : summary_.cabs_new);
   }
   return util::Status::Ok();
 }
 
 util::Status Ingest::FinishExecution() {
-  auto update = db_.Prepare(
-      "UPDATE executions SET row_count = ?1, state = 'ingested',"
-      " clock_start = CASE WHEN ?4 IS NOT NULL AND (clock_start IS NULL OR ?4 < clock_start)"
-      " THEN ?4 ELSE clock_start END"
-      " WHERE report_id = ?2 AND report_datetime = ?3");
-  if (!update.ok()) return update.status();
-  update->Bind(1, summary_.rows).Bind(2, target_.report_id).Bind(3, target_.report_datetime);
+  HDC_ASSIGN_OR_RETURN(
+      auto update,
+      db_.Prepare(
+          "UPDATE executions SET row_count = ?1, state = 'ingested',"
+          " clock_start = CASE WHEN ?4 IS NOT NULL AND (clock_start IS NULL OR ?4 < clock_start)"
+          " THEN ?4 ELSE clock_start END"
+          " WHERE report_id = ?2 AND report_datetime = ?3"));
+  update.Bind(1, summary_.rows).Bind(2, target_.report_id).Bind(3, target_.report_datetime);
   if (earliest_clock_ != util::TimePoint::max()) {
-    update->Bind(4, IsoText(earliest_clock_).view());
+    update.Bind(4, IsoText(earliest_clock_).view());
   } else {
-    update->BindNull(4);
+    update.BindNull(4);
   }
-  auto changed = update->Run();
-  if (!changed.ok()) return changed.status();
+  HDC_RETURN_IF_ERROR(update.Run().status());
   return util::Status::Ok();
 }
 
@@ -481,23 +479,21 @@ class CacheBudget {
 util::Result<IngestSummary> Run(db::Database& db, const IngestTarget& target,
                                 const ByteReader& read) {
   const CacheBudget cache(db);
-  auto tx = db.BeginWrite();
-  if (!tx.ok()) return tx.status();
+  HDC_ASSIGN_OR_RETURN(auto tx, db.BeginWrite());
   Ingest ingest(db, target);
   HDC_RETURN_IF_ERROR(ingest.Prepare());
   ReportParser parser([&ingest](const ReportRow& row) { return ingest.OnRow(row); },
                       [&ingest](const ReportHeader& h) { return ingest.OnHeader(h); });
   std::unique_ptr<char[]> block(new char[kReadBlock]);
   while (true) {
-    auto got = read(block.get(), kReadBlock);
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;
-    HDC_RETURN_IF_ERROR(parser.Feed(std::string_view(block.get(), *got)));
+    HDC_ASSIGN_OR_RETURN(auto got, read(block.get(), kReadBlock));
+    if (got == 0) break;
+    HDC_RETURN_IF_ERROR(parser.Feed(std::string_view(block.get(), got)));
   }
   HDC_RETURN_IF_ERROR(parser.Finish());
   HDC_RETURN_IF_ERROR(ingest.RecordCabs());
   HDC_RETURN_IF_ERROR(ingest.FinishExecution());
-  HDC_RETURN_IF_ERROR(tx->Commit());
+  HDC_RETURN_IF_ERROR(tx.Commit());
   return ingest.summary();
 }
 

@@ -88,11 +88,10 @@ void Cycle::Count(const char* name, double value, const std::string& outcome) {
 }
 
 util::Status Cycle::Recover() {
-  auto counts = download::RecoverDownloads(d_.db, d_.fs, d_.layout);
-  if (!counts.ok()) return counts.status();
-  if (counts->rows_reset + counts->partials_kept + counts->partials_removed +
-      counts->strays_removed + counts->entries_left) {
-    util::GetLogger("store")->warn("{}", store::RecoverySummary(*counts));
+  HDC_ASSIGN_OR_RETURN(auto counts, download::RecoverDownloads(d_.db, d_.fs, d_.layout));
+  if (counts.rows_reset + counts.partials_kept + counts.partials_removed + counts.strays_removed +
+      counts.entries_left) {
+    util::GetLogger("store")->warn("{}", store::RecoverySummary(counts));
   }
   return util::Status::Ok();
 }
@@ -108,9 +107,8 @@ util::Result<reconcile::ReconcileSummary> Cycle::Reconcile(const config::Config&
 
 util::Result<poll::PollSummary> Cycle::Poll(const config::Config& config,
                                             const std::vector<std::string>& jobs) {
-  auto recorded = poll::Poller::RecordedSchedules(d_.db);
-  if (!recorded.ok()) return recorded.status();
-  return PollSchedules(SchedulesOf(*recorded, config, jobs));
+  HDC_ASSIGN_OR_RETURN(auto recorded, poll::Poller::RecordedSchedules(d_.db));
+  return PollSchedules(SchedulesOf(recorded, config, jobs));
 }
 
 util::Result<poll::PollSummary> Cycle::PollSchedules(
@@ -119,7 +117,16 @@ util::Result<poll::PollSummary> Cycle::PollSchedules(
   auto polled = poller.Poll(schedules);
   if (d_.metrics != nullptr) {
     for (const poll::ScheduleToPoll& s : schedules) {
-      d_.metrics->Add("polls_total", {{"job", s.job_name}, {"outcome", polled.ok() ? "ok" : "error"}});
+      // As reconciliations_total: error = the poll failed as a whole;
+      // partial = it came back with a problem for this schedule.
+      const char* outcome = "ok";
+      if (!polled.ok()) {
+        outcome = "error";
+      } else if (std::find(polled->problem_report_ids.begin(), polled->problem_report_ids.end(),
+                           s.report_id) != polled->problem_report_ids.end()) {
+        outcome = "partial";
+      }
+      d_.metrics->Add("polls_total", {{"job", s.job_name}, {"outcome", outcome}});
     }
   }
   return polled;
@@ -129,24 +136,22 @@ util::Result<JobPollOutcome> Cycle::PollJob(const config::Config& config, const 
   JobPollOutcome outcome;
   const config::JobSpec* spec = config::FindJob(config, job);
   if (spec == nullptr || !spec->enabled) return outcome;
-  auto recorded = poll::Poller::RecordedSchedules(d_.db);
-  if (!recorded.ok()) return recorded.status();
-  const auto schedules = SchedulesOf(*recorded, config, {job});
+  HDC_ASSIGN_OR_RETURN(auto recorded, poll::Poller::RecordedSchedules(d_.db));
+  const auto schedules = SchedulesOf(recorded, config, {job});
   if (schedules.empty()) return outcome;
-  auto polled = PollSchedules(schedules);
-  if (!polled.ok()) return polled.status();
-  if (!polled->problems.empty()) return polled->problems.front();
+  HDC_ASSIGN_OR_RETURN(auto polled, PollSchedules(schedules));
+  if (!polled.problems.empty()) return polled.problems.front();
   outcome.polled = true;
-  outcome.new_executions = polled->new_executions;
-  outcome.completed = polled->completed;
+  outcome.new_executions = polled.new_executions;
+  outcome.completed = polled.completed;
   // The run we wait for: the newest one due by now, if the schedule existed
   // remotely then (runs before its creation or last edit never happen).
   const auto last = LastRun(spec->schedule, d_.clock.Now());
   if (last && *last >= schedules.front().since) {
     db::ExecutionsTable executions(d_.db);
-    auto status = executions.RemoteStatus(schedules.front().report_id, util::FormatTimestamp(*last));
-    if (!status.ok()) return status.status();
-    if (!*status || (**status != "Completed" && **status != "Failed")) outcome.awaiting = *last;
+    HDC_ASSIGN_OR_RETURN(auto status, executions.RemoteStatus(schedules.front().report_id,
+                                                              util::FormatTimestamp(*last)));
+    if (!status || (*status != "Completed" && *status != "Failed")) outcome.awaiting = *last;
   }
   return outcome;
 }

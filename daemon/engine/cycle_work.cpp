@@ -18,13 +18,12 @@ util::Result<db::StoreTotals> CycleWork::RefreshGauges() {
 }
 
 util::Status CycleWork::Reconcile(const config::Config& config) {
-  auto summary = cycle_.Reconcile(config);
-  if (!summary.ok()) return summary.status();
-  if (!summary->applied.empty()) {
+  HDC_ASSIGN_OR_RETURN(auto summary, cycle_.Reconcile(config));
+  if (!summary.applied.empty()) {
     util::GetLogger("engine")->info("reconciled {} job(s): {} change(s)", config.jobs.size(),
-                                    summary->applied.size());
+                                    summary.applied.size());
   }
-  return summary->Worst();
+  return summary.Worst();
 }
 
 util::Result<JobPollOutcome> CycleWork::PollJob(const config::Config& config,
@@ -39,18 +38,16 @@ util::Result<JobPollOutcome> CycleWork::PollJob(const config::Config& config,
 
 util::Result<DownloadOutcome> CycleWork::Download(const config::Config& config,
                                                   util::Duration purge_ahead) {
-  auto reports = cycle_.FetchReports(config, purge_ahead);
-  if (!reports.ok()) return reports.status();
-  auto cabs = cycle_.FetchCabs(config, purge_ahead);
-  if (!cabs.ok()) return cabs.status();
+  HDC_ASSIGN_OR_RETURN(auto reports, cycle_.FetchReports(config, purge_ahead));
+  HDC_ASSIGN_OR_RETURN(auto cabs, cycle_.FetchCabs(config, purge_ahead));
   DownloadOutcome outcome;
-  outcome.work_left = cabs->deferred > 0 || !reports->problems.empty() || !cabs->problems.empty();
-  if (reports->reports + cabs->fetched + cabs->skipped + cabs->failed > 0) {
+  outcome.work_left = cabs.deferred > 0 || !reports.problems.empty() || !cabs.problems.empty();
+  if (reports.reports + cabs.fetched + cabs.skipped + cabs.failed > 0) {
     util::GetLogger("engine")->info(
         "downloads: {} report(s) stored ({} bytes, {} rows), {} cab(s) fetched ({} bytes), {} "
         "skipped, {} failed, {} deferred",
-        reports->reports, reports->bytes, reports->rows, cabs->fetched, cabs->bytes, cabs->skipped,
-        cabs->failed, cabs->deferred);
+        reports.reports, reports.bytes, reports.rows, cabs.fetched, cabs.bytes, cabs.skipped,
+        cabs.failed, cabs.deferred);
   }
   auto totals = RefreshGauges();
   if (totals.ok()) outcome.pending = totals->pending_downloads;
@@ -61,8 +58,7 @@ util::Result<DownloadOutcome> CycleWork::Download(const config::Config& config,
 
 util::Result<std::optional<util::TimePoint>> CycleWork::Sweep(const config::Config& config,
                                                               util::Duration purge_ahead) {
-  auto swept = cycle_.Sweep(config, purge_ahead);
-  if (!swept.ok()) return swept.status();
+  HDC_ASSIGN_OR_RETURN(auto swept, cycle_.Sweep(config, purge_ahead));
   // retention::Sweep logs what it removed.
   (void)RefreshGauges();
   return cycle_.NextExpiry(config);

@@ -431,18 +431,16 @@ class PocoClient final : public HttpClient {
 };
 
 util::Result<Response> PocoClient::Send(const Request& request, util::ByteSink& sink) {
-  auto url = util::ParseUrl(request.url);
-  if (!url.ok()) return url.status();
+  HDC_ASSIGN_OR_RETURN(auto url, util::ParseUrl(request.url));
   const std::string what = LogName(request.method, request.url);
-  HDC_RETURN_IF_ERROR(CheckPolicy(*url, what));
+  HDC_RETURN_IF_ERROR(CheckPolicy(url, what));
   const Header* given_id = FindHeader(request, "x-ms-correlation-id");
   const std::string id = given_id ? given_id->value : NewRequestId();
-  auto limits = LimitsFor(request, what);
-  if (!limits.ok()) return limits.status();
+  HDC_ASSIGN_OR_RETURN(auto limits, LimitsFor(request, what));
   const auto started = std::chrono::steady_clock::now();
-  Attempt attempt(*limits, options_.read_timeout);
+  Attempt attempt(limits, options_.read_timeout);
   Outcome outcome;
-  auto result = SendPooled(*url, request, id, what, sink, attempt, outcome);
+  auto result = SendPooled(url, request, id, what, sink, attempt, outcome);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();
@@ -452,9 +450,9 @@ util::Result<Response> PocoClient::Send(const Request& request, util::ByteSink& 
   } else {
     logger->debug("{} failed in {} ms, request id {}: {}", what, ms, id, result.status().message());
   }
-  if (options_.on_response) options_.on_response(*url, result.ok() ? result->status : 0);
+  if (options_.on_response) options_.on_response(url, result.ok() ? result->status : 0);
   if (attempt.cut() && options_.on_transfer_cut) {
-    options_.on_transfer_cut(*url, attempt.rate_at_cut(), result.status());
+    options_.on_transfer_cut(url, attempt.rate_at_cut(), result.status());
   }
   return result;
 }
@@ -563,9 +561,8 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
   const bool has_body = ExpectsBody(request.method, response.status);
   std::optional<std::uint64_t> declared;
   if (has_body) {
-    auto length = DeclaredLength(in, url.host);
-    if (!length.ok()) return length.status();
-    declared = *length;
+    HDC_ASSIGN_OR_RETURN(auto length, DeclaredLength(in, url.host));
+    declared = length;
   }
   HDC_RETURN_IF_ERROR(sink.StartResponse(response.status, response.headers));
   if (!has_body) {

@@ -117,8 +117,7 @@ util::Result<std::string> RedirectTarget(const Request& previous, const Response
   if (!IsRedirectStatus(redirect.status)) {
     return util::InternalError(from + ": " + status + " is not a redirect to follow");
   }
-  auto base = util::ParseUrl(previous.url);
-  if (!base.ok()) return base.status();
+  HDC_ASSIGN_OR_RETURN(auto base, util::ParseUrl(previous.url));
   const std::optional<std::string> location = redirect.FindHeader("Location");
   if (!location || location->find_first_not_of(" \t") == std::string::npos) {
     return util::BadDataError(from + ": " + status + " without a Location header");
@@ -131,14 +130,14 @@ util::Result<std::string> RedirectTarget(const Request& previous, const Response
     return util::BadDataError(from + ": " + status + " to a " + scheme +
                               ": URL refused (only http and https are followed)");
   }
-  const std::string target = Resolve(*base, trimmed);
+  const std::string target = Resolve(base, trimmed);
   auto next_url = util::ParseUrl(target);
   if (!next_url.ok()) {
     return util::BadDataError(from + ": " + status + " to an unusable Location: " +
                               next_url.status().message());
   }
   const std::string to = LogName(target);
-  if (next_url->scheme == "http" && base->scheme == "https") {
+  if (next_url->scheme == "http" && base.scheme == "https") {
     return util::BadDataError(from + ": " + status + " from https to plain http (" + to +
                               ") refused");
   }
@@ -150,13 +149,12 @@ util::Result<std::string> RedirectTarget(const Request& previous, const Response
 }
 
 util::Result<Request> FollowRedirect(const Request& previous, const Response& redirect) {
-  auto target = RedirectTarget(previous, redirect);
-  if (!target.ok()) return target.status();
+  HDC_ASSIGN_OR_RETURN(auto target, RedirectTarget(previous, redirect));
   auto base = util::ParseUrl(previous.url);
-  auto next_url = util::ParseUrl(*target);
+  auto next_url = util::ParseUrl(target);
   if (!base.ok() || !next_url.ok()) return util::InternalError("redirect target not a URL");
   Request next;
-  next.url = *target;
+  next.url = target;
   const bool to_get = TurnsIntoGet(redirect.status, previous.method);
   next.method = to_get ? std::string("GET") : previous.method;
   next.body = to_get ? "" : previous.body;

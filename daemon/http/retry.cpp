@@ -113,11 +113,14 @@ bool HasHeader(const Request& request, std::string_view name) {
   });
 }
 
-util::Status GiveUp(const std::string& what, const std::string& last, int attempts,
-                    std::string_view why = "") {
+// `last_http`: the status of the last response when it was one ("HTTP 503"),
+// else 0.
+util::Status GiveUp(const std::string& what, const std::string& last, int last_http,
+                    int attempts, std::string_view why = "") {
   return util::Status::Error(util::ErrorKind::kUnavailable,
                              what + ": " + last + " after " + std::to_string(attempts) +
-                                 (attempts == 1 ? " attempt" : " attempts") + std::string(why));
+                                 (attempts == 1 ? " attempt" : " attempts") + std::string(why))
+      .WithHttpStatus(last_http);
 }
 
 }  // namespace
@@ -211,21 +214,24 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
   Request next = request;
   Backoff backoff(policy, random);
   std::string last;
+  int last_http = 0;
   for (int attempt = 1;; ++attempt) {
     if (stop.stop_requested()) return util::TemporaryError(what + ": stopped");
     if (bounded) {
       next.deadline = policy.deadline - (clock.Now() - start);
       if (next.deadline.count() <= 0) {
-        return GiveUp(what, last, attempt - 1, ", request deadline spent");
+        return GiveUp(what, last, last_http, attempt - 1, ", request deadline spent");
       }
     }
     auto result = client.Send(next, sink);
     if (sink.failed()) return result;  // the sink's own error: not the network's
     std::optional<util::Duration> retry_after;
     std::string outcome;
+    int outcome_http = 0;
     if (result.ok()) {
       if (!IsRetryableStatus(result->status)) return result;
       outcome = "HTTP " + std::to_string(result->status);
+      outcome_http = result->status;
       if (auto header = result->FindHeader("Retry-After")) {
         retry_after = ParseRetryAfter(*header, clock.Now());
       }
@@ -239,11 +245,12 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
       if (outcome.starts_with(what + ": ")) outcome.erase(0, what.size() + 2);
     }
     if (ranged && sink.size() != initial_size) return result;  // the caller resumes
-    if (attempt >= max_attempts) return GiveUp(what, outcome, attempt);
+    if (attempt >= max_attempts) return GiveUp(what, outcome, outcome_http, attempt);
     last = outcome;
+    last_http = outcome_http;
     const util::Duration delay = backoff.Delay(attempt - 1, retry_after);
     if (clock.Now() + delay - start > budget) {
-      return GiveUp(what, outcome, attempt, ", retry time budget spent");
+      return GiveUp(what, outcome, outcome_http, attempt, ", retry time budget spent");
     }
     util::GetLogger("http")->info("{}: {}; attempt {} of {} in {}", what, outcome, attempt + 1,
                                   max_attempts, Seconds(delay));

@@ -43,6 +43,7 @@ util::Result<PollSummary> Poller::Poll(const std::vector<ScheduleToPoll>& schedu
     if (status.kind() == util::ErrorKind::kAuth) return status;  // every schedule would fail
     util::GetLogger("poll")->error("job {}: {}", schedule.job_name, status.ToString());
     summary.problems.push_back(status.WithContext("job " + schedule.job_name + ": "));
+    summary.problem_report_ids.push_back(schedule.report_id);
   }
   return summary;
 }

@@ -33,6 +33,7 @@ struct PollSummary {
   int new_executions = 0;
   int completed = 0;  // listed as Completed with a link
   std::vector<util::Status> problems;  // per schedule; others still polled
+  std::vector<std::string> problem_report_ids;  // the schedule of each problem, in order
 };
 
 class Poller {

@@ -172,7 +172,7 @@ int DaemonApp::main(const std::vector<std::string>& args) {
   if (version_) {
     std::cout << "hdc-reportd " << HDC_VERSION;
     if (std::string(HDC_GIT_REVISION).size() > 0) std::cout << " (git " << HDC_GIT_REVISION << ")";
-    std::cout << "\n";
+    std::cout << "\nLicense: " << HDC_LICENSE << "\n";
     return EXIT_OK;
   }
   if (!args.empty()) {

@@ -30,9 +30,23 @@ std::string_view KindName(ErrorKind kind) {
   return "internal";
 }
 
+Status Status::WithHttpStatus(int http_status) const {
+  Status copy = *this;
+  if (!ok()) copy.http_status_ = http_status;
+  return copy;
+}
+
+Status Status::WithDetail(ErrorDetail detail) const {
+  Status copy = *this;
+  if (!ok()) copy.detail_ = detail;
+  return copy;
+}
+
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
-  return Status(kind_, std::string(context) + message_);
+  Status copy = *this;
+  copy.message_ = std::string(context) + message_;
+  return copy;
 }
 
 std::string Status::ToString() const {

@@ -6,6 +6,11 @@
 // composition root turns any failure into the right exit status without
 // inspecting messages.
 //
+// Beside the kind, an error may carry typed details for callers that must
+// tell one failure from another: the HTTP status of the response it reports,
+// and an ErrorDetail sub-code. Code branches on these, never on the message
+// text, which is for people (and stays free to change).
+//
 // Value types, cheap to copy when OK; not thread-safe to mutate concurrently.
 #pragma once
 
@@ -27,6 +32,12 @@ enum class ErrorKind {
   kConfig,       // 78: configuration error
 };
 
+// A sub-code finer than the kind, for the few failures a caller treats apart.
+enum class ErrorDetail {
+  kNone,
+  kLocalStorage,  // the local store failed (disk full, an I/O error, below min_free_space)
+};
+
 // The sysexits(3) value for a kind.
 int ExitCodeFor(ErrorKind kind);
 // "usage", "bad-data", ... for logs and JSON.
@@ -45,7 +56,19 @@ class Status {
   const std::string& message() const { return message_; }
   int exit_code() const { return ok() ? 0 : ExitCodeFor(kind_); }
 
-  // Prefixes the message with context: "jobs.d/a.ini: " + message.
+  // The status code of the HTTP response whose status made this error (a
+  // 404; a 503 that outlasted the retries); 0 when none. The message then
+  // says "HTTP <code>" too.
+  int http_status() const { return http_status_; }
+  ErrorDetail detail() const { return detail_; }
+  bool IsLocalStorage() const { return detail_ == ErrorDetail::kLocalStorage; }
+
+  // The same error with a typed detail set; OK stays OK.
+  Status WithHttpStatus(int http_status) const;
+  Status WithDetail(ErrorDetail detail) const;
+
+  // Prefixes the message with context: "jobs.d/a.ini: " + message. Kind and
+  // typed details are kept.
   Status WithContext(std::string_view context) const;
   // One line, safe for a terminal: the message through util::Printable
   // (line breaks as spaces, controls escaped), cut after 2,000 characters.
@@ -57,6 +80,8 @@ class Status {
   bool error_ = false;
   ErrorKind kind_ = ErrorKind::kInternal;
   std::string message_;
+  int http_status_ = 0;
+  ErrorDetail detail_ = ErrorDetail::kNone;
 };
 
 // Shorthands for the common kinds.
@@ -109,3 +134,20 @@ class [[nodiscard]] Result {
     ::hdc::util::Status hdc_status_ = (expr);          \
     if (!hdc_status_.ok()) return hdc_status_;         \
   } while (0)
+
+// Evaluates `expr`, a Result<T>; on error returns its status from the
+// enclosing function (which returns Status or any Result<U>); on success
+// moves the value into `lhs`, which may be a declaration ("auto x",
+// "std::unique_ptr<Y> y") or an existing variable. Expands to several
+// statements: not for the body of an unbraced if or loop, and at most once
+// per line (the temporary is named after the line). A type in `lhs` must
+// not contain a top-level comma; declare the variable first or use auto.
+#define HDC_ASSIGN_OR_RETURN(lhs, expr) \
+  HDC_ASSIGN_OR_RETURN_IMPL_(HDC_RESULT_CONCAT_(hdc_result_, __LINE__), lhs, expr)
+
+#define HDC_RESULT_CONCAT_INNER_(a, b) a##b
+#define HDC_RESULT_CONCAT_(a, b) HDC_RESULT_CONCAT_INNER_(a, b)
+#define HDC_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                               \
+  if (!result.ok()) return result.status();           \
+  lhs = std::move(result).value()

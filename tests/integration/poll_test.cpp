@@ -3,8 +3,12 @@
 #include <doctest/doctest.h>
 
 #include "db/executions_table.h"
+#include "engine/cycle.h"
 #include "integration/harness.h"
+#include "platform/filesystem.h"
 #include "poll/poller.h"
+#include "store/layout.h"
+#include "util/metrics.h"
 
 namespace hdc::testing {
 namespace {
@@ -79,6 +83,51 @@ TEST_CASE("duplicated executions in a listing are harmless") {
   REQUIRE(polled.ok());
   CHECK(polled->new_executions == 4);
   CHECK(Executions(h.Db()).size() == 4);
+}
+
+
+// polls_total{job, outcome} for one poll of two jobs, one of which the
+// service refuses: the refused one is "partial", not "ok".
+double PollCount(const util::Metrics& metrics, const std::string& job, const std::string& outcome) {
+  for (const util::MetricFamily& family : metrics.Snapshot()) {
+    if (family.name != "polls_total") continue;
+    for (const util::MetricSeries& series : family.series) {
+      if (series.labels == util::MetricLabels{{"job", job}, {"outcome", outcome}}) {
+        return series.value;
+      }
+    }
+  }
+  return 0;
+}
+
+TEST_CASE("polls_total counts a schedule the poll had a problem with as partial, the rest ok") {
+  Harness h;
+  const std::string jobs = std::string(kJob) +
+                           "[job other]\nview = IHVDriver\ncolumns = FailureName, FailureHash\n"
+                           "start = 2024-05-01T02:00:00Z\nevery = 24h\nruns = 10\n";
+  REQUIRE(h.Reconcile(jobs).ok());
+  // The service no longer knows the schedule of "other": Get Report Data
+  // answers 404 for it alone.
+  REQUIRE(h.Db().Exec("UPDATE remote_schedules SET report_id = 'gone' WHERE job_name = 'other'")
+              .ok());
+  auto config = h.Config(jobs);
+  REQUIRE(config.ok());
+  store::StoreLayout layout(h.dir().path());
+  util::Random random(5);
+  util::Metrics metrics;
+  engine::DescribeCycleMetrics(metrics);
+  engine::Cycle cycle({h.Connection(), h.Db(), platform::RealFileSystem(), layout, h.clock(),
+                       random, {}, &metrics, ""});
+  auto polled = cycle.Poll(*config);
+  REQUIRE(polled.ok());
+  CHECK(polled->schedules == 2);
+  REQUIRE(polled->problems.size() == 1);
+  CHECK(polled->problems[0].message().starts_with("job other: "));
+  CHECK(polled->problem_report_ids == std::vector<std::string>{"gone"});
+  CHECK(PollCount(metrics, "kernel", "ok") == 1);
+  CHECK(PollCount(metrics, "other", "partial") == 1);
+  CHECK(PollCount(metrics, "other", "ok") == 0);
+  CHECK(PollCount(metrics, "kernel", "error") + PollCount(metrics, "other", "error") == 0);
 }
 
 }  // namespace

@@ -123,11 +123,39 @@ TEST_CASE("429 with Retry-After and 5xx bursts are ridden out on the manual cloc
 TEST_CASE("a token that expires early is renewed after the 401") {
   Harness h;
   RequireClean(h.Reconcile(kJobs));
-  h.SetFaults({{{"endpoint", "template.list"}, {"kind", "token_early_expiry"}, {"nth", 1},
-                {"count", 1}}});
+  // The next token claims its full hour but dies after 60 s.
+  h.SetFaults({{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60},
+                {"nth", 1}, {"count", 1}}});
+  h.clock().Advance(std::chrono::hours(2));  // past the first token's life: a new one
   RequireClean(h.Reconcile(kJobs));
-  h.clock().Advance(std::chrono::hours(2));  // past the token's life
+  h.clock().Advance(std::chrono::minutes(2));  // the new token died; we still think it good
+  REQUIRE(h.emu().Admin("DELETE", "requests").status < 300);
   RequireClean(h.Reconcile(kJobs));
+
+  const std::string token_path = "/" + emulator::DemoClient().tenant + "/oauth2/token";
+  int refused = 0;
+  int tokens = 0;
+  int ok_after_renewal = 0;
+  std::vector<std::string> order;  // "401", "token", "ok": what happened, in order
+  for (const auto& r : h.emu().Admin("GET", "requests").json()) {
+    const int status = r["status"].get<int>();
+    if (r["path"].get<std::string>() == token_path) {
+      ++tokens;
+      order.push_back("token");
+    } else if (status == 401) {
+      CHECK(r["authorization"].get<bool>());  // a token was sent, and refused
+      ++refused;
+      order.push_back("401");
+    } else if (status < 300 && tokens > 0) {
+      ++ok_after_renewal;
+    }
+  }
+  CHECK(refused == 1);              // the dead token was refused once
+  CHECK(tokens == 1);               // and a new one fetched once
+  REQUIRE(order.size() == 2);
+  CHECK(order[0] == "401");         // after the 401, not before
+  CHECK(order[1] == "token");
+  CHECK(ok_after_renewal > 0);      // the replayed request and the rest went through
 }
 
 TEST_CASE("a revoked client is an auth error in one line, without the secret") {

@@ -38,14 +38,14 @@ struct Pipeline {
   explicit Pipeline(Harness& h) : h_(h), layout(h.dir().path()) {
     REQUIRE(layout.EnsureDirectories(platform::RealFileSystem()).ok());
   }
-  util::Result<download::ReportFetchSummary> Run() {
+  util::Result<download::ReportFetchSummary> Run(download::ReportFetchOptions options = {}) {
     auto schedules = poll::Poller::RecordedSchedules(h_.Db());
     REQUIRE(schedules.ok());
     poll::Poller poller(h_.Connection().api(), h_.Db(), h_.clock());
     REQUIRE(poller.Poll(*schedules).ok());
     download::ReportFetcher fetcher(h_.Connection().api(), h_.Connection().http(), h_.Db(),
                                     platform::RealFileSystem(), layout, h_.clock(), random, {},
-                                    {}, {{"kernel", {true, true, {}}}});
+                                    options, {{"kernel", {true, true, {}}}});
     return fetcher.FetchReady();
   }
   Harness& h_;
@@ -295,6 +295,62 @@ TEST_CASE("a promoted file whose row cannot be written leaves the store again") 
   CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == fetched->fetched);
   CHECK(FilesUnder(p.layout.cabs_dir()) == static_cast<std::size_t>(fetched->fetched));
   CHECK(fetched->fetched + fetched->skipped == pending);
+}
+
+}  // namespace
+}  // namespace hdc::testing
+
+namespace hdc::testing {
+namespace {
+
+// The typed checks of the fetchers: a full store (Status::IsLocalStorage)
+// stops the batch without charging the items; a cab link answered 404
+// (Status::http_status) is skipped.
+TEST_CASE("below min_free_space the report and cab batches stop at once, nothing charged") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(75));  // four completed runs
+  Pipeline p(h);
+  download::ReportFetchOptions full;
+  full.min_free_space = ~std::uint64_t{0};
+  auto refused = p.Run(full);
+  REQUIRE(refused.ok());
+  CHECK(refused->reports == 0);
+  REQUIRE(refused->problems.size() == 1);  // the first report stopped the batch
+  CHECK(refused->problems[0].IsLocalStorage());
+  CHECK(refused->problems[0].message().find("store: ") != std::string::npos);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'new'") == 4);
+
+  auto stored = p.Run();
+  REQUIRE(stored.ok());
+  REQUIRE(stored->reports == 4);
+  const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
+  REQUIRE(pending > 1);
+  download::CabFetchOptions no_space;
+  no_space.min_free_space = ~std::uint64_t{0};
+  no_space.concurrency = 1;  // one worker: exactly one problem, then the halt
+  auto cabs = FetchCabs(h, p, no_space);
+  REQUIRE(cabs.ok());
+  CHECK(cabs->fetched == 0);
+  REQUIRE(cabs->problems.size() == 1);
+  CHECK(cabs->problems[0].IsLocalStorage());
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 0 AND "
+                      "next_attempt_at IS NULL") == pending);
+}
+
+TEST_CASE("a cab the service answers 404 for is skipped, not retried") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  Pipeline p(h);
+  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, first_seen) "
+                      "VALUES ('c-gone', 'kernel', '1', 'x')").ok());
+  auto gone = FetchCabs(h, p);
+  REQUIRE(gone.ok());
+  CHECK(gone->skipped == 1);
+  CHECK(gone->problems.empty());
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-gone' AND "
+                      "state = 'skipped' AND attempts = 0 AND "
+                      "last_error = 'the service no longer has it (404)'") == 1);
 }
 
 }  // namespace

@@ -15,6 +15,15 @@ TEST_CASE("HTTP statuses map to error kinds") {
   CHECK(ErrorFromResponse("GET", "/a", 404, "").message() == "GET /a: HTTP 404");
 }
 
+TEST_CASE("the HTTP status is carried typed, whatever the server's message says") {
+  CHECK(ErrorFromResponse("GET", "/a", 404, "").http_status() == 404);
+  CHECK(ErrorFromResponse("GET", "/a", 503, "").http_status() == 503);
+  const util::Status other =
+      ErrorFromResponse("GET", "/a", 400, R"({"code":"x","message":"like an HTTP 404"})");
+  CHECK(other.message() == "GET /a: HTTP 400: x: like an HTTP 404");
+  CHECK(other.http_status() == 400);
+}
+
 TEST_CASE("the server's message is taken from each error shape") {
   CHECK(ErrorFromResponse("POST", "/analytics/driver/report", 400,
                           R"J({"data":null,"errors":[{"code":"BadRequest","message":"recurrenceInterval must be at least 12"}]})J")

@@ -280,6 +280,8 @@ TEST_CASE("blob download: errors name host and path, never the SAS query") {
   auto done = f.Run(host, f.Request(), false);
   REQUIRE_FALSE(done.ok());
   CHECK(done.status().message().find("HTTP 500") != std::string::npos);
+  CHECK(done.status().http_status() == 500);
+  CHECK_FALSE(done.status().IsLocalStorage());  // the service's trouble, not the store's
   CHECK(done.status().message().find("SECRET") == std::string::npos);
   CHECK_FALSE(std::filesystem::exists(f.final_path));
 }

@@ -308,6 +308,7 @@ TEST_CASE("retries give up after max_attempts with kUnavailable and a clear mess
   CHECK(result.status().kind() == util::ErrorKind::kUnavailable);
   CHECK(result.status().message() ==
         "GET 127.0.0.1:" + std::to_string(s.server.port()) + "/busy: HTTP 503 after 3 attempts");
+  CHECK(result.status().http_status() == 503);  // typed, beside the text
   CHECK(s.server.request_count() == 3);
   CHECK(run.sink.data() == "still busy");  // the last error body, for the caller
 }
@@ -331,6 +332,7 @@ TEST_CASE("transport errors are retried, then reported as unavailable") {
   CHECK(result.status().kind() == util::ErrorKind::kUnavailable);
   CHECK(result.status().message() ==
         "GET 127.0.0.1:" + std::to_string(port) + "/x: connection refused after 2 attempts");
+  CHECK(result.status().http_status() == 0);  // no response: no HTTP status
 }
 
 TEST_CASE("a Retry-After beyond the time budget gives up instead of waiting") {
@@ -345,6 +347,7 @@ TEST_CASE("a Retry-After beyond the time budget gives up instead of waiting") {
   CHECK(result.status().kind() == util::ErrorKind::kUnavailable);
   CHECK(result.status().message().find("HTTP 429 after 1 attempt, retry time budget spent") !=
         std::string::npos);
+  CHECK(result.status().http_status() == 429);
   CHECK(run.clock().Now() == kStart);
 }
 
@@ -499,6 +502,7 @@ TEST_CASE("with a deadline each attempt gets what is left and retries stop once 
   CHECK(result.status().message() ==
         "GET h/p: slower than 1.0 KiB/s over 2 s (measured 50 B/s) after 3 attempts, request "
         "deadline spent");
+  CHECK(result.status().http_status() == 0);
   CHECK(client.deadlines == std::vector<util::Duration>{seconds(10), seconds(6), seconds(2)});
   CHECK(clock.Now() - kStart == seconds(10));  // the third attempt ended at its 2 s deadline
 }

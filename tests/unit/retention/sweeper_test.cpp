@@ -406,8 +406,10 @@ TEST_CASE("sweep byte scan: no DeviceId/HardwareId canary survives in db, wal, s
 }
 
 // Fails the nth call of op, then sweeps again with the real file system:
-// the second sweep finishes the first.
-void CrashAndRestart(FaultFs::Op op, std::uint64_t nth) {
+// the second sweep finishes the first. True when the nth call happened, so
+// the first sweep really was cut short there; false when the sweep made
+// fewer calls (then it must have completed).
+bool CrashAndRestart(FaultFs::Op op, std::uint64_t nth) {
   Fixture f;
   const util::TimePoint old = kNow - days(31);
   std::vector<std::string> doomed, kept;
@@ -425,7 +427,8 @@ void CrashAndRestart(FaultFs::Op op, std::uint64_t nth) {
   SweepOptions o;
   o.now = kNow;
   auto first = Sweep(*f.db, faulty, f.layout, o);
-  (void)first;  // fails at the injected call, or completes when there are fewer calls
+  const bool injected = faulty.calls(op) >= nth;
+  CHECK_MESSAGE(first.ok() != injected, "first sweep: ", first.status().ToString());
   f.db.reset();
   f.Open();  // the restart
   const SweepReport second = f.Run();
@@ -442,15 +445,28 @@ void CrashAndRestart(FaultFs::Op op, std::uint64_t nth) {
   for (const std::string& p : FilesUnder(f.dir / "store")) {
     CHECK_MESSAGE(std::find(kept.begin(), kept.end(), p) != kept.end(), p);
   }
+  return injected;
 }
 
 TEST_CASE("sweep interrupted at every unlink and directory fsync is finished by the next one") {
+  // The sweep removes nine files (6 doomed cabs, 1 report, the orphan and
+  // the partial): each of n = 1..9 cuts one unlink short. It fsyncs their
+  // directories and lists the store as often as its layout asks; n runs to
+  // 12 so the last iterations may inject nothing, which is counted too.
+  int removes = 0;
+  int syncs = 0;
+  int lists = 0;
   for (std::uint64_t n = 1; n <= 12; ++n) {
     CAPTURE(n);
-    CrashAndRestart(FaultFs::Op::kRemove, n);
-    CrashAndRestart(FaultFs::Op::kSyncDir, n);
-    CrashAndRestart(FaultFs::Op::kList, n);
+    removes += CrashAndRestart(FaultFs::Op::kRemove, n) ? 1 : 0;
+    syncs += CrashAndRestart(FaultFs::Op::kSyncDir, n) ? 1 : 0;
+    lists += CrashAndRestart(FaultFs::Op::kList, n) ? 1 : 0;
   }
+  MESSAGE("crashes injected: ", removes, " removes, ", syncs, " directory fsyncs, ", lists,
+          " lists");
+  CHECK(removes == 9);
+  CHECK(syncs > 0);
+  CHECK(lists > 0);
 }
 
 TEST_CASE("sweep finishes a sweep marked before a crash, with its own cutoff") {

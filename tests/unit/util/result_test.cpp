@@ -74,6 +74,50 @@ TEST_CASE("WithContext prefixes the message and keeps the kind") {
   CHECK(ok.message().empty());
 }
 
+TEST_CASE("an error has no typed details unless one is set") {
+  const Status plain = Status::Error(ErrorKind::kUnavailable, "GET host/x: HTTP 404");
+  CHECK(plain.http_status() == 0);  // the text alone sets nothing
+  CHECK(plain.detail() == ErrorDetail::kNone);
+  CHECK_FALSE(plain.IsLocalStorage());
+  CHECK(Status::Ok().http_status() == 0);
+  CHECK_FALSE(Status::Ok().IsLocalStorage());
+}
+
+TEST_CASE("typed details are set beside kind and message, which stay as they were") {
+  const Status http =
+      Status::Error(ErrorKind::kBadData, "GET host/x: HTTP 404").WithHttpStatus(404);
+  CHECK(http.http_status() == 404);
+  CHECK(http.kind() == ErrorKind::kBadData);
+  CHECK(http.message() == "GET host/x: HTTP 404");
+  CHECK_FALSE(http.IsLocalStorage());
+
+  const Status disk = TemporaryError("store: disk full").WithDetail(ErrorDetail::kLocalStorage);
+  CHECK(disk.IsLocalStorage());
+  CHECK(disk.detail() == ErrorDetail::kLocalStorage);
+  CHECK(disk.http_status() == 0);
+  CHECK(disk.kind() == ErrorKind::kTemporary);
+  CHECK(disk.message() == "store: disk full");
+
+  // A detail on OK leaves it OK and without details.
+  const Status ok = Status::Ok().WithHttpStatus(500).WithDetail(ErrorDetail::kLocalStorage);
+  CHECK(ok.ok());
+  CHECK(ok.http_status() == 0);
+  CHECK_FALSE(ok.IsLocalStorage());
+}
+
+TEST_CASE("WithContext keeps the typed details: callers check them whatever the message says") {
+  const Status both = Status::Error(ErrorKind::kUnavailable, "HTTP 503")
+                          .WithHttpStatus(503)
+                          .WithDetail(ErrorDetail::kLocalStorage);
+  const Status named = both.WithContext("cab c1: ").WithContext("run: ");
+  CHECK(named.message() == "run: cab c1: HTTP 503");
+  CHECK(named.http_status() == 503);
+  CHECK(named.IsLocalStorage());
+  CHECK(named.kind() == ErrorKind::kUnavailable);
+  // The copy is its own: the original is unchanged.
+  CHECK(both.message() == "HTTP 503");
+}
+
 TEST_CASE("a result holds either a value or an error status") {
   Result<int> good = 42;
   REQUIRE(good.ok());
@@ -171,6 +215,89 @@ TEST_CASE("HDC_RETURN_IF_ERROR is one statement usable in an unbraced if") {
   CHECK(f(true, false).ok());
   CHECK(f(true, true).kind() == ErrorKind::kBadData);
   CHECK(f(false, false).kind() == ErrorKind::kInternal);
+}
+
+// Helpers for HDC_ASSIGN_OR_RETURN.
+Result<int> Number(bool fail, int* calls) {
+  ++*calls;
+  if (fail) return TemporaryError("no number");
+  return 21;
+}
+
+Result<int> Doubled(bool fail, int* calls, bool* reached_end) {
+  HDC_ASSIGN_OR_RETURN(auto n, Number(fail, calls));
+  *reached_end = true;
+  return n * 2;
+}
+
+Status IntoExisting(bool fail, int* out) {
+  int calls = 0;
+  *out = -1;
+  HDC_ASSIGN_OR_RETURN(*out, Number(fail, &calls));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<int>> Owned(bool fail) {
+  if (fail) return BadDataError("nothing owned");
+  return std::make_unique<int>(9);
+}
+
+Result<int> TwoOwnedInOneScope(bool fail_second) {
+  HDC_ASSIGN_OR_RETURN(auto first, Owned(false));
+  HDC_ASSIGN_OR_RETURN(std::unique_ptr<int> second, Owned(fail_second));
+  return *first + *second;
+}
+
+TEST_CASE("HDC_ASSIGN_OR_RETURN declares the value and goes on when there is one") {
+  int calls = 0;
+  bool reached_end = false;
+  const Result<int> r = Doubled(false, &calls, &reached_end);
+  REQUIRE(r.ok());
+  CHECK(*r == 42);
+  CHECK(calls == 1);  // the expression is evaluated once
+  CHECK(reached_end);
+}
+
+TEST_CASE("HDC_ASSIGN_OR_RETURN returns the error unchanged and skips the rest") {
+  int calls = 0;
+  bool reached_end = false;
+  const Result<int> r = Doubled(true, &calls, &reached_end);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().kind() == ErrorKind::kTemporary);
+  CHECK(r.status().message() == "no number");
+  CHECK(calls == 1);
+  CHECK_FALSE(reached_end);
+}
+
+TEST_CASE("HDC_ASSIGN_OR_RETURN assigns to an existing lvalue, from a Status function") {
+  int out = 0;
+  CHECK(IntoExisting(false, &out).ok());
+  CHECK(out == 21);
+  const Status failed = IntoExisting(true, &out);
+  CHECK(failed.kind() == ErrorKind::kTemporary);
+  CHECK(out == -1);  // untouched on error
+}
+
+TEST_CASE("HDC_ASSIGN_OR_RETURN moves move-only values, twice in one scope") {
+  const Result<int> both = TwoOwnedInOneScope(false);
+  REQUIRE(both.ok());
+  CHECK(*both == 18);
+  const Result<int> second_failed = TwoOwnedInOneScope(true);
+  REQUIRE_FALSE(second_failed.ok());
+  CHECK(second_failed.status().message() == "nothing owned");
+}
+
+TEST_CASE("HDC_ASSIGN_OR_RETURN keeps the typed details of the error") {
+  auto f = []() -> Status {
+    auto failing = []() -> Result<std::string> {
+      return Status::Error(ErrorKind::kUnavailable, "GET h/p: HTTP 503").WithHttpStatus(503);
+    };
+    HDC_ASSIGN_OR_RETURN(auto body, failing());
+    return body.empty() ? InternalError("empty") : Status::Ok();
+  };
+  const Status s = f();
+  CHECK(s.http_status() == 503);
+  CHECK(s.message() == "GET h/p: HTTP 503");
 }
 
 }  // namespace
