@@ -50,20 +50,20 @@ util::Status JobsTable::SetTemplate(const std::string& job, const std::string& t
   return db_.Exec("RELEASE set_template");
 }
 
-util::Status JobsTable::SetSchedule(const std::string& job, const std::string& report_id,
-                                    const std::string& template_id, const std::string& fingerprint,
-                                    bool is_active, bool adopted, const std::string& now) {
+util::Status JobsTable::SetSchedule(const std::string& job, const ScheduleRecord& schedule,
+                                    const std::string& now) {
   HDC_RETURN_IF_ERROR(db_.Exec("SAVEPOINT set_schedule"));
   auto remove = db_.Prepare("DELETE FROM remote_schedules WHERE job_name = ?1 OR report_id = ?2");
   if (!remove.ok()) return remove.status();
-  remove->Bind(1, job).Bind(2, report_id);
+  remove->Bind(1, job).Bind(2, schedule.report_id);
   HDC_RETURN_IF_ERROR(remove->Run().status());
   auto insert = db_.Prepare(
       "INSERT INTO remote_schedules (report_id, job_name, template_id, fingerprint, is_active, "
       "adopted, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
   if (!insert.ok()) return insert.status();
-  insert->Bind(1, report_id).Bind(2, job).Bind(3, template_id).Bind(4, fingerprint);
-  insert->Bind(5, is_active ? 1 : 0).Bind(6, adopted ? 1 : 0).Bind(7, now);
+  insert->Bind(1, schedule.report_id).Bind(2, job).Bind(3, schedule.template_id);
+  insert->Bind(4, schedule.fingerprint).Bind(5, schedule.is_active ? 1 : 0);
+  insert->Bind(6, schedule.adopted ? 1 : 0).Bind(7, now);
   HDC_RETURN_IF_ERROR(insert->Run().status());
   return db_.Exec("RELEASE set_schedule");
 }

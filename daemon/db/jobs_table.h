@@ -45,9 +45,16 @@ class JobsTable {
   // Records (replacing any earlier record of the job) the remote template.
   util::Status SetTemplate(const std::string& job, const std::string& template_id,
                            const std::string& fingerprint, bool adopted, const std::string& now);
-  util::Status SetSchedule(const std::string& job, const std::string& report_id,
-                           const std::string& template_id, const std::string& fingerprint,
-                           bool is_active, bool adopted, const std::string& now);
+  // What is recorded of a job's remote schedule.
+  struct ScheduleRecord {
+    std::string report_id;
+    std::string template_id;
+    std::string fingerprint;  // of the INI schedule it matches; "" = unknown
+    bool is_active = true;    // false: paused
+    bool adopted = false;     // found remotely, not created by this daemon
+  };
+  util::Status SetSchedule(const std::string& job, const ScheduleRecord& schedule,
+                           const std::string& now);
 
   // Drops the record of a remote object that is no longer listed.
   util::Status ForgetTemplate(const std::string& job);

@@ -216,9 +216,14 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
             return table.SetTemplate(job.name, id, job.template_fingerprint, false, Now());
           });
     case ActionKind::kAdoptSchedule:
-      return table.SetSchedule(job.name, action.report_id, action.template_id,
-                               action.detail == "identical" ? job.schedule_fingerprint : "",
-                               true, true, Now());
+      return table.SetSchedule(
+          job.name,
+          {.report_id = action.report_id,
+           .template_id = action.template_id,
+           .fingerprint = action.detail == "identical" ? job.schedule_fingerprint : "",
+           .is_active = true,
+           .adopted = true},
+          Now());
     case ActionKind::kCreateSchedule: {
       if (template_id.empty()) return util::InternalError("no template id for the schedule");
       const json body = BuildCreateScheduleBody(job.schedule, 0).at("schedule");
@@ -227,8 +232,13 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
           "create-schedule", job.schedule_fingerprint, request,
           [&] { return api_.CreateSchedule(request); },
           [&](const std::string& id) {
-            return table.SetSchedule(job.name, id, template_id, job.schedule_fingerprint, true,
-                                     false, Now());
+            return table.SetSchedule(job.name,
+                                     {.report_id = id,
+                                      .template_id = template_id,
+                                      .fingerprint = job.schedule_fingerprint,
+                                      .is_active = true,
+                                      .adopted = false},
+                                     Now());
           });
     }
     case ActionKind::kEditSchedule: {
@@ -241,8 +251,13 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
             return action.report_id;
           },
           [&](const std::string& id) {
-            return table.SetSchedule(job.name, id, template_id, job.schedule_fingerprint, true,
-                                     false, Now());
+            return table.SetSchedule(job.name,
+                                     {.report_id = id,
+                                      .template_id = template_id,
+                                      .fingerprint = job.schedule_fingerprint,
+                                      .is_active = true,
+                                      .adopted = false},
+                                     Now());
           });
     }
     case ActionKind::kPauseSchedule:
@@ -256,8 +271,13 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
             return action.report_id;
           },
           [&](const std::string& id) {
-            return table.SetSchedule(job.name, id, template_id, job.schedule_fingerprint, resume,
-                                     false, Now());
+            return table.SetSchedule(job.name,
+                                     {.report_id = id,
+                                      .template_id = template_id,
+                                      .fingerprint = job.schedule_fingerprint,
+                                      .is_active = resume,
+                                      .adopted = false},
+                                     Now());
           });
     }
     case ActionKind::kForgetTemplate:
