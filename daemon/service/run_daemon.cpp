@@ -18,6 +18,7 @@
 #include "service/control_server.h"
 #include "service/prometheus_text.h"
 #include "service/signals.h"
+#include "service/notify_log.h"
 #include "service/wiring.h"
 #include "store/layout.h"
 #include "util/logging.h"
@@ -163,7 +164,8 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
     err << "hdc-reportd: " << status.ToString() << "\n";
     return status.exit_code();
   };
-  const platform::ServiceNotifier notifier = platform::ServiceNotifier::FromEnvironment();
+  const platform::ServiceNotifier service_manager = platform::ServiceNotifier::FromEnvironment();
+  NotifyLog notifier(service_manager);
   auto loaded = config::LoadConfig(options.config_path);
   if (!loaded.ok()) return fail(loaded.status());
   auto config = std::make_shared<const config::Config>(std::move(*loaded));
@@ -215,10 +217,10 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   engine::SchedulerOptions scheduler_options;
   if (*watchdog) {
     scheduler_options.watchdog = std::chrono::duration_cast<util::Duration>(**watchdog);
-    scheduler_options.on_watchdog = [&notifier] { (void)notifier.WatchdogPing(); };
+    scheduler_options.on_watchdog = [&notifier] { notifier.WatchdogPing(); };
   }
   scheduler_options.on_status = [&notifier](const std::string& line) {
-    (void)notifier.SetStatus(line);
+    notifier.SetStatus(line);
   };
   engine::Scheduler scheduler(work, *clock, config, scheduler_options);
 
@@ -283,7 +285,7 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
                   config->service.state_dir, control ? control->address() : "off");
   log->info("{}", started);
   lifecycle(platform::EventLevel::kInfo, "hdc-reportd " + started);
-  (void)notifier.Ready();
+  notifier.Ready();
 
   while (true) {
     const DaemonSignal signal = WaitForSignal();
@@ -295,7 +297,7 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
       }
       continue;
     }
-    (void)notifier.Reloading();
+    notifier.Reloading();
     // Every SIGHUP reopens the log file by its name first, whatever becomes
     // of the configuration: logrotate renames the file, then reloads, and
     // the daemon goes on in a new file of the old name.
@@ -320,11 +322,11 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
           fmt::format("hdc-reportd reloaded its configuration: {} job(s)", reloaded->jobs.size()));
       scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
     }
-    (void)notifier.Ready();
+    notifier.Ready();
   }
 
   log->info("stopping: letting downloads reach a checkpoint");
-  (void)notifier.Stopping();
+  notifier.Stopping();
   stop.request_stop();
   scheduler_thread.join();
   if (control) {
