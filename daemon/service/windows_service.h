@@ -31,7 +31,8 @@ namespace hdc::service {
 
 // Sets the service's recovery actions (platform::SetServiceRecoveryActions)
 // and prints the outcome: a line on stdout when set, a warning on stderr
-// (registration itself stands) when not; // and registers `executable` as the event log source's message file.
+// (registration itself stands) when not; then registers `executable` as the
+// event log source's message file.
 void OnServiceRegistered(const std::string& service_name, const std::string& executable);
 // Removes the event log source (--unregisterService succeeded).
 void OnServiceUnregistered();
