@@ -12,6 +12,7 @@
 #include "platform/process_guard.h"
 #include "reconcile/reconciler.h"
 #include "reconcile/template_builder.h"
+#include "util/state_files.h"
 
 namespace hdc::ctl {
 namespace {
@@ -49,7 +50,8 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   // Reading the local records needs no lock (WAL readers never block the
   // daemon); a state directory that does not exist yet means "no records".
   std::unique_ptr<db::Database> database;
-  const std::string db_path = config->service.state_dir + "/state.db";
+  const std::string db_path =
+      util::state_files::PathOf(config->service.state_dir, util::state_files::kDatabase);
   if (std::ifstream(db_path).good()) {
     auto opened = db::Database::Open({db_path});
     if (!opened.ok()) return fail(opened.status());

@@ -6,6 +6,7 @@
 #include "ctl/options.h"
 #include "http/client.h"
 #include "util/byte_sink.h"
+#include "util/state_files.h"
 #include "util/strings.h"
 
 namespace hdc::ctl {
@@ -94,7 +95,9 @@ util::Status ReadJob(const Json& item, const std::string& where, DaemonJob& job)
 
 std::optional<std::string> ControlAddress(const std::string& state_dir,
                                           const std::string& control_listen) {
-  std::ifstream file(NativePath(state_dir + "/control-address"), std::ios::binary);
+  std::ifstream file(
+      NativePath(util::state_files::PathOf(state_dir, util::state_files::kControlAddress)),
+      std::ios::binary);
   std::string line;
   if (file && std::getline(file, line)) {
     const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "util/state_files.h"
+
 namespace hdc::ctl {
 
 util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOptions(
@@ -69,7 +71,8 @@ util::Result<std::int64_t> ParseCount(std::string_view option, std::string_view 
 util::Result<State> OpenState(const CommonOptions& options) {
   State state;
   HDC_ASSIGN_OR_RETURN(state.config, config::LoadConfig(options.config_path));
-  const std::string db_path = state.config.service.state_dir + "/state.db";
+  const std::string db_path =
+      util::state_files::PathOf(state.config.service.state_dir, util::state_files::kDatabase);
   std::error_code ec;
   state.found = std::filesystem::exists(NativePath(db_path), ec);
   if (ec) return util::TemporaryError(db_path + ": cannot look for it (" + ec.message() + ")");

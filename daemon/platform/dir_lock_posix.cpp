@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "platform/dir_lock.h"
+#include "util/state_files.h"
 
 namespace hdc::platform {
 namespace {
@@ -53,7 +54,7 @@ util::Status InUse(const std::string& dir, const std::string& lock_path, std::st
 }  // namespace
 
 util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& directory) {
-  const std::string lock_path = directory + "/lock";
+  const std::string lock_path = util::state_files::PathOf(directory, util::state_files::kLock);
   struct stat dir_stat {};
   if (::stat(directory.c_str(), &dir_stat) != 0) {
     return util::TemporaryError("cannot lock state directory " + directory + ": " +

@@ -10,6 +10,7 @@
 #include <windows.h>
 
 #include "platform/dir_lock.h"
+#include "util/state_files.h"
 
 namespace hdc::platform {
 namespace {
@@ -63,7 +64,7 @@ std::string SystemText(DWORD err) {
 }  // namespace
 
 util::Result<std::unique_ptr<DirLock>> LockDirectory(const std::string& directory) {
-  const std::string lock_path = directory + "/lock";
+  const std::string lock_path = util::state_files::PathOf(directory, util::state_files::kLock);
   // FILE_SHARE_READ lets others read the holder's pid, nothing more.
   HANDLE h = ::CreateFileW(Wide(lock_path).c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ,
                            nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);

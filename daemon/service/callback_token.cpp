@@ -7,6 +7,7 @@
 
 #include "platform/filesystem.h"
 #include "util/logging.h"
+#include "util/state_files.h"
 
 namespace hdc::service {
 namespace {
@@ -101,7 +102,7 @@ Result<bool> Publish(platform::FileSystem& fs, const std::string& state_dir,
 
 Result<std::string> LoadOrCreateCallbackToken(const std::string& state_dir) {
   platform::FileSystem& fs = platform::RealFileSystem();
-  const std::string path = state_dir + "/" + std::string(kCallbackTokenFile);
+  const std::string path = util::state_files::PathOf(state_dir, util::state_files::kCallbackToken);
   if (fs.Exists(path)) return ReadToken(fs, path);
   Result<std::string> token = RandomHex(kTokenChars);
   if (!token.ok()) return token.status();

@@ -17,8 +17,6 @@
 
 namespace hdc::service {
 
-inline constexpr std::string_view kCallbackTokenFile = "callback-token";
-
 // Reads the token, or creates it when the file does not exist. A file that
 // exists but does not hold a token (32 lowercase hex characters and an
 // optional newline) is a kConfig error naming the file; a file readable by

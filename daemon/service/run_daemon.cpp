@@ -16,14 +16,15 @@
 #include "platform/filesystem.h"
 #include "platform/notify.h"
 #include "service/control_server.h"
+#include "service/notify_log.h"
 #include "service/prometheus_text.h"
 #include "service/signals.h"
-#include "service/notify_log.h"
 #include "service/wiring.h"
 #include "store/layout.h"
 #include "util/logging.h"
 #include "util/redact.h"
 #include "util/scaled_clock.h"
+#include "util/state_files.h"
 #include "util/strings.h"
 #include "util/time_format.h"
 #include "util/url.h"
@@ -31,7 +32,6 @@
 namespace hdc::service {
 namespace {
 
-constexpr const char* kControlAddressFile = "control-address";
 
 // Writes a small state file whole or not at all: a private temp file
 // (0600 on POSIX), synced, renamed over `path`, and the folder synced; bytes
@@ -225,7 +225,8 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   engine::Scheduler scheduler(work, *clock, config, scheduler_options);
 
   std::unique_ptr<ControlServer> control;
-  const std::string address_file = config->service.state_dir + "/" + kControlAddressFile;
+  const std::string address_file =
+      util::state_files::PathOf(config->service.state_dir, util::state_files::kControlAddress);
   if (!config->service.control_listen.empty()) {
     ControlHandlers handlers;
     handlers.health = [&](bool json) {

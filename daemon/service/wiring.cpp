@@ -7,6 +7,7 @@
 #include "service/version.h"
 #include "store/link_guard.h"
 #include "util/logging.h"
+#include "util/state_files.h"
 
 namespace hdc::service {
 
@@ -84,7 +85,8 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   if (!lock.ok()) return lock.status();
   auto files = platform::OpenConfinedFileSystem(config.service.state_dir);
   if (!files.ok()) return files.status();
-  auto db = db::Database::Open({config.service.state_dir + "/state.db"});
+  auto db = db::Database::Open(
+      {util::state_files::PathOf(config.service.state_dir, util::state_files::kDatabase)});
   if (!db.ok()) return db.status();
   auto token = LoadOrCreateCallbackToken(config.service.state_dir);
   if (!token.ok()) return token.status();

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "util/state_files.h"
 #include "util/strings.h"
 #include "util/time_format.h"
 
@@ -88,11 +89,11 @@ std::optional<TempName> ParseTempName(std::string_view file_name) {
 
 StoreLayout::StoreLayout(std::string state_dir) {
   if (state_dir.empty()) {
-    root_ = "store";
+    root_ = util::state_files::kStore;
     return;
   }
   while (!state_dir.empty() && state_dir.back() == '/') state_dir.pop_back();
-  root_ = state_dir + "/store";
+  root_ = util::state_files::PathOf(state_dir, util::state_files::kStore);
 }
 
 Result<std::string> StoreLayout::ReportPath(std::string_view job, std::string_view report_id,
