@@ -1,6 +1,5 @@
-// The names of what lies directly under state_dir, in one place. Who writes
-// each one is said beside it; docs/operations.md §Paths lists them for
-// operators.
+// The names of what lies directly under state_dir, in one place; who writes
+// each one is said beside it. For operators: docs/operations.md §Paths.
 #pragma once
 
 #include <string>
