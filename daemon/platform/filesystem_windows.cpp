@@ -288,20 +288,20 @@ class ConfinedWindowsFileSystem final : public FileSystem {
 
   Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
                                                      bool append) override {
-    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    HDC_RETURN_IF_ERROR(RefuseLinks(path, kLeaf));
     return files_.OpenForWrite(path, append);
   }
   Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
-    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    HDC_RETURN_IF_ERROR(RefuseLinks(path, kLeaf));
     return files_.OpenForRead(path);
   }
   Result<std::string> ReadFile(const std::string& path) override {
-    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    HDC_RETURN_IF_ERROR(RefuseLinks(path, kLeaf));
     return files_.ReadFile(path);
   }
   Status Rename(const std::string& from, const std::string& to) override {
-    HDC_RETURN_IF_ERROR(RefuseLinks(from));
-    HDC_RETURN_IF_ERROR(RefuseLinks(to));
+    HDC_RETURN_IF_ERROR(RefuseLinks(from, kLeaf));
+    HDC_RETURN_IF_ERROR(RefuseLinks(to, kLeaf));
     return files_.Rename(from, to);
   }
   Status SyncDir(const std::string& dir) override {
@@ -309,7 +309,7 @@ class ConfinedWindowsFileSystem final : public FileSystem {
     return files_.SyncDir(dir);
   }
   Status Remove(const std::string& path) override {
-    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    HDC_RETURN_IF_ERROR(RefuseLinks(path, kLeaf));
     return files_.Remove(path);
   }
   Status CreateDirectories(const std::string& path) override {
@@ -321,11 +321,19 @@ class ConfinedWindowsFileSystem final : public FileSystem {
     return files_.List(dir);
   }
   Result<std::uint64_t> FileSize(const std::string& path) override {
-    HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    HDC_RETURN_IF_ERROR(RefuseLinks(path, kLeaf));
     return files_.FileSize(path);
   }
   Result<std::uint64_t> FreeSpace(const std::string& path) override {
     HDC_RETURN_IF_ERROR(RefuseLinks(path));
+    // GetDiskFreeSpaceExW wants a folder: for a file, ask about its folder.
+    const DWORD attributes = ::GetFileAttributesW(PathW(path).c_str());
+    if (attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
+      auto names = confined::NamesBelow(root_, path);
+      if (names.ok() && !names->empty()) {
+        return files_.FreeSpace(confined::Join(root_, *names, names->size() - 1));
+      }
+    }
     return files_.FreeSpace(path);
   }
   bool Exists(const std::string& path) override {
@@ -333,11 +341,18 @@ class ConfinedWindowsFileSystem final : public FileSystem {
   }
 
  private:
+  // kLeaf: the call works on a file, so `path` may not be the root itself.
+  static constexpr bool kLeaf = true;
+
   // A kConfig error naming the first reparse point among the components of
-  // `path` below the root; a kInternal one for a path outside it.
-  Status RefuseLinks(const std::string& path) {
+  // `path` below the root; a kInternal one for a path outside it (or the
+  // root itself, for a call on a file), as on Linux.
+  Status RefuseLinks(const std::string& path, bool leaf = false) {
     auto names = confined::NamesBelow(root_, path);
     if (!names.ok()) return names.status();
+    if (leaf && names->empty()) {
+      return util::InternalError(path + ": is the state directory itself");
+    }
     for (std::size_t i = 1; i <= names->size(); ++i) {
       const std::string here = confined::Join(root_, *names, i);
       if (IsReparsePoint(PathW(here))) return util::ConfigError(LinkRefusedMessage(here));
