@@ -95,6 +95,18 @@ DirEntry EntryOf(const dirent& e, int dir_fd) {
   return entry;
 }
 
+// Every entry of an open directory but "." and "..", then closes it.
+std::vector<DirEntry> ReadEntries(DIR* d) {
+  std::vector<DirEntry> entries;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    entries.push_back(EntryOf(*e, ::dirfd(d)));
+  }
+  ::closedir(d);
+  return entries;
+}
+
 class PosixReadableFile final : public ReadableFile {
  public:
   PosixReadableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -198,14 +210,7 @@ class PosixFileSystem final : public FileSystem {
   Result<std::vector<DirEntry>> List(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return IoError("list", dir, errno);
-    std::vector<DirEntry> entries;
-    while (const dirent* e = ::readdir(d)) {
-      const std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      entries.push_back(EntryOf(*e, ::dirfd(d)));
-    }
-    ::closedir(d);
-    return entries;
+    return ReadEntries(d);
   }
 
   Result<std::uint64_t> FileSize(const std::string& path) override {
@@ -386,14 +391,7 @@ class ConfinedPosixFileSystem final : public FileSystem {
     DIR* d = ::fdopendir(fd->get());
     if (d == nullptr) return IoError("list", dir, errno);
     fd->release();  // the DIR owns it now
-    std::vector<DirEntry> entries;
-    while (const dirent* e = ::readdir(d)) {
-      const std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      entries.push_back(EntryOf(*e, ::dirfd(d)));
-    }
-    ::closedir(d);
-    return entries;
+    return ReadEntries(d);
   }
 
   Result<std::uint64_t> FileSize(const std::string& path) override {

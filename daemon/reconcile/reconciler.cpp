@@ -193,6 +193,16 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
     HDC_RETURN_IF_ERROR(table.FinishIntent(*intent, "done", *remote_id, Now()));
     return tx->Commit();
   };
+  // Records the job's schedule as this daemon created or changed it.
+  auto record_schedule = [&](const std::string& report_id, bool is_active) {
+    return table.SetSchedule(job.name,
+                             {.report_id = report_id,
+                              .template_id = template_id,
+                              .fingerprint = job.schedule_fingerprint,
+                              .is_active = is_active,
+                              .adopted = false},
+                             Now());
+  };
   switch (action.kind) {
     case ActionKind::kAdoptTemplate:
       template_id = action.template_id;
@@ -231,15 +241,7 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
       return with_intent(
           "create-schedule", job.schedule_fingerprint, request,
           [&] { return api_.CreateSchedule(request); },
-          [&](const std::string& id) {
-            return table.SetSchedule(job.name,
-                                     {.report_id = id,
-                                      .template_id = template_id,
-                                      .fingerprint = job.schedule_fingerprint,
-                                      .is_active = true,
-                                      .adopted = false},
-                                     Now());
-          });
+          [&](const std::string& id) { return record_schedule(id, /*is_active=*/true); });
     }
     case ActionKind::kEditSchedule: {
       json request = BuildEditScheduleBody(job.schedule, 0);
@@ -250,15 +252,7 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
             HDC_RETURN_IF_ERROR(api_.EditSchedule(action.report_id, request));
             return action.report_id;
           },
-          [&](const std::string& id) {
-            return table.SetSchedule(job.name,
-                                     {.report_id = id,
-                                      .template_id = template_id,
-                                      .fingerprint = job.schedule_fingerprint,
-                                      .is_active = true,
-                                      .adopted = false},
-                                     Now());
-          });
+          [&](const std::string& id) { return record_schedule(id, /*is_active=*/true); });
     }
     case ActionKind::kPauseSchedule:
     case ActionKind::kResumeSchedule: {
@@ -270,15 +264,7 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
                                        : api_.PauseSchedule(action.report_id));
             return action.report_id;
           },
-          [&](const std::string& id) {
-            return table.SetSchedule(job.name,
-                                     {.report_id = id,
-                                      .template_id = template_id,
-                                      .fingerprint = job.schedule_fingerprint,
-                                      .is_active = resume,
-                                      .adopted = false},
-                                     Now());
-          });
+          [&](const std::string& id) { return record_schedule(id, /*is_active=*/resume); });
     }
     case ActionKind::kForgetTemplate:
       template_id.clear();

@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 
 #include "service/prometheus_text.h"
+#include "support/log_capture.h"
 #include "support/fd_limit.h"
 #include "support/prometheus_parser.h"
 #include "support/skip.h"
@@ -165,22 +166,7 @@ struct Fixture {
   }
 };
 
-// Sends log lines to a string for one test, then back to stderr.
-class LogCapture {
- public:
-  LogCapture() {
-    util::LogOptions options;
-    options.level = "debug";
-    util::SetupLogging(options, &out_);
-  }
-  ~LogCapture() { util::SetupLogging(util::LogOptions{}); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-};
+using hdc::testing::LogCapture;
 
 std::string CallbackPath(std::string_view token = kToken) {
   return "/callback/" + std::string(token);

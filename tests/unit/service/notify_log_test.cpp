@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "support/log_capture.h"
 #include "support/skip.h"
 #include "support/temp_dir.h"
 #include "util/logging.h"
@@ -12,22 +13,7 @@
 namespace hdc::service {
 namespace {
 
-// Sends log lines to a string for one test, then back to stderr.
-class LogCapture {
- public:
-  LogCapture() {
-    util::LogOptions options;
-    options.level = "debug";
-    util::SetupLogging(options, &out_);
-  }
-  ~LogCapture() { util::SetupLogging(util::LogOptions{}); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-};
+using hdc::testing::LogCapture;
 
 int Count(const std::string& text, const std::string& needle) {
   int n = 0;
