@@ -10,32 +10,12 @@
 #include "ctl/version.h"
 #include "db/database.h"
 #include "platform/process_guard.h"
+#include "reconcile/connection_options.h"
 #include "reconcile/reconciler.h"
 #include "reconcile/template_builder.h"
 #include "util/state_files.h"
 
 namespace hdc::ctl {
-namespace {
-
-api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config) {
-  api::ConnectionOptions o;
-  o.http.user_agent = std::string("hdc-reportctl/") + HDC_VERSION;
-  o.http.ca_file = config.account.ca_file;
-  o.http.proxy = config.account.proxy;
-  o.token.login_url = config.account.login_url;
-  o.token.tenant_id = config.account.tenant_id;
-  o.token.client_id = config.account.client_id;
-  o.api.api_url = config.account.api_url;
-  // Slow servers (docs/operations.md §Configuration): a deadline for API
-  // and token calls, retries included; the rate floor for every transfer.
-  o.http.min_transfer_rate = config.service.min_transfer_rate;
-  o.http.min_transfer_rate_window = config.service.min_transfer_rate_window;
-  o.api.retry.deadline = config.service.request_deadline;
-  o.token.retry.deadline = config.service.request_deadline;
-  return o;
-}
-
-}  // namespace
 
 int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) {
   auto fail = [&](const util::Status& status) {
@@ -63,8 +43,9 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   }
   util::SystemClock clock;
   std::stop_source stop;
-  api::Connection connection(ConnectionOptionsFrom(*config), secret->Reveal(), clock,
-                             stop.get_token());
+  api::Connection connection(
+      reconcile::ConnectionOptionsFrom(*config, std::string("hdc-reportctl/") + HDC_VERSION),
+      secret->Reveal(), clock, stop.get_token());
   // The daemon's callback token (service/callback_token.h writes it on its
   // first start); without it the plan shows the URL as it would be sent.
   std::string token;

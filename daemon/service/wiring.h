@@ -15,6 +15,7 @@
 
 namespace hdc::service {
 
+// hdc-reportd's connection (reconcile/connection_options.h), with its user agent.
 api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config);
 // Logging to stderr and, when [service] log_file is set (on Windows, also by
 // default: %ProgramData%\hdc-reportd\logs\hdc-reportd.log, its folder

@@ -1,29 +1,18 @@
 #!/usr/bin/env bash
-# Enforces the dependency table (docs/architecture.md §Dependency rules) on #include
-# lines: a module may include only itself and the modules in its row;
-# heavy third-party headers stay in the adapters. Prints every violation as
+# Enforces the dependency table (cmake/modules.txt, docs/architecture.md
+# §Dependency rules) on #include lines: a module may include only itself and
+# the modules in its row; heavy third-party headers stay in the adapters. Prints every violation as
 # "file:line: <module> may not include <what>" and exits 1 if there is one.
 set -euo pipefail
 root=${1:-$(dirname "$0")/../..}
 cd "$root"
 
-declare -A allowed=(
-  [util]=""
-  [platform]="util"
-  [config]="util"
-  [http]="util platform"
-  [db]="util"
-  [store]="util platform"
-  [auth]="util http"
-  [api]="util http auth"
-  [reconcile]="util config api db"
-  [poll]="util config api db"
-  [download]="util platform config api http store db"
-  [retention]="util platform store db"
-  [engine]="util platform config db store api reconcile poll download retention"
-  [service]="util platform config http db store auth api reconcile poll download retention engine"
-  [ctl]="util platform config http auth api db store reconcile retention"
-)
+# The dependency table, from its only copy.
+table=cmake/modules.txt
+declare -A allowed=()
+while IFS= read -r entry; do
+  allowed[${entry%%:*}]=${entry#*:}
+done < <(grep -E '^[a-z_]+:' "$table")
 # Modules whose files may include nlohmann_json (config and auth only in .cpp files).
 json_ok=" api reconcile ctl service "
 failures=0
@@ -33,7 +22,7 @@ fail() { echo "$1: $2"; failures=$((failures + 1)); }
 for dir in daemon/*/; do
   module=$(basename "$dir")
   if [[ -z ${allowed[$module]+set} ]]; then
-    fail "$dir" "module '$module' is not in the dependency table (tests/arch/check_includes.sh)"
+    fail "$dir" "module '$module' is not in the dependency table (cmake/modules.txt)"
     continue
   fi
   while IFS= read -r file; do
