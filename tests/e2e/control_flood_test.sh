@@ -15,12 +15,8 @@ build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 command -v python3 >/dev/null || { echo "python3 not found: the flood client is a Python script"; exit 77; }
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
 
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
-mkdir -p "$tmp/jobs.d"
-kernel_job kernel "$t0" 02 >"$tmp/jobs.d/kernel.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 daily
 service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 

@@ -84,11 +84,8 @@ no_core() { [[ -z $(ls -A "$tmp/crash/$1") ]]; }
 fails() { ! "$@"; }  # fails COMMAND...: for the controls, which must see the opposite
 secret_absent() { ! grep -rqa -- "$HDC_CLIENT_SECRET" "$tmp/crash/$1" "$tmp/$1.err"; }
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
-mkdir -p "$tmp/jobs.d" "$tmp/state"
-kernel_job kernel "$t0" 02 >"$tmp/jobs.d/kernel.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 daily
+mkdir -p "$tmp/state"
 [[ -n ${as_user[*]} ]] && chown 65534:65534 "$tmp/state"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 

@@ -35,12 +35,7 @@ fi
 seed=${CRASH_SEED:-20261126}
 echo "crash points seeded with CRASH_SEED=$seed"
 
-t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's real clock
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
-  --rows 12 --cab-size 8K --seed 7
-mkdir -p "$tmp/jobs.d"
-cab_job kernel "$t0" 4 >"$tmp/jobs.d/k.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 6 "cab 4" --rows 12 --cab-size 8K --seed 7
 sed -i '/^\[service\]/a download_concurrency = 1' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt

@@ -9,15 +9,10 @@ src=$2
 build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
 
 # 4 MiB cabs, one per row; downloads throttled to 1 MiB/s by the daemon's
 # max_bandwidth, so one is in flight when SIGTERM arrives.
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
-  --set cab_size=4194304 --set cab_every_hours=0 --set rows_per_execution=3
-mkdir -p "$tmp/jobs.d"
-kernel_job kernel "$t0" 02 yes >"$tmp/jobs.d/kernel.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 "daily yes" --set cab_size=4194304 --set cab_every_hours=0 --set rows_per_execution=3
 service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" "callback_url = https://hdc.example.com/hook" \
   "retention_clock = downloaded" "max_bandwidth = 1M" "download_concurrency = 1" "min_free_space = 1M"
 export HDC_CLIENT_SECRET=$DEMO_SECRET

@@ -28,17 +28,13 @@ build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 
-t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's real clock
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
-  --rows 12 --cab-size 256K --seed 5
+e2e_world 6 "cab 4" --rows 12 --cab-size 256K --seed 5
+mkdir -p "$tmp/state"
 trap 'umount "$tmp/state" 2>/dev/null; kill $EMU_PID 2>/dev/null; wait $EMU_PID 2>/dev/null; rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/jobs.d" "$tmp/state"
 if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$tmp/state" 2>"$tmp/mount.err"; then
   echo "FAIL cannot mount a tmpfs: $(cat "$tmp/mount.err")"
   exit 1
 fi
-cab_job kernel "$t0" 4 >"$tmp/jobs.d/k.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i '/^\[service\]/a min_free_space = 1M' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt

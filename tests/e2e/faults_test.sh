@@ -17,12 +17,7 @@ build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)  # the emulator stays behind the daemon's real clock
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
-  --rows 12 --cab-size 8K --seed 11
-mkdir -p "$tmp/jobs.d"
-cab_job kernel "$t0" 7 >"$tmp/jobs.d/k.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 "cab 7" --rows 12 --cab-size 8K --seed 11
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt
 db=$tmp/state/state.db

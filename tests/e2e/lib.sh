@@ -81,6 +81,26 @@ runs = $3
 INI
 }
 
+# e2e_world DAYS_BACK JOB [EMULATOR_ARG...]: the usual world of a script.
+# t0 = DAYS_BACK days before today (so the emulator stays behind the
+# daemon's real clock); an hdc-emulator from $build, its clock manual at t0,
+# with EMULATOR_ARGs; one job "kernel" in $tmp/jobs.d; $tmp/hdc.ini with its
+# state in $tmp/state. JOB is "cab RUNS" (cab_job, in k.ini) or
+# "daily [CALLBACK]" (kernel_job at 02:00, in kernel.ini). Sets t0.
+e2e_world() {
+  local back=$1 job=$2
+  shift 2
+  t0=$(date -u -d "-$back days" +%Y-%m-%d)
+  start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" "$@"
+  mkdir -p "$tmp/jobs.d"
+  case $job in
+    "cab "*) cab_job kernel "$t0" "${job#cab }" >"$tmp/jobs.d/k.ini" ;;
+    daily*) kernel_job kernel "$t0" 02 ${job#daily} >"$tmp/jobs.d/kernel.ini" ;;
+    *) echo "e2e_world: unknown job '$job'"; exit 1 ;;
+  esac
+  write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+}
+
 # run_once LOG [ARG...]: "$bin" --once --config $once_config (default
 # $tmp/hdc.ini) ARG..., its stderr to $tmp/LOG (appended when once_append is
 # set, else replaced), under the command words of the array once_wrap when

@@ -22,11 +22,7 @@ fi
 [[ -x /usr/bin/time ]] || { echo "FAIL GNU time is not installed (make deps installs it)"; exit 1; }
 limit_kib=$((32 * 1024))
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
-mkdir -p "$tmp/jobs.d"
-kernel_job kernel "$t0" 02 >"$tmp/jobs.d/kernel.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 daily
 service_keys "$tmp/hdc.ini" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 once() {  # once NAME: run_once under GNU time, stderr to NAME.err; sets rc and kib (peak RSS)

@@ -24,12 +24,8 @@ else
 fi
 check "the root runs really are uid 0" test "$("${as_root[@]}" id -u)" = 0
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
-mkdir -p "$tmp/jobs.d"
-kernel_job kernel "$t0" 02 >"$tmp/jobs.d/kernel.ini"
+e2e_world 7 daily
 chmod -R a+rX "$tmp/jobs.d"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 chmod 644 "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 refusal='hdc-reportd: refusing to run as root: run as the hdc-reportd user (systemctl start hdc-reportd, or runuser -u hdc-reportd -- hdc-reportd ...), or pass --allow-root to run as root anyway'

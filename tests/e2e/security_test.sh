@@ -17,12 +17,7 @@ build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 
-t0=$(date -u -d '-6 days' +%Y-%m-%d)  # the emulator stays behind the daemon's real clock
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
-  --rows 40 --cab-size 8K --seed 3
-mkdir -p "$tmp/jobs.d"
-cab_job kernel "$t0" 2 >"$tmp/jobs.d/k.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 6 "cab 2" --rows 40 --cab-size 8K --seed 3
 sed -i 's/^log_level = .*/log_level = debug/' "$tmp/hdc.ini"
 sed -i "/^\[service\]/a download_concurrency = 1" "$tmp/hdc.ini"  # cabs in id order: the CR LF id first
 export HDC_CLIENT_SECRET=$DEMO_SECRET

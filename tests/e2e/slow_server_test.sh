@@ -23,12 +23,7 @@ build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)  # the emulator stays behind the daemon's real clock
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z" \
-  --rows 40 --cab-size 4K --seed 5
-mkdir -p "$tmp/jobs.d"
-cab_job kernel "$t0" 7 >"$tmp/jobs.d/k.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 "cab 7" --rows 40 --cab-size 4K --seed 5
 service_keys "$tmp/hdc.ini" "min_transfer_rate = 1K" "min_transfer_rate_window = 2s" \
   "request_deadline = 30s" "run_budget = 60s"
 export HDC_CLIENT_SECRET=$DEMO_SECRET

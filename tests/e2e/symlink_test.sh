@@ -17,11 +17,8 @@ ctl_bin="$(dirname "$bin")/hdc-reportctl"
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
-mkdir -p "$tmp/jobs.d" "$tmp/outside"
-kernel_job kernel "$t0" 02 >"$tmp/jobs.d/kernel.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 daily
+mkdir -p "$tmp/outside"
 service_keys "$tmp/hdc.ini" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 state=$tmp/state

@@ -44,11 +44,7 @@ expand $deny | sort -u >"$tmp/deny"
 comm -23 "$tmp/allow" "$tmp/deny" >"$tmp/allowed"
 check "the unit's filter expands to a syscall set ($(wc -l <"$tmp/allowed") calls)" test -s "$tmp/allowed"
 
-t0=$(date -u -d '-7 days' +%Y-%m-%d)
-start_emulator "$build/emulator/hdc-emulator" --clock manual --start "${t0}T00:00:00Z"
-mkdir -p "$tmp/jobs.d"
-kernel_job kernel "$t0" 02 yes >"$tmp/jobs.d/kernel.ini"
-write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
+e2e_world 7 "daily yes"
 service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0" \
   "callback_url = https://hdc.example.com/hook" "retention_clock = downloaded"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
