@@ -172,52 +172,21 @@ util::Result<ReconcileSummary> Reconciler::Run(const std::vector<config::JobSpec
 util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
                                std::string& template_id) {
   db::JobsTable table(db_);
-  // Records the intent durably, makes the call, then records the outcome.
-  auto with_intent = [&](const char* what, const std::string& fingerprint, const json& body,
-                         const std::function<util::Result<std::string>()>& call,
-                         const std::function<util::Status(const std::string&)>& record) {
-    auto intent = table.AddIntent(job.name, what, fingerprint, Canonical(body), Now());
-    if (!intent.ok()) return intent.status();
-    auto remote_id = call();
-    if (!remote_id.ok()) {
-      // A refusal is final; anything else may or may not have happened.
-      if (remote_id.status().kind() == util::ErrorKind::kBadData) {
-        HDC_RETURN_IF_ERROR(table.FinishIntent(*intent, "abandoned", std::nullopt, Now()));
-      }
-      return remote_id.status();
-    }
-    HDC_RETURN_IF_ERROR(Hook(std::string("after-") + what));
-    auto tx = db_.BeginWrite();
-    if (!tx.ok()) return tx.status();
-    HDC_RETURN_IF_ERROR(record(*remote_id));
-    HDC_RETURN_IF_ERROR(table.FinishIntent(*intent, "done", *remote_id, Now()));
-    return tx->Commit();
-  };
-  // Records the job's schedule as this daemon created or changed it.
-  auto record_schedule = [&](const std::string& report_id, bool is_active) {
-    return table.SetSchedule(job.name,
-                             {.report_id = report_id,
-                              .template_id = template_id,
-                              .fingerprint = job.schedule_fingerprint,
-                              .is_active = is_active,
-                              .adopted = false},
-                             Now());
-  };
   switch (action.kind) {
     case ActionKind::kAdoptTemplate:
       template_id = action.template_id;
       return table.SetTemplate(job.name, template_id, job.template_fingerprint, true, Now());
     case ActionKind::kCreateTemplate:
-      return with_intent(
-          "create-template", job.template_fingerprint, job.template_body,
+      return WithIntent(
+          job, "create-template", job.template_fingerprint, job.template_body,
           [&] { return api_.CreateTemplate(job.template_body); },
           [&](const std::string& id) {
             template_id = id;
             return table.SetTemplate(job.name, id, job.template_fingerprint, false, Now());
           });
     case ActionKind::kEditTemplate:
-      return with_intent(
-          "edit-template", job.template_fingerprint, job.template_body,
+      return WithIntent(
+          job, "edit-template", job.template_fingerprint, job.template_body,
           [&]() -> util::Result<std::string> {
             HDC_RETURN_IF_ERROR(api_.EditTemplate(action.template_id, job.template_body));
             return action.template_id;
@@ -234,38 +203,13 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
            .is_active = true,
            .adopted = true},
           Now());
-    case ActionKind::kCreateSchedule: {
-      if (template_id.empty()) return util::InternalError("no template id for the schedule");
-      const json body = BuildCreateScheduleBody(job.schedule, 0).at("schedule");
-      json request{{"templateId", IdValue(template_id)}, {"schedule", body}};
-      return with_intent(
-          "create-schedule", job.schedule_fingerprint, request,
-          [&] { return api_.CreateSchedule(request); },
-          [&](const std::string& id) { return record_schedule(id, /*is_active=*/true); });
-    }
-    case ActionKind::kEditSchedule: {
-      json request = BuildEditScheduleBody(job.schedule, 0);
-      request["templateId"] = IdValue(template_id);
-      return with_intent(
-          "edit-schedule", job.schedule_fingerprint, request,
-          [&]() -> util::Result<std::string> {
-            HDC_RETURN_IF_ERROR(api_.EditSchedule(action.report_id, request));
-            return action.report_id;
-          },
-          [&](const std::string& id) { return record_schedule(id, /*is_active=*/true); });
-    }
+    case ActionKind::kCreateSchedule:
+      return CreateSchedule(job, template_id);
+    case ActionKind::kEditSchedule:
+      return EditSchedule(action, job, template_id);
     case ActionKind::kPauseSchedule:
-    case ActionKind::kResumeSchedule: {
-      const bool resume = action.kind == ActionKind::kResumeSchedule;
-      return with_intent(
-          resume ? "resume" : "pause", job.schedule_fingerprint, json::object(),
-          [&]() -> util::Result<std::string> {
-            HDC_RETURN_IF_ERROR(resume ? api_.ResumeSchedule(action.report_id)
-                                       : api_.PauseSchedule(action.report_id));
-            return action.report_id;
-          },
-          [&](const std::string& id) { return record_schedule(id, /*is_active=*/resume); });
-    }
+    case ActionKind::kResumeSchedule:
+      return PauseOrResumeSchedule(action, job, template_id);
     case ActionKind::kForgetTemplate:
       template_id.clear();
       return table.ForgetTemplate(job.name);
@@ -275,6 +219,80 @@ util::Status Reconciler::Apply(const Action& action, const DesiredJob& job,
       return util::Status::Ok();
   }
   return util::InternalError("unknown action");
+}
+
+util::Status Reconciler::CreateSchedule(const DesiredJob& job, const std::string& template_id) {
+  if (template_id.empty()) return util::InternalError("no template id for the schedule");
+  const json body = BuildCreateScheduleBody(job.schedule, 0).at("schedule");
+  json request{{"templateId", IdValue(template_id)}, {"schedule", body}};
+  return WithIntent(
+      job, "create-schedule", job.schedule_fingerprint, request,
+      [&] { return api_.CreateSchedule(request); },
+      [&](const std::string& id) {
+        return RecordSchedule(job, template_id, id, /*is_active=*/true);
+      });
+}
+
+util::Status Reconciler::EditSchedule(const Action& action, const DesiredJob& job,
+                                      const std::string& template_id) {
+  json request = BuildEditScheduleBody(job.schedule, 0);
+  request["templateId"] = IdValue(template_id);
+  return WithIntent(
+      job, "edit-schedule", job.schedule_fingerprint, request,
+      [&]() -> util::Result<std::string> {
+        HDC_RETURN_IF_ERROR(api_.EditSchedule(action.report_id, request));
+        return action.report_id;
+      },
+      [&](const std::string& id) {
+        return RecordSchedule(job, template_id, id, /*is_active=*/true);
+      });
+}
+
+util::Status Reconciler::PauseOrResumeSchedule(const Action& action, const DesiredJob& job,
+                                               const std::string& template_id) {
+  const bool resume = action.kind == ActionKind::kResumeSchedule;
+  return WithIntent(
+      job, resume ? "resume" : "pause", job.schedule_fingerprint, json::object(),
+      [&]() -> util::Result<std::string> {
+        HDC_RETURN_IF_ERROR(resume ? api_.ResumeSchedule(action.report_id)
+                                   : api_.PauseSchedule(action.report_id));
+        return action.report_id;
+      },
+      [&](const std::string& id) { return RecordSchedule(job, template_id, id, resume); });
+}
+
+util::Status Reconciler::WithIntent(const DesiredJob& job, const char* what,
+                                    const std::string& fingerprint, const json& body,
+                                    const std::function<util::Result<std::string>()>& call,
+                                    const std::function<util::Status(const std::string&)>& record) {
+  db::JobsTable table(db_);
+  auto intent = table.AddIntent(job.name, what, fingerprint, Canonical(body), Now());
+  if (!intent.ok()) return intent.status();
+  auto remote_id = call();
+  if (!remote_id.ok()) {
+    // A refusal is final; anything else may or may not have happened.
+    if (remote_id.status().kind() == util::ErrorKind::kBadData) {
+      HDC_RETURN_IF_ERROR(table.FinishIntent(*intent, "abandoned", std::nullopt, Now()));
+    }
+    return remote_id.status();
+  }
+  HDC_RETURN_IF_ERROR(Hook(std::string("after-") + what));
+  auto tx = db_.BeginWrite();
+  if (!tx.ok()) return tx.status();
+  HDC_RETURN_IF_ERROR(record(*remote_id));
+  HDC_RETURN_IF_ERROR(table.FinishIntent(*intent, "done", *remote_id, Now()));
+  return tx->Commit();
+}
+
+util::Status Reconciler::RecordSchedule(const DesiredJob& job, const std::string& template_id,
+                                        const std::string& report_id, bool is_active) {
+  return db::JobsTable(db_).SetSchedule(job.name,
+                                        {.report_id = report_id,
+                                         .template_id = template_id,
+                                         .fingerprint = job.schedule_fingerprint,
+                                         .is_active = is_active,
+                                         .adopted = false},
+                                        Now());
 }
 
 }  // namespace hdc::reconcile

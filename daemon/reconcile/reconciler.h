@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/hdc_client.h"
 #include "config/job_spec.h"
 #include "db/database.h"
@@ -63,6 +65,19 @@ class Reconciler {
   util::Result<Remote> ListRemote();
   util::Result<std::vector<LocalJob>> LoadLocal();
   util::Status Apply(const Action& action, const DesiredJob& job, std::string& template_id);
+  util::Status CreateSchedule(const DesiredJob& job, const std::string& template_id);
+  util::Status EditSchedule(const Action& action, const DesiredJob& job,
+                            const std::string& template_id);
+  util::Status PauseOrResumeSchedule(const Action& action, const DesiredJob& job,
+                                     const std::string& template_id);
+  // Records the intent durably, makes the call, then records the outcome.
+  util::Status WithIntent(const DesiredJob& job, const char* what, const std::string& fingerprint,
+                          const nlohmann::json& body,
+                          const std::function<util::Result<std::string>()>& call,
+                          const std::function<util::Status(const std::string&)>& record);
+  // Records the job's schedule as this daemon created or changed it.
+  util::Status RecordSchedule(const DesiredJob& job, const std::string& template_id,
+                              const std::string& report_id, bool is_active);
   util::Status Hook(std::string_view point);
   std::string Now() const;
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <thread>
@@ -31,7 +32,6 @@
 
 namespace hdc::service {
 namespace {
-
 
 // Writes a small state file whole or not at all: a private temp file
 // (0600 on POSIX), synced, renamed over `path`, and the folder synced; bytes
@@ -157,6 +157,227 @@ bool IsLoopbackUrl(const std::string& text) {
   return url.ok() && util::IsLoopbackHost(url->host);
 }
 
+// What start-up reads before it touches the state directory.
+struct StartConfig {
+  std::shared_ptr<const config::Config> config;
+  std::optional<std::chrono::microseconds> watchdog;
+};
+
+// The configuration, logging set up from it, the watchdog interval, then the
+// test options checked against the configuration, in that order.
+util::Result<StartConfig> LoadStartConfig(const DaemonOptions& options) {
+  HDC_ASSIGN_OR_RETURN(config::Config loaded, config::LoadConfig(options.config_path));
+  StartConfig start;
+  start.config = std::make_shared<const config::Config>(std::move(loaded));
+  HDC_RETURN_IF_ERROR(SetupLoggingFrom(start.config->service));
+  HDC_ASSIGN_OR_RETURN(start.watchdog, platform::WatchdogPingInterval());
+  const config::AccountConfig& account = start.config->account;
+  const bool test_support = options.time_scale > 0 || options.test_hooks;
+  if (test_support && !(IsLoopbackUrl(account.api_url) && IsLoopbackUrl(account.login_url))) {
+    return util::UsageError(
+        "--time-scale and --test-hooks work only against a loopback api_url and login_url "
+        "(hdc-emulator)");
+  }
+  return start;
+}
+
+// The system clock, or with --time-scale the scaled test clock, set to
+// --time-start when given.
+util::Result<util::Clock*> ChooseClock(const DaemonOptions& options,
+                                       util::SystemClock& system_clock,
+                                       util::ScaledClock& scaled_clock) {
+  if (options.time_scale > 0) {
+    if (!options.time_start.empty()) {
+      auto start = util::ParseTimestamp(options.time_start);
+      if (!start.ok()) return util::UsageError("--time-start: " + start.status().message());
+      scaled_clock.Set(*start);
+    }
+    util::GetLogger("service")->warn("test clock: {}x real time, now {}", options.time_scale,
+                                     util::FormatTimestamp(scaled_clock.Now()));
+    return &scaled_clock;
+  }
+  return &system_clock;
+}
+
+// The connection options with every response counted in requests_total.
+api::ConnectionOptions CountedConnectionOptions(const config::Config& config,
+                                                util::Metrics& metrics) {
+  api::ConnectionOptions options = ConnectionOptionsFrom(config);
+  options.http.on_response = [&metrics](const util::Url& url, int status) {
+    metrics.Add("requests_total", {{"endpoint", EndpointOf(url)}, {"outcome", OutcomeOf(status)}});
+  };
+  return options;
+}
+
+// The scheduler loop pings the service manager's watchdog (when it asks for
+// one) and reports its status line there.
+engine::SchedulerOptions SchedulerOptionsFor(std::optional<std::chrono::microseconds> watchdog,
+                                             NotifyLog& notifier) {
+  engine::SchedulerOptions options;
+  if (watchdog) {
+    options.watchdog = std::chrono::duration_cast<util::Duration>(*watchdog);
+    options.on_watchdog = [&notifier] { notifier.WatchdogPing(); };
+  }
+  options.on_status = [&notifier](const std::string& line) { notifier.SetStatus(line); };
+  return options;
+}
+
+// What the control handlers and the signal loop act on, all owned by RunDaemon.
+struct Running {
+  const DaemonOptions& options;
+  NotifyLog& notifier;
+  engine::Scheduler& scheduler;
+  util::Metrics& metrics;
+  platform::FileSystem& fs;
+  const store::StoreLayout& layout;
+};
+
+// Tells options.on_lifecycle, if anybody listens.
+void Tell(const Running& running, platform::EventLevel level, std::string_view line) {
+  if (running.options.on_lifecycle) running.options.on_lifecycle(level, line);
+}
+
+// GET /healthz: the scheduler's problems and low free space in the store.
+HealthAnswer Health(const Running& running, bool json) {
+  engine::HealthSnapshot h = running.scheduler.Health();
+  std::vector<std::string> problems = h.problems;
+  const auto current = running.scheduler.config();
+  auto free = running.fs.FreeSpace(running.layout.root());
+  if (free.ok() && *free < current->service.min_free_space) {
+    problems.push_back("free space " + util::FormatByteSize(*free) + " in " +
+                       running.layout.root() + " is below min_free_space " +
+                       util::FormatByteSize(current->service.min_free_space));
+  }
+  HealthAnswer answer;
+  answer.healthy = problems.empty();
+  if (json) {
+    answer.body = HealthJson(h, answer.healthy, problems);
+  } else {
+    answer.body = answer.healthy ? "ok\n" : "";
+    for (const std::string& p : problems) answer.body += OneLine(p) + "\n";
+  }
+  return answer;
+}
+
+// GET /metrics: the gauges brought up to date, then every metric.
+std::string MetricsText(const Running& running) {
+  engine::HealthSnapshot h = running.scheduler.Health();
+  running.metrics.Set("jobs", {}, static_cast<double>(h.jobs.size()));
+  running.metrics.Set("authentication_ok", {}, h.auth_refused ? 0 : 1);
+  for (const engine::JobHealth& job : h.jobs) {
+    running.metrics.Set("job_healthy", {{"job", job.name}}, job.healthy ? 1 : 0);
+    if (job.last_success) {
+      running.metrics.Set("last_success_timestamp_seconds", {{"job", job.name}},
+                          UnixSeconds(*job.last_success));
+    }
+  }
+  auto free = running.fs.FreeSpace(running.layout.root());
+  if (free.ok()) running.metrics.Set("free_bytes", {}, static_cast<double>(*free));
+  return RenderPrometheusText(running.metrics.Snapshot());
+}
+
+// The control listener and the state file that publishes its address.
+struct ControlListener {
+  std::unique_ptr<ControlServer> server;  // null while [service] control_listen is empty
+  std::string address_file;
+};
+
+// Starts the listener when [service] control_listen is set and writes its
+// address file; `control` holds the server even when that write fails.
+util::Status StartControl(const Running& running, const config::Config& config,
+                          const std::string& callback_token, ControlListener& control) {
+  control.address_file =
+      util::state_files::PathOf(config.service.state_dir, util::state_files::kControlAddress);
+  if (config.service.control_listen.empty()) return util::Status::Ok();
+  ControlHandlers handlers;
+  handlers.health = [&running](bool json) { return Health(running, json); };
+  handlers.metrics = [&running] { return MetricsText(running); };
+  handlers.callback = [&running](std::string_view) { running.scheduler.Callback(); };
+  ControlServerOptions control_options;
+  control_options.listen = config.service.control_listen;
+  control_options.callback_token = callback_token;
+  auto started = ControlServer::Start(control_options, handlers, &running.metrics);
+  if (!started.ok()) return started.status().WithContext("[service] control_listen: ");
+  control.server = std::move(*started);
+  if (util::Status written =
+          WriteSmallFile(running.fs, control.address_file, control.server->address() + "\n");
+      !written.ok()) {
+    return written.WithContext("[service] control_listen: ");
+  }
+  return util::Status::Ok();
+}
+
+// Stops the listener and removes its address file (best effort).
+void StopControl(ControlListener& control) {
+  if (!control.server) return;
+  control.server->Stop();
+  std::error_code ignored;
+  std::filesystem::remove(control.address_file, ignored);
+}
+
+// The start line, logged and told; then READY=1.
+void AnnounceStart(const Running& running, const config::Config& config,
+                   const ControlListener& control) {
+  const std::string started =
+      fmt::format("started: {} job(s), state in {}, control listener {}", config.jobs.size(),
+                  config.service.state_dir, control.server ? control.server->address() : "off");
+  util::GetLogger("service")->info("{}", started);
+  Tell(running, platform::EventLevel::kInfo, "hdc-reportd " + started);
+  running.notifier.Ready();
+}
+
+// Every SIGHUP reopens the log file by its name first, whatever becomes
+// of the configuration: logrotate renames the file, then reloads, and
+// the daemon goes on in a new file of the old name.
+void ReopenLog() {
+  auto log = util::GetLogger("service");
+  if (util::Status reopened = util::ReopenLogFile(); !reopened.ok()) {
+    log->error("reload: {}; still writing to the previous log file", reopened.ToString());
+  } else if (const std::string path = util::LogFilePath(); !path.empty()) {
+    log->info("reload: log file {} reopened", path);
+  }
+}
+
+// Hands the scheduler the new configuration once it has loaded whole and
+// logging is set up from it; otherwise the previous one keeps running.
+void ReloadConfig(const Running& running) {
+  auto reloaded = config::LoadConfig(running.options.config_path);
+  util::Status logging;
+  if (reloaded.ok()) logging = SetupLoggingFrom(reloaded->service);
+  if (!reloaded.ok() || !logging.ok()) {
+    const std::string refused = "reload refused, still running the previous configuration: " +
+                                (reloaded.ok() ? logging : reloaded.status()).ToString();
+    util::GetLogger("service")->error("{}", refused);
+    Tell(running, platform::EventLevel::kWarning, "hdc-reportd " + refused);
+    return;
+  }
+  const auto current = running.scheduler.config();
+  WarnRestartOnly(*current, *reloaded);
+  Tell(running, platform::EventLevel::kInfo,
+       fmt::format("hdc-reportd reloaded its configuration: {} job(s)", reloaded->jobs.size()));
+  running.scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
+}
+
+// Takes signals until a stop: SIGHUP reloads, the test signal freezes the
+// scheduler loop (with --test-hooks only).
+void ServeSignals(const Running& running) {
+  while (true) {
+    const DaemonSignal signal = WaitForSignal();
+    if (signal == DaemonSignal::kStop) return;
+    if (signal == DaemonSignal::kFreezeForTest) {
+      if (running.options.test_hooks) {
+        util::GetLogger("service")->warn("test hook: freezing the scheduler loop");
+        running.scheduler.FreezeForTest();
+      }
+      continue;
+    }
+    running.notifier.Reloading();
+    ReopenLog();
+    ReloadConfig(running);
+    running.notifier.Ready();
+  }
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options, std::ostream& err) {
@@ -166,175 +387,49 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   };
   const platform::ServiceNotifier service_manager = platform::ServiceNotifier::FromEnvironment();
   NotifyLog notifier(service_manager);
-  auto loaded = config::LoadConfig(options.config_path);
-  if (!loaded.ok()) return fail(loaded.status());
-  auto config = std::make_shared<const config::Config>(std::move(*loaded));
-  if (util::Status logging = SetupLoggingFrom(config->service); !logging.ok()) return fail(logging);
+  auto start = LoadStartConfig(options);
+  if (!start.ok()) return fail(start.status());
+  const std::shared_ptr<const config::Config> config = start->config;
   auto log = util::GetLogger("service");
-  auto watchdog = platform::WatchdogPingInterval();
-  if (!watchdog.ok()) return fail(watchdog.status());
-  const bool test_support = options.time_scale > 0 || options.test_hooks;
-  if (test_support &&
-      !(IsLoopbackUrl(config->account.api_url) && IsLoopbackUrl(config->account.login_url))) {
-    return fail(util::UsageError(
-        "--time-scale and --test-hooks work only against a loopback api_url and login_url "
-        "(hdc-emulator)"));
-  }
   auto state = OpenState(*config, options.config_path);
   if (!state.ok()) return fail(state.status());
 
   util::SystemClock system_clock;
   util::ScaledClock scaled_clock(system_clock, options.time_scale > 0 ? options.time_scale : 1.0);
-  util::Clock* clock = &system_clock;
-  if (options.time_scale > 0) {
-    clock = &scaled_clock;
-    if (!options.time_start.empty()) {
-      auto start = util::ParseTimestamp(options.time_start);
-      if (!start.ok()) return fail(util::UsageError("--time-start: " + start.status().message()));
-      scaled_clock.Set(*start);
-    }
-    log->warn("test clock: {}x real time, now {}", options.time_scale,
-              util::FormatTimestamp(clock->Now()));
-  }
+  auto chosen_clock = ChooseClock(options, system_clock, scaled_clock);
+  if (!chosen_clock.ok()) return fail(chosen_clock.status());
+  util::Clock& clock = **chosen_clock;
 
   util::Metrics metrics;
   DescribeServiceMetrics(metrics);
   std::stop_source stop;
-  api::ConnectionOptions connection_options = ConnectionOptionsFrom(*config);
-  connection_options.http.on_response = [&metrics](const util::Url& url, int status) {
-    metrics.Add("requests_total", {{"endpoint", EndpointOf(url)}, {"outcome", OutcomeOf(status)}});
-  };
-  api::Connection connection(connection_options, state->secret.Reveal(), *clock, stop.get_token());
+  const api::ConnectionOptions connection_options = CountedConnectionOptions(*config, metrics);
+  api::Connection connection(connection_options, state->secret.Reveal(), clock, stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   platform::FileSystem& fs = *state->files;
-  engine::Cycle cycle({connection, *state->db, fs, layout, *clock, random, stop.get_token(),
+  engine::Cycle cycle({connection, *state->db, fs, layout, clock, random, stop.get_token(),
                        &metrics, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
   engine::CycleWork work(cycle, *state->db, &metrics);
   (void)work.RefreshGauges();
+  engine::Scheduler scheduler(work, clock, config, SchedulerOptionsFor(start->watchdog, notifier));
 
-  engine::SchedulerOptions scheduler_options;
-  if (*watchdog) {
-    scheduler_options.watchdog = std::chrono::duration_cast<util::Duration>(**watchdog);
-    scheduler_options.on_watchdog = [&notifier] { notifier.WatchdogPing(); };
+  const Running running{options, notifier, scheduler, metrics, fs, layout};
+  ControlListener control;
+  if (util::Status started = StartControl(running, *config, state->callback_token, control);
+      !started.ok()) {
+    return fail(started);
   }
-  scheduler_options.on_status = [&notifier](const std::string& line) {
-    notifier.SetStatus(line);
-  };
-  engine::Scheduler scheduler(work, *clock, config, scheduler_options);
-
-  std::unique_ptr<ControlServer> control;
-  const std::string address_file =
-      util::state_files::PathOf(config->service.state_dir, util::state_files::kControlAddress);
-  if (!config->service.control_listen.empty()) {
-    ControlHandlers handlers;
-    handlers.health = [&](bool json) {
-      engine::HealthSnapshot h = scheduler.Health();
-      std::vector<std::string> problems = h.problems;
-      const auto current = scheduler.config();
-      auto free = fs.FreeSpace(layout.root());
-      if (free.ok() && *free < current->service.min_free_space) {
-        problems.push_back("free space " + util::FormatByteSize(*free) + " in " + layout.root() +
-                           " is below min_free_space " +
-                           util::FormatByteSize(current->service.min_free_space));
-      }
-      HealthAnswer answer;
-      answer.healthy = problems.empty();
-      if (json) {
-        answer.body = HealthJson(h, answer.healthy, problems);
-      } else {
-        answer.body = answer.healthy ? "ok\n" : "";
-        for (const std::string& p : problems) answer.body += OneLine(p) + "\n";
-      }
-      return answer;
-    };
-    handlers.metrics = [&] {
-      engine::HealthSnapshot h = scheduler.Health();
-      metrics.Set("jobs", {}, static_cast<double>(h.jobs.size()));
-      metrics.Set("authentication_ok", {}, h.auth_refused ? 0 : 1);
-      for (const engine::JobHealth& job : h.jobs) {
-        metrics.Set("job_healthy", {{"job", job.name}}, job.healthy ? 1 : 0);
-        if (job.last_success) {
-          metrics.Set("last_success_timestamp_seconds", {{"job", job.name}},
-                      UnixSeconds(*job.last_success));
-        }
-      }
-      auto free = fs.FreeSpace(layout.root());
-      if (free.ok()) metrics.Set("free_bytes", {}, static_cast<double>(*free));
-      return RenderPrometheusText(metrics.Snapshot());
-    };
-    handlers.callback = [&](std::string_view) { scheduler.Callback(); };
-    ControlServerOptions control_options;
-    control_options.listen = config->service.control_listen;
-    control_options.callback_token = state->callback_token;
-    auto started = ControlServer::Start(control_options, handlers, &metrics);
-    if (!started.ok()) return fail(started.status().WithContext("[service] control_listen: "));
-    control = std::move(*started);
-    if (util::Status written = WriteSmallFile(fs, address_file, control->address() + "\n");
-        !written.ok()) {
-      return fail(written.WithContext("[service] control_listen: "));
-    }
-  }
-
-  auto lifecycle = [&](platform::EventLevel level, std::string_view line) {
-    if (options.on_lifecycle) options.on_lifecycle(level, line);
-  };
   std::jthread scheduler_thread([&] { scheduler.Run(stop.get_token()); });
-  const std::string started =
-      fmt::format("started: {} job(s), state in {}, control listener {}", config->jobs.size(),
-                  config->service.state_dir, control ? control->address() : "off");
-  log->info("{}", started);
-  lifecycle(platform::EventLevel::kInfo, "hdc-reportd " + started);
-  notifier.Ready();
-
-  while (true) {
-    const DaemonSignal signal = WaitForSignal();
-    if (signal == DaemonSignal::kStop) break;
-    if (signal == DaemonSignal::kFreezeForTest) {
-      if (options.test_hooks) {
-        log->warn("test hook: freezing the scheduler loop");
-        scheduler.FreezeForTest();
-      }
-      continue;
-    }
-    notifier.Reloading();
-    // Every SIGHUP reopens the log file by its name first, whatever becomes
-    // of the configuration: logrotate renames the file, then reloads, and
-    // the daemon goes on in a new file of the old name.
-    if (util::Status reopened = util::ReopenLogFile(); !reopened.ok()) {
-      log->error("reload: {}; still writing to the previous log file", reopened.ToString());
-    } else if (const std::string path = util::LogFilePath(); !path.empty()) {
-      log->info("reload: log file {} reopened", path);
-    }
-    auto reloaded = config::LoadConfig(options.config_path);
-    util::Status logging;
-    if (reloaded.ok()) logging = SetupLoggingFrom(reloaded->service);
-    if (!reloaded.ok() || !logging.ok()) {
-      const std::string refused = "reload refused, still running the previous configuration: " +
-                                  (reloaded.ok() ? logging : reloaded.status()).ToString();
-      log->error("{}", refused);
-      lifecycle(platform::EventLevel::kWarning, "hdc-reportd " + refused);
-    } else {
-      const auto current = scheduler.config();
-      WarnRestartOnly(*current, *reloaded);
-      lifecycle(
-          platform::EventLevel::kInfo,
-          fmt::format("hdc-reportd reloaded its configuration: {} job(s)", reloaded->jobs.size()));
-      scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
-    }
-    notifier.Ready();
-  }
+  AnnounceStart(running, *config, control);
+  ServeSignals(running);
 
   log->info("stopping: letting downloads reach a checkpoint");
   notifier.Stopping();
   stop.request_stop();
   scheduler_thread.join();
-  if (control) {
-    control->Stop();
-    std::error_code ignored;
-    std::filesystem::remove(address_file, ignored);
-  }
+  StopControl(control);
   log->info("stopped");
   return 0;
 }

@@ -99,18 +99,107 @@ class StopOnSignal {
   std::jthread watcher_;  // last: joined first
 };
 
+int Fail(std::ostream& err, const util::Status& status) {
+  err << "hdc-reportd: " << status.ToString() << "\n";
+  return status.exit_code();
+}
+
+// What the steps of one run share.
+struct OnceRun {
+  const config::Config& config;
+  engine::Cycle& cycle;
+  const RunBudget& budget;
+  const StopOnSignal& signal;
+  const SlowTransfers& slow;
+  std::ostream& err;
+};
+
+// A step that ended early: a stop signal ends the run at once; a spent
+// budget still sweeps, as local retention work runs even then (nothing
+// personal outlives its window because a server was slow).
+std::optional<int> EndedEarly(const OnceRun& run) {
+  if (run.signal.signalled()) {
+    return Fail(run.err, util::TemporaryError("stopped by a signal, work left for the next run"));
+  }
+  if (!run.budget.spent()) return std::nullopt;
+  if (auto swept = run.cycle.Sweep(run.config, kOncePurgeAhead); swept.ok()) {
+    util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
+  }
+  // Work left when the budget ran out: exit 75 with one line naming the last
+  // host a bound cut and its rate (never a path, query or signature).
+  return Fail(run.err, util::TemporaryError(
+                           "run budget of " + util::FormatDuration(run.config.service.run_budget) +
+                           " spent, work left for the next run" + run.slow.Describe()));
+}
+
+// The cab downloads, with a progress line on stderr while they run.
+util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run) {
+  download::CabProgress progress;
+  ProgressLine line(
+      std::cerr,
+      [&progress] {
+        return "cabs: " + std::to_string(progress.done.load()) + "/" +
+               std::to_string(progress.total.load()) + " done, " +
+               util::FormatByteSize(progress.bytes.load()) + " stored";
+      },
+      platform::StderrIsTerminal());
+  return run.cycle.FetchCabs(run.config, kOncePurgeAhead, &progress);
+}
+
+// Reconciliation, polling, report and cab downloads, then the retention sweep.
+int RunSteps(const OnceRun& run) {
+  const config::Config& config = run.config;
+  auto summary = run.cycle.Reconcile(config);
+  if (auto code = EndedEarly(run)) return *code;
+  if (!summary.ok()) return Fail(run.err, summary.status());
+  std::vector<util::Status> problems = summary->problems;
+
+  auto polled = run.cycle.Poll(config);
+  if (auto code = EndedEarly(run)) return *code;
+  if (!polled.ok()) return Fail(run.err, polled.status());
+  problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
+
+  auto fetched = run.cycle.FetchReports(config, kOncePurgeAhead);
+  if (auto code = EndedEarly(run)) return *code;
+  if (!fetched.ok()) return Fail(run.err, fetched.status());
+  problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
+
+  auto cabs = FetchCabs(run);
+  if (auto code = EndedEarly(run)) return *code;
+  if (!cabs.ok()) return Fail(run.err, cabs.status());
+  problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
+
+  util::GetLogger("service")->info(
+      "once: {} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
+      "stored ({} bytes, {} rows), {} cab(s) recorded, {} cab(s) fetched ({} bytes), {} skipped, "
+      "{} failed, {} deferred, {} problem(s)",
+      config.jobs.size(), summary->applied.size(), polled->executions_seen, polled->new_executions,
+      fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new, cabs->fetched,
+      cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred, problems.size());
+  // Retention last (docs/reliability.md §Retention): purge-ahead 24 h, the next
+  // expected --once run.
+  auto swept = run.cycle.Sweep(config, kOncePurgeAhead);
+  if (swept.ok()) {
+    util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
+  } else {
+    problems.push_back(swept.status());
+  }
+  reconcile::ReconcileSummary all;
+  all.problems = problems;
+  if (const util::Status worst = all.Worst(); !worst.ok()) return Fail(run.err, worst);
+  return 0;
+}
+
 }  // namespace
 
 int RunOnce(const std::string& config_path, std::ostream& err) {
-  auto fail = [&](const util::Status& status) {
-    err << "hdc-reportd: " << status.ToString() << "\n";
-    return status.exit_code();
-  };
   auto config = config::LoadConfig(config_path);
-  if (!config.ok()) return fail(config.status());
-  if (util::Status logging = SetupLoggingFrom(config->service); !logging.ok()) return fail(logging);
+  if (!config.ok()) return Fail(err, config.status());
+  if (util::Status logging = SetupLoggingFrom(config->service); !logging.ok()) {
+    return Fail(err, logging);
+  }
   auto state = OpenState(*config, config_path);
-  if (!state.ok()) return fail(state.status());
+  if (!state.ok()) return Fail(err, state.status());
 
   util::SystemClock clock;
   std::stop_source stop;
@@ -123,85 +212,13 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   };
   RunBudget budget(config->service.run_budget, clock, stop);
   StopOnSignal signal(stop);
-  // Work left when the budget ran out: exit 75 with one line naming the last
-  // host a bound cut and its rate (never a path, query or signature).
-  auto out_of_time = [&] {
-    return fail(util::TemporaryError("run budget of " +
-                                     util::FormatDuration(config->service.run_budget) +
-                                     " spent, work left for the next run" + slow.Describe()));
-  };
   api::Connection connection(connection_options, state->secret.Reveal(), clock, stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   engine::Cycle cycle({connection, *state->db, *state->files, layout, clock, random,
                        stop.get_token(), nullptr, state->callback_token});
-  if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
-
-  // A step that ended early: a stop signal ends the run at once; a spent
-  // budget still sweeps, as local retention work runs even then (nothing
-  // personal outlives its window because a server was slow).
-  auto ended_early = [&]() -> std::optional<int> {
-    if (signal.signalled()) {
-      return fail(util::TemporaryError("stopped by a signal, work left for the next run"));
-    }
-    if (!budget.spent()) return std::nullopt;
-    if (auto swept = cycle.Sweep(*config, kOncePurgeAhead); swept.ok()) {
-      util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
-    }
-    return out_of_time();
-  };
-
-  auto summary = cycle.Reconcile(*config);
-  if (auto code = ended_early()) return *code;
-  if (!summary.ok()) return fail(summary.status());
-  std::vector<util::Status> problems = summary->problems;
-
-  auto polled = cycle.Poll(*config);
-  if (auto code = ended_early()) return *code;
-  if (!polled.ok()) return fail(polled.status());
-  problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
-
-  auto fetched = cycle.FetchReports(*config, kOncePurgeAhead);
-  if (auto code = ended_early()) return *code;
-  if (!fetched.ok()) return fail(fetched.status());
-  problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
-
-  download::CabProgress progress;
-  util::Result<download::CabFetchSummary> cabs = util::TemporaryError("not run");
-  {
-    ProgressLine line(
-        std::cerr,
-        [&progress] {
-          return "cabs: " + std::to_string(progress.done.load()) + "/" +
-                 std::to_string(progress.total.load()) + " done, " +
-                 util::FormatByteSize(progress.bytes.load()) + " stored";
-        },
-        platform::StderrIsTerminal());
-    cabs = cycle.FetchCabs(*config, kOncePurgeAhead, &progress);
-  }
-  if (auto code = ended_early()) return *code;
-  if (!cabs.ok()) return fail(cabs.status());
-  problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
-
-  util::GetLogger("service")->info(
-      "once: {} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
-      "stored ({} bytes, {} rows), {} cab(s) recorded, {} cab(s) fetched ({} bytes), {} skipped, "
-      "{} failed, {} deferred, {} problem(s)",
-      config->jobs.size(), summary->applied.size(), polled->executions_seen, polled->new_executions,
-      fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new, cabs->fetched,
-      cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred, problems.size());
-  // Retention last (docs/reliability.md §Retention): purge-ahead 24 h, the next
-  // expected --once run.
-  auto swept = cycle.Sweep(*config, kOncePurgeAhead);
-  if (swept.ok()) {
-    util::GetLogger("service")->info("once: {}", retention::SweepSummary(*swept));
-  } else {
-    problems.push_back(swept.status());
-  }
-  reconcile::ReconcileSummary all;
-  all.problems = problems;
-  if (const util::Status worst = all.Worst(); !worst.ok()) return fail(worst);
-  return 0;
+  if (util::Status recovered = cycle.Recover(); !recovered.ok()) return Fail(err, recovered);
+  return RunSteps({*config, cycle, budget, signal, slow, err});
 }
 
 }  // namespace hdc::service
