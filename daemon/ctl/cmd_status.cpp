@@ -48,6 +48,95 @@ std::vector<std::string> DataCells(const db::DataSummary& d) {
           CountsText(d.cabs), HumanSize(d.report_bytes + d.cab_bytes)};
 }
 
+Json JobJson(const db::JobStatus& j) {
+  Json job{{"name", j.name},
+           {"enabled", OrNull(j.enabled)},
+           {"template_id", OrNull(j.template_id)},
+           {"report_id", OrNull(j.report_id)},
+           {"is_active", OrNull(j.is_active)}};
+  job.update(DataJson(j.data));
+  return job;
+}
+
+Json SweepJson(const db::SweepRecord& s) {
+  return Json{{"id", s.id},
+              {"started_at", s.started_at},
+              {"finished_at", OrNull(s.finished_at)},
+              {"cutoff", s.cutoff},
+              {"cabs_deleted", s.cabs_deleted},
+              {"cab_bytes", s.cab_bytes},
+              {"reports_deleted", s.reports_deleted},
+              {"report_bytes", s.report_bytes},
+              {"rows_deleted", s.rows_deleted},
+              {"partials_deleted", s.partials_deleted}};
+}
+
+void PrintStatusJson(std::ostream& out, const DaemonHealth& daemon,
+                     const db::StatusReport& report) {
+  Json doc{{"daemon", DaemonJson(daemon)},
+           {"jobs", Json::array()},
+           {"totals", DataJson(report.totals)},
+           {"last_sweep", nullptr}};
+  for (const db::JobStatus& j : report.jobs) doc["jobs"].push_back(JobJson(j));
+  if (const auto& s = report.last_sweep) doc["last_sweep"] = SweepJson(*s);
+  PrintJson(out, doc);
+}
+
+// The job columns, then the daemon's last-cycle columns when it answered.
+Table StatusTable(bool cycles) {
+  std::vector<std::string> headers{"JOB",        "ENABLED",       "TEMPLATE", "REPORT", "ACTIVE",
+                                   "EXECUTIONS", "LAST INGESTED", "ROWS",     "CABS",   "STORED"};
+  std::vector<bool> right{false, false, false, false, false, false, false, true, false, true};
+  if (cycles) {
+    headers.insert(headers.end(), DaemonJobHeaders().begin(), DaemonJobHeaders().end());
+    right.insert(right.end(), {false, false, true, false});
+  }
+  return Table(headers, right);
+}
+
+std::vector<std::string> JobCells(const db::JobStatus& j, const DaemonHealth& daemon, bool cycles) {
+  std::vector<std::string> cells{j.name, YesNo(j.enabled), OrDash(j.template_id),
+                                 OrDash(j.report_id), YesNo(j.is_active)};
+  for (std::string& cell : DataCells(j.data)) cells.push_back(std::move(cell));
+  if (cycles) {
+    for (std::string& cell : DaemonJobCells(daemon, j.name)) cells.push_back(std::move(cell));
+  }
+  return cells;
+}
+
+void PrintLastSweep(std::ostream& out, const std::optional<db::SweepRecord>& sweep) {
+  if (const auto& s = sweep) {
+    out << "last sweep: " << s->started_at << " to " << OrDash(s->finished_at) << ", cutoff "
+        << s->cutoff << ": deleted " << s->reports_deleted << " report(s) ("
+        << HumanSize(s->report_bytes) << "), " << s->cabs_deleted << " cab(s) ("
+        << HumanSize(s->cab_bytes) << "), " << s->rows_deleted << " row(s), " << s->partials_deleted
+        << " partial(s)\n";
+  } else {
+    out << "last sweep: none\n";
+  }
+}
+
+void PrintStatusTable(std::ostream& out, const DaemonHealth& daemon,
+                      const db::StatusReport& report) {
+  PrintDaemon(out, daemon);
+  const bool cycles = daemon.health.has_value();  // the daemon's columns, when it answered
+  Table table = StatusTable(cycles);
+  for (const db::JobStatus& j : report.jobs) table.Add(JobCells(j, daemon, cycles));
+  for (const DaemonJob& d : daemon.jobs) {  // jobs the daemon runs that the database has not seen
+    const bool known = std::any_of(report.jobs.begin(), report.jobs.end(),
+                                   [&](const db::JobStatus& j) { return j.name == d.name; });
+    if (known) continue;
+    db::JobStatus unseen;
+    unseen.name = d.name;
+    table.Add(JobCells(unseen, daemon, cycles));
+  }
+  std::vector<std::string> totals{"TOTAL", "", "", "", ""};
+  for (std::string& cell : DataCells(report.totals)) totals.push_back(std::move(cell));
+  table.Add(std::move(totals));
+  table.Print(out);
+  PrintLastSweep(out, report.last_sweep);
+}
+
 }  // namespace
 
 int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args, std::ostream& out,
@@ -64,75 +153,9 @@ int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args,
       std::string("hdc-reportctl/") + HDC_VERSION);
 
   if (options.json) {
-    Json doc{{"daemon", DaemonJson(daemon)},
-             {"jobs", Json::array()},
-             {"totals", DataJson(report->totals)},
-             {"last_sweep", nullptr}};
-    for (const db::JobStatus& j : report->jobs) {
-      Json job{{"name", j.name},
-               {"enabled", OrNull(j.enabled)},
-               {"template_id", OrNull(j.template_id)},
-               {"report_id", OrNull(j.report_id)},
-               {"is_active", OrNull(j.is_active)}};
-      job.update(DataJson(j.data));
-      doc["jobs"].push_back(std::move(job));
-    }
-    if (const auto& s = report->last_sweep) {
-      doc["last_sweep"] = Json{{"id", s->id},
-                               {"started_at", s->started_at},
-                               {"finished_at", OrNull(s->finished_at)},
-                               {"cutoff", s->cutoff},
-                               {"cabs_deleted", s->cabs_deleted},
-                               {"cab_bytes", s->cab_bytes},
-                               {"reports_deleted", s->reports_deleted},
-                               {"report_bytes", s->report_bytes},
-                               {"rows_deleted", s->rows_deleted},
-                               {"partials_deleted", s->partials_deleted}};
-    }
-    PrintJson(out, doc);
-    return 0;
-  }
-
-  PrintDaemon(out, daemon);
-  const bool cycles = daemon.health.has_value();  // the daemon's columns, when it answered
-  std::vector<std::string> headers{"JOB",        "ENABLED",       "TEMPLATE", "REPORT", "ACTIVE",
-                                   "EXECUTIONS", "LAST INGESTED", "ROWS",     "CABS",   "STORED"};
-  std::vector<bool> right{false, false, false, false, false, false, false, true, false, true};
-  if (cycles) {
-    headers.insert(headers.end(), DaemonJobHeaders().begin(), DaemonJobHeaders().end());
-    right.insert(right.end(), {false, false, true, false});
-  }
-  Table table(headers, right);
-  auto add_job = [&](const db::JobStatus& j) {
-    std::vector<std::string> cells{j.name, YesNo(j.enabled), OrDash(j.template_id),
-                                   OrDash(j.report_id), YesNo(j.is_active)};
-    for (std::string& cell : DataCells(j.data)) cells.push_back(std::move(cell));
-    if (cycles) {
-      for (std::string& cell : DaemonJobCells(daemon, j.name)) cells.push_back(std::move(cell));
-    }
-    table.Add(std::move(cells));
-  };
-  for (const db::JobStatus& j : report->jobs) add_job(j);
-  for (const DaemonJob& d : daemon.jobs) {  // jobs the daemon runs that the database has not seen
-    const bool known = std::any_of(report->jobs.begin(), report->jobs.end(),
-                                   [&](const db::JobStatus& j) { return j.name == d.name; });
-    if (known) continue;
-    db::JobStatus unseen;
-    unseen.name = d.name;
-    add_job(unseen);
-  }
-  std::vector<std::string> totals{"TOTAL", "", "", "", ""};
-  for (std::string& cell : DataCells(report->totals)) totals.push_back(std::move(cell));
-  table.Add(std::move(totals));
-  table.Print(out);
-  if (const auto& s = report->last_sweep) {
-    out << "last sweep: " << s->started_at << " to " << OrDash(s->finished_at) << ", cutoff "
-        << s->cutoff << ": deleted " << s->reports_deleted << " report(s) ("
-        << HumanSize(s->report_bytes) << "), " << s->cabs_deleted << " cab(s) ("
-        << HumanSize(s->cab_bytes) << "), " << s->rows_deleted << " row(s), " << s->partials_deleted
-        << " partial(s)\n";
+    PrintStatusJson(out, daemon, *report);
   } else {
-    out << "last sweep: none\n";
+    PrintStatusTable(out, daemon, *report);
   }
   return 0;
 }

@@ -156,6 +156,85 @@ Json ProblemJson(const Problem& p, bool with_hashes) {
   return out;
 }
 
+// What verify found. The problems point into claims.files.
+struct Findings {
+  db::StoreClaims claims;
+  std::vector<std::string> links;
+  std::size_t ok = 0;
+  std::vector<Problem> mismatched, missing;
+  std::vector<std::string> orphans;
+
+  std::size_t Problems() const {
+    return mismatched.size() + missing.size() + orphans.size() + links.size();
+  }
+};
+
+// Checks every claimed file and names every listed file no row claims.
+util::Status Classify(const store::StoreLayout& layout, const std::vector<std::string>& listed,
+                      Findings& found) {
+  for (const db::StoredFile& row : found.claims.files) {
+    HDC_ASSIGN_OR_RETURN(auto problem, Check(layout, row));
+    if (!problem) {
+      ++found.ok;
+    } else {
+      (problem->missing ? found.missing : found.mismatched).push_back(std::move(*problem));
+    }
+  }
+  for (const std::string& path : listed) {
+    if (!found.claims.named_paths.contains(path)) found.orphans.push_back(path);
+  }
+  std::sort(found.orphans.begin(), found.orphans.end());
+  return util::Status::Ok();
+}
+
+// The store is listed before the database is read (see the top of this file).
+util::Status Examine(const State& state, const store::StoreLayout& layout, Findings& found) {
+  std::vector<std::string> listed;
+  for (const char* top : {"reports", "cabs"}) {
+    HDC_RETURN_IF_ERROR(ListFiles(layout.root(), top, listed));
+  }
+  HDC_ASSIGN_OR_RETURN(found.links, store::FindLinksUnder(platform::RealFileSystem(),
+                                                          state.config.service.state_dir));
+  HDC_ASSIGN_OR_RETURN(found.claims, db::ReadStoreClaims(*state.db));
+  return Classify(layout, listed, found);
+}
+
+// "1 mismatched, 0 missing, 2 orphans", and the links when there are any.
+std::string ProblemCounts(const Findings& found) {
+  return std::to_string(found.mismatched.size()) + " mismatched, " +
+         std::to_string(found.missing.size()) + " missing, " +
+         std::to_string(found.orphans.size()) + " orphans" +
+         (found.links.empty() ? "" : ", " + std::to_string(found.links.size()) + " links");
+}
+
+void PrintFindingsJson(std::ostream& out, const Findings& found) {
+  Json doc{{"files", found.claims.files.size()}, {"ok", found.ok},
+           {"mismatched", Json::array()},        {"missing", Json::array()},
+           {"orphans", Json::array()},           {"links", Json::array()}};
+  for (const Problem& p : found.mismatched) doc["mismatched"].push_back(ProblemJson(p, true));
+  for (const Problem& p : found.missing) doc["missing"].push_back(ProblemJson(p, false));
+  for (const std::string& path : found.orphans) doc["orphans"].push_back(Json{{"path", path}});
+  for (const std::string& path : found.links) doc["links"].push_back(Json{{"path", path}});
+  PrintJson(out, doc);
+}
+
+void PrintProblem(std::ostream& out, std::string_view label, const Problem& p) {
+  out << util::OneLine(std::string(label) + ": " + Describe(*p.row) + ": " + OrDash(p.row->path) +
+                       ": " + p.reason)
+      << "\n";
+}
+
+void PrintFindings(std::ostream& out, const Findings& found) {
+  for (const Problem& p : found.mismatched) PrintProblem(out, "mismatched", p);
+  for (const Problem& p : found.missing) PrintProblem(out, "missing", p);
+  for (const std::string& path : found.orphans) out << util::OneLine("orphan: " + path) << "\n";
+  for (const std::string& path : found.links) {
+    out << util::OneLine("link: " + path + " (a symbolic link under the state directory)") << "\n";
+  }
+  out << "verify: " << found.claims.files.size() << " files, " << found.ok << " ok, "
+      << ProblemCounts(found) << "\n";
+}
+
 }  // namespace
 
 int CmdVerify(const CommonOptions& common, const std::vector<std::string>& args, std::ostream& out,
@@ -166,75 +245,21 @@ int CmdVerify(const CommonOptions& common, const std::vector<std::string>& args,
   auto state = OpenState(options);
   if (!state.ok()) return Fail(err, state.status());
   const store::StoreLayout layout(state->config.service.state_dir);
-  auto fail = [&](const util::Status& status) {
-    return Fail(err, util::Status::Error(
-                         status.kind(), "verify: " + WithoutRoot(status.message(), layout.root())));
-  };
-
-  std::vector<std::string> listed;
-  for (const char* top : {"reports", "cabs"}) {
-    if (auto ok = ListFiles(layout.root(), top, listed); !ok.ok()) return fail(ok);
+  Findings found;
+  if (util::Status examined = Examine(*state, layout, found); !examined.ok()) {
+    return Fail(err,
+                util::Status::Error(examined.kind(),
+                                    "verify: " + WithoutRoot(examined.message(), layout.root())));
   }
-  auto links = store::FindLinksUnder(platform::RealFileSystem(), state->config.service.state_dir);
-  if (!links.ok()) return fail(links.status());
-  auto claims = db::ReadStoreClaims(*state->db);
-  if (!claims.ok()) return fail(claims.status());
 
-  std::vector<Problem> mismatched, missing;
-  std::size_t ok = 0;
-  for (const db::StoredFile& row : claims->files) {
-    auto problem = Check(layout, row);
-    if (!problem.ok()) return fail(problem.status());
-    if (!*problem) {
-      ++ok;
-    } else {
-      ((*problem)->missing ? missing : mismatched).push_back(std::move(**problem));
-    }
-  }
-  std::vector<std::string> orphans;
-  for (const std::string& path : listed) {
-    if (!claims->named_paths.contains(path)) orphans.push_back(path);
-  }
-  std::sort(orphans.begin(), orphans.end());
-
-  const std::size_t files = claims->files.size();
-  const std::size_t problems =
-      mismatched.size() + missing.size() + orphans.size() + links->size();
   if (options.json) {
-    Json doc{{"files", files},
-             {"ok", ok},
-             {"mismatched", Json::array()},
-             {"missing", Json::array()},
-             {"orphans", Json::array()},
-             {"links", Json::array()}};
-    for (const Problem& p : mismatched) doc["mismatched"].push_back(ProblemJson(p, true));
-    for (const Problem& p : missing) doc["missing"].push_back(ProblemJson(p, false));
-    for (const std::string& path : orphans) doc["orphans"].push_back(Json{{"path", path}});
-    for (const std::string& path : *links) doc["links"].push_back(Json{{"path", path}});
-    PrintJson(out, doc);
+    PrintFindingsJson(out, found);
   } else {
-    for (const Problem& p : mismatched) {
-      out << util::OneLine("mismatched: " + Describe(*p.row) + ": " + OrDash(p.row->path) + ": " +
-                     p.reason)
-          << "\n";
-    }
-    for (const Problem& p : missing) {
-      out << util::OneLine("missing: " + Describe(*p.row) + ": " + OrDash(p.row->path) + ": " + p.reason)
-          << "\n";
-    }
-    for (const std::string& path : orphans) out << util::OneLine("orphan: " + path) << "\n";
-    for (const std::string& path : *links) {
-      out << util::OneLine("link: " + path + " (a symbolic link under the state directory)")
-          << "\n";
-    }
-    out << "verify: " << files << " files, " << ok << " ok, " << mismatched.size()
-        << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans"
-        << (links->empty() ? "" : ", " + std::to_string(links->size()) + " links") << "\n";
+    PrintFindings(out, found);
   }
-  if (problems == 0) return 0;
-  err << "hdc-reportctl: verify: the store does not match the database: " << mismatched.size()
-      << " mismatched, " << missing.size() << " missing, " << orphans.size() << " orphans"
-      << (links->empty() ? "" : ", " + std::to_string(links->size()) + " links") << "\n";
+  if (found.Problems() == 0) return 0;
+  err << "hdc-reportctl: verify: the store does not match the database: " << ProblemCounts(found)
+      << "\n";
   return 65;
 }
 

@@ -89,6 +89,100 @@ void AddLatest(std::optional<std::string>& latest, const std::optional<std::stri
   if (candidate && (!latest || *candidate > *latest)) latest = candidate;
 }
 
+using JobsByName = std::map<std::string, JobStatus>;
+
+// The job named by the row's first column, added on first sight.
+JobStatus& JobOf(JobsByName& jobs, const Statement& s) {
+  const std::string name = s.ColumnText(0);
+  JobStatus& j = jobs[name];
+  j.name = name;
+  return j;
+}
+
+// Every job any table names, with its jobs row and remote objects.
+Status ReadJobs(Database& db, JobsByName& jobs) {
+  HDC_RETURN_IF_ERROR(ForEachRow(
+      db,
+      "SELECT name FROM jobs UNION SELECT job_name FROM remote_templates "
+      "UNION SELECT job_name FROM remote_schedules UNION SELECT job_name FROM executions "
+      "UNION SELECT job_name FROM cabs UNION SELECT job_name FROM failures",
+      [&](const Statement& s) { JobOf(jobs, s); }));
+  HDC_RETURN_IF_ERROR(ForEachRow(db, "SELECT name, enabled FROM jobs", [&](const Statement& s) {
+    JobOf(jobs, s).enabled = s.ColumnInt(1) != 0;
+  }));
+  HDC_RETURN_IF_ERROR(
+      ForEachRow(db, "SELECT job_name, template_id FROM remote_templates",
+                 [&](const Statement& s) { JobOf(jobs, s).template_id = s.ColumnText(1); }));
+  return ForEachRow(db, "SELECT job_name, report_id, is_active FROM remote_schedules",
+                    [&](const Statement& s) {
+                      JobStatus& j = JobOf(jobs, s);
+                      j.report_id = s.ColumnText(1);
+                      j.is_active = s.ColumnInt(2) != 0;
+                    });
+}
+
+// Each job's DataSummary: executions and cabs by state, rows and bytes.
+Status ReadJobData(Database& db, JobsByName& jobs) {
+  HDC_RETURN_IF_ERROR(
+      ForEachRow(db, "SELECT job_name, state, count(*) FROM executions GROUP BY job_name, state",
+                 [&](const Statement& s) {
+                   AddCount(JobOf(jobs, s).data.executions, s.ColumnText(1), s.ColumnInt(2),
+                            ExecutionStates());
+                 }));
+  HDC_RETURN_IF_ERROR(ForEachRow(
+      db,
+      "SELECT job_name, max(report_datetime) FROM executions "
+      "WHERE row_count IS NOT NULL GROUP BY job_name",
+      [&](const Statement& s) { JobOf(jobs, s).data.last_ingested = s.ColumnOptionalText(1); }));
+  HDC_RETURN_IF_ERROR(
+      ForEachRow(db, "SELECT job_name, count(*) FROM failures GROUP BY job_name",
+                 [&](const Statement& s) { JobOf(jobs, s).data.rows = s.ColumnInt(1); }));
+  HDC_RETURN_IF_ERROR(
+      ForEachRow(db, "SELECT job_name, state, count(*) FROM cabs GROUP BY job_name, state",
+                 [&](const Statement& s) {
+                   AddCount(JobOf(jobs, s).data.cabs, s.ColumnText(1), s.ColumnInt(2), CabStates());
+                 }));
+  HDC_RETURN_IF_ERROR(
+      ForEachRow(db,
+                 "SELECT job_name, coalesce(sum(file_size), 0) FROM executions "
+                 "WHERE state IN ('fetched', 'ingested') GROUP BY job_name",
+                 [&](const Statement& s) { JobOf(jobs, s).data.report_bytes = s.ColumnInt(1); }));
+  return ForEachRow(db,
+                    "SELECT job_name, coalesce(sum(file_size), 0) FROM cabs "
+                    "WHERE state = 'fetched' GROUP BY job_name",
+                    [&](const Statement& s) { JobOf(jobs, s).data.cab_bytes = s.ColumnInt(1); });
+}
+
+void AddToTotals(DataSummary& t, const DataSummary& d) {
+  for (const auto& [state, n] : d.executions) AddCount(t.executions, state, n, ExecutionStates());
+  for (const auto& [state, n] : d.cabs) AddCount(t.cabs, state, n, CabStates());
+  AddLatest(t.last_ingested, d.last_ingested);
+  t.rows += d.rows;
+  t.report_bytes += d.report_bytes;
+  t.cab_bytes += d.cab_bytes;
+}
+
+Status ReadLastSweep(Database& db, std::optional<SweepRecord>& last_sweep) {
+  return ForEachRow(
+      db,
+      "SELECT id, started_at, finished_at, cutoff, cabs_deleted, cab_bytes, reports_deleted, "
+      "report_bytes, rows_deleted, partials_deleted FROM sweeps ORDER BY id DESC LIMIT 1",
+      [&](const Statement& s) {
+        SweepRecord sweep;
+        sweep.id = s.ColumnInt(0);
+        sweep.started_at = s.ColumnText(1);
+        sweep.finished_at = s.ColumnOptionalText(2);
+        sweep.cutoff = s.ColumnText(3);
+        sweep.cabs_deleted = s.ColumnInt(4);
+        sweep.cab_bytes = s.ColumnInt(5);
+        sweep.reports_deleted = s.ColumnInt(6);
+        sweep.report_bytes = s.ColumnInt(7);
+        sweep.rows_deleted = s.ColumnInt(8);
+        sweep.partials_deleted = s.ColumnInt(9);
+        last_sweep = sweep;
+      });
+}
+
 }  // namespace
 
 const std::vector<std::string_view>& ExecutionStates() {
@@ -112,90 +206,15 @@ const std::vector<std::string_view>& TopColumns() {
 Result<StatusReport> ReadStatus(Database& db) {
   ReadSnapshot snapshot(db);
   HDC_RETURN_IF_ERROR(snapshot.Begin());
-  std::map<std::string, JobStatus> jobs;
-  auto job = [&](const Statement& s) -> JobStatus& {
-    const std::string name = s.ColumnText(0);
-    JobStatus& j = jobs[name];
-    j.name = name;
-    return j;
-  };
-  HDC_RETURN_IF_ERROR(ForEachRow(
-      db,
-      "SELECT name FROM jobs UNION SELECT job_name FROM remote_templates "
-      "UNION SELECT job_name FROM remote_schedules UNION SELECT job_name FROM executions "
-      "UNION SELECT job_name FROM cabs UNION SELECT job_name FROM failures",
-      [&](const Statement& s) { job(s); }));
-  HDC_RETURN_IF_ERROR(ForEachRow(db, "SELECT name, enabled FROM jobs", [&](const Statement& s) {
-    job(s).enabled = s.ColumnInt(1) != 0;
-  }));
-  HDC_RETURN_IF_ERROR(
-      ForEachRow(db, "SELECT job_name, template_id FROM remote_templates",
-                 [&](const Statement& s) { job(s).template_id = s.ColumnText(1); }));
-  HDC_RETURN_IF_ERROR(ForEachRow(db, "SELECT job_name, report_id, is_active FROM remote_schedules",
-                                 [&](const Statement& s) {
-                                   JobStatus& j = job(s);
-                                   j.report_id = s.ColumnText(1);
-                                   j.is_active = s.ColumnInt(2) != 0;
-                                 }));
-  HDC_RETURN_IF_ERROR(ForEachRow(
-      db, "SELECT job_name, state, count(*) FROM executions GROUP BY job_name, state",
-      [&](const Statement& s) {
-        AddCount(job(s).data.executions, s.ColumnText(1), s.ColumnInt(2), ExecutionStates());
-      }));
-  HDC_RETURN_IF_ERROR(
-      ForEachRow(db,
-                 "SELECT job_name, max(report_datetime) FROM executions "
-                 "WHERE row_count IS NOT NULL GROUP BY job_name",
-                 [&](const Statement& s) { job(s).data.last_ingested = s.ColumnOptionalText(1); }));
-  HDC_RETURN_IF_ERROR(ForEachRow(db, "SELECT job_name, count(*) FROM failures GROUP BY job_name",
-                                 [&](const Statement& s) { job(s).data.rows = s.ColumnInt(1); }));
-  HDC_RETURN_IF_ERROR(
-      ForEachRow(db, "SELECT job_name, state, count(*) FROM cabs GROUP BY job_name, state",
-                 [&](const Statement& s) {
-                   AddCount(job(s).data.cabs, s.ColumnText(1), s.ColumnInt(2), CabStates());
-                 }));
-  HDC_RETURN_IF_ERROR(
-      ForEachRow(db,
-                 "SELECT job_name, coalesce(sum(file_size), 0) FROM executions "
-                 "WHERE state IN ('fetched', 'ingested') GROUP BY job_name",
-                 [&](const Statement& s) { job(s).data.report_bytes = s.ColumnInt(1); }));
-  HDC_RETURN_IF_ERROR(
-      ForEachRow(db,
-                 "SELECT job_name, coalesce(sum(file_size), 0) FROM cabs "
-                 "WHERE state = 'fetched' GROUP BY job_name",
-                 [&](const Statement& s) { job(s).data.cab_bytes = s.ColumnInt(1); }));
-
+  JobsByName jobs;
+  HDC_RETURN_IF_ERROR(ReadJobs(db, jobs));
+  HDC_RETURN_IF_ERROR(ReadJobData(db, jobs));
   StatusReport report;
   for (auto& [name, j] : jobs) {
-    DataSummary& t = report.totals;
-    for (const auto& [state, n] : j.data.executions) {
-      AddCount(t.executions, state, n, ExecutionStates());
-    }
-    for (const auto& [state, n] : j.data.cabs) AddCount(t.cabs, state, n, CabStates());
-    AddLatest(t.last_ingested, j.data.last_ingested);
-    t.rows += j.data.rows;
-    t.report_bytes += j.data.report_bytes;
-    t.cab_bytes += j.data.cab_bytes;
+    AddToTotals(report.totals, j.data);
     report.jobs.push_back(std::move(j));
   }
-  HDC_RETURN_IF_ERROR(ForEachRow(
-      db,
-      "SELECT id, started_at, finished_at, cutoff, cabs_deleted, cab_bytes, reports_deleted, "
-      "report_bytes, rows_deleted, partials_deleted FROM sweeps ORDER BY id DESC LIMIT 1",
-      [&](const Statement& s) {
-        SweepRecord sweep;
-        sweep.id = s.ColumnInt(0);
-        sweep.started_at = s.ColumnText(1);
-        sweep.finished_at = s.ColumnOptionalText(2);
-        sweep.cutoff = s.ColumnText(3);
-        sweep.cabs_deleted = s.ColumnInt(4);
-        sweep.cab_bytes = s.ColumnInt(5);
-        sweep.reports_deleted = s.ColumnInt(6);
-        sweep.report_bytes = s.ColumnInt(7);
-        sweep.rows_deleted = s.ColumnInt(8);
-        sweep.partials_deleted = s.ColumnInt(9);
-        report.last_sweep = sweep;
-      }));
+  HDC_RETURN_IF_ERROR(ReadLastSweep(db, report.last_sweep));
   return report;
 }
 
