@@ -28,6 +28,85 @@ util::Status HttpError(int status, const std::string& link) {
 
 constexpr std::string_view kStorePrefix = "store: ";
 
+// Rounds of one download so far, each bounded, so no loop is endless.
+struct Rounds {
+  int refreshes = 0;
+  int restarts = 0;  // resumes and starts-again together
+};
+
+// The GET of the blob from `offset` on.
+http::Request RangedGet(const BlobRequest& request, std::uint64_t offset) {
+  http::Request get;
+  get.url = request.link;  // a SAS URL: never sent with Authorization
+  get.caller_resumes = true;
+  if (offset > 0) {
+    get.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
+    get.headers.push_back({"If-Range", request.etag});
+  }
+  return get;
+}
+
+// After a failed GET: whether to go round again (starting again or resuming what was cut short).
+bool GoAgainAfterFailure(const BlobTransport& transport, BlobRequest& request, Rounds& rounds,
+                         const DownloadSink& sink, const store::AtomicWriter& writer,
+                         std::uint64_t offset, const util::Status& failure) {
+  if (sink.range_mismatch() && rounds.restarts++ < request.max_resumes) {
+    request.etag.clear();  // start again from byte 0
+    return true;
+  }
+  const bool cut_short = writer.size() > offset;
+  const bool transient = failure.kind() == util::ErrorKind::kTemporary ||
+                         failure.kind() == util::ErrorKind::kUnavailable;
+  if (cut_short && transient && !transport.stop.stop_requested() &&
+      rounds.restarts++ < request.max_resumes) {
+    // Without a strong ETag the next round starts again from byte 0.
+    util::GetLogger("download")
+        ->info("GET {}: cut short at byte {}, {}", util::StripQuery(request.link), writer.size(),
+               request.etag.empty() ? "starting again" : "resuming");
+    return true;
+  }
+  return false;
+}
+
+// After a 403: the SAS link expired, ask for a fresh one.
+util::Status RefreshLink(BlobRequest& request) {
+  util::GetLogger("download")
+      ->info("GET {}: link refused (403), asking for a fresh one", util::StripQuery(request.link));
+  HDC_ASSIGN_OR_RETURN(auto link, request.fresh_link());
+  HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
+  request.link = link;
+  return util::Status::Ok();
+}
+
+// A 200 or 206 whose body the writer holds: checks its head, then commits it against the length
+// and MD5 the response declares.
+util::Result<store::Committed> Commit(const BlobTransport& transport, const BlobRequest& request,
+                                      const http::Response& response, store::AtomicWriter& writer) {
+  std::optional<std::uint64_t> length;
+  std::optional<std::string> md5 = response.FindHeader("x-ms-blob-content-md5");
+  if (response.status == 200) {
+    length = ParseContentLength(response.FindHeader("Content-Length").value_or(""));
+    if (auto whole = response.FindHeader("Content-MD5")) md5 = whole;
+  } else {
+    length = RangeTotal(response.FindHeader("Content-Range"));
+  }
+  if (request.check_head) {
+    if (util::Status head = request.check_head(writer.first_bytes()); !head.ok()) {
+      (void)writer.Abort();
+      return head;
+    }
+  }
+  auto committed = writer.Commit(length, md5);
+  // A verification mismatch is the blob's fault (kBadData); anything else
+  // that spends the writer here (fsync, close, rename; a link refused
+  // under state_dir, kConfig) is the store's.
+  if (!committed.ok() && (committed.status().kind() == util::ErrorKind::kTemporary ||
+                          committed.status().kind() == util::ErrorKind::kConfig)) {
+    return LocalStorageError(transport.fs, transport.store_root, committed.status());
+  }
+  return committed;
+}
+
 }  // namespace
 
 util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root,
@@ -54,20 +133,12 @@ util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
 
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer) {
-  auto log = util::GetLogger("download");
-  int refreshes = 0;
-  int restarts = 0;  // resumes and starts-again together: bounded, so no loop is endless
+  Rounds rounds;
   while (true) {
     if (transport.stop.stop_requested()) return util::TemporaryError("stopped");
     if (writer.size() > 0 && request.etag.empty()) HDC_RETURN_IF_ERROR(writer.Truncate());
     const std::uint64_t offset = writer.size();
-    http::Request get;
-    get.url = request.link;  // a SAS URL: never sent with Authorization
-    get.caller_resumes = true;
-    if (offset > 0) {
-      get.headers.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
-      get.headers.push_back({"If-Range", request.etag});
-    }
+    const http::Request get = RangedGet(request, offset);
     DownloadSink sink(writer, transport.limiter, transport.stop, request.etag, request.on_etag,
                       request.min_record_bytes);
     auto response = http::SendWithRetry(transport.http, get, sink, transport.retry, transport.clock,
@@ -80,60 +151,23 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
                  : LocalStorageError(transport.fs, transport.store_root, response.status());
     }
     if (!response.ok()) {
-      if (sink.range_mismatch() && restarts++ < request.max_resumes) {
-        request.etag.clear();  // start again from byte 0
-        continue;
-      }
-      const bool cut_short = writer.size() > offset;
-      const bool transient = response.status().kind() == util::ErrorKind::kTemporary ||
-                             response.status().kind() == util::ErrorKind::kUnavailable;
-      if (cut_short && transient && !transport.stop.stop_requested() &&
-          restarts++ < request.max_resumes) {
-        // Without a strong ETag the next round starts again from byte 0.
-        log->info("GET {}: cut short at byte {}, {}", util::StripQuery(request.link), writer.size(),
-                  request.etag.empty() ? "starting again" : "resuming");
+      if (GoAgainAfterFailure(transport, request, rounds, sink, writer, offset,
+                              response.status())) {
         continue;
       }
       return response.status();  // a partial with an ETag stays for the next attempt
     }
     const int status = response->status;
-    if (status == 416 && restarts++ < request.max_resumes) {
+    if (status == 416 && rounds.restarts++ < request.max_resumes) {
       request.etag.clear();
       continue;
     }
-    if (status == 403 && request.fresh_link && refreshes++ < request.max_link_refreshes) {
-      log->info("GET {}: link refused (403), asking for a fresh one",
-                util::StripQuery(request.link));
-      HDC_ASSIGN_OR_RETURN(auto link, request.fresh_link());
-      HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
-      request.link = link;
+    if (status == 403 && request.fresh_link && rounds.refreshes++ < request.max_link_refreshes) {
+      HDC_RETURN_IF_ERROR(RefreshLink(request));
       continue;
     }
     if (status != 200 && status != 206) return HttpError(status, request.link);
-
-    std::optional<std::uint64_t> length;
-    std::optional<std::string> md5 = response->FindHeader("x-ms-blob-content-md5");
-    if (status == 200) {
-      length = ParseContentLength(response->FindHeader("Content-Length").value_or(""));
-      if (auto whole = response->FindHeader("Content-MD5")) md5 = whole;
-    } else {
-      length = RangeTotal(response->FindHeader("Content-Range"));
-    }
-    if (request.check_head) {
-      if (util::Status head = request.check_head(writer.first_bytes()); !head.ok()) {
-        (void)writer.Abort();
-        return head;
-      }
-    }
-    auto committed = writer.Commit(length, md5);
-    // A verification mismatch is the blob's fault (kBadData); anything else
-    // that spends the writer here (fsync, close, rename; a link refused
-    // under state_dir, kConfig) is the store's.
-    if (!committed.ok() && (committed.status().kind() == util::ErrorKind::kTemporary ||
-                            committed.status().kind() == util::ErrorKind::kConfig)) {
-      return LocalStorageError(transport.fs, transport.store_root, committed.status());
-    }
-    return committed;
+    return Commit(transport, request, *response, writer);
   }
 }
 

@@ -13,32 +13,28 @@
 
 namespace hdc::download {
 
+std::string CabContainer(std::string_view head) {
+  return head.starts_with("MSCF") ? "MSCF" : head.starts_with("PK") ? "PK" : "";
+}
+
 struct CabFetcher::Worker {
   util::Random random;
   std::unique_ptr<api::HdcClient> api;
   CabProgress* progress = nullptr;
 };
 
-CabFetcher::CabFetcher(ApiFactory make_api, http::HttpClient& http, db::Database& db,
-                       platform::FileSystem& fs, const store::StoreLayout& layout,
-                       util::Clock& clock, util::Random& random, std::stop_token stop,
-                       CabFetchOptions options, std::map<std::string, JobIngestRules> jobs)
-    : make_api_(std::move(make_api)),
-      http_(http),
-      db_(db),
-      fs_(fs),
-      layout_(layout),
-      clock_(clock),
-      random_(random),
-      stop_(std::move(stop)),
+CabFetcher::CabFetcher(FetchContext context, ApiFactory make_api, CabFetchOptions options,
+                       std::map<std::string, JobIngestRules> jobs)
+    : ctx_(std::move(context)),
+      make_api_(std::move(make_api)),
       options_(options),
       jobs_(std::move(jobs)),
-      limiter_(clock, options.max_bandwidth) {}
+      limiter_(ctx_.clock, options.max_bandwidth) {}
 
 util::Status CabFetcher::Record(const std::string& cab_id_hash, const std::string& state,
                                 const std::string& error) {
-  HDC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("UPDATE cabs SET state = ?2, last_error = ?3, "
-                                              "next_attempt_at = NULL WHERE cab_id_hash = ?1"));
+  HDC_ASSIGN_OR_RETURN(auto stmt, ctx_.db.Prepare("UPDATE cabs SET state = ?2, last_error = ?3, "
+                                                  "next_attempt_at = NULL WHERE cab_id_hash = ?1"));
   stmt.Bind(1, cab_id_hash).Bind(2, state).Bind(3, error);
   return stmt.Run().status();
 }
@@ -71,17 +67,17 @@ util::Status CabFetcher::FlushFetched() {
   if (recorded.ok()) return recorded;
   // The rolled-back rows stay pending: their files must not stay either.
   for (const Fetched& f : batch) {
-    auto path = layout_.Absolute(f.relative_path);
-    if (path.ok()) recorded = Unpromote(fs_, *path, recorded);
+    auto path = ctx_.layout.Absolute(f.relative_path);
+    if (path.ok()) recorded = Unpromote(ctx_.fs, *path, recorded);
   }
   return recorded;
 }
 
 util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
-  HDC_ASSIGN_OR_RETURN(auto tx, db_.BeginWrite());
+  HDC_ASSIGN_OR_RETURN(auto tx, ctx_.db.BeginWrite());
   HDC_ASSIGN_OR_RETURN(
       auto record,
-      db_.Prepare(
+      ctx_.db.Prepare(
           "UPDATE cabs SET state = 'fetched', file_path = ?2, file_size = ?3, file_sha256 = ?4, "
           "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
           "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
@@ -97,13 +93,13 @@ util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
 }
 
 util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
-  const std::string now = util::FormatTimestamp(clock_.Now(), true);
+  const std::string now = util::FormatTimestamp(ctx_.clock.Now(), true);
   std::vector<Pending> pending;
   CabFetchSummary summary;
   {
     HDC_ASSIGN_OR_RETURN(
         auto stmt,
-        db_.Prepare(
+        ctx_.db.Prepare(
             "SELECT cab_id_hash, job_name, coalesce(application_id, ''), coalesce(expires_at, ''), "
             "attempts, coalesce(partial_etag, ''), coalesce(next_attempt_at, '') > ?1, "
             "coalesce(clock_start, '') FROM cabs "
@@ -127,11 +123,11 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
   const size_t workers =
       std::min<size_t>(pending.size(), static_cast<size_t>(std::max(1, options_.concurrency)));
   if (workers <= 1) {
-    Work(random_.Next(), pending, next, summary, progress);
+    Work(ctx_.random.Next(), pending, next, summary, progress);
   } else {
     std::vector<std::jthread> threads;
     for (size_t i = 0; i < workers; ++i) {
-      threads.emplace_back([this, seed = random_.Next(), &pending, &next, &summary, progress] {
+      threads.emplace_back([this, seed = ctx_.random.Next(), &pending, &next, &summary, progress] {
         Work(seed, pending, next, summary, progress);
       });
     }
@@ -152,7 +148,7 @@ void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
   Worker worker{util::Random(seed), nullptr, progress};
   worker.api = make_api_(worker.random);
   auto log = util::GetLogger("download");
-  while (!stop_.stop_requested() && !halt_) {
+  while (!ctx_.stop.stop_requested() && !halt_) {
     const size_t i = next++;
     if (i >= pending.size()) break;
     const Pending& cab = pending[i];
@@ -160,7 +156,7 @@ void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
     if (progress != nullptr) ++progress->done;
     if (status.ok()) continue;
     std::lock_guard lock(mu_);
-    if (stop_.stop_requested() && status.kind() == util::ErrorKind::kTemporary) break;
+    if (ctx_.stop.stop_requested() && status.kind() == util::ErrorKind::kTemporary) break;
     // CabIdHash is an opaque service id, not personal, so safe to log
     // (docs/hdc-api.md §Personal data).
     log->warn("cab {}: {}", util::Printable(cab.cab_id_hash, util::kShownChars),
@@ -196,7 +192,7 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   const util::Duration wait(static_cast<std::int64_t>(half + random.Uniform(0, half)));
   HDC_ASSIGN_OR_RETURN(
       auto stmt,
-      db_.Prepare(
+      ctx_.db.Prepare(
           "UPDATE cabs SET state = ?2, last_error = ?3, attempts = ?4, next_attempt_at = ?5 "
           "WHERE cab_id_hash = ?1"));
   stmt.Bind(1, cab.cab_id_hash).Bind(2, final ? "failed" : "pending").Bind(3, status.ToString());
@@ -204,7 +200,7 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   if (final) {
     stmt.BindNull(5);
   } else {
-    stmt.Bind(5, util::FormatTimestamp(clock_.Now() + wait, true));
+    stmt.Bind(5, util::FormatTimestamp(ctx_.clock.Now() + wait, true));
   }
   HDC_RETURN_IF_ERROR(stmt.Run().status());
   summary.failed += final ? 1 : 0;
@@ -223,35 +219,38 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   return util::Status::Ok();
 }
 
-util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary) {
-  const util::TimePoint now = clock_.Now();
+std::optional<std::string> CabFetcher::SkipReason(const Pending& cab, util::TimePoint now) const {
   if (!cab.expires_at.empty()) {
     auto expires = util::ParseTimestamp(cab.expires_at);
-    if (expires.ok() && *expires <= now) {
-      return Skip(cab, "expired before download", summary);
-    }
+    if (expires.ok() && *expires <= now) return "expired before download";
   }
   if (options_.retention_cutoff && !cab.clock_start.empty()) {
     auto clock = util::ParseTimestamp(cab.clock_start);
     if (clock.ok() && *clock < *options_.retention_cutoff) {
-      return Skip(cab, "retention window ended before download", summary);
+      return "retention window ended before download";
     }
   }
+  return std::nullopt;
+}
+
+util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary) {
+  const util::TimePoint now = ctx_.clock.Now();
+  if (auto reason = SkipReason(cab, now)) return Skip(cab, *reason, summary);
   // CabPath refuses ids that are not plain tokens.
-  HDC_ASSIGN_OR_RETURN(auto final_path, layout_.CabPath(cab.cab_id_hash));
-  HDC_ASSIGN_OR_RETURN(auto temp_path, layout_.TempPath("cab", cab.cab_id_hash));
-  if (util::Status space = store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space);
+  HDC_ASSIGN_OR_RETURN(auto final_path, ctx_.layout.CabPath(cab.cab_id_hash));
+  HDC_ASSIGN_OR_RETURN(auto temp_path, ctx_.layout.TempPath("cab", cab.cab_id_hash));
+  const std::string& root = ctx_.layout.root();
+  if (util::Status space = store::CheckFreeSpace(ctx_.fs, root, options_.min_free_space);
       !space.ok()) {
-    return LocalStorageError(fs_, layout_.root(), space);
+    return LocalStorageError(ctx_.fs, root, space);
   }
 
-  const JobIngestRules rules = jobs_.count(cab.job) ? jobs_.at(cab.job) : JobIngestRules{};
   const api::CabVariant variant =
-      rules.view_is_ihv ? api::CabVariant::kDriver : api::CabVariant::kHardware;
+      RulesFor(jobs_, cab.job).view_is_ihv ? api::CabVariant::kDriver : api::CabVariant::kHardware;
   if (variant == api::CabVariant::kDriver && cab.application_id.empty()) {
     return util::BadDataError("no ApplicationId for the driver cab download");
   }
-  auto link_of = [&]() -> util::Result<std::string> {
+  LinkSource link_of = [&]() -> util::Result<std::string> {
     return worker.api->CabDownloadLink(variant, cab.application_id, cab.cab_id_hash);
   };
   auto link = link_of();
@@ -264,47 +263,63 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   }
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));  // plain http only to loopback
 
-  const bool resume = !cab.partial_etag.empty() && fs_.Exists(temp_path);
-  auto created = store::AtomicWriter::Create(fs_, temp_path, final_path, resume);
-  if (!created.ok()) return LocalStorageError(fs_, layout_.root(), created.status());
+  HDC_ASSIGN_OR_RETURN(auto fetched,
+                       Download(worker, cab, {temp_path, final_path}, *link, link_of, now));
+  const std::uint64_t size = fetched.size;
+  HDC_RETURN_IF_ERROR(RecordFetched(std::move(fetched)));
+  CountFetched(worker, size, summary);
+  return util::Status::Ok();
+}
+
+util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pending& cab,
+                                                       const Paths& paths, const std::string& link,
+                                                       LinkSource fresh_link, util::TimePoint now) {
+  const std::string& root = ctx_.layout.root();
+  const bool resume = !cab.partial_etag.empty() && ctx_.fs.Exists(paths.temp_path);
+  auto created = store::AtomicWriter::Create(ctx_.fs, paths.temp_path, paths.final_path, resume);
+  if (!created.ok()) return LocalStorageError(ctx_.fs, root, created.status());
   std::unique_ptr<store::AtomicWriter> writer = std::move(created).value();
   std::string container;
   BlobRequest request;
-  request.link = *link;
+  request.link = link;
   request.etag = resume ? cab.partial_etag : "";
-  request.fresh_link = link_of;
+  request.fresh_link = std::move(fresh_link);
   request.min_record_bytes = kResumeMinBytes;
-  request.on_etag = [&](const std::string& etag) -> util::Status {
-    std::lock_guard lock(mu_);
-    HDC_ASSIGN_OR_RETURN(auto stmt,
-                         db_.Prepare("UPDATE cabs SET partial_etag = ?2 WHERE cab_id_hash = ?1"));
-    stmt.Bind(1, cab.cab_id_hash);
-    if (etag.empty()) {
-      stmt.BindNull(2);
-    } else {
-      stmt.Bind(2, etag);
-    }
-    return stmt.Run().status();
-  };
-  request.check_head = [&](std::string_view head) -> util::Status {
-    container = head.substr(0, 4) == "MSCF" ? "MSCF" : head.substr(0, 2) == "PK" ? "PK" : "";
+  request.on_etag = [&](const std::string& etag) { return RecordEtag(cab.cab_id_hash, etag); };
+  request.check_head = [&container](std::string_view head) -> util::Status {
+    container = CabContainer(head);
     if (container.empty()) {
       return util::BadDataError("not a cabinet or zip file (no MSCF or PK signature)");
     }
     return util::Status::Ok();
   };
-  const BlobTransport transport{fs_,           layout_.root(), http_,     clock_,
-                                worker.random, stop_,          &limiter_, {}};
+  const BlobTransport transport{ctx_.fs,       root,      ctx_.http, ctx_.clock,
+                                worker.random, ctx_.stop, &limiter_, {}};
   HDC_ASSIGN_OR_RETURN(auto committed, DownloadBlob(transport, std::move(request), *writer));
-  HDC_ASSIGN_OR_RETURN(auto relative, layout_.Relative(committed.path));
+  HDC_ASSIGN_OR_RETURN(auto relative, ctx_.layout.Relative(committed.path));
+  return Fetched{
+      cab.cab_id_hash, relative, committed.sha256_hex, container, util::FormatTimestamp(now, true),
+      committed.size};
+}
 
-  HDC_RETURN_IF_ERROR(RecordFetched({cab.cab_id_hash, relative, committed.sha256_hex, container,
-                                     util::FormatTimestamp(now, true), committed.size}));
+util::Status CabFetcher::RecordEtag(const std::string& cab_id_hash, const std::string& etag) {
+  std::lock_guard lock(mu_);
+  HDC_ASSIGN_OR_RETURN(auto stmt,
+                       ctx_.db.Prepare("UPDATE cabs SET partial_etag = ?2 WHERE cab_id_hash = ?1"));
+  stmt.Bind(1, cab_id_hash);
+  if (etag.empty()) {
+    stmt.BindNull(2);
+  } else {
+    stmt.Bind(2, etag);
+  }
+  return stmt.Run().status();
+}
+
+void CabFetcher::CountFetched(Worker& worker, std::uint64_t size, CabFetchSummary& summary) {
   std::lock_guard lock(mu_);
   ++summary.fetched;
-  summary.bytes += committed.size;
-  if (worker.progress != nullptr) worker.progress->bytes += committed.size;
-  return util::Status::Ok();
+  summary.bytes += size;
+  if (worker.progress != nullptr) worker.progress->bytes += size;
 }
 
 }  // namespace hdc::download

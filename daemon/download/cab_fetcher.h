@@ -36,6 +36,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/hdc_client.h"
@@ -53,6 +54,9 @@ namespace hdc::download {
 
 // Below this size a blob's ETag is not recorded for resume across restarts.
 inline constexpr std::uint64_t kResumeMinBytes = 1u << 20;
+
+// A cab's container from its first bytes: "MSCF" (cabinet), "PK" (zip), or "" for neither.
+std::string CabContainer(std::string_view head);
 
 struct CabFetchOptions {
   std::uint64_t min_free_space = 1ull << 30;
@@ -87,9 +91,7 @@ class CabFetcher {
   // One API client per worker thread, made from the worker's random source.
   using ApiFactory = std::function<std::unique_ptr<api::HdcClient>(util::Random&)>;
 
-  CabFetcher(ApiFactory make_api, http::HttpClient& http, db::Database& db,
-             platform::FileSystem& fs, const store::StoreLayout& layout, util::Clock& clock,
-             util::Random& random, std::stop_token stop, CabFetchOptions options,
+  CabFetcher(FetchContext context, ApiFactory make_api, CabFetchOptions options,
              std::map<std::string, JobIngestRules> jobs);
 
   util::Result<CabFetchSummary> FetchPending(CabProgress* progress = nullptr);
@@ -108,6 +110,9 @@ class CabFetcher {
   void Work(std::uint64_t seed, const std::vector<Pending>& pending, std::atomic<size_t>& next,
             CabFetchSummary& summary, CabProgress* progress);
   util::Status FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary);
+  // Why the cab is not downloaded at all (expired, past retention); nullopt: it is.
+  std::optional<std::string> SkipReason(const Pending& cab, util::TimePoint now) const;
+  util::Status RecordEtag(const std::string& cab_id_hash, const std::string& etag);
   // Called with mu_ held.
   util::Status RecordFailure(const Pending& cab, const util::Status& status,
                              CabFetchSummary& summary, util::Random& random);
@@ -123,19 +128,22 @@ class CabFetcher {
   util::Status RecordFetched(Fetched fetched);
   util::Status FlushFetched();  // with mu_ held
   util::Status RecordBatch(const std::vector<Fetched>& batch);  // one transaction
+  struct Paths {
+    std::string temp_path, final_path;
+  };
+  using LinkSource = std::function<util::Result<std::string>()>;
+  // The blob at `link` into the store under paths.final_path, checked to be a cabinet or a zip file.
+  util::Result<Fetched> Download(Worker& worker, const Pending& cab, const Paths& paths,
+                                 const std::string& link, LinkSource fresh_link,
+                                 util::TimePoint now);
+  void CountFetched(Worker& worker, std::uint64_t size, CabFetchSummary& summary);
 
+  FetchContext ctx_;
   ApiFactory make_api_;
-  http::HttpClient& http_;
-  db::Database& db_;
-  platform::FileSystem& fs_;
-  const store::StoreLayout& layout_;
-  util::Clock& clock_;
-  util::Random& random_;
-  std::stop_token stop_;
   CabFetchOptions options_;
   std::map<std::string, JobIngestRules> jobs_;
   util::RateLimiter limiter_;
-  std::mutex mu_;        // db_, the summary, halt_
+  std::mutex mu_;        // ctx_.db, the summary, halt_
   std::mutex queue_mu_;  // unrecorded_
   std::vector<Fetched> unrecorded_;
   std::atomic<bool> halt_{false};  // no new download starts (auth refused, disk low)

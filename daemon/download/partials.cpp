@@ -3,6 +3,7 @@
 #include <set>
 
 #include "db/executions_table.h"
+#include "download/cab_fetcher.h"
 #include "download/report_fetcher.h"
 #include "store/verify.h"
 #include "util/time_format.h"
@@ -53,10 +54,7 @@ util::Result<std::size_t> AdoptStoredCabs(db::Database& db, platform::FileSystem
     // One read: size, hash and signature.
     HDC_ASSIGN_OR_RETURN(auto digest, store::DigestFile(fs, *path));
     HDC_ASSIGN_OR_RETURN(auto relative, layout.Relative(*path));
-    const std::string_view head = digest.head;
-    const std::string container = head.starts_with("MSCF") ? "MSCF"
-                                  : head.starts_with("PK") ? "PK"
-                                                           : "";
+    const std::string container = CabContainer(digest.head);
     HDC_ASSIGN_OR_RETURN(
         auto record,
         db.Prepare(

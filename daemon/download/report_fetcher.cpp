@@ -33,35 +33,28 @@ std::string ReportTempKey(const std::string& report_id, util::TimePoint report_d
   return report_id + "-" + util::FormatCompact(report_datetime);
 }
 
-ReportFetcher::ReportFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
-                             platform::FileSystem& fs, const store::StoreLayout& layout,
-                             util::Clock& clock, util::Random& random, std::stop_token stop,
-                             ReportFetchOptions options,
+JobIngestRules RulesFor(const std::map<std::string, JobIngestRules>& jobs, const std::string& job) {
+  const auto it = jobs.find(job);
+  return it != jobs.end() ? it->second : JobIngestRules{};
+}
+
+ReportFetcher::ReportFetcher(FetchContext context, api::HdcClient& api, ReportFetchOptions options,
                              std::map<std::string, JobIngestRules> jobs)
-    : api_(api),
-      http_(http),
-      db_(db),
-      fs_(fs),
-      layout_(layout),
-      clock_(clock),
-      random_(random),
-      stop_(std::move(stop)),
-      options_(options),
-      jobs_(std::move(jobs)) {}
+    : ctx_(std::move(context)), api_(api), options_(options), jobs_(std::move(jobs)) {}
 
 util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
   ReportFetchSummary summary;
-  db::ExecutionsTable executions(db_);
+  db::ExecutionsTable executions(ctx_.db);
   HDC_ASSIGN_OR_RETURN(auto ready, executions.ReadyToFetch());
   for (const db::ExecutionRecord& e : ready) {
-    if (stop_.stop_requested()) break;
-    util::Status status = FetchOne(e, summary);
+    if (ctx_.stop.stop_requested()) break;
+    const Outcome outcome = FetchOne(e, summary);
+    const util::Status& status = outcome.status;
     if (status.ok()) continue;
-    HDC_RETURN_IF_ERROR(executions.SetState(e.report_id, e.report_datetime, "new",
-                                            status.ToString()));
-    // Name the report once: IngestReport's errors already start with it.
+    HDC_RETURN_IF_ERROR(
+        executions.SetState(e.report_id, e.report_datetime, "new", status.ToString()));
     const util::Status named =
-        status.message().starts_with("report " + e.report_id + " ")
+        outcome.names_report
             ? status
             : status.WithContext("report " + e.report_id + " run " + e.report_datetime + ": ");
     util::GetLogger("download")->error("{}", named.ToString());
@@ -86,84 +79,116 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
                                                             const std::string& report_id,
                                                             const std::string& report_datetime,
                                                             const std::string& partial_etag) {
-  if (util::Status space = store::CheckFreeSpace(fs_, layout_.root(), options_.min_free_space);
+  const std::string& root = ctx_.layout.root();
+  if (util::Status space = store::CheckFreeSpace(ctx_.fs, root, options_.min_free_space);
       !space.ok()) {
-    return LocalStorageError(fs_, layout_.root(), space);
+    return LocalStorageError(ctx_.fs, root, space);
   }
   HDC_ASSIGN_OR_RETURN(auto time, util::ParseTimestamp(report_datetime));
   HDC_ASSIGN_OR_RETURN(auto link, FreshLink(report_id, report_datetime));
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
   HDC_ASSIGN_OR_RETURN(auto final_path,
-                       layout_.ReportPath(job, report_id, time, ExtensionOf(link)));
-  HDC_ASSIGN_OR_RETURN(auto temp_path, layout_.TempPath("report", ReportTempKey(report_id, time)));
-  const bool resume = !partial_etag.empty() && fs_.Exists(temp_path);
-  auto created = store::AtomicWriter::Create(fs_, temp_path, final_path, resume);
-  if (!created.ok()) return LocalStorageError(fs_, layout_.root(), created.status());
+                       ctx_.layout.ReportPath(job, report_id, time, ExtensionOf(link)));
+  HDC_ASSIGN_OR_RETURN(auto temp_path,
+                       ctx_.layout.TempPath("report", ReportTempKey(report_id, time)));
+  const bool resume = !partial_etag.empty() && ctx_.fs.Exists(temp_path);
+  auto created = store::AtomicWriter::Create(ctx_.fs, temp_path, final_path, resume);
+  if (!created.ok()) return LocalStorageError(ctx_.fs, root, created.status());
   std::unique_ptr<store::AtomicWriter> writer = std::move(created).value();
   BlobRequest request;
   request.link = link;
   request.etag = resume ? partial_etag : "";
   request.fresh_link = [&] { return FreshLink(report_id, report_datetime); };
   request.max_link_refreshes = options_.max_link_refreshes;
-  request.on_etag = [&](const std::string& etag) -> util::Status {
-    HDC_ASSIGN_OR_RETURN(auto stmt, db_.Prepare("UPDATE executions SET partial_etag = ?3 WHERE "
-                                                "report_id = ?1 AND report_datetime = ?2"));
-    stmt.Bind(1, report_id).Bind(2, report_datetime);
-    if (etag.empty()) {
-      stmt.BindNull(3);
-    } else {
-      stmt.Bind(3, etag);
-    }
-    return stmt.Run().status();
+  request.on_etag = [&](const std::string& etag) {
+    return RecordEtag(report_id, report_datetime, etag);
   };
-  const BlobTransport transport{fs_, layout_.root(), http_, clock_, random_, stop_, nullptr, {}};
+  const BlobTransport transport{ctx_.fs,     root,      ctx_.http, ctx_.clock,
+                                ctx_.random, ctx_.stop, nullptr,   {}};
   HDC_ASSIGN_OR_RETURN(auto committed, DownloadBlob(transport, std::move(request), *writer));
   return Stored{committed.path, committed.size, committed.sha256_hex};
 }
 
-util::Status ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
-                                     ReportFetchSummary& summary) {
-  const std::string& job = execution.job_name;
-  const std::string& report_id = execution.report_id;
-  const std::string& report_datetime = execution.report_datetime;
-  db::ExecutionsTable executions(db_);
-  HDC_RETURN_IF_ERROR(executions.SetState(report_id, report_datetime, "fetching", std::nullopt));
-  HDC_ASSIGN_OR_RETURN(auto stored,
-                       Download(job, report_id, report_datetime, execution.partial_etag));
-  const util::TimePoint now = clock_.Now();
-  HDC_ASSIGN_OR_RETURN(auto relative, layout_.Relative(stored.path));
-  auto record = db_.Prepare(
+util::Status ReportFetcher::RecordEtag(const std::string& report_id,
+                                       const std::string& report_datetime,
+                                       const std::string& etag) {
+  HDC_ASSIGN_OR_RETURN(auto stmt, ctx_.db.Prepare("UPDATE executions SET partial_etag = ?3 WHERE "
+                                                  "report_id = ?1 AND report_datetime = ?2"));
+  stmt.Bind(1, report_id).Bind(2, report_datetime);
+  if (etag.empty()) {
+    stmt.BindNull(3);
+  } else {
+    stmt.Bind(3, etag);
+  }
+  return stmt.Run().status();
+}
+
+ReportFetcher::Outcome ReportFetcher::FetchOne(const db::ExecutionRecord& execution,
+                                               ReportFetchSummary& summary) {
+  auto stored = Store(execution);
+  if (!stored.ok()) return {stored.status(), false};
+  auto file = ctx_.fs.OpenForRead(stored->path);
+  if (!file.ok()) return {file.status(), false};
+  return {Ingest(execution, *stored, std::move(file).value(), summary), true};
+}
+
+util::Result<ReportFetcher::Stored> ReportFetcher::Store(const db::ExecutionRecord& execution) {
+  db::ExecutionsTable executions(ctx_.db);
+  HDC_RETURN_IF_ERROR(executions.SetState(execution.report_id, execution.report_datetime,
+                                          "fetching", std::nullopt));
+  HDC_ASSIGN_OR_RETURN(Stored stored, Download(execution.job_name, execution.report_id,
+                                               execution.report_datetime, execution.partial_etag));
+  stored.downloaded_at = ctx_.clock.Now();
+  HDC_RETURN_IF_ERROR(Record(execution, stored));
+  return stored;
+}
+
+util::Status ReportFetcher::Record(const db::ExecutionRecord& execution, const Stored& stored) {
+  HDC_ASSIGN_OR_RETURN(auto relative, ctx_.layout.Relative(stored.path));
+  auto record = ctx_.db.Prepare(
       "UPDATE executions SET state = 'fetched', file_path = ?3, file_size = ?4, file_sha256 = ?5, "
       "downloaded_at = ?6, clock_start = ?6, last_error = NULL, partial_etag = NULL "
       "WHERE report_id = ?1 AND report_datetime = ?2");
-  if (!record.ok()) return Unpromote(fs_, stored.path, record.status());
-  record->Bind(1, report_id).Bind(2, report_datetime).Bind(3, relative);
+  if (!record.ok()) return Unpromote(ctx_.fs, stored.path, record.status());
+  record->Bind(1, execution.report_id).Bind(2, execution.report_datetime).Bind(3, relative);
   record->Bind(4, static_cast<std::int64_t>(stored.size)).Bind(5, stored.sha256);
-  record->Bind(6, util::FormatTimestamp(now, true));
+  record->Bind(6, util::FormatTimestamp(stored.downloaded_at, true));
   if (util::Status run = record->Run().status(); !run.ok()) {
-    return Unpromote(fs_, stored.path, run);
+    return Unpromote(ctx_.fs, stored.path, run);
   }
+  return util::Status::Ok();
+}
 
-  const JobIngestRules rules = jobs_.count(job) ? jobs_.at(job) : JobIngestRules{};
+IngestTarget ReportFetcher::TargetFor(const db::ExecutionRecord& execution,
+                                      util::TimePoint downloaded_at) const {
+  const JobIngestRules rules = RulesFor(jobs_, execution.job_name);
   IngestTarget target;
-  target.job_name = job;
-  target.report_id = report_id;
-  target.report_datetime = report_datetime;
-  target.downloaded_at = now;
+  target.job_name = execution.job_name;
+  target.report_id = execution.report_id;
+  target.report_datetime = execution.report_datetime;
+  target.downloaded_at = downloaded_at;
   target.retention_clock_earliest = options_.retention_clock_earliest;
   target.view_is_ihv = rules.view_is_ihv;
   target.cab_types = rules.cab_types;
   target.cabs_enabled = rules.cabs;
-  target.retention_cutoff = now - options_.retention;
-  HDC_ASSIGN_OR_RETURN(auto ingested, IngestReportFile(db_, fs_, target, stored.path));
+  target.retention_cutoff = downloaded_at - options_.retention;
+  return target;
+}
+
+util::Status ReportFetcher::Ingest(const db::ExecutionRecord& execution, const Stored& stored,
+                                   std::unique_ptr<platform::ReadableFile> file,
+                                   ReportFetchSummary& summary) {
+  auto ingested = IngestReportFile(ctx_.db, TargetFor(execution, stored.downloaded_at), *file);
+  file.reset();  // read to its end or failed: nothing more to read
+  if (!ingested.ok()) return ingested.status();
   ++summary.reports;
   summary.bytes += stored.size;
-  summary.rows += ingested.rows;
-  summary.rows_skipped_retention += ingested.rows_skipped_retention;
-  summary.cabs_new += ingested.cabs_new;
+  summary.rows += ingested->rows;
+  summary.rows_skipped_retention += ingested->rows_skipped_retention;
+  summary.cabs_new += ingested->cabs_new;
   util::GetLogger("download")
-      ->info("report {} run {}: {} bytes, {} rows", report_id, report_datetime, stored.size,
-             ingested.rows);
+      ->info("report {} run {}: {} bytes, {} rows", execution.report_id, execution.report_datetime,
+             stored.size, ingested->rows);
   return util::Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "api/hdc_client.h"
 #include "db/database.h"
 #include "db/executions_table.h"
+#include "download/row_ingest.h"
 #include "http/client.h"
 #include "platform/filesystem.h"
 #include "store/layout.h"
@@ -30,6 +32,18 @@
 #include "util/result.h"
 
 namespace hdc::download {
+
+// What both fetchers share, built once by the composition root: the transport, the state
+// database, the store and the run's clock, random source and stop token.
+struct FetchContext {
+  http::HttpClient& http;
+  db::Database& db;
+  platform::FileSystem& fs;  // of the store
+  const store::StoreLayout& layout;
+  util::Clock& clock;
+  util::Random& random;
+  std::stop_token stop;
+};
 
 // What the fetcher needs to know of each job (from config, via the root).
 struct JobIngestRules {
@@ -45,6 +59,9 @@ struct ReportFetchOptions {
   int max_link_refreshes = 3;
 };
 
+// The rules of `job`; the defaults for a job the configuration no longer has.
+JobIngestRules RulesFor(const std::map<std::string, JobIngestRules>& jobs, const std::string& job);
+
 // The key of a report's partial download in store/tmp ("report-<key>.part").
 std::string ReportTempKey(const std::string& report_id, util::TimePoint report_datetime);
 
@@ -59,9 +76,7 @@ struct ReportFetchSummary {
 
 class ReportFetcher {
  public:
-  ReportFetcher(api::HdcClient& api, http::HttpClient& http, db::Database& db,
-                platform::FileSystem& fs, const store::StoreLayout& layout, util::Clock& clock,
-                util::Random& random, std::stop_token stop, ReportFetchOptions options,
+  ReportFetcher(FetchContext context, api::HdcClient& api, ReportFetchOptions options,
                 std::map<std::string, JobIngestRules> jobs);
 
   util::Result<ReportFetchSummary> FetchReady();
@@ -71,22 +86,31 @@ class ReportFetcher {
     std::string path;
     std::uint64_t size = 0;
     std::string sha256;
+    util::TimePoint downloaded_at{};
+  };
+  // How one report's fetch ended. Its error names the report once: IngestReport's errors name
+  // it ("report <id> at <datetime>: "), FetchReady names it for every other step.
+  struct Outcome {
+    util::Status status;
+    bool names_report = false;
   };
   util::Result<std::string> FreshLink(const std::string& report_id,
                                       const std::string& report_datetime);
   util::Result<Stored> Download(const std::string& job, const std::string& report_id,
                                 const std::string& report_datetime,
                                 const std::string& partial_etag);
-  util::Status FetchOne(const db::ExecutionRecord& execution, ReportFetchSummary& summary);
+  util::Status RecordEtag(const std::string& report_id, const std::string& report_datetime,
+                          const std::string& etag);
+  Outcome FetchOne(const db::ExecutionRecord& execution, ReportFetchSummary& summary);
+  // Downloads the report and records the file with its execution.
+  util::Result<Stored> Store(const db::ExecutionRecord& execution);
+  util::Status Record(const db::ExecutionRecord& execution, const Stored& stored);
+  IngestTarget TargetFor(const db::ExecutionRecord& execution, util::TimePoint downloaded_at) const;
+  util::Status Ingest(const db::ExecutionRecord& execution, const Stored& stored,
+                      std::unique_ptr<platform::ReadableFile> file, ReportFetchSummary& summary);
 
+  FetchContext ctx_;
   api::HdcClient& api_;
-  http::HttpClient& http_;
-  db::Database& db_;
-  platform::FileSystem& fs_;
-  const store::StoreLayout& layout_;
-  util::Clock& clock_;
-  util::Random& random_;
-  std::stop_token stop_;
   ReportFetchOptions options_;
   std::map<std::string, JobIngestRules> jobs_;
 };

@@ -76,6 +76,11 @@ util::Status ReportParser::Fail(std::int64_t line, std::string message) {
   return error_;
 }
 
+std::string_view ReportParser::Text(const Span& s) const {
+  return s.offset >= 0 ? std::string_view(buf_.data() + s.offset, s.length)
+                       : std::string_view(unescaped_.data() + (-s.offset - 1), s.length);
+}
+
 util::Status ReportParser::Parse(bool at_end) {
   if (!has_header_) {
     HDC_RETURN_IF_ERROR(ParseHeader(at_end));
@@ -90,15 +95,7 @@ util::Status ReportParser::Parse(bool at_end) {
                                     std::to_string(header_.size()));
     }
     for (size_t i = 0; i < row_.values_.size(); ++i) {
-      if (i >= spans_.size()) {
-        row_.values_[i] = std::string_view();
-        continue;
-      }
-      const Span& s = spans_[i];
-      row_.values_[i] =
-          s.offset >= 0
-              ? std::string_view(buf_.data() + s.offset, s.length)
-              : std::string_view(unescaped_.data() + (-s.offset - 1), s.length);
+      row_.values_[i] = i < spans_.size() ? Text(spans_[i]) : std::string_view();
     }
     row_.line_ = record_line_;
     row_.number_ = ++rows_;
@@ -120,27 +117,30 @@ util::Status ReportParser::Parse(bool at_end) {
   return util::Status::Ok();
 }
 
-util::Status ReportParser::ParseHeader(bool at_end) {
-  if (!bom_checked_) {
-    const std::string_view head(buf_.data() + pos_, std::min(buf_.size() - pos_, kBom.size()));
-    if (head.size() < kBom.size() && kBom.substr(0, head.size()) == head && !at_end) {
-      return util::Status::Ok();  // may still become a BOM
-    }
-    if (head == kBom) pos_ += kBom.size();
-    bom_checked_ = true;
+bool ReportParser::SkipBom(bool at_end) {
+  if (bom_checked_) return true;
+  const std::string_view head(buf_.data() + pos_, std::min(buf_.size() - pos_, kBom.size()));
+  if (head.size() < kBom.size() && kBom.substr(0, head.size()) == head && !at_end) {
+    return false;  // may still become a BOM
   }
-  // Blank lines before the header are skipped, like those between rows.
+  if (head == kBom) pos_ += kBom.size();
+  bom_checked_ = true;
+  return true;
+}
+
+// Blank lines before the header are skipped, like those between rows.
+bool ReportParser::SkipBlankLines(bool at_end) {
   while (pos_ < buf_.size() && (buf_[pos_] == '\n' || buf_[pos_] == '\r')) {
-    if (buf_[pos_] == '\r' && pos_ + 1 == buf_.size() && !at_end) return util::Status::Ok();
+    if (buf_[pos_] == '\r' && pos_ + 1 == buf_.size() && !at_end) return false;
     if (buf_[pos_] == '\r' && pos_ + 1 < buf_.size() && buf_[pos_ + 1] == '\n') ++pos_;
     ++pos_;
     ++line_;
   }
-  if (pos_ == buf_.size()) {
-    if (at_end) has_header_ = false;  // empty file: no columns, no rows
-    return util::Status::Ok();
-  }
-  // The delimiter: count tabs and commas outside quotes on the header line.
+  return true;
+}
+
+// The delimiter: count tabs and commas outside quotes on the header line.
+bool ReportParser::FindDelimiter(bool at_end) {
   size_t tabs = 0, commas = 0, p = pos_;
   bool quoted = false, complete = false;
   for (; p < buf_.size(); ++p) {
@@ -154,29 +154,26 @@ util::Status ReportParser::ParseHeader(bool at_end) {
       break;
     }
   }
-  if (!complete && !at_end) return util::Status::Ok();
+  if (!complete && !at_end) return false;
   header_.delimiter_ = tabs > commas ? '\t' : ',';
+  return true;
+}
+
+util::Status ReportParser::ParseHeader(bool at_end) {
+  if (!SkipBom(at_end) || !SkipBlankLines(at_end)) return util::Status::Ok();
+  if (pos_ == buf_.size()) {
+    if (at_end) has_header_ = false;  // empty file: no columns, no rows
+    return util::Status::Ok();
+  }
+  if (!FindDelimiter(at_end)) return util::Status::Ok();
 
   const Outcome outcome = ReadRecord(at_end);
   if (outcome == Outcome::kNeedMore) return util::Status::Ok();
   if (outcome == Outcome::kError) return Fail(record_line_, record_error_);
   std::vector<std::string> names;
   names.reserve(spans_.size());
-  for (const Span& s : spans_) {
-    names.emplace_back(s.offset >= 0 ? std::string_view(buf_.data() + s.offset, s.length)
-                                     : std::string_view(unescaped_.data() + (-s.offset - 1),
-                                                        s.length));
-  }
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i].empty()) {
-      return Fail(record_line_, "column " + std::to_string(i + 1) + " of the header has no name");
-    }
-    for (size_t j = 0; j < i; ++j) {
-      if (EqualsIgnoreCase(names[i], names[j])) {
-        return Fail(record_line_, "column '" + names[i] + "' appears twice in the header");
-      }
-    }
-  }
+  for (const Span& s : spans_) names.emplace_back(Text(s));
+  HDC_RETURN_IF_ERROR(CheckNames(names));
   header_.names_ = std::move(names);
   row_.values_.assign(header_.size(), std::string_view());
   has_header_ = true;
@@ -190,9 +187,74 @@ util::Status ReportParser::ParseHeader(bool at_end) {
   return util::Status::Ok();
 }
 
+util::Status ReportParser::CheckNames(const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) {
+      return Fail(record_line_, "column " + std::to_string(i + 1) + " of the header has no name");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (EqualsIgnoreCase(names[i], names[j])) {
+        return Fail(record_line_, "column '" + names[i] + "' appears twice in the header");
+      }
+    }
+  }
+  return util::Status::Ok();
+}
+
+// A blank line at pos_ (pos_ < buf_.size()): kBlank past it, or kNeedMore.
+ReportParser::Outcome ReportParser::ReadBlankLine(bool at_end) {
+  const char* d = buf_.data();
+  const size_t n = buf_.size();
+  size_t p = pos_;
+  if (d[p] == '\r' && p + 1 == n && !at_end) return Outcome::kNeedMore;
+  p += (d[p] == '\r' && p + 1 < n && d[p + 1] == '\n') ? 2 : 1;
+  pos_ = p;
+  ++line_;
+  return Outcome::kBlank;
+}
+
+// The quoted field whose opening quote is at `open`; on kRecord its span is in spans_.
+ReportParser::Quoted ReportParser::ReadQuoted(size_t open, bool at_end) {
+  const char* d = buf_.data();
+  const size_t n = buf_.size();
+  const size_t start = open + 1;
+  size_t q = start;
+  bool escapes = false;
+  size_t close;
+  while (true) {
+    const void* hit = q < n ? std::memchr(d + q, '"', n - q) : nullptr;
+    if (hit == nullptr) {
+      if (!at_end) return {Outcome::kNeedMore};
+      record_error_ = "quoted field " + std::to_string(spans_.size() + 1) +
+                      " is not closed before the end of the file";
+      return {Outcome::kError};
+    }
+    const size_t x = static_cast<size_t>(static_cast<const char*>(hit) - d);
+    if (x + 1 == n && !at_end) return {Outcome::kNeedMore};  // "" split across chunks?
+    if (x + 1 < n && d[x + 1] == '"') {
+      escapes = true;
+      q = x + 2;
+      continue;
+    }
+    close = x;
+    break;
+  }
+  if (!escapes) {
+    spans_.push_back({static_cast<std::int64_t>(start), close - start});
+  } else {
+    const size_t offset = unescaped_.size();
+    for (size_t i = start; i < close; ++i) {
+      unescaped_.push_back(d[i]);
+      if (d[i] == '"') ++i;  // the second of a doubled quote
+    }
+    spans_.push_back({-static_cast<std::int64_t>(offset) - 1, unescaped_.size() - offset});
+  }
+  return {Outcome::kRecord, close + 1, CountLineBreaks(d + start, close - start)};
+}
+
 // Reads one record at pos_. On kRecord, spans_ holds its fields and pos_ and
-// line_ are past its line end; on kNeedMore nothing moved. The state machine
-// stays in one function on purpose: it is the hot loop of ingestion.
+// line_ are past its line end; on kNeedMore nothing moved. The loop over the
+// fields stays in one function on purpose: it is the hot loop of ingestion.
 ReportParser::Outcome ReportParser::ReadRecord(bool at_end) {
   const char* d = buf_.data();
   const size_t n = buf_.size();
@@ -204,51 +266,14 @@ ReportParser::Outcome ReportParser::ReadRecord(bool at_end) {
   if (p >= n) return Outcome::kNeedMore;
   spans_.clear();
   unescaped_.clear();
-
-  if (d[p] == '\n' || d[p] == '\r') {  // a blank line
-    if (d[p] == '\r' && p + 1 == n && !at_end) return Outcome::kNeedMore;
-    p += (d[p] == '\r' && p + 1 < n && d[p + 1] == '\n') ? 2 : 1;
-    pos_ = p;
-    ++line_;
-    return Outcome::kBlank;
-  }
+  if (d[p] == '\n' || d[p] == '\r') return ReadBlankLine(at_end);
 
   while (true) {
     if (p < n && d[p] == '"') {
-      const size_t start = p + 1;
-      size_t q = start;
-      bool escapes = false;
-      size_t close;
-      while (true) {
-        const void* hit = q < n ? std::memchr(d + q, '"', n - q) : nullptr;
-        if (hit == nullptr) {
-          if (!at_end) return Outcome::kNeedMore;
-          record_error_ = "quoted field " + std::to_string(spans_.size() + 1) +
-                          " is not closed before the end of the file";
-          return Outcome::kError;
-        }
-        const size_t x = static_cast<size_t>(static_cast<const char*>(hit) - d);
-        if (x + 1 == n && !at_end) return Outcome::kNeedMore;  // "" split across chunks?
-        if (x + 1 < n && d[x + 1] == '"') {
-          escapes = true;
-          q = x + 2;
-          continue;
-        }
-        close = x;
-        break;
-      }
-      line += CountLineBreaks(d + start, close - start);
-      if (!escapes) {
-        spans_.push_back({static_cast<std::int64_t>(start), close - start});
-      } else {
-        const size_t offset = unescaped_.size();
-        for (size_t i = start; i < close; ++i) {
-          unescaped_.push_back(d[i]);
-          if (d[i] == '"') ++i;  // the second of a doubled quote
-        }
-        spans_.push_back({-static_cast<std::int64_t>(offset) - 1, unescaped_.size() - offset});
-      }
-      p = close + 1;
+      const Quoted quoted = ReadQuoted(p, at_end);
+      if (quoted.outcome != Outcome::kRecord) return quoted.outcome;
+      p = quoted.end;
+      line += quoted.line_breaks;
       if (p < n && !stop[static_cast<unsigned char>(d[p])]) {
         record_error_ = "text after the closing quote of field " + std::to_string(spans_.size());
         return Outcome::kError;

@@ -119,7 +119,21 @@ class ReportParser {
 
   util::Status Parse(bool at_end);
   util::Status ParseHeader(bool at_end);
+  // Each false: wait for more input.
+  bool SkipBom(bool at_end);
+  bool SkipBlankLines(bool at_end);
+  bool FindDelimiter(bool at_end);
+  util::Status CheckNames(const std::vector<std::string>& names);
   Outcome ReadRecord(bool at_end);
+  Outcome ReadBlankLine(bool at_end);
+  // Returned by value: a position passed by reference would leave ReadRecord's
+  // loop reading it from memory.
+  struct Quoted {
+    Outcome outcome;
+    size_t end = 0;  // past the closing quote
+    std::int64_t line_breaks = 0;
+  };
+  Quoted ReadQuoted(size_t open, bool at_end);
   util::Status Fail(std::int64_t line, std::string message);
 
   RowHandler on_row_;
@@ -141,6 +155,7 @@ class ReportParser {
     std::int64_t offset;
     size_t length;
   };
+  std::string_view Text(const Span& span) const;
   std::vector<Span> spans_;
   std::string unescaped_;
   std::int64_t record_line_ = 0;

@@ -511,10 +511,14 @@ util::Result<IngestSummary> IngestReport(db::Database& db, const IngestTarget& t
 
 util::Result<IngestSummary> IngestReportFile(db::Database& db, platform::FileSystem& fs,
                                              const IngestTarget& target, const std::string& path) {
-  auto file = fs.OpenForRead(path);
-  if (!file.ok()) return file.status();
+  HDC_ASSIGN_OR_RETURN(auto file, fs.OpenForRead(path));
+  return IngestReportFile(db, target, *file);
+}
+
+util::Result<IngestSummary> IngestReportFile(db::Database& db, const IngestTarget& target,
+                                             platform::ReadableFile& file) {
   return IngestReport(db, target, [&](char* buffer, size_t capacity) -> util::Result<size_t> {
-    return (*file)->Read(buffer, capacity);
+    return file.Read(buffer, capacity);
   });
 }
 

@@ -69,9 +69,13 @@ using ByteReader = std::function<util::Result<size_t>(char* buffer, size_t capac
 util::Result<IngestSummary> IngestReport(db::Database& db, const IngestTarget& target,
                                          const ByteReader& read);
 // Reads the file at path (the stored report) through `fs`, the store's
-// file system, in the blocks IngestReport asks for.
+// file system, in the blocks IngestReport asks for. An error opening it does
+// not name the execution (it is not IngestReport's).
 util::Result<IngestSummary> IngestReportFile(db::Database& db, platform::FileSystem& fs,
                                              const IngestTarget& target, const std::string& path);
+// The same for a report file already open.
+util::Result<IngestSummary> IngestReportFile(db::Database& db, const IngestTarget& target,
+                                             platform::ReadableFile& file);
 util::Result<IngestSummary> IngestReportText(db::Database& db, const IngestTarget& target,
                                              std::string_view text);
 

@@ -36,6 +36,10 @@ std::map<std::string, download::JobIngestRules> RulesOf(const config::Config& co
   return rules;
 }
 
+download::FetchContext FetchContextOf(const CycleDeps& d) {
+  return {d.connection.http(), d.db, d.fs, d.layout, d.clock, d.random, d.stop};
+}
+
 }  // namespace
 
 std::optional<util::TimePoint> NextRun(const config::ScheduleSpec& schedule, util::TimePoint t) {
@@ -165,8 +169,7 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
   // The same cutoff as the next sweep: nothing is downloaded only to be
   // purged minutes later.
   options.retention = config.service.retention - purge_ahead;
-  download::ReportFetcher fetcher(d_.connection.api(), d_.connection.http(), d_.db, d_.fs,
-                                  d_.layout, d_.clock, d_.random, d_.stop, options,
+  download::ReportFetcher fetcher(FetchContextOf(d_), d_.connection.api(), options,
                                   RulesOf(config));
   auto fetched = fetcher.FetchReady();
   if (fetched.ok()) {
@@ -189,9 +192,9 @@ util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& c
   options.max_bandwidth = config.service.max_bandwidth;
   options.retention_cutoff = d_.clock.Now() - (config.service.retention - purge_ahead);
   api::Connection& connection = d_.connection;
-  download::CabFetcher fetcher([&connection](util::Random& r) { return connection.NewApiClient(r); },
-                               connection.http(), d_.db, d_.fs, d_.layout, d_.clock, d_.random,
-                               d_.stop, options, RulesOf(config));
+  download::CabFetcher fetcher(
+      FetchContextOf(d_), [&connection](util::Random& r) { return connection.NewApiClient(r); },
+      options, RulesOf(config));
   auto cabs = fetcher.FetchPending(progress);
   if (cabs.ok()) {
     Count("cabs_fetched_total", cabs->fetched);

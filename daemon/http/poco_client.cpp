@@ -407,6 +407,14 @@ class PocoClient final : public HttpClient {
   util::Result<Response> Exchange(HTTPClientSession& session, const util::Url& url,
                                   const Request& request, const std::string& id,
                                   util::ByteSink& sink, Attempt& attempt, Outcome& outcome);
+  util::Status SendRequest(HTTPClientSession& session, const util::Url& url, const Request& request,
+                           const std::string& id, Attempt& attempt);
+  // The status line and headers into `in`; the body stream that follows.
+  util::Result<std::istream*> ReceiveHead(HTTPClientSession& session, const util::Url& url,
+                                          Poco::Net::HTTPResponse& in, Attempt& attempt);
+  // The body, `declared` bytes long when the response said so.
+  util::Status ReadBody(std::istream& body, std::optional<std::uint64_t> declared,
+                        HTTPClientSession& session, util::ByteSink& sink, Attempt& attempt);
   util::Result<std::uint64_t> StreamBody(std::istream& body, HTTPClientSession& session,
                                          util::ByteSink& sink, Attempt& attempt);
   util::Result<std::uint64_t> ReadKnownLength(std::uint64_t length, HTTPClientSession& session,
@@ -518,6 +526,28 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
                                             const Request& request, const std::string& id,
                                             util::ByteSink& sink, Attempt& attempt,
                                             Outcome& outcome) {
+  HDC_RETURN_IF_ERROR(SendRequest(session, url, request, id, attempt));
+  Poco::Net::HTTPResponse in;
+  HDC_ASSIGN_OR_RETURN(std::istream * body_in, ReceiveHead(session, url, in, attempt));
+  outcome.responded = true;
+  Response response;
+  response.status = static_cast<int>(in.getStatus());
+  for (const auto& [name, value] : in) response.headers.push_back({name, value});
+  const bool has_body = ExpectsBody(request.method, response.status);
+  std::optional<std::uint64_t> declared;
+  if (has_body) {
+    HDC_ASSIGN_OR_RETURN(auto length, DeclaredLength(in, url.host));
+    declared = length;
+  }
+  HDC_RETURN_IF_ERROR(sink.StartResponse(response.status, response.headers));
+  if (has_body) HDC_RETURN_IF_ERROR(ReadBody(*body_in, declared, session, sink, attempt));
+  outcome.reusable = true;
+  return response;
+}
+
+util::Status PocoClient::SendRequest(HTTPClientSession& session, const util::Url& url,
+                                     const Request& request, const std::string& id,
+                                     Attempt& attempt) {
   const std::string target = url.target.substr(0, url.target.find('#'));
   HDC_RETURN_IF_ERROR(CheckRequestText(request, target));
   Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -537,12 +567,15 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
     if (connect_capped || attempt.capped()) return attempt.Expired();
     throw;
   }
+  return util::Status::Ok();
+}
 
-  Poco::Net::HTTPResponse in;
+util::Result<std::istream*> PocoClient::ReceiveHead(HTTPClientSession& session,
+                                                    const util::Url& url,
+                                                    Poco::Net::HTTPResponse& in, Attempt& attempt) {
   attempt.CapReceive(session.socket());
-  std::istream* body_stream = nullptr;
   try {
-    body_stream = &session.receiveResponse(in);
+    return &session.receiveResponse(in);
   } catch (const Poco::TimeoutException&) {
     if (attempt.capped()) return attempt.Expired();
     throw;
@@ -553,37 +586,25 @@ util::Result<Response> PocoClient::Exchange(HTTPClientSession& session, const ut
     if (auto declared = DeclaredLength(in, url.host); !declared.ok()) return declared.status();
     throw;
   }
-  std::istream& body_in = *body_stream;
-  outcome.responded = true;
-  Response response;
-  response.status = static_cast<int>(in.getStatus());
-  for (const auto& [name, value] : in) response.headers.push_back({name, value});
-  const bool has_body = ExpectsBody(request.method, response.status);
-  std::optional<std::uint64_t> declared;
-  if (has_body) {
-    HDC_ASSIGN_OR_RETURN(auto length, DeclaredLength(in, url.host));
-    declared = length;
-  }
-  HDC_RETURN_IF_ERROR(sink.StartResponse(response.status, response.headers));
-  if (!has_body) {
-    outcome.reusable = true;
-    return response;
-  }
+}
+
+util::Status PocoClient::ReadBody(std::istream& body, std::optional<std::uint64_t> declared,
+                                  HTTPClientSession& session, util::ByteSink& sink,
+                                  Attempt& attempt) {
   // The sink refuses at once a body it could never take (a size limit).
   if (declared) HDC_RETURN_IF_ERROR(sink.ExpectLength(*declared));
   util::Result<std::uint64_t> received = std::uint64_t{0};
   if (declared) {
     received = ReadKnownLength(*declared, session, sink, attempt);
   } else {
-    received = StreamBody(body_in, session, sink, attempt);
+    received = StreamBody(body, session, sink, attempt);
   }
   if (!received.ok()) return received.status();
   if (declared && *received < *declared) {
     return util::TemporaryError("truncated: got " + std::to_string(*received) + " of " +
                                 std::to_string(*declared) + " bytes");
   }
-  outcome.reusable = true;
-  return response;
+  return util::Status::Ok();
 }
 
 // Both body readers check the attempt's bounds before every read and make

@@ -190,18 +190,53 @@ class SinkGuard final : public util::ByteSink {
   bool failed_ = false;
 };
 
+// A request that is never retried, sent once within the policy's deadline.
+util::Result<Response> SendOnce(HttpClient& client, const Request& request, util::ByteSink& sink,
+                                const RetryPolicy& policy) {
+  if (policy.deadline.count() <= 0) return client.Send(request, sink);
+  Request once = request;
+  once.deadline = policy.deadline;
+  return client.Send(once, sink);
+}
+
+// An attempt worth retrying: what it came to, for the log and the final error.
+struct Retryable {
+  std::string outcome;  // "HTTP 503", or the transport error without "METHOD host/path: "
+  int http = 0;         // the status when the outcome is one
+  std::optional<util::Duration> retry_after;
+};
+
+// nullopt when the result is final: a status not worth retrying, or an error
+// other than kUnavailable and kTemporary.
+std::optional<Retryable> RetryableOutcome(const util::Result<Response>& result,
+                                          const std::string& what, util::Clock& clock) {
+  Retryable retryable;
+  if (result.ok()) {
+    if (!IsRetryableStatus(result->status)) return std::nullopt;
+    retryable.outcome = "HTTP " + std::to_string(result->status);
+    retryable.http = result->status;
+    if (auto header = result->FindHeader("Retry-After")) {
+      retryable.retry_after = ParseRetryAfter(*header, clock.Now());
+    }
+    return retryable;
+  }
+  const util::ErrorKind kind = result.status().kind();
+  if (kind != util::ErrorKind::kUnavailable && kind != util::ErrorKind::kTemporary) {
+    return std::nullopt;
+  }
+  retryable.outcome = result.status().message();
+  // Transport messages already start with "METHOD host/path: ".
+  if (retryable.outcome.starts_with(what + ": ")) retryable.outcome.erase(0, what.size() + 2);
+  return retryable;
+}
+
 }  // namespace
 
 util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
                                      util::ByteSink& caller_sink, const RetryPolicy& policy,
                                      util::Clock& clock, util::Random& random,
                                      std::stop_token stop) {
-  if (!request.idempotent) {
-    if (policy.deadline.count() <= 0) return client.Send(request, caller_sink);
-    Request once = request;
-    once.deadline = policy.deadline;
-    return client.Send(once, caller_sink);
-  }
+  if (!request.idempotent) return SendOnce(client, request, caller_sink, policy);
   SinkGuard sink(caller_sink);
   const std::string what = LogName(request.method, request.url);
   const bool ranged = HasHeader(request, "Range") || request.caller_resumes;
@@ -213,41 +248,23 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
                                         : policy.max_total;
   Request next = request;
   Backoff backoff(policy, random);
-  std::string last;
-  int last_http = 0;
+  Retryable last;
   for (int attempt = 1;; ++attempt) {
     if (stop.stop_requested()) return util::TemporaryError(what + ": stopped");
     if (bounded) {
       next.deadline = policy.deadline - (clock.Now() - start);
       if (next.deadline.count() <= 0) {
-        return GiveUp(what, last, last_http, attempt - 1, ", request deadline spent");
+        return GiveUp(what, last.outcome, last.http, attempt - 1, ", request deadline spent");
       }
     }
     auto result = client.Send(next, sink);
     if (sink.failed()) return result;  // the sink's own error: not the network's
-    std::optional<util::Duration> retry_after;
-    std::string outcome;
-    int outcome_http = 0;
-    if (result.ok()) {
-      if (!IsRetryableStatus(result->status)) return result;
-      outcome = "HTTP " + std::to_string(result->status);
-      outcome_http = result->status;
-      if (auto header = result->FindHeader("Retry-After")) {
-        retry_after = ParseRetryAfter(*header, clock.Now());
-      }
-    } else {
-      const util::ErrorKind kind = result.status().kind();
-      if (kind != util::ErrorKind::kUnavailable && kind != util::ErrorKind::kTemporary) {
-        return result;
-      }
-      outcome = result.status().message();
-      // Transport messages already start with "METHOD host/path: ".
-      if (outcome.starts_with(what + ": ")) outcome.erase(0, what.size() + 2);
-    }
+    const std::optional<Retryable> retryable = RetryableOutcome(result, what, clock);
+    if (!retryable) return result;
+    const auto& [outcome, outcome_http, retry_after] = *retryable;
     if (ranged && sink.size() != initial_size) return result;  // the caller resumes
     if (attempt >= max_attempts) return GiveUp(what, outcome, outcome_http, attempt);
-    last = outcome;
-    last_http = outcome_http;
+    last = *retryable;
     const util::Duration delay = backoff.Delay(attempt - 1, retry_after);
     if (clock.Now() + delay - start > budget) {
       return GiveUp(what, outcome, outcome_http, attempt, ", retry time budget spent");

@@ -34,6 +34,11 @@ std::int64_t Count(db::Database& db, const std::string& sql) {
   return stmt->ColumnInt(0);
 }
 
+download::FetchContext ContextOf(Harness& h, const store::StoreLayout& layout,
+                                 util::Random& random) {
+  return {h.Connection().http(), h.Db(), platform::RealFileSystem(), layout, h.clock(), random, {}};
+}
+
 struct Pipeline {
   explicit Pipeline(Harness& h) : h_(h), layout(h.dir().path()) {
     REQUIRE(layout.EnsureDirectories(platform::RealFileSystem()).ok());
@@ -43,9 +48,8 @@ struct Pipeline {
     REQUIRE(schedules.ok());
     poll::Poller poller(h_.Connection().api(), h_.Db(), h_.clock());
     REQUIRE(poller.Poll(*schedules).ok());
-    download::ReportFetcher fetcher(h_.Connection().api(), h_.Connection().http(), h_.Db(),
-                                    platform::RealFileSystem(), layout, h_.clock(), random, {},
-                                    options, {{"kernel", {true, true, {}}}});
+    download::ReportFetcher fetcher(ContextOf(h_, layout, random), h_.Connection().api(), options,
+                                    {{"kernel", {true, true, {}}}});
     return fetcher.FetchReady();
   }
   Harness& h_;
@@ -144,9 +148,8 @@ namespace {
 
 util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p,
                                                   download::CabFetchOptions options = {}) {
-  download::CabFetcher fetcher([&](util::Random& r) { return h.Connection().NewApiClient(r); },
-                               h.Connection().http(), h.Db(),
-                               platform::RealFileSystem(), p.layout, h.clock(), p.random, {},
+  download::CabFetcher fetcher(ContextOf(h, p.layout, p.random),
+                               [&](util::Random& r) { return h.Connection().NewApiClient(r); },
                                options, {{"kernel", {true, true, {}}}});
   return fetcher.FetchPending();
 }
