@@ -259,19 +259,19 @@ class ProxyRule {
   util::Status error_;
 };
 
-// Maps a Poco exception onto the project's error kinds. `what` is
-// "METHOD host/path"; Poco's texts name host and port at most, never the query.
-util::Status FromPocoException(const std::string& what, const std::string& host,
-                               const Poco::Exception& e) {
+// Maps a Poco exception onto the project's error kinds; the caller adds
+// "METHOD host/path: " as context. Poco's texts name host and port at most,
+// never the query.
+util::Status FromPocoException(const std::string& host, const Poco::Exception& e) {
   using namespace Poco::Net;
   auto unavailable = [&](const std::string& why) {
-    return util::Status::Error(util::ErrorKind::kUnavailable, what + ": " + why);
+    return util::Status::Error(util::ErrorKind::kUnavailable, why);
   };
   // An untrusted certificate does not get better by asking again: kConfig,
   // never retried, with the fix for the common case (a private CA).
   auto untrusted = [&](const std::string& why) {
     return util::Status::Error(util::ErrorKind::kConfig,
-                               what + ": TLS certificate of " + host + " not trusted: " + why +
+                               "TLS certificate of " + host + " not trusted: " + why +
                                    " (a private CA goes in [account] ca_file)");
   };
   if (!tls_verify_error.empty()) return untrusted(tls_verify_error);
@@ -286,10 +286,10 @@ util::Status FromPocoException(const std::string& what, const std::string& host,
     return unavailable("name lookup failed: " + e.displayText());
   }
   if (dynamic_cast<const Poco::TimeoutException*>(&e)) {
-    return util::TemporaryError(what + ": timed out");
+    return util::TemporaryError("timed out");
   }
   // Resets, early closes, malformed answers, refused proxy tunnels.
-  return util::TemporaryError(what + ": " + e.displayText());
+  return util::TemporaryError(e.displayText());
 }
 
 // The most a declared body length may be: 1 TiB, far beyond any report or
@@ -475,7 +475,7 @@ util::Result<TransferLimits> PocoClient::LimitsFor(const Request& request,
     const auto left = std::chrono::duration_cast<util::Duration>(
         *run_end_ - std::chrono::steady_clock::now());
     const std::string budget = "run budget of " + FormatSeconds(options_.run_budget);
-    if (left.count() <= 0) return util::TemporaryError(what + ": " + budget + " spent");
+    if (left.count() <= 0) return util::TemporaryError(budget + " spent").WithContext(what + ": ");
     if (limits.deadline.count() == 0 || left < limits.deadline) {
       limits.deadline = left;
       limits.deadline_what = budget;
@@ -515,7 +515,7 @@ util::Result<Response> PocoClient::SendPooled(const util::Url& url, const Reques
           !dynamic_cast<const Poco::TimeoutException*>(&e)) {
         continue;
       }
-      return FromPocoException(what, url.host, e);
+      return FromPocoException(url.host, e).WithContext(what + ": ");
     } catch (const std::exception& e) {
       return util::InternalError(what + ": " + e.what());
     }

@@ -201,7 +201,7 @@ util::Result<Response> SendOnce(HttpClient& client, const Request& request, util
 
 // An attempt worth retrying: what it came to, for the log and the final error.
 struct Retryable {
-  std::string outcome;  // "HTTP 503", or the transport error without "METHOD host/path: "
+  std::string outcome;  // "HTTP 503", or the transport error without its context
   int http = 0;         // the status when the outcome is one
   std::optional<util::Duration> retry_after;
 };
@@ -209,7 +209,7 @@ struct Retryable {
 // nullopt when the result is final: a status not worth retrying, or an error
 // other than kUnavailable and kTemporary.
 std::optional<Retryable> RetryableOutcome(const util::Result<Response>& result,
-                                          const std::string& what, util::Clock& clock) {
+                                          util::Clock& clock) {
   Retryable retryable;
   if (result.ok()) {
     if (!IsRetryableStatus(result->status)) return std::nullopt;
@@ -224,9 +224,9 @@ std::optional<Retryable> RetryableOutcome(const util::Result<Response>& result,
   if (kind != util::ErrorKind::kUnavailable && kind != util::ErrorKind::kTemporary) {
     return std::nullopt;
   }
-  retryable.outcome = result.status().message();
-  // Transport messages already start with "METHOD host/path: ".
-  if (retryable.outcome.starts_with(what + ": ")) retryable.outcome.erase(0, what.size() + 2);
+  // The client names the request as the error's context ("METHOD
+  // host/path: "); the retry lines name it themselves.
+  retryable.outcome = std::string(result.status().MessageWithoutContext());
   return retryable;
 }
 
@@ -259,7 +259,7 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
     }
     auto result = client.Send(next, sink);
     if (sink.failed()) return result;  // the sink's own error: not the network's
-    const std::optional<Retryable> retryable = RetryableOutcome(result, what, clock);
+    const std::optional<Retryable> retryable = RetryableOutcome(result, clock);
     if (!retryable) return result;
     const auto& [outcome, outcome_http, retry_after] = *retryable;
     if (ranged && sink.size() != initial_size) return result;  // the caller resumes

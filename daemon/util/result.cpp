@@ -46,6 +46,7 @@ Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
   Status copy = *this;
   copy.message_ = std::string(context) + message_;
+  copy.context_size_ = context.size();
   return copy;
 }
 

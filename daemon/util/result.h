@@ -70,6 +70,12 @@ class Status {
   // Prefixes the message with context: "jobs.d/a.ini: " + message. Kind and
   // typed details are kept.
   Status WithContext(std::string_view context) const;
+  // The message as it was before the last WithContext(): for a caller that
+  // names the operation itself ("GET host/path: " + this), so the name is
+  // not said twice. The whole message when no context was added.
+  std::string_view MessageWithoutContext() const {
+    return std::string_view(message_).substr(context_size_);
+  }
   // One line, safe for a terminal: the message through util::Printable
   // (line breaks as spaces, controls escaped), cut after 2,000 characters.
   std::string ToString() const;
@@ -80,6 +86,7 @@ class Status {
   bool error_ = false;
   ErrorKind kind_ = ErrorKind::kInternal;
   std::string message_;
+  std::size_t context_size_ = 0;  // the length of the last context added
   int http_status_ = 0;
   ErrorDetail detail_ = ErrorDetail::kNone;
 };

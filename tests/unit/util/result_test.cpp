@@ -59,6 +59,21 @@ TEST_CASE("ToString gives one line with line breaks replaced by spaces") {
   CHECK(s.message() == "first line\nsecond line\r\nthird");
 }
 
+TEST_CASE("MessageWithoutContext is the message before the last context was added") {
+  const Status plain = TemporaryError("connection reset");
+  CHECK(plain.MessageWithoutContext() == "connection reset");
+
+  const Status named = plain.WithContext("GET host/x: ");
+  CHECK(named.message() == "GET host/x: connection reset");
+  CHECK(named.MessageWithoutContext() == "connection reset");
+
+  // Only the last context: the inner one is part of what the caller names.
+  const Status twice = TemporaryError("reset").WithContext("reading body: ").WithContext("GET h: ");
+  CHECK(twice.MessageWithoutContext() == "reading body: reset");
+  // Typed details keep it.
+  CHECK(named.WithHttpStatus(503).MessageWithoutContext() == "connection reset");
+}
+
 TEST_CASE("WithContext prefixes the message and keeps the kind") {
   const Status s = ConfigError("missing key").WithContext("jobs.d/a.ini: ");
   CHECK(s.kind() == ErrorKind::kConfig);
