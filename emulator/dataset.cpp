@@ -1,9 +1,10 @@
 #include "emulator/dataset.h"
 
+#include <cctype>
 #include <cstdio>
 
 #include "emulator/hash.h"
-#include "emulator/json_util.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -91,7 +92,7 @@ Dataset::Dataset(std::uint64_t seed) : seed_(seed) {
 
 std::optional<int> Dataset::FindFailure(std::string_view hash) const {
   for (size_t i = 0; i < failures_.size(); ++i) {
-    if (EqualsIgnoreCase(failures_[i].hash, Trim(hash))) return static_cast<int>(i);
+    if (util::EqualsIgnoreCase(failures_[i].hash, util::Trim(hash))) return static_cast<int>(i);
   }
   return std::nullopt;
 }
@@ -126,7 +127,7 @@ std::string Dataset::CabIdHash(const CabRef& cab) const {
 
 std::optional<CabRef> Dataset::DecodeCabIdHash(std::string_view text) const {
   std::string hex;
-  for (char c : Trim(text)) {
+  for (char c : util::Trim(text)) {
     if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (hex.size() != 32 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
