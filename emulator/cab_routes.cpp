@@ -5,6 +5,7 @@
 
 #include "emulator/json_util.h"
 #include "emulator/routes.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -46,7 +47,7 @@ void Download(Exchange& ex, bool needs_application) {
   if (!hash || hash->empty()) return MissingParameter(ex, "cabIdHash");
   const auto cab = ex.ctx.dataset.DecodeCabIdHash(*hash);
   const auto& failures = ex.ctx.dataset.failures();
-  const bool app_ok = !needs_application || (cab && ex.ctx.dataset.driver(failures[cab->failure].driver).application_id == Trim(*app));
+  const bool app_ok = !needs_application || (cab && ex.ctx.dataset.driver(failures[cab->failure].driver).application_id == util::Trim(*app));
   if (!cab || !app_ok || cab->collected > ex.ctx.clock.Now())
     return SendStoreError(ex, 404, "NotFound", "CabNotFound", "No cab with this cabIdHash.");
   if (ex.ctx.clock.Now() > Dataset::CabExpiration(*cab))
@@ -101,7 +102,7 @@ void Batch(Exchange& ex) {
   std::vector<CabRef> cabs;
   const auto f = ex.ctx.dataset.FindFailure(*failure_hash);
   const auto& failures = ex.ctx.dataset.failures();
-  if (f && ex.ctx.dataset.driver(failures[*f].driver).application_id == Trim(*app))
+  if (f && ex.ctx.dataset.driver(failures[*f].driver).application_id == util::Trim(*app))
     cabs = ex.ctx.dataset.CabsBetween(*f, from, to, ex.settings.cab_every_hours);
   Json value = Json::array();
   for (long long i = skip; i < static_cast<long long>(cabs.size()) && i < skip + top; ++i)
@@ -110,8 +111,8 @@ void Batch(Exchange& ex) {
   if (skip + top < static_cast<long long>(cabs.size())) {
     std::string next = ex.ctx.api_base + "/v1.0/my/analytics/driver/cabdownloadbatch?";
     std::string a, h;
-    Poco::URI::encode(Trim(*app), "&=+", a);
-    Poco::URI::encode(Trim(*failure_hash), "&=+", h);
+    Poco::URI::encode(std::string(util::Trim(*app)), "&=+", a);
+    Poco::URI::encode(std::string(util::Trim(*failure_hash)), "&=+", h);
     next += "applicationId=" + a + "&failureHash=" + h + "&startDate=" + util::FormatDate(from) +
             "&endDate=" + util::FormatDate(to) + "&top=" + std::to_string(top) +
             "&skip=" + std::to_string(skip + top);

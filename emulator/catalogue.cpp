@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "emulator/json_util.h"
+#include "util/strings.h"
 
 namespace hdc::emulator {
 namespace {
@@ -40,7 +40,7 @@ std::string_view ColumnName(int column) { return kNames.at(column); }
 
 std::optional<int> FindColumn(std::string_view name) {
   for (int i = 0; i < kColumnCount; ++i) {
-    if (EqualsIgnoreCase(kNames[i], name)) return i;
+    if (util::EqualsIgnoreCase(kNames[i], name)) return i;
   }
   return std::nullopt;
 }
@@ -63,7 +63,7 @@ const std::vector<int>& ViewColumns(View view) {
 }
 
 std::optional<View> ParseView(std::string_view name) {
-  const std::string t = Trim(name);
+  const std::string t(util::Trim(name));
   if (t == "IHVDriver") return View::kIhvDriver;
   if (t == "OEMDriver") return View::kOemDriver;
   return std::nullopt;
@@ -75,7 +75,7 @@ std::string_view ViewName(View view) {
 
 std::optional<int> PeriodDays(std::string_view period) {
   for (const auto& [name, days] : kPeriods) {
-    if (EqualsIgnoreCase(name, Trim(period))) return days;
+    if (util::EqualsIgnoreCase(name, util::Trim(period))) return days;
   }
   return std::nullopt;
 }

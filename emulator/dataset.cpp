@@ -1,9 +1,10 @@
 #include "emulator/dataset.h"
 
+#include <cctype>
 #include <cstdio>
 
 #include "emulator/hash.h"
-#include "emulator/json_util.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -53,6 +54,16 @@ std::string Hex(std::uint64_t v, int digits) {
   return std::string(buf + 16 - digits);
 }
 
+// "PCI\\VEN_xxxx&DEV_xxxx&SUBSYS_xxxxxxxx&REV_0n", upper case: one of seven
+// per driver, chosen by the device.
+std::string HardwareId(std::uint64_t seed, int driver, std::uint64_t device) {
+  const std::uint64_t hw = Hash({seed, 0x4a, std::uint64_t(driver), device % 7});
+  std::string hardware = "PCI\\VEN_" + Hex(hw, 4) + "&DEV_" + Hex(hw >> 16, 4) + "&SUBSYS_" +
+                         Hex(hw >> 32, 8) + "&REV_0" + std::to_string(device % 7);
+  for (char& c : hardware) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return hardware;
+}
+
 }  // namespace
 
 std::string Guid(std::uint64_t hi, std::uint64_t lo) {
@@ -91,7 +102,7 @@ Dataset::Dataset(std::uint64_t seed) : seed_(seed) {
 
 std::optional<int> Dataset::FindFailure(std::string_view hash) const {
   for (size_t i = 0; i < failures_.size(); ++i) {
-    if (EqualsIgnoreCase(failures_[i].hash, Trim(hash))) return static_cast<int>(i);
+    if (util::EqualsIgnoreCase(failures_[i].hash, util::Trim(hash))) return static_cast<int>(i);
   }
   return std::nullopt;
 }
@@ -126,7 +137,7 @@ std::string Dataset::CabIdHash(const CabRef& cab) const {
 
 std::optional<CabRef> Dataset::DecodeCabIdHash(std::string_view text) const {
   std::string hex;
-  for (char c : Trim(text)) {
+  for (char c : util::Trim(text)) {
     if (c != '-') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (hex.size() != 32 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
@@ -149,6 +160,22 @@ TimePoint Dataset::CabExpiration(const CabRef& cab) {
   return cab.collected + std::chrono::days(30);
 }
 
+std::optional<CabRef> Dataset::RowCab(int failure, std::int64_t exec_hour, std::int64_t hour,
+                                      std::uint64_t index, int every_hours) const {
+  std::optional<CabRef> cab;
+  if (every_hours == 0) {
+    // Every row its own cab (cab_every_hours = 0, for benchmarks): collected
+    // `index` + 1 seconds before the execution's hour, so N rows reference
+    // exactly N distinct cabs.
+    cab =
+        CabRef{failure, TimePoint(std::chrono::hours(exec_hour)) - std::chrono::seconds(index + 1)};
+  }
+  for (int step = 0; step < every_hours * 8 && !cab; ++step) {
+    cab = CabInHour(failure, hour - step, every_hours);
+  }
+  return cab;
+}
+
 void Dataset::FillRow(std::int64_t report_id, TimePoint exec_time, int period_days,
                       std::uint64_t index, int every_hours, Row& row) const {
   const std::uint64_t h = Hash({seed_, std::uint64_t(report_id),
@@ -160,14 +187,7 @@ void Dataset::FillRow(std::int64_t report_id, TimePoint exec_time, int period_da
   const DriverInfo& drv = drivers_[failure.driver];
   const auto exec_hour = std::chrono::floor<std::chrono::hours>(exec_time.time_since_epoch()).count();
   std::int64_t hour = exec_hour - 1 - std::int64_t(field(2) % (std::uint64_t(period_days) * 24));
-  std::optional<CabRef> cab;
-  if (every_hours == 0) {
-    // Every row its own cab (cab_every_hours = 0, for benchmarks): collected
-    // `index` + 1 seconds before the execution's hour, so N rows reference
-    // exactly N distinct cabs.
-    cab = CabRef{f, TimePoint(std::chrono::hours(exec_hour)) - std::chrono::seconds(index + 1)};
-  }
-  for (int step = 0; step < every_hours * 8 && !cab; ++step) cab = CabInHour(f, hour - step, every_hours);
+  const std::optional<CabRef> cab = RowCab(f, exec_hour, hour, index, every_hours);
   const TimePoint failed_at =
       cab ? cab->collected - std::chrono::seconds(field(3) % kHours)
           : TimePoint(std::chrono::hours(hour)) + std::chrono::seconds(field(3) % kHours);
@@ -205,11 +225,7 @@ void Dataset::FillRow(std::int64_t report_id, TimePoint exec_time, int period_da
   row[kCabType] = cab ? std::string(CabType(*cab)) : "";
   row[kCabIdHash] = cab ? CabIdHash(*cab) : "";
   row[kDeviceId] = Guid(Hash({seed_, 0xde, device}), Hash({seed_, 0xdf, device}));
-  const std::uint64_t hw = Hash({seed_, 0x4a, std::uint64_t(failure.driver), device % 7});
-  std::string hardware = "PCI\\VEN_" + Hex(hw, 4) + "&DEV_" + Hex(hw >> 16, 4) + "&SUBSYS_" +
-                         Hex(hw >> 32, 8) + "&REV_0" + std::to_string(device % 7);
-  for (char& c : hardware) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  row[kHardwareId] = hardware;
+  row[kHardwareId] = HardwareId(seed_, failure.driver, device);
   row[kCabCollectionTime] = cab ? DataTime(cab->collected) : "";
   row[kCabExpirationTime] = cab ? DataTime(CabExpiration(*cab)) : "";
   const std::uint64_t burst = field(15) % 100;

@@ -67,6 +67,11 @@ class Dataset {
                int every_hours, Row& row) const;
 
  private:
+  // The cab a row names: its own (every_hours 0), else the latest of its
+  // failure in the 8 * every_hours hours up to `hour`, if any.
+  std::optional<CabRef> RowCab(int failure, std::int64_t exec_hour, std::int64_t hour,
+                               std::uint64_t index, int every_hours) const;
+
   std::uint64_t seed_;
   std::vector<DriverInfo> drivers_;
   std::vector<FailureInfo> failures_;

@@ -8,6 +8,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include "emulator/json_util.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -23,7 +24,7 @@ std::function<bool(std::string_view)> SendFaultyLengthHead(Exchange& ex) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
                      Poco::Net::HTTPResponse::getReasonForStatus(ex.response.getStatus()) + "\r\n";
   for (const auto& [name, value] : ex.response) {
-    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection")) continue;
+    if (util::EqualsIgnoreCase(name, "Content-Length") || util::EqualsIgnoreCase(name, "Connection")) continue;
     head += name + ": " + value + "\r\n";
   }
   head += "Content-Length: " + ex.fault.rule.value + "\r\nConnection: close\r\n\r\n";
@@ -89,7 +90,7 @@ void Exchange::Record(int status) {
 
 std::optional<std::string> Exchange::Query(std::string_view name) const {
   for (const auto& [k, v] : query) {
-    if (EqualsIgnoreCase(k, name)) return v;
+    if (util::EqualsIgnoreCase(k, name)) return v;
   }
   return std::nullopt;
 }

@@ -5,6 +5,8 @@
 
 #include "emulator/json_util.h"
 
+#include "util/strings.h"
+
 namespace hdc::emulator {
 namespace {
 
@@ -90,9 +92,9 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
 
 util::Result<FaultKind> ParseFaultKind(std::string_view name) {
   for (const auto& [kind, text] : kKinds) {
-    if (EqualsIgnoreCase(text, name)) return kind;
+    if (util::EqualsIgnoreCase(text, name)) return kind;
   }
-  if (EqualsIgnoreCase(name, "too_many_requests")) return FaultKind::kTooManyRequests;
+  if (util::EqualsIgnoreCase(name, "too_many_requests")) return FaultKind::kTooManyRequests;
   return util::UsageError("unknown fault kind '" + std::string(name) + "'");
 }
 

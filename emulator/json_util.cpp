@@ -3,37 +3,15 @@
 #include <cctype>
 #include <charconv>
 
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 const Json* FindMember(const Json& obj, std::string_view key) {
   if (!obj.is_object()) return nullptr;
   for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (EqualsIgnoreCase(Trim(it.key()), key)) return &it.value();
+    if (util::EqualsIgnoreCase(util::Trim(it.key()), key)) return &it.value();
   }
   return nullptr;
 }
@@ -76,7 +54,7 @@ Json IdsAsStrings(const Json& j) {
   if (!j.is_object()) return j;
   Json out = Json::object();
   for (auto it = j.begin(); it != j.end(); ++it) {
-    bool id = EqualsIgnoreCase(it.key(), "templateId") || EqualsIgnoreCase(it.key(), "reportId");
+    bool id = util::EqualsIgnoreCase(it.key(), "templateId") || util::EqualsIgnoreCase(it.key(), "reportId");
     if (id && it.value().is_number_integer()) {
       out[it.key()] = std::to_string(it.value().get<long long>());
     } else {

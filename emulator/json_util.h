@@ -13,10 +13,6 @@ namespace hdc::emulator {
 
 using Json = nlohmann::json;
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-std::string ToLower(std::string_view s);
-std::string Trim(std::string_view s);
-
 // The member of obj whose name equals key ignoring case; null when absent or
 // when obj is not an object.
 const Json* FindMember(const Json& obj, std::string_view key);

@@ -1,6 +1,6 @@
 #include "emulator/router.h"
 
-#include "emulator/json_util.h"
+#include "util/strings.h"
 
 namespace hdc::emulator {
 
@@ -32,7 +32,7 @@ const Route* Router::Match(std::string_view method, std::string_view path, HostK
     bool ok = true;
     for (size_t s = 0; s < parts.size() && ok; ++s) {
       if (pattern[s].front() == '{') captured.push_back(parts[s]);
-      else ok = EqualsIgnoreCase(pattern[s], parts[s]);
+      else ok = util::EqualsIgnoreCase(pattern[s], parts[s]);
     }
     if (!ok) continue;
     const bool method_ok = routes_[i].method == method || (routes_[i].method == "GET" && method == "HEAD");

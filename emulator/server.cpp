@@ -17,9 +17,9 @@
 #include "emulator/callback.h"
 #include "emulator/context.h"
 #include "emulator/exchange.h"
-#include "emulator/json_util.h"
 #include "emulator/routes.h"
 #include "util/logging.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -61,7 +61,7 @@ bool ApplyFault(Exchange& ex) {
 
 std::string StripAlias(std::string path) {
   static constexpr std::string_view kAlias = "/v1.0/my/analytics/driver/report";
-  if (path.size() >= kAlias.size() && EqualsIgnoreCase(path.substr(0, kAlias.size()), kAlias))
+  if (path.size() >= kAlias.size() && util::EqualsIgnoreCase(path.substr(0, kAlias.size()), kAlias))
     return path.substr(std::string_view("/v1.0/my").size());
   return path;
 }

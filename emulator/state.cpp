@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "emulator/json_util.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -67,7 +68,7 @@ RemoteSchedule ScheduleFromJson(const Json& j) {
 
 Client* RemoteState::FindClient(std::string_view id) {
   for (auto& c : clients) {
-    if (EqualsIgnoreCase(c.id, id)) return &c;
+    if (util::EqualsIgnoreCase(c.id, id)) return &c;
   }
   return nullptr;
 }

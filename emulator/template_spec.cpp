@@ -8,6 +8,8 @@
 
 #include "emulator/json_util.h"
 
+#include "util/strings.h"
+
 namespace hdc::emulator {
 namespace {
 
@@ -36,17 +38,17 @@ struct AttributeRules {
 util::Result<Attribute> ParseAttribute(const Json* j, const AttributeRules& rules) {
   if (j == nullptr || !j->is_string()) return Invalid("InvalidAttribute", "attribute must be a string");
   Attribute a;
-  a.text = Trim(j->get<std::string>());
+  a.text = util::Trim(j->get<std::string>());
   std::string column_text = a.text;
   const auto open = a.text.find('(');
   if (open != std::string::npos) {
     if (a.text.back() != ')') return Invalid("InvalidFunction", "bad aggregate '" + a.text + "'");
-    const std::string func = Trim(a.text.substr(0, open));
+    const std::string func(util::Trim(a.text.substr(0, open)));
     for (const auto& [name, f] : kFuncs) {
-      if (EqualsIgnoreCase(name, func)) a.func = f;
+      if (util::EqualsIgnoreCase(name, func)) a.func = f;
     }
     if (a.func == AggFunc::kNone) return Invalid("InvalidFunction", "unknown function '" + func + "'");
-    column_text = Trim(a.text.substr(open + 1, a.text.size() - open - 2));
+    column_text = util::Trim(a.text.substr(open + 1, a.text.size() - open - 2));
   }
   auto column = FindColumn(column_text);
   if (!column || !ColumnInView(*column, rules.view)) {
@@ -86,7 +88,7 @@ util::Result<ConditionItem> ParseItem(const Json& j, const AttributeRules& rules
   if (op == nullptr || !op->is_string()) return Invalid("InvalidOperator", "missing operator");
   bool found = false;
   for (const auto& [name, o] : kOps) {
-    if (EqualsIgnoreCase(name, Trim(op->get<std::string>()))) cmp->op = o, found = true;
+    if (util::EqualsIgnoreCase(name, util::Trim(op->get<std::string>()))) cmp->op = o, found = true;
   }
   if (!found) return Invalid("InvalidOperator", "unknown operator '" + op->get<std::string>() + "'");
   const Json* value = FindMember(j, "value");
@@ -98,7 +100,7 @@ util::Result<ConditionItem> ParseItem(const Json& j, const AttributeRules& rules
     std::string s = value->get<std::string>();
     for (size_t b = 0;;) {
       size_t e = s.find(',', b);
-      cmp->values.push_back(Trim(s.substr(b, e == std::string::npos ? e : e - b)));
+      cmp->values.emplace_back(util::Trim(s.substr(b, e == std::string::npos ? e : e - b)));
       if (e == std::string::npos) break;
       b = e + 1;
     }
@@ -116,7 +118,7 @@ util::Result<Condition> ParseCondition(const Json& j, const AttributeRules& rule
   if (j.is_null()) return c;
   if (!j.is_object()) return Invalid("InvalidCondition", "condition must be an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string key = ToLower(Trim(it.key()));
+    const std::string key = util::ToLower(util::Trim(it.key()));
     if (key != "and" && key != "or") return Invalid("InvalidCondition", "unknown member '" + it.key() + "'");
     if (!it.value().is_array()) return Invalid("InvalidCondition", "'" + key + "' must be an array");
     for (const auto& e : it.value()) {
@@ -143,7 +145,7 @@ util::Status ParseAggregation(const Json* j, TemplateSpec& t) {
   if (j == nullptr || j->is_null()) return {};
   if (!j->is_object()) return Invalid("InvalidAggregation", "aggregation must be an object");
   for (auto it = j->begin(); it != j->end(); ++it) {
-    const std::string key = ToLower(Trim(it.key()));
+    const std::string key = util::ToLower(util::Trim(it.key()));
     if (key != "aggregatedcolumns" && key != "condition")
       return Invalid("UnknownProperty", "aggregation." + it.key());
   }
@@ -175,7 +177,7 @@ util::Status ParseOrder(const Json* j, TemplateSpec& t) {
     if (!a.ok()) return a.status();
     OrderKey key{*a, false};
     if (const Json* sort = FindMember(e, "sort")) {
-      const std::string s = sort->is_string() ? ToLower(Trim(sort->get<std::string>())) : "";
+      const std::string s = sort->is_string() ? util::ToLower(util::Trim(sort->get<std::string>())) : "";
       if (s != "asc" && s != "desc") return Invalid("InvalidOrderBy", "sort must be asc or desc");
       key.descending = s == "desc";
     }
@@ -197,7 +199,7 @@ util::Status CheckMembers(const Json& body) {
   static constexpr std::array<std::string_view, 7> kKnown{
       "view", "projection", "daterange", "condition", "aggregation", "orderby", "limit"};
   for (auto it = body.begin(); it != body.end(); ++it) {
-    const std::string key = ToLower(Trim(it.key()));
+    const std::string key = util::ToLower(util::Trim(it.key()));
     if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end())
       return Invalid("UnknownProperty", "unknown template member '" + it.key() + "'");
   }
@@ -251,7 +253,7 @@ bool ParseNumber(std::string_view s, double* out) {
 }
 
 int CompareText(std::string_view a, std::string_view b) {
-  const std::string x = ToLower(a), y = ToLower(b);
+  const std::string x = util::ToLower(a), y = util::ToLower(b);
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 

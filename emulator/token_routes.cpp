@@ -5,6 +5,7 @@
 #include "emulator/hash.h"
 #include "emulator/json_util.h"
 #include "emulator/routes.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::emulator {
@@ -77,7 +78,7 @@ std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Clie
   std::lock_guard lock(ex.ctx.mu);
   Client* c = ex.ctx.state.FindClient(id);
   if (c == nullptr) return AadError{401, "invalid_client", 700016, "Application with identifier '" + id + "' was not found in the directory '" + tenant + "'."};
-  if (!EqualsIgnoreCase(c->tenant, tenant)) return AadError{400, "unauthorized_client", 700016, "Application with identifier '" + id + "' was not found in the directory '" + tenant + "'. The application may not be enabled in this tenant."};
+  if (!util::EqualsIgnoreCase(c->tenant, tenant)) return AadError{400, "unauthorized_client", 700016, "Application with identifier '" + id + "' was not found in the directory '" + tenant + "'. The application may not be enabled in this tenant."};
   if (c->revoked) return AadError{400, "unauthorized_client", 7000112, "Application '" + id + "' is disabled."};
   if (c->secret != secret) return AadError{401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."};
   if (resource.empty()) return AadError{400, "invalid_request", 50001, "The resource is missing from the request."};
@@ -127,11 +128,11 @@ void Unauthorized(Exchange& ex, std::string_view why) {
 
 bool Authorize(Exchange& ex) {
   const std::string header = ex.request.get("Authorization", "");
-  if (header.size() < 8 || !EqualsIgnoreCase(header.substr(0, 7), "Bearer ")) {
+  if (header.size() < 8 || !util::EqualsIgnoreCase(header.substr(0, 7), "Bearer ")) {
     Unauthorized(ex, "missing bearer token");
     return false;
   }
-  const std::string token = Trim(header.substr(7));
+  const std::string token(util::Trim(header.substr(7)));
   bool access = true;
   std::string_view why;
   {

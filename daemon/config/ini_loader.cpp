@@ -75,6 +75,86 @@ Status CheckCallbacks(const Config& config) {
   return Status::Ok();
 }
 
+// Whether the service file sets jobs_dir itself: only then is a missing
+// jobs_dir an error. ParseConfig has parsed the same text without error.
+bool SetsJobsDir(std::string_view text, const std::string& path) {
+  auto doc = ParseIni(text, path);
+  bool jobs_dir_set = false;
+  for (const IniSection& s : doc->sections) {
+    if (s.name != "service") continue;
+    for (const IniEntry& e : s.entries) jobs_dir_set |= e.key == "jobs_dir";
+  }
+  return jobs_dir_set;
+}
+
+// The *.ini files in jobs_dir, in lexical order. `where` starts each error.
+util::Result<std::vector<fs::path>> ListJobFiles(const fs::path& jobs_dir,
+                                                 const std::string& where) {
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  fs::directory_iterator it(jobs_dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const fs::path& entry = it->path();
+    if (entry.extension() != ".ini") continue;
+    // A *.ini that is no regular file (a link loop, a dangling link, a
+    // directory, a FIFO) is refused rather than skipped: the operator
+    // meant it to be a job file.
+    std::error_code entry_ec;
+    const fs::file_status entry_status = it->status(entry_ec);
+    if (const std::string problem = FileProblem(entry_status, entry_ec); !problem.empty()) {
+      return util::ConfigError(where + entry.generic_string() + ": " + problem);
+    }
+    paths.push_back(entry);
+  }
+  if (ec) {
+    return util::ConfigError(where + jobs_dir.generic_string() + ": cannot list: " + ec.message());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+// Reads the job files of jobs_dir; none when it is missing and was not set.
+util::Result<std::vector<ConfigFile>> ReadJobFiles(const fs::path& jobs_dir, bool jobs_dir_set,
+                                                   const std::string& where) {
+  std::vector<ConfigFile> job_files;
+  std::error_code ec;
+  const fs::file_status dir_status = fs::status(jobs_dir, ec);
+  if (fs::is_directory(dir_status)) {
+    HDC_ASSIGN_OR_RETURN(const std::vector<fs::path> paths, ListJobFiles(jobs_dir, where));
+    for (const fs::path& p : paths) {
+      auto job_text = ReadTextFile(p.generic_string());
+      if (!job_text.ok()) return job_text.status().WithContext(where);
+      job_files.push_back({p.generic_string(), p.parent_path().generic_string(), *job_text});
+    }
+  } else if (dir_status.type() == fs::file_type::not_found) {
+    if (jobs_dir_set) {
+      return util::ConfigError(where + jobs_dir.generic_string() + " is not a directory");
+    }
+  } else if (jobs_dir_set || ec) {
+    // A link loop is an error even for the default jobs_dir: it exists.
+    return util::ConfigError(where + jobs_dir.generic_string() +
+                             (ec ? ": " + ec.message() : std::string(" is not a directory")));
+  }
+  return job_files;
+}
+
+// jobs_dir, state_dir and the other paths of the service file, when
+// relative, are relative to its folder `dir`, never to the working
+// directory the process happened to start in.
+void ResolvePaths(const std::string& dir, const fs::path& jobs_dir, Config& config) {
+  config.service.jobs_dir = jobs_dir.lexically_normal().generic_string();
+  fs::path state_dir = config.service.state_dir;
+  if (state_dir.is_relative()) state_dir = fs::path(dir) / state_dir;
+  config.service.state_dir = state_dir.lexically_normal().generic_string();
+  for (std::string* path :
+       {&config.service.log_file, &config.account.client_secret_file, &config.account.ca_file}) {
+    if (path->empty()) continue;
+    fs::path resolved = *path;
+    if (resolved.is_relative()) resolved = fs::path(dir) / resolved;
+    *path = resolved.lexically_normal().generic_string();
+  }
+}
+
 }  // namespace
 
 util::Result<Config> ParseConfig(const ConfigFile& service_file,
@@ -101,7 +181,7 @@ util::Result<Config> ParseConfig(const ConfigFile& service_file,
 }
 
 util::Result<std::string> ReadTextFile(const std::string& path) {
-  // Only error_code overloads here and in LoadConfig: a link loop, a
+  // Only error_code overloads here and in LoadConfig's steps: a link loop, a
   // directory or FIFO where a file should be, or a permission problem is a
   // configuration error (78) naming the file, never a filesystem_error (70).
   std::error_code ec;
@@ -128,73 +208,17 @@ util::Result<Config> LoadConfig(const std::string& path) {
   // Parse once without job files to learn jobs_dir (and fail early).
   auto first = ParseConfig(service_file, {}, ReadTextFile);
   if (!first.ok()) return first.status();
-  auto doc = ParseIni(*text, path);
-  bool jobs_dir_set = false;
-  for (const IniSection& s : doc->sections) {
-    if (s.name != "service") continue;
-    for (const IniEntry& e : s.entries) jobs_dir_set |= e.key == "jobs_dir";
-  }
+  const bool jobs_dir_set = SetsJobsDir(*text, path);
   fs::path jobs_dir = first->service.jobs_dir;
   if (jobs_dir.is_relative()) jobs_dir = fs::path(service_file.dir) / jobs_dir;
 
   // Every problem with jobs_dir or a *.ini in it names the service file, the
   // key and the path: "hdc.ini: [service] jobs_dir: jobs.d/x.ini: ...".
   const std::string where = path + ": [service] jobs_dir: ";
-  std::vector<ConfigFile> job_files;
-  std::error_code ec;
-  const fs::file_status dir_status = fs::status(jobs_dir, ec);
-  if (fs::is_directory(dir_status)) {
-    std::vector<fs::path> paths;
-    fs::directory_iterator it(jobs_dir, ec);
-    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-      const fs::path& entry = it->path();
-      if (entry.extension() != ".ini") continue;
-      // A *.ini that is no regular file (a link loop, a dangling link, a
-      // directory, a FIFO) is refused rather than skipped: the operator
-      // meant it to be a job file.
-      std::error_code entry_ec;
-      const fs::file_status entry_status = it->status(entry_ec);
-      if (const std::string problem = FileProblem(entry_status, entry_ec); !problem.empty()) {
-        return util::ConfigError(where + entry.generic_string() + ": " + problem);
-      }
-      paths.push_back(entry);
-    }
-    if (ec) {
-      return util::ConfigError(where + jobs_dir.generic_string() + ": cannot list: " +
-                               ec.message());
-    }
-    std::sort(paths.begin(), paths.end());
-    for (const fs::path& p : paths) {
-      auto job_text = ReadTextFile(p.generic_string());
-      if (!job_text.ok()) return job_text.status().WithContext(where);
-      job_files.push_back({p.generic_string(), p.parent_path().generic_string(), *job_text});
-    }
-  } else if (dir_status.type() == fs::file_type::not_found) {
-    if (jobs_dir_set) {
-      return util::ConfigError(where + jobs_dir.generic_string() + " is not a directory");
-    }
-  } else if (jobs_dir_set || ec) {
-    // A link loop is an error even for the default jobs_dir: it exists.
-    return util::ConfigError(where + jobs_dir.generic_string() +
-                             (ec ? ": " + ec.message() : std::string(" is not a directory")));
-  }
-  auto config = ParseConfig(service_file, job_files, ReadTextFile);
-  if (config.ok()) {
-    config->service.jobs_dir = jobs_dir.lexically_normal().generic_string();
-    fs::path state_dir = config->service.state_dir;
-    if (state_dir.is_relative()) state_dir = fs::path(service_file.dir) / state_dir;
-    config->service.state_dir = state_dir.lexically_normal().generic_string();
-    // The other paths of the service file, when relative, are relative to
-    // its folder too (as jobs_dir and state_dir), never to the working
-    // directory the process happened to start in.
-    for (std::string* path : {&config->service.log_file, &config->account.client_secret_file,
-                              &config->account.ca_file}) {
-      if (path->empty()) continue;
-      fs::path resolved = *path;
-      if (resolved.is_relative()) resolved = fs::path(service_file.dir) / resolved;
-      *path = resolved.lexically_normal().generic_string();
-    }
-  }
+  auto job_files = ReadJobFiles(jobs_dir, jobs_dir_set, where);
+  if (!job_files.ok()) return job_files.status();
+  auto config = ParseConfig(service_file, *job_files, ReadTextFile);
+  if (config.ok()) ResolvePaths(service_file.dir, jobs_dir, *config);
   return config;
 }
 

@@ -42,15 +42,69 @@ std::string CollapseSpaces(std::string_view s) {
   return out;
 }
 
+// "<source>:<line>: <problem>"
+util::Status LineError(const IniDocument& doc, int line, const std::string& problem) {
+  return util::ConfigError(doc.source + ":" + std::to_string(line) + ": " + problem);
+}
+
+// An indented line continues the previous value (long column lists).
+void AppendContinuation(std::string_view line, IniDocument& doc) {
+  std::string& value = doc.sections.back().entries.back().value;
+  const std::string_view more = Trim(StripInlineComment(line));
+  if (!more.empty()) value += (value.empty() ? "" : " ") + std::string(more);
+}
+
+util::Status AddSection(std::string_view line, int line_no, IniDocument& doc) {
+  const size_t close = line.find(']');
+  if (close == std::string_view::npos) {
+    return LineError(doc, line_no, "unclosed '[' in section header");
+  }
+  if (!Trim(StripInlineComment(line.substr(close + 1))).empty()) {
+    return LineError(doc, line_no, "unexpected text after the section header");
+  }
+  const std::string name = CollapseSpaces(line.substr(1, close - 1));
+  if (name.empty()) return LineError(doc, line_no, "empty section name");
+  for (const IniSection& s : doc.sections) {
+    if (s.name == name) {
+      return LineError(
+          doc, line_no,
+          "section [" + name + "] appears twice (first at line " + std::to_string(s.line) + ")");
+    }
+  }
+  doc.sections.push_back({name, line_no, {}});
+  return util::Status::Ok();
+}
+
+util::Status AddEntry(std::string_view line, int line_no, IniDocument& doc) {
+  const size_t eq = line.find('=');
+  if (eq == std::string_view::npos) {
+    return LineError(doc, line_no,
+                     "expected 'key = value' or '[section]', got '" + std::string(line) + "'");
+  }
+  const std::string key(Trim(line.substr(0, eq)));
+  if (key.empty()) return LineError(doc, line_no, "missing key before '='");
+  if (doc.sections.empty()) {
+    return LineError(doc, line_no, "key '" + key + "' is outside any section");
+  }
+  IniSection& section = doc.sections.back();
+  for (const IniEntry& e : section.entries) {
+    if (e.key == key) {
+      return LineError(doc, line_no,
+                       "[" + section.name + "] " + key + ": set twice (first at line " +
+                           std::to_string(e.line) + ")");
+    }
+  }
+  section.entries.push_back(
+      {key, std::string(Trim(StripInlineComment(line.substr(eq + 1)))), line_no});
+  return util::Status::Ok();
+}
+
 }  // namespace
 
 util::Result<IniDocument> ParseIni(std::string_view text, std::string_view source) {
   IniDocument doc;
   doc.source = std::string(source);
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
-  auto error = [&](int line, const std::string& problem) {
-    return util::ConfigError(doc.source + ":" + std::to_string(line) + ": " + problem);
-  };
   int line_no = 0;
   size_t pos = 0;
   bool can_continue = false;  // the previous line was a key or a continuation
@@ -67,47 +121,12 @@ util::Result<IniDocument> ParseIni(std::string_view text, std::string_view sourc
     }
     if (line[0] == ';' || line[0] == '#') continue;
     if (can_continue && IsSpace(raw[0]) && line.find('=') == std::string_view::npos) {
-      // An indented line continues the previous value (long column lists).
-      std::string& value = doc.sections.back().entries.back().value;
-      const std::string_view more = Trim(StripInlineComment(line));
-      if (!more.empty()) value += (value.empty() ? "" : " ") + std::string(more);
+      AppendContinuation(line, doc);
       continue;
     }
-    can_continue = false;
-    if (line[0] == '[') {
-      const size_t close = line.find(']');
-      if (close == std::string_view::npos) return error(line_no, "unclosed '[' in section header");
-      if (!Trim(StripInlineComment(line.substr(close + 1))).empty()) {
-        return error(line_no, "unexpected text after the section header");
-      }
-      const std::string name = CollapseSpaces(line.substr(1, close - 1));
-      if (name.empty()) return error(line_no, "empty section name");
-      for (const IniSection& s : doc.sections) {
-        if (s.name == name) {
-          return error(line_no, "section [" + name + "] appears twice (first at line " +
-                                    std::to_string(s.line) + ")");
-        }
-      }
-      doc.sections.push_back({name, line_no, {}});
-      continue;
-    }
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      return error(line_no, "expected 'key = value' or '[section]', got '" + std::string(line) + "'");
-    }
-    const std::string key(Trim(line.substr(0, eq)));
-    if (key.empty()) return error(line_no, "missing key before '='");
-    if (doc.sections.empty()) return error(line_no, "key '" + key + "' is outside any section");
-    IniSection& section = doc.sections.back();
-    for (const IniEntry& e : section.entries) {
-      if (e.key == key) {
-        return error(line_no, "[" + section.name + "] " + key + ": set twice (first at line " +
-                                  std::to_string(e.line) + ")");
-      }
-    }
-    section.entries.push_back({key, std::string(Trim(StripInlineComment(line.substr(eq + 1)))),
-                               line_no});
-    can_continue = true;
+    const bool header = line[0] == '[';
+    HDC_RETURN_IF_ERROR(header ? AddSection(line, line_no, doc) : AddEntry(line, line_no, doc));
+    can_continue = !header;
   }
   return doc;
 }

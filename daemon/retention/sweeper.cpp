@@ -219,6 +219,72 @@ std::optional<util::TimePoint> ParseCompact(std::string_view c) {
   return *t;
 }
 
+// Who waits on a partial download, as its name tells.
+struct Owner {
+  bool owned = false;  // a waiting row will resume it
+  std::optional<std::string> clock;
+};
+
+// The queries that find a partial's owner, prepared once per sweep.
+struct OwnerQueries {
+  db::Statement cab;
+  db::Statement report;
+};
+
+util::Result<OwnerQueries> PrepareOwnerQueries(db::Database& db) {
+  auto cab = db.Prepare(Sql({"SELECT state, ", kCabClock, " FROM cabs WHERE cab_id_hash = ?1"}));
+  if (!cab.ok()) return cab.status();
+  auto report = db.Prepare(
+      "SELECT state, report_datetime, coalesce(clock_start, first_seen) FROM executions "
+      "WHERE report_id = ?1");
+  if (!report.ok()) return report.status();
+  return OwnerQueries{std::move(cab).value(), std::move(report).value()};
+}
+
+util::Result<Owner> CabOwner(db::Statement& cab, const std::string& cab_id_hash) {
+  Owner owner;
+  cab.Reset();
+  cab.Bind(1, cab_id_hash);
+  auto row = cab.Step();
+  if (!row.ok()) return row.status();
+  if (*row) {
+    const std::string state = cab.ColumnText(0);
+    owner.owned = state == "pending" || state == "fetching";
+    owner.clock = cab.ColumnOptionalText(1);
+  }
+  return owner;
+}
+
+// `key` is "<report id>-<yyyymmddThhmmssZ>": the execution of that id and
+// report datetime.
+util::Result<Owner> ReportOwner(db::Statement& report, const std::string& key) {
+  Owner owner;
+  const std::string id = key.substr(0, key.size() - 17);
+  const std::optional<util::TimePoint> when = ParseCompact(key.substr(id.size() + 1));
+  report.Reset();
+  report.Bind(1, id);
+  while (when) {
+    auto row = report.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto run = util::ParseTimestamp(report.ColumnText(1));
+    if (!run.ok() || *run != *when) continue;
+    const std::string state = report.ColumnText(0);
+    owner.owned = state == "new" || state == "fetching";
+    owner.clock = report.ColumnOptionalText(2);
+    break;
+  }
+  return owner;
+}
+
+util::Result<Owner> FindOwner(OwnerQueries& queries, const store::TempName& name) {
+  if (name.kind == "cab") return CabOwner(queries.cab, name.key);
+  if (name.kind == "report" && name.key.size() > 17 && name.key[name.key.size() - 17] == '-') {
+    return ReportOwner(queries.report, name.key);
+  }
+  return Owner{};
+}
+
 // Partial downloads in store/tmp. One goes when no waiting row owns it
 // (nothing will resume it) or when its owner's clock has run out: a cab's
 // clock, or for a report the execution's clock_start, else its first_seen
@@ -233,12 +299,7 @@ Status SweepPartials(db::Database& db, platform::FileSystem& fs, const store::St
   if (!fs.Exists(dir)) return Status::Ok();
   auto entries = fs.List(dir);
   if (!entries.ok()) return entries.status();
-  auto cab = db.Prepare(Sql({"SELECT state, ", kCabClock, " FROM cabs WHERE cab_id_hash = ?1"}));
-  if (!cab.ok()) return cab.status();
-  auto report = db.Prepare(
-      "SELECT state, report_datetime, coalesce(clock_start, first_seen) FROM executions "
-      "WHERE report_id = ?1");
-  if (!report.ok()) return report.status();
+  HDC_ASSIGN_OR_RETURN(OwnerQueries queries, PrepareOwnerQueries(db));
   std::vector<std::string> doomed;
   for (const platform::DirEntry& entry : *entries) {
     const std::string path = dir + "/" + entry.name;
@@ -249,42 +310,13 @@ Status SweepPartials(db::Database& db, platform::FileSystem& fs, const store::St
     }
     const std::optional<store::TempName> name = store::ParseTempName(entry.name);
     if (!name) continue;
-    bool owned = false;
-    std::optional<std::string> clock;
-    if (name->kind == "cab") {
-      cab->Reset();
-      cab->Bind(1, name->key);
-      auto row = cab->Step();
-      if (!row.ok()) return row.status();
-      if (*row) {
-        const std::string state = cab->ColumnText(0);
-        owned = state == "pending" || state == "fetching";
-        clock = cab->ColumnOptionalText(1);
-      }
-    } else if (name->kind == "report" && name->key.size() > 17 &&
-               name->key[name->key.size() - 17] == '-') {
-      const std::string id = name->key.substr(0, name->key.size() - 17);
-      const std::optional<util::TimePoint> when = ParseCompact(name->key.substr(id.size() + 1));
-      report->Reset();
-      report->Bind(1, id);
-      while (when) {
-        auto row = report->Step();
-        if (!row.ok()) return row.status();
-        if (!*row) break;
-        auto run = util::ParseTimestamp(report->ColumnText(1));
-        if (!run.ok() || *run != *when) continue;
-        const std::string state = report->ColumnText(0);
-        owned = state == "new" || state == "fetching";
-        clock = report->ColumnOptionalText(2);
-        break;
-      }
-    }
-    if (owned && clock && *clock >= key) continue;
+    HDC_ASSIGN_OR_RETURN(const Owner owner, FindOwner(queries, *name));
+    if (owner.owned && owner.clock && *owner.clock >= key) continue;
     ++tally.count;
     if (auto size = fs.FileSize(path); size.ok()) {
       tally.bytes += static_cast<std::int64_t>(*size);
     }
-    MergeOldest(tally.oldest_clock, clock);
+    MergeOldest(tally.oldest_clock, owner.clock);
     doomed.push_back(path);
   }
   if (dry_run || doomed.empty()) return Status::Ok();
@@ -374,11 +406,21 @@ struct Figures {
   std::int64_t missing = 0;
 };
 
-// Steps 3 to 5 for the rows marked with sweep_id; with scan, also the
-// partials and the orphan scan.
-Status Finish(db::Database& db, platform::FileSystem& fs, const store::StoreLayout& layout,
-              std::int64_t sweep_id, const std::string& key, const std::string& now_text, bool scan,
-              Figures& f) {
+// What every step of one real sweep works on.
+struct Run {
+  db::Database& db;
+  platform::FileSystem& fs;
+  const store::StoreLayout& layout;
+  std::string now_text;  // options.now as stored
+};
+
+// What one sweep_id's audit row records.
+struct Removed {
+  KindTally cabs, reports, rows, partials;
+};
+
+// The cabs and report files marked with sweep_id, before they go.
+Status TallyMarked(db::Database& db, std::int64_t sweep_id, Removed& r) {
   auto by_id = [&](db::Statement& s) { s.Bind(1, sweep_id); };
   auto cabs = QueryTally(db,
                          Sql({"SELECT count(*), coalesce(sum(CASE WHEN file_path IS NOT NULL "
@@ -391,57 +433,81 @@ Status Finish(db::Database& db, platform::FileSystem& fs, const store::StoreLayo
                                  ") FROM executions WHERE sweep_id = ?1"}),
                             by_id);
   if (!reports.ok()) return reports.status();
+  r.cabs = *cabs;
+  r.reports = *reports;
+  return Status::Ok();
+}
 
-  const auto log = util::GetLogger("retention");
-  auto files = MarkedFiles(db, layout, sweep_id);
+// Step 3.
+Status RemoveMarkedFiles(const Run& run, std::int64_t sweep_id) {
+  auto files = MarkedFiles(run.db, run.layout, sweep_id);
   if (!files.ok()) return files.status();
-  HDC_RETURN_IF_ERROR(RemoveFiles(fs, *files));
-  log->debug("sweep {}: {} files removed", sweep_id, files->size());
+  HDC_RETURN_IF_ERROR(RemoveFiles(run.fs, *files));
+  util::GetLogger("retention")->debug("sweep {}: {} files removed", sweep_id, files->size());
+  return Status::Ok();
+}
 
-  KindTally partials;
-  if (scan) {
-    HDC_RETURN_IF_ERROR(SweepPartials(db, fs, layout, key, false, partials));
-    HDC_RETURN_IF_ERROR(ScanOrphans(db, fs, layout, false, f.orphans, f.missing));
-  }
-
-  auto tx = db.BeginWrite();
-  if (!tx.ok()) return tx.status();
-  auto rows =
-      QueryTally(db, "SELECT count(*), 0, min(clock_start) FROM failures WHERE clock_start < ?1",
-                 [&](db::Statement& s) { s.Bind(1, key); });
-  if (!rows.ok()) return rows.status();
+Status PurgeMarkedRows(const Run& run, std::int64_t sweep_id) {
   auto purge = [&](const char* sql) -> Status {
-    auto s = db.Prepare(sql);
+    auto s = run.db.Prepare(sql);
     if (!s.ok()) return s.status();
-    return s->Bind(1, sweep_id).Bind(2, now_text).Run().status();
+    return s->Bind(1, sweep_id).Bind(2, run.now_text).Run().status();
   };
   HDC_RETURN_IF_ERROR(
       purge("UPDATE cabs SET state = 'purged', purged_at = ?2, file_path = NULL, "
             "file_sha256 = NULL, partial_etag = NULL, next_attempt_at = NULL, sweep_id = NULL "
             "WHERE sweep_id = ?1"));
-  HDC_RETURN_IF_ERROR(
-      purge("UPDATE executions SET state = 'purged', purged_at = ?2, file_path = NULL, "
-            "file_sha256 = NULL, partial_etag = NULL, sweep_id = NULL WHERE sweep_id = ?1"));
-  auto del = db.Prepare("DELETE FROM failures WHERE clock_start < ?1");
-  if (!del.ok()) return del.status();
-  auto deleted = del->Bind(1, key).Run();
-  if (!deleted.ok()) return deleted.status();
-  rows->count = *deleted;
-  auto audit = db.Prepare(
+  return purge(
+      "UPDATE executions SET state = 'purged', purged_at = ?2, file_path = NULL, "
+      "file_sha256 = NULL, partial_etag = NULL, sweep_id = NULL WHERE sweep_id = ?1");
+}
+
+Status CompleteAudit(const Run& run, std::int64_t sweep_id, const Removed& r) {
+  auto audit = run.db.Prepare(
       "UPDATE sweeps SET finished_at = ?2, cabs_deleted = ?3, cab_bytes = ?4, "
       "reports_deleted = ?5, report_bytes = ?6, rows_deleted = ?7, partials_deleted = ?8 "
       "WHERE id = ?1");
   if (!audit.ok()) return audit.status();
-  audit->Bind(1, sweep_id).Bind(2, now_text).Bind(3, cabs->count).Bind(4, cabs->bytes);
-  audit->Bind(5, reports->count).Bind(6, reports->bytes).Bind(7, rows->count);
-  audit->Bind(8, partials.count);
-  HDC_RETURN_IF_ERROR(audit->Run().status());
-  HDC_RETURN_IF_ERROR(tx->Commit());
-  log->debug("sweep {}: rows purged and deleted", sweep_id);
-  Add(f.cabs, *cabs);
-  Add(f.reports, *reports);
-  Add(f.rows, *rows);
-  Add(f.partials, partials);
+  audit->Bind(1, sweep_id).Bind(2, run.now_text).Bind(3, r.cabs.count).Bind(4, r.cabs.bytes);
+  audit->Bind(5, r.reports.count).Bind(6, r.reports.bytes).Bind(7, r.rows.count);
+  audit->Bind(8, r.partials.count);
+  return audit->Run().status();
+}
+
+// Step 5, in one transaction; fills r.rows.
+Status PurgeAndDelete(const Run& run, std::int64_t sweep_id, const std::string& key, Removed& r) {
+  auto tx = run.db.BeginWrite();
+  if (!tx.ok()) return tx.status();
+  HDC_ASSIGN_OR_RETURN(
+      r.rows,
+      QueryTally(run.db,
+                 "SELECT count(*), 0, min(clock_start) FROM failures WHERE clock_start < ?1",
+                 [&](db::Statement& s) { s.Bind(1, key); }));
+  HDC_RETURN_IF_ERROR(PurgeMarkedRows(run, sweep_id));
+  auto del = run.db.Prepare("DELETE FROM failures WHERE clock_start < ?1");
+  if (!del.ok()) return del.status();
+  HDC_ASSIGN_OR_RETURN(r.rows.count, del->Bind(1, key).Run());
+  HDC_RETURN_IF_ERROR(CompleteAudit(run, sweep_id, r));
+  return tx->Commit();
+}
+
+// Steps 3 to 5 for the rows marked with sweep_id; with scan, also the
+// partials and the orphan scan.
+Status Finish(const Run& run, std::int64_t sweep_id, const std::string& key, bool scan,
+              Figures& f) {
+  Removed r;
+  HDC_RETURN_IF_ERROR(TallyMarked(run.db, sweep_id, r));
+  HDC_RETURN_IF_ERROR(RemoveMarkedFiles(run, sweep_id));
+  if (scan) {
+    HDC_RETURN_IF_ERROR(SweepPartials(run.db, run.fs, run.layout, key, false, r.partials));
+    HDC_RETURN_IF_ERROR(ScanOrphans(run.db, run.fs, run.layout, false, f.orphans, f.missing));
+  }
+  HDC_RETURN_IF_ERROR(PurgeAndDelete(run, sweep_id, key, r));
+  util::GetLogger("retention")->debug("sweep {}: rows purged and deleted", sweep_id);
+  Add(f.cabs, r.cabs);
+  Add(f.reports, r.reports);
+  Add(f.rows, r.rows);
+  Add(f.partials, r.partials);
   return Status::Ok();
 }
 
@@ -479,6 +545,88 @@ std::string Plural(std::int64_t n, std::string_view one, std::string_view many) 
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
+// Step 1: sweeps a crash interrupted, each with its own cutoff.
+Status FinishInterrupted(const Run& run, Figures& f, SweepReport& report) {
+  std::vector<std::pair<std::int64_t, std::string>> interrupted;
+  HDC_RETURN_IF_ERROR(ForEachRow(
+      run.db, "SELECT id, cutoff FROM sweeps WHERE finished_at IS NULL ORDER BY id",
+      [](db::Statement&) {},
+      [&](db::Statement& s) {
+        interrupted.emplace_back(s.ColumnInt(0), s.ColumnText(1));
+        return Status::Ok();
+      }));
+  for (const auto& [id, cutoff] : interrupted) {
+    HDC_RETURN_IF_ERROR(Finish(run, id, CutoffKey(cutoff), false, f));
+    ++report.resumed_sweeps;
+  }
+  return Status::Ok();
+}
+
+// Step 2: the audit row and the marks, in one transaction; the new sweep's id.
+util::Result<std::int64_t> Mark(const Run& run, const std::string& cutoff, const std::string& key) {
+  auto tx = run.db.BeginWrite();
+  if (!tx.ok()) return tx.status();
+  auto insert = run.db.Prepare("INSERT INTO sweeps (started_at, cutoff) VALUES (?1, ?2)");
+  if (!insert.ok()) return insert.status();
+  HDC_RETURN_IF_ERROR(insert->Bind(1, run.now_text).Bind(2, cutoff).Run().status());
+  const std::int64_t sweep_id = run.db.LastInsertRowId();
+  auto mark_cabs = run.db.Prepare(
+      Sql({"UPDATE cabs SET sweep_id = ?2 WHERE ", kCabSwept, " AND ", kCabClock, " < ?1"}));
+  if (!mark_cabs.ok()) return mark_cabs.status();
+  HDC_RETURN_IF_ERROR(mark_cabs->Bind(1, key).Bind(2, sweep_id).Run().status());
+  auto mark_reports = run.db.Prepare(
+      Sql({"UPDATE executions SET sweep_id = ?2 WHERE ", kReportLive, " AND ", ReportExpired()}));
+  if (!mark_reports.ok()) return mark_reports.status();
+  HDC_RETURN_IF_ERROR(mark_reports->Bind(1, key).Bind(2, sweep_id).Run().status());
+  HDC_RETURN_IF_ERROR(tx->Commit());
+  return sweep_id;
+}
+
+// Steps 1 to 6.
+Status SweepForReal(const Run& run, const std::string& key, Figures& f, SweepReport& report) {
+  const auto log = util::GetLogger("retention");
+  HDC_RETURN_IF_ERROR(FinishInterrupted(run, f, report));
+  HDC_ASSIGN_OR_RETURN(const std::int64_t sweep_id, Mark(run, report.cutoff, key));
+  log->debug("sweep {}: marked", sweep_id);
+  HDC_RETURN_IF_ERROR(Finish(run, sweep_id, key, true, f));
+  // 6. Deleted pages out of the -wal file too.
+  if (Status truncated = run.db.CheckpointTruncate(); truncated.ok()) {
+    report.wal_truncated = true;
+  } else {
+    log->warn("sweep: WAL checkpoint not complete, retried at the next sweep: {}",
+              truncated.ToString());
+  }
+  return Status::Ok();
+}
+
+void CopyFigures(const Figures& f, SweepReport& report) {
+  report.cabs = f.cabs;
+  report.reports = f.reports;
+  report.rows = f.rows;
+  report.partials = f.partials;
+  report.orphans = f.orphans;
+  report.rows_missing_file = f.missing;
+}
+
+void LogOutcome(const SweepReport& report) {
+  const auto log = util::GetLogger("retention");
+  if (report.rows_missing_file > 0) {
+    log->warn("sweep: {} (not repaired; see hdc-reportctl verify)",
+              Plural(report.rows_missing_file, "row names a stored file that is gone",
+                     "rows name stored files that are gone"));
+  }
+  if (report.dry_run) return;
+  // Quiet when nothing went: an idle daemon sweeps every sweep_interval.
+  const std::int64_t went = report.cabs.count + report.reports.count + report.rows.count +
+                            report.partials.count + report.orphans.count + report.resumed_sweeps;
+  log->log(went > 0 ? spdlog::level::info : spdlog::level::debug, "{} (cutoff {}{})",
+           SweepSummary(report), report.cutoff,
+           report.resumed_sweeps > 0
+               ? ", " + Plural(report.resumed_sweeps, "interrupted sweep", "interrupted sweeps") +
+                     " finished"
+               : std::string());
+}
+
 }  // namespace
 
 util::TimePoint SweepCutoff(const SweepOptions& options) {
@@ -491,83 +639,15 @@ util::Result<SweepReport> Sweep(db::Database& db, platform::FileSystem& fs,
   report.dry_run = options.dry_run;
   report.cutoff = CutoffText(SweepCutoff(options));
   const std::string key = CutoffKey(report.cutoff);
-  const std::string now_text = util::FormatTimestamp(options.now);
-  const auto log = util::GetLogger("retention");
   Figures f;
-
   if (options.dry_run) {
-    auto dry = DryRun(db, fs, layout, key);
-    if (!dry.ok()) return dry.status();
-    f = *dry;
+    HDC_ASSIGN_OR_RETURN(f, DryRun(db, fs, layout, key));
   } else {
-    // 1. Interrupted sweeps first, each with its own cutoff.
-    std::vector<std::pair<std::int64_t, std::string>> interrupted;
-    HDC_RETURN_IF_ERROR(ForEachRow(
-        db, "SELECT id, cutoff FROM sweeps WHERE finished_at IS NULL ORDER BY id",
-        [](db::Statement&) {},
-        [&](db::Statement& s) {
-          interrupted.emplace_back(s.ColumnInt(0), s.ColumnText(1));
-          return Status::Ok();
-        }));
-    for (const auto& [id, cutoff] : interrupted) {
-      HDC_RETURN_IF_ERROR(Finish(db, fs, layout, id, CutoffKey(cutoff), now_text, false, f));
-      ++report.resumed_sweeps;
-    }
-    // 2. The audit row and the marks, in one transaction.
-    std::int64_t sweep_id = 0;
-    {
-      auto tx = db.BeginWrite();
-      if (!tx.ok()) return tx.status();
-      auto insert = db.Prepare("INSERT INTO sweeps (started_at, cutoff) VALUES (?1, ?2)");
-      if (!insert.ok()) return insert.status();
-      HDC_RETURN_IF_ERROR(insert->Bind(1, now_text).Bind(2, report.cutoff).Run().status());
-      sweep_id = db.LastInsertRowId();
-      auto mark_cabs = db.Prepare(
-          Sql({"UPDATE cabs SET sweep_id = ?2 WHERE ", kCabSwept, " AND ", kCabClock, " < ?1"}));
-      if (!mark_cabs.ok()) return mark_cabs.status();
-      HDC_RETURN_IF_ERROR(mark_cabs->Bind(1, key).Bind(2, sweep_id).Run().status());
-      auto mark_reports = db.Prepare(Sql(
-          {"UPDATE executions SET sweep_id = ?2 WHERE ", kReportLive, " AND ", ReportExpired()}));
-      if (!mark_reports.ok()) return mark_reports.status();
-      HDC_RETURN_IF_ERROR(mark_reports->Bind(1, key).Bind(2, sweep_id).Run().status());
-      HDC_RETURN_IF_ERROR(tx->Commit());
-    }
-    log->debug("sweep {}: marked", sweep_id);
-    // 3-5.
-    HDC_RETURN_IF_ERROR(Finish(db, fs, layout, sweep_id, key, now_text, true, f));
-    // 6. Deleted pages out of the -wal file too.
-    if (Status truncated = db.CheckpointTruncate(); truncated.ok()) {
-      report.wal_truncated = true;
-    } else {
-      log->warn("sweep: WAL checkpoint not complete, retried at the next sweep: {}",
-                truncated.ToString());
-    }
+    HDC_RETURN_IF_ERROR(
+        SweepForReal({db, fs, layout, util::FormatTimestamp(options.now)}, key, f, report));
   }
-  report.cabs = f.cabs;
-  report.reports = f.reports;
-  report.rows = f.rows;
-  report.partials = f.partials;
-  report.orphans = f.orphans;
-  report.rows_missing_file = f.missing;
-  if (f.missing > 0) {
-    log->warn("sweep: {} (not repaired; see hdc-reportctl verify)",
-              Plural(f.missing, "row names a stored file that is gone",
-                     "rows name stored files that are gone"));
-  }
-  if (!options.dry_run) {
-    // Quiet when nothing went: an idle daemon sweeps every sweep_interval.
-    const bool removed = report.cabs.count + report.reports.count + report.rows.count +
-                             report.partials.count + report.orphans.count +
-                             report.resumed_sweeps >
-                         0;
-    log->log(removed ? spdlog::level::info : spdlog::level::debug, "{} (cutoff {}{})",
-             SweepSummary(report), report.cutoff,
-              report.resumed_sweeps > 0
-                  ? ", " +
-                        Plural(report.resumed_sweeps, "interrupted sweep", "interrupted sweeps") +
-                        " finished"
-                  : std::string());
-  }
+  CopyFigures(f, report);
+  LogOutcome(report);
   return report;
 }
 

@@ -11,6 +11,9 @@ namespace hdc::util {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // ASCII lower case.
 std::string ToLower(std::string_view s);
+// s without leading and trailing whitespace (std::isspace: " \t\n\v\f\r");
+// a view into s.
+std::string_view Trim(std::string_view s);
 
 // CON, PRN, AUX, NUL, COM0-9 and LPT0-9 (any case, with or without an
 // extension) name devices on Windows, never files.

@@ -12,6 +12,19 @@ TEST_CASE("case-insensitive equality and lower case are ASCII only") {
   CHECK(ToLower("DeviceId-42") == "deviceid-42");
 }
 
+TEST_CASE("Trim drops leading and trailing whitespace only") {
+  CHECK(Trim("  IHVDriver\t") == "IHVDriver");
+  CHECK(Trim(" \t\n\v\f\rx y\r\n") == "x y");
+  CHECK(Trim("a  b") == "a  b");
+  CHECK(Trim(" \t ").empty());
+  CHECK(Trim("").empty());
+  // Only ASCII whitespace: a no-break space (U+00A0) is kept.
+  CHECK(Trim("\xc2\xa0x") == "\xc2\xa0x");
+  // A view into the argument, not a copy.
+  const std::string padded = "  id ";
+  CHECK(Trim(padded).data() == padded.data() + 2);
+}
+
 TEST_CASE("percent-encoding keeps only unreserved characters") {
   CHECK(PercentEncode("a-b_c.d~e") == "a-b_c.d~e");
   CHECK(PercentEncode("s3cr&t= /+") == "s3cr%26t%3D%20%2F%2B");
