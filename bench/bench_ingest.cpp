@@ -72,31 +72,32 @@ void Time(std::string& out, std::int64_t epoch_seconds) {
 }
 
 constexpr std::string_view kColumns[] = {
-    "ReportId",    "FailureDate",   "FailureDateTime", "ApplicationId",     "SubmissionId",
-    "FailureName", "FailureHash",   "Symbol",          "OSVersion",         "OSName",
-    "EventType",   "Market",        "DeviceType",      "DriverName",        "DriverVersion",
-    "Architecture", "OEMName",      "OEMModel",        "FlightRing",        "Mode",
-    "CPUName",     "OSSKUType",     "ReleaseName",     "CabType",           "CabIdHash",
-    "DeviceId",    "HardwareId",    "CabCollectionTime", "CabExpirationTime", "EventCount"};
-constexpr std::string_view kDrivers[] = {"contosonet", "fabrikamgpu", "northwindaudio",
-                                         "litwarestor", "adatumwifi", "tailspinusb",
-                                         "wingtipbt", "proseware"};
-constexpr std::string_view kBugchecks[] = {"0x9F_3", "0xD1", "0x7E_c0000005", "0x50",
+    "ReportId",          "FailureDate", "FailureDateTime", "ApplicationId",
+    "SubmissionId",      "FailureName", "FailureHash",     "Symbol",
+    "OSVersion",         "OSName",      "EventType",       "Market",
+    "DeviceType",        "DriverName",  "DriverVersion",   "Architecture",
+    "OEMName",           "OEMModel",    "FlightRing",      "Mode",
+    "CPUName",           "OSSKUType",   "ReleaseName",     "CabType",
+    "CabIdHash",         "DeviceId",    "HardwareId",      "CabCollectionTime",
+    "CabExpirationTime", "EventCount"};
+constexpr std::string_view kDrivers[] = {"contosonet",  "fabrikamgpu", "northwindaudio",
+                                         "litwarestor", "adatumwifi",  "tailspinusb",
+                                         "wingtipbt",   "proseware"};
+constexpr std::string_view kBugchecks[] = {"0x9F_3",    "0xD1",          "0x7E_c0000005",  "0x50",
                                            "0x133_DPC", "0x1E_c0000005", "LKD_0x141_Tdr:6"};
-constexpr std::string_view kFunctions[] = {"DispatchPower", "IsrRoutine", "DpcForIsr",
-                                           "EvtIoRead", "CompleteRequest", "ResetAdapter"};
-constexpr std::string_view kOsBuilds[] = {"10.0.19045.4291", "10.0.22621.3447",
-                                          "10.0.22631.3527", "10.0.26100.1150"};
+constexpr std::string_view kFunctions[] = {"DispatchPower", "IsrRoutine",      "DpcForIsr",
+                                           "EvtIoRead",     "CompleteRequest", "ResetAdapter"};
+constexpr std::string_view kOsBuilds[] = {"10.0.19045.4291", "10.0.22621.3447", "10.0.22631.3527",
+                                          "10.0.26100.1150"};
 constexpr std::string_view kReleases[] = {"22H2", "22H2", "23H2", "24H2"};
-constexpr std::string_view kMarkets[] = {"US", "DE", "FR", "GB", "JP", "CN", "IN", "BR", "CA",
-                                         "KR"};
-constexpr std::string_view kDeviceTypes[] = {"PC", "PC", "PC", "PC", "PC", "Holographic", "IoT",
-                                             "Unknown"};
+constexpr std::string_view kMarkets[] = {"US", "DE", "FR", "GB", "JP",
+                                         "CN", "IN", "BR", "CA", "KR"};
+constexpr std::string_view kDeviceTypes[] = {"PC", "PC",          "PC",  "PC",
+                                             "PC", "Holographic", "IoT", "Unknown"};
 constexpr std::string_view kArchs[] = {"x64", "x64", "x64", "arm64", "x86"};
 // Written as the emulator writes them: a value holding '"' is quoted.
-constexpr std::string_view kOems[] = {"Contoso", "Fabrikam, Inc.",
-                                      "\"Northwind \"\"NW\"\" Traders\"", "Litware",
-                                      "Adventure Works"};
+constexpr std::string_view kOems[] = {
+    "Contoso", "Fabrikam, Inc.", "\"Northwind \"\"NW\"\" Traders\"", "Litware", "Adventure Works"};
 constexpr std::string_view kModels[] = {"Surface-like 9", "ProBook X13", "ThinkStation P3",
                                         "Aspire 5"};
 constexpr std::string_view kRings[] = {"Retail", "Retail", "WIP Beta", "Release Preview"};
@@ -121,42 +122,63 @@ void Line(std::string& out, std::uint64_t i) {
   const std::string app = std::to_string(13900000000000001ULL + driver * 1117ULL);
   auto tab = [&out] { out.push_back('\t'); };
 
-  out += kReportId; tab();
+  out += kReportId;
+  tab();
   std::string when;
   Time(when, failed);
-  out.append(when, 0, 10); tab();
-  out += when; tab();
-  out += app; tab();
-  out += "29900001_" + app + "_" + std::to_string(1152900000000000001ULL + driver); tab();
+  out.append(when, 0, 10);
+  tab();
+  out += when;
+  tab();
+  out += app;
+  tab();
+  out += "29900001_" + app + "_" + std::to_string(1152900000000000001ULL + driver);
+  tab();
   out += std::string(Pick(kBugchecks, Mix(failure))) + "_" + std::string(kDrivers[driver]) +
          ".sys!" + std::string(Pick(kFunctions, Mix(failure + 99)));
   tab();
-  Guid(out, Mix(kSeed + failure), Mix(kSeed + failure + 1000)); tab();
+  Guid(out, Mix(kSeed + failure), Mix(kSeed + failure + 1000));
+  tab();
   out += std::string(kDrivers[driver]) + "!" + std::string(Pick(kFunctions, Mix(failure + 99)));
   tab();
-  out += kOsBuilds[os]; tab();
-  out += os == 0 ? "Windows 10" : "Windows 11"; tab();
+  out += kOsBuilds[os];
+  tab();
+  out += os == 0 ? "Windows 10" : "Windows 11";
+  tab();
   const bool kernel = field(5) % 10 < 7;
-  out += kernel ? "Kernel" : "System"; tab();
-  out += Pick(kMarkets, field(6)); tab();
-  out += Pick(kDeviceTypes, field(7)); tab();
-  out += std::string(kDrivers[driver]) + ".sys"; tab();
+  out += kernel ? "Kernel" : "System";
+  tab();
+  out += Pick(kMarkets, field(6));
+  tab();
+  out += Pick(kDeviceTypes, field(7));
+  tab();
+  out += std::string(kDrivers[driver]) + ".sys";
+  tab();
   out += "10." + std::to_string(driver + 1) + "." + std::to_string(field(8) % 3) + "." +
          std::to_string(100 + driver * 37);
   tab();
-  out += Pick(kArchs, field(11)); tab();
-  out += Pick(kOems, oem); tab();
-  out += Pick(kModels, oem >> 8); tab();
-  out += Pick(kRings, field(12)); tab();
-  out += kernel ? "Kernel mode" : "User mode"; tab();
-  out += Pick(kCpus, field(13)); tab();
-  out += Pick(kSkus, field(14)); tab();
-  out += kReleases[os]; tab();
+  out += Pick(kArchs, field(11));
+  tab();
+  out += Pick(kOems, oem);
+  tab();
+  out += Pick(kModels, oem >> 8);
+  tab();
+  out += Pick(kRings, field(12));
+  tab();
+  out += kernel ? "Kernel mode" : "User mode";
+  tab();
+  out += Pick(kCpus, field(13));
+  tab();
+  out += Pick(kSkus, field(14));
+  tab();
+  out += kReleases[os];
+  tab();
   if (has_cab) out += Pick(kCabTypes, Mix(cab + 7));
   tab();
   if (has_cab) Guid(out, Mix(kSeed ^ (cab << 1)), Mix(kSeed ^ (cab << 1 | 1)));
   tab();
-  Guid(out, Mix(0xde + device), Mix(0xdf + device)); tab();
+  Guid(out, Mix(0xde + device), Mix(0xdf + device));
+  tab();
   const std::uint64_t hw = Mix(driver * 7 + device % 7);
   out += "PCI\\VEN_";
   Hex(out, hw & 0xffff, 4);
@@ -205,7 +227,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 // Parse only, from the file, in 1 MiB reads: the parser's ceiling.
 double ParseOnly(const std::string& path, std::uint64_t expected_rows) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                        &std::fclose);
+                                                       &std::fclose);
   if (!file) Die("cannot open " + path);
   std::uint64_t bytes_seen = 0;
   hdc::download::ReportParser parser([&bytes_seen](const hdc::download::ReportRow& row) {
@@ -225,8 +247,8 @@ double ParseOnly(const std::string& path, std::uint64_t expected_rows) {
   return secs;
 }
 
-double IngestOnce(const std::string& dir, const std::string& report, bool cabs,
-                  std::uint64_t rows, hdc::download::IngestSummary* summary) {
+double IngestOnce(const std::string& dir, const std::string& report, bool cabs, std::uint64_t rows,
+                  hdc::download::IngestSummary* summary) {
   const std::string db_path = dir + "/state.db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
   auto db = hdc::db::Database::Open({db_path});
@@ -247,7 +269,8 @@ double IngestOnce(const std::string& dir, const std::string& report, bool cabs,
   target.downloaded_at = *hdc::util::ParseTimestamp("2024-05-10T03:00:00Z");
   target.cabs_enabled = cabs;
   const auto start = Clock::now();
-  auto result = hdc::download::IngestReportFile(**db, hdc::platform::RealFileSystem(), target, report);
+  auto result =
+      hdc::download::IngestReportFile(**db, hdc::platform::RealFileSystem(), target, report);
   const double secs = Seconds(Clock::now() - start);
   if (!result.ok()) Die(result.status().message());
   if (result->rows != static_cast<std::int64_t>(rows)) {
@@ -266,16 +289,20 @@ int main(int argc, char** argv) {
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--runs" && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
-    else if (arg == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (arg == "--no-cabs") cabs = false;
-    else if (!arg.empty() && arg[0] != '-') rows = std::strtoull(argv[i], nullptr, 10);
-    else Die("usage: bench_ingest [ROWS] [--runs N] [--dir DIR] [--no-cabs]");
+    if (arg == "--runs" && i + 1 < argc)
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (arg == "--no-cabs")
+      cabs = false;
+    else if (!arg.empty() && arg[0] != '-')
+      rows = std::strtoull(argv[i], nullptr, 10);
+    else
+      Die("usage: bench_ingest [ROWS] [--runs N] [--dir DIR] [--no-cabs]");
   }
   const bool temporary = dir.empty();
   if (temporary) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "bench-ingest-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "bench-ingest-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) Die("cannot create a temporary folder");
     dir = pattern;
   }
@@ -284,10 +311,11 @@ int main(int argc, char** argv) {
 
   auto start = Clock::now();
   const std::uintmax_t bytes = WriteReport(report, rows);
-  std::printf("report: %llu rows, 30 columns, %.1f MiB (tab, CRLF, seed %#llx),"
-              " written in %.2f s\n",
-              static_cast<unsigned long long>(rows), bytes / 1048576.0,
-              static_cast<unsigned long long>(kSeed), Seconds(Clock::now() - start));
+  std::printf(
+      "report: %llu rows, 30 columns, %.1f MiB (tab, CRLF, seed %#llx),"
+      " written in %.2f s\n",
+      static_cast<unsigned long long>(rows), bytes / 1048576.0,
+      static_cast<unsigned long long>(kSeed), Seconds(Clock::now() - start));
 
   const double parse = ParseOnly(report, rows);
   std::printf("parse only: %.3f s = %.0f rows/s, %.0f MiB/s\n", parse, rows / parse,
@@ -297,20 +325,20 @@ int main(int argc, char** argv) {
   hdc::download::IngestSummary summary;
   for (int r = 0; r < runs; ++r) {
     times.push_back(IngestOnce(dir, report, cabs, rows, &summary));
-    std::printf("ingest run %d: %.3f s = %.0f rows/s\n", r + 1, times.back(),
-                rows / times.back());
+    std::printf("ingest run %d: %.3f s = %.0f rows/s\n", r + 1, times.back(), rows / times.back());
   }
   const double best = *std::min_element(times.begin(), times.end());
   const double worst = *std::max_element(times.begin(), times.end());
   const auto db_bytes = std::filesystem::file_size(dir + "/state.db");
-  std::printf("ingest: best %.3f s = %.0f rows/s (worst %.3f s over %d runs), cabs %s: %lld new,"
-              " %lld skipped; state.db %.1f MiB\n",
-              best, rows / best, worst, runs, cabs ? "on" : "off",
-              static_cast<long long>(summary.cabs_new),
-              static_cast<long long>(summary.cabs_skipped), db_bytes / 1048576.0);
-  std::printf("RESULT rows=%llu\nRESULT parse_rows_per_s=%.0f\nRESULT ingest_rows_per_s=%.0f\n"
-              "RESULT ingest_worst_rows_per_s=%.0f\n",
-              static_cast<unsigned long long>(rows), rows / parse, rows / best, rows / worst);
+  std::printf(
+      "ingest: best %.3f s = %.0f rows/s (worst %.3f s over %d runs), cabs %s: %lld new,"
+      " %lld skipped; state.db %.1f MiB\n",
+      best, rows / best, worst, runs, cabs ? "on" : "off", static_cast<long long>(summary.cabs_new),
+      static_cast<long long>(summary.cabs_skipped), db_bytes / 1048576.0);
+  std::printf(
+      "RESULT rows=%llu\nRESULT parse_rows_per_s=%.0f\nRESULT ingest_rows_per_s=%.0f\n"
+      "RESULT ingest_worst_rows_per_s=%.0f\n",
+      static_cast<unsigned long long>(rows), rows / parse, rows / best, rows / worst);
   if (temporary) std::filesystem::remove_all(dir);
   return 0;
 }

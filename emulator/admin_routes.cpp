@@ -31,8 +31,9 @@ std::optional<Json> Body(Exchange& ex) {
 void GetClock(Exchange& ex) {
   const bool manual = dynamic_cast<util::ManualClock*>(&ex.ctx.clock) != nullptr;
   const bool scaled = dynamic_cast<ScaledClock*>(&ex.ctx.clock) != nullptr;
-  Reply(ex, 200, {{"now", util::FormatTimestamp(ex.ctx.clock.Now(), true)},
-                  {"mode", manual ? "manual" : (scaled ? "scaled" : "real")}});
+  Reply(ex, 200,
+        {{"now", util::FormatTimestamp(ex.ctx.clock.Now(), true)},
+         {"mode", manual ? "manual" : (scaled ? "scaled" : "real")}});
 }
 
 // {"set":"2024-05-01T00:00:00Z"} or {"advance":"90m"} / {"advance":5400} (seconds).
@@ -41,9 +42,11 @@ void SetClock(Exchange& ex) {
   if (!body) return;
   auto* manual = dynamic_cast<util::ManualClock*>(&ex.ctx.clock);
   auto* scaled = dynamic_cast<ScaledClock*>(&ex.ctx.clock);
-  if (manual == nullptr && scaled == nullptr) return Refuse(ex, 409, "the clock is real; start with --clock manual");
+  if (manual == nullptr && scaled == nullptr)
+    return Refuse(ex, 409, "the clock is real; start with --clock manual");
   if (const Json* set = FindMember(*body, "set")) {
-    auto t = set->is_string() ? util::ParseTimestamp(set->get<std::string>()) : util::Result<util::TimePoint>(util::UsageError("x"));
+    auto t = set->is_string() ? util::ParseTimestamp(set->get<std::string>())
+                              : util::Result<util::TimePoint>(util::UsageError("x"));
     if (!t.ok()) return Refuse(ex, 400, "set: bad timestamp");
     manual ? manual->Set(*t) : scaled->Set(*t);
   }
@@ -51,7 +54,10 @@ void SetClock(Exchange& ex) {
     util::Duration d{0};
     if (adv->is_number()) {
       d = util::Duration(static_cast<long long>(adv->get<double>() * 1000));
-    } else if (auto p = adv->is_string() ? util::ParseDuration(adv->get<std::string>()) : util::Result<std::chrono::seconds>(util::UsageError("x")); p.ok()) {
+    } else if (auto p = adv->is_string()
+                            ? util::ParseDuration(adv->get<std::string>())
+                            : util::Result<std::chrono::seconds>(util::UsageError("x"));
+               p.ok()) {
       d = *p;
     } else {
       return Refuse(ex, 400, "advance: expected seconds or a duration like 90m");
@@ -80,8 +86,11 @@ void ClearFaults(Exchange& ex) {
 void GetRequests(Exchange& ex) {
   Json out = Json::array();
   for (const auto& r : ex.ctx.log.Records()) {
-    out.push_back({{"host", r.host}, {"method", r.method}, {"path", r.path},
-                   {"status", r.status}, {"authorization", r.authorization}});
+    out.push_back({{"host", r.host},
+                   {"method", r.method},
+                   {"path", r.path},
+                   {"status", r.status},
+                   {"authorization", r.authorization}});
   }
   Reply(ex, 200, out);
 }
@@ -94,15 +103,15 @@ void ClearRequests(Exchange& ex) {
 void GetState(Exchange& ex) {
   Json j;
   {
-  std::lock_guard lock(ex.ctx.mu);
-  j = ex.ctx.state.ObjectsToJson();
-  std::size_t runs = 0;
-  for (const auto& [id, s] : ex.ctx.state.schedules)
-    runs += ExecutionsOf(s, ex.ctx.clock.Now(), ex.ctx.settings, ex.ctx.options.seed).size();
-  j["counts"] = {{"templates", ex.ctx.state.templates.size()},
-                 {"schedules", ex.ctx.state.schedules.size()},
-                 {"executions", runs},
-                 {"tokens", ex.ctx.state.tokens.size()}};
+    std::lock_guard lock(ex.ctx.mu);
+    j = ex.ctx.state.ObjectsToJson();
+    std::size_t runs = 0;
+    for (const auto& [id, s] : ex.ctx.state.schedules)
+      runs += ExecutionsOf(s, ex.ctx.clock.Now(), ex.ctx.settings, ex.ctx.options.seed).size();
+    j["counts"] = {{"templates", ex.ctx.state.templates.size()},
+                   {"schedules", ex.ctx.state.schedules.size()},
+                   {"executions", runs},
+                   {"tokens", ex.ctx.state.tokens.size()}};
   }
   j["now"] = util::FormatTimestamp(ex.ctx.clock.Now(), true);
   j["seed"] = ex.ctx.options.seed;
@@ -158,8 +167,10 @@ void AddClient(Exchange& ex) {
   }
   {
     std::lock_guard lock(ex.ctx.mu);
-    if (Client* old = ex.ctx.state.FindClient(c.id)) *old = c;
-    else ex.ctx.state.clients.push_back(c);
+    if (Client* old = ex.ctx.state.FindClient(c.id))
+      *old = c;
+    else
+      ex.ctx.state.clients.push_back(c);
   }
   Reply(ex, 200, {{"client_id", c.id}});
 }
@@ -178,7 +189,8 @@ void SetRevoked(Exchange& ex, bool revoked) {
 
 void RegisterAdminRoutes(Router& router) {
   auto add = [&](std::string method, std::string path, Handler h) {
-    router.Add({std::move(method), "/_emulator/" + path, "admin", HostKind::kApi, false, std::move(h)});
+    router.Add(
+        {std::move(method), "/_emulator/" + path, "admin", HostKind::kApi, false, std::move(h)});
   };
   add("GET", "clock", GetClock);
   add("POST", "clock", SetClock);

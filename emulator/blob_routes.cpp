@@ -55,7 +55,8 @@ class BodyWriter {
     }
     try {
       while (!s.empty()) {
-        const int n = socket_->sendBytes(s.data(), static_cast<int>(std::min<size_t>(s.size(), 1 << 30)));
+        const int n =
+            socket_->sendBytes(s.data(), static_cast<int>(std::min<size_t>(s.size(), 1 << 30)));
         if (n <= 0) return ok_ = false;
         s.remove_prefix(static_cast<size_t>(n));
       }
@@ -72,7 +73,8 @@ class BodyWriter {
 };
 
 // Writes bytes [offset, offset + length) of a blob into a sink.
-using Producer = std::function<void(std::uint64_t offset, std::uint64_t length, const ByteSinkFn& sink)>;
+using Producer =
+    std::function<void(std::uint64_t offset, std::uint64_t length, const ByteSinkFn& sink)>;
 
 struct Blob {
   std::string content_type;
@@ -83,11 +85,10 @@ struct Blob {
 
 BlobMeta ComputeMeta(Exchange& ex, const Blob& blob) {
   // A fault that changes the bytes (hostile_ids) makes another blob.
-  const std::string key = ex.path + "|" + BlobFingerprint(ex.settings) +
-                          (ex.HasFault(FaultKind::kHostileIds) ? "|hostile" : "") +
-                          (ex.HasFault(FaultKind::kLongField)
-                               ? "|long" + std::to_string(ex.fault.rule.bytes)
-                               : "");
+  const std::string key =
+      ex.path + "|" + BlobFingerprint(ex.settings) +
+      (ex.HasFault(FaultKind::kHostileIds) ? "|hostile" : "") +
+      (ex.HasFault(FaultKind::kLongField) ? "|long" + std::to_string(ex.fault.rule.bytes) : "");
   {
     std::lock_guard lock(ex.ctx.meta_mu);
     auto it = ex.ctx.meta.find(key);
@@ -126,7 +127,8 @@ bool ParseRange(const std::string& header, std::uint64_t size, std::uint64_t* fi
   if (dash == std::string::npos) return false;
   const std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
   if ((!a.empty() && a.find_first_not_of("0123456789") != std::string::npos) ||
-      (!b.empty() && b.find_first_not_of("0123456789") != std::string::npos) || (a.empty() && b.empty()))
+      (!b.empty() && b.find_first_not_of("0123456789") != std::string::npos) ||
+      (a.empty() && b.empty()))
     return false;
   if (a.empty()) {
     const std::uint64_t n = std::stoull(b);
@@ -157,7 +159,8 @@ void Serve(Exchange& ex, const Blob& blob) {
                  ParseRange(range, meta.size, &first, &last, &unsatisfiable);
   if (unsatisfiable && (if_range.empty() || if_range == meta.etag)) {
     resp.set("Content-Range", "bytes */" + std::to_string(meta.size));
-    return SendBlobError(ex, 416, "InvalidRange", "The range specified is invalid for the current size of the resource.");
+    return SendBlobError(ex, 416, "InvalidRange",
+                         "The range specified is invalid for the current size of the resource.");
   }
   std::uint64_t length = meta.size == 0 ? 0 : last - first + 1;
   if (partial) {
@@ -168,7 +171,8 @@ void Serve(Exchange& ex, const Blob& blob) {
     first = 0;
     if (!meta.md5.empty()) resp.set("Content-MD5", meta.md5);
   }
-  resp.setStatus(partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT : Poco::Net::HTTPResponse::HTTP_OK);
+  resp.setStatus(partial ? Poco::Net::HTTPResponse::HTTP_PARTIAL_CONTENT
+                         : Poco::Net::HTTPResponse::HTTP_OK);
   resp.setContentType(blob.content_type);
   resp.setContentLength64(static_cast<Poco::Int64>(length));
   ex.Record(partial ? 206 : 200);
@@ -201,7 +205,8 @@ void Serve(Exchange& ex, const Blob& blob) {
 
 // Pieces [offset, offset + length) of a report generated on the fly.
 Producer ReportProducer(const Dataset& data, ReportJob job) {
-  return [&data, job = std::move(job)](std::uint64_t offset, std::uint64_t length, const ByteSinkFn& sink) {
+  return [&data, job = std::move(job)](std::uint64_t offset, std::uint64_t length,
+                                       const ByteSinkFn& sink) {
     std::uint64_t pos = 0;
     WriteReport(data, job, [&](std::string_view s) {
       const std::uint64_t begin = pos, end = pos + s.size();
@@ -217,8 +222,9 @@ Producer ReportProducer(const Dataset& data, ReportJob job) {
 
 std::optional<util::TimePoint> ParseCompact(const std::string& s) {
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
-  auto t = util::ParseTimestamp(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2) + "T" +
-                                s.substr(9, 2) + ":" + s.substr(11, 2) + ":" + s.substr(13, 2) + "Z");
+  auto t =
+      util::ParseTimestamp(s.substr(0, 4) + "-" + s.substr(4, 2) + "-" + s.substr(6, 2) + "T" +
+                           s.substr(9, 2) + ":" + s.substr(11, 2) + ":" + s.substr(13, 2) + "Z");
   return t.ok() ? std::optional(*t) : std::nullopt;
 }
 
@@ -251,10 +257,15 @@ void ReportBlob(Exchange& ex) {
         if (r.slot == *slot) template_id = r.template_id;
       }
       const TemplateVersion* v = ex.ctx.state.TemplateAt(template_id, *slot);
-      auto spec = v ? ParseTemplate(nlohmann::json::parse(v->json)) : util::Result<TemplateSpec>(util::BadDataError("gone"));
+      auto spec = v ? ParseTemplate(nlohmann::json::parse(v->json))
+                    : util::Result<TemplateSpec>(util::BadDataError("gone"));
       if (spec.ok()) {
         const Settings& s = ex.settings;
-        job = ReportJob{*spec, it->first, *slot, s.rows_per_execution, s.cab_every_hours,
+        job = ReportJob{*spec,
+                        it->first,
+                        *slot,
+                        s.rows_per_execution,
+                        s.cab_every_hours,
                         {s.delimiter, s.bom, s.crlf, s.quote_all}};
         job->hostile_ids = ex.HasFault(FaultKind::kHostileIds);
         if (ex.HasFault(FaultKind::kLongField)) job->long_field = ex.fault.rule.bytes;
@@ -263,13 +274,15 @@ void ReportBlob(Exchange& ex) {
   }
   if (!job) return SendBlobError(ex, 404, "BlobNotFound", "The specified blob does not exist.");
   const util::TimePoint modified = *slot;
-  Serve(ex, {"text/plain; charset=utf-8", modified, std::nullopt, ReportProducer(ex.ctx.dataset, std::move(*job))});
+  Serve(ex, {"text/plain; charset=utf-8", modified, std::nullopt,
+             ReportProducer(ex.ctx.dataset, std::move(*job))});
 }
 
 void CabBlob(Exchange& ex) {
   if (!CheckSas(ex)) return;
   const std::string& file = ex.params.at(0);
-  const auto cab = file.size() > 4 ? ex.ctx.dataset.DecodeCabIdHash(file.substr(0, file.size() - 4)) : std::nullopt;
+  const auto cab = file.size() > 4 ? ex.ctx.dataset.DecodeCabIdHash(file.substr(0, file.size() - 4))
+                                   : std::nullopt;
   const util::TimePoint now = ex.ctx.clock.Now();
   if (!cab || now > Dataset::CabExpiration(*cab) || cab->collected > now)
     return SendBlobError(ex, 404, "BlobNotFound", "The specified blob does not exist.");
@@ -281,7 +294,8 @@ void CabBlob(Exchange& ex) {
   auto cab_file = std::make_shared<CabFile>("WER." + id.substr(0, 8) + ".txt", text,
                                             Hash({ex.ctx.options.seed, HashText(id)}),
                                             ex.settings.cab_size, cab->collected);
-  Producer produce = [cab_file](std::uint64_t offset, std::uint64_t length, const ByteSinkFn& sink) {
+  Producer produce = [cab_file](std::uint64_t offset, std::uint64_t length,
+                                const ByteSinkFn& sink) {
     std::string buffer;
     const std::uint64_t end = std::min(cab_file->size(), offset + length);
     for (std::uint64_t pos = offset; pos < end;) {
@@ -298,7 +312,8 @@ void CabBlob(Exchange& ex) {
 }  // namespace
 
 void RegisterBlobRoutes(Router& router) {
-  router.Add({"GET", "/drivers/Reports/{id}/{file}", "blob.report", HostKind::kBlob, false, ReportBlob});
+  router.Add(
+      {"GET", "/drivers/Reports/{id}/{file}", "blob.report", HostKind::kBlob, false, ReportBlob});
   router.Add({"GET", "/drivers/Cabs/{file}", "blob.cab", HostKind::kBlob, false, CabBlob});
 }
 

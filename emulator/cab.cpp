@@ -45,26 +45,26 @@ CabFile::CabFile(std::string file_name, std::string text, std::uint64_t salt, st
   const std::chrono::hh_mm_ss hms{stamp - days};
   dos_date_ = static_cast<std::uint16_t>(((int(ymd.year()) - 1980) << 9) |
                                          (unsigned(ymd.month()) << 5) | unsigned(ymd.day()));
-  dos_time_ = static_cast<std::uint16_t>((hms.hours().count() << 11) | (hms.minutes().count() << 5) |
-                                         (hms.seconds().count() / 2));
+  dos_time_ = static_cast<std::uint16_t>(
+      (hms.hours().count() << 11) | (hms.minutes().count() << 5) | (hms.seconds().count() / 2));
   header_ = Header();
 }
 
 std::string CabFile::Header() const {
   std::string h;
   h += "MSCF";
-  Put32(h, 0);                                     // reserved1
-  Put32(h, static_cast<std::uint32_t>(total_));    // cbCabinet
-  Put32(h, 0);                                     // reserved2
-  Put32(h, 36 + 8);                                // coffFiles
-  Put32(h, 0);                                     // reserved3
-  h += '\x03';                                     // versionMinor
-  h += '\x01';                                     // versionMajor
-  Put16(h, 1);                                     // cFolders
-  Put16(h, 1);                                     // cFiles
-  Put16(h, 0);                                     // flags
-  Put16(h, 0x1234);                                // setID
-  Put16(h, 0);                                     // iCabinet
+  Put32(h, 0);                                   // reserved1
+  Put32(h, static_cast<std::uint32_t>(total_));  // cbCabinet
+  Put32(h, 0);                                   // reserved2
+  Put32(h, 36 + 8);                              // coffFiles
+  Put32(h, 0);                                   // reserved3
+  h += '\x03';                                   // versionMinor
+  h += '\x01';                                   // versionMajor
+  Put16(h, 1);                                   // cFolders
+  Put16(h, 1);                                   // cFiles
+  Put16(h, 0);                                   // flags
+  Put16(h, 0x1234);                              // setID
+  Put16(h, 0);                                   // iCabinet
   const std::uint64_t data_start = 36 + 8 + 16 + name_.size() + 1;
   Put32(h, static_cast<std::uint32_t>(data_start));  // CFFOLDER.coffCabStart
   Put16(h, static_cast<std::uint16_t>(blocks_));     // cCFData

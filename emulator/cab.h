@@ -34,7 +34,7 @@ class CabFile {
 
   std::string name_, text_, filler_;
   std::string filler_run_;  // filler_ repeated, so long stretches copy in one piece
-  std::string header_;  // CFHEADER + CFFOLDER + CFFILE
+  std::string header_;      // CFHEADER + CFFOLDER + CFFILE
   std::uint64_t blocks_ = 1, file_size_ = 0, total_ = 0, base_ = 0, extra_ = 0;
   std::uint16_t dos_date_ = 0, dos_time_ = 0;
 };

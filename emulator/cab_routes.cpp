@@ -23,7 +23,7 @@ void MissingParameter(Exchange& ex, std::string_view name) {
 // and "dot-segments" land on the API host, which serves blob paths too
 // (server.cpp); "network-path" keeps the blob host.
 std::string RelativeLocation(const Exchange& ex, const std::string& url) {
-  const std::string scheme_less = url.substr(url.find("//"));           // "//host:port/path?q"
+  const std::string scheme_less = url.substr(url.find("//"));  // "//host:port/path?q"
   const std::string path_and_query = scheme_less.substr(scheme_less.find('/', 2));  // "/path?q"
   const std::string& form = ex.fault.rule.value;
   if (form == "network-path") return scheme_less;
@@ -47,11 +47,14 @@ void Download(Exchange& ex, bool needs_application) {
   if (!hash || hash->empty()) return MissingParameter(ex, "cabIdHash");
   const auto cab = ex.ctx.dataset.DecodeCabIdHash(*hash);
   const auto& failures = ex.ctx.dataset.failures();
-  const bool app_ok = !needs_application || (cab && ex.ctx.dataset.driver(failures[cab->failure].driver).application_id == util::Trim(*app));
+  const bool app_ok = !needs_application ||
+                      (cab && ex.ctx.dataset.driver(failures[cab->failure].driver).application_id ==
+                                  util::Trim(*app));
   if (!cab || !app_ok || cab->collected > ex.ctx.clock.Now())
     return SendStoreError(ex, 404, "NotFound", "CabNotFound", "No cab with this cabIdHash.");
   if (ex.ctx.clock.Now() > Dataset::CabExpiration(*cab))
-    return SendStoreError(ex, 404, "NotFound", "CabExpired", "The cab is past its CabExpirationTime.");
+    return SendStoreError(ex, 404, "NotFound", "CabExpired",
+                          "The cab is past its CabExpirationTime.");
   std::string location = BlobUrl(ex, CabBlobPath(ex.ctx.dataset.CabIdHash(*cab)), kCabLinkLifetime);
   if (ex.HasFault(FaultKind::kRelativeLocation)) location = RelativeLocation(ex, location);
   ex.response.set("Location", location);
@@ -76,8 +79,10 @@ std::optional<long long> IntQuery(Exchange& ex, std::string_view name, bool* bad
 
 Json CabEntry(Exchange& ex, const CabRef& cab, const DriverInfo& drv, const FailureInfo& f) {
   const std::string id = ex.ctx.dataset.CabIdHash(cab);
-  return {{"applicationId", drv.application_id}, {"submissionId", drv.submission_id},
-          {"failureHash", f.hash}, {"cabIdHash", id},
+  return {{"applicationId", drv.application_id},
+          {"submissionId", drv.submission_id},
+          {"failureHash", f.hash},
+          {"cabIdHash", id},
           {"cabUrl", BlobUrl(ex, CabBlobPath(id), kCabLinkLifetime)},
           {"date", DataTime(cab.collected)},
           {"cabExpirationTime", DataTime(Dataset::CabExpiration(cab))}};
@@ -98,7 +103,8 @@ void Batch(Exchange& ex) {
   if (bad || top < 1 || top > 100) return MissingParameter(ex, "top");
   if (skip < 0) return MissingParameter(ex, "skip");
   const util::TimePoint from = start.value_or(now - std::chrono::days(30));
-  const util::TimePoint to = std::min(now, end ? *end + std::chrono::days(1) - util::Duration(1) : now);
+  const util::TimePoint to =
+      std::min(now, end ? *end + std::chrono::days(1) - util::Duration(1) : now);
   std::vector<CabRef> cabs;
   const auto f = ex.ctx.dataset.FindFailure(*failure_hash);
   const auto& failures = ex.ctx.dataset.failures();
@@ -106,7 +112,8 @@ void Batch(Exchange& ex) {
     cabs = ex.ctx.dataset.CabsBetween(*f, from, to, ex.settings.cab_every_hours);
   Json value = Json::array();
   for (long long i = skip; i < static_cast<long long>(cabs.size()) && i < skip + top; ++i)
-    value.push_back(CabEntry(ex, cabs[i], ex.ctx.dataset.driver(failures[*f].driver), failures[*f]));
+    value.push_back(
+        CabEntry(ex, cabs[i], ex.ctx.dataset.driver(failures[*f].driver), failures[*f]));
   Json body = {{"Value", value}, {"TotalCount", cabs.size()}};
   if (skip + top < static_cast<long long>(cabs.size())) {
     std::string next = ex.ctx.api_base + "/v1.0/my/analytics/driver/cabdownloadbatch?";
@@ -123,7 +130,9 @@ void Batch(Exchange& ex) {
 
 }  // namespace
 
-std::string CabBlobPath(const std::string& cab_id_hash) { return "/drivers/Cabs/" + cab_id_hash + ".cab"; }
+std::string CabBlobPath(const std::string& cab_id_hash) {
+  return "/drivers/Cabs/" + cab_id_hash + ".cab";
+}
 
 void RegisterCabRoutes(Router& router) {
   const std::string base = "/v1.0/my/analytics/";
@@ -133,7 +142,8 @@ void RegisterCabRoutes(Router& router) {
               [](Exchange& ex) { Download(ex, false); }});
   router.Add({"GET", base + "ihvdriver/cabdownload", "cabdownload.ihvdriver", HostKind::kApi, true,
               [](Exchange& ex) { Download(ex, false); }});
-  router.Add({"GET", base + "driver/cabdownloadbatch", "cabdownloadbatch", HostKind::kApi, true, Batch});
+  router.Add(
+      {"GET", base + "driver/cabdownloadbatch", "cabdownloadbatch", HostKind::kApi, true, Batch});
 }
 
 }  // namespace hdc::emulator

@@ -94,11 +94,12 @@ util::TimePoint CallbackWorker::Fire(util::TimePoint from, util::TimePoint to) {
         if (!done || *done <= from || *done > to) continue;
         std::string when = util::FormatTimestamp(e.slot);
         when.pop_back();
-        nlohmann::json body = {{"reportId", id}, {"ReportDatetime", when},
-                               {"ReportStatus", "Completed"}};
+        nlohmann::json body = {
+            {"reportId", id}, {"ReportDatetime", when}, {"ReportStatus", "Completed"}};
         out.push_back({s.spec.callback_url, body.dump()});
       }
-      if (auto n = NextCompletion(s, to, ctx_.settings, ctx_.options.seed)) next = std::min(next, *n);
+      if (auto n = NextCompletion(s, to, ctx_.settings, ctx_.options.seed))
+        next = std::min(next, *n);
     }
   }
   for (const auto& n : out) Post(n);

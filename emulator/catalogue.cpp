@@ -8,30 +8,66 @@
 namespace hdc::emulator {
 namespace {
 
-constexpr std::array<std::string_view, kColumnCount> kNames{
-    "ReportId", "FailureDate", "FailureDateTime", "ApplicationId", "SubmissionId", "FailureName",
-    "FailureHash", "Symbol", "OSVersion", "OSName", "EventType", "Market", "DeviceType",
-    "DriverName", "DriverVersion", "Architecture", "OEMName", "OEMModel", "Model", "FlightRing",
-    "Mode", "CPUName", "OSSKUType", "ReleaseName", "Baseboard", "ModelFamily", "CabType",
-    "CabIdHash", "DeviceId", "HardwareId", "CabCollectionTime", "CabExpirationTime",
-    "EventCount"};
+constexpr std::array<std::string_view, kColumnCount> kNames{"ReportId",
+                                                            "FailureDate",
+                                                            "FailureDateTime",
+                                                            "ApplicationId",
+                                                            "SubmissionId",
+                                                            "FailureName",
+                                                            "FailureHash",
+                                                            "Symbol",
+                                                            "OSVersion",
+                                                            "OSName",
+                                                            "EventType",
+                                                            "Market",
+                                                            "DeviceType",
+                                                            "DriverName",
+                                                            "DriverVersion",
+                                                            "Architecture",
+                                                            "OEMName",
+                                                            "OEMModel",
+                                                            "Model",
+                                                            "FlightRing",
+                                                            "Mode",
+                                                            "CPUName",
+                                                            "OSSKUType",
+                                                            "ReleaseName",
+                                                            "Baseboard",
+                                                            "ModelFamily",
+                                                            "CabType",
+                                                            "CabIdHash",
+                                                            "DeviceId",
+                                                            "HardwareId",
+                                                            "CabCollectionTime",
+                                                            "CabExpirationTime",
+                                                            "EventCount"};
 
 const std::vector<int> kIhvColumns{
-    kReportId, kFailureDate, kFailureDateTime, kApplicationId, kSubmissionId, kFailureName,
-    kFailureHash, kSymbol, kOSVersion, kOSName, kEventType, kMarket, kDeviceType, kDriverName,
-    kDriverVersion, kArchitecture, kOEMName, kOEMModel, kFlightRing, kMode, kCPUName,
-    kOSSKUType, kReleaseName, kCabType, kCabIdHash, kCabExpirationTime, kDeviceId, kHardwareId,
-    kCabCollectionTime, kEventCount};
+    kReportId,          kFailureDate, kFailureDateTime, kApplicationId,     kSubmissionId,
+    kFailureName,       kFailureHash, kSymbol,          kOSVersion,         kOSName,
+    kEventType,         kMarket,      kDeviceType,      kDriverName,        kDriverVersion,
+    kArchitecture,      kOEMName,     kOEMModel,        kFlightRing,        kMode,
+    kCPUName,           kOSSKUType,   kReleaseName,     kCabType,           kCabIdHash,
+    kCabExpirationTime, kDeviceId,    kHardwareId,      kCabCollectionTime, kEventCount};
 
 const std::vector<int> kOemColumns{
-    kReportId, kFailureDate, kFailureDateTime, kFailureName, kFailureHash, kSymbol, kOSVersion,
-    kEventType, kMarket, kDeviceType, kDriverName, kDriverVersion, kArchitecture, kModel,
-    kBaseboard, kModelFamily, kFlightRing, kMode, kCPUName, kOSSKUType, kReleaseName, kCabType,
-    kCabIdHash, kCabExpirationTime, kDeviceId, kHardwareId, kCabCollectionTime, kEventCount};
+    kReportId,     kFailureDate, kFailureDateTime,   kFailureName,
+    kFailureHash,  kSymbol,      kOSVersion,         kEventType,
+    kMarket,       kDeviceType,  kDriverName,        kDriverVersion,
+    kArchitecture, kModel,       kBaseboard,         kModelFamily,
+    kFlightRing,   kMode,        kCPUName,           kOSSKUType,
+    kReleaseName,  kCabType,     kCabIdHash,         kCabExpirationTime,
+    kDeviceId,     kHardwareId,  kCabCollectionTime, kEventCount};
 
 constexpr std::array<std::pair<std::string_view, int>, 8> kPeriods{{
-    {"Yesterday", 1}, {"Last3Days", 3}, {"Last7Days", 7}, {"Last10Days", 10},
-    {"Last15Days", 15}, {"Last30Days", 30}, {"Last60Days", 60}, {"Last90Days", 90},
+    {"Yesterday", 1},
+    {"Last3Days", 3},
+    {"Last7Days", 7},
+    {"Last10Days", 10},
+    {"Last15Days", 15},
+    {"Last30Days", 30},
+    {"Last60Days", 60},
+    {"Last90Days", 90},
 }};
 
 }  // namespace
@@ -47,9 +83,15 @@ std::optional<int> FindColumn(std::string_view name) {
 
 bool ColumnInView(int column, View view) {
   switch (column) {
-    case kModel: case kBaseboard: case kModelFamily:
+    case kModel:
+    case kBaseboard:
+    case kModelFamily:
       return view == View::kOemDriver;
-    case kApplicationId: case kSubmissionId: case kOSName: case kOEMName: case kOEMModel:
+    case kApplicationId:
+    case kSubmissionId:
+    case kOSName:
+    case kOEMName:
+    case kOEMModel:
       return view == View::kIhvDriver;
     default:
       return column >= 0 && column < kColumnCount;

@@ -12,11 +12,40 @@ namespace hdc::emulator {
 enum class View { kIhvDriver, kOemDriver };
 
 enum Column : int {
-  kReportId, kFailureDate, kFailureDateTime, kApplicationId, kSubmissionId, kFailureName,
-  kFailureHash, kSymbol, kOSVersion, kOSName, kEventType, kMarket, kDeviceType, kDriverName,
-  kDriverVersion, kArchitecture, kOEMName, kOEMModel, kModel, kFlightRing, kMode, kCPUName,
-  kOSSKUType, kReleaseName, kBaseboard, kModelFamily, kCabType, kCabIdHash, kDeviceId,
-  kHardwareId, kCabCollectionTime, kCabExpirationTime, kEventCount, kColumnCount
+  kReportId,
+  kFailureDate,
+  kFailureDateTime,
+  kApplicationId,
+  kSubmissionId,
+  kFailureName,
+  kFailureHash,
+  kSymbol,
+  kOSVersion,
+  kOSName,
+  kEventType,
+  kMarket,
+  kDeviceType,
+  kDriverName,
+  kDriverVersion,
+  kArchitecture,
+  kOEMName,
+  kOEMModel,
+  kModel,
+  kFlightRing,
+  kMode,
+  kCPUName,
+  kOSSKUType,
+  kReleaseName,
+  kBaseboard,
+  kModelFamily,
+  kCabType,
+  kCabIdHash,
+  kDeviceId,
+  kHardwareId,
+  kCabCollectionTime,
+  kCabExpirationTime,
+  kEventCount,
+  kColumnCount
 };
 
 std::string_view ColumnName(int column);

@@ -16,10 +16,11 @@ bool ParseInt(const std::string& s, long long* out) {
 
 util::Result<ClientCredential> ParseClient(const std::string& v) {
   const size_t slash = v.find('/'), colon = v.find(':', slash == std::string::npos ? 0 : slash);
-  if (slash == std::string::npos || colon == std::string::npos || slash == 0 || colon == slash + 1 ||
-      colon + 1 == v.size())
+  if (slash == std::string::npos || colon == std::string::npos || slash == 0 ||
+      colon == slash + 1 || colon + 1 == v.size())
     return Bad("--client expects TENANT/CLIENT_ID:SECRET");
-  return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1), v.substr(colon + 1)};
+  return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1),
+                          v.substr(colon + 1)};
 }
 
 util::Status LoadFaults(const std::string& path, ServerOptions& o) {
@@ -51,9 +52,9 @@ util::Status ParseClock(const std::string& v, CommandLine& c) {
 // Flags that are shorthands for --set key=value.
 const std::vector<std::pair<std::string, std::string>>& Aliases() {
   static const auto* aliases = new std::vector<std::pair<std::string, std::string>>{
-      {"--rows", "rows_per_execution"}, {"--cab-size", "cab_size"},
+      {"--rows", "rows_per_execution"},          {"--cab-size", "cab_size"},
       {"--failure-rate", "failure_probability"}, {"--format", "delimiter"},
-      {"--token-lifetime", "token_lifetime"}, {"--line-end", "line_end"}};
+      {"--token-lifetime", "token_lifetime"},    {"--line-end", "line_end"}};
   return *aliases;
 }
 
@@ -83,7 +84,9 @@ util::Status ParseOne(const std::vector<std::string>& a, size_t& i, CommandLine&
   }
   if (flag == "--port" || flag == "--blob-port" || flag == "--threads") {
     if (!ParseInt(*v, &n) || n < 0 || n > 65535) return Bad(flag + ": bad number");
-    (flag == "--port" ? o.port : flag == "--blob-port" ? o.blob_port : o.threads) = static_cast<int>(n);
+    (flag == "--port"        ? o.port
+     : flag == "--blob-port" ? o.blob_port
+                             : o.threads) = static_cast<int>(n);
     return {};
   }
   if (flag == "--seed") {
@@ -122,20 +125,31 @@ util::Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args)
 std::string Usage() {
   const ClientCredential demo = DemoClient();
   return "Usage: hdc-emulator [flags]\n"
-         "A local stand-in for Microsoft Hardware Dev Center (token endpoint, report API, blob storage).\n\n"
-         "  --port N              API port on --host (0: ephemeral; the bound port is printed as the\n"
+         "A local stand-in for Microsoft Hardware Dev Center (token endpoint, report API, blob "
+         "storage).\n\n"
+         "  --port N              API port on --host (0: ephemeral; the bound port is printed as "
+         "the\n"
          "                        first line on stdout). Default 0.\n"
-         "  --blob-port N         blob port on --blob-host (default: same number as --port if free)\n"
+         "  --blob-port N         blob port on --blob-host (default: same number as --port if "
+         "free)\n"
          "  --host ADDR           API address (default 127.0.0.1)\n"
          "  --blob-host ADDR      second loopback name for report/cab links (default 127.0.0.2)\n"
          "  --seed N              seed of all generated data (default 1)\n"
-         "  --client TENANT/CLIENT_ID:SECRET   accepted client (repeatable). With none, the demo client\n"
-         "                        " + demo.tenant + "/" + demo.client_id + ":" + demo.secret + "\n"
-         "  --clock real|manual|scale=N   real time, manual (moved by POST /_emulator/clock), or N x real\n"
-         "  --start TIME          start of a manual or scaled clock (default: now), e.g. 2024-05-01T00:00:00Z\n"
-         "  --faults FILE         fault rules and knobs, INI or JSON (a first character '{' means JSON).\n"
-         "                        INI: one [fault NAME] section per rule, one optional [settings] section\n"
-         "                        with knobs as below; unknown sections or keys are errors (exit 64):\n"
+         "  --client TENANT/CLIENT_ID:SECRET   accepted client (repeatable). With none, the demo "
+         "client\n"
+         "                        " +
+         demo.tenant + "/" + demo.client_id + ":" + demo.secret +
+         "\n"
+         "  --clock real|manual|scale=N   real time, manual (moved by POST /_emulator/clock), or N "
+         "x real\n"
+         "  --start TIME          start of a manual or scaled clock (default: now), e.g. "
+         "2024-05-01T00:00:00Z\n"
+         "  --faults FILE         fault rules and knobs, INI or JSON (a first character '{' means "
+         "JSON).\n"
+         "                        INI: one [fault NAME] section per rule, one optional [settings] "
+         "section\n"
+         "                        with knobs as below; unknown sections or keys are errors (exit "
+         "64):\n"
          "                          [settings]\n"
          "                          failure_probability = 0.1\n"
          "                          [fault busy-reportdata]\n"
@@ -144,45 +158,73 @@ std::string Usage() {
          "                          status = 503\n"
          "                          nth = 2\n"
          "                          count = 3\n"
-         "                        JSON: {\"faults\":[{\"endpoint\":\"reportdata\",\"kind\":\"status\",\"status\":503,\n"
-         "                        \"nth\":2,\"count\":3}], \"settings\":{\"failure_probability\":0.1}}\n"
-         "                        rule keys: endpoint (default *), target (text the path or query must\n"
-         "                        contain, e.g. a cab id; default any), kind (required), status (default 503),\n"
-         "                        retry_after (seconds, default 1), retry_after_form seconds|date, ms (latency),\n"
-         "                        seconds (token_early_expiry, default 60), rate (drip: bytes per second,\n"
-         "                        default 1), value (content_length: the header value, default -1;\n"
-         "                        relative_location: absolute-path, dot-segments or network-path),\n"
+         "                        JSON: "
+         "{\"faults\":[{\"endpoint\":\"reportdata\",\"kind\":\"status\",\"status\":503,\n"
+         "                        \"nth\":2,\"count\":3}], "
+         "\"settings\":{\"failure_probability\":0.1}}\n"
+         "                        rule keys: endpoint (default *), target (text the path or query "
+         "must\n"
+         "                        contain, e.g. a cab id; default any), kind (required), status "
+         "(default 503),\n"
+         "                        retry_after (seconds, default 1), retry_after_form seconds|date, "
+         "ms (latency),\n"
+         "                        seconds (token_early_expiry, default 60), rate (drip: bytes per "
+         "second,\n"
+         "                        default 1), value (content_length: the header value, default "
+         "-1;\n"
+         "                        relative_location: absolute-path, dot-segments or "
+         "network-path),\n"
          "                        nth + count (the Nth request and\n"
-         "                        count-1 more), probability (seeded, 0..1, default 1 = every request)\n"
-         "                        kinds: status 429 latency reset short_body malformed_json token_early_expiry\n"
-         "                        sas_expired duplicate_executions (a Failed run that later turns Completed:\n"
-         "                        the knobs failure_probability and flip_failed_after) hostile_ids (on\n"
-         "                        blob.report: every third CabIdHash of a report file is ../../etc/passwd,\n"
-         "                        ..\\..\\x, /etc/passwd, a/b, .., CON or one with CR LF) drip (headers at\n"
-         "                        once, then the body at `rate` bytes per second of real time) long_field\n"
-         "                        (on blob.report: the first row's FailureName is `bytes` long, default\n"
+         "                        count-1 more), probability (seeded, 0..1, default 1 = every "
+         "request)\n"
+         "                        kinds: status 429 latency reset short_body malformed_json "
+         "token_early_expiry\n"
+         "                        sas_expired duplicate_executions (a Failed run that later turns "
+         "Completed:\n"
+         "                        the knobs failure_probability and flip_failed_after) hostile_ids "
+         "(on\n"
+         "                        blob.report: every third CabIdHash of a report file is "
+         "../../etc/passwd,\n"
+         "                        ..\\..\\x, /etc/passwd, a/b, .., CON or one with CR LF) drip "
+         "(headers at\n"
+         "                        once, then the body at `rate` bytes per second of real time) "
+         "long_field\n"
+         "                        (on blob.report: the first row's FailureName is `bytes` long, "
+         "default\n"
          "                        10000000, on one line)\n"
-         "                        content_length (Content-Length: `value`, the true body, then close)\n"
-         "                        relative_location (on cabdownload: the Location relative to the request;\n"
+         "                        content_length (Content-Length: `value`, the true body, then "
+         "close)\n"
+         "                        relative_location (on cabdownload: the Location relative to the "
+         "request;\n"
          "                        the API host serves blob paths too)\n"
          "                        endpoints (prefixes match): token template.create template.list\n"
-         "                        template.get template.edit schedule.create schedule.list schedule.get\n"
-         "                        schedule.edit schedule.pause schedule.resume reportdata cabdownload.driver\n"
-         "                        cabdownload.hardware cabdownload.ihvdriver cabdownloadbatch blob.report\n"
+         "                        template.get template.edit schedule.create schedule.list "
+         "schedule.get\n"
+         "                        schedule.edit schedule.pause schedule.resume reportdata "
+         "cabdownload.driver\n"
+         "                        cabdownload.hardware cabdownload.ihvdriver cabdownloadbatch "
+         "blob.report\n"
          "                        blob.cab, or *\n"
          "  --state-file FILE     keep templates, schedules and tokens in FILE across restarts\n"
-         "  --tls CERT KEY        serve the API and the blob host over HTTPS with these PEM files (the\n"
-         "                        certificate should name 127.0.0.1, the blob host and localhost);\n"
+         "  --tls CERT KEY        serve the API and the blob host over HTTPS with these PEM files "
+         "(the\n"
+         "                        certificate should name 127.0.0.1, the blob host and "
+         "localhost);\n"
          "                        links and base URLs then start with https://\n"
          "  --threads N           connections served at once (default 16)\n"
-         "  --set KEY=VALUE       set a knob (below); shorthands: --rows --cab-size --failure-rate\n"
-         "                        --format tab|comma --line-end crlf|lf --token-lifetime --bom --lf --quote-all\n"
+         "  --set KEY=VALUE       set a knob (below); shorthands: --rows --cab-size "
+         "--failure-rate\n"
+         "                        --format tab|comma --line-end crlf|lf --token-lifetime --bom "
+         "--lf --quote-all\n"
          "  --help                this text\n\n"
          "Knobs (default, meaning):\n" +
          SettingsHelp() +
-         "\nControl (HTTP, not part of HDC): GET/POST /_emulator/clock {\"set\":T}|{\"advance\":\"90m\"},\n"
-         "GET/POST/DELETE /_emulator/faults, GET/DELETE /_emulator/requests, GET /_emulator/state,\n"
-         "GET/POST /_emulator/settings, POST /_emulator/clients, POST /_emulator/clients/ID/revoke|restore,\n"
+         "\nControl (HTTP, not part of HDC): GET/POST /_emulator/clock "
+         "{\"set\":T}|{\"advance\":\"90m\"},\n"
+         "GET/POST/DELETE /_emulator/faults, GET/DELETE /_emulator/requests, GET "
+         "/_emulator/state,\n"
+         "GET/POST /_emulator/settings, POST /_emulator/clients, POST "
+         "/_emulator/clients/ID/revoke|restore,\n"
          "POST /_emulator/reset.\n";
 }
 

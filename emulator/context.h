@@ -3,7 +3,8 @@
 // `mu` guards `settings` and `state`; hold it only to read or change them,
 // never while writing a response. After changing `state`, call Changed()
 // without holding `mu` (it persists the state file and, unless told
-// otherwise, wakes the callback worker). The request log and blob metadata cache have their own locks.
+// otherwise, wakes the callback worker). The request log and blob metadata cache have their own
+// locks.
 #pragma once
 
 #include <cstdint>

@@ -21,30 +21,28 @@ std::string_view Pick(const std::array<std::string_view, N>& pool, std::uint64_t
 
 constexpr std::array<std::string_view, 8> kDriverBases{
     "contosonet", "fabrikamgpu", "northwindaudio", "litwarestor",
-    "adatumwifi", "tailspinusb", "wingtipbt", "proseware"};
+    "adatumwifi", "tailspinusb", "wingtipbt",      "proseware"};
 constexpr std::array<std::string_view, 7> kBugchecks{
     "0x9F_3", "0xD1", "0x7E_c0000005", "0x50", "0x133_DPC", "0x1E_c0000005", "LKD_0x141_Tdr:6"};
 constexpr std::array<std::string_view, 6> kFunctions{
     "DispatchPower", "IsrRoutine", "DpcForIsr", "EvtIoRead", "CompleteRequest", "ResetAdapter"};
-constexpr std::array<std::string_view, 4> kOsBuilds{
-    "10.0.19045.4291", "10.0.22621.3447", "10.0.22631.3527", "10.0.26100.1150"};
+constexpr std::array<std::string_view, 4> kOsBuilds{"10.0.19045.4291", "10.0.22621.3447",
+                                                    "10.0.22631.3527", "10.0.26100.1150"};
 constexpr std::array<std::string_view, 4> kReleases{"22H2", "22H2", "23H2", "24H2"};
 constexpr std::array<std::string_view, 10> kMarkets{"US", "DE", "FR", "GB", "JP",
-                                                     "CN", "IN", "BR", "CA", "KR"};
-constexpr std::array<std::string_view, 8> kDeviceTypes{"PC", "PC", "PC", "PC", "PC",
-                                                       "Holographic", "IoT", "Unknown"};
+                                                    "CN", "IN", "BR", "CA", "KR"};
+constexpr std::array<std::string_view, 8> kDeviceTypes{"PC", "PC",          "PC",  "PC",
+                                                       "PC", "Holographic", "IoT", "Unknown"};
 constexpr std::array<std::string_view, 5> kArchs{"x64", "x64", "x64", "arm64", "x86"};
-constexpr std::array<std::string_view, 5> kOems{"Contoso", "Fabrikam, Inc.",
-                                                "Northwind \"NW\" Traders", "Litware",
-                                                "Adventure Works"};
+constexpr std::array<std::string_view, 5> kOems{
+    "Contoso", "Fabrikam, Inc.", "Northwind \"NW\" Traders", "Litware", "Adventure Works"};
 constexpr std::array<std::string_view, 4> kModels{"Surface-like 9", "ProBook X13",
                                                   "ThinkStation P3", "Aspire 5"};
 constexpr std::array<std::string_view, 3> kFamilies{"Laptop", "Desktop", "Tablet"};
 constexpr std::array<std::string_view, 3> kBaseboards{"BB-1000", "MB-Z790", "AB-350"};
 constexpr std::array<std::string_view, 4> kRings{"Retail", "Retail", "WIP Beta", "Release Preview"};
-constexpr std::array<std::string_view, 4> kCpus{
-    "Intel(R) Core(TM) i7-1185G7", "AMD Ryzen 7 7840U", "Snapdragon X Elite",
-    "Intel(R) Core(TM) i5-12400"};
+constexpr std::array<std::string_view, 4> kCpus{"Intel(R) Core(TM) i7-1185G7", "AMD Ryzen 7 7840U",
+                                                "Snapdragon X Elite", "Intel(R) Core(TM) i5-12400"};
 constexpr std::array<std::string_view, 4> kSkus{"Professional", "Core", "Enterprise", "Education"};
 constexpr std::array<std::string_view, 3> kCabTypes{"Kernel", "MINI", "FULL"};
 
@@ -84,8 +82,7 @@ Dataset::Dataset(std::uint64_t seed) : seed_(seed) {
     const std::string app = std::to_string(13900000000000001ULL + d * 1117ULL);
     drivers_.push_back({std::string(kDriverBases[d]) + ".sys",
                         "10." + std::to_string(Hash({seed, 0xd0, std::uint64_t(d)}) % 9 + 1) + ".",
-                        app,
-                        "29900001_" + app + "_" + std::to_string(1152900000000000001ULL + d)});
+                        app, "29900001_" + app + "_" + std::to_string(1152900000000000001ULL + d)});
   }
   for (int f = 0; f < kFailures; ++f) {
     const std::uint64_t h = Hash({seed, 0xf1, std::uint64_t(f)});
@@ -153,7 +150,8 @@ std::optional<CabRef> Dataset::DecodeCabIdHash(std::string_view text) const {
 }
 
 std::string_view Dataset::CabType(const CabRef& cab) const {
-  return Pick(kCabTypes, Hash({seed_, 0xc7, std::uint64_t(cab.collected.time_since_epoch().count())}));
+  return Pick(kCabTypes,
+              Hash({seed_, 0xc7, std::uint64_t(cab.collected.time_since_epoch().count())}));
 }
 
 TimePoint Dataset::CabExpiration(const CabRef& cab) {
@@ -185,7 +183,8 @@ void Dataset::FillRow(std::int64_t report_id, TimePoint exec_time, int period_da
   const int f = static_cast<int>(u * u * kFailures);
   const FailureInfo& failure = failures_[f];
   const DriverInfo& drv = drivers_[failure.driver];
-  const auto exec_hour = std::chrono::floor<std::chrono::hours>(exec_time.time_since_epoch()).count();
+  const auto exec_hour =
+      std::chrono::floor<std::chrono::hours>(exec_time.time_since_epoch()).count();
   std::int64_t hour = exec_hour - 1 - std::int64_t(field(2) % (std::uint64_t(period_days) * 24));
   const std::optional<CabRef> cab = RowCab(f, exec_hour, hour, index, every_hours);
   const TimePoint failed_at =
@@ -209,8 +208,9 @@ void Dataset::FillRow(std::int64_t report_id, TimePoint exec_time, int period_da
   row[kMarket] = Pick(kMarkets, field(6));
   row[kDeviceType] = Pick(kDeviceTypes, field(7));
   row[kDriverName] = drv.name;
-  row[kDriverVersion] = drv.version_prefix + std::to_string(field(8) % 3) + "." +
-                        std::to_string(100 + Hash({seed_, 0x5e, std::uint64_t(failure.driver)}) % 900);
+  row[kDriverVersion] =
+      drv.version_prefix + std::to_string(field(8) % 3) + "." +
+      std::to_string(100 + Hash({seed_, 0x5e, std::uint64_t(failure.driver)}) % 900);
   row[kArchitecture] = Pick(kArchs, field(11));
   row[kOEMName] = Pick(kOems, oem);
   row[kOEMModel] = Pick(kModels, oem >> 8);

@@ -12,9 +12,7 @@
 #include "util/time_format.h"
 
 namespace hdc::emulator {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::function<bool(std::string_view)> SendFaultyLengthHead(Exchange& ex) {
   auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&ex.request);
@@ -24,7 +22,9 @@ std::function<bool(std::string_view)> SendFaultyLengthHead(Exchange& ex) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
                      Poco::Net::HTTPResponse::getReasonForStatus(ex.response.getStatus()) + "\r\n";
   for (const auto& [name, value] : ex.response) {
-    if (util::EqualsIgnoreCase(name, "Content-Length") || util::EqualsIgnoreCase(name, "Connection")) continue;
+    if (util::EqualsIgnoreCase(name, "Content-Length") ||
+        util::EqualsIgnoreCase(name, "Connection"))
+      continue;
     head += name + ": " + value + "\r\n";
   }
   head += "Content-Length: " + ex.fault.rule.value + "\r\nConnection: close\r\n\r\n";
@@ -58,10 +58,17 @@ std::string XmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -70,7 +77,8 @@ std::string XmlEscape(std::string_view s) {
 }  // namespace
 
 std::string HttpDate(util::TimePoint t) {
-  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  const std::time_t secs =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   std::tm tm{};
 #ifdef _WIN32
   gmtime_s(&tm, &secs);  // the Microsoft spelling of gmtime_r
@@ -166,9 +174,14 @@ void SendEnvelopeError(Exchange& ex, int status, std::string_view code, std::str
 
 void SendStoreError(Exchange& ex, int status, std::string_view code, std::string_view inner_code,
                     std::string_view message) {
-  Json inner = {{"code", inner_code}, {"data", Json::array()}, {"details", Json::array()},
-                {"message", message}, {"source", "AnalyticsAPI"}};
-  Json body = {{"code", code}, {"data", Json::array()}, {"details", Json::array()},
+  Json inner = {{"code", inner_code},
+                {"data", Json::array()},
+                {"details", Json::array()},
+                {"message", message},
+                {"source", "AnalyticsAPI"}};
+  Json body = {{"code", code},
+               {"data", Json::array()},
+               {"details", Json::array()},
                {"innererror", inner},
                {"message", "The calling client sent a bad request to the service."},
                {"source", "AnalyticsAPI"}};
@@ -182,7 +195,8 @@ void SendBlobError(Exchange& ex, int status, std::string_view code, std::string_
                     std::string(code) + "</Code><Message>" + XmlEscape(message) +
                     "\nRequestId:00000000-0000-0000-0000-000000000000\nTime:" +
                     util::FormatTimestamp(ex.ctx.clock.Now(), true) + "</Message>";
-  if (!detail.empty()) xml += "<AuthenticationErrorDetail>" + XmlEscape(detail) + "</AuthenticationErrorDetail>";
+  if (!detail.empty())
+    xml += "<AuthenticationErrorDetail>" + XmlEscape(detail) + "</AuthenticationErrorDetail>";
   xml += "</Error>";
   ex.response.set("x-ms-error-code", std::string(code));
   SendBody(ex, status, "application/xml", xml);

@@ -30,15 +30,15 @@ struct Exchange {
   Poco::Net::HTTPServerRequest& request;
   Poco::Net::HTTPServerResponse& response;
   Context& ctx;
-  Settings settings;  // snapshot for this request
-  std::string path;   // decoded, without query (and without the /v1.0/my alias)
-  QueryParams query;  // decoded
+  Settings settings;                // snapshot for this request
+  std::string path;                 // decoded, without query (and without the /v1.0/my alias)
+  QueryParams query;                // decoded
   std::vector<std::string> params;  // pattern captures
   std::string endpoint;
   FaultAction fault;
   std::string body;  // request body (POST)
   bool blob_host = false;
-  bool log = true;      // false for /_emulator/ routes
+  bool log = true;  // false for /_emulator/ routes
   bool logged = false;
 
   // Appends this request to the request log, once, before the answer goes

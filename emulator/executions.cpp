@@ -31,10 +31,14 @@ TimePoint Slot(const ScheduleSpec& spec, std::int64_t k) {
 
 std::string_view RunStatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kPending: return "Pending";
-    case RunStatus::kInProgress: return "In Progress";
-    case RunStatus::kCompleted: return "Completed";
-    case RunStatus::kFailed: return "Failed";
+    case RunStatus::kPending:
+      return "Pending";
+    case RunStatus::kInProgress:
+      return "In Progress";
+    case RunStatus::kCompleted:
+      return "Completed";
+    case RunStatus::kFailed:
+      return "Failed";
   }
   return "Pending";
 }
@@ -47,21 +51,22 @@ namespace {
 
 bool Fails(std::int64_t report_id, TimePoint slot, const Settings& settings, std::uint64_t seed) {
   const auto ms = static_cast<std::uint64_t>(slot.time_since_epoch().count());
-  return Unit(Hash({seed, 0xfa11, static_cast<std::uint64_t>(report_id), ms})) < settings.failure_probability;
+  return Unit(Hash({seed, 0xfa11, static_cast<std::uint64_t>(report_id), ms})) <
+         settings.failure_probability;
 }
 
 }  // namespace
 
-RunStatus StatusAt(std::int64_t report_id, TimePoint slot, TimePoint now,
-                   const Settings& settings, std::uint64_t seed) {
+RunStatus StatusAt(std::int64_t report_id, TimePoint slot, TimePoint now, const Settings& settings,
+                   std::uint64_t seed) {
   if (now < slot + settings.pending_duration) return RunStatus::kPending;
   if (now < DoneAt(slot, settings)) return RunStatus::kInProgress;
   const auto completed = CompletedAt(report_id, slot, settings, seed);
   return completed && now >= *completed ? RunStatus::kCompleted : RunStatus::kFailed;
 }
 
-std::optional<TimePoint> CompletedAt(std::int64_t report_id, TimePoint slot, const Settings& settings,
-                                     std::uint64_t seed) {
+std::optional<TimePoint> CompletedAt(std::int64_t report_id, TimePoint slot,
+                                     const Settings& settings, std::uint64_t seed) {
   const TimePoint done = DoneAt(slot, settings);
   if (!Fails(report_id, slot, settings, seed)) return done;
   if (settings.flip_failed_after.count() > 0) return done + settings.flip_failed_after;
@@ -97,9 +102,11 @@ std::optional<TimePoint> NextCompletion(const RemoteSchedule& s, TimePoint after
   // A run completes at most lead + flip after its slot; later slots complete
   // no earlier than their DoneAt, so stop once that passes the best so far.
   auto lead = settings.pending_duration + settings.running_duration;
-  if (settings.failure_probability > 0 && settings.flip_failed_after.count() > 0) lead += settings.flip_failed_after;
+  if (settings.failure_probability > 0 && settings.flip_failed_after.count() > 0)
+    lead += settings.flip_failed_after;
   const TimePoint open_pause = !s.pauses.empty() && s.pauses.back().second == TimePoint::max()
-                                   ? s.pauses.back().first : TimePoint::max();
+                                   ? s.pauses.back().first
+                                   : TimePoint::max();
   std::int64_t k = std::max(FirstSlotAtOrAfter(s.spec, s.effective_from),
                             FirstSlotAtOrAfter(s.spec, after - lead));
   for (; k < s.spec.recurrence; ++k) {
@@ -113,7 +120,8 @@ std::optional<TimePoint> NextCompletion(const RemoteSchedule& s, TimePoint after
 void ReplaceSpec(RemoteSchedule& s, const ScheduleSpec& spec, std::int64_t template_id,
                  TimePoint now, const Settings& settings, std::uint64_t seed) {
   std::vector<PastRun> runs;
-  for (const auto& e : ExecutionsOf(s, now, settings, seed)) runs.push_back({e.slot, e.template_id});
+  for (const auto& e : ExecutionsOf(s, now, settings, seed))
+    runs.push_back({e.slot, e.template_id});
   s.past_runs = std::move(runs);
   s.spec = spec;
   s.template_id = template_id;

@@ -30,15 +30,15 @@ std::string_view RunStatusName(RunStatus s);  // "In Progress" with a space
 // Runs with slot <= now, oldest first.
 std::vector<Execution> ExecutionsOf(const RemoteSchedule& s, TimePoint now,
                                     const Settings& settings, std::uint64_t seed);
-RunStatus StatusAt(std::int64_t report_id, TimePoint slot, TimePoint now,
-                   const Settings& settings, std::uint64_t seed);
+RunStatus StatusAt(std::int64_t report_id, TimePoint slot, TimePoint now, const Settings& settings,
+                   std::uint64_t seed);
 // When a run reaches its final state (slot + pending + running).
 TimePoint DoneAt(TimePoint slot, const Settings& settings);
 // When a run turns Completed: DoneAt(slot), or DoneAt(slot) +
 // flip_failed_after for a Failed run that flips; nullopt for a run that
 // stays Failed.
-std::optional<TimePoint> CompletedAt(std::int64_t report_id, TimePoint slot, const Settings& settings,
-                                     std::uint64_t seed);
+std::optional<TimePoint> CompletedAt(std::int64_t report_id, TimePoint slot,
+                                     const Settings& settings, std::uint64_t seed);
 // The earliest CompletedAt > after among the schedule's runs (earlier
 // versions' runs and unpaused slots); nullopt when no further run will turn
 // Completed (as far as the schedule is known now).

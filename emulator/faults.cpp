@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "emulator/json_util.h"
-
 #include "util/strings.h"
 
 namespace hdc::emulator {
@@ -45,8 +44,9 @@ util::Result<FaultRule> CheckValue(FaultRule r) {
     }
   }
   if (r.kind == FaultKind::kRelativeLocation && !IsLocationForm(r.value)) {
-    return util::UsageError("fault rule: relative_location value must be absolute-path, "
-                            "dot-segments or network-path");
+    return util::UsageError(
+        "fault rule: relative_location value must be absolute-path, "
+        "dot-segments or network-path");
   }
   return r;
 }
@@ -66,13 +66,15 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
     r.kind = *k;
     if (auto* v = FindMember(j, "status")) r.status = v->get<int>();
     if (auto* v = FindMember(j, "retry_after")) r.retry_after_seconds = v->get<int>();
-    if (auto* v = FindMember(j, "retry_after_form")) r.retry_after_date = v->get<std::string>() == "date";
+    if (auto* v = FindMember(j, "retry_after_form"))
+      r.retry_after_date = v->get<std::string>() == "date";
     if (auto* v = FindMember(j, "ms")) r.ms = v->get<int>();
     if (auto* v = FindMember(j, "seconds")) r.seconds = v->get<int>();
     if (auto* v = FindMember(j, "rate")) r.rate = v->get<int>();
     if (auto* v = FindMember(j, "bytes")) r.bytes = v->get<std::uint64_t>();
     // A number or any text (the content_length fault sends it as is).
-    if (auto* v = FindMember(j, "value")) r.value = v->is_string() ? v->get<std::string>() : v->dump();
+    if (auto* v = FindMember(j, "value"))
+      r.value = v->is_string() ? v->get<std::string>() : v->dump();
     if (auto* v = FindMember(j, "nth")) r.nth = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "count")) r.count = v->get<std::uint64_t>();
     if (auto* v = FindMember(j, "probability")) r.probability = v->get<double>();
@@ -80,7 +82,8 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
     return util::UsageError(std::string("fault rule: ") + e.what());
   }
   if (r.status < 100 || r.status > 599) return util::UsageError("fault rule: bad status");
-  if (r.probability < 0 || r.probability > 1) return util::UsageError("fault rule: bad probability");
+  if (r.probability < 0 || r.probability > 1)
+    return util::UsageError("fault rule: bad probability");
   if (r.rate < 1) return util::UsageError("fault rule: rate must be at least 1 byte per second");
   if (r.bytes < 1 || r.bytes > kMaxLongField) {
     return util::UsageError("fault rule: bytes must be from 1 to " + std::to_string(kMaxLongField));
@@ -121,12 +124,20 @@ util::Result<std::vector<FaultRule>> ParseFaultRules(const nlohmann::json& j) {
 nlohmann::json FaultRulesToJson(const std::vector<FaultRule>& rules) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rules) {
-    out.push_back({{"endpoint", r.endpoint}, {"target", r.target}, {"kind", FaultKindName(r.kind)},
-                   {"status", r.status}, {"retry_after", r.retry_after_seconds},
+    out.push_back({{"endpoint", r.endpoint},
+                   {"target", r.target},
+                   {"kind", FaultKindName(r.kind)},
+                   {"status", r.status},
+                   {"retry_after", r.retry_after_seconds},
                    {"retry_after_form", r.retry_after_date ? "date" : "seconds"},
-                   {"ms", r.ms}, {"seconds", r.seconds}, {"rate", r.rate}, {"bytes", r.bytes}, {"value", r.value},
+                   {"ms", r.ms},
+                   {"seconds", r.seconds},
+                   {"rate", r.rate},
+                   {"bytes", r.bytes},
+                   {"value", r.value},
                    {"nth", r.nth},
-                   {"count", r.count}, {"probability", r.probability}});
+                   {"count", r.count},
+                   {"probability", r.probability}});
   }
   return {{"faults", out}};
 }

@@ -63,7 +63,7 @@ struct FaultRule {
   bool retry_after_date = false;  // HTTP-date form instead of seconds
   int ms = 0;
   int seconds = 60;
-  int rate = 1;  // drip: bytes per second
+  int rate = 1;                            // drip: bytes per second
   std::uint64_t bytes = 10 * 1000 * 1000;  // long_field: the field's length
   std::string value;  // content_length: the header value; relative_location: the form
   // Trigger: nth > 0 → requests nth .. nth+count-1; else probability (1 = always).

@@ -85,7 +85,8 @@ const std::map<std::string, KeyParser, std::less<>>& RuleKeys() {
       {"probability",
        [](FaultRule& r, const std::string& v, std::string* why) {
          double p = 0;
-         if (!ParseDouble(v, &p) || !(p >= 0 && p <= 1)) return *why = "expected a number from 0 to 1", false;
+         if (!ParseDouble(v, &p) || !(p >= 0 && p <= 1))
+           return *why = "expected a number from 0 to 1", false;
          r.probability = p;
          return true;
        }},
@@ -93,7 +94,8 @@ const std::map<std::string, KeyParser, std::less<>>& RuleKeys() {
   return *keys;
 }
 
-util::Result<FaultsFile> ParseJson(std::string_view text, const std::string& file, const Settings& settings) {
+util::Result<FaultsFile> ParseJson(std::string_view text, const std::string& file,
+                                   const Settings& settings) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return util::UsageError(file + ": not valid JSON");
   FaultsFile out{settings, {}};
@@ -109,7 +111,8 @@ util::Result<FaultsFile> ParseJson(std::string_view text, const std::string& fil
   return out;
 }
 
-util::Result<FaultsFile> ParseIniFaults(std::string_view text, const std::string& file, const Settings& settings) {
+util::Result<FaultsFile> ParseIniFaults(std::string_view text, const std::string& file,
+                                        const Settings& settings) {
   auto sections = ParseIni(text, file);
   if (!sections.ok()) return sections.status();
   FaultsFile out{settings, {}};
@@ -118,7 +121,8 @@ util::Result<FaultsFile> ParseIniFaults(std::string_view text, const std::string
   for (const IniSection& s : *sections) {
     std::set<std::string> keys;
     for (const IniEntry& e : s.entries) {
-      if (!keys.insert(e.key).second) return IniError(file, e.line, "duplicate key '" + e.key + "'");
+      if (!keys.insert(e.key).second)
+        return IniError(file, e.line, "duplicate key '" + e.key + "'");
     }
     if (s.type == "settings") {
       if (!s.label.empty()) return IniError(file, s.line, "[settings] takes no name");
@@ -129,13 +133,16 @@ util::Result<FaultsFile> ParseIniFaults(std::string_view text, const std::string
         if (!st.ok()) return IniError(file, e.line, st.message());
       }
     } else if (s.type == "fault") {
-      if (s.label.empty()) return IniError(file, s.line, "a fault section needs a name: [fault NAME]");
-      if (!names.insert(s.label).second) return IniError(file, s.line, "a second [fault " + s.label + "]");
+      if (s.label.empty())
+        return IniError(file, s.line, "a fault section needs a name: [fault NAME]");
+      if (!names.insert(s.label).second)
+        return IniError(file, s.line, "a second [fault " + s.label + "]");
       FaultRule rule;
       bool has_kind = false;
       for (const IniEntry& e : s.entries) {
         auto it = RuleKeys().find(e.key);
-        if (it == RuleKeys().end()) return IniError(file, e.line, "unknown key '" + e.key + "' in [fault " + s.label + "]");
+        if (it == RuleKeys().end())
+          return IniError(file, e.line, "unknown key '" + e.key + "' in [fault " + s.label + "]");
         std::string why;
         if (!it->second(rule, e.value, &why)) return IniError(file, e.line, e.key + ": " + why);
         has_kind = has_kind || e.key == "kind";
@@ -145,8 +152,9 @@ util::Result<FaultsFile> ParseIniFaults(std::string_view text, const std::string
       if (!checked.ok()) return IniError(file, s.line, checked.status().message());
       out.rules.push_back(*checked);
     } else {
-      return IniError(file, s.line, "unknown section [" + s.type + (s.label.empty() ? "" : " " + s.label) +
-                                        "] (expected [settings] or [fault NAME])");
+      return IniError(file, s.line,
+                      "unknown section [" + s.type + (s.label.empty() ? "" : " " + s.label) +
+                          "] (expected [settings] or [fault NAME])");
     }
   }
   return out;
@@ -164,8 +172,10 @@ bool LooksLikeJson(std::string_view text) {
   return next != std::string_view::npos && (text[next] == '{' || text[next] == ']');
 }
 
-util::Result<FaultsFile> ParseFaultsFile(std::string_view text, const std::string& file, const Settings& settings) {
-  return LooksLikeJson(text) ? ParseJson(text, file, settings) : ParseIniFaults(text, file, settings);
+util::Result<FaultsFile> ParseFaultsFile(std::string_view text, const std::string& file,
+                                         const Settings& settings) {
+  return LooksLikeJson(text) ? ParseJson(text, file, settings)
+                             : ParseIniFaults(text, file, settings);
 }
 
 util::Result<FaultsFile> LoadFaultsFile(const std::string& path, const Settings& settings) {

@@ -13,7 +13,8 @@ std::string_view Trim(std::string_view s) {
 // Cuts an inline comment: ';' or '#' at the start or after whitespace.
 std::string_view StripComment(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
-    if ((s[i] == ';' || s[i] == '#') && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) return s.substr(0, i);
+    if ((s[i] == ';' || s[i] == '#') && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t'))
+      return s.substr(0, i);
   }
   return s;
 }
@@ -51,8 +52,10 @@ util::Result<std::vector<IniSection>> ParseIni(std::string_view text, const std:
     if (eq == std::string_view::npos) return IniError(file, number, "expected key = value");
     const std::string_view key = Trim(line.substr(0, eq));
     if (key.empty()) return IniError(file, number, "empty key");
-    if (sections.empty()) return IniError(file, number, "key '" + std::string(key) + "' outside any section");
-    sections.back().entries.push_back({std::string(key), std::string(Trim(line.substr(eq + 1))), number});
+    if (sections.empty())
+      return IniError(file, number, "key '" + std::string(key) + "' outside any section");
+    sections.back().entries.push_back(
+        {std::string(key), std::string(Trim(line.substr(eq + 1))), number});
   }
   return sections;
 }

@@ -54,7 +54,8 @@ Json IdsAsStrings(const Json& j) {
   if (!j.is_object()) return j;
   Json out = Json::object();
   for (auto it = j.begin(); it != j.end(); ++it) {
-    bool id = util::EqualsIgnoreCase(it.key(), "templateId") || util::EqualsIgnoreCase(it.key(), "reportId");
+    bool id = util::EqualsIgnoreCase(it.key(), "templateId") ||
+              util::EqualsIgnoreCase(it.key(), "reportId");
     if (id && it.value().is_number_integer()) {
       out[it.key()] = std::to_string(it.value().get<long long>());
     } else {

@@ -6,10 +6,10 @@
 #include <iostream>
 
 #include "emulator/cli.h"
-#include "util/scaled_clock.h"
 #include "emulator/server.h"
 #include "util/clock.h"
 #include "util/logging.h"
+#include "util/scaled_clock.h"
 #include "util/time_format.h"
 
 #ifdef _WIN32
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   util::ManualClock manual_clock(start);
   util::ScaledClock scaled_clock(system_clock, cl->scale);
   if (cl->clock == "scale") scaled_clock.Set(start);
-  util::Clock& clock = cl->clock == "manual" ? static_cast<util::Clock&>(manual_clock)
+  util::Clock& clock = cl->clock == "manual"  ? static_cast<util::Clock&>(manual_clock)
                        : cl->clock == "scale" ? static_cast<util::Clock&>(scaled_clock)
                                               : static_cast<util::Clock&>(system_clock);
 #ifdef _WIN32
@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     return st.exit_code();
   }
   std::cout << server.port() << std::endl;
-  util::GetLogger("emulator")->info("serving {} (blobs {})", server.base_url(), server.blob_base_url());
+  util::GetLogger("emulator")
+      ->info("serving {} (blobs {})", server.base_url(), server.blob_base_url());
 #ifdef _WIN32
   stop_requested.wait(false);
 #else

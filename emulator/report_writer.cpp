@@ -33,8 +33,9 @@ class Output {
  private:
   static constexpr size_t kChunk = 64 * 1024;
   void Field(const std::string& v) {
-    const bool quote = format_.quote_all ||
-                       v.find_first_of(std::string{format_.delimiter, '"', '\r', '\n'}) != std::string::npos;
+    const bool quote =
+        format_.quote_all ||
+        v.find_first_of(std::string{format_.delimiter, '"', '\r', '\n'}) != std::string::npos;
     if (!quote) {
       buffer_ += v;
       return;
@@ -86,11 +87,16 @@ struct Accumulator {
   }
   std::string Value() const {
     switch (attr.func) {
-      case AggFunc::kSum: return FormatNumber(sum);
-      case AggFunc::kAvg: return FormatNumber(count ? sum / count : 0);
-      case AggFunc::kCount: return std::to_string(count);
-      case AggFunc::kDcount: return std::to_string(distinct.size());
-      default: return best;
+      case AggFunc::kSum:
+        return FormatNumber(sum);
+      case AggFunc::kAvg:
+        return FormatNumber(count ? sum / count : 0);
+      case AggFunc::kCount:
+        return std::to_string(count);
+      case AggFunc::kDcount:
+        return std::to_string(distinct.size());
+      default:
+        return best;
     }
   }
 };
@@ -135,8 +141,10 @@ class Shaper {
   void CollectHaving(const Condition& c) {
     for (const auto* list : {&c.all, &c.any}) {
       for (const auto& item : *list) {
-        if (item.group) CollectHaving(*item.group);
-        else AddAttribute(item.comparison->attribute);
+        if (item.group)
+          CollectHaving(*item.group);
+        else
+          AddAttribute(item.comparison->attribute);
       }
     }
   }
@@ -197,7 +205,8 @@ class Shaper {
     for (const auto& [key, accs] : groups) {
       OutRow r{key, {}};
       for (size_t i = 0; i < attrs_.size(); ++i) {
-        r.extra.push_back(attrs_[i].func == AggFunc::kNone ? ProjectedValue(key, attrs_[i]) : accs[i].Value());
+        r.extra.push_back(attrs_[i].func == AggFunc::kNone ? ProjectedValue(key, attrs_[i])
+                                                           : accs[i].Value());
       }
       auto value = [&](const Attribute& a) { return r.extra[AttrIndex(a)]; };
       if (!Evaluate(spec_.having, value)) continue;
@@ -238,9 +247,13 @@ class Shaper {
 }  // namespace
 
 const std::vector<std::string>& HostileCabIds() {
-  static const auto* ids = new std::vector<std::string>{
-      "../../etc/passwd", "..\\..\\x", "/etc/passwd", "a/b", "..", "CON",
-      "-\r\nhdc-reportd: forged line"};
+  static const auto* ids = new std::vector<std::string>{"../../etc/passwd",
+                                                        "..\\..\\x",
+                                                        "/etc/passwd",
+                                                        "a/b",
+                                                        "..",
+                                                        "CON",
+                                                        "-\r\nhdc-reportd: forged line"};
   return *ids;
 }
 

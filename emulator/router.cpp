@@ -31,11 +31,14 @@ const Route* Router::Match(std::string_view method, std::string_view path, HostK
     std::vector<std::string> captured;
     bool ok = true;
     for (size_t s = 0; s < parts.size() && ok; ++s) {
-      if (pattern[s].front() == '{') captured.push_back(parts[s]);
-      else ok = util::EqualsIgnoreCase(pattern[s], parts[s]);
+      if (pattern[s].front() == '{')
+        captured.push_back(parts[s]);
+      else
+        ok = util::EqualsIgnoreCase(pattern[s], parts[s]);
     }
     if (!ok) continue;
-    const bool method_ok = routes_[i].method == method || (routes_[i].method == "GET" && method == "HEAD");
+    const bool method_ok =
+        routes_[i].method == method || (routes_[i].method == "GET" && method == "HEAD");
     if (!method_ok) {
       *path_known = true;
       continue;

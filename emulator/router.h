@@ -20,7 +20,7 @@ struct Route {
   std::string pattern;   // "/analytics/driver/report/pause/{id}"
   std::string endpoint;  // fault and log name: "schedule.pause"
   HostKind host = HostKind::kApi;
-  bool auth = true;      // requires a valid bearer token
+  bool auth = true;  // requires a valid bearer token
   Handler handler;
 };
 

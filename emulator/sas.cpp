@@ -102,8 +102,8 @@ SasVerdict SasSigner::Verify(std::string_view path, const QueryParams& query, ut
     *detail = "Signature fields not well formed.";
     return SasVerdict::kMissing;
   }
-  const std::string frame = "Start [" + st + "] - Expiry [" + se + "] - Current [" +
-                            util::FormatTimestamp(now) + "]";
+  const std::string frame =
+      "Start [" + st + "] - Expiry [" + se + "] - Current [" + util::FormatTimestamp(now) + "]";
   if (now > *expiry) {
     *detail = "Signature not valid in the specified time frame: " + frame;
     return SasVerdict::kExpired;

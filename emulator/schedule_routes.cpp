@@ -28,20 +28,23 @@ std::optional<ParsedSchedule> AcceptSchedule(Exchange& ex) {
     SendEnvelopeError(ex, 400, code, m);
     return std::nullopt;
   };
-  if (body.is_discarded() || !body.is_object()) return refuse("MalformedBody", "the body is not a JSON object");
+  if (body.is_discarded() || !body.is_object())
+    return refuse("MalformedBody", "the body is not a JSON object");
   ParsedSchedule p;
   auto tid = IntMember(body, "templateId");
   if (!tid) return refuse("InvalidTemplateId", "templateId is required");
   p.template_id = *tid;
   const Json* s = FindMember(body, "schedule");
-  if (s == nullptr || !s->is_object()) return refuse("InvalidSchedule", "schedule object is required");
+  if (s == nullptr || !s->is_object())
+    return refuse("InvalidSchedule", "schedule object is required");
   const Json* start = FindMember(*s, "startTime");
   auto t = start && start->is_string() ? util::ParseTimestamp(start->get<std::string>())
                                        : util::Result<util::TimePoint>(util::BadDataError("x"));
   if (!t.ok()) return refuse("InvalidStartTime", "startTime must be yyyy-MM-ddTHH:mm:ssZ");
   p.spec.start = *t;
   auto interval = IntMember(*s, "recurrenceInterval");
-  if (!interval || *interval < 12) return refuse("InvalidRecurrenceInterval", "recurrenceInterval must be at least 12 (hours)");
+  if (!interval || *interval < 12)
+    return refuse("InvalidRecurrenceInterval", "recurrenceInterval must be at least 12 (hours)");
   p.spec.interval_hours = *interval;
   auto count = IntMember(*s, "recurrence");
   if (!count || *count < 1) return refuse("InvalidRecurrence", "recurrence must be at least 1");
@@ -59,8 +62,11 @@ std::optional<ParsedSchedule> AcceptSchedule(Exchange& ex) {
 }
 
 Json Listing(const RemoteSchedule& s) {
-  return {{"reportId", s.id}, {"templateId", s.template_id}, {"schedule", ScheduleText(s.spec)},
-          {"isActive", s.active}, {"createdDatetime", ListingDatetime(s.created)},
+  return {{"reportId", s.id},
+          {"templateId", s.template_id},
+          {"schedule", ScheduleText(s.spec)},
+          {"isActive", s.active},
+          {"createdDatetime", ListingDatetime(s.created)},
           {"modifiedDatetime", ListingDatetime(s.modified)}};
 }
 
@@ -111,7 +117,8 @@ bool WithSchedule(Exchange& ex, Fn change) {
 
 void GetOne(Exchange& ex) {
   Json data = Json::array();
-  if (WithSchedule(ex, [&](RemoteSchedule& s) { data.push_back(Listing(s)); })) SendEnvelope(ex, 200, data);
+  if (WithSchedule(ex, [&](RemoteSchedule& s) { data.push_back(Listing(s)); }))
+    SendEnvelope(ex, 200, data);
 }
 
 void Edit(Exchange& ex) {
@@ -135,8 +142,10 @@ void SetActive(Exchange& ex, bool active) {
         changed = true;
         s.active = active;
         s.modified = now;
-        if (!active) s.pauses.emplace_back(now, util::TimePoint::max());
-        else if (!s.pauses.empty()) s.pauses.back().second = now;
+        if (!active)
+          s.pauses.emplace_back(now, util::TimePoint::max());
+        else if (!s.pauses.empty())
+          s.pauses.back().second = now;
       }))
     return;
   if (changed) ex.ctx.Changed();
@@ -147,7 +156,8 @@ void SetActive(Exchange& ex, bool active) {
 std::optional<util::TimePoint> DateParam(Exchange& ex, std::string_view name, bool* bad) {
   auto v = ex.Query(name);
   if (!v || v->empty()) return std::nullopt;
-  auto t = v->size() == 10 ? util::ParseTimestamp(*v) : util::Result<util::TimePoint>(util::BadDataError(""));
+  auto t = v->size() == 10 ? util::ParseTimestamp(*v)
+                           : util::Result<util::TimePoint>(util::BadDataError(""));
   if (!t.ok()) {
     *bad = true;
     SendEnvelopeError(ex, 400, "InvalidDate", std::string(name) + " must be yyyy-MM-dd");
@@ -175,8 +185,11 @@ void ReportData(Exchange& ex) {
     std::string when = util::FormatTimestamp(e.slot);
     when.pop_back();  // no zone, as documented
     const bool done = e.status == RunStatus::kCompleted;
-    Json entry = {{"ReportDatetime", when}, {"ReportStatus", RunStatusName(e.status)},
-                  {"ReportLocation", done ? BlobUrl(ex, ReportBlobPath(e.report_id, e.slot), kReportLinkLifetime) : ""}};
+    Json entry = {
+        {"ReportDatetime", when},
+        {"ReportStatus", RunStatusName(e.status)},
+        {"ReportLocation",
+         done ? BlobUrl(ex, ReportBlobPath(e.report_id, e.slot), kReportLinkLifetime) : ""}};
     data.push_back(entry);
     if (ex.HasFault(FaultKind::kDuplicateExecutions)) data.push_back(entry);
   }
@@ -199,7 +212,8 @@ void RegisterScheduleRoutes(Router& router) {
               [](Exchange& ex) { SetActive(ex, true); }});
   router.Add({"GET", base + "/{id}", "schedule.get", HostKind::kApi, true, GetOne});
   router.Add({"POST", base + "/{id}", "schedule.edit", HostKind::kApi, true, Edit});
-  router.Add({"GET", "/analytics/driver/reportdata/{id}", "reportdata", HostKind::kApi, true, ReportData});
+  router.Add(
+      {"GET", "/analytics/driver/reportdata/{id}", "reportdata", HostKind::kApi, true, ReportData});
 }
 
 }  // namespace hdc::emulator

@@ -1,18 +1,18 @@
 #include "emulator/server.h"
 
+#include <ctime>
+#include <istream>
+#include <thread>
+
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
-
-#include <ctime>
-#include <istream>
-#include <thread>
 
 #include "emulator/callback.h"
 #include "emulator/context.h"
@@ -38,9 +38,11 @@ void SendFaultStatus(Exchange& ex) {
     }
   }
   const int status = ex.fault.kind == FaultKind::kTooManyRequests ? 429 : r.status;
-  const std::string code = status == 429 ? "TooManyRequests"
-                           : status == 503 ? "ServiceUnavailable" : "InternalServerError";
-  if (ex.blob_host) return SendBlobError(ex, status, status == 503 ? "ServerBusy" : "InternalError", code);
+  const std::string code = status == 429   ? "TooManyRequests"
+                           : status == 503 ? "ServiceUnavailable"
+                                           : "InternalServerError";
+  if (ex.blob_host)
+    return SendBlobError(ex, status, status == 503 ? "ServerBusy" : "InternalError", code);
   SendEnvelopeError(ex, status, code, "injected fault");
 }
 
@@ -71,7 +73,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
   Dispatcher(Context& ctx, const Router& api, const Router& admin)
       : ctx_(ctx), api_(api), admin_(admin) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& resp) override {
     Exchange ex(req, resp, ctx_);
     const bool admin = Prepare(ex);
     ex.log = !admin;
@@ -93,7 +96,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
                    ctx_.options.blob_host != ctx_.options.host;
     if (ex.request.getMethod() == "POST" || ex.request.getMethod() == "PUT") {
       auto& in = ex.request.stream();
-      const std::streamsize declared = ex.request.hasContentLength() ? ex.request.getContentLength64() : -1;
+      const std::streamsize declared =
+          ex.request.hasContentLength() ? ex.request.getContentLength64() : -1;
       if (declared >= 0 && declared <= kMaxBody) {  // the usual case: one read, no scratch buffer
         ex.body.resize(static_cast<size_t>(declared));
         in.read(ex.body.data(), declared);
@@ -118,7 +122,8 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
     bool path_known = false;
     const Router& router = admin ? admin_ : api_;
     const HostKind host = ex.blob_host && !admin ? HostKind::kBlob : HostKind::kApi;
-    const Route* route = router.Match(ex.request.getMethod(), ex.path, host, &ex.params, &path_known);
+    const Route* route =
+        router.Match(ex.request.getMethod(), ex.path, host, &ex.params, &path_known);
     if (route == nullptr && host == HostKind::kApi && !admin) {
       // Blob paths on the API host too: where a relative cab Location
       // (the relative_location fault) resolves. Blob-shaped answers then.
@@ -139,10 +144,13 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
 
   void NotFound(Exchange& ex, bool path_known) {
     if (ex.blob_host) {
-      if (path_known) return SendBlobError(ex, 405, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.");
+      if (path_known)
+        return SendBlobError(ex, 405, "UnsupportedHttpVerb",
+                             "The resource doesn't support the specified HTTP verb.");
       return SendBlobError(ex, 404, "ResourceNotFound", "The specified resource does not exist.");
     }
-    if (path_known) return SendEnvelopeError(ex, 405, "MethodNotAllowed", "method not allowed here");
+    if (path_known)
+      return SendEnvelopeError(ex, 405, "MethodNotAllowed", "method not allowed here");
     SendEnvelopeError(ex, 404, "NotFound", "no such resource");
   }
 
@@ -153,8 +161,10 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(Context& ctx, const Router& api, const Router& admin) : ctx_(ctx), api_(api), admin_(admin) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Factory(Context& ctx, const Router& api, const Router& admin)
+      : ctx_(ctx), api_(api), admin_(admin) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new Dispatcher(ctx_, api_, admin_);
   }
 
@@ -169,9 +179,12 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 // SO_REUSEADDR only: Poco's bind(addr, true) would also set SO_REUSEPORT,
 // which lets another process bind the same address and port and take half
 // of our connections.
-Poco::Net::ServerSocket Bind(const std::string& host, int port, const Poco::Net::Context::Ptr& tls) {
-  Poco::Net::ServerSocket socket = tls ? Poco::Net::SecureServerSocket(tls) : Poco::Net::ServerSocket();
-  socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), /*reuseAddress=*/true,
+Poco::Net::ServerSocket Bind(const std::string& host, int port,
+                             const Poco::Net::Context::Ptr& tls) {
+  Poco::Net::ServerSocket socket =
+      tls ? Poco::Net::SecureServerSocket(tls) : Poco::Net::ServerSocket();
+  socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)),
+              /*reuseAddress=*/true,
               /*reusePort=*/false);
   socket.listen(256);
   return socket;
@@ -179,10 +192,12 @@ Poco::Net::ServerSocket Bind(const std::string& host, int port, const Poco::Net:
 
 util::Result<Poco::Net::Context::Ptr> TlsContext(const ServerOptions& o) {
   if (o.tls_cert.empty() && o.tls_key.empty()) return Poco::Net::Context::Ptr();
-  if (o.tls_cert.empty() || o.tls_key.empty()) return util::UsageError("--tls needs a certificate and a key");
+  if (o.tls_cert.empty() || o.tls_key.empty())
+    return util::UsageError("--tls needs a certificate and a key");
   try {
-    return Poco::Net::Context::Ptr(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, o.tls_key,
-                                                          o.tls_cert, "", Poco::Net::Context::VERIFY_NONE));
+    return Poco::Net::Context::Ptr(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE,
+                                                          o.tls_key, o.tls_cert, "",
+                                                          Poco::Net::Context::VERIFY_NONE));
   } catch (const Poco::Exception& e) {
     return util::UsageError("--tls " + o.tls_cert + " " + o.tls_key + ": " + e.displayText());
   }
@@ -263,9 +278,12 @@ util::Status Server::Start() {
       p->setMaxKeepAliveRequests(0);
       return Poco::Net::HTTPServerParams::Ptr(p);
     };
-    auto factory = Poco::Net::HTTPRequestHandlerFactory::Ptr(new Factory(ctx, impl_->api, impl_->admin));
-    impl_->api_server = std::make_unique<Poco::Net::HTTPServer>(factory, *impl_->pool, api_socket, params());
-    impl_->blob_server = std::make_unique<Poco::Net::HTTPServer>(factory, *impl_->pool, blob_socket, params());
+    auto factory =
+        Poco::Net::HTTPRequestHandlerFactory::Ptr(new Factory(ctx, impl_->api, impl_->admin));
+    impl_->api_server =
+        std::make_unique<Poco::Net::HTTPServer>(factory, *impl_->pool, api_socket, params());
+    impl_->blob_server =
+        std::make_unique<Poco::Net::HTTPServer>(factory, *impl_->pool, blob_socket, params());
   } catch (const Poco::Exception& e) {
     return util::UsageError("cannot listen on " + ctx.options.host + ":" +
                             std::to_string(ctx.options.port) + ": " + e.displayText());

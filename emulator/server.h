@@ -34,8 +34,8 @@ ClientCredential DemoClient();
 struct ServerOptions {
   std::string host = "127.0.0.1";       // API and token endpoint
   std::string blob_host = "127.0.0.2";  // report and cab links
-  int port = 0;                          // 0: ephemeral
-  int blob_port = -1;                    // -1: the API port number if free there, else ephemeral
+  int port = 0;                         // 0: ephemeral
+  int blob_port = -1;                   // -1: the API port number if free there, else ephemeral
   std::uint64_t seed = 1;
   std::vector<ClientCredential> clients;  // empty: DemoClient()
   Settings settings;

@@ -12,8 +12,8 @@ namespace {
 using Setter = std::function<util::Status(Settings&, std::string_view)>;
 
 util::Status Bad(std::string_view key, std::string_view value) {
-  return util::UsageError("setting " + std::string(key) + ": bad value '" +
-                          std::string(value) + "'");
+  return util::UsageError("setting " + std::string(key) + ": bad value '" + std::string(value) +
+                          "'");
 }
 
 std::optional<bool> ParseBool(std::string_view v) {
@@ -51,8 +51,9 @@ Setter Count(std::uint64_t Settings::*field) {
 
 const std::map<std::string, std::pair<Setter, std::string>, std::less<>>& Table() {
   static const auto* table = new std::map<std::string, std::pair<Setter, std::string>, std::less<>>{
-      {"rows_per_execution", {Count(&Settings::rows_per_execution),
-                              "200     raw rows per execution (before conditions)"}},
+      {"rows_per_execution",
+       {Count(&Settings::rows_per_execution),
+        "200     raw rows per execution (before conditions)"}},
       {"cab_size", {Count(&Settings::cab_size), "64K     size of every cab file (K/M/G)"}},
       {"cab_every_hours",
        {[](Settings& s, std::string_view v) -> util::Status {
@@ -78,22 +79,29 @@ const std::map<std::string, std::pair<Setter, std::string>, std::less<>>& Table(
       {"pending_duration", {Seconds(&Settings::pending_duration), "10m     time in Pending"}},
       {"running_duration", {Seconds(&Settings::running_duration), "20m     time In Progress"}},
       {"flip_failed_after",
-       {Seconds(&Settings::flip_failed_after), "0       a Failed run turns Completed after this (0: never)"}},
+       {Seconds(&Settings::flip_failed_after),
+        "0       a Failed run turns Completed after this (0: never)"}},
       {"token_lifetime", {Seconds(&Settings::token_lifetime), "1h      access token lifetime"}},
       {"delimiter",
        {[](Settings& s, std::string_view v) -> util::Status {
-          if (v == "tab") s.delimiter = '\t';
-          else if (v == "comma") s.delimiter = ',';
-          else return Bad("delimiter", v);
+          if (v == "tab")
+            s.delimiter = '\t';
+          else if (v == "comma")
+            s.delimiter = ',';
+          else
+            return Bad("delimiter", v);
           return {};
         },
         "tab     report delimiter: tab or comma"}},
       {"bom", {Bool(&Settings::bom), "false   UTF-8 BOM before the header"}},
       {"line_end",
        {[](Settings& s, std::string_view v) -> util::Status {
-          if (v == "crlf") s.crlf = true;
-          else if (v == "lf") s.crlf = false;
-          else return Bad("line_end", v);
+          if (v == "crlf")
+            s.crlf = true;
+          else if (v == "lf")
+            s.crlf = false;
+          else
+            return Bad("line_end", v);
           return {};
         },
         "crlf    report line ends: crlf or lf"}},
@@ -106,8 +114,10 @@ const std::map<std::string, std::pair<Setter, std::string>, std::less<>>& Table(
           return {};
         },
         "documented  envelope errors: documented (null on create template), null, empty, absent"}},
-      {"ids_as_strings", {Bool(&Settings::ids_as_strings), "false   templateId/reportId as strings"}},
-      {"pascal_keys", {Bool(&Settings::pascal_keys), "false   JSON keys with an upper-case first letter"}},
+      {"ids_as_strings",
+       {Bool(&Settings::ids_as_strings), "false   templateId/reportId as strings"}},
+      {"pascal_keys",
+       {Bool(&Settings::pascal_keys), "false   JSON keys with an upper-case first letter"}},
       {"expires_in_number",
        {Bool(&Settings::expires_in_number), "false   token expires_in/expires_on as numbers"}},
   };
@@ -154,7 +164,8 @@ nlohmann::json SettingsToJson(const Settings& s) {
 
 std::string SettingsHelp() {
   std::string out;
-  for (const auto& [key, entry] : Table()) out += "  " + key + std::string(22 - key.size(), ' ') + entry.second + "\n";
+  for (const auto& [key, entry] : Table())
+    out += "  " + key + std::string(22 - key.size(), ' ') + entry.second + "\n";
   return out;
 }
 

@@ -23,10 +23,10 @@ struct Settings {
   std::uint64_t cab_size = 64 * 1024;      // bytes per cab file
   int cab_every_hours = 6;                 // ~1 cab per failure per N hours; 0: 1 per row
   // Executions.
-  double failure_probability = 0.0;                  // seeded per execution
-  std::chrono::seconds pending_duration{600};        // Pending for this long
-  std::chrono::seconds running_duration{1200};       // then In Progress
-  std::chrono::seconds flip_failed_after{0};         // 0: Failed stays Failed
+  double failure_probability = 0.0;             // seeded per execution
+  std::chrono::seconds pending_duration{600};   // Pending for this long
+  std::chrono::seconds running_duration{1200};  // then In Progress
+  std::chrono::seconds flip_failed_after{0};    // 0: Failed stays Failed
   // Tokens.
   std::chrono::seconds token_lifetime{3600};
   // Report file format (★ defaults: tab, no BOM, CRLF, minimal quoting).

@@ -20,7 +20,9 @@ TimePoint FromMs(long long ms) { return TimePoint(util::Duration(ms)); }
 Json TemplateToJson(const RemoteTemplate& t) {
   Json versions = Json::array();
   for (const auto& v : t.versions) versions.push_back({{"from", Ms(v.from)}, {"json", v.json}});
-  return {{"id", t.id}, {"created", Ms(t.created)}, {"modified", Ms(t.modified)},
+  return {{"id", t.id},
+          {"created", Ms(t.created)},
+          {"modified", Ms(t.modified)},
           {"versions", versions}};
 }
 
@@ -38,11 +40,18 @@ Json ScheduleToJson(const RemoteSchedule& s) {
   Json pauses = Json::array(), past = Json::array();
   for (const auto& [from, to] : s.pauses) pauses.push_back({Ms(from), Ms(to)});
   for (const auto& r : s.past_runs) past.push_back({Ms(r.slot), r.template_id});
-  return {{"id", s.id}, {"templateId", s.template_id}, {"start", Ms(s.spec.start)},
-          {"interval", s.spec.interval_hours}, {"recurrence", s.spec.recurrence},
-          {"callbackUrl", s.spec.callback_url}, {"active", s.active},
-          {"created", Ms(s.created)}, {"modified", Ms(s.modified)},
-          {"effectiveFrom", Ms(s.effective_from)}, {"pauses", pauses}, {"pastRuns", past}};
+  return {{"id", s.id},
+          {"templateId", s.template_id},
+          {"start", Ms(s.spec.start)},
+          {"interval", s.spec.interval_hours},
+          {"recurrence", s.spec.recurrence},
+          {"callbackUrl", s.spec.callback_url},
+          {"active", s.active},
+          {"created", Ms(s.created)},
+          {"modified", Ms(s.modified)},
+          {"effectiveFrom", Ms(s.effective_from)},
+          {"pauses", pauses},
+          {"pastRuns", past}};
 }
 
 RemoteSchedule ScheduleFromJson(const Json& j) {
@@ -94,14 +103,17 @@ std::string ScheduleText(const ScheduleSpec& spec) {
 Json RemoteState::ObjectsToJson() const {
   Json t = Json::array(), s = Json::array();
   for (const auto& [id, tpl] : templates) {
-    t.push_back({{"templateId", id}, {"template", Json::parse(tpl.versions.back().json)},
+    t.push_back({{"templateId", id},
+                 {"template", Json::parse(tpl.versions.back().json)},
                  {"versions", tpl.versions.size()},
                  {"createdDatetime", ListingDatetime(tpl.created)},
                  {"modifiedDatetime", ListingDatetime(tpl.modified)}});
   }
   for (const auto& [id, sch] : schedules) {
-    s.push_back({{"reportId", id}, {"templateId", sch.template_id},
-                 {"schedule", Json::parse(ScheduleText(sch.spec))}, {"isActive", sch.active},
+    s.push_back({{"reportId", id},
+                 {"templateId", sch.template_id},
+                 {"schedule", Json::parse(ScheduleText(sch.spec))},
+                 {"isActive", sch.active},
                  {"createdDatetime", ListingDatetime(sch.created)},
                  {"modifiedDatetime", ListingDatetime(sch.modified)}});
   }
@@ -114,8 +126,12 @@ Json RemoteState::ToJson() const {
   for (const auto& [id, sch] : schedules) s.push_back(ScheduleToJson(sch));
   for (const auto& [text, token] : tokens)
     tok[text] = {{"client", token.client_id}, {"expires", Ms(token.expires)}};
-  return {{"version", 1}, {"templates", t}, {"schedules", s}, {"tokens", tok},
-          {"nextTemplateId", next_template_id}, {"nextReportId", next_report_id},
+  return {{"version", 1},
+          {"templates", t},
+          {"schedules", s},
+          {"tokens", tok},
+          {"nextTemplateId", next_template_id},
+          {"nextReportId", next_report_id},
           {"tokenCounter", token_counter}};
 }
 

@@ -49,15 +49,15 @@ struct RemoteSchedule {
   ScheduleSpec spec;
   bool active = true;
   TimePoint created, modified;
-  TimePoint effective_from;  // slots of `spec` before this are not run
+  TimePoint effective_from;                             // slots of `spec` before this are not run
   std::vector<std::pair<TimePoint, TimePoint>> pauses;  // [from, to); to = max while paused
-  std::vector<PastRun> past_runs;  // runs of earlier versions (kept on edit)
+  std::vector<PastRun> past_runs;                       // runs of earlier versions (kept on edit)
 };
 
 struct Client {
   std::string tenant, id, secret;
-  bool revoked = false;      // token requests refused, issued tokens dead
-  bool data_access = true;   // false: HDC answers 403
+  bool revoked = false;     // token requests refused, issued tokens dead
+  bool data_access = true;  // false: HDC answers 403
 };
 
 struct Token {

@@ -29,7 +29,8 @@ std::optional<std::int64_t> IdParam(const Exchange& ex) {
 }
 
 Json Listing(const RemoteTemplate& t) {
-  return {{"templateId", t.id}, {"template", t.versions.back().json},
+  return {{"templateId", t.id},
+          {"template", t.versions.back().json},
           {"createdDatetime", ListingDatetime(t.created)},
           {"modifiedDatetime", ListingDatetime(t.modified)}};
 }
@@ -65,7 +66,8 @@ void Get(Exchange& ex) {
     auto it = id ? ex.ctx.state.templates.find(*id) : ex.ctx.state.templates.end();
     if (it != ex.ctx.state.templates.end()) data = Listing(it->second);
   }
-  if (data.is_null()) return SendEnvelopeError(ex, 404, "NotFound", "no template " + ex.params.at(0));
+  if (data.is_null())
+    return SendEnvelopeError(ex, 404, "NotFound", "no template " + ex.params.at(0));
   SendEnvelope(ex, 200, data);
 }
 

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "emulator/json_util.h"
-
 #include "util/strings.h"
 
 namespace hdc::emulator {
@@ -19,13 +18,21 @@ util::Status Invalid(std::string_view code, std::string message) {
   return util::BadDataError(std::string(code) + ": " + message);
 }
 
-constexpr std::array<std::pair<std::string_view, AggFunc>, 6> kFuncs{{
-    {"SUM", AggFunc::kSum}, {"AVG", AggFunc::kAvg}, {"COUNT", AggFunc::kCount},
-    {"DCOUNT", AggFunc::kDcount}, {"MAX", AggFunc::kMax}, {"MIN", AggFunc::kMin}}};
+constexpr std::array<std::pair<std::string_view, AggFunc>, 6> kFuncs{{{"SUM", AggFunc::kSum},
+                                                                      {"AVG", AggFunc::kAvg},
+                                                                      {"COUNT", AggFunc::kCount},
+                                                                      {"DCOUNT", AggFunc::kDcount},
+                                                                      {"MAX", AggFunc::kMax},
+                                                                      {"MIN", AggFunc::kMin}}};
 
-constexpr std::array<std::pair<std::string_view, Op>, 8> kOps{{
-    {"in", Op::kIn}, {"eq", Op::kEq}, {"neq", Op::kNeq}, {"lt", Op::kLt}, {"gt", Op::kGt},
-    {"lte", Op::kLte}, {"gte", Op::kGte}, {"like", Op::kLike}}};
+constexpr std::array<std::pair<std::string_view, Op>, 8> kOps{{{"in", Op::kIn},
+                                                               {"eq", Op::kEq},
+                                                               {"neq", Op::kNeq},
+                                                               {"lt", Op::kLt},
+                                                               {"gt", Op::kGt},
+                                                               {"lte", Op::kLte},
+                                                               {"gte", Op::kGte},
+                                                               {"like", Op::kLike}}};
 
 // What an attribute may be in a given place of the template.
 struct AttributeRules {
@@ -36,7 +43,8 @@ struct AttributeRules {
 };
 
 util::Result<Attribute> ParseAttribute(const Json* j, const AttributeRules& rules) {
-  if (j == nullptr || !j->is_string()) return Invalid("InvalidAttribute", "attribute must be a string");
+  if (j == nullptr || !j->is_string())
+    return Invalid("InvalidAttribute", "attribute must be a string");
   Attribute a;
   a.text = util::Trim(j->get<std::string>());
   std::string column_text = a.text;
@@ -47,7 +55,8 @@ util::Result<Attribute> ParseAttribute(const Json* j, const AttributeRules& rule
     for (const auto& [name, f] : kFuncs) {
       if (util::EqualsIgnoreCase(name, func)) a.func = f;
     }
-    if (a.func == AggFunc::kNone) return Invalid("InvalidFunction", "unknown function '" + func + "'");
+    if (a.func == AggFunc::kNone)
+      return Invalid("InvalidFunction", "unknown function '" + func + "'");
     column_text = util::Trim(a.text.substr(open + 1, a.text.size() - open - 2));
   }
   auto column = FindColumn(column_text);
@@ -57,13 +66,15 @@ util::Result<Attribute> ParseAttribute(const Json* j, const AttributeRules& rule
   }
   a.column = *column;
   if (a.func != AggFunc::kNone) {
-    if (!rules.allow_aggregate) return Invalid("InvalidAttribute", "aggregate '" + a.text + "' not allowed here");
+    if (!rules.allow_aggregate)
+      return Invalid("InvalidAttribute", "aggregate '" + a.text + "' not allowed here");
     if ((a.func == AggFunc::kSum || a.func == AggFunc::kAvg) && !ColumnIsNumeric(a.column))
       return Invalid("InvalidFunction", a.text + ": column is not numeric");
   } else {
-    if (!rules.allow_column) return Invalid("InvalidAttribute", "'" + a.text + "' must be an aggregate");
-    if (rules.columns != nullptr && std::find(rules.columns->begin(), rules.columns->end(),
-                                              a.column) == rules.columns->end())
+    if (!rules.allow_column)
+      return Invalid("InvalidAttribute", "'" + a.text + "' must be an aggregate");
+    if (rules.columns != nullptr &&
+        std::find(rules.columns->begin(), rules.columns->end(), a.column) == rules.columns->end())
       return Invalid("InvalidAttribute", "'" + a.text + "' is not a projected column");
   }
   return a;
@@ -90,10 +101,13 @@ util::Result<ConditionItem> ParseItem(const Json& j, const AttributeRules& rules
   for (const auto& [name, o] : kOps) {
     if (util::EqualsIgnoreCase(name, util::Trim(op->get<std::string>()))) cmp->op = o, found = true;
   }
-  if (!found) return Invalid("InvalidOperator", "unknown operator '" + op->get<std::string>() + "'");
+  if (!found)
+    return Invalid("InvalidOperator", "unknown operator '" + op->get<std::string>() + "'");
   const Json* value = FindMember(j, "value");
   if (value == nullptr) return Invalid("InvalidCondition", "missing value");
-  auto add = [&](const Json& v) { cmp->values.push_back(v.is_string() ? v.get<std::string>() : v.dump()); };
+  auto add = [&](const Json& v) {
+    cmp->values.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+  };
   if (value->is_array()) {
     for (const auto& v : *value) add(v);
   } else if (cmp->op == Op::kIn && value->is_string()) {
@@ -119,8 +133,10 @@ util::Result<Condition> ParseCondition(const Json& j, const AttributeRules& rule
   if (!j.is_object()) return Invalid("InvalidCondition", "condition must be an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string key = util::ToLower(util::Trim(it.key()));
-    if (key != "and" && key != "or") return Invalid("InvalidCondition", "unknown member '" + it.key() + "'");
-    if (!it.value().is_array()) return Invalid("InvalidCondition", "'" + key + "' must be an array");
+    if (key != "and" && key != "or")
+      return Invalid("InvalidCondition", "unknown member '" + it.key() + "'");
+    if (!it.value().is_array())
+      return Invalid("InvalidCondition", "'" + key + "' must be an array");
     for (const auto& e : it.value()) {
       auto item = ParseItem(e, rules, depth);
       if (!item.ok()) return item.status();
@@ -150,7 +166,8 @@ util::Status ParseAggregation(const Json* j, TemplateSpec& t) {
       return Invalid("UnknownProperty", "aggregation." + it.key());
   }
   if (const Json* cols = FindMember(*j, "aggregatedColumns")) {
-    if (!cols->is_array()) return Invalid("InvalidAggregation", "aggregatedColumns must be an array");
+    if (!cols->is_array())
+      return Invalid("InvalidAggregation", "aggregatedColumns must be an array");
     for (const auto& e : *cols) {
       auto a = ParseAttribute(&e, {t.view, false, true});
       if (!a.ok()) return a.status();
@@ -177,7 +194,8 @@ util::Status ParseOrder(const Json* j, TemplateSpec& t) {
     if (!a.ok()) return a.status();
     OrderKey key{*a, false};
     if (const Json* sort = FindMember(e, "sort")) {
-      const std::string s = sort->is_string() ? util::ToLower(util::Trim(sort->get<std::string>())) : "";
+      const std::string s =
+          sort->is_string() ? util::ToLower(util::Trim(sort->get<std::string>())) : "";
       if (s != "asc" && s != "desc") return Invalid("InvalidOrderBy", "sort must be asc or desc");
       key.descending = s == "desc";
     }
@@ -210,7 +228,10 @@ util::Status CheckMembers(const Json& body) {
 
 bool Attribute::IsNumeric() const {
   switch (func) {
-    case AggFunc::kCount: case AggFunc::kDcount: case AggFunc::kSum: case AggFunc::kAvg:
+    case AggFunc::kCount:
+    case AggFunc::kDcount:
+    case AggFunc::kSum:
+    case AggFunc::kAvg:
       return true;
     default:
       return ColumnIsNumeric(column);
@@ -266,7 +287,8 @@ bool ItemHolds(const ConditionItem& item, const AttributeValue& value) {
 
 int CompareValues(const Attribute& a, std::string_view x, std::string_view y) {
   double dx = 0, dy = 0;
-  if (a.IsNumeric() && ParseNumber(x, &dx) && ParseNumber(y, &dy)) return dx < dy ? -1 : (dx > dy ? 1 : 0);
+  if (a.IsNumeric() && ParseNumber(x, &dx) && ParseNumber(y, &dy))
+    return dx < dy ? -1 : (dx > dy ? 1 : 0);
   return CompareText(x, y);
 }
 
@@ -297,13 +319,20 @@ bool Compare(const Comparison& c, std::string_view actual) {
         if (CompareValues(a, actual, v) == 0) return true;
       }
       return false;
-    case Op::kEq: return CompareValues(a, actual, c.values[0]) == 0;
-    case Op::kNeq: return CompareValues(a, actual, c.values[0]) != 0;
-    case Op::kLt: return CompareValues(a, actual, c.values[0]) < 0;
-    case Op::kGt: return CompareValues(a, actual, c.values[0]) > 0;
-    case Op::kLte: return CompareValues(a, actual, c.values[0]) <= 0;
-    case Op::kGte: return CompareValues(a, actual, c.values[0]) >= 0;
-    case Op::kLike: return LikeMatch(actual, c.values[0]);
+    case Op::kEq:
+      return CompareValues(a, actual, c.values[0]) == 0;
+    case Op::kNeq:
+      return CompareValues(a, actual, c.values[0]) != 0;
+    case Op::kLt:
+      return CompareValues(a, actual, c.values[0]) < 0;
+    case Op::kGt:
+      return CompareValues(a, actual, c.values[0]) > 0;
+    case Op::kLte:
+      return CompareValues(a, actual, c.values[0]) <= 0;
+    case Op::kGte:
+      return CompareValues(a, actual, c.values[0]) >= 0;
+    case Op::kLike:
+      return LikeMatch(actual, c.values[0]);
   }
   return false;
 }

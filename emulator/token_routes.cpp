@@ -48,14 +48,15 @@ void SendAadError(Exchange& ex, const AadError& e) {
   const std::string now = util::FormatTimestamp(ex.ctx.clock.Now());
   const std::string trace = Guid(Hash({ex.ctx.options.seed, 0x7ace, std::uint64_t(e.code)}), 1);
   const std::string aad = "AADSTS" + std::to_string(e.code);
-  Json body = {{"error", e.error},
-               {"error_description", aad + ": " + e.text + "\r\nTrace ID: " + trace +
-                                         "\r\nCorrelation ID: " + trace + "\r\nTimestamp: " + now},
-               {"error_codes", {e.code}},
-               {"timestamp", now},
-               {"trace_id", trace},
-               {"correlation_id", trace},
-               {"error_uri", "https://login.microsoftonline.com/error?code=" + std::to_string(e.code)}};
+  Json body = {
+      {"error", e.error},
+      {"error_description", aad + ": " + e.text + "\r\nTrace ID: " + trace +
+                                "\r\nCorrelation ID: " + trace + "\r\nTimestamp: " + now},
+      {"error_codes", {e.code}},
+      {"timestamp", now},
+      {"trace_id", trace},
+      {"correlation_id", trace},
+      {"error_uri", "https://login.microsoftonline.com/error?code=" + std::to_string(e.code)}};
   SendBody(ex, e.status, "application/json; charset=utf-8", body.dump());
 }
 
@@ -71,18 +72,41 @@ std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Clie
   const std::string tenant = ex.params.at(0);
   const std::string grant = Field(form, "grant_type"), id = Field(form, "client_id");
   const std::string secret = Field(form, "client_secret"), resource = Field(form, "resource");
-  if (grant.empty()) return AadError{400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."};
-  if (grant != "client_credentials") return AadError{400, "invalid_request", 70003, "The app requested an unsupported grant type '" + grant + "'."};
-  if (id.empty()) return AadError{400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'."};
-  if (secret.empty()) return AadError{401, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type."};
+  if (grant.empty())
+    return AadError{400, "invalid_request", 900144,
+                    "The request body must contain the following parameter: 'grant_type'."};
+  if (grant != "client_credentials")
+    return AadError{400, "invalid_request", 70003,
+                    "The app requested an unsupported grant type '" + grant + "'."};
+  if (id.empty())
+    return AadError{400, "invalid_request", 900144,
+                    "The request body must contain the following parameter: 'client_id'."};
+  if (secret.empty())
+    return AadError{401, "invalid_client", 7000216,
+                    "'client_assertion', 'client_secret' or 'request' is required for the "
+                    "'client_credentials' grant type."};
   std::lock_guard lock(ex.ctx.mu);
   Client* c = ex.ctx.state.FindClient(id);
-  if (c == nullptr) return AadError{401, "invalid_client", 700016, "Application with identifier '" + id + "' was not found in the directory '" + tenant + "'."};
-  if (!util::EqualsIgnoreCase(c->tenant, tenant)) return AadError{400, "unauthorized_client", 700016, "Application with identifier '" + id + "' was not found in the directory '" + tenant + "'. The application may not be enabled in this tenant."};
-  if (c->revoked) return AadError{400, "unauthorized_client", 7000112, "Application '" + id + "' is disabled."};
-  if (c->secret != secret) return AadError{401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."};
-  if (resource.empty()) return AadError{400, "invalid_request", 50001, "The resource is missing from the request."};
-  if (resource != kResource && resource != std::string(kResource) + "/") return AadError{400, "invalid_resource", 500011, "The resource principal named " + resource + " was not found in the tenant named " + tenant + "."};
+  if (c == nullptr)
+    return AadError{401, "invalid_client", 700016,
+                    "Application with identifier '" + id + "' was not found in the directory '" +
+                        tenant + "'."};
+  if (!util::EqualsIgnoreCase(c->tenant, tenant))
+    return AadError{400, "unauthorized_client", 700016,
+                    "Application with identifier '" + id + "' was not found in the directory '" +
+                        tenant + "'. The application may not be enabled in this tenant."};
+  if (c->revoked)
+    return AadError{400, "unauthorized_client", 7000112, "Application '" + id + "' is disabled."};
+  if (c->secret != secret)
+    return AadError{401, "invalid_client", 7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request "
+                    "is the client secret value, not the client secret ID."};
+  if (resource.empty())
+    return AadError{400, "invalid_request", 50001, "The resource is missing from the request."};
+  if (resource != kResource && resource != std::string(kResource) + "/")
+    return AadError{400, "invalid_resource", 500011,
+                    "The resource principal named " + resource +
+                        " was not found in the tenant named " + tenant + "."};
   *client = *c;
   return std::nullopt;
 }
@@ -99,9 +123,11 @@ void IssueToken(Exchange& ex) {
   {
     std::lock_guard lock(ex.ctx.mu);
     const std::uint64_t n = ++ex.ctx.state.token_counter;
-    Json claims = {{"aud", kResource}, {"iss", "https://sts.windows.net/" + client.tenant + "/"},
-                   {"iat", nbf}, {"nbf", nbf}, {"exp", exp}, {"appid", client.id},
-                   {"tid", client.tenant}, {"jti", std::to_string(n)}};
+    Json claims = {
+        {"aud", kResource},     {"iss", "https://sts.windows.net/" + client.tenant + "/"},
+        {"iat", nbf},           {"nbf", nbf},
+        {"exp", exp},           {"appid", client.id},
+        {"tid", client.tenant}, {"jti", std::to_string(n)}};
     token = Base64Url(R"({"typ":"JWT","alg":"RS256"})") + "." + Base64Url(claims.dump()) + "." +
             Base64Url(HmacSha256(std::to_string(ex.ctx.options.seed), std::to_string(n)));
     util::TimePoint expires = now + lifetime;
@@ -113,9 +139,13 @@ void IssueToken(Exchange& ex) {
   auto num = [&](long long v) -> Json {
     return ex.settings.expires_in_number ? Json(v) : Json(std::to_string(v));
   };
-  Json body = {{"token_type", "Bearer"}, {"expires_in", num(lifetime.count())},
-               {"ext_expires_in", num(lifetime.count())}, {"expires_on", num(exp)},
-               {"not_before", num(nbf)}, {"resource", kResource}, {"access_token", token}};
+  Json body = {{"token_type", "Bearer"},
+               {"expires_in", num(lifetime.count())},
+               {"ext_expires_in", num(lifetime.count())},
+               {"expires_on", num(exp)},
+               {"not_before", num(nbf)},
+               {"resource", kResource},
+               {"access_token", token}};
   SendBody(ex, 200, "application/json; charset=utf-8", body.dump());
 }
 
@@ -138,18 +168,24 @@ bool Authorize(Exchange& ex) {
   {
     std::lock_guard lock(ex.ctx.mu);
     auto it = ex.ctx.state.tokens.find(token);
-    Client* c = it == ex.ctx.state.tokens.end() ? nullptr : ex.ctx.state.FindClient(it->second.client_id);
-    if (c == nullptr) why = "invalid token";
-    else if (c->revoked) why = "client revoked";
-    else if (ex.ctx.clock.Now() >= it->second.expires) why = "token expired";
-    else access = c->data_access;
+    Client* c =
+        it == ex.ctx.state.tokens.end() ? nullptr : ex.ctx.state.FindClient(it->second.client_id);
+    if (c == nullptr)
+      why = "invalid token";
+    else if (c->revoked)
+      why = "client revoked";
+    else if (ex.ctx.clock.Now() >= it->second.expires)
+      why = "token expired";
+    else
+      access = c->data_access;
   }
   if (!why.empty()) {
     Unauthorized(ex, why);
     return false;
   }
   if (!access) {
-    SendEnvelopeError(ex, 403, "Forbidden", "the application is not enabled for secure data sharing");
+    SendEnvelopeError(ex, 403, "Forbidden",
+                      "the application is not enabled for secure data sharing");
     return false;
   }
   return true;

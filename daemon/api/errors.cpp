@@ -67,8 +67,8 @@ util::Status ErrorFromResponse(std::string_view method, std::string_view path, i
   util::ErrorKind kind = util::ErrorKind::kBadData;
   if (status == 401 || status == 403) kind = util::ErrorKind::kAuth;
   if (status == 429 || status >= 500) kind = util::ErrorKind::kUnavailable;
-  std::string line = std::string(method) + " " + std::string(path) + ": HTTP " +
-                     std::to_string(status);
+  std::string line =
+      std::string(method) + " " + std::string(path) + ": HTTP " + std::to_string(status);
   if (std::string message = ServerMessage(body); !message.empty()) line += ": " + message;
   return util::Status::Error(kind, line).WithHttpStatus(status);
 }

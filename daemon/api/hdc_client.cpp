@@ -3,8 +3,8 @@
 #include <cctype>
 
 #include "api/errors.h"
-#include "util/time_format.h"
 #include "util/strings.h"
+#include "util/time_format.h"
 #include "util/url.h"
 
 namespace hdc::api {
@@ -133,8 +133,8 @@ util::Result<std::string> HdcClient::CabDownloadLink(CabVariant variant,
   switch (variant) {
     case CabVariant::kDriver:
       path += "driver/cabdownload";
-      query = "?applicationId=" + QueryEscape(application_id) + "&cabIdHash=" +
-              QueryEscape(cab_id_hash);
+      query = "?applicationId=" + QueryEscape(application_id) +
+              "&cabIdHash=" + QueryEscape(cab_id_hash);
       break;
     case CabVariant::kHardware:
       path += "hardware/cabdownload";

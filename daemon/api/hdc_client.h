@@ -60,8 +60,8 @@ class HdcClient {
   util::Result<std::string> CabDownloadLink(CabVariant variant, const std::string& application_id,
                                             const std::string& cab_id_hash);
   // One page of the bulk listing; pass the previous page's next_link to go on.
-  util::Result<CabPage> ListCabs(const std::string& application_id,
-                                 const std::string& failure_hash, int top, int skip);
+  util::Result<CabPage> ListCabs(const std::string& application_id, const std::string& failure_hash,
+                                 int top, int skip);
 
  private:
   struct Reply {

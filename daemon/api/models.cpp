@@ -5,8 +5,8 @@
 #include <map>
 
 #include "http/client.h"
-#include "util/time_format.h"
 #include "util/strings.h"
+#include "util/time_format.h"
 
 namespace hdc::api {
 namespace {
@@ -60,7 +60,8 @@ util::Result<json> Embedded(const json* value, std::string_view path, std::strin
     HDC_ASSIGN_OR_RETURN(auto inner, ParseJson(value->get<std::string>(), path));
     if (inner.is_object()) return inner;
   }
-  return Bad(path, std::string("'") + std::string(what) + "' is neither an object nor a JSON string");
+  return Bad(path,
+             std::string("'") + std::string(what) + "' is neither an object nor a JSON string");
 }
 
 // "12", 12 or 12.0 as an integer.
@@ -117,10 +118,14 @@ ExecutionStatus ParseStatus(std::string_view raw) {
 int Rank(const Execution& e) {
   if (e.ready()) return 4;
   switch (e.status) {
-    case ExecutionStatus::kFailed: return 3;
-    case ExecutionStatus::kInProgress: return 2;
-    case ExecutionStatus::kPending: return 1;
-    default: return 0;
+    case ExecutionStatus::kFailed:
+      return 3;
+    case ExecutionStatus::kInProgress:
+      return 2;
+    case ExecutionStatus::kPending:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -135,11 +140,16 @@ std::optional<util::TimePoint> OptionalTime(const json* value) {
 
 std::string_view StatusName(ExecutionStatus status) {
   switch (status) {
-    case ExecutionStatus::kPending: return "Pending";
-    case ExecutionStatus::kInProgress: return "In Progress";
-    case ExecutionStatus::kCompleted: return "Completed";
-    case ExecutionStatus::kFailed: return "Failed";
-    case ExecutionStatus::kUnknown: return "Unknown";
+    case ExecutionStatus::kPending:
+      return "Pending";
+    case ExecutionStatus::kInProgress:
+      return "In Progress";
+    case ExecutionStatus::kCompleted:
+      return "Completed";
+    case ExecutionStatus::kFailed:
+      return "Failed";
+    case ExecutionStatus::kUnknown:
+      return "Unknown";
   }
   return "Unknown";
 }
@@ -258,8 +268,7 @@ util::Result<std::vector<RemoteSchedule>> ParseScheduleList(std::string_view tex
   return out;
 }
 
-util::Result<std::vector<Execution>> ParseReportData(std::string_view text,
-                                                     std::string_view path) {
+util::Result<std::vector<Execution>> ParseReportData(std::string_view text, std::string_view path) {
   HDC_ASSIGN_OR_RETURN(auto doc, ParseJson(text, path));
   HDC_ASSIGN_OR_RETURN(auto data, Data(doc, path));
   if (data.is_null()) return std::vector<Execution>{};
@@ -267,7 +276,8 @@ util::Result<std::vector<Execution>> ParseReportData(std::string_view text,
   std::map<util::TimePoint, Execution> by_time;  // collapses duplicates, sorts
   for (const json& item : data) {
     const json* when = Member(item, "ReportDatetime");
-    if (when == nullptr || !when->is_string()) return Bad(path, "an execution without ReportDatetime");
+    if (when == nullptr || !when->is_string())
+      return Bad(path, "an execution without ReportDatetime");
     auto time = util::ParseTimestamp(Trim(when->get<std::string>()));
     if (!time.ok()) return Bad(path, "ReportDatetime: " + time.status().message());
     Execution e;

@@ -48,11 +48,11 @@ enum class ExecutionStatus { kPending, kInProgress, kCompleted, kFailed, kUnknow
 std::string_view StatusName(ExecutionStatus status);
 
 struct Execution {
-  util::TimePoint time;          // ReportDatetime, zone-less = UTC
-  std::string report_datetime;   // normalised "yyyy-MM-ddTHH:mm:ssZ"
+  util::TimePoint time;         // ReportDatetime, zone-less = UTC
+  std::string report_datetime;  // normalised "yyyy-MM-ddTHH:mm:ssZ"
   ExecutionStatus status = ExecutionStatus::kUnknown;
-  std::string raw_status;        // as sent
-  std::string location;          // SAS URL when Completed, else empty
+  std::string raw_status;  // as sent
+  std::string location;    // SAS URL when Completed, else empty
   bool ready() const { return status == ExecutionStatus::kCompleted && !location.empty(); }
 };
 

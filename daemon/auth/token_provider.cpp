@@ -28,7 +28,8 @@ std::optional<std::int64_t> Seconds(const json* value) {
   if (value->is_number_integer()) return value->get<std::int64_t>();
   if (value->is_string()) {
     const std::string text = value->get<std::string>();
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
       return std::nullopt;
     }
     return std::stoll(text);
@@ -104,8 +105,7 @@ util::Status TokenProvider::Fetch() {
   http::Request request;
   request.method = "POST";
   request.url = options_.login_url + "/" + options_.tenant_id + "/oauth2/token";
-  request.headers.push_back(
-      {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+  request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
   request.body = "grant_type=client_credentials&client_id=" + FormEncode(options_.client_id) +
                  "&client_secret=" + FormEncode(secret_) +
                  "&resource=" + FormEncode(options_.resource);
@@ -119,9 +119,9 @@ util::Status TokenProvider::Fetch() {
   if (!response.ok()) return response.status().WithContext(where + ": ");
   if (response->status == 400 || response->status == 401 || response->status == 403) {
     std::string error = AzureError(body.data());
-    return util::Status::Error(util::ErrorKind::kAuth,
-                               where + " refused (HTTP " + std::to_string(response->status) + ")" +
-                                   (error.empty() ? "" : ": " + error))
+    return util::Status::Error(util::ErrorKind::kAuth, where + " refused (HTTP " +
+                                                           std::to_string(response->status) + ")" +
+                                                           (error.empty() ? "" : ": " + error))
         .WithHttpStatus(response->status);
   }
   if (response->status < 200 || response->status > 299) {
@@ -136,7 +136,8 @@ util::Status TokenProvider::Fetch() {
   // refresh_margin left, or at half-life for tokens shorter than twice that.
   const util::Duration lifetime = parsed->expires_in;
   refresh_at_ = asked_at + std::max(lifetime - options_.refresh_margin, lifetime / 2);
-  util::GetLogger("auth")->info("obtained a token valid for {}s", parsed->expires_in.count() / 1000);
+  util::GetLogger("auth")->info("obtained a token valid for {}s",
+                                parsed->expires_in.count() / 1000);
   return util::Status::Ok();
 }
 

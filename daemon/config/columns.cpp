@@ -9,20 +9,21 @@ namespace hdc::config {
 namespace {
 
 constexpr std::array<std::string_view, 30> kIhvColumns{
-    "ReportId",      "FailureDate", "FailureDateTime", "ApplicationId",     "SubmissionId",
-    "FailureName",   "FailureHash", "Symbol",          "OSVersion",         "OSName",
-    "EventType",     "Market",      "DeviceType",      "DriverName",        "DriverVersion",
-    "Architecture",  "OEMName",     "OEMModel",        "FlightRing",        "Mode",
-    "CPUName",       "OSSKUType",   "ReleaseName",     "CabType",           "CabIdHash",
-    "CabExpirationTime", "DeviceId", "HardwareId",     "CabCollectionTime", "EventCount"};
+    "ReportId",          "FailureDate", "FailureDateTime", "ApplicationId",     "SubmissionId",
+    "FailureName",       "FailureHash", "Symbol",          "OSVersion",         "OSName",
+    "EventType",         "Market",      "DeviceType",      "DriverName",        "DriverVersion",
+    "Architecture",      "OEMName",     "OEMModel",        "FlightRing",        "Mode",
+    "CPUName",           "OSSKUType",   "ReleaseName",     "CabType",           "CabIdHash",
+    "CabExpirationTime", "DeviceId",    "HardwareId",      "CabCollectionTime", "EventCount"};
 
 constexpr std::array<std::string_view, 28> kOemColumns{
-    "ReportId",     "FailureDate",  "FailureDateTime", "FailureName",       "FailureHash",
-    "Symbol",       "OSVersion",    "EventType",       "Market",            "DeviceType",
-    "DriverName",   "DriverVersion", "Architecture",   "Model",             "Baseboard",
-    "ModelFamily",  "FlightRing",   "Mode",            "CPUName",           "OSSKUType",
-    "ReleaseName",  "CabType",      "CabIdHash",       "CabExpirationTime", "DeviceId",
-    "HardwareId",   "CabCollectionTime", "EventCount"};
+    "ReportId",     "FailureDate", "FailureDateTime",   "FailureName",
+    "FailureHash",  "Symbol",      "OSVersion",         "EventType",
+    "Market",       "DeviceType",  "DriverName",        "DriverVersion",
+    "Architecture", "Model",       "Baseboard",         "ModelFamily",
+    "FlightRing",   "Mode",        "CPUName",           "OSSKUType",
+    "ReleaseName",  "CabType",     "CabIdHash",         "CabExpirationTime",
+    "DeviceId",     "HardwareId",  "CabCollectionTime", "EventCount"};
 
 constexpr std::array<std::string_view, 8> kPeriods{"Yesterday",  "Last3Days",  "Last7Days",
                                                    "Last10Days", "Last15Days", "Last30Days",

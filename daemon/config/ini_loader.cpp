@@ -38,9 +38,8 @@ Status AddJobs(const IniDocument& doc, const ConfigFile& file, bool allow_servic
       HDC_RETURN_IF_ERROR(ParseAccountSection(reader, &config->account));
     } else {
       return reader.SectionError(
-          allow_service_sections
-              ? "unknown section; expected [service], [account] or [job NAME]"
-              : "unknown section; a job file holds only [job NAME] sections");
+          allow_service_sections ? "unknown section; expected [service], [account] or [job NAME]"
+                                 : "unknown section; a job file holds only [job NAME] sections");
     }
   }
   return Status::Ok();
@@ -51,14 +50,21 @@ Status AddJobs(const IniDocument& doc, const ConfigFile& file, bool allow_servic
 // it: opening a FIFO would block until a writer comes.
 std::string FileProblem(const fs::file_status& status, const std::error_code& ec) {
   switch (status.type()) {
-    case fs::file_type::regular: return "";
-    case fs::file_type::not_found: return "file not found";
-    case fs::file_type::directory: return "a directory, not a regular file";
-    case fs::file_type::fifo: return "a FIFO, not a regular file";
+    case fs::file_type::regular:
+      return "";
+    case fs::file_type::not_found:
+      return "file not found";
+    case fs::file_type::directory:
+      return "a directory, not a regular file";
+    case fs::file_type::fifo:
+      return "a FIFO, not a regular file";
     case fs::file_type::character:
-    case fs::file_type::block: return "a device, not a regular file";
-    case fs::file_type::socket: return "a socket, not a regular file";
-    default: break;
+    case fs::file_type::block:
+      return "a device, not a regular file";
+    case fs::file_type::socket:
+      return "a socket, not a regular file";
+    default:
+      break;
   }
   // ELOOP ("Too many levels of symbolic links"), EACCES on a parent, ...
   if (ec) return ec.message();

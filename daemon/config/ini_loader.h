@@ -40,7 +40,8 @@ util::Result<Config> ParseConfig(const ConfigFile& service_file,
                                  const FileReader& read_file);
 
 // Reads `path`, then every *.ini in its jobs_dir, then parses. Relative
-// jobs_dir, state_dir and log_file are taken from path's folder. A missing jobs_dir is an error only when set explicitly.
+// jobs_dir, state_dir and log_file are taken from path's folder. A missing jobs_dir is an error
+// only when set explicitly.
 util::Result<Config> LoadConfig(const std::string& path);
 
 // Reads a whole file; errors name the path.

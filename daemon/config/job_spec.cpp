@@ -15,9 +15,8 @@ namespace {
 using util::Status;
 
 constexpr std::array<std::string_view, 16> kJobKeys{
-    "view",  "columns", "period",   "where", "aggregate",     "having",
-    "order_by", "limit", "template_file", "start", "every", "runs",
-    "callback", "cabs", "cab_types", "enabled"};
+    "view",          "columns", "period", "where", "aggregate", "having", "order_by",  "limit",
+    "template_file", "start",   "every",  "runs",  "callback",  "cabs",   "cab_types", "enabled"};
 
 constexpr std::array<std::string_view, 8> kTemplateKeys{
     "view", "columns", "period", "where", "aggregate", "having", "order_by", "limit"};
@@ -33,9 +32,12 @@ bool IsAbsolutePath(const std::string& path) {
 // '.' (Windows drops the latter) and no Windows device name.
 bool IsPlainName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  }) && name.front() != '.' && name.back() != '.' && !util::IsWindowsDeviceName(name);
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                              c == '.';
+                     }) &&
+         name.front() != '.' && name.back() != '.' && !util::IsWindowsDeviceName(name);
 }
 
 std::string ColumnSuffix(const FilterNode& node) {
@@ -96,8 +98,8 @@ Status CheckHaving(FilterNode& root, View view, const std::vector<std::string>& 
     auto canonical = CanonicalAggregate(view, node.attribute, &error);
     if (!canonical) return util::ConfigError(prefix + ": " + error + ColumnSuffix(node));
     if (std::find(aggregates.begin(), aggregates.end(), *canonical) == aggregates.end()) {
-      return util::ConfigError(prefix + ": " + *canonical +
-                               " is not listed in aggregate" + ColumnSuffix(node));
+      return util::ConfigError(prefix + ": " + *canonical + " is not listed in aggregate" +
+                               ColumnSuffix(node));
     }
     node.attribute = *canonical;
     return Status::Ok();
@@ -182,13 +184,14 @@ Status ParseSchedule(SectionReader& reader, ScheduleSpec* schedule) {
   std::string start;
   HDC_RETURN_IF_ERROR(reader.RequireString("start", &start));
   auto start_time = util::ParseUtcStrict(start);
-  if (!start_time.ok()) return reader.KeyError(*reader.Find("start"), start_time.status().message());
+  if (!start_time.ok())
+    return reader.KeyError(*reader.Find("start"), start_time.status().message());
   schedule->start = *start_time;
 
   if (!reader.Has("every")) return reader.SectionError("missing required key 'every'");
   std::chrono::seconds every{0};
-  HDC_RETURN_IF_ERROR(reader.GetDuration("every", std::chrono::hours(12),
-                                         std::chrono::hours(24 * 366), &every));
+  HDC_RETURN_IF_ERROR(
+      reader.GetDuration("every", std::chrono::hours(12), std::chrono::hours(24 * 366), &every));
   if (every % std::chrono::hours(1) != std::chrono::seconds(0)) {
     return reader.KeyError(*reader.Find("every"),
                            "must be a whole number of hours (the API schedules in hours)");
@@ -275,8 +278,8 @@ Status ValidateTemplate(TemplateSpec& spec, const WhereFn& where) {
   return Status::Ok();
 }
 
-util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name,
-                               const std::string& dir, const FileReader& read_file) {
+util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name, const std::string& dir,
+                               const FileReader& read_file) {
   JobSpec job;
   job.name = std::string(name);
   job.where = reader.source() + ":" + std::to_string(reader.section().line);
@@ -293,22 +296,21 @@ util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name,
       }
     }
     job.template_file = file->value;
-    const std::string path =
-        IsAbsolutePath(file->value) ? file->value : dir + "/" + file->value;
+    const std::string path = IsAbsolutePath(file->value) ? file->value : dir + "/" + file->value;
     auto text = read_file(path);
     if (!text.ok()) return reader.KeyError(*file, text.status().message());
     auto spec = ParseTemplateJson(*text, path);
     if (!spec.ok()) return spec.status();
     job.report = std::move(spec).value();
-    HDC_RETURN_IF_ERROR(ValidateTemplate(job.report, [&](std::string_view key) {
-      return path + ": " + std::string(key);
-    }));
+    HDC_RETURN_IF_ERROR(ValidateTemplate(
+        job.report, [&](std::string_view key) { return path + ": " + std::string(key); }));
   } else {
     HDC_RETURN_IF_ERROR(ParseIniTemplate(reader, &job.report));
     HDC_RETURN_IF_ERROR(ValidateTemplate(job.report, [&](std::string_view key) {
       const IniEntry* e = reader.Find(key);
-      return e ? reader.Where(*e) : reader.source() + ":" + std::to_string(reader.section().line) +
-                                        ": [" + reader.section().name + "] " + std::string(key);
+      return e ? reader.Where(*e)
+               : reader.source() + ":" + std::to_string(reader.section().line) + ": [" +
+                     reader.section().name + "] " + std::string(key);
     }));
   }
   HDC_RETURN_IF_ERROR(ParseSchedule(reader, &job.schedule));

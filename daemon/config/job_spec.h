@@ -50,12 +50,12 @@ struct ScheduleSpec {
 
 struct JobSpec {
   std::string name;
-  std::string where;  // "jobs.d/a.ini:12" of the section header, for messages
+  std::string where;          // "jobs.d/a.ini:12" of the section header, for messages
   std::string template_file;  // set when the template came from a JSON file
   TemplateSpec report;
   ScheduleSpec schedule;
   bool enabled = true;
-  bool cabs = false;  // download the cabs the rows reference
+  bool cabs = false;                   // download the cabs the rows reference
   std::vector<std::string> cab_types;  // canonical: Kernel, Mini, Full; empty = all
 };
 
@@ -67,8 +67,8 @@ class SectionReader;
 
 // Builds a job from its "[job NAME]" section. `dir` is the folder of the file
 // the section came from (template_file is relative to it).
-util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name,
-                               const std::string& dir, const FileReader& read_file);
+util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name, const std::string& dir,
+                               const FileReader& read_file);
 
 // Validates and canonicalises a template in place. `where(key)` returns the
 // prefix for an error about that key ("a.ini:3: [job x] columns").

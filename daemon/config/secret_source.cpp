@@ -26,13 +26,19 @@ std::string TrimTrailingNewlines(std::string s) {
 // in that directory controls the secret anyway.
 std::string NotARegularFile(const std::string& path, const fs::file_status& status) {
   switch (status.type()) {
-    case fs::file_type::regular: break;
-    case fs::file_type::directory: return "a directory";
-    case fs::file_type::fifo: return "a FIFO";
+    case fs::file_type::regular:
+      break;
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::fifo:
+      return "a FIFO";
     case fs::file_type::character:
-    case fs::file_type::block: return "a device";
-    case fs::file_type::socket: return "a socket";
-    default: return "a special file";
+    case fs::file_type::block:
+      return "a device";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "a special file";
   }
   std::error_code ec;
   const std::string real = fs::canonical(path, ec).generic_string();
@@ -45,9 +51,9 @@ util::Result<Secret> ReadSecretFile(const std::string& path, const std::string& 
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) {
-    return util::ConfigError(where + ": cannot read " + path + ": " +
-                             (ec && status.type() != fs::file_type::not_found ? ec.message()
-                                                                              : "file not found"));
+    return util::ConfigError(
+        where + ": cannot read " + path + ": " +
+        (ec && status.type() != fs::file_type::not_found ? ec.message() : "file not found"));
   }
   if (const std::string what = NotARegularFile(path, status); !what.empty()) {
     return util::ConfigError(where + ": " + path + " is " + what +

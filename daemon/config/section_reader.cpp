@@ -48,8 +48,8 @@ util::Status SectionReader::KeyError(const IniEntry& entry, std::string_view pro
 }
 
 util::Status SectionReader::SectionError(std::string_view problem) const {
-  return util::ConfigError(source_ + ":" + std::to_string(section_.line) + ": [" +
-                           section_.name + "]: " + std::string(problem));
+  return util::ConfigError(source_ + ":" + std::to_string(section_.line) + ": [" + section_.name +
+                           "]: " + std::string(problem));
 }
 
 util::Status SectionReader::GetString(std::string_view key, std::string* out) {

@@ -40,8 +40,8 @@ class SectionReader {
   util::Status RequireString(std::string_view key, std::string* out);
   util::Status GetBool(std::string_view key, bool* out);
   util::Status GetInt(std::string_view key, std::int64_t min, std::int64_t max, std::int64_t* out);
-  util::Status GetDuration(std::string_view key, std::chrono::seconds min,
-                           std::chrono::seconds max, std::chrono::seconds* out);
+  util::Status GetDuration(std::string_view key, std::chrono::seconds min, std::chrono::seconds max,
+                           std::chrono::seconds* out);
   util::Status GetByteSize(std::string_view key, std::uint64_t* out);
   util::Status GetUrl(std::string_view key, std::string* out);
   // One of the listed words (exact match); *out receives its index.

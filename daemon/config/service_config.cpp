@@ -21,46 +21,72 @@ constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
 
 constexpr std::array<KeyInfo, 43> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
-    {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d", "job files (*.ini, read in name order); relative to this file"},
+    {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d",
+     "job files (*.ini, read in name order); relative to this file"},
     {"service", "poll_interval", "15m", "how often Get Report Data is polled (1m to 24h)"},
     {"service", "retention", "30d", "personal data is kept at most this long (1h to 30d)"},
-    {"service", "retention_clock", "earliest", "earliest (collection time when known) or downloaded"},
+    {"service", "retention_clock", "earliest",
+     "earliest (collection time when known) or downloaded"},
     {"service", "sweep_interval", "1h", "how often the retention sweeper runs (1m to 24h)"},
     {"service", "download_concurrency", "4", "parallel downloads (1 to 64)"},
     {"service", "max_bandwidth", "0", "bytes/s with K/M/G suffixes; 0 = unlimited"},
     {"service", "min_free_space", "1G", "no new download starts below this much free space"},
-    {"service", "request_deadline", "10m", "an API or token request, retries included, ends within this (1s to 24h); blob downloads are bounded by min_transfer_rate instead"},
-    {"service", "min_transfer_rate", "1K", "bytes/s every transfer must keep, averaged over min_transfer_rate_window, or it is cut and retried; 0 = no floor"},
-    {"service", "min_transfer_rate_window", "30s", "the window min_transfer_rate is averaged over (1s to 1h)"},
-    {"service", "run_budget", "110m", "hdc-reportd --once stops by then and exits 75, leaving the rest for the next run (1s to 7d; 0 = none)"},
-    {"service", "control_listen", "127.0.0.1:9187", "HOST:PORT for /healthz, /metrics, /callback; empty = off"},
-    {"service", "callback_url", "", "public https URL that reaches control_listen; needed by jobs with callback = yes"},
+    {"service", "request_deadline", "10m",
+     "an API or token request, retries included, ends within this (1s to 24h); blob downloads are "
+     "bounded by min_transfer_rate instead"},
+    {"service", "min_transfer_rate", "1K",
+     "bytes/s every transfer must keep, averaged over min_transfer_rate_window, or it is cut and "
+     "retried; 0 = no floor"},
+    {"service", "min_transfer_rate_window", "30s",
+     "the window min_transfer_rate is averaged over (1s to 1h)"},
+    {"service", "run_budget", "110m",
+     "hdc-reportd --once stops by then and exits 75, leaving the rest for the next run (1s to 7d; "
+     "0 = none)"},
+    {"service", "control_listen", "127.0.0.1:9187",
+     "HOST:PORT for /healthz, /metrics, /callback; empty = off"},
+    {"service", "callback_url", "",
+     "public https URL that reaches control_listen; needed by jobs with callback = yes"},
     {"service", "log_level", "info", "trace, debug, info, warn, error, critical or off"},
     {"service", "log_format", "text", "text or json"},
-    {"service", "log_file", "", "also log to this file (its folder must exist), mode 0600; empty = none on Linux, %ProgramData%\\hdc-reportd\\logs\\hdc-reportd.log on Windows"},
-    {"service", "log_max_size", "10M", "the log file is rotated before it grows past this size (64K to 1G)"},
+    {"service", "log_file", "",
+     "also log to this file (its folder must exist), mode 0600; empty = none on Linux, "
+     "%ProgramData%\\hdc-reportd\\logs\\hdc-reportd.log on Windows"},
+    {"service", "log_max_size", "10M",
+     "the log file is rotated before it grows past this size (64K to 1G)"},
     {"service", "log_max_files", "5", "rotated log files kept (1 to 100)"},
     {"account", "tenant_id", "", "Azure AD tenant (required)"},
     {"account", "client_id", "", "Azure AD application (client) id (required)"},
-    {"account", "client_secret_file", "", "file holding the client secret, mode 0600 (relative to this file); else $CREDENTIALS_DIRECTORY/client-secret, else HDC_CLIENT_SECRET"},
-    {"account", "api_url", "https://manage.devcenter.microsoft.com", "Hardware Dev Center API base"},
+    {"account", "client_secret_file", "",
+     "file holding the client secret, mode 0600 (relative to this file); else "
+     "$CREDENTIALS_DIRECTORY/client-secret, else HDC_CLIENT_SECRET"},
+    {"account", "api_url", "https://manage.devcenter.microsoft.com",
+     "Hardware Dev Center API base"},
     {"account", "login_url", "https://login.microsoftonline.com", "Azure AD token endpoint base"},
-    {"account", "ca_file", "", "extra CA bundle (PEM) trusted besides the system store (relative to this file)"},
+    {"account", "ca_file", "",
+     "extra CA bundle (PEM) trusted besides the system store (relative to this file)"},
     {"account", "proxy", "", "http://HOST:PORT of a proxy; default: HTTPS_PROXY / NO_PROXY"},
     {"job NAME", "view", "", "IHVDriver or OEMDriver (required unless template_file)"},
-    {"job NAME", "columns", "", "comma-separated columns of the view (required unless template_file)"},
-    {"job NAME", "period", "Last7Days", "Yesterday, Last3Days, Last7Days, Last10Days, Last15Days, Last30Days, Last60Days or Last90Days"},
-    {"job NAME", "where", "", "row filter, e.g. EventType eq Kernel and (Market eq US or Market in (DE, FR))"},
+    {"job NAME", "columns", "",
+     "comma-separated columns of the view (required unless template_file)"},
+    {"job NAME", "period", "Last7Days",
+     "Yesterday, Last3Days, Last7Days, Last10Days, Last15Days, Last30Days, Last60Days or "
+     "Last90Days"},
+    {"job NAME", "where", "",
+     "row filter, e.g. EventType eq Kernel and (Market eq US or Market in (DE, FR))"},
     {"job NAME", "aggregate", "", "e.g. SUM(EventCount), DCOUNT(DeviceId)"},
     {"job NAME", "having", "", "filter over listed aggregates, e.g. SUM(EventCount) gt 1000"},
-    {"job NAME", "order_by", "", "projected columns or listed aggregates, each optionally asc or desc"},
+    {"job NAME", "order_by", "",
+     "projected columns or listed aggregates, each optionally asc or desc"},
     {"job NAME", "limit", "0", "maximum rows; 0 = all"},
-    {"job NAME", "template_file", "", "a template JSON file instead of view .. limit (relative to the job file)"},
+    {"job NAME", "template_file", "",
+     "a template JSON file instead of view .. limit (relative to the job file)"},
     {"job NAME", "start", "", "first run, UTC, e.g. 2026-12-01T02:00:00Z (required)"},
     {"job NAME", "every", "", "time between runs, whole hours, at least 12h (required)"},
     {"job NAME", "runs", "", "number of runs, 1 or more (required)"},
     {"job NAME", "callback", "no", "ask HDC to call callback_url when a run is ready"},
-    {"job NAME", "cabs", "auto", "download referenced cabs; default yes when CabIdHash (and, for IHVDriver, ApplicationId) are columns"},
+    {"job NAME", "cabs", "auto",
+     "download referenced cabs; default yes when CabIdHash (and, for IHVDriver, ApplicationId) are "
+     "columns"},
     {"job NAME", "cab_types", "", "Kernel, Mini, Full; empty = all"},
     {"job NAME", "enabled", "yes", "no: the remote schedule is paused, nothing is deleted"},
 }};
@@ -71,8 +97,9 @@ Status CheckListen(SectionReader& reader) {
   if (e == nullptr || e->value.empty()) return Status::Ok();
   const size_t colon = e->value.rfind(':');
   unsigned port = 0;
-  const std::string_view port_text =
-      colon == std::string::npos ? std::string_view() : std::string_view(e->value).substr(colon + 1);
+  const std::string_view port_text = colon == std::string::npos
+                                         ? std::string_view()
+                                         : std::string_view(e->value).substr(colon + 1);
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (colon == 0 || colon == std::string::npos || ec != std::errc() ||
       ptr != port_text.data() + port_text.size() || port > 65535) {
@@ -113,12 +140,14 @@ Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
   HDC_RETURN_IF_ERROR(reader.GetString("state_dir", &out->state_dir));
   if (out->state_dir.empty()) return reader.SectionError("state_dir must not be empty");
   HDC_RETURN_IF_ERROR(reader.GetString("jobs_dir", &out->jobs_dir));
-  HDC_RETURN_IF_ERROR(reader.GetDuration("poll_interval", minutes(1), hours(24), &out->poll_interval));
+  HDC_RETURN_IF_ERROR(
+      reader.GetDuration("poll_interval", minutes(1), hours(24), &out->poll_interval));
   HDC_RETURN_IF_ERROR(reader.GetDuration("retention", hours(1), days(30), &out->retention));
   size_t clock = 0;
   HDC_RETURN_IF_ERROR(reader.GetChoice("retention_clock", {"earliest", "downloaded"}, &clock));
   out->retention_clock = clock == 0 ? RetentionClock::kEarliest : RetentionClock::kDownloaded;
-  HDC_RETURN_IF_ERROR(reader.GetDuration("sweep_interval", minutes(1), hours(24), &out->sweep_interval));
+  HDC_RETURN_IF_ERROR(
+      reader.GetDuration("sweep_interval", minutes(1), hours(24), &out->sweep_interval));
   HDC_RETURN_IF_ERROR(reader.GetInt("download_concurrency", 1, 64, &out->download_concurrency));
   HDC_RETURN_IF_ERROR(reader.GetByteSize("max_bandwidth", &out->max_bandwidth));
   HDC_RETURN_IF_ERROR(reader.GetByteSize("min_free_space", &out->min_free_space));
@@ -129,8 +158,8 @@ Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
   size_t level = 2;
   HDC_RETURN_IF_ERROR(reader.GetChoice(
       "log_level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, &level));
-  out->log_level = std::string(std::array<std::string_view, 7>{
-      "trace", "debug", "info", "warn", "error", "critical", "off"}[level]);
+  out->log_level = std::string(std::array<std::string_view, 7>{"trace", "debug", "info", "warn",
+                                                               "error", "critical", "off"}[level]);
   size_t format = 0;
   HDC_RETURN_IF_ERROR(reader.GetChoice("log_format", {"text", "json"}, &format));
   out->log_format = format == 0 ? LogFormat::kText : LogFormat::kJson;

@@ -23,7 +23,7 @@ struct ServiceConfig {
   RetentionClock retention_clock = RetentionClock::kEarliest;
   std::chrono::seconds sweep_interval = std::chrono::hours(1);
   std::int64_t download_concurrency = 4;
-  std::uint64_t max_bandwidth = 0;        // bytes/s, 0 = unlimited
+  std::uint64_t max_bandwidth = 0;  // bytes/s, 0 = unlimited
   std::uint64_t min_free_space = 1ull << 30;
   // Bounds on slow servers (docs/operations.md §Configuration): an API or
   // token request, retries included, ends within request_deadline; every

@@ -9,8 +9,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 8> kOperators{"in",  "eq", "neq", "lt",
-                                                     "gt",  "lte", "gte", "like"};
+constexpr std::array<std::string_view, 8> kOperators{"in", "eq",  "neq", "lt",
+                                                     "gt", "lte", "gte", "like"};
 
 // Member lookup with the key matched trimmed and case-insensitively
 // (docs/hdc-api.md §Endpoints: property names are matched case-insensitively).
@@ -98,7 +98,8 @@ util::Result<std::optional<FilterNode>> ParseCondition(const json& condition,
   const bool has_all = all && all->is_array() && !all->empty();
   const bool has_any = any && any->is_array() && !any->empty();
   if (has_all && has_any) {
-    return util::ConfigError(where + ": both 'and' and 'or' are non-empty; nest one inside the "
+    return util::ConfigError(where +
+                             ": both 'and' and 'or' are non-empty; nest one inside the "
                              "other with {\"condition\": ...}");
   }
   if (!has_all && !has_any) return std::optional<FilterNode>();
@@ -163,8 +164,8 @@ util::Result<TemplateSpec> FromJson(const json& doc, const std::string& source) 
                              "'; use IHVDriver or OEMDriver");
   }
   spec.view = *parsed_view;
-  HDC_RETURN_IF_ERROR(ParseStringList(Member(doc, "projection"), source + ": projection",
-                                      &spec.projection));
+  HDC_RETURN_IF_ERROR(
+      ParseStringList(Member(doc, "projection"), source + ": projection", &spec.projection));
   const json* range = Member(doc, "dateRange");
   const json* period = range ? Member(*range, "reportPeriod") : nullptr;
   if (!period || !period->is_string()) {
@@ -203,8 +204,10 @@ bool NestingWithin(std::string_view text, int max_depth) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {

@@ -58,8 +58,10 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   int changes = 0;
   for (const auto& a : *actions) changes += reconcile::ChangesRemote(a.kind) ? 1 : 0;
   if (options.json) {
-    nlohmann::json doc{{"jobs", config->jobs.size()}, {"changes", changes},
-                       {"in_sync", changes == 0}, {"actions", nlohmann::json::array()}};
+    nlohmann::json doc{{"jobs", config->jobs.size()},
+                       {"changes", changes},
+                       {"in_sync", changes == 0},
+                       {"actions", nlohmann::json::array()}};
     for (const auto& a : *actions) {
       doc["actions"].push_back({{"action", reconcile::ActionName(a.kind)},
                                 {"job", a.job},

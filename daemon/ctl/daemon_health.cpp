@@ -187,7 +187,8 @@ void PrintDaemon(std::ostream& out, const DaemonHealth& health) {
     out << "daemon: running at " << address << ", " << (health.healthy ? "healthy" : "UNHEALTHY")
         << "\n";
     if (!health.healthy) {
-      for (const std::string& problem : health.problems) out << "  " << util::OneLine(problem) << "\n";
+      for (const std::string& problem : health.problems)
+        out << "  " << util::OneLine(problem) << "\n";
     }
   }
 }

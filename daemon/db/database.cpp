@@ -1,8 +1,8 @@
 #include "db/database.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
+
+#include <sqlite3.h>
 
 #include "db/migrations.h"
 
@@ -14,8 +14,14 @@ sqlite3_stmt* S(void* stmt) { return static_cast<sqlite3_stmt*>(stmt); }
 
 util::ErrorKind KindOf(int code) {
   switch (code & 0xff) {
-    case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_IOERR: case SQLITE_FULL:
-    case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_NOMEM:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+    case SQLITE_NOMEM:
       return util::ErrorKind::kTemporary;
     default:
       return util::ErrorKind::kInternal;
@@ -161,9 +167,9 @@ util::Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& op
   // Personal data lives here: owner only. SQLite gives the -wal and -shm
   // files the main file's permissions.
   std::error_code ec;
-  std::filesystem::permissions(options.path, std::filesystem::perms::owner_read |
-                                                 std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::replace, ec);
+  std::filesystem::permissions(
+      options.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      std::filesystem::perm_options::replace, ec);
   HDC_RETURN_IF_ERROR(db->Configure(options.busy_timeout));
   HDC_RETURN_IF_ERROR(db->Migrate());
   return db;
@@ -202,11 +208,11 @@ util::Status Database::Migrate() {
   schema_version_ = static_cast<int>(version->ColumnInt(0));
   const int latest = LatestSchemaVersion();
   if (schema_version_ > latest) {
-    return util::Status::Error(
-        util::ErrorKind::kConfig,
-        path_ + ": schema version " + std::to_string(schema_version_) +
-            " is newer than this hdc-reportd understands (" + std::to_string(latest) +
-            "); run the newer hdc-reportd or restore a backup");
+    return util::Status::Error(util::ErrorKind::kConfig,
+                               path_ + ": schema version " + std::to_string(schema_version_) +
+                                   " is newer than this hdc-reportd understands (" +
+                                   std::to_string(latest) +
+                                   "); run the newer hdc-reportd or restore a backup");
   }
   for (const Migration& m : EmbeddedMigrations()) {
     if (m.version <= schema_version_) continue;
@@ -255,16 +261,16 @@ int Database::Changes() const { return sqlite3_changes(H(handle_)); }
 
 util::Status Database::CheckpointTruncate() {
   int log = 0, checkpointed = 0;
-  const int rc =
-      sqlite3_wal_checkpoint_v2(H(handle_), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &checkpointed);
+  const int rc = sqlite3_wal_checkpoint_v2(H(handle_), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log,
+                                           &checkpointed);
   if (rc != SQLITE_OK) return LastError("checkpointing the WAL");
   return util::Status::Ok();
 }
 
 util::Status Database::LastError(std::string_view while_doing) const {
   const int code = sqlite3_extended_errcode(H(handle_));
-  return util::Status::Error(KindOf(code), path_ + ": " + sqlite3_errmsg(H(handle_)) +
-                                               " (while " + std::string(while_doing) + ")");
+  return util::Status::Error(KindOf(code), path_ + ": " + sqlite3_errmsg(H(handle_)) + " (while " +
+                                               std::string(while_doing) + ")");
 }
 
 int LatestSchemaVersion() {

@@ -11,7 +11,11 @@ util::Result<bool> ExecutionsTable::Upsert(const std::string& job, const std::st
       "last_polled) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (report_id, report_datetime) "
       "DO NOTHING");
   if (!insert.ok()) return insert.status();
-  insert->Bind(1, report_id).Bind(2, report_datetime).Bind(3, job).Bind(4, remote_status).Bind(5, now);
+  insert->Bind(1, report_id)
+      .Bind(2, report_datetime)
+      .Bind(3, job)
+      .Bind(4, remote_status)
+      .Bind(5, now);
   auto inserted = insert->Run();
   if (!inserted.ok()) return inserted.status();
   if (*inserted == 1) return true;
@@ -25,7 +29,8 @@ util::Result<bool> ExecutionsTable::Upsert(const std::string& job, const std::st
   return false;
 }
 
-util::Result<std::optional<std::string>> ExecutionsTable::WindowStart(const std::string& report_id) {
+util::Result<std::optional<std::string>> ExecutionsTable::WindowStart(
+    const std::string& report_id) {
   auto stmt = db_.Prepare(
       "SELECT coalesce((SELECT min(report_datetime) FROM executions WHERE report_id = ?1 AND "
       "state NOT IN ('ingested', 'purged', 'failed')), "
@@ -69,8 +74,7 @@ util::Result<std::vector<ExecutionRecord>> ExecutionsTable::ReadyToFetch() {
 }
 
 util::Status ExecutionsTable::SetState(const std::string& report_id,
-                                       const std::string& report_datetime,
-                                       const std::string& state,
+                                       const std::string& report_datetime, const std::string& state,
                                        const std::optional<std::string>& error) {
   auto stmt = db_.Prepare(
       "UPDATE executions SET state = ?3, last_error = ?4, "

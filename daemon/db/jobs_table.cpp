@@ -29,7 +29,11 @@ util::Status JobsTable::SaveJob(const std::string& name, const std::string& temp
       "last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET "
       "template_fingerprint = ?2, schedule_fingerprint = ?3, enabled = ?4, last_seen = ?5");
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, name).Bind(2, template_fp).Bind(3, schedule_fp).Bind(4, enabled ? 1 : 0).Bind(5, now);
+  stmt->Bind(1, name)
+      .Bind(2, template_fp)
+      .Bind(3, schedule_fp)
+      .Bind(4, enabled ? 1 : 0)
+      .Bind(5, now);
   return stmt->Run().status();
 }
 
@@ -45,7 +49,11 @@ util::Status JobsTable::SetTemplate(const std::string& job, const std::string& t
       "INSERT INTO remote_templates (template_id, job_name, fingerprint, adopted, created_at, "
       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
   if (!insert.ok()) return insert.status();
-  insert->Bind(1, template_id).Bind(2, job).Bind(3, fingerprint).Bind(4, adopted ? 1 : 0).Bind(5, now);
+  insert->Bind(1, template_id)
+      .Bind(2, job)
+      .Bind(3, fingerprint)
+      .Bind(4, adopted ? 1 : 0)
+      .Bind(5, now);
   HDC_RETURN_IF_ERROR(insert->Run().status());
   return db_.Exec("RELEASE set_template");
 }

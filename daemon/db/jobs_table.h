@@ -24,10 +24,10 @@ struct JobRecord {
 struct Intent {
   std::int64_t id = 0;
   std::string job_name;
-  std::string action;       // create-template, create-schedule, edit-template, ...
+  std::string action;  // create-template, create-schedule, edit-template, ...
   std::string fingerprint;
   std::string body;
-  std::string state;        // pending, done, abandoned
+  std::string state;  // pending, done, abandoned
   std::optional<std::string> remote_id;
   std::string created_at;
 };

@@ -8,8 +8,8 @@
 namespace hdc::db {
 
 struct Migration {
-  int version;             // NNN
-  std::string_view name;   // "initial"
+  int version;            // NNN
+  std::string_view name;  // "initial"
   std::string_view sql;
 };
 

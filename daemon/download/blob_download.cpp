@@ -122,9 +122,8 @@ util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root
 util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
                        const util::Status& failure) {
   if (util::Status removed = fs.Remove(path); !removed.ok()) {
-    return util::Status::Error(failure.kind(),
-                               failure.message() + "; and removing " + path +
-                                   " again failed: " + removed.message())
+    return util::Status::Error(failure.kind(), failure.message() + "; and removing " + path +
+                                                   " again failed: " + removed.message())
         .WithHttpStatus(failure.http_status())
         .WithDetail(failure.detail());
   }

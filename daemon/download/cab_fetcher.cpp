@@ -159,8 +159,7 @@ void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
     if (ctx_.stop.stop_requested() && status.kind() == util::ErrorKind::kTemporary) break;
     // CabIdHash is an opaque service id, not personal, so safe to log
     // (docs/hdc-api.md §Personal data).
-    log->warn("cab {}: {}", util::Printable(cab.cab_id_hash, util::kShownChars),
-              status.ToString());
+    log->warn("cab {}: {}", util::Printable(cab.cab_id_hash, util::kShownChars), status.ToString());
     if (util::Status recorded = RecordFailure(cab, status, summary, worker.random);
         !recorded.ok()) {
       summary.problems.push_back(recorded);
@@ -176,8 +175,8 @@ util::Status CabFetcher::RecordFailure(const Pending& cab, const util::Status& s
   const bool space = status.IsLocalStorage();
   if (kind == util::ErrorKind::kAuth || space) {
     halt_ = true;
-    summary.problems.push_back(status.WithContext(
-        "cab " + util::Printable(cab.cab_id_hash, util::kShownChars) + ": "));
+    summary.problems.push_back(
+        status.WithContext("cab " + util::Printable(cab.cab_id_hash, util::kShownChars) + ": "));
     return util::Status::Ok();
   }
   const std::int64_t attempts = cab.attempts + 1;

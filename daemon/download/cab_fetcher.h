@@ -126,13 +126,14 @@ class CabFetcher {
   };
   // Queues a record; commits the queue unless another worker is committing.
   util::Status RecordFetched(Fetched fetched);
-  util::Status FlushFetched();  // with mu_ held
+  util::Status FlushFetched();                                  // with mu_ held
   util::Status RecordBatch(const std::vector<Fetched>& batch);  // one transaction
   struct Paths {
     std::string temp_path, final_path;
   };
   using LinkSource = std::function<util::Result<std::string>()>;
-  // The blob at `link` into the store under paths.final_path, checked to be a cabinet or a zip file.
+  // The blob at `link` into the store under paths.final_path, checked to be a cabinet or a zip
+  // file.
   util::Result<Fetched> Download(Worker& worker, const Pending& cab, const Paths& paths,
                                  const std::string& link, LinkSource fresh_link,
                                  util::TimePoint now);

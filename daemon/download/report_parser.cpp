@@ -37,8 +37,10 @@ const StopTable kCommaStops(',');
 std::int64_t CountLineBreaks(const char* s, size_t n) {
   std::int64_t lines = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (s[i] == '\n') ++lines;
-    else if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n')) ++lines;
+    if (s[i] == '\n')
+      ++lines;
+    else if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
+      ++lines;
   }
   return lines;
 }
@@ -145,10 +147,14 @@ bool ReportParser::FindDelimiter(bool at_end) {
   bool quoted = false, complete = false;
   for (; p < buf_.size(); ++p) {
     const char c = buf_[p];
-    if (c == '"') quoted = !quoted;
-    else if (quoted) continue;
-    else if (c == '\t') ++tabs;
-    else if (c == ',') ++commas;
+    if (c == '"')
+      quoted = !quoted;
+    else if (quoted)
+      continue;
+    else if (c == '\t')
+      ++tabs;
+    else if (c == ',')
+      ++commas;
     else if (c == '\n' || c == '\r') {
       complete = true;
       break;
@@ -313,8 +319,10 @@ util::Result<ParsedReport> ParseReportFile(std::string_view text) {
     auto& values = out.rows.emplace_back();
     values.reserve(row.size());
     for (size_t i = 0; i < row.size(); ++i) {
-      if (row.IsNull(i)) values.emplace_back(std::nullopt);
-      else values.emplace_back(std::string(row.value(i)));
+      if (row.IsNull(i))
+        values.emplace_back(std::nullopt);
+      else
+        values.emplace_back(std::string(row.value(i)));
     }
     return util::Status::Ok();
   });

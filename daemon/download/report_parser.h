@@ -144,7 +144,7 @@ class ReportParser {
   bool finished_ = false;
   util::Status error_;
 
-  std::string buf_;     // unconsumed input; pos_ is the next byte
+  std::string buf_;  // unconsumed input; pos_ is the next byte
   size_t pos_ = 0;
   std::int64_t line_ = 1;  // physical line at pos_
   std::int64_t rows_ = 0;

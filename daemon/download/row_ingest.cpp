@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <climits>
-#include <deque>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <unordered_map>
 
@@ -67,7 +67,8 @@ size_t Utf8SequenceLength(const unsigned char* s, size_t n) {
   const unsigned char c = s[0];
   size_t len;
   unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
   else if (c >= 0xE0 && c <= 0xEF) {
     len = 3;
     if (c == 0xE0) lo = 0xA0;  // no overlongs
@@ -109,13 +110,27 @@ void AppendJsonString(std::string& out, std::string_view s) {
     }
     out.append(s.data() + run, i - run);
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default:
         if (c >= 0x80) {
           out.append("\\ufffd");
@@ -167,17 +182,17 @@ class CabCollector {
     std::uint32_t id_size;
     std::int32_t application = -1;  // interned; -1: none
     std::int32_t type = -1;
-    std::int64_t expires = kNone;    // ms since the epoch
+    std::int64_t expires = kNone;  // ms since the epoch
     std::int64_t collected = kNone;
     std::int64_t clock = 0;
-    bool wanted = false;             // referenced by a row that was kept
+    bool wanted = false;  // referenced by a row that was kept
   };
 
   // The cab with this id; *fresh tells whether it was just added.
   Cab& Get(std::string_view id, bool* fresh) {
     if ((cabs_.size() + 1) * 2 > slots_.size()) Grow();
     const size_t mask = slots_.size() - 1;
-    for (size_t i = std::hash<std::string_view>{}(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = std::hash<std::string_view>{}(id)&mask;; i = (i + 1) & mask) {
       if (slots_[i] == 0) {
         cabs_.push_back(Cab{arena_.size(), static_cast<std::uint32_t>(id.size())});
         arena_.append(id);
@@ -303,13 +318,18 @@ util::Status Ingest::Prepare() {
 
 util::Status Ingest::OnHeader(const ReportHeader& h) {
   const int event_count = h.ColumnIndex("EventCount");
-  col_ = Columns{h.ColumnIndex("FailureHash"),       h.ColumnIndex("FailureName"),
-                 h.ColumnIndex("DriverName"),        h.ColumnIndex("DriverVersion"),
+  col_ = Columns{h.ColumnIndex("FailureHash"),
+                 h.ColumnIndex("FailureName"),
+                 h.ColumnIndex("DriverName"),
+                 h.ColumnIndex("DriverVersion"),
                  h.ColumnIndex("CabIdHash"),
                  event_count >= 0 ? event_count : h.ColumnIndex("SUM(EventCount)"),
-                 h.ColumnIndex("FailureDateTime"),   h.ColumnIndex("DeviceId"),
-                 h.ColumnIndex("HardwareId"),        h.ColumnIndex("CabCollectionTime"),
-                 h.ColumnIndex("CabExpirationTime"), h.ColumnIndex("CabType"),
+                 h.ColumnIndex("FailureDateTime"),
+                 h.ColumnIndex("DeviceId"),
+                 h.ColumnIndex("HardwareId"),
+                 h.ColumnIndex("CabCollectionTime"),
+                 h.ColumnIndex("CabExpirationTime"),
+                 h.ColumnIndex("CabType"),
                  h.ColumnIndex("ApplicationId")};
   json_keys_.clear();
   for (size_t i = 0; i < h.size(); ++i) {
@@ -341,8 +361,10 @@ util::Status Ingest::OnRow(const ReportRow& row) {
   json_.clear();
   for (size_t i = 0; i < row.size(); ++i) {
     json_.append(json_keys_[i]);
-    if (row.IsNull(i)) json_.append("null");
-    else AppendJsonString(json_, row.value(i));
+    if (row.IsNull(i))
+      json_.append("null");
+    else
+      AppendJsonString(json_, row.value(i));
   }
   json_.append(row.size() == 0 ? "{}" : "}");
 
@@ -356,8 +378,10 @@ util::Status Ingest::OnRow(const ReportRow& row) {
   s.Bind(4, row.Get(col_.failure_hash)).Bind(5, row.Get(col_.failure_name));
   s.Bind(6, row.Get(col_.driver_name)).Bind(7, row.Get(col_.driver_version));
   s.Bind(8, cab).Bind(9, ParseCount(row.Get(col_.event_count)));
-  if (failed_text) s.Bind(10, failed_text->view());
-  else s.BindNull(10);
+  if (failed_text)
+    s.Bind(10, failed_text->view());
+  else
+    s.BindNull(10);
   s.Bind(11, row.Get(col_.device_id)).Bind(12, row.Get(col_.hardware_id));
   s.Bind(13, std::string_view(json_)).Bind(14, clock_text.view());
   HDC_RETURN_IF_ERROR(s.Run().status());
@@ -365,8 +389,7 @@ util::Status Ingest::OnRow(const ReportRow& row) {
   return util::Status::Ok();
 }
 
-void Ingest::NoteCab(const ReportRow& row, std::string_view id, util::TimePoint clock,
-                     bool kept) {
+void Ingest::NoteCab(const ReportRow& row, std::string_view id, util::TimePoint clock, bool kept) {
   bool fresh = false;
   CabCollector::Cab& cab = cabs_.Get(id, &fresh);
   if (fresh || Millis(clock) < cab.clock) cab.clock = Millis(clock);
@@ -414,8 +437,10 @@ util::Status Ingest::RecordCabs() {
     s.Reset();
     s.Bind(1, cabs_.Id(*cab)).Bind(2, target_.job_name);
     s.Bind(3, cabs_.Interned(cab->application)).Bind(4, cabs_.Interned(cab->type));
-    if (cab->expires != CabCollector::kNone) s.Bind(5, IsoText(FromMillis(cab->expires)).view());
-    else s.BindNull(5);
+    if (cab->expires != CabCollector::kNone)
+      s.Bind(5, IsoText(FromMillis(cab->expires)).view());
+    else
+      s.BindNull(5);
     if (cab->collected != CabCollector::kNone) {
       s.Bind(6, IsoText(FromMillis(cab->collected)).view());
     } else {
@@ -460,8 +485,8 @@ class CacheBudget {
     old_ = current->ColumnInt(0);
     // Negative values are KiB, positive ones pages (4 KiB here).
     const std::int64_t old_kib = *old_ < 0 ? -*old_ : *old_ * 4;
-    if (old_kib >= kIngestCacheKiB || !db_.Exec("PRAGMA cache_size = -" +
-                                                std::to_string(kIngestCacheKiB)).ok()) {
+    if (old_kib >= kIngestCacheKiB ||
+        !db_.Exec("PRAGMA cache_size = -" + std::to_string(kIngestCacheKiB)).ok()) {
       old_.reset();
     }
   }

@@ -101,11 +101,14 @@ util::Status Cycle::Recover() {
 }
 
 util::Result<reconcile::ReconcileSummary> Cycle::Reconcile(const config::Config& config) {
-  reconcile::Reconciler reconciler(d_.connection.api(), d_.db, d_.clock,
-                                   {reconcile::CallbackUrl(config.service.callback_url, d_.callback_token), nullptr});
+  reconcile::Reconciler reconciler(
+      d_.connection.api(), d_.db, d_.clock,
+      {reconcile::CallbackUrl(config.service.callback_url, d_.callback_token), nullptr});
   auto summary = reconciler.Run(config.jobs);
   Count("reconciliations_total", 1,
-        !summary.ok() ? "error" : summary->problems.empty() ? "ok" : "partial");
+        !summary.ok()               ? "error"
+        : summary->problems.empty() ? "ok"
+                                    : "partial");
   return summary;
 }
 
@@ -201,7 +204,8 @@ util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& c
     Count("cabs_skipped_total", cabs->skipped);
     Count("cabs_failed_total", cabs->failed);
     if (d_.metrics != nullptr && cabs->bytes > 0) {
-      d_.metrics->Add("downloaded_bytes_total", {{"kind", "cab"}}, static_cast<double>(cabs->bytes));
+      d_.metrics->Add("downloaded_bytes_total", {{"kind", "cab"}},
+                      static_cast<double>(cabs->bytes));
     }
   }
   return cabs;

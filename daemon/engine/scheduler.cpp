@@ -18,7 +18,8 @@ std::string When(std::optional<util::TimePoint> t) {
 std::string Human(util::Duration d) {
   const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
   const auto days = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
-  if (days > 0) return std::to_string(days) + "d" + std::to_string(h) + "h" + std::to_string(m) + "m";
+  if (days > 0)
+    return std::to_string(days) + "d" + std::to_string(h) + "h" + std::to_string(m) + "m";
   if (h > 0) return std::to_string(h) + "h" + std::to_string(m) + "m";
   if (m > 0) return std::to_string(m) + "m";
   return std::to_string(s) + "s";
@@ -110,7 +111,8 @@ util::Duration Scheduler::Backoff(int failures, util::Duration base, util::Durat
 std::optional<Scheduler::Choice> Scheduler::NextTask() const {
   // Remote work waits while authentication is refused, except for one probe
   // after a callback.
-  const util::TimePoint remote_floor = auth_refused_ && !probe_ ? auth_retry_at_ : util::TimePoint{};
+  const util::TimePoint remote_floor =
+      auth_refused_ && !probe_ ? auth_retry_at_ : util::TimePoint{};
   std::optional<Choice> best;
   auto offer = [&](TaskKind kind, const std::string& job, util::TimePoint due, bool remote) {
     if (remote) due = std::max(due, remote_floor);
@@ -246,9 +248,9 @@ bool Scheduler::HandleAuth(const util::Status& status, util::TimePoint now) {
       Backoff(auth_failures_, options_.auth_retry_base, options_.auth_retry_cap);
   auth_retry_at_ = now + wait;
   if (!auth_refused_) {
-    util::GetLogger("scheduler")->error(
-        "authentication refused, remote work paused for all jobs (retrying from {} on): {}",
-        util::FormatTimestamp(auth_retry_at_), status.message());
+    util::GetLogger("scheduler")
+        ->error("authentication refused, remote work paused for all jobs (retrying from {} on): {}",
+                util::FormatTimestamp(auth_retry_at_), status.message());
   }
   auth_refused_ = true;
   auth_error_ = status.message();
@@ -273,10 +275,11 @@ void Scheduler::FinishReconcile(const util::Status& status, util::TimePoint now)
   } else if (!status.ok()) {
     ++reconcile_failures_;
     reconcile_due_ = true;
-    reconcile_at_ = now + Backoff(reconcile_failures_, config_->service.poll_interval,
-                                  options_.retry_cap);
-    util::GetLogger("scheduler")->warn("reconciliation failed, next try at {}: {}",
-                                       util::FormatTimestamp(reconcile_at_), status.ToString());
+    reconcile_at_ =
+        now + Backoff(reconcile_failures_, config_->service.poll_interval, options_.retry_cap);
+    util::GetLogger("scheduler")
+        ->warn("reconciliation failed, next try at {}: {}", util::FormatTimestamp(reconcile_at_),
+               status.ToString());
   } else {
     RemoteSucceeded(now);
     reconcile_failures_ = 0;
@@ -341,9 +344,9 @@ void Scheduler::FinishDownload(const util::Result<DownloadOutcome>& outcome, uti
   } else if (!outcome.ok()) {
     ++download_failures_;
     download_at_ = now + Backoff(download_failures_, interval, options_.retry_cap);
-    util::GetLogger("scheduler")->warn("downloads stopped, next try at {}: {}",
-                                       util::FormatTimestamp(*download_at_),
-                                       outcome.status().ToString());
+    util::GetLogger("scheduler")
+        ->warn("downloads stopped, next try at {}: {}", util::FormatTimestamp(*download_at_),
+               outcome.status().ToString());
   } else {
     RemoteSucceeded(now);
     download_failures_ = 0;
@@ -363,8 +366,9 @@ void Scheduler::FinishSweep(const util::Result<std::optional<util::TimePoint>>& 
   const util::Duration interval = config_->service.sweep_interval;
   if (!next.ok()) {
     sweep_at_ = now + std::min<util::Duration>(interval, std::chrono::minutes(5));
-    util::GetLogger("scheduler")->warn("retention sweep failed, next try at {}: {}",
-                                       util::FormatTimestamp(sweep_at_), next.status().ToString());
+    util::GetLogger("scheduler")
+        ->warn("retention sweep failed, next try at {}: {}", util::FormatTimestamp(sweep_at_),
+               next.status().ToString());
   } else {
     sweep_at_ = now + interval;
     ArmSweepFor(*next, now);
@@ -424,7 +428,8 @@ HealthSnapshot Scheduler::Health() const {
   return h;
 }
 
-std::vector<std::string> HealthProblems(const HealthSnapshot& health, const config::Config& config) {
+std::vector<std::string> HealthProblems(const HealthSnapshot& health,
+                                        const config::Config& config) {
   std::vector<std::string> problems;
   if (health.auth_refused) {
     problems.push_back("authentication refused, remote work paused (next try " +

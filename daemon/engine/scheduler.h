@@ -43,8 +43,8 @@
 namespace hdc::engine {
 
 struct DownloadOutcome {
-  bool work_left = false;  // deferred cabs or problems: try again later
-  std::int64_t pending = 0;  // downloads still waiting (reports + cabs)
+  bool work_left = false;                      // deferred cabs or problems: try again later
+  std::int64_t pending = 0;                    // downloads still waiting (reports + cabs)
   std::optional<util::TimePoint> next_expiry;  // of what is now held
 };
 
@@ -94,7 +94,7 @@ struct HealthSnapshot {
   std::vector<JobHealth> jobs;  // enabled jobs, by name
   std::int64_t pending_downloads = 0;
   std::optional<util::TimePoint> last_success;  // of any remote task
-  std::vector<std::string> problems;  // one line each; empty when healthy
+  std::vector<std::string> problems;            // one line each; empty when healthy
 };
 
 class Scheduler {
@@ -151,8 +151,8 @@ class Scheduler {
   static JobState NewJobState(util::TimePoint now);
   void Wake();
   void WorkerLoop(std::stop_token stop);
-  std::optional<Choice> NextTask() const;  // under mu_
-  void Start(const Choice& choice, util::TimePoint now);       // under mu_
+  std::optional<Choice> NextTask() const;                 // under mu_
+  void Start(const Choice& choice, util::TimePoint now);  // under mu_
   void ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now);
   // Result handling, under mu_.
   bool HandleAuth(const util::Status& status, util::TimePoint now);

@@ -11,8 +11,8 @@
 //   deadline, a minimum transfer rate and the client's run budget, with the
 //   socket's read timeout cut to the time they leave (a slow or dripping
 //   server ends with kTemporary naming the bound and the measured rate,
-//   docs/reliability.md §Fault catalogue, N04); keep-alive reuse per host; a User-Agent naming hdc-reportd and
-//   its version; an x-ms-correlation-id / request id header on every call.
+//   docs/reliability.md §Fault catalogue, N04); keep-alive reuse per host; a User-Agent naming
+//   hdc-reportd and its version; an x-ms-correlation-id / request id header on every call.
 // - Redirects are never followed by Poco: Send() returns the 3xx, and
 //   Follow() applies our policy: Authorization is dropped whenever scheme,
 //   host or port change (as curl does since CVE-2022-27776).
@@ -35,8 +35,8 @@
 
 #include "util/byte_sink.h"
 #include "util/clock.h"
-#include "util/url.h"
 #include "util/result.h"
+#include "util/url.h"
 
 namespace hdc::http {
 
@@ -44,14 +44,14 @@ using Header = util::HeaderField;
 
 struct Request {
   std::string method = "GET";
-  std::string url;                     // absolute http(s) URL
-  std::vector<Header> headers;         // e.g. Authorization, Content-Type, Range, If-Range
-  std::string body;                    // small request bodies only (JSON, form)
-  bool idempotent = true;              // POST creates set false: never retried blindly
-  bool caller_resumes = false;         // a body cut short is resumed by the caller (Range),
-                                       // so SendWithRetry returns instead of starting again
-  util::Duration deadline{0};          // this attempt, from connect to the last body byte;
-                                       // 0 = none (SendWithRetry sets it from RetryPolicy)
+  std::string url;              // absolute http(s) URL
+  std::vector<Header> headers;  // e.g. Authorization, Content-Type, Range, If-Range
+  std::string body;             // small request bodies only (JSON, form)
+  bool idempotent = true;       // POST creates set false: never retried blindly
+  bool caller_resumes = false;  // a body cut short is resumed by the caller (Range),
+                                // so SendWithRetry returns instead of starting again
+  util::Duration deadline{0};   // this attempt, from connect to the last body byte;
+                                // 0 = none (SendWithRetry sets it from RetryPolicy)
 };
 
 struct Response {
@@ -62,29 +62,29 @@ struct Response {
 };
 
 struct ClientOptions {
-  std::string user_agent;                          // "hdc-reportd/0.1.0"
-  std::string ca_file;                             // extra PEM bundle, optional
-  std::string proxy;                               // http://host:port; empty: environment
+  std::string user_agent;  // "hdc-reportd/0.1.0"
+  std::string ca_file;     // extra PEM bundle, optional
+  std::string proxy;       // http://host:port; empty: environment
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(15)};
   std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};  // per socket read
   // The floor every attempt must keep, averaged over the window (curl's
   // --speed-limit and --speed-time); 0 = none.
-  std::uint64_t min_transfer_rate = 1024;                      // bytes per second
+  std::uint64_t min_transfer_rate = 1024;  // bytes per second
   std::chrono::milliseconds min_transfer_rate_window{std::chrono::seconds(30)};
   // No request of this client runs past its creation plus this (--once's
   // run budget); 0 = unbounded. Requests after it fail at once, kTemporary.
   std::chrono::milliseconds run_budget{0};
-  std::uint64_t max_json_bytes = 16u << 20;        // limit for ReadJsonBody
-  int max_json_depth = 64;                         // before nlohmann_json sees it
-  bool allow_http_loopback = true;                 // plain http to 127.0.0.0/8, ::1, localhost
+  std::uint64_t max_json_bytes = 16u << 20;  // limit for ReadJsonBody
+  int max_json_depth = 64;                   // before nlohmann_json sees it
+  bool allow_http_loopback = true;           // plain http to 127.0.0.0/8, ::1, localhost
   // Called after every request with its URL and the status (0: no answer),
   // from the sending thread; for request counters. Must not block.
   std::function<void(const util::Url& url, int status)> on_response;
   // Called when a bound (deadline, rate floor, run budget) cut an attempt,
   // with the URL (its query is the caller's to drop), the rate measured over
   // the last window and the error; from the sending thread. Must not block.
-  std::function<void(const util::Url& url, std::uint64_t measured_rate,
-                     const util::Status& error)> on_transfer_cut;
+  std::function<void(const util::Url& url, std::uint64_t measured_rate, const util::Status& error)>
+      on_transfer_cut;
 };
 
 class HttpClient {

@@ -17,8 +17,8 @@ namespace hdc::http {
 inline std::string LogName(std::string_view url) {
   auto parsed = util::ParseUrl(url);
   if (!parsed.ok()) return util::StripQuery(url);
-  std::string name = parsed->host.find(':') == std::string::npos ? parsed->host
-                                                                 : "[" + parsed->host + "]";
+  std::string name =
+      parsed->host.find(':') == std::string::npos ? parsed->host : "[" + parsed->host + "]";
   const std::uint16_t default_port = parsed->scheme == "https" ? 443 : 80;
   if (parsed->port != default_port) name += ":" + std::to_string(parsed->port);
   return name + util::StripQuery(parsed->target);

@@ -1,8 +1,5 @@
 // The real HttpClient over Poco::Net. Poco stays in this file: callers see
 // client.h only, and every Poco exception is turned into a util::Status here.
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -26,13 +23,15 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Timespan.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "http/client.h"
 #include "http/log_name.h"
 #include "http/transfer_guard.h"
 #include "platform/trust_store.h"
-#include "util/strings.h"
 #include "util/logging.h"
+#include "util/strings.h"
 #include "util/url.h"
 
 namespace hdc::http {
@@ -56,7 +55,7 @@ struct SessionReader : HTTPClientSession {
     return (session.*(&SessionReader::read))(buffer, length);
   }
 };
-constexpr size_t kMaxIdlePerOrigin = 4;   // pooled keep-alive connections per origin
+constexpr size_t kMaxIdlePerOrigin = 4;  // pooled keep-alive connections per origin
 
 // The reason OpenSSL gave for refusing the peer's chain in this thread's last
 // handshake ("self-signed certificate", "certificate has expired", ...).
@@ -157,7 +156,7 @@ std::string NewRequestId() {
   thread_local std::mt19937_64 engine{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
   std::uint64_t bits[2] = {engine(), engine()};
-  bits[0] = (bits[0] & ~0xf000ull) | 0x4000ull;                        // version 4
+  bits[0] = (bits[0] & ~0xf000ull) | 0x4000ull;                         // version 4
   bits[1] = (bits[1] & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
   std::string id;
   for (int i = 0; i < 32; ++i) {
@@ -210,7 +209,8 @@ class ProxyRule {
     auto url = util::ParseUrl(text);
     if (!url.ok()) {
       // Not the parser's message: it would echo the value, credentials and all.
-      error_ = util::ConfigError(where + " is not an http://host:port URL (credentials in it "
+      error_ = util::ConfigError(where +
+                                 " is not an http://host:port URL (credentials in it "
                                  "are not supported)");
     } else if (url->scheme != "http") {
       error_ = util::ConfigError(where + ": only http:// proxies are supported");
@@ -357,7 +357,7 @@ void AddSystemTrustAnchors(SSL_CTX* ctx) {
   for (const std::string& der : platform::SystemTrustAnchorsDer()) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
     X509* cert = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-    if (cert == nullptr) continue;  // a malformed entry: not a trust anchor
+    if (cert == nullptr) continue;     // a malformed entry: not a trust anchor
     X509_STORE_add_cert(store, cert);  // a duplicate is refused harmlessly
     X509_free(cert);
   }
@@ -419,8 +419,7 @@ class PocoClient final : public HttpClient {
                                          util::ByteSink& sink, Attempt& attempt);
   util::Result<std::uint64_t> ReadKnownLength(std::uint64_t length, HTTPClientSession& session,
                                               util::ByteSink& sink, Attempt& attempt);
-  void AddHeaders(Poco::Net::HTTPRequest& out, const Request& request,
-                  const std::string& id) const;
+  void AddHeaders(Poco::Net::HTTPRequest& out, const Request& request, const std::string& id) const;
   SessionPtr Acquire(const util::Url& url, bool& reused);
   void Release(const util::Url& url, SessionPtr session);
   SessionPtr NewSession(const util::Url& url) const;
@@ -472,8 +471,8 @@ util::Result<TransferLimits> PocoClient::LimitsFor(const Request& request,
   limits.window = options_.min_transfer_rate_window;
   limits.deadline = request.deadline;
   if (run_end_) {
-    const auto left = std::chrono::duration_cast<util::Duration>(
-        *run_end_ - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<util::Duration>(*run_end_ - std::chrono::steady_clock::now());
     const std::string budget = "run budget of " + FormatSeconds(options_.run_budget);
     if (left.count() <= 0) return util::TemporaryError(budget + " spent").WithContext(what + ": ");
     if (limits.deadline.count() == 0 || left < limits.deadline) {
@@ -488,7 +487,8 @@ util::Status PocoClient::CheckPolicy(const util::Url& url, const std::string& wh
   if (!setup_error_.ok()) return setup_error_;
   if (!proxy_.error().ok()) return proxy_.error();
   if (url.scheme == "http" && (!options_.allow_http_loopback || !util::IsLoopbackHost(url.host))) {
-    return util::ConfigError(what + ": plain http:// is allowed only for loopback hosts "
+    return util::ConfigError(what +
+                             ": plain http:// is allowed only for loopback hosts "
                              "(127.0.0.0/8, ::1, localhost); use https://");
   }
   return util::Status::Ok();
@@ -617,8 +617,8 @@ util::Result<std::uint64_t> PocoClient::ReadKnownLength(std::uint64_t length,
   std::uint64_t total = 0;
   while (total < length) {
     HDC_RETURN_IF_ERROR(attempt.Check());
-    const auto want = static_cast<std::streamsize>(
-        std::min<std::uint64_t>(length - total, buffer.size()));
+    const auto want =
+        static_cast<std::streamsize>(std::min<std::uint64_t>(length - total, buffer.size()));
     attempt.CapReceive(session.socket());
     int n = 0;
     try {
@@ -653,7 +653,8 @@ util::Result<std::uint64_t> PocoClient::StreamBody(std::istream& body, HTTPClien
       throw Poco::IOException("reading the response body failed");
     }
     if (end) return total;  // end of body
-    const std::streamsize n = body.readsome(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const std::streamsize n =
+        body.readsome(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     if (n <= 0) continue;
     attempt.Add(static_cast<std::uint64_t>(n));
     HDC_RETURN_IF_ERROR(sink.Append(std::string_view(buffer.data(), static_cast<size_t>(n))));

@@ -8,8 +8,8 @@
 
 #include "http/client.h"
 #include "http/log_name.h"
-#include "util/url.h"
 #include "util/strings.h"
+#include "util/url.h"
 
 namespace hdc::http {
 namespace {
@@ -63,8 +63,8 @@ std::string RemoveDotSegments(std::string_view path) {
 std::string Resolve(const util::Url& base, std::string_view location) {
   if (!SchemeOf(location).empty()) return std::string(location);
   if (location.starts_with("//")) return base.scheme + ":" + std::string(location);
-  const std::string host = base.host.find(':') == std::string::npos ? base.host
-                                                                    : "[" + base.host + "]";
+  const std::string host =
+      base.host.find(':') == std::string::npos ? base.host : "[" + base.host + "]";
   const bool default_port = base.port == (base.scheme == "https" ? 443 : 80);
   const std::string origin =
       base.scheme + "://" + host + (default_port ? "" : ":" + std::to_string(base.port));
@@ -122,9 +122,9 @@ util::Result<std::string> RedirectTarget(const Request& previous, const Response
   if (!location || location->find_first_not_of(" \t") == std::string::npos) {
     return util::BadDataError(from + ": " + status + " without a Location header");
   }
-  const std::string trimmed = location->substr(location->find_first_not_of(" \t"),
-                                               location->find_last_not_of(" \t") + 1 -
-                                                   location->find_first_not_of(" \t"));
+  const std::string trimmed =
+      location->substr(location->find_first_not_of(" \t"),
+                       location->find_last_not_of(" \t") + 1 - location->find_first_not_of(" \t"));
   const std::string scheme = SchemeOf(trimmed);
   if (!scheme.empty() && scheme != "http" && scheme != "https") {
     return util::BadDataError(from + ": " + status + " to a " + scheme +
@@ -133,8 +133,8 @@ util::Result<std::string> RedirectTarget(const Request& previous, const Response
   const std::string target = Resolve(base, trimmed);
   auto next_url = util::ParseUrl(target);
   if (!next_url.ok()) {
-    return util::BadDataError(from + ": " + status + " to an unusable Location: " +
-                              next_url.status().message());
+    return util::BadDataError(from + ": " + status +
+                              " to an unusable Location: " + next_url.status().message());
   }
   const std::string to = LogName(target);
   if (next_url->scheme == "http" && base.scheme == "https") {

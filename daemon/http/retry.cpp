@@ -115,8 +115,8 @@ bool HasHeader(const Request& request, std::string_view name) {
 
 // `last_http`: the status of the last response when it was one ("HTTP 503"),
 // else 0.
-util::Status GiveUp(const std::string& what, const std::string& last, int last_http,
-                    int attempts, std::string_view why = "") {
+util::Status GiveUp(const std::string& what, const std::string& last, int last_http, int attempts,
+                    std::string_view why = "") {
   return util::Status::Error(util::ErrorKind::kUnavailable,
                              what + ": " + last + " after " + std::to_string(attempts) +
                                  (attempts == 1 ? " attempt" : " attempts") + std::string(why))
@@ -244,8 +244,8 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
   const util::TimePoint start = clock.Now();
   const int max_attempts = std::max(1, policy.max_attempts);
   const bool bounded = policy.deadline.count() > 0;
-  const util::Duration budget = bounded ? std::min(policy.max_total, policy.deadline)
-                                        : policy.max_total;
+  const util::Duration budget =
+      bounded ? std::min(policy.max_total, policy.deadline) : policy.max_total;
   Request next = request;
   Backoff backoff(policy, random);
   Retryable last;

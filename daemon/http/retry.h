@@ -35,11 +35,11 @@
 namespace hdc::http {
 
 struct RetryPolicy {
-  int max_attempts = 8;                                         // attempts in all, first included
-  util::Duration initial = std::chrono::seconds(1);             // first backoff ceiling
-  util::Duration max_delay = std::chrono::minutes(5);           // backoff ceiling cap
-  util::Duration max_total = std::chrono::minutes(30);          // budget for all waits and attempts
-  util::Duration retry_after_cap = std::chrono::minutes(15);    // longest Retry-After honoured
+  int max_attempts = 8;                                       // attempts in all, first included
+  util::Duration initial = std::chrono::seconds(1);           // first backoff ceiling
+  util::Duration max_delay = std::chrono::minutes(5);         // backoff ceiling cap
+  util::Duration max_total = std::chrono::minutes(30);        // budget for all waits and attempts
+  util::Duration retry_after_cap = std::chrono::minutes(15);  // longest Retry-After honoured
   util::Duration deadline{0};  // the whole request, retries included; 0 = none
 };
 

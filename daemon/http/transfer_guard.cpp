@@ -34,7 +34,8 @@ std::string FormatRate(std::uint64_t bytes_per_second) {
     std::snprintf(buffer, sizeof buffer, "%llu B/s",
                   static_cast<unsigned long long>(bytes_per_second));
   } else if (bytes_per_second < (1u << 20)) {
-    std::snprintf(buffer, sizeof buffer, "%.1f KiB/s", static_cast<double>(bytes_per_second) / 1024);
+    std::snprintf(buffer, sizeof buffer, "%.1f KiB/s",
+                  static_cast<double>(bytes_per_second) / 1024);
   } else {
     std::snprintf(buffer, sizeof buffer, "%.1f MiB/s",
                   static_cast<double>(bytes_per_second) / (1024.0 * 1024.0));
@@ -84,7 +85,8 @@ util::Status TransferGuard::Check(util::Duration elapsed) const {
     const std::string what = limits_.deadline_what.empty()
                                  ? "request deadline of " + FormatSeconds(limits_.deadline)
                                  : limits_.deadline_what;
-    return util::TemporaryError(what + " passed after " + std::to_string(total_) + " bytes" + measured);
+    return util::TemporaryError(what + " passed after " + std::to_string(total_) + " bytes" +
+                                measured);
   }
   if (limits_.min_rate == 0 || limits_.window.count() <= 0 || elapsed < limits_.window) {
     return util::Status::Ok();

@@ -23,10 +23,10 @@
 namespace hdc::http {
 
 struct TransferLimits {
-  util::Duration deadline{0};         // the whole attempt; 0 = none
-  std::string deadline_what;          // names the bound in the error; "" = "request
-                                      // deadline of <deadline>"
-  std::uint64_t min_rate = 0;         // bytes per second; 0 = no floor
+  util::Duration deadline{0};                        // the whole attempt; 0 = none
+  std::string deadline_what;                         // names the bound in the error; "" = "request
+                                                     // deadline of <deadline>"
+  std::uint64_t min_rate = 0;                        // bytes per second; 0 = no floor
   util::Duration window = std::chrono::seconds(30);  // the floor's averaging window
 };
 

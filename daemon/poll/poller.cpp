@@ -19,8 +19,9 @@ Poller::Poller(api::HdcClient& api, db::Database& db, util::Clock& clock)
 util::Result<std::vector<ScheduleToPoll>> Poller::RecordedSchedules(db::Database& db) {
   // The schedule's start is kept in its canonical JSON's fingerprinted form
   // only; the window start falls back to 90 days when it is unknown.
-  auto stmt = db.Prepare("SELECT job_name, report_id, updated_at FROM remote_schedules WHERE is_active = 1 "
-                         "ORDER BY job_name");
+  auto stmt = db.Prepare(
+      "SELECT job_name, report_id, updated_at FROM remote_schedules WHERE is_active = 1 "
+      "ORDER BY job_name");
   if (!stmt.ok()) return stmt.status();
   std::vector<ScheduleToPoll> out;
   while (true) {

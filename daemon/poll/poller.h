@@ -31,8 +31,8 @@ struct PollSummary {
   int schedules = 0;
   int executions_seen = 0;
   int new_executions = 0;
-  int completed = 0;  // listed as Completed with a link
-  std::vector<util::Status> problems;  // per schedule; others still polled
+  int completed = 0;                            // listed as Completed with a link
+  std::vector<util::Status> problems;           // per schedule; others still polled
   std::vector<std::string> problem_report_ids;  // the schedule of each problem, in order
 };
 

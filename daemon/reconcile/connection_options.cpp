@@ -4,8 +4,7 @@
 
 namespace hdc::reconcile {
 
-api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config,
-                                             std::string user_agent) {
+api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::string user_agent) {
   api::ConnectionOptions o;
   o.http.user_agent = std::move(user_agent);
   o.http.ca_file = config.account.ca_file;

@@ -12,7 +12,6 @@
 namespace hdc::reconcile {
 
 // `user_agent` is "<program>/<version>".
-api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config,
-                                             std::string user_agent);
+api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::string user_agent);
 
 }  // namespace hdc::reconcile

@@ -24,8 +24,9 @@ std::string Trim(const std::string& s) {
 // The canonical spelling of a known key, matched case-insensitively.
 std::string CanonicalKey(const std::string& key) {
   static constexpr std::array<const char*, 14> kKeys{
-      "view",  "projection", "dateRange", "reportPeriod", "condition", "and", "or",
-      "attribute", "operator", "value", "aggregation", "aggregatedColumns", "orderby", "limit"};
+      "view",    "projection", "dateRange", "reportPeriod", "condition",   "and",
+      "or",      "attribute",  "operator",  "value",        "aggregation", "aggregatedColumns",
+      "orderby", "limit"};
   const std::string lower = Lower(Trim(key));
   for (const char* k : kKeys) {
     if (Lower(k) == lower) return k;
@@ -169,7 +170,8 @@ json NormaliseChecked(const json& body) {
     const json& a = t["aggregation"];
     if (a.contains("aggregatedColumns") && !a["aggregatedColumns"].empty()) {
       json columns = json::array();
-      for (const json& c : a["aggregatedColumns"]) columns.push_back(CanonicalAttribute(ScalarText(c)));
+      for (const json& c : a["aggregatedColumns"])
+        columns.push_back(CanonicalAttribute(ScalarText(c)));
       aggregation["aggregatedColumns"] = columns;
     }
     if (a.contains("condition")) {

@@ -91,11 +91,11 @@ void PlanSchedule(const DesiredJob& job, const LocalJob* local, const std::strin
     return;
   }
   claims.schedules.insert(schedule->report_id);
-  const bool same = schedule->fingerprint == job.schedule_fingerprint &&
-                    schedule->template_id == template_id;
+  const bool same =
+      schedule->fingerprint == job.schedule_fingerprint && schedule->template_id == template_id;
   if (adopted) {
-    out.push_back({ActionKind::kAdoptSchedule, job.name, schedule->template_id,
-                   schedule->report_id, same ? "identical" : "to be edited"});
+    out.push_back({ActionKind::kAdoptSchedule, job.name, schedule->template_id, schedule->report_id,
+                   same ? "identical" : "to be edited"});
   }
   if (!same) {
     out.push_back({ActionKind::kEditSchedule, job.name, template_id, schedule->report_id, ""});
@@ -111,26 +111,40 @@ void PlanSchedule(const DesiredJob& job, const LocalJob* local, const std::strin
 
 std::string_view ActionName(ActionKind kind) {
   switch (kind) {
-    case ActionKind::kAdoptTemplate: return "adopt template";
-    case ActionKind::kCreateTemplate: return "create template";
-    case ActionKind::kEditTemplate: return "edit template";
-    case ActionKind::kAdoptSchedule: return "adopt schedule";
-    case ActionKind::kCreateSchedule: return "create schedule";
-    case ActionKind::kEditSchedule: return "edit schedule";
-    case ActionKind::kPauseSchedule: return "pause schedule";
-    case ActionKind::kResumeSchedule: return "resume schedule";
-    case ActionKind::kForgetTemplate: return "forget template";
-    case ActionKind::kForgetSchedule: return "forget schedule";
-    case ActionKind::kOrphanJob: return "leave alone";
+    case ActionKind::kAdoptTemplate:
+      return "adopt template";
+    case ActionKind::kCreateTemplate:
+      return "create template";
+    case ActionKind::kEditTemplate:
+      return "edit template";
+    case ActionKind::kAdoptSchedule:
+      return "adopt schedule";
+    case ActionKind::kCreateSchedule:
+      return "create schedule";
+    case ActionKind::kEditSchedule:
+      return "edit schedule";
+    case ActionKind::kPauseSchedule:
+      return "pause schedule";
+    case ActionKind::kResumeSchedule:
+      return "resume schedule";
+    case ActionKind::kForgetTemplate:
+      return "forget template";
+    case ActionKind::kForgetSchedule:
+      return "forget schedule";
+    case ActionKind::kOrphanJob:
+      return "leave alone";
   }
   return "?";
 }
 
 bool ChangesRemote(ActionKind kind) {
   switch (kind) {
-    case ActionKind::kCreateTemplate: case ActionKind::kEditTemplate:
-    case ActionKind::kCreateSchedule: case ActionKind::kEditSchedule:
-    case ActionKind::kPauseSchedule: case ActionKind::kResumeSchedule:
+    case ActionKind::kCreateTemplate:
+    case ActionKind::kEditTemplate:
+    case ActionKind::kCreateSchedule:
+    case ActionKind::kEditSchedule:
+    case ActionKind::kPauseSchedule:
+    case ActionKind::kResumeSchedule:
       return true;
     default:
       return false;

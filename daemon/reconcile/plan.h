@@ -28,7 +28,7 @@ struct DesiredJob {
   std::string name;
   nlohmann::json template_body;  // canonical (reconcile/template_builder.h)
   std::string template_fingerprint;
-  nlohmann::json schedule;       // {"startTime", "recurrenceInterval", "recurrence"[, "callbackUrl"]}
+  nlohmann::json schedule;  // {"startTime", "recurrenceInterval", "recurrence"[, "callbackUrl"]}
   std::string schedule_fingerprint;
   bool enabled = true;
 };
@@ -62,7 +62,7 @@ enum class ActionKind {
   kResumeSchedule,
   kForgetTemplate,  // recorded locally, gone remotely
   kForgetSchedule,
-  kOrphanJob,       // recorded locally, gone from the INI: left alone remotely
+  kOrphanJob,  // recorded locally, gone from the INI: left alone remotely
 };
 
 std::string_view ActionName(ActionKind kind);

@@ -24,12 +24,18 @@ json IdValue(const std::string& id) {
 
 int Severity(util::ErrorKind kind) {
   switch (kind) {
-    case util::ErrorKind::kAuth: return 6;
-    case util::ErrorKind::kConfig: return 5;
-    case util::ErrorKind::kBadData: return 4;
-    case util::ErrorKind::kUnavailable: return 3;
-    case util::ErrorKind::kTemporary: return 2;
-    default: return 1;
+    case util::ErrorKind::kAuth:
+      return 6;
+    case util::ErrorKind::kConfig:
+      return 5;
+    case util::ErrorKind::kBadData:
+      return 4;
+    case util::ErrorKind::kUnavailable:
+      return 3;
+    case util::ErrorKind::kTemporary:
+      return 2;
+    default:
+      return 1;
   }
 }
 

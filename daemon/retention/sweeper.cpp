@@ -99,8 +99,7 @@ std::string Parent(const std::string& path) { return path.substr(0, path.rfind('
 // A link under the store was not made by hdc-reportd: the sweep neither
 // follows nor deletes it (store/link_guard.h refuses it at the next start).
 void LeaveLink(const std::string& path) {
-  util::GetLogger("retention")->error("sweep: {} is a symbolic link; left alone (remove it)",
-                                      path);
+  util::GetLogger("retention")->error("sweep: {} is a symbolic link; left alone (remove it)", path);
 }
 
 // Runs work(i) for i in [0, n) on up to kThreads threads; the first error.

@@ -55,8 +55,8 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
         << " schedule=" << reconcile::Fingerprint(schedule).substr(0, 16) << "\n\n";
   }
   err << "hdc-reportd: " << config_path << ": configuration OK, " << config->jobs.size()
-      << (config->jobs.size() == 1 ? " job" : " jobs") << ", state in "
-      << config->service.state_dir << ", client secret from " << secret->origin() << "\n";
+      << (config->jobs.size() == 1 ? " job" : " jobs") << ", state in " << config->service.state_dir
+      << ", client secret from " << secret->origin() << "\n";
   return 0;
 }
 

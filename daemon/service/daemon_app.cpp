@@ -86,18 +86,27 @@ void DaemonApp::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(option);
   };
   add("config", "c", "configuration file (default " + DefaultConfigPath() + ")", "FILE");
-  add("check-config", "", "validate the configuration, print each job's template and schedule "
-      "JSON as it will be sent, and exit (0, or 78 on an error)", nullptr);
-  add("once", "", "do all work that is due now (reconcile, poll, download, sweep) and exit "
-      "with one of the exit codes below; without --once the daemon runs until stopped", nullptr);
-  add("time-scale", "", "tests and demos against hdc-emulator only: run the daemon's clock "
+  add("check-config", "",
+      "validate the configuration, print each job's template and schedule "
+      "JSON as it will be sent, and exit (0, or 78 on an error)",
+      nullptr);
+  add("once", "",
+      "do all work that is due now (reconcile, poll, download, sweep) and exit "
+      "with one of the exit codes below; without --once the daemon runs until stopped",
+      nullptr);
+  add("time-scale", "",
+      "tests and demos against hdc-emulator only: run the daemon's clock "
       "FACTOR times faster than real time (refused unless api_url and login_url are loopback)",
       "FACTOR");
   add("time-start", "", "with --time-scale: start the clock at this UTC time", "TIME");
-  add("test-hooks", "", "tests against hdc-emulator only: SIGUSR2 freezes the scheduler loop "
-      "(to test the watchdog)", nullptr);
-  add("allow-root", "", "run the daemon or --once as root (LocalSystem on Windows) anyway; "
-      "refused by default with exit 78", nullptr);
+  add("test-hooks", "",
+      "tests against hdc-emulator only: SIGUSR2 freezes the scheduler loop "
+      "(to test the watchdog)",
+      nullptr);
+  add("allow-root", "",
+      "run the daemon or --once as root (LocalSystem on Windows) anyway; "
+      "refused by default with exit 78",
+      nullptr);
   add("help", "h", "print this help and exit", nullptr);
   add("version", "V", "print the version and exit", nullptr);
 }

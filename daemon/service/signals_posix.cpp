@@ -1,10 +1,10 @@
-#include "service/signals.h"
+#include <initializer_list>
 
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <initializer_list>
+#include "service/signals.h"
 
 namespace hdc::service {
 namespace {

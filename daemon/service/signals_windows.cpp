@@ -2,11 +2,10 @@
 // Ctrl+C arrive through Poco's ServerApplication::waitForTerminationRequest(),
 // which DaemonApp calls on Windows; this file keeps the interface whole.
 // Not built on Linux (no Poco for MinGW here); reviewed, not compiled.
-#include "service/signals.h"
-
 #include <Poco/Util/ServerApplication.h>
 
 #include "service/daemon_app.h"
+#include "service/signals.h"
 
 namespace hdc::service {
 

@@ -22,17 +22,19 @@ void Warn(const std::string& message) {
 
 void OnServiceRegistered(const std::string& service_name, const std::string& executable) {
   if (const util::Status source = platform::RegisterEventLogSource(executable); !source.ok()) {
-    Warn("service " + service_name + " registered, but Event Viewer will not show the text of "
-         "its events: " + source.ToString());
+    Warn("service " + service_name +
+         " registered, but Event Viewer will not show the text of "
+         "its events: " +
+         source.ToString());
   }
   if (const util::Status account = platform::SetServiceVirtualAccount(service_name);
       !account.ok()) {
-    Warn("service " + service_name + " registered, but it runs as LocalSystem: " +
-         account.ToString() + " (sc.exe config " + service_name + " obj= \"NT SERVICE\\" +
-         service_name + "\")");
+    Warn("service " + service_name +
+         " registered, but it runs as LocalSystem: " + account.ToString() + " (sc.exe config " +
+         service_name + " obj= \"NT SERVICE\\" + service_name + "\")");
   } else {
-    std::cout << "hdc-reportd: service " << service_name << " runs as NT SERVICE\\"
-              << service_name << "\n";
+    std::cout << "hdc-reportd: service " << service_name << " runs as NT SERVICE\\" << service_name
+              << "\n";
   }
   const util::Status status = platform::SetServiceRecoveryActions(service_name);
   if (status.ok()) {

@@ -7,7 +7,6 @@
 namespace hdc::store {
 namespace {
 
-
 std::string Count(std::size_t n, std::string_view singular, std::string_view plural) {
   return std::to_string(n) + " " + std::string(n == 1 ? singular : plural);
 }

@@ -46,7 +46,7 @@ struct RecoveryCounts {
   std::size_t partials_removed = 0;
   std::size_t strays_removed = 0;
   std::size_t entries_left = 0;
-  std::size_t rows_reset = 0;  // database rows left "in progress", reset by the caller
+  std::size_t rows_reset = 0;     // database rows left "in progress", reset by the caller
   std::size_t files_adopted = 0;  // complete files whose record a crash lost, recorded now
 };
 

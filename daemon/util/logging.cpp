@@ -20,17 +20,22 @@
 namespace hdc::util {
 namespace {
 
-constexpr std::array<std::string_view, 7> kLevelNames{"trace", "debug", "info", "warn",
+constexpr std::array<std::string_view, 7> kLevelNames{"trace", "debug",    "info", "warn",
                                                       "error", "critical", "off"};
 
 // sd-daemon(3) priority prefixes.
 int JournalPriority(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::critical: return 2;
-    case spdlog::level::err: return 3;
-    case spdlog::level::warn: return 4;
-    case spdlog::level::info: return 6;
-    default: return 7;
+    case spdlog::level::critical:
+      return 2;
+    case spdlog::level::err:
+      return 3;
+    case spdlog::level::warn:
+      return 4;
+    case spdlog::level::info:
+      return 6;
+    default:
+      return 7;
   }
 }
 
@@ -38,11 +43,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -61,8 +76,8 @@ using FileSink = spdlog::sinks::rotating_file_sink_st;  // RedactingSink's mutex
 
 // One line, '\n' excluded, of an already redacted message. The log file never
 // uses the journald form: nothing there reads priority prefixes.
-std::string FormatLine(const spdlog::details::log_msg& msg, std::string_view text,
-                       LogFormat format, bool journald) {
+std::string FormatLine(const spdlog::details::log_msg& msg, std::string_view text, LogFormat format,
+                       bool journald) {
   const std::string_view name(msg.logger_name.data(), msg.logger_name.size());
   const std::string_view level = kLevelNames[static_cast<size_t>(msg.level)];
   const auto time = std::chrono::time_point_cast<Duration>(msg.time);
@@ -84,8 +99,8 @@ std::string FormatLine(const spdlog::details::log_msg& msg, std::string_view tex
     line += ": ";
     line += Printable(text, kLineChars);
   } else {
-    line = FormatTimestamp(time, true) + " " + std::string(level) + " " + std::string(name) +
-           ": " + Printable(text, kLineChars);
+    line = FormatTimestamp(time, true) + " " + std::string(level) + " " + std::string(name) + ": " +
+           Printable(text, kLineChars);
   }
   return line;
 }
@@ -273,9 +288,8 @@ Status SetupLogging(const LogOptions& options, std::ostream* out) {
   state.sink->Configure(options, out, std::move(file));
   auto level = ParseLogLevel(options.level);
   state.level = level.ok() ? *level : spdlog::level::info;
-  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& logger) {
-    logger->set_level(state.level);
-  });
+  spdlog::apply_all(
+      [&](const std::shared_ptr<spdlog::logger>& logger) { logger->set_level(state.level); });
   return Status::Ok();
 }
 

@@ -29,9 +29,9 @@ enum class LogFormat { kText, kJson };
 // becomes ".2" and so on, the one beyond max_files is deleted, and a new
 // "dir/name.log" is started; at most max_files rotated files are kept.
 struct LogFileOptions {
-  std::string path;                          // empty: no log file
+  std::string path;                                  // empty: no log file
   std::uint64_t max_size = std::uint64_t{10} << 20;  // bytes per file, at least 1
-  std::size_t max_files = 5;                 // rotated files kept, 1 to 200000
+  std::size_t max_files = 5;                         // rotated files kept, 1 to 200000
   // Prefix of errors, naming the setting: "hdc.ini:9: [service] log_file".
   std::string where;
   // Called before every open of `path` (set-up, each rotation, each reopen)
@@ -44,7 +44,7 @@ struct LogFileOptions {
 struct LogOptions {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
   LogFormat format = LogFormat::kText;
-  bool journald = false;        // priority prefixes, no timestamp (stderr only)
+  bool journald = false;  // priority prefixes, no timestamp (stderr only)
   LogFileOptions file;
 };
 

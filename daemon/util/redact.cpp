@@ -50,7 +50,15 @@ bool MatchesAt(std::string_view lower, size_t pos, std::string_view word) {
 bool EndsUnquoted(char c, Until until) {
   if (std::isspace(static_cast<unsigned char>(c))) return true;
   switch (c) {
-    case '"': case '\'': case ',': case ';': case '}': case ']': case ')': case '<': case '>':
+    case '"':
+    case '\'':
+    case ',':
+    case ';':
+    case '}':
+    case ']':
+    case ')':
+    case '<':
+    case '>':
       return true;
     case '&':
       return until == Until::kQueryParam;

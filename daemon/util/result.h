@@ -94,7 +94,9 @@ class Status {
 // Shorthands for the common kinds.
 inline Status ConfigError(std::string m) { return Status::Error(ErrorKind::kConfig, std::move(m)); }
 inline Status UsageError(std::string m) { return Status::Error(ErrorKind::kUsage, std::move(m)); }
-inline Status BadDataError(std::string m) { return Status::Error(ErrorKind::kBadData, std::move(m)); }
+inline Status BadDataError(std::string m) {
+  return Status::Error(ErrorKind::kBadData, std::move(m));
+}
 inline Status TemporaryError(std::string m) {
   return Status::Error(ErrorKind::kTemporary, std::move(m));
 }
@@ -106,7 +108,7 @@ inline Status InternalError(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result from an OK Status has no value");
   }
@@ -136,10 +138,10 @@ class [[nodiscard]] Result {
 }  // namespace hdc::util
 
 // Returns early with the error of a Status-returning expression.
-#define HDC_RETURN_IF_ERROR(expr)                      \
-  do {                                                 \
-    ::hdc::util::Status hdc_status_ = (expr);          \
-    if (!hdc_status_.ok()) return hdc_status_;         \
+#define HDC_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::hdc::util::Status hdc_status_ = (expr);  \
+    if (!hdc_status_.ok()) return hdc_status_; \
   } while (0)
 
 // Evaluates `expr`, a Result<T>; on error returns its status from the

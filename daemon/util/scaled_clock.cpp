@@ -18,7 +18,8 @@ bool ScaledClock::WaitUntil(TimePoint deadline, std::stop_token stop) {
     const TimePoint now = Now();
     if (now >= deadline) return true;
     const double remaining_ms = static_cast<double>((deadline - now).count()) / scale_;
-    const auto slice = Duration(std::clamp<long long>(static_cast<long long>(remaining_ms) + 1, 1, 1000));
+    const auto slice =
+        Duration(std::clamp<long long>(static_cast<long long>(remaining_ms) + 1, 1, 1000));
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, stop, slice, [] { return false; });
   }

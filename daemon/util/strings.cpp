@@ -113,7 +113,8 @@ std::string Printable(std::string_view text, std::size_t max_chars, bool keep_li
       AppendHexByte(out, c);
       ++i;
     } else if (cp <= 0x9f) {  // C1
-      for (std::size_t k = 0; k < n; ++k) AppendHexByte(out, static_cast<unsigned char>(text[i + k]));
+      for (std::size_t k = 0; k < n; ++k)
+        AppendHexByte(out, static_cast<unsigned char>(text[i + k]));
       i += n;
     } else if (IsBidiControl(cp)) {
       char buf[16];

@@ -112,8 +112,8 @@ Result<TimePoint> ParseTimestamp(std::string_view text) {
 Result<TimePoint> ParseUtcStrict(std::string_view text) {
   auto parsed = ParseIso(text);
   if (!parsed.ok() || !parsed->had_t || text.empty() || (text.back() != 'Z')) {
-    return ConfigError("expected a UTC time like 2026-12-01T02:00:00Z, got '" +
-                       std::string(text) + "'");
+    return ConfigError("expected a UTC time like 2026-12-01T02:00:00Z, got '" + std::string(text) +
+                       "'");
   }
   return parsed->time;
 }
@@ -161,12 +161,23 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   }
   std::uint64_t mult = 0;
   switch (unit) {
-    case 's': mult = 1; break;
-    case 'm': mult = 60; break;
-    case 'h': mult = 3600; break;
-    case 'd': mult = 86400; break;
-    case 'w': mult = 7 * 86400; break;
-    default: return bad("unknown unit; use s, m, h, d or w");
+    case 's':
+      mult = 1;
+      break;
+    case 'm':
+      mult = 60;
+      break;
+    case 'h':
+      mult = 3600;
+      break;
+    case 'd':
+      mult = 86400;
+      break;
+    case 'w':
+      mult = 7 * 86400;
+      break;
+    default:
+      return bad("unknown unit; use s, m, h, d or w");
   }
   // Bounded well below any overflow of milliseconds in a TimePoint.
   constexpr std::uint64_t kMaxSeconds = 100ull * 365 * 86400;
@@ -200,16 +211,27 @@ Result<std::uint64_t> ParseByteSize(std::string_view text) {
     }
     return true;
   };
-  if (ends_with_ci("ib")) rest.remove_suffix(2);
-  else if (ends_with_ci("b")) rest.remove_suffix(1);
+  if (ends_with_ci("ib"))
+    rest.remove_suffix(2);
+  else if (ends_with_ci("b"))
+    rest.remove_suffix(1);
   int shift = 0;
   if (!rest.empty()) {
     switch (std::tolower(static_cast<unsigned char>(rest.back()))) {
-      case 'k': shift = 10; break;
-      case 'm': shift = 20; break;
-      case 'g': shift = 30; break;
-      case 't': shift = 40; break;
-      default: break;
+      case 'k':
+        shift = 10;
+        break;
+      case 'm':
+        shift = 20;
+        break;
+      case 'g':
+        shift = 30;
+        break;
+      case 't':
+        shift = 40;
+        break;
+      default:
+        break;
     }
     if (shift != 0) rest.remove_suffix(1);
   }
@@ -224,7 +246,8 @@ Result<std::uint64_t> ParseByteSize(std::string_view text) {
 
 std::string FormatByteSize(std::uint64_t bytes) {
   if (bytes == 0) return "0";
-  constexpr std::array<std::pair<int, char>, 4> kUnits{{{40, 'T'}, {30, 'G'}, {20, 'M'}, {10, 'K'}}};
+  constexpr std::array<std::pair<int, char>, 4> kUnits{
+      {{40, 'T'}, {30, 'G'}, {20, 'M'}, {10, 'K'}}};
   for (auto [shift, unit] : kUnits) {
     const std::uint64_t size = 1ull << shift;
     if (bytes % size == 0) return std::to_string(bytes / size) + unit;

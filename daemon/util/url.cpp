@@ -1,9 +1,10 @@
 #include "util/url.h"
-#include "util/strings.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "util/strings.h"
 
 namespace hdc::util {
 namespace {
@@ -40,11 +41,13 @@ Result<Url> ParseUrl(std::string_view text) {
   if (scheme_end == std::string_view::npos) return bad("expected http:// or https://");
   Url url;
   url.scheme = Lower(text.substr(0, scheme_end));
-  if (url.scheme != "http" && url.scheme != "https") return bad("only http and https are supported");
+  if (url.scheme != "http" && url.scheme != "https")
+    return bad("only http and https are supported");
   std::string_view rest = text.substr(scheme_end + 3);
   const size_t authority_end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, authority_end);
-  url.target = authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
+  url.target =
+      authority_end == std::string_view::npos ? "/" : std::string(rest.substr(authority_end));
   if (!url.target.empty() && url.target[0] != '/') url.target = "/" + url.target;
   if (authority.find('@') != std::string_view::npos) return bad("user information is not allowed");
   std::string_view port_text;
@@ -94,8 +97,10 @@ Status CheckUrlPolicy(std::string_view text) {
   auto url = ParseUrl(text);
   if (!url.ok()) return url.status();
   if (url->scheme == "http" && !IsLoopbackHost(url->host)) {
-    return ConfigError("plain http:// is allowed only for loopback hosts (127.0.0.0/8, ::1, "
-                       "localhost), not '" + url->host + "'; use https://");
+    return ConfigError(
+        "plain http:// is allowed only for loopback hosts (127.0.0.0/8, ::1, "
+        "localhost), not '" +
+        url->host + "'; use https://");
   }
   return Status::Ok();
 }

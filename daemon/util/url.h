@@ -12,10 +12,10 @@
 namespace hdc::util {
 
 struct Url {
-  std::string scheme;  // lower case: "http" or "https"
-  std::string host;    // lower case, without brackets for IPv6
+  std::string scheme;      // lower case: "http" or "https"
+  std::string host;        // lower case, without brackets for IPv6
   std::uint16_t port = 0;  // explicit or the scheme's default
-  std::string target;  // path and query, "/" when empty
+  std::string target;      // path and query, "/" when empty
 };
 
 // Accepts http and https URLs with an optional port; no user info. Hosts are

@@ -25,8 +25,11 @@ TEST_CASE("the request log records host, method, path, status and whether Author
   Json log = emu.Admin("GET", "requests").json();
   REQUIRE(log.size() == 3);  // token, report list, template list
   CHECK(log[0]["path"] == "/" + DemoClient().tenant + "/oauth2/token");
-  CHECK(log[1] == Json({{"host", "127.0.0.1"}, {"method", "GET"}, {"path", "/analytics/driver/report"},
-                        {"status", 201}, {"authorization", true}}));
+  CHECK(log[1] == Json({{"host", "127.0.0.1"},
+                        {"method", "GET"},
+                        {"path", "/analytics/driver/report"},
+                        {"status", 201},
+                        {"authorization", true}}));
   CHECK(log[2]["status"] == 401);
   CHECK(log[2]["authorization"] == false);
   emu.Admin("DELETE", "requests");
@@ -59,7 +62,8 @@ TEST_CASE("unknown paths answer 404 and wrong methods 405") {
 }
 
 TEST_CASE("the state file keeps templates, schedules and tokens across a restart") {
-  const auto path = std::filesystem::temp_directory_path() / ("hdc-emulator-state-" + std::to_string(::getpid()) + ".json");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("hdc-emulator-state-" + std::to_string(::getpid()) + ".json");
   std::filesystem::remove(path);
   ServerOptions o;
   o.state_file = path.string();
@@ -72,7 +76,8 @@ TEST_CASE("the state file keeps templates, schedules and tokens across a restart
     emu.CreateSchedule(tid);
   }
   EmulatorFixture again(o);
-  auto r = Http("GET", again.Url("/analytics/driver/report"), "", {{"Authorization", "Bearer " + token}});
+  auto r = Http("GET", again.Url("/analytics/driver/report"), "",
+                {{"Authorization", "Bearer " + token}});
   REQUIRE(r.status == 201);
   CHECK(r.json()["data"][0]["templateId"] == tid);
   CHECK(again.CreateTemplate() == tid + 1);
@@ -80,9 +85,13 @@ TEST_CASE("the state file keeps templates, schedules and tokens across a restart
 }
 
 TEST_CASE("the command line maps flags onto options") {
-  auto c = ParseCommandLine({"--port", "0", "--seed", "42", "--client", "t1/c1:s:1", "--client", "t2/c2:x",
-                             "--clock", "scale=3600", "--rows", "5000", "--format", "comma", "--lf",
-                             "--bom", "--set", "failure_probability=0.25", "--state-file", "/tmp/x.json"});
+  auto c = ParseCommandLine({"--port",       "0",          "--seed",
+                             "42",           "--client",   "t1/c1:s:1",
+                             "--client",     "t2/c2:x",    "--clock",
+                             "scale=3600",   "--rows",     "5000",
+                             "--format",     "comma",      "--lf",
+                             "--bom",        "--set",      "failure_probability=0.25",
+                             "--state-file", "/tmp/x.json"});
   REQUIRE(c.ok());
   CHECK(c->server.seed == 42);
   REQUIRE(c->server.clients.size() == 2);
@@ -106,10 +115,27 @@ TEST_CASE("the command line maps flags onto options") {
 
 TEST_CASE("--help documents every knob and the demo client") {
   const std::string usage = Usage();
-  for (const char* word : {"--port", "--seed", "--client", "--clock", "--faults", "--state-file", "rows_per_execution",
-                           "cab_size", "failure_probability", "token_lifetime", "delimiter", "quote_all",
-                           "errors_style", "ids_as_strings", "pascal_keys", "expires_in_number", "flip_failed_after",
-                           "short_body", "duplicate_executions", "sas_expired", "demo-secret"}) {
+  for (const char* word : {"--port",
+                           "--seed",
+                           "--client",
+                           "--clock",
+                           "--faults",
+                           "--state-file",
+                           "rows_per_execution",
+                           "cab_size",
+                           "failure_probability",
+                           "token_lifetime",
+                           "delimiter",
+                           "quote_all",
+                           "errors_style",
+                           "ids_as_strings",
+                           "pascal_keys",
+                           "expires_in_number",
+                           "flip_failed_after",
+                           "short_body",
+                           "duplicate_executions",
+                           "sas_expired",
+                           "demo-secret"}) {
     CAPTURE(word);
     CHECK(usage.find(word) != std::string::npos);
   }

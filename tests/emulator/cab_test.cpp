@@ -44,10 +44,12 @@ TEST_CASE("driver and hardware cab download answer 302 to a blob SAS URL that se
   REQUIRE(!cabs.empty());
   const CabRow& c = cabs[0];
   REQUIRE(c.cab_id.size() == 36);
-  auto r = emu.Get("/v1.0/my/analytics/driver/cabdownload?applicationId=" + c.application_id + "&cabIdHash=" + c.cab_id);
+  auto r = emu.Get("/v1.0/my/analytics/driver/cabdownload?applicationId=" + c.application_id +
+                   "&cabIdHash=" + c.cab_id);
   REQUIRE(r.status == 302);
   const std::string location = r.Header("location");
-  CHECK(location.rfind(emu.server().blob_base_url() + "/drivers/Cabs/" + c.cab_id + ".cab?", 0) == 0);
+  CHECK(location.rfind(emu.server().blob_base_url() + "/drivers/Cabs/" + c.cab_id + ".cab?", 0) ==
+        0);
   CHECK(location.find("sig=") != std::string::npos);
   auto cab = Http("GET", location);
   REQUIRE(cab.status == 200);
@@ -63,7 +65,9 @@ TEST_CASE("driver and hardware cab download answer 302 to a blob SAS URL that se
   CHECK(last_blob["authorization"] == false);
 }
 
-TEST_CASE("cab download errors: Store-style 400 for missing parameters, 404 for unknown and expired cabs") {
+TEST_CASE(
+    "cab download errors: Store-style 400 for missing parameters, 404 for unknown and expired "
+    "cabs") {
   EmulatorFixture emu;
   auto cabs = ReportCabs(emu);
   auto missing = emu.Get("/v1.0/my/analytics/driver/cabdownload?cabIdHash=" + cabs[0].cab_id);
@@ -72,8 +76,11 @@ TEST_CASE("cab download errors: Store-style 400 for missing parameters, 404 for 
   CHECK(missing.json()["source"] == "AnalyticsAPI");
   CHECK(missing.json()["innererror"]["code"] == "InvalidQueryParameters");
   CHECK(emu.Get("/v1.0/my/analytics/hardware/cabdownload").status == 400);
-  CHECK(emu.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=12345678-1234-1234-1234-123456789abc").status == 404);
-  CHECK(emu.Get("/v1.0/my/analytics/driver/cabdownload?applicationId=1&cabIdHash=" + cabs[0].cab_id).status == 404);
+  CHECK(emu.Get("/v1.0/my/analytics/hardware/"
+                "cabdownload?cabIdHash=12345678-1234-1234-1234-123456789abc")
+            .status == 404);
+  CHECK(emu.Get("/v1.0/my/analytics/driver/cabdownload?applicationId=1&cabIdHash=" + cabs[0].cab_id)
+            .status == 404);
 
   // The row's CabExpirationTime is honoured, on the 302 and on the blob.
   const CabRow& c = cabs[0];
@@ -88,7 +95,8 @@ TEST_CASE("cab download errors: Store-style 400 for missing parameters, 404 for 
 TEST_CASE("cab links carry a one-hour SAS") {
   EmulatorFixture emu;
   auto cabs = ReportCabs(emu);
-  auto location = emu.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + cabs[0].cab_id).Header("location");
+  auto location = emu.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + cabs[0].cab_id)
+                      .Header("location");
   emu.Advance(std::chrono::minutes(59));
   CHECK(Http("GET", location).status == 200);
   emu.Advance(std::chrono::minutes(2));
@@ -102,14 +110,18 @@ TEST_CASE("the cab size is a knob and cabs are deterministic") {
   auto cab_a = ReportCabs(a)[0], cab_b = ReportCabs(b)[0];
   CHECK(cab_a.cab_id == cab_b.cab_id);
   auto get = [](EmulatorFixture& emu, const std::string& id) {
-    return Http("GET", emu.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + id).Header("location"));
+    return Http(
+        "GET",
+        emu.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + id).Header("location"));
   };
   auto x = get(a, cab_a.cab_id), y = get(b, cab_b.cab_id);
   CHECK(x.body.size() == 300000);
   CHECK(x.body == y.body);
   CHECK(x.Header("content-md5") == y.Header("content-md5"));
-  auto part = Http("GET", a.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + cab_a.cab_id).Header("location"), "",
-                   {{"Range", "bytes=65000-200000"}});
+  auto part = Http(
+      "GET",
+      a.Get("/v1.0/my/analytics/hardware/cabdownload?cabIdHash=" + cab_a.cab_id).Header("location"),
+      "", {{"Range", "bytes=65000-200000"}});
   CHECK(part.status == 206);
   CHECK(part.body == x.body.substr(65000, 135001));
 }
@@ -118,8 +130,9 @@ TEST_CASE("bulk listing pages with top and skip, without the envelope, with @nex
   EmulatorFixture emu;
   auto cabs = ReportCabs(emu);
   const CabRow& c = cabs[0];
-  const std::string base = "/v1.0/my/analytics/driver/cabdownloadbatch?applicationId=" + c.application_id +
-                           "&failureHash=" + c.failure_hash;
+  const std::string base =
+      "/v1.0/my/analytics/driver/cabdownloadbatch?applicationId=" + c.application_id +
+      "&failureHash=" + c.failure_hash;
   auto all = emu.Get(base);
   REQUIRE(all.status == 200);
   Json j = all.json();
@@ -145,7 +158,9 @@ TEST_CASE("bulk listing pages with top and skip, without the envelope, with @nex
   CHECK(tail["Value"].size() == 2);
   CHECK_FALSE(tail.contains("@nextLink"));
   CHECK(emu.Get(base + "&top=101").status == 400);
-  CHECK(emu.Get("/v1.0/my/analytics/driver/cabdownloadbatch?failureHash=" + c.failure_hash).status == 400);
+  CHECK(
+      emu.Get("/v1.0/my/analytics/driver/cabdownloadbatch?failureHash=" + c.failure_hash).status ==
+      400);
 }
 
 }  // namespace hdc::emulator::testing

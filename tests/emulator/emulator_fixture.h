@@ -48,8 +48,8 @@ inline std::string Lower(std::string s) {
   return s;
 }
 
-inline HttpResult Http(const std::string& method, const std::string& url, const std::string& body = "",
-                       const Headers& headers = {}) {
+inline HttpResult Http(const std::string& method, const std::string& url,
+                       const std::string& body = "", const Headers& headers = {}) {
   HttpResult r;
   try {
     Poco::URI uri(url);
@@ -89,7 +89,9 @@ inline util::TimePoint At(const std::string& text) { return *util::ParseTimestam
 // columns.
 inline Json SimpleTemplate() {
   return {{"view", "IHVDriver"},
-          {"projection", {"FailureHash", "DriverName", "CabIdHash", "CabExpirationTime", "ApplicationId", "EventCount"}},
+          {"projection",
+           {"FailureHash", "DriverName", "CabIdHash", "CabExpirationTime", "ApplicationId",
+            "EventCount"}},
           {"dateRange", {{"reportPeriod", "Last7Days"}}}};
 }
 
@@ -108,7 +110,8 @@ class EmulatorFixture {
   void Advance(util::Duration d) { clock_.Advance(d); }
   std::string Url(const std::string& path) const { return server_.base_url() + path; }
 
-  HttpResult TokenRequest(const std::string& form, const std::string& tenant = DemoClient().tenant) {
+  HttpResult TokenRequest(const std::string& form,
+                          const std::string& tenant = DemoClient().tenant) {
     return Http("POST", Url("/" + tenant + "/oauth2/token"), form,
                 {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}});
   }
@@ -126,17 +129,21 @@ class EmulatorFixture {
     REQUIRE_MESSAGE(r.status == 200, r.body);
     const Json j = r.json();
     const Json& in = j["expires_in"];
-    const long long seconds = in.is_string() ? std::stoll(in.get<std::string>()) : in.get<long long>();
+    const long long seconds =
+        in.is_string() ? std::stoll(in.get<std::string>()) : in.get<long long>();
     renew_at_ = clock_.Now() + std::chrono::seconds(seconds) - std::chrono::minutes(5);
     return j["access_token"].get<std::string>();
   }
   // Calls an HDC route with the demo client's token, renewed as a client would.
-  HttpResult Call(const std::string& method, const std::string& path, const std::string& body = "") {
+  HttpResult Call(const std::string& method, const std::string& path,
+                  const std::string& body = "") {
     if (token_.empty() || clock_.Now() >= renew_at_) token_ = Token();
     return Http(method, Url(path), body, {{"Authorization", "Bearer " + token_}});
   }
   HttpResult Get(const std::string& path) { return Call("GET", path); }
-  HttpResult Post(const std::string& path, const Json& body) { return Call("POST", path, body.dump()); }
+  HttpResult Post(const std::string& path, const Json& body) {
+    return Call("POST", path, body.dump());
+  }
   HttpResult Admin(const std::string& method, const std::string& path, const Json& body = nullptr) {
     return Http(method, Url("/_emulator/" + path), body.is_null() ? "" : body.dump());
   }
@@ -147,7 +154,8 @@ class EmulatorFixture {
     return r.json()["data"]["templateId"].get<std::int64_t>();
   }
   std::int64_t CreateSchedule(std::int64_t template_id, const std::string& start = kStart,
-                              int interval = 24, int recurrence = 10, const std::string& callback = "") {
+                              int interval = 24, int recurrence = 10,
+                              const std::string& callback = "") {
     Json s = {{"startTime", start}, {"recurrenceInterval", interval}, {"recurrence", recurrence}};
     if (!callback.empty()) s["callbackUrl"] = callback;
     auto r = Post("/analytics/driver/report", {{"templateId", template_id}, {"schedule", s}});

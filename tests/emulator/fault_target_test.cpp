@@ -24,7 +24,8 @@ std::vector<std::string> CabIds(const std::string& report) {
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string cell;
-    for (int i = 0; i < 3 && std::getline(fields, cell, '\t'); ++i) {}
+    for (int i = 0; i < 3 && std::getline(fields, cell, '\t'); ++i) {
+    }
     if (!cell.empty() && std::find(out.begin(), out.end(), cell) == out.end()) out.push_back(cell);
   }
   return out;
@@ -50,8 +51,9 @@ TEST_CASE("a fault with a target hits only the requests naming it") {
   REQUIRE(link.status == 302);
   CHECK(Http("GET", link.Header("location")).status == 200);
 
-  SetFaults(emu, {{{"endpoint", "cabdownload"}, {"target", hit}, {"kind", "429"}, {"retry_after", 0}},
-                  {{"endpoint", "blob.cab"}, {"target", hit}, {"kind", "status"}, {"status", 500}}});
+  SetFaults(emu,
+            {{{"endpoint", "cabdownload"}, {"target", hit}, {"kind", "429"}, {"retry_after", 0}},
+             {{"endpoint", "blob.cab"}, {"target", hit}, {"kind", "status"}, {"status", 500}}});
   CHECK(download(hit).status == 429);
   CHECK(download(hit).status == 429);  // always, not once
   CHECK(Http("GET", link.Header("location")).status == 500);
@@ -63,7 +65,11 @@ TEST_CASE("a fault with a target hits only the requests naming it") {
 
 TEST_CASE("nth counts only the requests a target matches") {
   EmulatorFixture emu;
-  SetFaults(emu, {{{"endpoint", "template.get"}, {"target", "/7"}, {"kind", "status"}, {"status", 503}, {"nth", 2}}});
+  SetFaults(emu, {{{"endpoint", "template.get"},
+                   {"target", "/7"},
+                   {"kind", "status"},
+                   {"status", 503},
+                   {"nth", 2}}});
   CHECK(emu.Get("/analytics/driver/reporttemplate/8").status == 404);  // not counted
   CHECK(emu.Get("/analytics/driver/reporttemplate/7").status == 404);  // 1st match
   CHECK(emu.Get("/analytics/driver/reporttemplate/7").status == 503);  // 2nd match
@@ -71,10 +77,12 @@ TEST_CASE("nth counts only the requests a target matches") {
 }
 
 TEST_CASE("target is a key of faults files too") {
-  auto ini = ParseFaultsFile("[fault one-cab]\nendpoint = blob.cab\ntarget = abc-123\nkind = reset\n", "f.ini", {});
+  auto ini = ParseFaultsFile(
+      "[fault one-cab]\nendpoint = blob.cab\ntarget = abc-123\nkind = reset\n", "f.ini", {});
   REQUIRE(ini.ok());
   CHECK(ini->rules[0].target == "abc-123");
-  auto json = ParseFaultsFile(R"({"faults":[{"endpoint":"blob.cab","target":"abc-123","kind":"reset"}]})", "f.json", {});
+  auto json = ParseFaultsFile(
+      R"({"faults":[{"endpoint":"blob.cab","target":"abc-123","kind":"reset"}]})", "f.json", {});
   REQUIRE(json.ok());
   CHECK(FaultRulesToJson(ini->rules) == FaultRulesToJson(json->rules));
 }

@@ -1,10 +1,11 @@
 // --faults FILE in INI and JSON: the same rules and knobs either way, and
 // one-line usage errors naming FILE:LINE for anything unknown.
+#include "emulator/faults_file.h"
+
 #include <filesystem>
 #include <fstream>
 
 #include "emulator/cli.h"
-#include "emulator/faults_file.h"
 #include "emulator/ini.h"
 #include "emulator_fixture.h"
 #include "tests/support/temp_dir.h"
@@ -100,20 +101,26 @@ TEST_CASE("an INI faults file and its JSON twin give the same rules and knobs") 
 TEST_CASE("INI faults errors name FILE:LINE") {
   CHECK(ErrorOf("[settings]\nrows_per_execution = 5\n[colour]\n") ==
         "f.ini:3: unknown section [colour] (expected [settings] or [fault NAME])");
-  CHECK(ErrorOf("[fault a]\nkind = reset\nflavour = sour\n") == "f.ini:3: unknown key 'flavour' in [fault a]");
+  CHECK(ErrorOf("[fault a]\nkind = reset\nflavour = sour\n") ==
+        "f.ini:3: unknown key 'flavour' in [fault a]");
   CHECK(ErrorOf("[settings]\n\ncolour = red\n").rfind("f.ini:3: unknown setting 'colour'", 0) == 0);
   CHECK(ErrorOf("[settings]\nrows_per_execution = many\n").rfind("f.ini:2: ", 0) == 0);
   CHECK(ErrorOf("kind = reset\n") == "f.ini:1: key 'kind' outside any section");
   CHECK(ErrorOf("[fault a]\nkind reset\n") == "f.ini:2: expected key = value");
   CHECK(ErrorOf("[fault a\n") == "f.ini:1: malformed section header");
-  CHECK(ErrorOf("[fault]\nkind = reset\n") == "f.ini:1: a fault section needs a name: [fault NAME]");
+  CHECK(ErrorOf("[fault]\nkind = reset\n") ==
+        "f.ini:1: a fault section needs a name: [fault NAME]");
   CHECK(ErrorOf("; x\n[fault a]\nendpoint = token\n") == "f.ini:2: [fault a] has no kind");
   CHECK(ErrorOf("[fault a]\nkind = explode\n") == "f.ini:2: kind: unknown fault kind 'explode'");
   CHECK(ErrorOf("[fault a]\nkind = status\nstatus = 99\n").rfind("f.ini:3: status: ", 0) == 0);
-  CHECK(ErrorOf("[fault a]\nkind = status\nprobability = 1.5\n").rfind("f.ini:3: probability: ", 0) == 0);
-  CHECK(ErrorOf("[fault a]\nkind = 429\nretry_after_form = later\n").rfind("f.ini:3: retry_after_form: ", 0) == 0);
+  CHECK(
+      ErrorOf("[fault a]\nkind = status\nprobability = 1.5\n").rfind("f.ini:3: probability: ", 0) ==
+      0);
+  CHECK(ErrorOf("[fault a]\nkind = 429\nretry_after_form = later\n")
+            .rfind("f.ini:3: retry_after_form: ", 0) == 0);
   CHECK(ErrorOf("[fault a]\nkind = reset\nkind = reset\n") == "f.ini:3: duplicate key 'kind'");
-  CHECK(ErrorOf("[fault a]\nkind = reset\n[fault a]\nkind = reset\n") == "f.ini:3: a second [fault a]");
+  CHECK(ErrorOf("[fault a]\nkind = reset\n[fault a]\nkind = reset\n") ==
+        "f.ini:3: a second [fault a]");
   CHECK(ErrorOf("[settings]\n[settings]\n") == "f.ini:2: a second [settings] section");
   CHECK(ErrorOf("[fault a]\nkind = relative_location\nvalue = sideways\n") ==
         "f.ini:1: fault rule: relative_location value must be absolute-path, dot-segments or "
@@ -123,9 +130,10 @@ TEST_CASE("INI faults errors name FILE:LINE") {
 }
 
 TEST_CASE("an INI content_length fault takes any value text, and -1 when none is given") {
-  auto file = ParseFaultsFile("[fault a]\nkind = content_length\nvalue = 1000000000000000\n"
-                              "[fault b]\nkind = content_length\n",
-                              "f.ini", Settings{});
+  auto file = ParseFaultsFile(
+      "[fault a]\nkind = content_length\nvalue = 1000000000000000\n"
+      "[fault b]\nkind = content_length\n",
+      "f.ini", Settings{});
   REQUIRE_MESSAGE(file.ok(), file.status().message());
   REQUIRE(file->rules.size() == 2);
   CHECK(file->rules[0].kind == FaultKind::kContentLength);
@@ -134,9 +142,11 @@ TEST_CASE("an INI content_length fault takes any value text, and -1 when none is
 }
 
 TEST_CASE("JSON faults files keep working, and their errors name the file") {
-  CHECK(ErrorOf("{\"faults\": [{\"kind\": \"explode\"}]}") == "f.ini: unknown fault kind 'explode'");
+  CHECK(ErrorOf("{\"faults\": [{\"kind\": \"explode\"}]}") ==
+        "f.ini: unknown fault kind 'explode'");
   CHECK(ErrorOf("{\"faults\": [}").rfind("f.ini: not valid JSON", 0) == 0);
-  CHECK(ErrorOf("{\"settings\": {\"colour\": 1}, \"faults\": []}") == "f.ini: unknown setting 'colour'");
+  CHECK(ErrorOf("{\"settings\": {\"colour\": 1}, \"faults\": []}") ==
+        "f.ini: unknown setting 'colour'");
 }
 
 TEST_CASE("--faults reads INI files, errors are usage errors (exit 64)") {
@@ -154,8 +164,9 @@ TEST_CASE("--faults reads INI files, errors are usage errors (exit 64)") {
 }
 
 TEST_CASE("rules from an INI file are served") {
-  auto file = ParseFaultsFile("[fault second-list]\nendpoint = template.list\nkind = status\nstatus = 503\nnth = 2\n",
-                              "f.ini", Settings{});
+  auto file = ParseFaultsFile(
+      "[fault second-list]\nendpoint = template.list\nkind = status\nstatus = 503\nnth = 2\n",
+      "f.ini", Settings{});
   REQUIRE(file.ok());
   ServerOptions o;
   o.faults = file->rules;
@@ -166,7 +177,9 @@ TEST_CASE("rules from an INI file are served") {
 }
 
 TEST_CASE("the INI reader: comments, sections with labels, trimmed keys and values") {
-  auto s = ParseIni("\xEF\xBB\xBF; top\r\n[a]\r\nk = v ; note\r\nurl = http://x/#frag\r\n[b  label one ]\r\n", "x.ini");
+  auto s = ParseIni(
+      "\xEF\xBB\xBF; top\r\n[a]\r\nk = v ; note\r\nurl = http://x/#frag\r\n[b  label one ]\r\n",
+      "x.ini");
   REQUIRE(s.ok());
   REQUIRE(s->size() == 2);
   CHECK((*s)[0].type == "a");

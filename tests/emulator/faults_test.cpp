@@ -29,7 +29,8 @@ std::string RawGet(const std::string& url, const std::string& token = "") {
   socket.sendBytes(request.data(), static_cast<int>(request.size()));
   std::string answer;
   char buffer[8192];
-  for (int n; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<size_t>(n));
+  for (int n; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;)
+    answer.append(buffer, static_cast<size_t>(n));
   return answer;
 }
 
@@ -44,7 +45,11 @@ size_t Count(const std::string& text, const std::string& what) {
 TEST_CASE("status faults hit the Nth request of an endpoint for a burst, then stop") {
   EmulatorFixture emu;
   CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);  // control
-  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "status"}, {"status", 503}, {"nth", 2}, {"count", 2}}});
+  SetFaults(emu, {{{"endpoint", "template.list"},
+                   {"kind", "status"},
+                   {"status", 503},
+                   {"nth", 2},
+                   {"count", 2}}});
   CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
   auto r = emu.Get("/analytics/driver/reporttemplate");
   CHECK(r.status == 503);
@@ -66,7 +71,11 @@ TEST_CASE("a 500 burst by endpoint prefix") {
 TEST_CASE("429 carries Retry-After in seconds or as an HTTP-date") {
   EmulatorFixture emu;
   SetFaults(emu, {{{"endpoint", "schedule.list"}, {"kind", "429"}, {"retry_after", 30}, {"nth", 1}},
-                  {{"endpoint", "schedule.list"}, {"kind", "429"}, {"retry_after", 90}, {"retry_after_form", "date"}, {"nth", 2}}});
+                  {{"endpoint", "schedule.list"},
+                   {"kind", "429"},
+                   {"retry_after", 90},
+                   {"retry_after_form", "date"},
+                   {"nth", 2}}});
   auto a = emu.Get("/analytics/driver/report");
   CHECK(a.status == 429);
   CHECK(a.Header("retry-after") == "30");
@@ -81,9 +90,13 @@ TEST_CASE("probability faults are seeded: the same seed gives the same sequence"
     ServerOptions o;
     o.seed = seed;
     EmulatorFixture emu(o);
-    SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "status"}, {"status", 500}, {"probability", 0.5}}});
+    SetFaults(emu, {{{"endpoint", "template.list"},
+                     {"kind", "status"},
+                     {"status", 500},
+                     {"probability", 0.5}}});
     std::string seq;
-    for (int i = 0; i < 32; ++i) seq += emu.Get("/analytics/driver/reporttemplate").status == 500 ? 'x' : '.';
+    for (int i = 0; i < 32; ++i)
+      seq += emu.Get("/analytics/driver/reporttemplate").status == 500 ? 'x' : '.';
     return seq;
   };
   const std::string a = run(3), b = run(3);
@@ -128,7 +141,9 @@ TEST_CASE("drip sends a JSON answer and a blob at the given rate, intact, the co
   CHECK(emu.Admin("GET", "faults").json()["faults"][0]["rate"] == json_rate);
 }
 
-TEST_CASE("content_length sends the rule's value as the only Content-Length, then the true body, on JSON answers and blobs") {
+TEST_CASE(
+    "content_length sends the rule's value as the only Content-Length, then the true body, on JSON "
+    "answers and blobs") {
   EmulatorFixture emu;
   emu.CreateTemplate();
   const auto rid = emu.CreateSchedule(emu.CreateTemplate());
@@ -142,8 +157,10 @@ TEST_CASE("content_length sends the rule's value as the only Content-Length, the
   REQUIRE(blob.status == 200);
   CHECK(Count(RawGet(emu.Url("/analytics/driver/reporttemplate"), token),
               "Content-Length: " + std::to_string(json.body.size()) + "\r\n") == 1);
-  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "content_length"}},
-                  {{"endpoint", "blob.report"}, {"kind", "content_length"}, {"value", 1000000000000000}}});
+  SetFaults(
+      emu,
+      {{{"endpoint", "template.list"}, {"kind", "content_length"}},
+       {{"endpoint", "blob.report"}, {"kind", "content_length"}, {"value", 1000000000000000}}});
   const std::string bad_json = RawGet(emu.Url("/analytics/driver/reporttemplate"), token);
   CHECK(bad_json.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(Count(bad_json, "Content-Length") == 1);
@@ -157,15 +174,19 @@ TEST_CASE("content_length sends the rule's value as the only Content-Length, the
   CHECK(bad_blob.substr(bad_blob.find("\r\n\r\n") + 4) == blob.body);
   CHECK(emu.Admin("GET", "faults").json()["faults"][1]["value"] == "1000000000000000");
   // A value that would end the header line early is refused.
-  auto refused = emu.Admin("POST", "faults", {{"faults", {{{"kind", "content_length"}, {"value", "1\r\nX: y"}}}}});
+  auto refused = emu.Admin("POST", "faults",
+                           {{"faults", {{{"kind", "content_length"}, {"value", "1\r\nX: y"}}}}});
   CHECK(refused.status == 400);
 }
 
-TEST_CASE("relative_location answers cabdownload with a relative Location that resolves to the cab, the control absolute") {
+TEST_CASE(
+    "relative_location answers cabdownload with a relative Location that resolves to the cab, the "
+    "control absolute") {
   EmulatorFixture emu;
   const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T00:00:00Z", 24, 5);
   emu.Advance(hours(1));
-  const std::string report = Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).body;
+  const std::string report =
+      Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).body;
   // The first CabIdHash of the report: a 36-character id in the third column.
   std::string cab_id;
   std::istringstream lines(report);
@@ -202,8 +223,8 @@ TEST_CASE("relative_location answers cabdownload with a relative Location that r
     // (Poco::URI::resolve takes "//host/..." for a path: the scheme by hand.)
     Poco::URI uri(emu.Url(path));
     uri.resolve(location);
-    const std::string resolved = form == "network-path" ? uri.getScheme() + ":" + location
-                                                        : uri.toString();
+    const std::string resolved =
+        form == "network-path" ? uri.getScheme() + ":" + location : uri.toString();
     CAPTURE(location);
     CAPTURE(resolved);
     CHECK(resolved.rfind(resolved_prefix, 0) == 0);
@@ -211,7 +232,8 @@ TEST_CASE("relative_location answers cabdownload with a relative Location that r
     REQUIRE_MESSAGE(cab.status == 200, cab.error);
     CHECK(cab.body.substr(0, 4) == "MSCF");
   }
-  auto refused = emu.Admin("POST", "faults", {{"faults", {{{"kind", "relative_location"}, {"value", "sideways"}}}}});
+  auto refused = emu.Admin("POST", "faults",
+                           {{"faults", {{{"kind", "relative_location"}, {"value", "sideways"}}}}});
   CHECK(refused.status == 400);
 }
 
@@ -246,7 +268,8 @@ TEST_CASE("a short blob body keeps the full Content-Length") {
 
 TEST_CASE("a token may expire early while claiming the full lifetime") {
   EmulatorFixture emu;
-  SetFaults(emu, {{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60}, {"nth", 2}}});
+  SetFaults(emu,
+            {{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60}, {"nth", 2}}});
   const Headers normal{{"Authorization", "Bearer " + emu.Token()}};
   auto r = emu.TokenRequest(EmulatorFixture::Form());
   CHECK(r.json()["expires_in"] == "3600");
@@ -280,11 +303,15 @@ TEST_CASE("report data may list every execution twice") {
 TEST_CASE("quirks: errors null or empty, IDs as strings, PascalCase keys") {
   EmulatorFixture emu;
   CHECK(emu.Get("/analytics/driver/report").json()["errors"] == Json::array());
-  REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "null"}, {"ids_as_strings", true}}).status == 200);
+  REQUIRE(
+      emu.Admin("POST", "settings", {{"errors_style", "null"}, {"ids_as_strings", true}}).status ==
+      200);
   CHECK(emu.Get("/analytics/driver/report").json()["errors"].is_null());
   auto created = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
   CHECK(created["data"]["templateId"].is_string());
-  REQUIRE(emu.Admin("POST", "settings", {{"errors_style", "empty"}, {"pascal_keys", true}}).status == 200);
+  REQUIRE(
+      emu.Admin("POST", "settings", {{"errors_style", "empty"}, {"pascal_keys", true}}).status ==
+      200);
   auto pascal_case = emu.Post("/analytics/driver/reporttemplate", SimpleTemplate()).json();
   CHECK(pascal_case["Errors"] == Json::array());
   CHECK(pascal_case["Data"]["TemplateId"].is_string());

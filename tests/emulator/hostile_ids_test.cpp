@@ -1,11 +1,11 @@
 // The hostile_ids fault: report files whose CabIdHash cells are path-like
 // (H01 in docs/reliability.md §Fault catalogue, S6 in docs/reliability.md §Security checklist),
 // next to the control without the fault.
-#include <Poco/Base64Encoder.h>
-#include <Poco/MD5Engine.h>
-
 #include <set>
 #include <sstream>
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/MD5Engine.h>
 
 #include "emulator/report_writer.h"
 #include "emulator_fixture.h"
@@ -22,9 +22,12 @@ std::vector<std::vector<std::string>> Rows(const std::string& body) {
   for (size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
     if (quoted) {
-      if (c == '"' && i + 1 < body.size() && body[i + 1] == '"') cell += '"', ++i;
-      else if (c == '"') quoted = false;
-      else cell += c;
+      if (c == '"' && i + 1 < body.size() && body[i + 1] == '"')
+        cell += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        cell += c;
     } else if (c == '"' && cell.empty()) {
       quoted = started = true;
     } else if (c == '\t') {
@@ -58,7 +61,8 @@ std::string Md5Base64(const std::string& body) {
   const auto& digest = md5.digest();
   std::ostringstream out;
   Poco::Base64Encoder encoder(out);
-  encoder.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+  encoder.write(reinterpret_cast<const char*>(digest.data()),
+                static_cast<std::streamsize>(digest.size()));
   encoder.close();
   return out.str();
 }
@@ -136,7 +140,8 @@ TEST_CASE("hostile_ids: report files carry path-like CabIdHash values, the contr
   CHECK(again.Header("content-md5") == Md5Base64(plain.body));
 }
 
-TEST_CASE("long_field: the first row's FailureName is `bytes` long on one line, the control short") {
+TEST_CASE(
+    "long_field: the first row's FailureName is `bytes` long on one line, the control short") {
   EmulatorFixture emu;
   Json with_name = SimpleTemplate();
   with_name["projection"] = {"FailureName", "FailureHash", "CabIdHash"};
@@ -168,7 +173,8 @@ TEST_CASE("long_field: the first row's FailureName is `bytes` long on one line, 
 TEST_CASE("hostile_ids is a fault kind of its own name, also in a faults file") {
   CHECK(ParseFaultKind("hostile_ids").ok());
   CHECK(FaultKindName(FaultKind::kHostileIds) == "hostile_ids");
-  auto rules = ParseFaultRules(Json{{"faults", {{{"endpoint", "blob.report"}, {"kind", "hostile_ids"}}}}});
+  auto rules =
+      ParseFaultRules(Json{{"faults", {{{"endpoint", "blob.report"}, {"kind", "hostile_ids"}}}}});
   REQUIRE(rules.ok());
   CHECK((*rules)[0].kind == FaultKind::kHostileIds);
   CHECK(FaultRulesToJson(*rules)["faults"][0]["kind"] == "hostile_ids");

@@ -28,7 +28,8 @@ std::vector<std::vector<std::string>> ParseTsv(const std::string& text, char del
 // Creates a schedule for the template, advances until its first run is
 // Completed, and returns the report link.
 std::string FirstReportUrl(EmulatorFixture& emu, const Json& tpl) {
-  const auto rid = emu.CreateSchedule(emu.CreateTemplate(tpl), util::FormatTimestamp(emu.clock().Now()), 24, 5);
+  const auto rid =
+      emu.CreateSchedule(emu.CreateTemplate(tpl), util::FormatTimestamp(emu.clock().Now()), 24, 5);
   emu.Advance(hours(1));
   Json e = emu.Executions(rid);
   REQUIRE(e.size() == 1);
@@ -38,7 +39,8 @@ std::string FirstReportUrl(EmulatorFixture& emu, const Json& tpl) {
 
 }  // namespace
 
-TEST_CASE("a report file has a header of the projection and one row per generated row, tab and CRLF") {
+TEST_CASE(
+    "a report file has a header of the projection and one row per generated row, tab and CRLF") {
   EmulatorFixture emu;
   const std::string url = FirstReportUrl(emu, SimpleTemplate());
   auto r = Http("GET", url);
@@ -46,7 +48,8 @@ TEST_CASE("a report file has a header of the projection and one row per generate
   CHECK(r.body.find("\r\n") != std::string::npos);
   auto rows = ParseTsv(r.body);
   REQUIRE(rows.size() == 201);
-  CHECK(rows[0] == std::vector<std::string>{"FailureHash", "DriverName", "CabIdHash", "CabExpirationTime", "ApplicationId", "EventCount"});
+  CHECK(rows[0] == std::vector<std::string>{"FailureHash", "DriverName", "CabIdHash",
+                                            "CabExpirationTime", "ApplicationId", "EventCount"});
   CHECK(rows[1].size() == 6);
   CHECK(rows[1][0].size() == 36);
   CHECK(rows[1][4].size() == 17);
@@ -57,25 +60,34 @@ TEST_CASE("a report file has a header of the projection and one row per generate
 
 TEST_CASE("conditions, aggregation, having, order and limit shape the rows") {
   EmulatorFixture emu;
-  Json t = {{"view", "IHVDriver"}, {"projection", {"DriverName"}},
-            {"dateRange", {{"reportPeriod", "Last30Days"}}},
-            {"condition", {{"and", {{{"attribute", "EventType"}, {"operator", "eq"}, {"value", "kernel"}}}}}},
-            {"aggregation", {{"aggregatedColumns", {"SUM(EventCount)", "DCOUNT(DeviceId)", "COUNT(EventCount)"}},
-                             {"condition", {{"and", {{{"attribute", "COUNT(EventCount)"}, {"operator", "gte"}, {"value", "2"}}}}}}}},
-            {"orderby", {{{"attribute", "SUM(EventCount)"}, {"sort", "desc"}}}},
-            {"limit", 3}};
+  Json t = {
+      {"view", "IHVDriver"},
+      {"projection", {"DriverName"}},
+      {"dateRange", {{"reportPeriod", "Last30Days"}}},
+      {"condition",
+       {{"and", {{{"attribute", "EventType"}, {"operator", "eq"}, {"value", "kernel"}}}}}},
+      {"aggregation",
+       {{"aggregatedColumns", {"SUM(EventCount)", "DCOUNT(DeviceId)", "COUNT(EventCount)"}},
+        {"condition",
+         {{"and", {{{"attribute", "COUNT(EventCount)"}, {"operator", "gte"}, {"value", "2"}}}}}}}},
+      {"orderby", {{{"attribute", "SUM(EventCount)"}, {"sort", "desc"}}}},
+      {"limit", 3}};
   auto rows = ParseTsv(Http("GET", FirstReportUrl(emu, t)).body);
   REQUIRE(rows.size() == 4);
-  CHECK(rows[0] == std::vector<std::string>{"DriverName", "SUM(EventCount)", "DCOUNT(DeviceId)", "COUNT(EventCount)"});
+  CHECK(rows[0] == std::vector<std::string>{"DriverName", "SUM(EventCount)", "DCOUNT(DeviceId)",
+                                            "COUNT(EventCount)"});
   for (size_t i = 1; i < rows.size(); ++i) CHECK(std::stoi(rows[i][3]) >= 2);
   CHECK(std::stoi(rows[1][1]) >= std::stoi(rows[2][1]));
   CHECK(std::stoi(rows[2][1]) >= std::stoi(rows[3][1]));
 
-  Json filter = {{"view", "OEMDriver"}, {"projection", {"Market", "EventType", "Model"}},
+  Json filter = {{"view", "OEMDriver"},
+                 {"projection", {"Market", "EventType", "Model"}},
                  {"dateRange", {{"reportPeriod", "Last7Days"}}},
-                 {"condition", {{"and", {{{"attribute", "EventType"}, {"operator", "eq"}, {"value", "Kernel"}}}},
-                                {"or", {{{"attribute", "Market"}, {"operator", "in"}, {"value", {"DE", "FR"}}},
-                                        {{"attribute", "Market"}, {"operator", "like"}, {"value", "j%"}}}}}}};
+                 {"condition",
+                  {{"and", {{{"attribute", "EventType"}, {"operator", "eq"}, {"value", "Kernel"}}}},
+                   {"or",
+                    {{{"attribute", "Market"}, {"operator", "in"}, {"value", {"DE", "FR"}}},
+                     {{"attribute", "Market"}, {"operator", "like"}, {"value", "j%"}}}}}}};
   auto filtered = ParseTsv(Http("GET", FirstReportUrl(emu, filter)).body);
   REQUIRE(filtered.size() > 1);
   for (size_t i = 1; i < filtered.size(); ++i) {
@@ -114,7 +126,9 @@ TEST_CASE("values holding the delimiter or quotes are quoted RFC 4180 style") {
   CHECK(body.find("\"Northwind \"\"NW\"\" Traders\"") != std::string::npos);
 }
 
-TEST_CASE("report links expire after 12 hours with 403 AuthenticationFailed, a fresh call gives a fresh link") {
+TEST_CASE(
+    "report links expire after 12 hours with 403 AuthenticationFailed, a fresh call gives a fresh "
+    "link") {
   EmulatorFixture emu;
   const std::string url = FirstReportUrl(emu, SimpleTemplate());
   CHECK(url.find("se=2024-05-01T13%3A00%3A00Z") != std::string::npos);
@@ -140,7 +154,8 @@ TEST_CASE("an altered or missing signature gets 403") {
   CHECK(Http("GET", other_blob).status == 403);
 }
 
-TEST_CASE("Range gives 206 with Content-Range, If-Range with a stale ETag gives 200, bad ranges 416") {
+TEST_CASE(
+    "Range gives 206 with Content-Range, If-Range with a stale ETag gives 200, bad ranges 416") {
   EmulatorFixture emu;
   const std::string url = FirstReportUrl(emu, SimpleTemplate());
   auto full = Http("GET", url);
@@ -148,14 +163,16 @@ TEST_CASE("Range gives 206 with Content-Range, If-Range with a stale ETag gives 
   auto part = Http("GET", url, "", {{"Range", "bytes=100-"}, {"If-Range", etag}});
   REQUIRE(part.status == 206);
   CHECK(part.body == full.body.substr(100));
-  CHECK(part.Header("content-range") == "bytes 100-" + std::to_string(full.body.size() - 1) + "/" + std::to_string(full.body.size()));
+  CHECK(part.Header("content-range") == "bytes 100-" + std::to_string(full.body.size() - 1) + "/" +
+                                            std::to_string(full.body.size()));
   CHECK(part.Header("x-ms-blob-content-md5") == full.Header("content-md5"));
   auto mid = Http("GET", url, "", {{"Range", "bytes=10-19"}});
   CHECK(mid.status == 206);
   CHECK(mid.body == full.body.substr(10, 10));
   auto suffix = Http("GET", url, "", {{"Range", "bytes=-5"}});
   CHECK(suffix.body == full.body.substr(full.body.size() - 5));
-  auto stale = Http("GET", url, "", {{"Range", "bytes=100-"}, {"If-Range", "\"0x8DC000000000000\""}});
+  auto stale =
+      Http("GET", url, "", {{"Range", "bytes=100-"}, {"If-Range", "\"0x8DC000000000000\""}});
   CHECK(stale.status == 200);
   CHECK(stale.body == full.body);
   auto beyond = Http("GET", url, "", {{"Range", "bytes=999999999-"}});
@@ -191,7 +208,8 @@ TEST_CASE("template edits apply from the next execution") {
   Json e = emu.Executions(rid);
   REQUIRE(e.size() == 2);
   CHECK(ParseTsv(Http("GET", e[0]["ReportLocation"].get<std::string>()).body)[0].size() == 6);
-  CHECK(ParseTsv(Http("GET", e[1]["ReportLocation"].get<std::string>()).body)[0] == std::vector<std::string>{"Market"});
+  CHECK(ParseTsv(Http("GET", e[1]["ReportLocation"].get<std::string>()).body)[0] ==
+        std::vector<std::string>{"Market"});
 }
 
 TEST_CASE("same seed and clock give byte-identical reports, another seed differs") {

@@ -18,7 +18,9 @@ namespace hdc::emulator::testing {
 using std::chrono::hours;
 using std::chrono::minutes;
 
-TEST_CASE("creating a schedule answers 201 with a reportId, listing answers 201 with the schedule as a string") {
+TEST_CASE(
+    "creating a schedule answers 201 with a reportId, listing answers 201 with the schedule as a "
+    "string") {
   EmulatorFixture emu;
   const auto tid = emu.CreateTemplate();
   const auto rid = emu.CreateSchedule(tid, "2024-05-02T00:00:00Z", 24, 30);
@@ -52,7 +54,9 @@ TEST_CASE("schedule creation refuses intervals under 12 hours, unknown templates
   CHECK(emu.Call("POST", "/analytics/driver/report", "[").status == 400);
 }
 
-TEST_CASE("executions run at startTime + k x interval, move through the statuses and stop after recurrence") {
+TEST_CASE(
+    "executions run at startTime + k x interval, move through the statuses and stop after "
+    "recurrence") {
   EmulatorFixture emu;
   const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T06:00:00Z", 12, 3);
   CHECK(emu.Executions(rid).empty());
@@ -67,14 +71,16 @@ TEST_CASE("executions run at startTime + k x interval, move through the statuses
   emu.Advance(minutes(20));
   e = emu.Executions(rid);
   CHECK(e[0]["ReportStatus"] == "Completed");
-  CHECK(e[0]["ReportLocation"].get<std::string>().rfind(emu.server().blob_base_url() + "/drivers/Reports/", 0) == 0);
+  CHECK(e[0]["ReportLocation"].get<std::string>().rfind(
+            emu.server().blob_base_url() + "/drivers/Reports/", 0) == 0);
   emu.Advance(hours(48));
   e = emu.Executions(rid);
   REQUIRE(e.size() == 3);
   CHECK(e[2]["ReportDatetime"] == "2024-05-02T06:00:00");
 }
 
-TEST_CASE("report data filters executions by startDate and endDate, inclusive, and checks the format") {
+TEST_CASE(
+    "report data filters executions by startDate and endDate, inclusive, and checks the format") {
   EmulatorFixture emu;
   const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T00:00:00Z", 24, 10);
   emu.Advance(hours(24 * 5));
@@ -103,7 +109,8 @@ TEST_CASE("pause and resume answer 201, toggle isActive and suppress runs while 
   auto p = emu.Call("POST", "/analytics/driver/report/pause/" + id);
   REQUIRE(p.status == 201);
   CHECK(p.json()["data"]["reportId"] == rid);
-  CHECK(emu.Call("POST", "/analytics/driver/report/pause/" + id).status == 201);  // twice: no change
+  CHECK(emu.Call("POST", "/analytics/driver/report/pause/" + id).status ==
+        201);  // twice: no change
   CHECK(emu.Get("/analytics/driver/report").json()["data"][0]["isActive"] == false);
   emu.Advance(hours(30));
   CHECK(emu.Executions(rid).empty());
@@ -122,8 +129,10 @@ TEST_CASE("editing a schedule takes PascalCase, answers 201 and keeps past execu
   const auto rid = emu.CreateSchedule(tid, "2024-05-01T00:00:00Z", 24, 10);
   emu.Advance(hours(25));
   REQUIRE(emu.Executions(rid).size() == 2);
-  Json body = {{"templateId", tid},
-               {"Schedule", {{"StartTime", "2024-05-03T00:00:00Z"}, {"RecurrenceInterval", 12}, {"Recurrence", 2}}}};
+  Json body = {
+      {"templateId", tid},
+      {"Schedule",
+       {{"StartTime", "2024-05-03T00:00:00Z"}, {"RecurrenceInterval", 12}, {"Recurrence", 2}}}};
   auto r = emu.Post("/analytics/driver/report/" + std::to_string(rid), body);
   REQUIRE(r.status == 201);
   CHECK(r.json()["data"]["reportId"] == rid);
@@ -132,7 +141,8 @@ TEST_CASE("editing a schedule takes PascalCase, answers 201 and keeps past execu
   REQUIRE(e.size() == 4);
   CHECK(e[2]["ReportDatetime"] == "2024-05-03T00:00:00");
   CHECK(e[3]["ReportDatetime"] == "2024-05-03T12:00:00");
-  Json s = Json::parse(emu.Get("/analytics/driver/report").json()["data"][0]["schedule"].get<std::string>());
+  Json s = Json::parse(
+      emu.Get("/analytics/driver/report").json()["data"][0]["schedule"].get<std::string>());
   CHECK(s["recurrenceInterval"] == 12);
   body["Schedule"]["RecurrenceInterval"] = 6;
   CHECK(emu.Post("/analytics/driver/report/" + std::to_string(rid), body).status == 400);
@@ -168,11 +178,14 @@ namespace {
 class Collector {
  public:
   Collector() : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket_, new Poco::Net::HTTPServerParams);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket_,
+                                                      new Poco::Net::HTTPServerParams);
     server_->start();
   }
   ~Collector() { server_->stopAll(true); }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/cb/tok"; }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/cb/tok";
+  }
   // Waits (bounded) for n bodies; the worker thread is woken by the clock.
   std::vector<std::string> Await(size_t n) {
     std::unique_lock lock(mu_);
@@ -183,7 +196,8 @@ class Collector {
  private:
   struct Handler : Poco::Net::HTTPRequestHandler {
     explicit Handler(Collector* c) : c_(c) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& resp) override {
       std::string body;
       Poco::StreamCopier::copyToString(req.stream(), body);
       {
@@ -198,7 +212,8 @@ class Collector {
   };
   struct Factory : Poco::Net::HTTPRequestHandlerFactory {
     explicit Factory(Collector* c) : c_(c) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
       return new Handler(c_);
     }
     Collector* c_;
@@ -215,7 +230,8 @@ class Collector {
 TEST_CASE("a completed execution is POSTed to the schedule's loopback callback URL") {
   Collector collector;
   EmulatorFixture emu;
-  const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
+  const auto rid =
+      emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
   emu.Advance(hours(1));
   emu.Advance(minutes(30));
   auto bodies = collector.Await(1);
@@ -224,7 +240,8 @@ TEST_CASE("a completed execution is POSTed to the schedule's loopback callback U
   CHECK(j["reportId"] == rid);
   CHECK(j["ReportDatetime"] == "2024-05-01T01:00:00");
   CHECK(j["ReportStatus"] == "Completed");
-  Json s = Json::parse(emu.Get("/analytics/driver/report").json()["data"][0]["schedule"].get<std::string>());
+  Json s = Json::parse(
+      emu.Get("/analytics/driver/report").json()["data"][0]["schedule"].get<std::string>());
   CHECK(s["callbackUrl"] == collector.url());
 }
 
@@ -238,7 +255,8 @@ TEST_CASE("a Failed run that flips to Completed is POSTed to the callback URL wh
   o.settings.failure_probability = 1.0;
   o.settings.flip_failed_after = hours(2);
   EmulatorFixture emu(o);
-  const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
+  const auto rid =
+      emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
   emu.Advance(hours(1) + minutes(30));  // run 1 done at 01:30: Failed
   CHECK(emu.Executions(rid)[0]["ReportStatus"] == "Failed");
   emu.Advance(hours(2));  // 03:30: it flips
@@ -269,7 +287,8 @@ TEST_CASE("a run that stays Failed is not POSTed (control: the next completed ru
   o.seed = seed;
   o.settings = half;
   EmulatorFixture emu(o);
-  const auto rid = emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
+  const auto rid =
+      emu.CreateSchedule(emu.CreateTemplate(), "2024-05-01T01:00:00Z", 24, 2, collector.url());
   REQUIRE(rid == 5001);
   emu.Advance(hours(1) + minutes(30));
   CHECK(emu.Executions(rid)[0]["ReportStatus"] == "Failed");

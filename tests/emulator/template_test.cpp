@@ -20,7 +20,9 @@ HttpResult Create(EmulatorFixture& emu, const Json& t) {
   return emu.Post("/analytics/driver/reporttemplate", t);
 }
 
-std::string ErrorCode(const HttpResult& r) { return r.json()["errors"][0]["code"].get<std::string>(); }
+std::string ErrorCode(const HttpResult& r) {
+  return r.json()["errors"][0]["code"].get<std::string>();
+}
 
 }  // namespace
 
@@ -71,7 +73,8 @@ TEST_CASE("editing a template is a POST answering 201 with the id quoted") {
   REQUIRE(r.status == 201);
   CHECK(r.json()["data"]["templateId"] == std::to_string(id));
   auto got = emu.Get("/analytics/driver/reporttemplate/" + std::to_string(id)).json()["data"];
-  CHECK(Json::parse(got["template"].get<std::string>())["dateRange"]["reportPeriod"] == "Last30Days");
+  CHECK(Json::parse(got["template"].get<std::string>())["dateRange"]["reportPeriod"] ==
+        "Last30Days");
   CHECK(got["modifiedDatetime"] == "2024-05-01T01:00:00");
   CHECK(emu.Post("/analytics/driver/reporttemplate/424242", t).status == 404);
 }
@@ -91,18 +94,37 @@ TEST_CASE("template validation refuses bad templates with 400 and an error code"
   };
   const std::vector<Case> cases = {
       {"unknown view", [](Json& t) { t["view"] = "Drivers"; }, "InvalidView"},
-      {"OEM-only column in IHV view", [](Json& t) { t["projection"].push_back("Baseboard"); }, "InvalidColumn"},
+      {"OEM-only column in IHV view", [](Json& t) { t["projection"].push_back("Baseboard"); },
+       "InvalidColumn"},
       {"IHV-only column in OEM view", [](Json& t) { t["view"] = "OEMDriver"; }, "InvalidColumn"},
-      {"unknown period", [](Json& t) { t["dateRange"]["reportPeriod"] = "Last8Days"; }, "InvalidReportPeriod"},
+      {"unknown period", [](Json& t) { t["dateRange"]["reportPeriod"] = "Last8Days"; },
+       "InvalidReportPeriod"},
       {"missing period", [](Json& t) { t.erase("dateRange"); }, "InvalidReportPeriod"},
       {"empty projection", [](Json& t) { t["projection"] = Json::array(); }, "InvalidProjection"},
-      {"unknown operator", [](Json& t) { t["condition"] = {{"and", {{{"attribute", "Market"}, {"operator", "approx"}, {"value", "DE"}}}}}; }, "InvalidOperator"},
-      {"unknown function", [](Json& t) { t["aggregation"] = {{"aggregatedColumns", {"MEDIAN(EventCount)"}}}; }, "InvalidFunction"},
-      {"SUM of a text column", [](Json& t) { t["aggregation"] = {{"aggregatedColumns", {"SUM(DriverName)"}}}; }, "InvalidFunction"},
+      {"unknown operator",
+       [](Json& t) {
+         t["condition"] = {
+             {"and", {{{"attribute", "Market"}, {"operator", "approx"}, {"value", "DE"}}}}};
+       },
+       "InvalidOperator"},
+      {"unknown function",
+       [](Json& t) {
+         t["aggregation"] = {{"aggregatedColumns", {"MEDIAN(EventCount)"}}};
+       },
+       "InvalidFunction"},
+      {"SUM of a text column",
+       [](Json& t) {
+         t["aggregation"] = {{"aggregatedColumns", {"SUM(DriverName)"}}};
+       },
+       "InvalidFunction"},
       {"negative limit", [](Json& t) { t["limit"] = -1; }, "InvalidLimit"},
       {"fractional limit", [](Json& t) { t["limit"] = 2.5; }, "InvalidLimit"},
       {"unknown member", [](Json& t) { t["colour"] = "red"; }, "UnknownProperty"},
-      {"bad sort", [](Json& t) { t["orderby"] = {{{"attribute", "DriverName"}, {"sort", "up"}}}; }, "InvalidOrderBy"},
+      {"bad sort",
+       [](Json& t) {
+         t["orderby"] = {{{"attribute", "DriverName"}, {"sort", "up"}}};
+       },
+       "InvalidOrderBy"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
@@ -118,12 +140,15 @@ TEST_CASE("template validation refuses bad templates with 400 and an error code"
   CHECK(ErrorCode(malformed) == "MalformedBody");
 }
 
-TEST_CASE("template names, operators and functions are matched ignoring case, the view is trimmed") {
+TEST_CASE(
+    "template names, operators and functions are matched ignoring case, the view is trimmed") {
   EmulatorFixture emu;
   Json t = {{"View", " IHVDriver"},
             {"Projection", {"drivername"}},
             {"DateRange", {{"ReportPeriod", "last7days"}}},
-            {"condition", {{"AND", {{{"attribute", "EventType"}, {"operator", "EQ"}, {"value", "Kernel"}}}}, {"or", Json::array()}}},
+            {"condition",
+             {{"AND", {{{"attribute", "EventType"}, {"operator", "EQ"}, {"value", "Kernel"}}}},
+              {"or", Json::array()}}},
             {"aggregation", {{"aggregatedColumns", {"sum(EventCount)", "Dcount(DeviceId)"}}}},
             {"orderby", {{{"attribute", "SUM(EventCount)"}, {"sort", "DESC"}}}},
             {"limit", 0}};
@@ -132,23 +157,47 @@ TEST_CASE("template names, operators and functions are matched ignoring case, th
 
 TEST_CASE("the five published sample templates are accepted") {
   EmulatorFixture emu;
-  const Json ihv_all = {"ReportId", "FailureDate", "FailureDateTime", "ApplicationId", "SubmissionId", "FailureName", "FailureHash", "Symbol", "OSVersion", "OSName", "EventType", "Market", "DeviceType", "DriverName", "DriverVersion", "Architecture", "OEMName", "OEMModel", "FlightRing", "Mode", "CPUName", "OSSKUType", "ReleaseName", "CabType", "CabIdHash", "CabExpirationTime", "DeviceId", "HardwareId", "CabCollectionTime", "EventCount"};
-  const Json oem_all = {"ReportId", "FailureDate", "FailureDateTime", "FailureName", "FailureHash", "Symbol", "OSVersion", "EventType", "Market", "DeviceType", "DriverName", "DriverVersion", "Architecture", "Model", "Baseboard", "ModelFamily", "FlightRing", "Mode", "CPUName", "OSSKUType", "ReleaseName", "CabType", "CabIdHash", "CabExpirationTime", "DeviceId", "HardwareId", "CabCollectionTime", "EventCount"};
+  const Json ihv_all = {
+      "ReportId",          "FailureDate", "FailureDateTime", "ApplicationId",     "SubmissionId",
+      "FailureName",       "FailureHash", "Symbol",          "OSVersion",         "OSName",
+      "EventType",         "Market",      "DeviceType",      "DriverName",        "DriverVersion",
+      "Architecture",      "OEMName",     "OEMModel",        "FlightRing",        "Mode",
+      "CPUName",           "OSSKUType",   "ReleaseName",     "CabType",           "CabIdHash",
+      "CabExpirationTime", "DeviceId",    "HardwareId",      "CabCollectionTime", "EventCount"};
+  const Json oem_all = {"ReportId",     "FailureDate", "FailureDateTime",   "FailureName",
+                        "FailureHash",  "Symbol",      "OSVersion",         "EventType",
+                        "Market",       "DeviceType",  "DriverName",        "DriverVersion",
+                        "Architecture", "Model",       "Baseboard",         "ModelFamily",
+                        "FlightRing",   "Mode",        "CPUName",           "OSSKUType",
+                        "ReleaseName",  "CabType",     "CabIdHash",         "CabExpirationTime",
+                        "DeviceId",     "HardwareId",  "CabCollectionTime", "EventCount"};
   const std::vector<Json> samples = {
-      {{"view", "IHVDriver"}, {"projection", ihv_all}, {"dateRange", {{"reportPeriod", "Last7Days"}}}},
-      {{"view", "OEMDriver"}, {"projection", oem_all}, {"dateRange", {{"reportPeriod", "Last7Days"}}}},
-      {{"view", "IHVDriver"}, {"projection", {"DriverName", "DriverVersion", "FailureName", "FailureHash"}},
+      {{"view", "IHVDriver"},
+       {"projection", ihv_all},
+       {"dateRange", {{"reportPeriod", "Last7Days"}}}},
+      {{"view", "OEMDriver"},
+       {"projection", oem_all},
+       {"dateRange", {{"reportPeriod", "Last7Days"}}}},
+      {{"view", "IHVDriver"},
+       {"projection", {"DriverName", "DriverVersion", "FailureName", "FailureHash"}},
        {"dateRange", {{"reportPeriod", "Last30Days"}}},
        {"aggregation", {{"aggregatedColumns", {"SUM(EventCount)", "DCOUNT(DeviceId)"}}}},
        {"orderby", {{{"attribute", "DCOUNT(DeviceId)"}, {"sort", "desc"}}}}},
-      {{"view", "OEMDriver"}, {"projection", {"FailureName", "FailureHash"}},
+      {{"view", "OEMDriver"},
+       {"projection", {"FailureName", "FailureHash"}},
        {"dateRange", {{"reportPeriod", "Last7Days"}}},
-       {"condition", {{"and", {{{"attribute", "EventType"}, {"operator", "eq"}, {"value", "Kernel"}}}}}},
-       {"aggregation", {{"aggregatedColumns", {"SUM(EventCount)"}},
-                        {"condition", {{"or", {{{"attribute", "SUM(EventCount)"}, {"operator", "gt"}, {"value", "1000"}}}}}}}}},
-      {{"view", "IHVDriver"}, {"projection", {"DriverName"}}, {"dateRange", {{"reportPeriod", "Last90Days"}}},
+       {"condition",
+        {{"and", {{{"attribute", "EventType"}, {"operator", "eq"}, {"value", "Kernel"}}}}}},
+       {"aggregation",
+        {{"aggregatedColumns", {"SUM(EventCount)"}},
+         {"condition",
+          {{"or", {{{"attribute", "SUM(EventCount)"}, {"operator", "gt"}, {"value", "1000"}}}}}}}}},
+      {{"view", "IHVDriver"},
+       {"projection", {"DriverName"}},
+       {"dateRange", {{"reportPeriod", "Last90Days"}}},
        {"aggregation", {{"aggregatedColumns", {"DCOUNT(DeviceId)"}}}},
-       {"orderby", {{{"attribute", "DCOUNT(DeviceId)"}, {"sort", "desc"}}}}, {"limit", 10}},
+       {"orderby", {{{"attribute", "DCOUNT(DeviceId)"}, {"sort", "desc"}}}},
+       {"limit", 10}},
   };
   for (size_t i = 0; i < samples.size(); ++i) {
     CAPTURE(i);

@@ -30,8 +30,9 @@ Poco::Net::Context::Ptr ClientContext(const std::string& ca_file) {
                                 Poco::Net::Context::VERIFY_STRICT, 9, /*loadDefaultCAs=*/false);
 }
 
-HttpResult Https(const std::string& method, const std::string& url, const Poco::Net::Context::Ptr& context,
-                 const std::string& body = "", const Headers& headers = {}) {
+HttpResult Https(const std::string& method, const std::string& url,
+                 const Poco::Net::Context::Ptr& context, const std::string& body = "",
+                 const Headers& headers = {}) {
   HttpResult r;
   try {
     Poco::URI uri(url);
@@ -91,14 +92,19 @@ TEST_CASE("--tls: report links point to the HTTPS blob host, which serves them")
   REQUIRE_MESSAGE(token.status == 200, token.error);
   const Headers auth{{"Authorization", "Bearer " + token.json()["access_token"].get<std::string>()},
                      {"Content-Type", "application/json"}};
-  auto tpl = Https("POST", emu.Url("/analytics/driver/reporttemplate"), trusted, SimpleTemplate().dump(), auth);
+  auto tpl = Https("POST", emu.Url("/analytics/driver/reporttemplate"), trusted,
+                   SimpleTemplate().dump(), auth);
   REQUIRE_MESSAGE(tpl.status == 201, (tpl.error + tpl.body));
-  const Json schedule = {{"templateId", tpl.json()["data"]["templateId"]},
-                         {"schedule", {{"startTime", EmulatorFixture::kStart}, {"recurrenceInterval", 24}, {"recurrence", 1}}}};
+  const Json schedule = {
+      {"templateId", tpl.json()["data"]["templateId"]},
+      {"schedule",
+       {{"startTime", EmulatorFixture::kStart}, {"recurrenceInterval", 24}, {"recurrence", 1}}}};
   auto rep = Https("POST", emu.Url("/analytics/driver/report"), trusted, schedule.dump(), auth);
   REQUIRE(rep.status == 201);
   emu.Advance(std::chrono::minutes(45));  // done at 30m; the token lives 60m
-  auto data = Https("GET", emu.Url("/analytics/driver/reportdata/" + std::to_string(rep.json()["data"]["reportId"].get<int>())),
+  auto data = Https("GET",
+                    emu.Url("/analytics/driver/reportdata/" +
+                            std::to_string(rep.json()["data"]["reportId"].get<int>())),
                     trusted, "", auth);
   REQUIRE(data.status == 200);
   const std::string link = data.json()["data"][0]["ReportLocation"].get<std::string>();

@@ -87,10 +87,15 @@ TEST_CASE("configured clients replace the demo client, and an app without data a
   o.clients.push_back({"tenant-a", "client-a", "s3cret&+="});
   EmulatorFixture emu(o);
   CHECK(emu.TokenRequest(EmulatorFixture::Form()).status == 401);
-  auto ok = emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-a", "s3cret&+="}), "tenant-a");
+  auto ok =
+      emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-a", "s3cret&+="}), "tenant-a");
   REQUIRE(ok.status == 200);
-  REQUIRE(emu.Admin("POST", "clients", {{"tenant", "tenant-a"}, {"client_id", "client-b"},
-                                        {"secret", "b"}, {"data_access", false}}).status == 200);
+  REQUIRE(emu.Admin("POST", "clients",
+                    {{"tenant", "tenant-a"},
+                     {"client_id", "client-b"},
+                     {"secret", "b"},
+                     {"data_access", false}})
+              .status == 200);
   auto b = emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-b", "b"}), "tenant-a");
   REQUIRE(b.status == 200);
   auto r = Http("GET", emu.Url("/analytics/driver/report"), "",

@@ -23,7 +23,8 @@ TEST_CASE("conditions: all of and, any of or, numeric comparison on numeric colu
                  "or":[{"attribute":"Market","operator":"in","value":"DE, FR"},{"attribute":"Market","operator":"eq","value":"us"}]}})json"));
   REQUIRE(t.ok());
   auto eval = [&](std::string count, std::string market) {
-    return Evaluate(t->condition, [&](const Attribute& a) { return a.column == kEventCount ? count : market; });
+    return Evaluate(t->condition,
+                    [&](const Attribute& a) { return a.column == kEventCount ? count : market; });
   };
   CHECK(eval("10", "DE"));
   CHECK(eval("10", "US"));

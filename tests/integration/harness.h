@@ -90,8 +90,7 @@ class Harness {
   }
 
   util::Result<reconcile::ReconcileSummary> Reconcile(
-      const std::string& jobs,
-      std::function<util::Status(std::string_view)> hook = nullptr) {
+      const std::string& jobs, std::function<util::Status(std::string_view)> hook = nullptr) {
     auto config = Config(jobs);
     REQUIRE_MESSAGE(config.ok(), config.status().message());
     reconcile::Reconciler reconciler(Connection().api(), Db(), emu_.clock(),

@@ -20,8 +20,9 @@ const char* kJob =
     "start = 2024-05-01T02:00:00Z\nevery = 24h\nruns = 10\n";
 
 std::vector<db::ExecutionRecord> Executions(db::Database& db) {
-  auto stmt = db.Prepare("SELECT report_id, report_datetime, job_name, remote_status, state, "
-                         "attempts, last_error FROM executions ORDER BY report_datetime");
+  auto stmt = db.Prepare(
+      "SELECT report_id, report_datetime, job_name, remote_status, state, "
+      "attempts, last_error FROM executions ORDER BY report_datetime");
   REQUIRE(stmt.ok());
   std::vector<db::ExecutionRecord> out;
   while (*stmt->Step()) {
@@ -85,7 +86,6 @@ TEST_CASE("duplicated executions in a listing are harmless") {
   CHECK(Executions(h.Db()).size() == 4);
 }
 
-
 // polls_total{job, outcome} for one poll of two jobs, one of which the
 // service refuses: the refused one is "partial", not "ok".
 double PollCount(const util::Metrics& metrics, const std::string& job, const std::string& outcome) {
@@ -108,16 +108,23 @@ TEST_CASE("polls_total counts a schedule the poll had a problem with as partial,
   REQUIRE(h.Reconcile(jobs).ok());
   // The service no longer knows the schedule of "other": Get Report Data
   // answers 404 for it alone.
-  REQUIRE(h.Db().Exec("UPDATE remote_schedules SET report_id = 'gone' WHERE job_name = 'other'")
-              .ok());
+  REQUIRE(
+      h.Db().Exec("UPDATE remote_schedules SET report_id = 'gone' WHERE job_name = 'other'").ok());
   auto config = h.Config(jobs);
   REQUIRE(config.ok());
   store::StoreLayout layout(h.dir().path());
   util::Random random(5);
   util::Metrics metrics;
   engine::DescribeCycleMetrics(metrics);
-  engine::Cycle cycle({h.Connection(), h.Db(), platform::RealFileSystem(), layout, h.clock(),
-                       random, {}, &metrics, ""});
+  engine::Cycle cycle({h.Connection(),
+                       h.Db(),
+                       platform::RealFileSystem(),
+                       layout,
+                       h.clock(),
+                       random,
+                       {},
+                       &metrics,
+                       ""});
   auto polled = cycle.Poll(*config);
   REQUIRE(polled.ok());
   CHECK(polled->schedules == 2);

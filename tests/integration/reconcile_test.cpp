@@ -1,7 +1,7 @@
 // Reconciliation against the emulator: no duplicates, ever (docs/architecture.md §Remote state).
-#include <doctest/doctest.h>
-
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 #include "integration/harness.h"
 #include "util/logging.h"
@@ -47,7 +47,8 @@ TEST_CASE("a crash between the remote create and the local commit never duplicat
     INFO(point);
     Harness h;
     auto crashed = h.Reconcile(kJobs, [&](std::string_view p) {
-      return p == point ? util::TemporaryError(std::string("crash at ") + point) : util::Status::Ok();
+      return p == point ? util::TemporaryError(std::string("crash at ") + point)
+                        : util::Status::Ok();
     });
     REQUIRE_FALSE(crashed.ok());
     CHECK(crashed.status().message() == std::string("crash at ") + point);
@@ -88,12 +89,14 @@ TEST_CASE("an edited job edits in place, enabled = no pauses and yes resumes") {
   auto changed = h.Reconcile(edited);
   RequireClean(changed);
   CHECK(changed->applied ==
-        std::vector<std::string>{"edit template " + changed->actions[0].template_id + " for job kernel",
-                                 "edit schedule " + changed->actions[1].report_id + " for job top"});
+        std::vector<std::string>{
+            "edit template " + changed->actions[0].template_id + " for job kernel",
+            "edit schedule " + changed->actions[1].report_id + " for job top"});
   CHECK(h.Count("templates") == 2);
   CHECK(h.Reconcile(edited)->actions.empty());
 
-  const std::string disabled = Replace(edited, "runs = 30\n[job top]", "runs = 30\nenabled = no\n[job top]");
+  const std::string disabled =
+      Replace(edited, "runs = 30\n[job top]", "runs = 30\nenabled = no\n[job top]");
   auto paused = h.Reconcile(disabled);
   RequireClean(paused);
   REQUIRE(paused->actions.size() == 1);
@@ -110,9 +113,15 @@ TEST_CASE("an edited job edits in place, enabled = no pauses and yes resumes") {
 
 TEST_CASE("429 with Retry-After and 5xx bursts are ridden out on the manual clock") {
   Harness h;
-  h.SetFaults({{{"endpoint", "template.list"}, {"kind", "429"}, {"retry_after", 7}, {"nth", 1},
+  h.SetFaults({{{"endpoint", "template.list"},
+                {"kind", "429"},
+                {"retry_after", 7},
+                {"nth", 1},
                 {"count", 2}},
-               {{"endpoint", "schedule.list"}, {"kind", "status"}, {"status", 503}, {"nth", 1},
+               {{"endpoint", "schedule.list"},
+                {"kind", "status"},
+                {"status", 503},
+                {"nth", 1},
                 {"count", 3}}});
   const util::TimePoint before = h.clock().Now();
   RequireClean(h.Reconcile(kJobs));
@@ -124,8 +133,11 @@ TEST_CASE("a token that expires early is renewed after the 401") {
   Harness h;
   RequireClean(h.Reconcile(kJobs));
   // The next token claims its full hour but dies after 60 s.
-  h.SetFaults({{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60},
-                {"nth", 1}, {"count", 1}}});
+  h.SetFaults({{{"endpoint", "token"},
+                {"kind", "token_early_expiry"},
+                {"seconds", 60},
+                {"nth", 1},
+                {"count", 1}}});
   h.clock().Advance(std::chrono::hours(2));  // past the first token's life: a new one
   RequireClean(h.Reconcile(kJobs));
   h.clock().Advance(std::chrono::minutes(2));  // the new token died; we still think it good
@@ -150,12 +162,12 @@ TEST_CASE("a token that expires early is renewed after the 401") {
       ++ok_after_renewal;
     }
   }
-  CHECK(refused == 1);              // the dead token was refused once
-  CHECK(tokens == 1);               // and a new one fetched once
+  CHECK(refused == 1);  // the dead token was refused once
+  CHECK(tokens == 1);   // and a new one fetched once
   REQUIRE(order.size() == 2);
-  CHECK(order[0] == "401");         // after the 401, not before
+  CHECK(order[0] == "401");  // after the 401, not before
   CHECK(order[1] == "token");
-  CHECK(ok_after_renewal > 0);      // the replayed request and the rest went through
+  CHECK(ok_after_renewal > 0);  // the replayed request and the rest went through
 }
 
 TEST_CASE("a revoked client is an auth error in one line, without the secret") {

@@ -1,9 +1,8 @@
 // Report downloads against the emulator: every completed run stored once with
 // the emulator's bytes, rows ingested, links refreshed when they expire.
-#include <doctest/doctest.h>
-
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
+#include <doctest/doctest.h>
 
 #include "db/executions_table.h"
 #include "download/cab_fetcher.h"
@@ -72,8 +71,9 @@ TEST_CASE("every completed run is stored once with the emulator's bytes and its 
   CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'") == first->cabs_new);
 
   // The stored bytes are the emulator's bytes.
-  auto stmt = h.Db().Prepare("SELECT report_id, report_datetime, file_path, file_sha256 FROM "
-                             "executions WHERE state = 'ingested'");
+  auto stmt = h.Db().Prepare(
+      "SELECT report_id, report_datetime, file_path, file_sha256 FROM "
+      "executions WHERE state = 'ingested'");
   REQUIRE(stmt.ok());
   int compared = 0;
   while (*stmt->Step()) {
@@ -85,7 +85,8 @@ TEST_CASE("every completed run is stored once with the emulator's bytes and its 
     auto blob = emulator::testing::Http("GET", link);
     REQUIRE(blob.status == 200);
     CHECK(Sha256(blob.body) == stmt->ColumnText(3));
-    auto stored = platform::RealFileSystem().ReadFile(h.dir().path() + "/store/" + stmt->ColumnText(2));
+    auto stored =
+        platform::RealFileSystem().ReadFile(h.dir().path() + "/store/" + stmt->ColumnText(2));
     REQUIRE(stored.ok());
     CHECK(*stored == blob.body);
     ++compared;
@@ -154,7 +155,8 @@ util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p,
   return fetcher.FetchPending();
 }
 
-TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hostile id is refused") {
+TEST_CASE(
+    "cabs are fetched once, a failing blob host leaves them pending, a hostile id is refused") {
   Harness h;
   REQUIRE(h.Reconcile(kJob).ok());
   h.clock().Advance(std::chrono::hours(3));
@@ -163,20 +165,24 @@ TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hos
   const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
   REQUIRE(pending > 0);
   // A cab id from the server that is not a plain token never becomes a path.
-  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, first_seen) "
-                      "VALUES ('../../etc/passwd', 'kernel', '1', 'x')").ok());
+  REQUIRE(h.Db()
+              .Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, first_seen) "
+                    "VALUES ('../../etc/passwd', 'kernel', '1', 'x')")
+              .ok());
 
   h.SetFaults({{{"endpoint", "blob.cab"}, {"kind", "status"}, {"status", 503}}});
   auto failing = FetchCabs(h, p);
   REQUIRE(failing.ok());
   CHECK(failing->fetched == 0);
   CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'") == pending);
-  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = '../../etc/passwd' AND "
-                      "state = 'failed' AND last_error LIKE '%not a plain token%'") == 1);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE cab_id_hash = '../../etc/passwd' AND "
+              "state = 'failed' AND last_error LIKE '%not a plain token%'") == 1);
 
   // Each failed cab waits before its next attempt, across runs.
-  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 1 AND "
-                      "next_attempt_at IS NOT NULL") == pending);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 1 AND "
+              "next_attempt_at IS NOT NULL") == pending);
   h.SetFaults(nlohmann::json::array());
   auto too_soon = FetchCabs(h, p);  // the retries of the failing run moved the clock on
   REQUIRE(too_soon.ok());
@@ -195,24 +201,31 @@ TEST_CASE("cabs are fetched once, a failing blob host leaves them pending, a hos
   CHECK(again->fetched == 0);
 
   // Past its expiration a cab is skipped without asking the service.
-  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, expires_at, "
-                      "first_seen) VALUES ('c-expired', 'kernel', '1', '2024-04-01T00:00:00Z', 'x')").ok());
+  REQUIRE(h.Db()
+              .Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, expires_at, "
+                    "first_seen) VALUES ('c-expired', 'kernel', '1', '2024-04-01T00:00:00Z', 'x')")
+              .ok());
   auto expired = FetchCabs(h, p);
   REQUIRE(expired.ok());
   CHECK(expired->skipped == 1);
-  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-expired' AND state = 'skipped'") == 1);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-expired' AND state = 'skipped'") ==
+        1);
 
   // Past the retention cutoff a cab is skipped too: never fetched only to be purged.
-  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, clock_start, "
-                      "first_seen) VALUES ('c-old', 'kernel', '1', '2020-01-01T00:00:00Z', 'x')").ok());
+  REQUIRE(h.Db()
+              .Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, clock_start, "
+                    "first_seen) VALUES ('c-old', 'kernel', '1', '2020-01-01T00:00:00Z', 'x')")
+              .ok());
   download::CabFetchOptions options;
   options.retention_cutoff = h.clock().Now() - std::chrono::days(30);
   auto old = FetchCabs(h, p, options);
   REQUIRE(old.ok());
   CHECK(old->skipped == 1);
   CHECK(old->fetched == 0);
-  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-old' AND state = 'skipped' "
-                      "AND last_error LIKE 'retention window%'") == 1);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-old' AND state = 'skipped' "
+              "AND last_error LIKE 'retention window%'") == 1);
 }
 
 }  // namespace
@@ -264,9 +277,11 @@ TEST_CASE("a promoted file whose row cannot be written leaves the store again") 
   REQUIRE(h.Reconcile(kJob).ok());
   h.clock().Advance(std::chrono::hours(3));
   Pipeline p(h);
-  REQUIRE(h.Db().Exec("CREATE TRIGGER refuse_report BEFORE UPDATE OF state ON executions "
-                      "WHEN NEW.state = 'fetched' BEGIN SELECT RAISE(ABORT, 'database or disk "
-                      "is full'); END").ok());
+  REQUIRE(h.Db()
+              .Exec("CREATE TRIGGER refuse_report BEFORE UPDATE OF state ON executions "
+                    "WHEN NEW.state = 'fetched' BEGIN SELECT RAISE(ABORT, 'database or disk "
+                    "is full'); END")
+              .ok());
   auto report = p.Run();
   CHECK_FALSE((report.ok() && report->problems.empty()));
   CHECK(FilesUnder(p.layout.reports_dir()) == 0);
@@ -279,9 +294,11 @@ TEST_CASE("a promoted file whose row cannot be written leaves the store again") 
 
   const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
   REQUIRE(pending > 0);
-  REQUIRE(h.Db().Exec("CREATE TRIGGER refuse_cab BEFORE UPDATE OF state ON cabs "
-                      "WHEN NEW.state = 'fetched' BEGIN SELECT RAISE(ABORT, 'database or disk "
-                      "is full'); END").ok());
+  REQUIRE(h.Db()
+              .Exec("CREATE TRIGGER refuse_cab BEFORE UPDATE OF state ON cabs "
+                    "WHEN NEW.state = 'fetched' BEGIN SELECT RAISE(ABORT, 'database or disk "
+                    "is full'); END")
+              .ok());
   for (int concurrency : {1, 4}) {
     CAPTURE(concurrency);
     download::CabFetchOptions options;
@@ -337,23 +354,27 @@ TEST_CASE("below min_free_space the report and cab batches stop at once, nothing
   CHECK(cabs->fetched == 0);
   REQUIRE(cabs->problems.size() == 1);
   CHECK(cabs->problems[0].IsLocalStorage());
-  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 0 AND "
-                      "next_attempt_at IS NULL") == pending);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE state = 'pending' AND attempts = 0 AND "
+              "next_attempt_at IS NULL") == pending);
 }
 
 TEST_CASE("a cab the service answers 404 for is skipped, not retried") {
   Harness h;
   REQUIRE(h.Reconcile(kJob).ok());
   Pipeline p(h);
-  REQUIRE(h.Db().Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, first_seen) "
-                      "VALUES ('c-gone', 'kernel', '1', 'x')").ok());
+  REQUIRE(h.Db()
+              .Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, first_seen) "
+                    "VALUES ('c-gone', 'kernel', '1', 'x')")
+              .ok());
   auto gone = FetchCabs(h, p);
   REQUIRE(gone.ok());
   CHECK(gone->skipped == 1);
   CHECK(gone->problems.empty());
-  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-gone' AND "
-                      "state = 'skipped' AND attempts = 0 AND "
-                      "last_error = 'the service no longer has it (404)'") == 1);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-gone' AND "
+              "state = 'skipped' AND attempts = 0 AND "
+              "last_error = 'the service no longer has it (404)'") == 1);
 }
 
 }  // namespace

@@ -8,9 +8,8 @@
 #include <string>
 
 #ifndef _WIN32
-#include <sys/stat.h>
-
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 namespace hdc::testing {
 inline unsigned PosixModeOf(const std::string& path) {

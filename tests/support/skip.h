@@ -5,10 +5,10 @@
 
 #include <iostream>
 
-#define HDC_SKIP_TEST(reason)                                  \
-  do {                                                         \
-    std::cout << "HDC_SKIPPED: " << (reason) << std::endl;     \
-    return;                                                    \
+#define HDC_SKIP_TEST(reason)                              \
+  do {                                                     \
+    std::cout << "HDC_SKIPPED: " << (reason) << std::endl; \
+    return;                                                \
   } while (0)
 
 // Ends a test case on Windows (with the reason) and does nothing elsewhere;
@@ -20,7 +20,7 @@
 #endif
 
 // The reason shared by the symbolic-link cases.
-#define HDC_NO_SYMLINKS_ON_WINDOWS                                                   \
-  "a symbolic link on Windows is a reparse point that needs "                        \
+#define HDC_NO_SYMLINKS_ON_WINDOWS                                                    \
+  "a symbolic link on Windows is a reparse point that needs "                         \
   "SeCreateSymbolicLinkPrivilege to make, and Wine makes none; List() marks reparse " \
   "points as links, tested here on Linux only"

@@ -1,13 +1,13 @@
 #include "support/test_certs.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <memory>
 
 namespace hdc::testing {
 namespace {
@@ -81,9 +81,8 @@ void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
 // null): the CA's extensions when `alt_names` is empty, a TLS server's
 // with that subjectAltName otherwise.
 std::unique_ptr<TestPki::Cert> TestPki::MakeCert(const Key& key, const std::string& name,
-                                                 const std::string& alt_names,
-                                                 const Cert* issuer, const Key& issuer_key,
-                                                 long serial) {
+                                                 const std::string& alt_names, const Cert* issuer,
+                                                 const Key& issuer_key, long serial) {
   auto cert = std::make_unique<Cert>();
   X509* x = cert->x509.get();
   Check(X509_set_version(x, 2), "X509_set_version");
@@ -93,8 +92,7 @@ std::unique_ptr<TestPki::Cert> TestPki::MakeCert(const Key& key, const std::stri
   Check(X509_set_pubkey(x, key.pkey.get()), "X509_set_pubkey");
   X509_NAME* subject = X509_get_subject_name(x);
   Check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1,
-                                   0),
+                                   reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0),
         "naming a certificate");
   X509* signer = issuer != nullptr ? issuer->x509.get() : x;
   Check(X509_set_issuer_name(x, X509_get_subject_name(signer)), "X509_set_issuer_name");

@@ -9,7 +9,6 @@
 #include <string_view>
 #include <thread>
 
-
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -65,7 +64,8 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Handler(TestHttpServer::Impl* impl) : impl_(impl) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& in, Poco::Net::HTTPServerResponse& out) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& in,
+                     Poco::Net::HTTPServerResponse& out) override {
     RecordedRequest request;
     request.method = in.getMethod();
     request.target = in.getURI();
@@ -164,9 +164,9 @@ TestHttpServer::TestHttpServer(HttpHandler handler, std::optional<TlsFiles> tls)
   impl_->tls = tls.has_value();
   const Poco::Net::SocketAddress address("127.0.0.1", 0);
   if (tls) {
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(
-        Poco::Net::Context::TLS_SERVER_USE, tls->key_file, tls->cert_file, "",
-        Poco::Net::Context::VERIFY_NONE);
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, tls->key_file, tls->cert_file,
+                               "", Poco::Net::Context::VERIFY_NONE);
     impl_->socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 64, context);
   } else {
     impl_->socket = std::make_unique<Poco::Net::ServerSocket>(address, 64);

@@ -3,14 +3,14 @@
 // prints every datagram it receives as one line, "<ms> <text>", where <ms> is
 // CLOCK_MONOTONIC in milliseconds and newlines inside the datagram become
 // '|'. Runs until killed; prints "listening" first so a test can wait for it.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <string>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {

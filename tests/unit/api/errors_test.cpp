@@ -25,14 +25,21 @@ TEST_CASE("the HTTP status is carried typed, whatever the server's message says"
 }
 
 TEST_CASE("the server's message is taken from each error shape") {
-  CHECK(ErrorFromResponse("POST", "/analytics/driver/report", 400,
-                          R"J({"data":null,"errors":[{"code":"BadRequest","message":"recurrenceInterval must be at least 12"}]})J")
-            .message() ==
-        "POST /analytics/driver/report: HTTP 400: BadRequest: recurrenceInterval must be at least 12");
-  CHECK(ServerMessage(R"J({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret.\r\nTrace ID: x"})J") ==
-        "invalid_client: AADSTS7000215: Invalid client secret.");
-  CHECK(ServerMessage(R"J({"code":"BadRequest","message":"bad","source":"AnalyticsAPI","innererror":{"code":"InvalidQueryParameters","message":"m"}})J") ==
-        "BadRequest/InvalidQueryParameters: bad");
+  CHECK(
+      ErrorFromResponse(
+          "POST", "/analytics/driver/report", 400,
+          R"J({"data":null,"errors":[{"code":"BadRequest","message":"recurrenceInterval must be at least 12"}]})J")
+          .message() ==
+      "POST /analytics/driver/report: HTTP 400: BadRequest: recurrenceInterval must be at least "
+      "12");
+  CHECK(
+      ServerMessage(
+          R"J({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret.\r\nTrace ID: x"})J") ==
+      "invalid_client: AADSTS7000215: Invalid client secret.");
+  CHECK(
+      ServerMessage(
+          R"J({"code":"BadRequest","message":"bad","source":"AnalyticsAPI","innererror":{"code":"InvalidQueryParameters","message":"m"}})J") ==
+      "BadRequest/InvalidQueryParameters: bad");
   CHECK(ServerMessage("<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>"
                       "Signature not valid.\nRequestId:1</Message></Error>") ==
         "AuthenticationFailed: Signature not valid.");

@@ -60,11 +60,13 @@ TEST_CASE("creating a template posts JSON with the bearer token and reads the id
 
 TEST_CASE("every endpoint uses its documented method and path") {
   Fixture f([](const http::Request& r) {
-    if (r.url.find("reportdata") != std::string::npos) return ScriptedReply{200, R"J({"data":[],"errors":[]})J"};
+    if (r.url.find("reportdata") != std::string::npos)
+      return ScriptedReply{200, R"J({"data":[],"errors":[]})J"};
     if (r.url.find("cabdownload?") != std::string::npos) {
       return ScriptedReply{302, "", {{"Location", "http://127.0.0.2:9/blob/c.cab?sig=x"}}};
     }
-    if (r.method == "GET" && r.url.ends_with("/report")) return ScriptedReply{201, R"J({"data":[]})J"};
+    if (r.method == "GET" && r.url.ends_with("/report"))
+      return ScriptedReply{201, R"J({"data":[]})J"};
     if (r.method == "GET") return ScriptedReply{200, R"J({"data":[],"errors":[]})J"};
     return ScriptedReply{201, R"J({"data":{"reportId":7,"templateId":"42"},"errors":[]})J"};
   });
@@ -121,7 +123,8 @@ TEST_CASE("a relative Location on the cab download is resolved against the reque
   }
 }
 
-TEST_CASE("a cab Location, relative or not, is held to the redirect policy, and errors drop the query") {
+TEST_CASE(
+    "a cab Location, relative or not, is held to the redirect policy, and errors drop the query") {
   std::string location;
   Fixture f([&location](const http::Request&) {
     return ScriptedReply{302, "", {{"Location", location}}};
@@ -157,23 +160,29 @@ TEST_CASE("a 401 renews the token and replays once, a second 401 is final") {
   CHECK(calls == 2);
   CHECK(f.tokens.invalidated_ == std::vector<std::string>{"tok-1"});
 
-  Fixture g([](const http::Request&) { return ScriptedReply{401, R"J({"code":"Unauthorized"})J"}; });
+  Fixture g([](const http::Request&) {
+    return ScriptedReply{401, R"J({"code":"Unauthorized"})J"};
+  });
   auto list = g.client.ListTemplates();
   REQUIRE_FALSE(list.ok());
   CHECK(list.status().kind() == util::ErrorKind::kAuth);
-  CHECK(list.status().message() == "GET /analytics/driver/reporttemplate: HTTP 401 again after "
-                                   "renewing the token: Unauthorized");
+  CHECK(list.status().message() ==
+        "GET /analytics/driver/reporttemplate: HTTP 401 again after "
+        "renewing the token: Unauthorized");
   CHECK(g.http.requests().size() == 2);
 }
 
 TEST_CASE("server errors become kinds naming the endpoint without the query") {
   Fixture f([](const http::Request&) {
-    return ScriptedReply{400, R"J({"data":null,"errors":[{"code":"BadRequest","message":"recurrenceInterval must be at least 12"}]})J"};
+    return ScriptedReply{
+        400,
+        R"J({"data":null,"errors":[{"code":"BadRequest","message":"recurrenceInterval must be at least 12"}]})J"};
   });
   auto id = f.client.CreateSchedule(json::object());
   CHECK(id.status().kind() == util::ErrorKind::kBadData);
-  CHECK(id.status().message() == "POST /analytics/driver/report: HTTP 400: BadRequest: "
-                                 "recurrenceInterval must be at least 12");
+  CHECK(id.status().message() ==
+        "POST /analytics/driver/report: HTTP 400: BadRequest: "
+        "recurrenceInterval must be at least 12");
   Fixture g([](const http::Request&) { return ScriptedReply{404, ""}; });
   auto link = g.client.CabDownloadLink(CabVariant::kDriver, "1", "gone");
   CHECK(link.status().message() == "GET /v1.0/my/analytics/driver/cabdownload: HTTP 404");

@@ -16,7 +16,8 @@ TEST_CASE("a created template's id is read as number or string, with errors null
 
 TEST_CASE("envelope errors and unusable bodies are bad data naming the path") {
   auto with_errors = ParseCreatedTemplateId(
-      R"J({"data":null,"errors":[{"code":"InvalidView","message":"unknown view"},"second"]})J", kPath);
+      R"J({"data":null,"errors":[{"code":"InvalidView","message":"unknown view"},"second"]})J",
+      kPath);
   REQUIRE_FALSE(with_errors.ok());
   CHECK(with_errors.status().kind() == util::ErrorKind::kBadData);
   CHECK(with_errors.status().message() == std::string(kPath) +
@@ -55,8 +56,8 @@ TEST_CASE("template listings decode templates sent as JSON strings or objects") 
 }
 
 TEST_CASE("a single template matches keys trimmed and case-folded") {
-  auto t = ParseTemplate(R"J({"data":{"templateId":42," template":"{\"view\":\"IHVDriver\"}"},"errors":[]})J",
-                         kPath);
+  auto t = ParseTemplate(
+      R"J({"data":{"templateId":42," template":"{\"view\":\"IHVDriver\"}"},"errors":[]})J", kPath);
   REQUIRE_MESSAGE(t.ok(), t.status().message());
   CHECK(t->body["view"] == "IHVDriver");
 }
@@ -76,8 +77,9 @@ TEST_CASE("schedule listings normalise camel and Pascal case to the create form"
         R"J({"recurrence":30,"recurrenceInterval":24,"startTime":"2024-05-01T00:00:00Z"})J");
   CHECK((*list)[1].template_id == "43");
   CHECK_FALSE((*list)[1].is_active);
-  CHECK((*list)[1].schedule.dump() ==
-        R"J({"callbackUrl":"https://x/cb","recurrence":2,"recurrenceInterval":12,"startTime":"2024-05-01T00:00:00Z"})J");
+  CHECK(
+      (*list)[1].schedule.dump() ==
+      R"J({"callbackUrl":"https://x/cb","recurrence":2,"recurrenceInterval":12,"startTime":"2024-05-01T00:00:00Z"})J");
   CHECK(ParseScheduleList(R"J({"data":[{"reportId":7,"templateId":1,"schedule":"{}"}]})J", "/r")
             .status()
             .message() == "/r: schedule lacks startTime, recurrenceInterval or recurrence");
@@ -126,7 +128,8 @@ TEST_CASE("the bulk cab listing has no envelope and may carry a next link") {
   REQUIRE(page->cabs[0].expiration.has_value());
   CHECK(*page->cabs[0].expiration - *page->cabs[0].date == std::chrono::days(30));
   CHECK(page->next_link == "next?skip=100");
-  CHECK(ParseCabPage(R"J({"data":[]})J", "/b").status().message() == "/b: expected {\"Value\": [...]}");
+  CHECK(ParseCabPage(R"J({"data":[]})J", "/b").status().message() ==
+        "/b: expected {\"Value\": [...]}");
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ TEST_CASE("the token request is the documented client-credentials form post") {
 
 TEST_CASE("a token is cached and renewed when less than five minutes remain") {
   int issued = 0;
-  ScriptedHttp http([&](const http::Request&) { return TokenReply("tok-" + std::to_string(++issued)); });
+  ScriptedHttp http(
+      [&](const http::Request&) { return TokenReply("tok-" + std::to_string(++issued)); });
   util::ManualClock clock(T0());
   util::Random random(1);
   TokenProvider provider(Options(), "secret-1", http, clock, random, {});
@@ -60,7 +61,8 @@ TEST_CASE("a token is cached and renewed when less than five minutes remain") {
 
 TEST_CASE("expires_in is accepted as a number, and short tokens renew at half-life") {
   int issued = 0;
-  ScriptedHttp http([&](const http::Request&) { return TokenReply("t" + std::to_string(++issued), "120"); });
+  ScriptedHttp http(
+      [&](const http::Request&) { return TokenReply("t" + std::to_string(++issued), "120"); });
   util::ManualClock clock(T0());
   util::Random random(1);
   TokenProvider provider(Options(), "secret-1", http, clock, random, {});
@@ -73,7 +75,8 @@ TEST_CASE("expires_in is accepted as a number, and short tokens renew at half-li
 
 TEST_CASE("invalidating the cached token fetches a new one, other tokens are ignored") {
   int issued = 0;
-  ScriptedHttp http([&](const http::Request&) { return TokenReply("tok-" + std::to_string(++issued)); });
+  ScriptedHttp http(
+      [&](const http::Request&) { return TokenReply("tok-" + std::to_string(++issued)); });
   util::ManualClock clock(T0());
   util::Random random(1);
   TokenProvider provider(Options(), "secret-1", http, clock, random, {});
@@ -86,7 +89,9 @@ TEST_CASE("invalidating the cached token fetches a new one, other tokens are ign
 
 TEST_CASE("a refused credential is an auth error with the server's code and no secret") {
   ScriptedHttp http([](const http::Request&) {
-    return ScriptedReply{401, R"J({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1","error_codes":[7000215]})J"};
+    return ScriptedReply{
+        401,
+        R"J({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1","error_codes":[7000215]})J"};
   });
   util::ManualClock clock(T0());
   util::Random random(1);
@@ -103,7 +108,9 @@ TEST_CASE("a refused credential is an auth error with the server's code and no s
 
 TEST_CASE("an unauthorized_client answer on 400 is an auth error too") {
   ScriptedHttp http([](const http::Request&) {
-    return ScriptedReply{400, R"J({"error":"unauthorized_client","error_description":"AADSTS700016: app not found"})J"};
+    return ScriptedReply{
+        400,
+        R"J({"error":"unauthorized_client","error_description":"AADSTS700016: app not found"})J"};
   });
   util::ManualClock clock(T0());
   util::Random random(1);
@@ -115,8 +122,9 @@ TEST_CASE("an unauthorized_client answer on 400 is an auth error too") {
 TEST_CASE("token responses without a token or lifetime are bad data") {
   CHECK(ParseTokenResponse(R"J({"expires_in":"3599"})J", "w").status().message() ==
         "w: token response without access_token");
-  CHECK(ParseTokenResponse(R"J({"access_token":"a","expires_in":"soon"})J", "w").status().message() ==
-        "w: token response without a valid expires_in");
+  CHECK(
+      ParseTokenResponse(R"J({"access_token":"a","expires_in":"soon"})J", "w").status().message() ==
+      "w: token response without a valid expires_in");
   CHECK(ParseTokenResponse("<html>", "w").status().kind() == util::ErrorKind::kBadData);
   auto ok = ParseTokenResponse(R"J({"access_token":"a","expires_in":3599})J", "w");
   REQUIRE(ok.ok());

@@ -1,11 +1,11 @@
 #include "config/ini_loader.h"
 
-#include <doctest/doctest.h>
-
 #include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "support/skip.h"
 #include "support/temp_dir.h"
@@ -26,10 +26,12 @@ TEST_CASE("jobs come from the service file first, then jobs_dir in name order") 
   hdc::testing::TempDir dir;
   dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\nstate_dir = state\n") +
                            testing::kAccount + "\n" + kJobA);
-  dir.Write("jobs.d/20-c.ini", "[job c]\nview = OEMDriver\ncolumns = Model\nstart = "
-                               "2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n");
-  dir.Write("jobs.d/10-b.ini", "[job b]\nview = OEMDriver\ncolumns = Model\nstart = "
-                               "2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n");
+  dir.Write("jobs.d/20-c.ini",
+            "[job c]\nview = OEMDriver\ncolumns = Model\nstart = "
+            "2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n");
+  dir.Write("jobs.d/10-b.ini",
+            "[job b]\nview = OEMDriver\ncolumns = Model\nstart = "
+            "2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n");
   dir.Write("jobs.d/notes.txt", "not a job file");
   auto config = LoadConfig(dir / "hdc.ini");
   REQUIRE_MESSAGE(config.ok(), config.status().message());
@@ -42,7 +44,8 @@ TEST_CASE("jobs come from the service file first, then jobs_dir in name order") 
   CHECK(config->service.state_dir == dir / "state");
 }
 
-TEST_CASE("relative paths in the service file are relative to its folder, not the working directory") {
+TEST_CASE(
+    "relative paths in the service file are relative to its folder, not the working directory") {
   hdc::testing::TempDir dir;
   dir.Write("etc/jobs.d/notes.txt", "not a job file");
   dir.Write("etc/hdc.ini", std::string("[service]\njobs_dir = jobs.d\nstate_dir = ../state\n"
@@ -70,10 +73,12 @@ TEST_CASE("relative paths in the service file are relative to its folder, not th
 TEST_CASE("a template_file is read relative to its job file") {
   hdc::testing::TempDir dir;
   dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
-  dir.Write("jobs.d/t.json",
-            R"J({"view":"IHVDriver","projection":["DriverName"],"dateRange":{"reportPeriod":"Last90Days"}})J");
-  dir.Write("jobs.d/t.ini", "[job t]\ntemplate_file = t.json\nstart = 2026-12-01T02:00:00Z\n"
-                            "every = 24h\nruns = 1\n");
+  dir.Write(
+      "jobs.d/t.json",
+      R"J({"view":"IHVDriver","projection":["DriverName"],"dateRange":{"reportPeriod":"Last90Days"}})J");
+  dir.Write("jobs.d/t.ini",
+            "[job t]\ntemplate_file = t.json\nstart = 2026-12-01T02:00:00Z\n"
+            "every = 24h\nruns = 1\n");
   auto config = LoadConfig(dir / "hdc.ini");
   REQUIRE_MESSAGE(config.ok(), config.status().message());
   CHECK(config->jobs[0].report.period == "Last90Days");
@@ -85,8 +90,10 @@ TEST_CASE("duplicate job names across files are refused naming both places") {
   dir.Write("jobs.d/x.ini", std::string("\n") + kJobA);
   auto config = LoadConfig(dir / "hdc.ini");
   REQUIRE_FALSE(config.ok());
-  CHECK(config.status().message() == (dir / "jobs.d/x.ini") + ":2: [job a]: job 'a' is already "
-                                         "defined at " + (dir / "hdc.ini") + ":6");
+  CHECK(config.status().message() == (dir / "jobs.d/x.ini") +
+                                         ":2: [job a]: job 'a' is already "
+                                         "defined at " +
+                                         (dir / "hdc.ini") + ":6");
 }
 
 TEST_CASE("job files may hold only job sections") {
@@ -107,11 +114,12 @@ TEST_CASE("a missing jobs_dir is an error only when it was set") {
   dir.Write("set.ini", std::string("[service]\njobs_dir = nowhere\n") + testing::kAccount);
   auto config = LoadConfig(dir / "set.ini");
   REQUIRE_FALSE(config.ok());
-  CHECK(config.status().message() == (dir / "set.ini") + ": [service] jobs_dir: " +
-                                         (dir / "nowhere") + " is not a directory");
+  CHECK(config.status().message() ==
+        (dir / "set.ini") + ": [service] jobs_dir: " + (dir / "nowhere") + " is not a directory");
 }
 
-TEST_CASE("a job file that is a symbolic link loop is a configuration error naming it and the key") {
+TEST_CASE(
+    "a job file that is a symbolic link loop is a configuration error naming it and the key") {
   HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
   hdc::testing::TempDir dir;
   dir.Write("hdc.ini", std::string("[service]\njobs_dir = jobs.d\n") + testing::kAccount);
@@ -120,8 +128,8 @@ TEST_CASE("a job file that is a symbolic link loop is a configuration error nami
   auto config = LoadConfig(dir / "hdc.ini");
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().exit_code() == 78);
-  CHECK(config.status().message() == (dir / "hdc.ini") + ": [service] jobs_dir: " +
-                                         (dir / "jobs.d/loop.ini") +
+  CHECK(config.status().message() == (dir / "hdc.ini") +
+                                         ": [service] jobs_dir: " + (dir / "jobs.d/loop.ini") +
                                          ": Too many levels of symbolic links");
 }
 
@@ -137,7 +145,8 @@ TEST_CASE("a jobs_dir that is a symbolic link loop is a configuration error, set
                                          (dir / "jobs.d") + ": Too many levels of symbolic links");
 }
 
-TEST_CASE("a *.ini in jobs_dir that is a directory, a dangling link or a FIFO is refused, not skipped") {
+TEST_CASE(
+    "a *.ini in jobs_dir that is a directory, a dangling link or a FIFO is refused, not skipped") {
   HDC_SKIP_ON_WINDOWS("no mkfifo on Windows");
 #ifndef _WIN32
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -182,13 +191,14 @@ TEST_CASE("a missing service file is named in the error") {
 }
 
 TEST_CASE("callback = yes needs a callback_url") {
-  auto config = testing::ParseWithJobs(testing::Job("view = OEMDriver\ncolumns = Model\ncallback = yes\n"));
+  auto config =
+      testing::ParseWithJobs(testing::Job("view = OEMDriver\ncolumns = Model\ncallback = yes\n"));
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().message() ==
         "jobs.d/k.ini:1: [job k] callback: callback = yes needs [service] callback_url");
-  auto with_url = testing::ParseWithJobs(
-      testing::Job("view = OEMDriver\ncolumns = Model\ncallback = yes\n"),
-      "[service]\ncallback_url = https://hooks.example.com/hdc\n");
+  auto with_url =
+      testing::ParseWithJobs(testing::Job("view = OEMDriver\ncolumns = Model\ncallback = yes\n"),
+                             "[service]\ncallback_url = https://hooks.example.com/hdc\n");
   REQUIRE(with_url.ok());
   CHECK(with_url->jobs[0].schedule.callback);
 }
@@ -198,8 +208,8 @@ TEST_CASE("the shipped demo and sample configurations load") {
   REQUIRE_MESSAGE(demo.ok(), demo.status().message());
   CHECK(demo->jobs.size() == 2);
   hdc::testing::TempDir dir;
-  dir.Write("hdc.ini", std::string("[service]\njobs_dir = ") + HDC_SOURCE_DIR +
-                           "/config/jobs.d\n" + testing::kAccount);
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = ") + HDC_SOURCE_DIR + "/config/jobs.d\n" +
+                           testing::kAccount);
   auto samples = LoadConfig(dir / "hdc.ini");
   REQUIRE_MESSAGE(samples.ok(), samples.status().message());
   CHECK(samples->jobs.size() == 5);

@@ -13,8 +13,9 @@ std::string ErrorOf(std::string_view text) {
 }
 
 TEST_CASE("sections, keys and values are read with their line numbers") {
-  auto doc = ParseIni("; comment\n[service]\nstate_dir = /var/x\n\n# another\n[job  a ]\nview=IHVDriver\n",
-                      "a.ini");
+  auto doc =
+      ParseIni("; comment\n[service]\nstate_dir = /var/x\n\n# another\n[job  a ]\nview=IHVDriver\n",
+               "a.ini");
   REQUIRE(doc.ok());
   REQUIRE(doc->sections.size() == 2);
   CHECK(doc->source == "a.ini");
@@ -52,7 +53,8 @@ TEST_CASE("an indented line without '=' continues the previous value") {
 }
 
 TEST_CASE("a blank line ends a continued value") {
-  CHECK(ErrorOf("[s]\na = 1\n\n  B\n") == "a.ini:4: expected 'key = value' or '[section]', got 'B'");
+  CHECK(ErrorOf("[s]\na = 1\n\n  B\n") ==
+        "a.ini:4: expected 'key = value' or '[section]', got 'B'");
 }
 
 TEST_CASE("a UTF-8 BOM and CRLF line ends are accepted") {

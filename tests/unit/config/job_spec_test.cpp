@@ -75,8 +75,9 @@ TEST_CASE("template keys are validated against the view with file, line, section
         "jobs.d/k.ini:3: [job k] columns: column Model is listed twice");
   CHECK(JobError("view = OEMDriver\ncolumns = Model,,Baseboard\n") ==
         "jobs.d/k.ini:3: [job k] columns: empty item in the comma-separated list");
-  CHECK(JobError("view = OEMDriver\ncolumns = Model\nperiod = LastWeek\n")
-            .starts_with("jobs.d/k.ini:4: [job k] period: unknown period 'LastWeek'; use Yesterday"));
+  CHECK(
+      JobError("view = OEMDriver\ncolumns = Model\nperiod = LastWeek\n")
+          .starts_with("jobs.d/k.ini:4: [job k] period: unknown period 'LastWeek'; use Yesterday"));
   CHECK(JobError("view = OEMDriver\ncolumns = Model\nlimit = -1\n") ==
         "jobs.d/k.ini:4: [job k] limit: -1 is out of range [0, 1000000000]");
   CHECK(JobError("view = OEMDriver\ncolumns = Model\nlimit = ten\n") ==
@@ -126,7 +127,8 @@ TEST_CASE("order_by names a projected column or a listed aggregate") {
 
 TEST_CASE("schedule keys are required and bounded") {
   const std::string t = "view = OEMDriver\ncolumns = Model\n";
-  CHECK(JobError(t, "every = 24h\nruns = 1\n") == "jobs.d/k.ini:1: [job k]: missing required key 'start'");
+  CHECK(JobError(t, "every = 24h\nruns = 1\n") ==
+        "jobs.d/k.ini:1: [job k]: missing required key 'start'");
   CHECK(JobError(t, "start = 2026-12-01T02:00:00Z\nruns = 1\n") ==
         "jobs.d/k.ini:1: [job k]: missing required key 'every'");
   CHECK(JobError(t, "start = 2026-12-01T02:00:00Z\nevery = 12h\n") ==
@@ -151,7 +153,8 @@ TEST_CASE("schedule keys are required and bounded") {
 
 TEST_CASE("job keys are checked for presence, spelling and combinations") {
   CHECK(JobError("columns = Model\n") == "jobs.d/k.ini:1: [job k]: missing required key 'view'");
-  CHECK(JobError("view = OEMDriver\n") == "jobs.d/k.ini:1: [job k]: missing required key 'columns'");
+  CHECK(JobError("view = OEMDriver\n") ==
+        "jobs.d/k.ini:1: [job k]: missing required key 'columns'");
   CHECK(JobError("view = OEMDriver\ncolumns = Model\ncolour = red\n") ==
         "jobs.d/k.ini:4: [job k] colour: unknown key");
   CHECK(JobError("view = OEMDriver\ncolumns = Model\ncabs = maybe\n") ==

@@ -2,7 +2,6 @@
 // config/jobs.d/, compile to JSON equivalent to the samples
 // (docs/hdc-api.md §Sample templates).
 #include <doctest/doctest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "config/ini_loader.h"
@@ -36,8 +35,8 @@ json Normalise(json value) {
 
 TEST_CASE("each sample job compiles to JSON equivalent to the published sample") {
   hdc::testing::TempDir dir;
-  dir.Write("hdc.ini", std::string("[service]\njobs_dir = ") + HDC_SOURCE_DIR +
-                           "/config/jobs.d\n" + testing::kAccount);
+  dir.Write("hdc.ini", std::string("[service]\njobs_dir = ") + HDC_SOURCE_DIR + "/config/jobs.d\n" +
+                           testing::kAccount);
   auto config = LoadConfig(dir / "hdc.ini");
   REQUIRE_MESSAGE(config.ok(), config.status().message());
   REQUIRE(config->jobs.size() == 5);
@@ -54,8 +53,8 @@ TEST_CASE("each sample job compiles to JSON equivalent to the published sample")
 
 TEST_CASE("each published sample read as a template_file gives the same template") {
   for (int i = 1; i <= 5; ++i) {
-    const std::string path = std::string(HDC_SOURCE_DIR) + "/tests/data/samples/sample" +
-                             std::to_string(i) + ".json";
+    const std::string path =
+        std::string(HDC_SOURCE_DIR) + "/tests/data/samples/sample" + std::to_string(i) + ".json";
     auto sample = ReadTextFile(path);
     REQUIRE(sample.ok());
     testing::FakeFiles()["/cfg/jobs.d/sample.json"] = *sample;

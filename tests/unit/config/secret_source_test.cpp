@@ -1,13 +1,13 @@
 #include "config/secret_source.h"
 
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <sstream>
 #include <type_traits>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "support/skip.h"
 #include "support/temp_dir.h"
@@ -74,7 +74,9 @@ class LogCapture {
 
 // The type offers no way to print it: no stream operator, no copies.
 template <typename T>
-concept Streamable = requires(std::ostream& os, const T& t) { os << t; };
+concept Streamable = requires(std::ostream& os, const T& t) {
+  os << t;
+};
 static_assert(!Streamable<Secret>);
 static_assert(!std::is_copy_constructible_v<Secret>);
 
@@ -112,9 +114,8 @@ TEST_CASE("a missing or empty secret file is a config error naming it") {
   account.client_secret_file = dir / "nope";
   account.client_secret_file_where = "hdc.ini:9: [account] client_secret_file";
   auto missing = Load(account, Env({}));
-  CHECK(missing.status().message() ==
-        "hdc.ini:9: [account] client_secret_file: cannot read " + (dir / "nope") +
-            ": file not found");
+  CHECK(missing.status().message() == "hdc.ini:9: [account] client_secret_file: cannot read " +
+                                          (dir / "nope") + ": file not found");
   const std::string empty = dir.Write("empty", "\n");
   SetMode(empty, 0600);
   account.client_secret_file = empty;
@@ -125,8 +126,8 @@ TEST_CASE("a missing or empty secret file is a config error naming it") {
 TEST_CASE("without a file, the systemd credential wins over the environment") {
   hdc::testing::TempDir dir;
   dir.Write("client-secret", "from-systemd-credential\n");
-  auto secret = Load(
-      AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", dir.path()}, {"HDC_CLIENT_SECRET", "env"}}));
+  auto secret = Load(AccountConfig{},
+                     Env({{"CREDENTIALS_DIRECTORY", dir.path()}, {"HDC_CLIENT_SECRET", "env"}}));
   REQUIRE(secret.ok());
   CHECK(secret->Reveal() == "from-systemd-credential");
   CHECK(secret->origin() == "systemd credential client-secret");
@@ -136,7 +137,7 @@ TEST_CASE("the environment variable is the last source") {
   LogCapture logs;  // its warning is checked below
   hdc::testing::TempDir empty_credentials;
   auto secret = Load(AccountConfig{}, Env({{"CREDENTIALS_DIRECTORY", empty_credentials.path()},
-                                                       {"HDC_CLIENT_SECRET", "env-secret-1"}}));
+                                           {"HDC_CLIENT_SECRET", "env-secret-1"}}));
   REQUIRE(secret.ok());
   CHECK(secret->Reveal() == "env-secret-1");
   CHECK(secret->origin() == "environment variable HDC_CLIENT_SECRET");
@@ -202,10 +203,10 @@ TEST_CASE("a secret file that is a directory is refused in one line naming the f
   auto secret = Load(account, Env({}));
   REQUIRE_FALSE(secret.ok());
   CHECK(secret.status().exit_code() == 78);
-  CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " +
-                                         (dir / "secret.d") +
-                                         " is a directory, not a regular file; put the secret "
-                                         "in a file of its own");
+  CHECK(secret.status().message() ==
+        "hdc.ini:9: [account] client_secret_file: " + (dir / "secret.d") +
+            " is a directory, not a regular file; put the secret "
+            "in a file of its own");
 }
 
 TEST_CASE("a secret file that is a device or in /proc is refused naming the file and the key") {
@@ -221,14 +222,15 @@ TEST_CASE("a secret file that is a device or in /proc is refused naming the file
     auto secret = Load(account, Env({}));
     REQUIRE_FALSE(secret.ok());
     CHECK(secret.status().exit_code() == 78);
-    CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " + path +
-                                           " is " + kind +
+    CHECK(secret.status().message() == "hdc.ini:9: [account] client_secret_file: " + path + " is " +
+                                           kind +
                                            ", not a regular file; put the secret in a file of "
                                            "its own");
   }
 }
 
-TEST_CASE("a secret file or systemd credential that is a symbolic link loop is a configuration error") {
+TEST_CASE(
+    "a secret file or systemd credential that is a symbolic link loop is a configuration error") {
   HDC_SKIP_ON_WINDOWS(HDC_NO_SYMLINKS_ON_WINDOWS);
   hdc::testing::TempDir dir;
   const std::string loop = dir / "client-secret";

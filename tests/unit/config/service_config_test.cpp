@@ -1,15 +1,16 @@
 #include "config/service_config.h"
 
-#include <doctest/doctest.h>
-
 #include <set>
+
+#include <doctest/doctest.h>
 
 #include "unit/config/config_test_util.h"
 
 namespace hdc::config {
 namespace {
 
-std::string ServiceError(const std::string& service, const std::string& account = testing::kAccount) {
+std::string ServiceError(const std::string& service,
+                         const std::string& account = testing::kAccount) {
   auto config = ParseConfig({"hdc.ini", "/cfg", service + account}, {}, testing::FakeReader());
   if (config.ok()) return "(no error)";
   return config.status().message();
@@ -91,14 +92,16 @@ TEST_CASE("retention above 30 days is refused, and other bounds hold") {
   CHECK(ServiceError("[service]\ncontrol_listen = 9187\n") ==
         "hdc.ini:2: [service] control_listen: expected HOST:PORT such as 127.0.0.1:9187, got "
         "'9187'");
-  CHECK(ServiceError("[service]\nstate_dir =\n") == "hdc.ini:1: [service]: state_dir must not be empty");
+  CHECK(ServiceError("[service]\nstate_dir =\n") ==
+        "hdc.ini:1: [service]: state_dir must not be empty");
 }
 
 TEST_CASE("the slow-server bounds are parsed, bounded and checked against max_bandwidth") {
   auto config = ParseConfig(
       {"hdc.ini", "/cfg",
        "[service]\nrequest_deadline = 90s\nmin_transfer_rate = 4K\nmin_transfer_rate_window = 2s\n"
-       "run_budget = 0\n" + std::string(testing::kAccount)},
+       "run_budget = 0\n" +
+           std::string(testing::kAccount)},
       {}, testing::FakeReader());
   REQUIRE_MESSAGE(config.ok(), config.status().message());
   CHECK(config->service.request_deadline == std::chrono::seconds(90));
@@ -123,16 +126,17 @@ TEST_CASE("the slow-server bounds are parsed, bounded and checked against max_ba
   CHECK(ServiceError("[service]\nmax_bandwidth = 2K\n") ==
         "hdc.ini:2: [service] max_bandwidth: 1K/s is more than max_bandwidth / "
         "download_concurrency (512/s): every download would be cut");
-  CHECK(ServiceError("[service]\nmax_bandwidth = 16K\ndownload_concurrency = 8\n") ==
-        "(no error)");
+  CHECK(ServiceError("[service]\nmax_bandwidth = 16K\ndownload_concurrency = 8\n") == "(no error)");
 }
 
 TEST_CASE("plain http is allowed only for loopback hosts") {
-  CHECK(ServiceError("", "[account]\ntenant_id = t\nclient_id = c\napi_url = http://example.com\n") ==
-        "hdc.ini:4: [account] api_url: plain http:// is allowed only for loopback hosts "
-        "(127.0.0.0/8, ::1, localhost), not 'example.com'; use https://");
-  CHECK(ServiceError("", "[account]\ntenant_id = t\nclient_id = c\napi_url = http://127.0.0.9:80\n"
-                         "login_url = http://[::1]:81\n") == "(no error)");
+  CHECK(
+      ServiceError("", "[account]\ntenant_id = t\nclient_id = c\napi_url = http://example.com\n") ==
+      "hdc.ini:4: [account] api_url: plain http:// is allowed only for loopback hosts "
+      "(127.0.0.0/8, ::1, localhost), not 'example.com'; use https://");
+  CHECK(ServiceError("",
+                     "[account]\ntenant_id = t\nclient_id = c\napi_url = http://127.0.0.9:80\n"
+                     "login_url = http://[::1]:81\n") == "(no error)");
   CHECK(ServiceError("[service]\ncallback_url = http://10.0.0.1/cb\n")
             .starts_with("hdc.ini:2: [service] callback_url: plain http:// is allowed only"));
   CHECK(ServiceError("", "[account]\ntenant_id = t\nclient_id = c\nlogin_url = ftp://x\n") ==
@@ -144,8 +148,9 @@ TEST_CASE("account keys are required and checked") {
         "hdc.ini:1: [account]: missing required key 'tenant_id'");
   CHECK(ServiceError("", "[account]\ntenant_id = t\n") ==
         "hdc.ini:1: [account]: missing required key 'client_id'");
-  CHECK(ServiceError("", "[account]\ntenant_id = t/../x\nclient_id = c\n") ==
-        "hdc.ini:2: [account] tenant_id: expected a GUID or domain name (letters, digits, '-', '.')");
+  CHECK(
+      ServiceError("", "[account]\ntenant_id = t/../x\nclient_id = c\n") ==
+      "hdc.ini:2: [account] tenant_id: expected a GUID or domain name (letters, digits, '-', '.')");
   CHECK(ServiceError("[service]\n", "") == "hdc.ini: missing section [account]");
   CHECK(ServiceError("", "[account]\ntenant_id = t\nclient_id = c\nsecret = x\n") ==
         "hdc.ini:4: [account] secret: unknown key");

@@ -60,7 +60,8 @@ TEST_CASE("export csv: commas, quotes, CR and LF are quoted, inner quotes double
 // S12: ESC passed raw into export cells before.
 TEST_CASE("export csv: control characters are written escaped, never raw") {
   CHECK(CsvCell("red\x1b[31m") == "red\\x1b[31m");
-  CHECK(CsvCell("\xe2\x80\xae" "exe.txt") == "\\u{202e}exe.txt");
+  CHECK(CsvCell("\xe2\x80\xae"
+                "exe.txt") == "\\u{202e}exe.txt");
   CHECK(CsvCell("\xff") == "\\xff");
   CHECK(CsvCell(std::string("\0x", 2)) == "\"'\\x00x\"");  // NUL starts a formula: prefixed too
   CHECK(CsvCell("a\x1b,b") == "\"a\\x1b,b\"");

@@ -1,7 +1,8 @@
 #include "db/database.h"
 
-#include <doctest/doctest.h>
 #include <filesystem>
+
+#include <doctest/doctest.h>
 
 #include "support/file_mode.h"
 #include "support/skip.h"
@@ -35,11 +36,11 @@ TEST_CASE("opening a new database sets every pragma and applies the migrations")
   CHECK(db->SchemaVersion() == LatestSchemaVersion());
   CHECK(LatestSchemaVersion() >= 1);
   CHECK(QueryText(*db, "PRAGMA user_version") == std::to_string(LatestSchemaVersion()));
-  for (const char* table : {"jobs", "remote_templates", "remote_schedules", "intents",
-                            "executions", "failures", "cabs", "sweeps"}) {
+  for (const char* table : {"jobs", "remote_templates", "remote_schedules", "intents", "executions",
+                            "failures", "cabs", "sweeps"}) {
     INFO(table);
-    CHECK(QueryText(*db, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") +
-                             table + "'") == "1");
+    CHECK(QueryText(*db, std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table +
+                             "'") == "1");
   }
 }
 
@@ -128,8 +129,9 @@ TEST_CASE("SQL errors name the database file and the statement") {
   CHECK(bad.status().message() == (dir / "state.db") +
                                       ": no such column: nope (while preparing SELECT nope FROM "
                                       "sweeps)");
-  auto violation = db->Exec("INSERT INTO intents (job_name, action, fingerprint, body, state, "
-                            "created_at) VALUES ('j', 'delete', 'f', '{}', 'pending', 't')");
+  auto violation = db->Exec(
+      "INSERT INTO intents (job_name, action, fingerprint, body, state, "
+      "created_at) VALUES ('j', 'delete', 'f', '{}', 'pending', 't')");
   REQUIRE_FALSE(violation.ok());
   CHECK(violation.message().find("CHECK constraint failed") != std::string::npos);
 }

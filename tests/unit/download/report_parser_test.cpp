@@ -1,10 +1,10 @@
 #include "download/report_parser.h"
 
-#include <doctest/doctest.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 namespace hdc::download {
 namespace {
@@ -57,9 +57,10 @@ Fed FeedPieces(const std::vector<std::string_view>& pieces) {
 }
 
 TEST_CASE("a tab-delimited report with CRLF line ends gives one row per line") {
-  const ParsedReport r = Parse("FailureHash\tDriverName\tEventCount\r\n"
-                               "h1\tdrv.sys\t3\r\n"
-                               "h2\tother.sys\t10\r\n");
+  const ParsedReport r = Parse(
+      "FailureHash\tDriverName\tEventCount\r\n"
+      "h1\tdrv.sys\t3\r\n"
+      "h2\tother.sys\t10\r\n");
   CHECK(r.header.delimiter() == '\t');
   CHECK(r.header.names() == std::vector<std::string>{"FailureHash", "DriverName", "EventCount"});
   CHECK(r.rows == Rows{{"h1", "drv.sys", "3"}, {"h2", "other.sys", "10"}});
@@ -83,7 +84,9 @@ TEST_CASE("the delimiter is tab only when the header has more tabs than commas")
 }
 
 TEST_CASE("a leading UTF-8 BOM is skipped and a BOM elsewhere is data") {
-  const ParsedReport r = Parse("\xEF\xBB\xBF" "A\tB\r\n\xEF\xBB\xBFx\ty\r\n");
+  const ParsedReport r = Parse(
+      "\xEF\xBB\xBF"
+      "A\tB\r\n\xEF\xBB\xBFx\ty\r\n");
   CHECK(r.header.names() == std::vector<std::string>{"A", "B"});
   CHECK(r.rows == Rows{{"\xEF\xBB\xBFx", "y"}});
 }
@@ -100,9 +103,10 @@ TEST_CASE("a lone CR ends a line like LF and CRLF") {
 }
 
 TEST_CASE("quoted fields may hold the delimiter, doubled quotes and line breaks") {
-  const ParsedReport r = Parse("A\tB\tC\r\n"
-                               "\"tab\there\"\t\"say \"\"hi\"\"\"\t\"two\r\nlines\"\r\n"
-                               "\"\"\"\"\t\"a,b\"\tplain\r\n");
+  const ParsedReport r = Parse(
+      "A\tB\tC\r\n"
+      "\"tab\there\"\t\"say \"\"hi\"\"\"\t\"two\r\nlines\"\r\n"
+      "\"\"\"\"\t\"a,b\"\tplain\r\n");
   CHECK(r.rows == Rows{{"tab\there", "say \"hi\"", "two\r\nlines"}, {"\"", "a,b", "plain"}});
 }
 
@@ -116,7 +120,9 @@ TEST_CASE("a quote inside an unquoted field is kept as text") {
 }
 
 TEST_CASE("a header without rows is zero rows with its columns") {
-  for (std::string_view text : {"A\tB\r\n", "A\tB", "\xEF\xBB\xBF" "A\tB\n\r\n"}) {
+  for (std::string_view text : {"A\tB\r\n", "A\tB",
+                                "\xEF\xBB\xBF"
+                                "A\tB\n\r\n"}) {
     INFO(text);
     const ParsedReport r = Parse(text);
     CHECK(r.header.names() == std::vector<std::string>{"A", "B"});
@@ -139,8 +145,7 @@ TEST_CASE("blank lines between and after rows are skipped") {
 }
 
 TEST_CASE("a row with fewer fields than the header has nulls for the rest") {
-  CHECK(Parse("A\tB\tC\n1\n1\t2\n").rows ==
-        Rows{{"1", nullopt, nullopt}, {"1", "2", nullopt}});
+  CHECK(Parse("A\tB\tC\n1\n1\t2\n").rows == Rows{{"1", nullopt, nullopt}, {"1", "2", nullopt}});
 }
 
 TEST_CASE("a row with more fields than the header is an error naming its line") {
@@ -166,8 +171,9 @@ TEST_CASE("a header column without a name or a name given twice is an error") {
 }
 
 TEST_CASE("column lookup ignores case and knows aggregate names as sent") {
-  const ParsedReport r = Parse("FailureHash\tDriverName\tSUM(EventCount)\tDCOUNT(DeviceId)\n"
-                               "h\td\t12\t3\n");
+  const ParsedReport r = Parse(
+      "FailureHash\tDriverName\tSUM(EventCount)\tDCOUNT(DeviceId)\n"
+      "h\td\t12\t3\n");
   CHECK(r.header.ColumnIndex("failurehash") == 0);
   CHECK(r.header.ColumnIndex("DRIVERNAME") == 1);
   CHECK(r.header.ColumnIndex("sum(eventcount)") == 2);
@@ -248,7 +254,8 @@ TEST_CASE("feeding after Finish is a misuse") {
 // BOM, quotes spanning chunks, doubled quotes, CRLF, a blank line, a lone CR
 // and a last line without a line end: every boundary the parser must carry.
 constexpr std::string_view kTricky =
-    "\xEF\xBB\xBF" "Name\tNote\tEventCount\r\n"
+    "\xEF\xBB\xBF"
+    "Name\tNote\tEventCount\r\n"
     "a\t\"x\ty\"\t1\r\n"
     "\"b\"\"q\"\"\"\t\"multi\r\nline\"\"\r\n\"\t\r\n"
     "\r\n"

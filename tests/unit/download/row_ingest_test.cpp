@@ -1,9 +1,9 @@
 #include "download/row_ingest.h"
 
-#include <doctest/doctest.h>
-
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "support/temp_dir.h"
 #include "util/time_format.h"
@@ -114,14 +114,14 @@ TEST_CASE("each report row becomes a failures row with typed key columns") {
             "NULL|dev-3|hw",
             "1152921505695178386|2024-05-10T02:00:00Z|kernel|f-4|n4|other.sys|NULL|NULL|7|NULL|"
             "NULL|NULL"});
-  CHECK(f.One("SELECT typeof(event_count) FROM failures WHERE failure_hash = 'f-1'") ==
-        "integer");
+  CHECK(f.One("SELECT typeof(event_count) FROM failures WHERE failure_hash = 'f-1'") == "integer");
 }
 
 TEST_CASE("the row column holds every column as JSON text with nulls and escapes") {
   Fixture f;
-  f.Ingest("A\tb\tC d\t\"Q\"\"x\"\r\n"
-           "\"q\"\"\\\tt\"\t\tcaf\xC3\xA9 \xFF\x01\t\"line\r\nbreak\"\r\n");
+  f.Ingest(
+      "A\tb\tC d\t\"Q\"\"x\"\r\n"
+      "\"q\"\"\\\tt\"\t\tcaf\xC3\xA9 \xFF\x01\t\"line\r\nbreak\"\r\n");
   CHECK(f.One("SELECT row FROM failures") ==
         "{\"A\":\"q\\\"\\\\\\tt\",\"b\":null,\"C d\":\"caf\xC3\xA9 \\ufffd\\u0001\","
         "\"Q\\\"x\":\"line\\r\\nbreak\"}");
@@ -144,9 +144,9 @@ TEST_CASE("the retention clock starts at the earliest time the row gives") {
   Fixture f;
   f.Ingest(kReport);
   CHECK(f.Query("SELECT failure_hash, clock_start FROM failures ORDER BY id") ==
-        std::vector<std::string>{"f-1|2024-05-08T10:20:30Z",   // failure before collection
-                                 "f-2|2024-05-07T09:00:00Z",   // collection before failure
-                                 "f-3|2024-05-10T03:00:00Z",   // no parseable time
+        std::vector<std::string>{"f-1|2024-05-08T10:20:30Z",  // failure before collection
+                                 "f-2|2024-05-07T09:00:00Z",  // collection before failure
+                                 "f-3|2024-05-10T03:00:00Z",  // no parseable time
                                  "f-4|2024-05-10T03:00:00Z"});
 }
 
@@ -326,13 +326,13 @@ TEST_CASE("a read error aborts the ingest and keeps the earlier rows") {
   Fixture f;
   f.Ingest(kReport);
   int calls = 0;
-  auto result = IngestReport(*f.db, f.target,
-                             [&calls](char* buffer, size_t) -> util::Result<size_t> {
-                               if (++calls > 1) return util::TemporaryError("store: read failed");
-                               const std::string_view head = "FailureHash\r\nnew\r\n";
-                               std::copy(head.begin(), head.end(), buffer);
-                               return head.size();
-                             });
+  auto result =
+      IngestReport(*f.db, f.target, [&calls](char* buffer, size_t) -> util::Result<size_t> {
+        if (++calls > 1) return util::TemporaryError("store: read failed");
+        const std::string_view head = "FailureHash\r\nnew\r\n";
+        std::copy(head.begin(), head.end(), buffer);
+        return head.size();
+      });
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().kind() == util::ErrorKind::kTemporary);
   CHECK(f.One("SELECT count(*) FROM failures") == "4");

@@ -107,7 +107,8 @@ class Harness {
       std::this_thread::yield();
     }
     FAIL("the scheduler did not settle: iterations " << scheduler.Iterations() << " (since "
-         << since << "), idle " << scheduler.Idle() << ", clock waiters " << clock.waiters());
+                                                     << since << "), idle " << scheduler.Idle()
+                                                     << ", clock waiters " << clock.waiters());
   }
   // Moves the clock to the loop's next deadline and lets it work.
   void Next() {
@@ -151,7 +152,8 @@ Calls Without(Calls calls, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("scheduler: start reconciles, polls every job and sweeps, then sleeps until a run is due") {
+TEST_CASE(
+    "scheduler: start reconciles, polls every job and sweeps, then sleeps until a run is due") {
   Harness h(Config({Job("a", hours(2)), Job("b", hours(6))}));
   CHECK(h.work.Take() == Calls{"reconcile", "poll a", "poll b", "sweep"});
   // Nothing is due until job a's next run (tomorrow 02:00) plus the grace.
@@ -177,8 +179,10 @@ TEST_CASE("scheduler: a run not yet listed is polled every poll_interval until i
   h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
     JobPollOutcome outcome;
     outcome.polled = true;
-    if (++polls < 3) outcome.awaiting = kDay0 + hours(24 * 7 + 2);
-    else outcome.new_executions = 1;
+    if (++polls < 3)
+      outcome.awaiting = kDay0 + hours(24 * 7 + 2);
+    else
+      outcome.new_executions = 1;
     return outcome;
   };
   h.AdvanceTo(kDay0 + hours(24 * 7 + 2) + minutes(2));
@@ -193,7 +197,8 @@ TEST_CASE("scheduler: a run not yet listed is polled every poll_interval until i
   CHECK(util::FormatTimestamp(*h.scheduler.Health().jobs[0].next_due) == "2026-11-28T02:02:00Z");
 }
 
-TEST_CASE("scheduler: a failing job backs off, turns unhealthy after three failures, the others go on") {
+TEST_CASE(
+    "scheduler: a failing job backs off, turns unhealthy after three failures, the others go on") {
   Harness h(Config({Job("a", hours(2)), Job("b", hours(2))}));
   h.work.Take();
   bool failing = true;
@@ -226,7 +231,8 @@ TEST_CASE("scheduler: a failing job backs off, turns unhealthy after three failu
   CHECK(h.scheduler.Health().problems.empty());
 }
 
-TEST_CASE("scheduler: an authentication refusal pauses remote work for all jobs, a callback probes") {
+TEST_CASE(
+    "scheduler: an authentication refusal pauses remote work for all jobs, a callback probes") {
   Harness h(Config({Job("a", hours(2), true), Job("b", hours(2))}));
   h.work.Take();
   bool refused = true;
@@ -345,7 +351,8 @@ TEST_CASE("scheduler: the watchdog is pinged from the loop, and not while it is 
   CHECK(pings == 3);
 }
 
-TEST_CASE("scheduler: a job is stale when its last success is older than its interval plus 3 polls") {
+TEST_CASE(
+    "scheduler: a job is stale when its last success is older than its interval plus 3 polls") {
   auto config = Config({Job("a", hours(2))});
   HealthSnapshot h;
   h.now = kStart;

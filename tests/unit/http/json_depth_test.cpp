@@ -23,8 +23,8 @@ TEST_CASE("JSON nesting depth counts arrays and objects") {
 TEST_CASE("JSON nesting depth ignores brackets inside strings, escaped quotes included") {
   CHECK(JsonDepthWithin(R"(["[[[[{{{{"])", 1));
   CHECK(JsonDepthWithin(R"({"k]]]":"v{{{"})", 1));
-  CHECK(JsonDepthWithin(R"(["a\"[[[[", "b"])", 1));      // \" does not end the string
-  CHECK_FALSE(JsonDepthWithin(R"(["a\\",[[]]])", 2));     // \\ does: the brackets count
+  CHECK(JsonDepthWithin(R"(["a\"[[[[", "b"])", 1));    // \" does not end the string
+  CHECK_FALSE(JsonDepthWithin(R"(["a\\",[[]]])", 2));  // \\ does: the brackets count
   CHECK(JsonDepthWithin(R"(["a\\",[[]]])", 3));
   CHECK(JsonDepthWithin(R"(["\u005b\u005b"])", 1));
 }

@@ -366,8 +366,8 @@ TEST_CASE("a body shorter than its Content-Length is a temporary 'truncated' err
   auto response = client->Send(Get(server.Url("/cut?sig=CANARY")), sink);
   REQUIRE_FALSE(response.ok());
   CHECK(response.status().kind() == util::ErrorKind::kTemporary);
-  const std::string expected = "GET 127.0.0.1:" + std::to_string(server.port()) +
-                               "/cut: truncated: got 50 of 100 bytes";
+  const std::string expected =
+      "GET 127.0.0.1:" + std::to_string(server.port()) + "/cut: truncated: got 50 of 100 bytes";
   CHECK(response.status().message() == expected);
   CHECK(sink.size() == 50);  // the partial stays for the caller to resume or discard
   util::StringSink next;
@@ -387,8 +387,11 @@ util::Result<Response> SendRetried(HttpClient& client, const Request& request,
   return SendWithRetry(client, request, sink, policy, clock, random, std::stop_token{});
 }
 
-TEST_CASE("a Content-Length that is not a length is bad data from the host, sent once, not a truncation to retry") {
-  for (const std::string value : {"-1", "abc", "+5", "0x10", "5, 5", "1e15", "99999999999999999999"}) {
+TEST_CASE(
+    "a Content-Length that is not a length is bad data from the host, sent once, not a truncation "
+    "to retry") {
+  for (const std::string value :
+       {"-1", "abc", "+5", "0x10", "5, 5", "1e15", "99999999999999999999"}) {
     CAPTURE(value);
     TestHttpServer server([&value](const RecordedRequest& r) {
       if (r.target == "/whole") return Ok();
@@ -436,10 +439,12 @@ TEST_CASE("two Content-Length fields that differ are bad data, and two equal one
   CHECK(same.data() == "hello");
 }
 
-TEST_CASE("a Content-Length beyond 1 TiB is bad data at once, and 1 TiB itself is taken as the length") {
+TEST_CASE(
+    "a Content-Length beyond 1 TiB is bad data at once, and 1 TiB itself is taken as the length") {
   TestHttpServer server([](const RecordedRequest& r) {
     HttpReply reply = Ok("x");
-    reply.raw_content_length = {r.target.starts_with("/huge") ? "1000000000000000" : "1099511627776"};
+    reply.raw_content_length = {r.target.starts_with("/huge") ? "1000000000000000"
+                                                              : "1099511627776"};
     return reply;
   });
   auto client = MakePocoClient(TestOptions());
@@ -476,7 +481,7 @@ TEST_CASE("a sink with a size limit refuses a declared length beyond it before t
   CHECK(response.status().kind() == util::ErrorKind::kBadData);
   CHECK(response.status().message().ends_with(
       "/big: response body larger than 1000 bytes (Content-Length 1000000)"));
-  CHECK(limited.size() == 0);  // refused before the body, not after 1000 bytes of it
+  CHECK(limited.size() == 0);    // refused before the body, not after 1000 bytes of it
   util::StringSink roomy(5000);  // the control
   REQUIRE(client->Send(Get(server.Url("/fits")), roomy).ok());
   CHECK(roomy.size() == 2000);
@@ -708,8 +713,8 @@ TEST_CASE("once the run budget is spent a request fails at once without connecti
   auto second = client->Send(Get(server.Url("/drip")), sink);
   REQUIRE_FALSE(second.ok());
   CHECK(second.status().kind() == util::ErrorKind::kTemporary);
-  CHECK(second.status().message() == "GET 127.0.0.1:" + std::to_string(server.port()) +
-                                         "/drip: run budget of 1.500 s spent");
+  CHECK(second.status().message() ==
+        "GET 127.0.0.1:" + std::to_string(server.port()) + "/drip: run budget of 1.500 s spent");
   CHECK(server.request_count() == 1);
 }
 

@@ -12,9 +12,8 @@ Request Authorized(std::string url, std::string method = "GET") {
   Request request;
   request.method = std::move(method);
   request.url = std::move(url);
-  request.headers = {{"Authorization", "Bearer CANARY"},
-                     {"Cookie", "session=1"},
-                     {"Accept", "application/json"}};
+  request.headers = {
+      {"Authorization", "Bearer CANARY"}, {"Cookie", "session=1"}, {"Accept", "application/json"}};
   return request;
 }
 
@@ -53,8 +52,7 @@ TEST_CASE("Authorization and Cookie travel only when scheme, host and port stay 
        "https://blob.example.net/c?sig=s", false},
       {"https://api.example.com/v1/cab", "https://api.example.com:8443/c",
        "https://api.example.com:8443/c", false},
-      {"https://api.example.com/v1/cab", "//cdn.example.com/x", "https://cdn.example.com/x",
-       false},
+      {"https://api.example.com/v1/cab", "//cdn.example.com/x", "https://cdn.example.com/x", false},
       {"http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b", "http://127.0.0.1:8080/b", true},
       {"http://127.0.0.1:8080/a", "/b", "http://127.0.0.1:8080/b", true},
       {"http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b", "http://127.0.0.1:9090/b", false},
@@ -106,7 +104,8 @@ TEST_CASE("dangerous or unusable redirect targets are refused as bad server data
 }
 
 TEST_CASE("RedirectTarget gives the resolved target under the same policy as FollowRedirect") {
-  const Request from = Authorized("https://api.example.com/v1.0/my/analytics/driver/cabdownload?x=1");
+  const Request from =
+      Authorized("https://api.example.com/v1.0/my/analytics/driver/cabdownload?x=1");
   auto relative = RedirectTarget(from, Redirect(302, "../blob/c.cab?sig=S"));
   REQUIRE_MESSAGE(relative.ok(), relative.status().message());
   CHECK(*relative == "https://api.example.com/v1.0/my/analytics/blob/c.cab?sig=S");

@@ -194,7 +194,9 @@ TEST_CASE("503 twice then 200: three attempts, waiting the jittered backoff on t
   QuietLogs logs;
   util::ManualClock clock(kStart);
   ScriptedServer s(
-      [](int n) { return n <= 2 ? HttpReply{503, {}, "busy"} : HttpReply{200, {}, "done"}; },
+      [](int n) {
+        return n <= 2 ? HttpReply{503, {}, "busy"} : HttpReply{200, {}, "done"};
+      },
       &clock);
   auto client = MakePocoClient(ClientOptions{});
   const RetryPolicy policy;
@@ -324,8 +326,8 @@ TEST_CASE("transport errors are retried, then reported as unavailable") {
   RetryPolicy policy;
   policy.max_attempts = 2;
   util::ManualClock clock(kStart);
-  RetryRun run(*client,
-               Get("http://127.0.0.1:" + std::to_string(port) + "/x?sig=S"), policy, 2, clock);
+  RetryRun run(*client, Get("http://127.0.0.1:" + std::to_string(port) + "/x?sig=S"), policy, 2,
+               clock);
   run.AdvanceWhenWaiting(seconds(1));
   auto result = run.Get();
   REQUIRE_FALSE(result.ok());
@@ -408,9 +410,8 @@ TEST_CASE("a retried body starts again from byte 0, errors of other kinds are no
   CHECK(sink.data() == "whole");
   CHECK(client.calls == 2);
 
-  ScriptedClient bad({[](util::ByteSink&) -> util::Result<Response> {
-    return util::BadDataError("nonsense");
-  }});
+  ScriptedClient bad(
+      {[](util::ByteSink&) -> util::Result<Response> { return util::BadDataError("nonsense"); }});
   util::StringSink unused;
   auto refused = SendWithRetry(bad, Get("https://h/p"), unused, instant, clock, random, {});
   CHECK(refused.status().kind() == util::ErrorKind::kBadData);

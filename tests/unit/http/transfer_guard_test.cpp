@@ -1,8 +1,9 @@
 // The deadline and rate floor of one attempt (docs/reliability.md §Fault catalogue, N04):
 // pure logic on elapsed time, driven by a manual clock; nothing waits.
+#include "http/transfer_guard.h"
+
 #include <doctest/doctest.h>
 
-#include "http/transfer_guard.h"
 #include "util/clock.h"
 
 namespace hdc::http {
@@ -132,7 +133,8 @@ TEST_CASE("the deadline ends an attempt however fast it goes, naming bytes and r
   const util::Status cut = a.Check();
   REQUIRE_FALSE(cut.ok());
   CHECK(cut.kind() == util::ErrorKind::kTemporary);
-  CHECK(cut.message() == "request deadline of 5 s passed after 5017600 bytes (measured 980.0 KiB/s)");
+  CHECK(cut.message() ==
+        "request deadline of 5 s passed after 5017600 bytes (measured 980.0 KiB/s)");
 }
 
 TEST_CASE("rates print in B/s, KiB/s and MiB/s") {

@@ -172,13 +172,15 @@ TEST_CASE("two directories can be locked at the same time") {
 
 #ifdef _WIN32
 TEST_CASE("another process cannot lock a directory this process holds") {
-  HDC_SKIP_TEST("needs fork(); on Windows windows.once_test runs a second hdc-reportd.exe "
-                "against a held state directory (refused with 75)");
+  HDC_SKIP_TEST(
+      "needs fork(); on Windows windows.once_test runs a second hdc-reportd.exe "
+      "against a held state directory (refused with 75)");
 }
 
 TEST_CASE("this process cannot lock a directory another process holds") {
-  HDC_SKIP_TEST("needs fork(); on Windows windows.once_test runs a second hdc-reportd.exe "
-                "against a held state directory (refused with 75)");
+  HDC_SKIP_TEST(
+      "needs fork(); on Windows windows.once_test runs a second hdc-reportd.exe "
+      "against a held state directory (refused with 75)");
 }
 #else
 TEST_CASE("another process cannot lock a directory this process holds") {

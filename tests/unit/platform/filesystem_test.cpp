@@ -382,8 +382,8 @@ TEST_CASE("a new folder gets a protected ACL: SYSTEM, Administrators and its own
   REQUIRE(RealFileSystem().CreateDirectories(sub).ok());
   std::wstring wide(sub.begin(), sub.end());  // the scratch path is ASCII
   PSECURITY_DESCRIPTOR descriptor = nullptr;
-  REQUIRE(::GetNamedSecurityInfoW(wide.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
-                                  nullptr, nullptr, nullptr, nullptr, &descriptor) == ERROR_SUCCESS);
+  REQUIRE(::GetNamedSecurityInfoW(wide.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                                  nullptr, nullptr, nullptr, &descriptor) == ERROR_SUCCESS);
   wchar_t* text = nullptr;
   REQUIRE(::ConvertSecurityDescriptorToStringSecurityDescriptorW(
       descriptor, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr));
@@ -438,8 +438,9 @@ namespace {
 
 TEST_CASE("opening a symbolic link for writing is refused and its target untouched") {
 #ifdef _WIN32
-  HDC_SKIP_TEST("a symbolic link on Windows is a reparse point that needs "
-                "SeCreateSymbolicLinkPrivilege to make; refusing reparse points is not built yet");
+  HDC_SKIP_TEST(
+      "a symbolic link on Windows is a reparse point that needs "
+      "SeCreateSymbolicLinkPrivilege to make; refusing reparse points is not built yet");
 #endif
   hdc::testing::TempDir dir;
   const std::string target = dir.Write("target", "keep me");

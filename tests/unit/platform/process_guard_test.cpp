@@ -1,9 +1,9 @@
 #include "platform/process_guard.h"
 
-#include <doctest/doctest.h>
-
 #include <cstdlib>
 #include <string>
+
+#include <doctest/doctest.h>
 
 #include "support/env.h"
 #include "support/skip.h"

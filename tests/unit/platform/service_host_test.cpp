@@ -65,9 +65,7 @@ TEST_CASE("service host: ProgramData is the machine's, with our folder") {
   CHECK(dir.find("ProgramData") != std::string::npos);
 }
 
-TEST_CASE("service host: a test run is not LocalSystem") {
-  CHECK_FALSE(IsRunningAsRoot());
-}
+TEST_CASE("service host: a test run is not LocalSystem") { CHECK_FALSE(IsRunningAsRoot()); }
 #endif
 
 }  // namespace

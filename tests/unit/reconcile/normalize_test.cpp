@@ -48,7 +48,8 @@ TEST_CASE("in-lists as strings and sort defaults normalise, real differences rem
 }
 
 TEST_CASE("an unreadable template never equals a real one and never throws") {
-  const json odd = json::parse(R"J({"view":5,"projection":"x","orderby":[{"attribute":[1]}],"condition":{"and":[7]}})J");
+  const json odd = json::parse(
+      R"J({"view":5,"projection":"x","orderby":[{"attribute":[1]}],"condition":{"and":[7]}})J");
   CHECK_NOTHROW(NormaliseTemplate(odd));
   CHECK(NormaliseTemplate(odd) != NormaliseTemplate(json::parse(R"J({"view":"IHVDriver"})J")));
 }

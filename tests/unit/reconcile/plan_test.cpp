@@ -5,8 +5,8 @@
 namespace hdc::reconcile {
 namespace {
 
-DesiredJob Job(const std::string& name, const std::string& tfp = "T1", const std::string& sfp = "S1",
-               bool enabled = true) {
+DesiredJob Job(const std::string& name, const std::string& tfp = "T1",
+               const std::string& sfp = "S1", bool enabled = true) {
   DesiredJob d;
   d.name = name;
   d.template_fingerprint = tfp;
@@ -34,8 +34,9 @@ TEST_CASE("a job in sync plans nothing") {
 }
 
 TEST_CASE("with a wiped database, identical remote objects are adopted, not duplicated") {
-  CHECK(Lines(Plan({Job("a")}, {{"41", "T0"}, {"42", "T1"}}, {{"7", "42", "S1", true}}, {})) ==
-        Lines_t{"adopt template 42 for job a (identical)", "adopt schedule 7 for job a (identical)"});
+  CHECK(
+      Lines(Plan({Job("a")}, {{"41", "T0"}, {"42", "T1"}}, {{"7", "42", "S1", true}}, {})) ==
+      Lines_t{"adopt template 42 for job a (identical)", "adopt schedule 7 for job a (identical)"});
 }
 
 TEST_CASE("an adopted schedule whose content differs is edited") {
@@ -76,14 +77,16 @@ TEST_CASE("objects deleted remotely are forgotten and created again") {
 }
 
 TEST_CASE("two jobs with identical templates each get their own") {
-  CHECK(Lines(Plan({Job("a"), Job("b", "T1", "S2")}, {{"42", "T1"}}, {{"7", "42", "S1", true}}, {})) ==
-        Lines_t{"adopt template 42 for job a (identical)", "adopt schedule 7 for job a (identical)",
-                "create template for job b", "create schedule for job b"});
+  CHECK(Lines(Plan({Job("a"), Job("b", "T1", "S2")}, {{"42", "T1"}}, {{"7", "42", "S1", true}},
+                   {})) == Lines_t{"adopt template 42 for job a (identical)",
+                                   "adopt schedule 7 for job a (identical)",
+                                   "create template for job b", "create schedule for job b"});
   // Both already exist remotely: each job adopts one, deterministically.
   CHECK(Lines(Plan({Job("b", "T1", "S2"), Job("a")}, {{"42", "T1"}, {"43", "T1"}},
                    {{"7", "42", "S1", true}, {"8", "43", "S2", true}}, {})) ==
         Lines_t{"adopt template 42 for job a (identical)", "adopt schedule 7 for job a (identical)",
-                "adopt template 43 for job b (identical)", "adopt schedule 8 for job b (identical)"});
+                "adopt template 43 for job b (identical)",
+                "adopt schedule 8 for job b (identical)"});
 }
 
 TEST_CASE("a recorded object is never adopted by another job") {

@@ -37,8 +37,9 @@ TEST_CASE("aggregation, having, order and limit follow the documented template b
         R"J({"aggregatedColumns":["SUM(EventCount)","DCOUNT(DeviceId)"],"condition":{"or":[)J"
         R"J({"attribute":"SUM(EventCount)","operator":"gte","value":"50"},)J"
         R"J({"attribute":"DCOUNT(DeviceId)","operator":"gt","value":"10"}]}})J");
-  CHECK(tmpl["orderby"].dump() ==
-        R"J([{"attribute":"DCOUNT(DeviceId)","sort":"desc"},{"attribute":"DriverName","sort":"asc"}])J");
+  CHECK(
+      tmpl["orderby"].dump() ==
+      R"J([{"attribute":"DCOUNT(DeviceId)","sort":"desc"},{"attribute":"DriverName","sort":"asc"}])J");
   CHECK(tmpl["limit"] == 25);
   CHECK_FALSE(tmpl.contains("condition"));
 }
@@ -72,17 +73,19 @@ TEST_CASE("the schedule is camelCase on create and PascalCase on edit") {
 }
 
 TEST_CASE("without callback = yes no callback URL is sent") {
-  auto config = config::testing::ParseWithJobs(
-      config::testing::Job("view = OEMDriver\ncolumns = Model\n"),
-      "[service]\ncallback_url = https://hooks.example.com/cb\n");
+  auto config =
+      config::testing::ParseWithJobs(config::testing::Job("view = OEMDriver\ncolumns = Model\n"),
+                                     "[service]\ncallback_url = https://hooks.example.com/cb\n");
   CHECK_FALSE(BuildSchedule(JobOf(config), config->service.callback_url).contains("callbackUrl"));
 }
 
 TEST_CASE("two spellings of one job give the same canonical JSON") {
-  auto a = config::testing::ParseWithJobs(config::testing::Job(
-      "view = IHVDriver\ncolumns = drivername\nwhere = eventtype EQ Kernel AND market In (DE,FR)\n"));
-  auto b = config::testing::ParseWithJobs(config::testing::Job(
-      "view = IHVDriver\ncolumns = DriverName\nwhere = (EventType eq \"Kernel\") and (Market in (\"DE\", FR))\n"));
+  auto a = config::testing::ParseWithJobs(
+      config::testing::Job("view = IHVDriver\ncolumns = drivername\nwhere = eventtype EQ Kernel "
+                           "AND market In (DE,FR)\n"));
+  auto b = config::testing::ParseWithJobs(
+      config::testing::Job("view = IHVDriver\ncolumns = DriverName\nwhere = (EventType eq "
+                           "\"Kernel\") and (Market in (\"DE\", FR))\n"));
   CHECK(Canonical(BuildTemplate(JobOf(a))) == Canonical(BuildTemplate(JobOf(b))));
 }
 

@@ -10,8 +10,8 @@
 #include <doctest/doctest.h>
 
 #include "download/row_ingest.h"
-#include "support/skip.h"
 #include "support/fault_fs.h"
+#include "support/skip.h"
 #include "support/temp_dir.h"
 #include "util/logging.h"
 #include "util/time_format.h"

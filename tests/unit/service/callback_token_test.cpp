@@ -19,7 +19,6 @@ namespace {
 
 using testing::TempDir;
 
-
 bool IsLowerHex32(const std::string& s) {
   if (s.size() != 32) return false;
   for (char c : s) {
@@ -83,8 +82,8 @@ TEST_CASE("callback token: a malformed file is a config error naming the file") 
     INFO("content: '", text, "'");
     TempDir dir;
     const std::string path = dir.Write("callback-token", text);
-    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                          std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     const util::Result<std::string> token = LoadOrCreateCallbackToken(dir.path());
     REQUIRE_FALSE(token.ok());
     CHECK(token.status().kind() == util::ErrorKind::kConfig);

@@ -18,8 +18,8 @@
 #include <doctest/doctest.h>
 
 #include "service/prometheus_text.h"
-#include "support/log_capture.h"
 #include "support/fd_limit.h"
+#include "support/log_capture.h"
 #include "support/prometheus_parser.h"
 #include "support/skip.h"
 #include "util/logging.h"

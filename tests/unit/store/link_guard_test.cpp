@@ -56,11 +56,16 @@ TEST_CASE("a link anywhere under the state directory is refused with 78, naming 
     const char* path;
     bool file;  // a link to a file, else to a folder
   };
-  for (const Placement& placement :
-       {Placement{"lock", true}, {"state.db", true}, {"store", false}, {"store/cabs", false},
-        {"store/reports", false}, {"store/tmp", false}, {"store/cabs/14", false},
-        {"store/reports/kernel", false}, {"store/tmp/cab-x.part", true},
-        {"store/cabs/14/14aa.cab", true}}) {
+  for (const Placement& placement : {Placement{"lock", true},
+                                     {"state.db", true},
+                                     {"store", false},
+                                     {"store/cabs", false},
+                                     {"store/reports", false},
+                                     {"store/tmp", false},
+                                     {"store/cabs/14", false},
+                                     {"store/reports/kernel", false},
+                                     {"store/tmp/cab-x.part", true},
+                                     {"store/cabs/14/14aa.cab", true}}) {
     const std::string name = placement.path;
     CAPTURE(name);
     TempDir state;
@@ -111,7 +116,8 @@ TEST_CASE("the lock file and the database refuse a link in their place") {
   auto lock = platform::LockDirectory(state.path());
   REQUIRE_FALSE(lock.ok());
   CHECK(lock.status().kind() == util::ErrorKind::kConfig);
-  CHECK(lock.status().message() == "lock file " + state / "lock" + " is a symbolic link; remove it");
+  CHECK(lock.status().message() ==
+        "lock file " + state / "lock" + " is a symbolic link; remove it");
   CHECK(Slurp(victim) == "precious");  // before, the pid was written here
 
   fs::create_symlink(victim, state / "state.db");

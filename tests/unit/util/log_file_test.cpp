@@ -47,7 +47,8 @@ std::vector<std::string> Lines(const std::string& text) {
 // The names of the files in dir, sorted.
 std::vector<std::string> FileNames(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -277,8 +278,7 @@ TEST_CASE("the log file is created owner-only, and so is each new file after a r
   CHECK(FileNames(dir.path()) == std::vector<std::string>{"hdc.1.log", "hdc.log"});
   for (const char* name : {"hdc.log", "hdc.1.log"}) {
     INFO("file ", name);
-    CHECK(fs::status(dir / name).permissions() ==
-          (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK(fs::status(dir / name).permissions() == (fs::perms::owner_read | fs::perms::owner_write));
   }
 }
 
@@ -290,13 +290,15 @@ TEST_CASE("a symbolic link at the log file's path is refused") {
   options.file.create = CreateThroughSeam;
   FileLog log(options);
   CHECK(log.status().kind() == ErrorKind::kConfig);
-  CHECK(log.status().message().starts_with("hdc.ini:9: [service] log_file: cannot open the log file: "));
+  CHECK(log.status().message().starts_with(
+      "hdc.ini:9: [service] log_file: cannot open the log file: "));
   GetLogger("test.link")->info("not through the link");
   CHECK(ReadAll(target).empty());
 }
 #endif
 
-TEST_CASE("a log file that cannot be opened is one config error naming the key, and changes nothing") {
+TEST_CASE(
+    "a log file that cannot be opened is one config error naming the key, and changes nothing") {
   testing::TempDir dir;
   FileLog log(WithFile(dir / "hdc.log"));
   REQUIRE(log.status().ok());
@@ -386,8 +388,9 @@ TEST_CASE("log_file, log_max_size and log_max_files have their defaults and are 
   CHECK(defaults->service.log_max_files == 5);
   CHECK(defaults->service.log_file_where == "hdc.ini: [service] log_file");
 
-  auto set = parse("[service]\nlog_level = debug\nlog_file = /var/log/hdc/d.log\n"
-                   "log_max_size = 64K\nlog_max_files = 100\n");
+  auto set = parse(
+      "[service]\nlog_level = debug\nlog_file = /var/log/hdc/d.log\n"
+      "log_max_size = 64K\nlog_max_files = 100\n");
   REQUIRE_MESSAGE(set.ok(), set.status().message());
   CHECK(set->service.log_file == "/var/log/hdc/d.log");
   CHECK(set->service.log_file_where == "hdc.ini:3: [service] log_file");
@@ -415,14 +418,15 @@ TEST_CASE("bad log_max_size and log_max_files values are one-line errors naming 
         "hdc.ini:2: [service] log_max_files: 101 is out of range [1, 100]");
   CHECK(ServiceError("[service]\nlog_max_files = five\n") ==
         "hdc.ini:2: [service] log_max_files: expected a whole number, got 'five'");
-  CHECK(ServiceError("[service]\nlog_files = 5\n") == "hdc.ini:2: [service] log_files: unknown key");
+  CHECK(ServiceError("[service]\nlog_files = 5\n") ==
+        "hdc.ini:2: [service] log_files: unknown key");
 }
 
 TEST_CASE("a relative log_file is taken from the service file's folder") {
   testing::TempDir dir;
-  const std::string path =
-      dir.Write("etc/hdc.ini", "[service]\nstate_dir = state\nlog_file = ../logs/./hdc.log\n"
-                               "[account]\ntenant_id = t\nclient_id = c\n");
+  const std::string path = dir.Write("etc/hdc.ini",
+                                     "[service]\nstate_dir = state\nlog_file = ../logs/./hdc.log\n"
+                                     "[account]\ntenant_id = t\nclient_id = c\n");
   auto config = config::LoadConfig(path);
   REQUIRE_MESSAGE(config.ok(), config.status().message());
   CHECK(config->service.log_file == (fs::path(dir.path()) / "logs/hdc.log").generic_string());

@@ -6,10 +6,9 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-
-#include "support/env.h"
 #include <nlohmann/json.hpp>
 
+#include "support/env.h"
 #include "util/redact.h"
 #include "util/time_format.h"
 

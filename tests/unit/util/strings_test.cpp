@@ -38,7 +38,8 @@ TEST_CASE("Printable escapes every terminal control and cuts long text") {
   // The control: plain text, UTF-8 and Windows paths pass unchanged.
   CHECK(Printable("report 42: HTTP 503 (Service Unavailable)") ==
         "report 42: HTTP 503 (Service Unavailable)");
-  CHECK(Printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  CHECK(Printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   CHECK(Printable("C:\\ProgramData\\hdc-reportd") == "C:\\ProgramData\\hdc-reportd");
   // An error_description holding ESC [31m.
   CHECK(Printable("bad \x1b[31mred\x1b[0m") == "bad \\x1b[31mred\\x1b[0m");
@@ -48,8 +49,10 @@ TEST_CASE("Printable escapes every terminal control and cuts long text") {
   CHECK(Printable("a\r\nb\tc", kNoCap, true) == "a\r\nb\tc");
   CHECK(Printable("\x1b\n", kNoCap, true) == "\\x1b\n");
   // C1 (U+009B is CSI on some terminals) and bidirectional controls.
-  CHECK(Printable("a\xc2\x9b" "31mb") == "a\\xc2\\x9b31mb");
-  CHECK(Printable("cab \xe2\x80\xae" "bac.exe") == "cab \\u{202e}bac.exe");
+  CHECK(Printable("a\xc2\x9b"
+                  "31mb") == "a\\xc2\\x9b31mb");
+  CHECK(Printable("cab \xe2\x80\xae"
+                  "bac.exe") == "cab \\u{202e}bac.exe");
   CHECK(Printable("\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\x8f") == "\\u{2066}x\\u{2069}\\u{200f}");
   // Bytes that are not UTF-8: stray, overlong, a surrogate, cut short.
   CHECK(Printable("\xff\xfe") == "\\xff\\xfe");
