@@ -93,9 +93,10 @@ class HttpClient {
   // Sends one request; sink.StartResponse(status, headers) is called when the status is
   // known, then the body of any status streams into `sink` (2xx
   // and errors alike; callers read error bodies from a StringSink). Network
-  // failures (refused, reset, timeout, TLS) are kUnavailable/kTemporary with
-  // host and path in the message. A body cut short of its Content-Length is
-  // kTemporary ("truncated").
+  // failures (refused, reset, timeout, TLS) are kUnavailable/kTemporary and
+  // name the request as their context (WithContext("METHOD host/path: "),
+  // which SendWithRetry leaves out of its own lines). A body cut short of its
+  // Content-Length is kTemporary ("truncated").
   virtual util::Result<Response> Send(const Request& request, util::ByteSink& sink) = 0;
 };
 

@@ -386,7 +386,7 @@ class ScriptedClient final : public HttpClient {
 
 util::Result<Response> Partial(util::ByteSink& sink) {
   (void)sink.Append("partial");
-  return util::TemporaryError("GET h/p: truncated: got 7 of 100 bytes");
+  return util::TemporaryError("truncated: got 7 of 100 bytes").WithContext("GET h/p: ");
 }
 
 util::Result<Response> Whole(util::ByteSink& sink) {
@@ -479,7 +479,8 @@ class SlowClient final : public HttpClient {
     deadlines.push_back(request.deadline);
     const bool bounded = request.deadline.count() > 0;
     clock_.Advance(bounded ? std::min(takes_, request.deadline) : takes_);
-    return util::TemporaryError("GET h/p: slower than 1.0 KiB/s over 2 s (measured 50 B/s)");
+    return util::TemporaryError("slower than 1.0 KiB/s over 2 s (measured 50 B/s)")
+        .WithContext("GET h/p: ");
   }
   std::vector<util::Duration> deadlines;
 
