@@ -42,23 +42,6 @@ constexpr std::array<std::string_view, kColumnCount> kNames{"ReportId",
                                                             "CabExpirationTime",
                                                             "EventCount"};
 
-const std::vector<int> kIhvColumns{
-    kReportId,          kFailureDate, kFailureDateTime, kApplicationId,     kSubmissionId,
-    kFailureName,       kFailureHash, kSymbol,          kOSVersion,         kOSName,
-    kEventType,         kMarket,      kDeviceType,      kDriverName,        kDriverVersion,
-    kArchitecture,      kOEMName,     kOEMModel,        kFlightRing,        kMode,
-    kCPUName,           kOSSKUType,   kReleaseName,     kCabType,           kCabIdHash,
-    kCabExpirationTime, kDeviceId,    kHardwareId,      kCabCollectionTime, kEventCount};
-
-const std::vector<int> kOemColumns{
-    kReportId,     kFailureDate, kFailureDateTime,   kFailureName,
-    kFailureHash,  kSymbol,      kOSVersion,         kEventType,
-    kMarket,       kDeviceType,  kDriverName,        kDriverVersion,
-    kArchitecture, kModel,       kBaseboard,         kModelFamily,
-    kFlightRing,   kMode,        kCPUName,           kOSSKUType,
-    kReleaseName,  kCabType,     kCabIdHash,         kCabExpirationTime,
-    kDeviceId,     kHardwareId,  kCabCollectionTime, kEventCount};
-
 constexpr std::array<std::pair<std::string_view, int>, 8> kPeriods{{
     {"Yesterday", 1},
     {"Last3Days", 3},
@@ -100,8 +83,25 @@ bool ColumnInView(int column, View view) {
 
 bool ColumnIsNumeric(int column) { return column == kEventCount; }
 
+// Function-local, so building them happens on first use, not before main().
 const std::vector<int>& ViewColumns(View view) {
-  return view == View::kIhvDriver ? kIhvColumns : kOemColumns;
+  static const std::vector<int> ihv{
+      kReportId,          kFailureDate, kFailureDateTime, kApplicationId,     kSubmissionId,
+      kFailureName,       kFailureHash, kSymbol,          kOSVersion,         kOSName,
+      kEventType,         kMarket,      kDeviceType,      kDriverName,        kDriverVersion,
+      kArchitecture,      kOEMName,     kOEMModel,        kFlightRing,        kMode,
+      kCPUName,           kOSSKUType,   kReleaseName,     kCabType,           kCabIdHash,
+      kCabExpirationTime, kDeviceId,    kHardwareId,      kCabCollectionTime, kEventCount};
+
+  static const std::vector<int> oem{
+      kReportId,     kFailureDate, kFailureDateTime,   kFailureName,
+      kFailureHash,  kSymbol,      kOSVersion,         kEventType,
+      kMarket,       kDeviceType,  kDriverName,        kDriverVersion,
+      kArchitecture, kModel,       kBaseboard,         kModelFamily,
+      kFlightRing,   kMode,        kCPUName,           kOSSKUType,
+      kReleaseName,  kCabType,     kCabIdHash,         kCabExpirationTime,
+      kDeviceId,     kHardwareId,  kCabCollectionTime, kEventCount};
+  return view == View::kIhvDriver ? ihv : oem;
 }
 
 std::optional<View> ParseView(std::string_view name) {

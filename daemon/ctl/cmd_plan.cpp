@@ -17,6 +17,53 @@
 
 namespace hdc::ctl {
 
+namespace {
+
+// The local records, read without a lock (WAL readers never block the
+// daemon); a state directory that does not exist yet means "no records".
+util::Result<std::unique_ptr<db::Database>> OpenRecords(const std::string& state_dir) {
+  const std::string db_path = util::state_files::PathOf(state_dir, util::state_files::kDatabase);
+  return db::Database::Open({std::ifstream(db_path).good() ? db_path : ":memory:"});
+}
+
+// The daemon's callback token (service/callback_token.h writes it on its
+// first start); empty without it, and the plan shows the URL as it would be
+// sent.
+std::string CallbackToken(const std::string& state_dir) {
+  std::string token;
+  std::ifstream(util::state_files::PathOf(state_dir, util::state_files::kCallbackToken)) >> token;
+  return token;
+}
+
+void PrintPlanJson(const std::vector<reconcile::Action>& actions, size_t jobs, int changes,
+                   std::ostream& out) {
+  nlohmann::json doc{{"jobs", jobs},
+                     {"changes", changes},
+                     {"in_sync", changes == 0},
+                     {"actions", nlohmann::json::array()}};
+  for (const auto& a : actions) {
+    doc["actions"].push_back({{"action", reconcile::ActionName(a.kind)},
+                              {"job", a.job},
+                              {"template_id", a.template_id},
+                              {"report_id", a.report_id},
+                              {"detail", a.detail},
+                              {"changes_remote", reconcile::ChangesRemote(a.kind)}});
+  }
+  out << doc.dump(2) << "\n";
+}
+
+void PrintPlanText(const std::vector<reconcile::Action>& actions, size_t jobs, int changes,
+                   std::ostream& out) {
+  out << "plan: " << jobs << (jobs == 1 ? " job, " : " jobs, ") << changes
+      << (changes == 1 ? " remote change" : " remote changes") << "\n";
+  for (const auto& a : actions) {
+    out << (reconcile::ChangesRemote(a.kind) ? "  ~ " : "    ") << reconcile::Describe(a) << "\n";
+  }
+  if (actions.empty()) out << "  (in sync)\n";
+}
+
+}  // namespace
+
 int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) {
   auto fail = [&](const util::Status& status) {
     err << "hdc-reportctl: " << status.ToString() << "\n";
@@ -27,57 +74,24 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment(),
                                          platform::RemoveEnvironmentVariable);
   if (!secret.ok()) return fail(secret.status().WithContext(options.config_path + ": "));
-  // Reading the local records needs no lock (WAL readers never block the
-  // daemon); a state directory that does not exist yet means "no records".
-  std::unique_ptr<db::Database> database;
-  const std::string db_path =
-      util::state_files::PathOf(config->service.state_dir, util::state_files::kDatabase);
-  if (std::ifstream(db_path).good()) {
-    auto opened = db::Database::Open({db_path});
-    if (!opened.ok()) return fail(opened.status());
-    database = std::move(opened).value();
-  } else {
-    auto memory = db::Database::Open({":memory:"});
-    if (!memory.ok()) return fail(memory.status());
-    database = std::move(memory).value();
-  }
+  auto database = OpenRecords(config->service.state_dir);
+  if (!database.ok()) return fail(database.status());
   util::SystemClock clock;
   std::stop_source stop;
   api::Connection connection(
       reconcile::ConnectionOptionsFrom(*config, std::string("hdc-reportctl/") + HDC_VERSION),
       secret->Reveal(), clock, stop.get_token());
-  // The daemon's callback token (service/callback_token.h writes it on its
-  // first start); without it the plan shows the URL as it would be sent.
-  std::string token;
-  std::ifstream(config->service.state_dir + "/callback-token") >> token;
-  reconcile::Reconciler reconciler(
-      connection.api(), *database, clock,
-      {reconcile::CallbackUrl(config->service.callback_url, token), nullptr});
+  const std::string url = reconcile::CallbackUrl(config->service.callback_url,
+                                                 CallbackToken(config->service.state_dir));
+  reconcile::Reconciler reconciler(connection.api(), **database, clock, {url, nullptr});
   auto actions = reconciler.PlanOnly(config->jobs);
   if (!actions.ok()) return fail(actions.status());
   int changes = 0;
   for (const auto& a : *actions) changes += reconcile::ChangesRemote(a.kind) ? 1 : 0;
   if (options.json) {
-    nlohmann::json doc{{"jobs", config->jobs.size()},
-                       {"changes", changes},
-                       {"in_sync", changes == 0},
-                       {"actions", nlohmann::json::array()}};
-    for (const auto& a : *actions) {
-      doc["actions"].push_back({{"action", reconcile::ActionName(a.kind)},
-                                {"job", a.job},
-                                {"template_id", a.template_id},
-                                {"report_id", a.report_id},
-                                {"detail", a.detail},
-                                {"changes_remote", reconcile::ChangesRemote(a.kind)}});
-    }
-    out << doc.dump(2) << "\n";
+    PrintPlanJson(*actions, config->jobs.size(), changes, out);
   } else {
-    out << "plan: " << config->jobs.size() << (config->jobs.size() == 1 ? " job, " : " jobs, ")
-        << changes << (changes == 1 ? " remote change" : " remote changes") << "\n";
-    for (const auto& a : *actions) {
-      out << (reconcile::ChangesRemote(a.kind) ? "  ~ " : "    ") << reconcile::Describe(a) << "\n";
-    }
-    if (actions->empty()) out << "  (in sync)\n";
+    PrintPlanText(*actions, config->jobs.size(), changes, out);
   }
   return changes == 0 ? 0 : 2;
 }

@@ -22,7 +22,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 // Bytes that end an unquoted field, for each delimiter.
 struct StopTable {
-  explicit StopTable(char delimiter) {
+  explicit StopTable(char delimiter) noexcept {
     stop.fill(false);
     stop[static_cast<unsigned char>(delimiter)] = true;
     stop['\r'] = true;

@@ -173,36 +173,34 @@ void DaemonApp::PrintHelp() const {
   std::cout << "\n";
 }
 
+void DaemonApp::PrintVersion() const {
+  std::cout << "hdc-reportd " << HDC_VERSION;
+  if (!std::string_view(HDC_GIT_REVISION).empty()) std::cout << " (git " << HDC_GIT_REVISION << ")";
+  std::cout << "\nLicense: " << HDC_LICENSE << "\n";
+}
+
+std::string DaemonApp::UsageProblem(const std::vector<std::string>& args) const {
+  if (!args.empty()) return "unexpected argument '" + args.front() + "'";
+  if (!option_error_.empty()) return option_error_;
+  if ((time_scale_ > 0 || test_hooks_ || !time_start_.empty()) && (once_ || check_config_)) {
+    return "--time-scale, --time-start and --test-hooks apply to the daemon only";
+  }
+  if (!time_start_.empty() && time_scale_ == 0) return "--time-start needs --time-scale";
+  if (check_config_ && once_) return "--once and --check-config exclude each other";
+  return "";
+}
+
 int DaemonApp::main(const std::vector<std::string>& args) {
   if (help_) {
     PrintHelp();
     return EXIT_OK;
   }
   if (version_) {
-    std::cout << "hdc-reportd " << HDC_VERSION;
-    if (std::string(HDC_GIT_REVISION).size() > 0) std::cout << " (git " << HDC_GIT_REVISION << ")";
-    std::cout << "\nLicense: " << HDC_LICENSE << "\n";
+    PrintVersion();
     return EXIT_OK;
   }
-  if (!args.empty()) {
-    std::cerr << "hdc-reportd: unexpected argument '" << args.front() << "' (see --help)\n";
-    return EXIT_USAGE;
-  }
-  if (!option_error_.empty()) {
-    std::cerr << "hdc-reportd: " << option_error_ << " (see --help)\n";
-    return EXIT_USAGE;
-  }
-  if ((time_scale_ > 0 || test_hooks_ || !time_start_.empty()) && (once_ || check_config_)) {
-    std::cerr << "hdc-reportd: --time-scale, --time-start and --test-hooks apply to the daemon "
-                 "only (see --help)\n";
-    return EXIT_USAGE;
-  }
-  if (!time_start_.empty() && time_scale_ == 0) {
-    std::cerr << "hdc-reportd: --time-start needs --time-scale (see --help)\n";
-    return EXIT_USAGE;
-  }
-  if (check_config_ && once_) {
-    std::cerr << "hdc-reportd: --once and --check-config exclude each other (see --help)\n";
+  if (const std::string problem = UsageProblem(args); !problem.empty()) {
+    std::cerr << "hdc-reportd: " << problem << " (see --help)\n";
     return EXIT_USAGE;
   }
   if (check_config_) return RunCheckConfig(config_path_, std::cout, std::cerr);

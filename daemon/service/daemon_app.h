@@ -35,6 +35,9 @@ class DaemonApp final : public Poco::Util::ServerApplication {
  private:
   void HandleOption(const std::string& name, const std::string& value);
   void PrintHelp() const;
+  void PrintVersion() const;
+  // The first misuse of the command line, "" when there is none.
+  std::string UsageProblem(const std::vector<std::string>& args) const;
 
   std::string config_path_;
   bool check_config_ = false;
