@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 WIN_BUILD ?= build-windows
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
@@ -29,7 +30,7 @@ PACKAGE_DEPS := scdoc dpkg-dev file rpm lintian rpmlint groff-base man-db adduse
 # `make install` target prefix; DESTDIR is honoured.
 PREFIX ?= /usr/local
 
-.PHONY: all deps bench-deps build test demo asan bench format format-check lint clean \
+.PHONY: all deps bench-deps build test demo asan tsan bench format format-check lint clean \
         package-deps package install test-package windows-deps windows test-windows \
         package-windows
 
@@ -67,6 +68,21 @@ asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# The suite under ThreadSanitizer: each report is also kept as a file under
+# $(TSAN_BUILD)/tsan-reports (one per process), and any report fails the run.
+# Suppressions, each with its reason, are in tests/tsan.supp.
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DHDC_TSAN=ON $(CMAKE_FLAGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	rm -rf $(TSAN_BUILD)/tsan-reports && mkdir -p $(TSAN_BUILD)/tsan-reports
+	cd $(TSAN_BUILD) && \
+	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp:log_path=$(CURDIR)/$(TSAN_BUILD)/tsan-reports/report \
+	  ctest --output-on-failure -j $(JOBS); rc=$$?; \
+	  reports=$$(ls tsan-reports | wc -l); \
+	  echo "tsan: $$reports report(s) in $(TSAN_BUILD)/tsan-reports"; \
+	  for f in tsan-reports/*; do [ -e "$$f" ] && grep -m1 -A12 'WARNING: ThreadSanitizer' "$$f"; done; \
+	  [ $$rc = 0 ] && [ $$reports = 0 ]
 
 # Speed, measured side by side with reference tools (never a timed test).
 bench-deps:
@@ -145,4 +161,4 @@ lint: build
 	@echo "lint: clang-tidy found nothing in $$(git ls-files 'daemon/*.cpp' 'emulator/*.cpp' | wc -l) files"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(WIN_BUILD)

@@ -17,7 +17,7 @@ for tool in strace systemd-analyze; do
 done
 # grep reads all of ldd's output: with pipefail, grep -q could close the
 # pipe early and ldd's SIGPIPE would make a sanitizer build look plain.
-if ldd "$real_bin" | grep libasan >/dev/null; then
+if ldd "$real_bin" | grep -E "lib[at]san" >/dev/null; then
   # The sanitizer runtime makes its own calls (e.g. prlimit64, personality),
   # and LeakSanitizer aborts under ptrace: the filter is checked on the
   # production build only.
