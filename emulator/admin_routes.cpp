@@ -36,7 +36,8 @@ void GetClock(Exchange& ex) {
          {"mode", manual ? "manual" : (scaled ? "scaled" : "real")}});
 }
 
-// {"set":"2024-05-01T00:00:00Z"} or {"advance":"90m"} / {"advance":5400} (seconds).
+// {"set":"2024-05-01T00:00:00Z"} or {"advance":"90m"} / {"advance":5400} (seconds);
+// {"freeze":true|false} holds a scaled clock still (checks that must see one instant).
 void SetClock(Exchange& ex) {
   auto body = Body(ex);
   if (!body) return;
@@ -63,6 +64,12 @@ void SetClock(Exchange& ex) {
       return Refuse(ex, 400, "advance: expected seconds or a duration like 90m");
     }
     manual ? manual->Advance(d) : scaled->Advance(d);
+  }
+  if (const Json* freeze = FindMember(*body, "freeze")) {
+    if (!freeze->is_boolean()) return Refuse(ex, 400, "freeze: expected true or false");
+    if (scaled == nullptr)
+      return Refuse(ex, 409, "freeze: the clock is manual, it moves only when told");
+    scaled->Freeze(freeze->get<bool>());
   }
   GetClock(ex);
 }

@@ -220,7 +220,7 @@ std::string Usage() {
          "Knobs (default, meaning):\n" +
          SettingsHelp() +
          "\nControl (HTTP, not part of HDC): GET/POST /_emulator/clock "
-         "{\"set\":T}|{\"advance\":\"90m\"},\n"
+         "{\"set\":T}|{\"advance\":\"90m\"}|{\"freeze\":true},\n"
          "GET/POST/DELETE /_emulator/faults, GET/DELETE /_emulator/requests, GET "
          "/_emulator/state,\n"
          "GET/POST /_emulator/settings, POST /_emulator/clients, POST "

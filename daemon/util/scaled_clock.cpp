@@ -10,6 +10,7 @@ ScaledClock::ScaledClock(Clock& real, double scale)
 TimePoint ScaledClock::Now() const {
   const auto real_elapsed = (real_.Now() - origin_).count();
   std::lock_guard lock(mu_);
+  if (frozen_) return *frozen_;
   return origin_ + Duration(static_cast<long long>(real_elapsed * scale_)) + offset_;
 }
 
@@ -29,6 +30,23 @@ bool ScaledClock::WaitUntil(TimePoint deadline, std::stop_token stop) {
 void ScaledClock::Advance(Duration d) {
   std::lock_guard lock(mu_);
   offset_ += d;
+  if (frozen_) *frozen_ += d;
+  cv_.notify_all();
+}
+
+void ScaledClock::Freeze(bool frozen) {
+  const TimePoint now = Now();
+  std::lock_guard lock(mu_);
+  if (frozen) {
+    frozen_ = now;
+    return;
+  }
+  if (!frozen_) return;
+  // Runs on from the frozen instant: the offset absorbs the real time that
+  // passed while frozen.
+  const auto real_elapsed = (real_.Now() - origin_).count();
+  offset_ = *frozen_ - (origin_ + Duration(static_cast<long long>(real_elapsed * scale_)));
+  frozen_.reset();
   cv_.notify_all();
 }
 

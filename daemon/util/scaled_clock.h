@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "util/clock.h"
 
@@ -19,6 +20,10 @@ class ScaledClock final : public Clock {
   bool WaitUntil(TimePoint deadline, std::stop_token stop) override;
   void Advance(Duration d);
   void Set(TimePoint t);
+  // Frozen, Now() stays where it was when frozen (a check that must see one
+  // instant: links and tokens that do not expire under it); unfrozen, time
+  // runs on from there at the same scale.
+  void Freeze(bool frozen);
 
  private:
   Clock& real_;
@@ -27,6 +32,7 @@ class ScaledClock final : public Clock {
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
   Duration offset_{0};
+  std::optional<TimePoint> frozen_;
 };
 
 }  // namespace hdc::util

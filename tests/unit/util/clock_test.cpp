@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include "util/scaled_clock.h"
+
 namespace hdc::util {
 namespace {
 
@@ -33,6 +35,26 @@ TEST_CASE("a manual clock starts at the given time and moves only when told") {
 
   clock.Set(kStart + hours(24));
   CHECK(clock.Now() == kStart + hours(24));
+}
+
+TEST_CASE("a scaled clock runs at its scale, holds still while frozen, and runs on from there") {
+  ManualClock real(kStart);
+  ScaledClock scaled(real, 60);
+  real.Advance(seconds(2));
+  CHECK(scaled.Now() == kStart + minutes(2));
+
+  scaled.Freeze(true);
+  real.Advance(seconds(10));
+  CHECK(scaled.Now() == kStart + minutes(2));
+  scaled.Advance(minutes(5));  // still moved by hand while frozen
+  CHECK(scaled.Now() == kStart + minutes(7));
+
+  scaled.Freeze(false);
+  CHECK(scaled.Now() == kStart + minutes(7));
+  real.Advance(seconds(1));
+  CHECK(scaled.Now() == kStart + minutes(8));
+  scaled.Freeze(false);  // unfreezing a running clock changes nothing
+  CHECK(scaled.Now() == kStart + minutes(8));
 }
 
 TEST_CASE("a manual clock can be set backwards") {
