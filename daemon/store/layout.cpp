@@ -153,7 +153,17 @@ Status StoreLayout::EnsureDirectories(platform::FileSystem& fs) const {
   for (const std::string& dir : {reports_dir(), cabs_dir(), tmp_dir()}) {
     HDC_RETURN_IF_ERROR(fs.CreateDirectories(dir));
   }
-  return Status::Ok();
+  // The new names made durable too (also when a run before created them
+  // and failed here): the atomic writer syncs only the folders it creates
+  // itself, so a file published under a store/reports or store/cabs that
+  // a power cut could take back would be lost with its row committed
+  // (docs/reliability.md §Durability). Once at start, so always.
+  const std::size_t slash = root_.rfind('/');
+  const std::string state_dir = slash == std::string::npos ? "."
+                                : slash == 0               ? "/"
+                                                           : root_.substr(0, slash);
+  HDC_RETURN_IF_ERROR(fs.SyncDir(state_dir));
+  return fs.SyncDir(root_);
 }
 
 }  // namespace hdc::store

@@ -70,7 +70,8 @@ class StoreLayout {
   // checked as a plain token (kBadData otherwise).
   util::Result<std::string> Absolute(std::string_view relative) const;
 
-  // Creates reports/, cabs/ and tmp/ (mode 0750 where new).
+  // Creates reports/, cabs/ and tmp/ (mode 0750 where new), then fsyncs the
+  // state directory and store/, so that their names survive a power cut.
   util::Status EnsureDirectories(platform::FileSystem& fs) const;
 
  private:

@@ -104,6 +104,7 @@ TEST_CASE("a committed file has its final name, its bytes and the known SHA-256 
 
 TEST_CASE("commit syncs the file before closing and renaming, then syncs every new directory") {
   Store s;
+  const std::uint64_t setup_syncdirs = s.fs.calls(FaultFs::Op::kSyncDir);  // EnsureDirectories
   auto w = AtomicWriter::Create(s.fs, *s.layout.TempPath("report", "r1"),
                                 *s.layout.ReportPath("job", "r1", {}, "csv"), false);
   REQUIRE(w.ok());
@@ -122,7 +123,7 @@ TEST_CASE("commit syncs the file before closing and renaming, then syncs every n
   CHECK(rename < Step(trace, "syncdir " + reports + "/job"));
   CHECK(rename < Step(trace, "syncdir " + reports));
   CHECK(s.fs.calls(FaultFs::Op::kSync) == 1);
-  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == 3);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) - setup_syncdirs == 3);
 }
 
 TEST_CASE("a million bytes in small pieces hash to the published test vector") {

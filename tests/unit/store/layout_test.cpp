@@ -11,6 +11,7 @@
 #endif
 
 #include "support/file_mode.h"
+#include "support/power_cut_fs.h"
 #include "support/skip.h"
 #include "support/temp_dir.h"
 #include "util/time_format.h"
@@ -198,6 +199,27 @@ TEST_CASE("EnsureDirectories creates reports, cabs and tmp with mode 0750") {
     CHECK_POSIX_MODE(d, 0750u);
   }
   CHECK(layout.EnsureDirectories(platform::RealFileSystem()).ok());  // idempotent
+}
+
+// Regression: the folders were created but their names never synced, so a
+// power cut could take store/reports (and every report published under it
+// with its row committed) back; integration/power_cut_test.cpp found it.
+TEST_CASE("EnsureDirectories makes the store folders durable: they survive a power cut") {
+  testing::TempDir dir;
+  const std::string state_dir = dir / "state";
+  std::filesystem::create_directories(state_dir);
+  testing::PowerCutFileSystem fs(platform::RealFileSystem(), state_dir);
+  const StoreLayout layout(state_dir);
+  REQUIRE(layout.EnsureDirectories(fs).ok());
+  // Control: a folder created without the parent's sync is gone after a cut.
+  REQUIRE(fs.CreateDirectories(state_dir + "/other").ok());
+  const std::string image = dir / "image";
+  REQUIRE(fs.WriteImage(image).ok());
+  CHECK_FALSE(std::filesystem::exists(image + "/other"));
+  for (const char* d : {"store/reports", "store/cabs", "store/tmp"}) {
+    CAPTURE(d);
+    CHECK(std::filesystem::is_directory(image + "/" + d));
+  }
 }
 
 }  // namespace
