@@ -31,7 +31,7 @@ PREFIX ?= /usr/local
 
 .PHONY: all deps bench-deps build test demo asan bench format format-check lint clean \
         package-deps package install test-package windows-deps windows test-windows \
-        package-windows
+        package-windows torture
 
 all: build
 
@@ -67,6 +67,14 @@ asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# Torture (docs/reliability.md §Torture tests): hdc-reportd killed with
+# SIGKILL at random moments under emulator faults, TORTURE_TRIALS trials
+# (TORTURE_SEED and TORTURE_FAULT_RATE are passed through from the
+# environment); prints trials, kills by phase, violations and the time.
+TORTURE_TRIALS ?= 2000
+torture: build
+	TORTURE_TRIALS=$(TORTURE_TRIALS) bash tests/torture/random_kills.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
 
 # Speed, measured side by side with reference tools (never a timed test).
 bench-deps:
