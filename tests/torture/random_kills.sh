@@ -16,13 +16,14 @@
 # exactly).
 #
 # A trial (seed s; $RANDOM seeded with s):
-#   1. a fresh hdc-emulator --seed s: 2 or 3 jobs (two with cabs, one
-#      without), 2 or 3 daily runs each, all of them Completed at the
-#      emulator's start time; a manual clock in --once trials, a scaled one
-#      (x$scale) in daemon trials;
-#   2. the shape's clean duration D: measured once per shape (mode, jobs,
-#      runs) on first use, by a clean run against the trial's emulator, which
-#      is then reset (/_emulator/reset) and the state removed;
+#   1. a fresh hdc-emulator --seed s: 2 or 3 jobs (one with cabs), 2 daily
+#      runs each, 3-5 rows a report; a manual clock in --once trials, a
+#      scaled one (x600) in daemon trials; the runs are Completed once time
+#      has passed (maybe_advance);
+#   2. the shape's clean durations D (of the setup and the work stage, see
+#      maybe_advance): measured once per shape (mode, jobs, runs) on first
+#      use, by clean runs against the trial's emulator, which is then reset
+#      (/_emulator/reset) and the state removed;
 #   3. 2 to 4 fault rules, each firing with probability TORTURE_FAULT_RATE,
 #      of mixed kinds: 5xx, 429 with Retry-After in seconds or as a date,
 #      reset, short_body, latency (a few ms), sas_expired,
@@ -31,9 +32,12 @@
 #   4. even trials: hdc-reportd --once; odd trials: the daemon on the scaled
 #      clock (--time-scale, --time-start at the emulator's now, as
 #      tests/e2e/daemon_scaled_test.sh runs it); SIGKILL at a uniformly random
-#      moment in [0, D) after the start; then 0-3 more runs of the same mode,
-#      faults still on, each killed the same way. A run that ended before its
-#      kill moment is counted, not killed;
+#      moment in [0, D) after the start (D of the stage the world is in, see
+#      maybe_advance); then 0-3 more runs of the same mode, faults still on,
+#      each killed the same way; before each of those, a setup the first kill
+#      cut short is let finish (at most two runs to their end), so they fall
+#      in the work stage. A run that ended before its kill moment is
+#      counted, not killed;
 #   5. faults cleared; clean --once runs until one exits 0, at most 5 (a cab
 #      that failed under faults waits for its next attempt on the real
 #      clock: before each further run that time passes, by clearing
@@ -93,7 +97,8 @@ start_trial_emulator() {
 }
 emu_now() { curl -sf "$EMU_URL/_emulator/clock" | sed -n 's/.*"now":"\([^"]*\)".*/\1/p'; }
 
-# --- The world of a trial: jobs a and b with cabs, c without.
+# --- The world of a trial: job a with cabs, b and c without (few cabs keep
+# check_invariants, two requests per cab, short).
 write_jobs() {  # write_jobs JOBS RUNS DAY
   local dir=$tmp/jobs.d
   rm -rf "$dir" && mkdir -p "$dir"
@@ -108,11 +113,11 @@ INI
   cat >"$dir/b.ini" <<INI
 [job b]
 view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
+columns = FailureName, FailureHash, DriverName, DeviceId, EventCount, FailureDateTime
 start = $3T03:00:00Z
 every = 24h
 runs = $2
-cabs = yes
+cabs = no
 INI
   if (($1 >= 3)); then
     cat >"$dir/c.ini" <<INI
@@ -264,7 +269,7 @@ fault_rules() {
 # The token request (auth) is "other": it starts every phase.
 phase() {
   local line
-  line=$(grep -vE '^hdc-reportd: |^\s*$|obtained a token|/oauth2/token|test clock|control listener|callback token' "$1" | tail -1)
+  line=$(grep -vE '^hdc-reportd: |^\s*$|obtained a token|/oauth2/token|test clock|control listener|callback token' "$1" 2>/dev/null | tail -1)
   case $line in
     *sweep* | *retention*) echo sweep ;;
     *reporttemplate* | */analytics/driver/report\ * | */analytics/driver/report/* | *reconcil* | *intent*) echo reconcile ;;
@@ -328,6 +333,21 @@ for ((i = 0; i < trials; i++)); do
   trial_phases=""
   for ((k = 0; k <= extra; k++)); do
     maybe_advance "$jobs" "$runs"
+    # After the first kill, the setup is let finish (at most two runs to
+    # their end, faults still on), so that the later kills fall in the work
+    # stage.
+    for ((f = 0; k > 0 && !advanced && f < 2; f++)); do
+      launch "$mode" "$tdir/setup-$k-$f.err"
+      if [[ $mode == once ]]; then
+        reap
+      else
+        wait_for "the daemon to record the schedules" recorded "$jobs" >/dev/null
+        kill -TERM "$run_pid"
+        reap
+      fi
+      trial_phases+=" (setup run, exit $rc)"
+      maybe_advance "$jobs" "$runs"
+    done
     ((advanced)) && d=$d_work || d=$d_setup
     ((d > 0)) || d=1
     at=$(random_ms "$d")
