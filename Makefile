@@ -71,10 +71,13 @@ asan: deps
 # Torture (docs/reliability.md §Torture tests): hdc-reportd killed with
 # SIGKILL at random moments under emulator faults, TORTURE_TRIALS trials
 # (TORTURE_SEED and TORTURE_FAULT_RATE are passed through from the
-# environment); prints trials, kills by phase, violations and the time.
+# environment); then EIO and ENOSPC at every point of a download run
+# (SWEEP_STRIDE, default 1). Each prints its figures and violations.
 TORTURE_TRIALS ?= 2000
+SWEEP_STRIDE ?= 1
 torture: build
 	TORTURE_TRIALS=$(TORTURE_TRIALS) bash tests/torture/random_kills.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
+	SWEEP_STRIDE=$(SWEEP_STRIDE) bash tests/torture/syscall_sweep.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
 
 # Speed, measured side by side with reference tools (never a timed test).
 bench-deps:
