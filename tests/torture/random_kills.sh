@@ -222,26 +222,32 @@ measure() {
 }
 
 # random_ms MAX: uniform in [0, MAX) from the seeded $RANDOM (30 bits).
-random_ms() { echo $(((RANDOM * 32768 + RANDOM) % $1)); }
+# Sets at (bash reseeds $RANDOM in a subshell: no $(...) around it).
+random_ms() { at=$(((RANDOM * 32768 + RANDOM) % $1)); }
 
-# fault_rules: 2 to 4 rules of random kinds, each with probability $rate.
+# fault_rules: sets rules, 2 to 4 rules of random kinds, each with
+# probability $rate (no $(...) around it either).
 # --once runs wait for Retry-After and backoff on the real clock, so waits
 # stay short (Retry-After 0 or 1 s; a date is in the emulator's past, 0);
 # the daemon waits on its scaled clock.
 fault_rules() {
-  local n=$((2 + RANDOM % 3)) i rules="" rule ep
+  local n=$((2 + RANDOM % 3)) i rule ep form sas
+  local -a statuses=(500 502 503 504)
   local -a eps=(token template.list template.create schedule.list schedule.create reportdata
                 cabdownload blob.report blob.cab "*")
   local -a blobs=(reportdata blob.report blob.cab)
+  rules=
   for ((i = 0; i < n; i++)); do
     ep=${eps[RANDOM % ${#eps[@]}]}
+    ((RANDOM % 2)) && form=date || form=seconds
+    ((RANDOM % 2)) && sas=reportdata || sas=cabdownload
     case $((RANDOM % 10)) in
-      0) rule="\"endpoint\":\"$ep\",\"kind\":\"status\",\"status\":$((500 + (RANDOM % 5 == 1 ? 0 : RANDOM % 5)))" ;;
-      1) rule="\"endpoint\":\"$ep\",\"kind\":\"429\",\"retry_after\":$((RANDOM % 2)),\"retry_after_form\":\"$( ((RANDOM % 2)) && echo date || echo seconds)\"" ;;
+      0) rule="\"endpoint\":\"$ep\",\"kind\":\"status\",\"status\":${statuses[RANDOM % 4]}" ;;
+      1) rule="\"endpoint\":\"$ep\",\"kind\":\"429\",\"retry_after\":$((RANDOM % 2)),\"retry_after_form\":\"$form\"" ;;
       2) rule="\"endpoint\":\"${blobs[RANDOM % 3]}\",\"kind\":\"reset\"" ;;
       3) rule="\"endpoint\":\"${blobs[RANDOM % 3]}\",\"kind\":\"short_body\"" ;;
       4) rule="\"endpoint\":\"$ep\",\"kind\":\"latency\",\"ms\":$((5 + RANDOM % 60))" ;;
-      5) rule="\"endpoint\":\"$( ((RANDOM % 2)) && echo reportdata || echo cabdownload)\",\"kind\":\"sas_expired\"" ;;
+      5) rule="\"endpoint\":\"$sas\",\"kind\":\"sas_expired\"" ;;
       6) rule="\"endpoint\":\"token\",\"kind\":\"token_early_expiry\",\"seconds\":$((RANDOM % 3))" ;;
       7) rule="\"endpoint\":\"reportdata\",\"kind\":\"duplicate_executions\"" ;;
       8) rule="\"endpoint\":\"${blobs[RANDOM % 3]}\",\"kind\":\"drip\",\"rate\":$((50000 + RANDOM % 150000))" ;;
@@ -249,7 +255,7 @@ fault_rules() {
     esac
     rules+="${rules:+,}{$rule,\"probability\":$rate}"
   done
-  echo "[$rules]"
+  rules="[$rules]"
 }
 
 # phase LOG: the phase a run was in when it was killed, from its last lines.
@@ -325,7 +331,8 @@ for ((i = 0; i < trials; i++)); do
     echo "  clean durations of $shape (jobs $jobs, runs $runs): setup, work ${clean_ms[$shape]} ms"
   fi
   read -r d_setup d_work <<<"${clean_ms[$shape]}"
-  rules=$(fault_rules)
+  fault_rules
+  [[ -z ${TORTURE_VERBOSE:-} ]] || echo "  faults: $rules"
   emu_faults "$rules" || violation $s "the emulator refused the fault rules $rules"
   advanced=0
 
@@ -350,7 +357,7 @@ for ((i = 0; i < trials; i++)); do
     done
     ((advanced)) && d=$d_work || d=$d_setup
     ((d > 0)) || d=1
-    at=$(random_ms "$d")
+    random_ms "$d"
     log=$tdir/kill-$k.err
     launch "$mode" "$log"
     sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"  # the random kill moment
