@@ -221,9 +221,10 @@ measure() {
   echo "$setup $work"
 }
 
-# random_ms MAX: uniform in [0, MAX) from the seeded $RANDOM (30 bits).
-# Sets at (bash reseeds $RANDOM in a subshell: no $(...) around it).
-random_ms() { at=$(((RANDOM * 32768 + RANDOM) % $1)); }
+# random_ms MAX: sets at, uniform in [0, MAX): a seeded fraction (30 bits of
+# $RANDOM) of MAX, so a replay kills at the same fraction of its own measured
+# duration. No $(...) around it: bash reseeds $RANDOM in a subshell.
+random_ms() { at=$(((RANDOM * 32768 + RANDOM) * $1 / 1073741824)); }
 
 # fault_rules: sets rules, 2 to 4 rules of random kinds, each with
 # probability $rate (no $(...) around it either).
