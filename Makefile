@@ -32,7 +32,7 @@ PREFIX ?= /usr/local
 
 .PHONY: all deps bench-deps build test demo asan tsan bench format format-check lint clean \
         package-deps package install test-package windows-deps windows test-windows \
-        package-windows
+        package-windows torture
 
 all: build
 
@@ -83,6 +83,21 @@ tsan: deps
 	  echo "tsan: $$reports report(s) in $(TSAN_BUILD)/tsan-reports"; \
 	  for f in tsan-reports/*; do [ -e "$$f" ] && grep -m1 -A12 'WARNING: ThreadSanitizer' "$$f"; done; \
 	  [ $$rc = 0 ] && [ $$reports = 0 ]
+
+# Torture (docs/reliability.md §Torture tests): hdc-reportd killed with
+# SIGKILL at random moments under emulator faults, TORTURE_TRIALS trials
+# (TORTURE_SEED and TORTURE_FAULT_RATE are passed through from the
+# environment); then EIO and ENOSPC at every point of a download run
+# (SWEEP_STRIDE, default 1); then the soak: 7 emulated days, 10 jobs, 30 %
+# faults (SOAK_DAYS, SOAK_JOBS, SOAK_FAULT_RATE); then `make tsan`. Each prints
+# its figures and violations; the first failure stops the target.
+TORTURE_TRIALS ?= 2000
+SWEEP_STRIDE ?= 1
+torture: build
+	TORTURE_TRIALS=$(TORTURE_TRIALS) bash tests/torture/random_kills.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
+	SWEEP_STRIDE=$(SWEEP_STRIDE) bash tests/torture/syscall_sweep.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
+	bash tests/torture/soak.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
+	$(MAKE) --no-print-directory tsan
 
 # Speed, measured side by side with reference tools (never a timed test).
 bench-deps:
