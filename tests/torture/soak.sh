@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (docs/reliability.md §Torture): hdc-reportd and hdc-emulator on one
+# Soak (docs/reliability.md §Torture tests): hdc-reportd and hdc-emulator on one
 # scaled clock for SOAK_DAYS emulated days (default 7) with SOAK_JOBS daily
 # jobs (default 10) and SOAK_FAULT_RATE of all requests failing (default 0.3,
 # mixed kinds). Every emulated hour it samples the daemon's RSS, open
