@@ -22,6 +22,11 @@ WINDOWS_PACKAGES := g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine wi
 # Extra packages for the benchmarks' reference peers.
 BENCH_PACKAGES := nginx-light wrk time
 
+# Extra packages for `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
 # Extra packages for `make package` and its tests: man pages (scdoc), the
 # .deb's computed Depends (dpkg-dev, file), the rpm (rpm has rpmbuild), the
 # linters, man page rendering, and adduser for the dpkg -i test.
@@ -31,7 +36,7 @@ PREFIX ?= /usr/local
 
 .PHONY: all deps bench-deps build test demo asan bench format format-check lint clean \
         package-deps package install test-package windows-deps windows test-windows \
-        package-windows
+        package-windows fuzz-deps fuzz
 
 all: build
 
@@ -67,6 +72,17 @@ asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# Coverage-guided fuzzing (tests/fuzz/): a clang tree with libFuzzer, ASan and
+# UBSan, every target run for FUZZ_SECONDS from a scratch copy of the
+# committed corpus; findings land in $(FUZZ_BUILD)/fuzz-work/ and fail the run.
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(FUZZ_PACKAGES)"
+
+fuzz: deps fuzz-deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DHDC_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) --target fuzz_all -j $(JOBS)
+	bash tests/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Speed, measured side by side with reference tools (never a timed test).
 bench-deps:
@@ -145,4 +161,4 @@ lint: build
 	@echo "lint: clang-tidy found nothing in $$(git ls-files 'daemon/*.cpp' 'emulator/*.cpp' | wc -l) files"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(WIN_BUILD) $(FUZZ_BUILD)
