@@ -12,7 +12,8 @@
 // after it. The shape stands apart from that text by a space on each side,
 // and quotes and backslashes in the text become '_' (an open quote in the
 // text before would otherwise own the shape's first quote, which no
-// redactor can tell apart). Violations abort.
+// redactor can tell apart); a secret the text itself holds is broken
+// (Context). Violations abort.
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -97,8 +98,16 @@ std::string Shape(uint8_t which) {
   }
 }
 
+// The text around the shape: quotes and backslashes as '_', and any canary
+// or literal secret the fuzzer wrote into it broken (its first letter as
+// '_'), so only the shape carries one.
 std::string Context(std::string_view text) {
   std::string out(text);
+  for (const std::string_view secret : {kCanary, kLiteral}) {
+    for (size_t pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
+      out[pos] = '_';
+    }
+  }
   std::replace_if(
       out.begin(), out.end(), [](char ch) { return ch == '"' || ch == '\'' || ch == '\\'; }, '_');
   return out;
