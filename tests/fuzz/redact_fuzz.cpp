@@ -134,7 +134,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = AsText(data, size);
   CheckPrintable(text, hdc::util::kNoCap);
   const uint8_t which = TakeByte(&text);
-  const size_t split = std::min<size_t>(TakeByte(&text), text.size());
+  const uint8_t split_byte = TakeByte(&text);  // before text.size(): TakeByte shortens it
+  const size_t split = std::min<size_t>(split_byte, text.size());
   CheckPrintable(text, split);
   CheckRedact(which, text.substr(0, split), text.substr(split));
   return 0;

@@ -65,7 +65,8 @@ Outcome ParseInChunks(std::string_view file, const std::vector<size_t>& sizes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = AsText(data, size);
-  const size_t count = std::min<size_t>(TakeByte(&text) % 16, text.size());
+  const uint8_t count_byte = TakeByte(&text);  // before text.size(): TakeByte shortens it
+  const size_t count = std::min<size_t>(count_byte % 16, text.size());
   std::vector<size_t> sizes;
   for (size_t i = 0; i < count; ++i) sizes.push_back(TakeByte(&text) % 64);
   const Outcome chunked = ParseInChunks(text, sizes);

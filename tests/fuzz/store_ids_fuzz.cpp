@@ -65,7 +65,8 @@ void IfAccepted(const hdc::store::StoreLayout& layout, const R& result) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = AsText(data, size);
   const uint8_t selector = TakeByte(&text);
-  const size_t split = std::min<size_t>(TakeByte(&text), text.size());
+  const uint8_t split_byte = TakeByte(&text);  // before text.size(): TakeByte shortens it
+  const size_t split = std::min<size_t>(split_byte, text.size());
   const std::string_view a = text.substr(0, split);
   const std::string_view b = text.substr(split);
   const hdc::store::StoreLayout layout(std::string(selector & 0x80 ? "" : kStateDir));
