@@ -67,6 +67,17 @@ bool EndsUnquoted(char c, Until until) {
   }
 }
 
+// "Bearer" and a space or tab at pos, in any case.
+bool StartsBearer(std::string_view text, size_t pos) {
+  constexpr std::string_view kBearer = "bearer";
+  if (pos + kBearer.size() >= text.size()) return false;
+  for (size_t k = 0; k < kBearer.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(text[pos + k])) != kBearer[k]) return false;
+  }
+  const char after = text[pos + kBearer.size()];
+  return after == ' ' || after == '\t';
+}
+
 // If a key=value / key: value / "key": "value" pair starts at pos, returns the
 // value's [begin, end); otherwise begin == end == npos.
 std::pair<size_t, size_t> ValueAfterKey(std::string_view text, size_t pos, const Key& key) {
@@ -84,6 +95,9 @@ std::pair<size_t, size_t> ValueAfterKey(std::string_view text, size_t pos, const
     while (end < text.size() && text[end] != quote) end += (text[end] == '\\') ? 2 : 1;
     return {p, std::min(end, text.size())};
   }
+  // "client_secret= Bearer x": the bearer rule takes the token, which an
+  // unquoted value ending at the space would leave behind.
+  if (StartsBearer(text, p)) return kNone;
   if (key.name == "authorization") {
     // "Authorization: Bearer x" is handled by the bearer rule; any other
     // scheme's credentials run to the end of the line.
@@ -104,6 +118,8 @@ std::pair<size_t, size_t> BearerToken(std::string_view text, std::string_view lo
   size_t p = pos + 6;
   if (p >= text.size() || (text[p] != ' ' && text[p] != '\t')) return kNone;
   while (p < text.size() && (text[p] == ' ' || text[p] == '\t')) ++p;
+  // "Bearer Bearer x" (a prefix added twice): the second one takes the token.
+  if (StartsBearer(text, p)) return kNone;
   size_t end = p;
   while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
          text[end] != '"' && text[end] != '\'' && text[end] != ',') {
