@@ -156,6 +156,18 @@ std::vector<std::string>& Secrets() {
   return secrets;
 }
 
+constexpr auto kNoRange = std::pair<size_t, size_t>(std::string_view::npos, std::string_view::npos);
+
+// The value of the first key that starts at pos and has one, or kNoRange.
+std::pair<size_t, size_t> KeyValueAt(std::string_view text, std::string_view lower, size_t pos) {
+  for (const Key& key : kKeys) {
+    if (!MatchesAt(lower, pos, key.name)) continue;
+    const auto range = ValueAfterKey(text, pos, key);
+    if (range.first != std::string_view::npos) return range;
+  }
+  return kNoRange;
+}
+
 std::string RedactKeys(std::string_view text) {
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -169,10 +181,13 @@ std::string RedactKeys(std::string_view text) {
       continue;
     }
     auto range = BearerToken(text, lower, i);
-    if (range.first == std::string_view::npos) range = JwtToken(text, i);
-    for (size_t k = 0; range.first == std::string_view::npos && k < kKeys.size(); ++k) {
-      if (MatchesAt(lower, i, kKeys[k].name)) range = ValueAfterKey(text, i, kKeys[k]);
+    // "Bearer DeviceId: x": the word after Bearer is a key, whose rule takes x.
+    if (range.first != std::string_view::npos &&
+        KeyValueAt(text, lower, range.first).first != std::string_view::npos) {
+      range = kNoRange;
     }
+    if (range.first == std::string_view::npos) range = JwtToken(text, i);
+    if (range.first == std::string_view::npos) range = KeyValueAt(text, lower, i);
     if (range.first == std::string_view::npos || range.first == range.second) {
       ++i;
       continue;

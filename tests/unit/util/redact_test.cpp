@@ -43,13 +43,16 @@ TEST_CASE("other authorization schemes lose the rest of the line") {
         "authorization=[REDACTED]");
 }
 
-TEST_CASE("a bearer token after the word Bearer, as a value or twice, is still redacted") {
+TEST_CASE(
+    "a secret next to the word Bearer, as a value, twice or before a key, is still redacted") {
   Clean("client_secret= Bearer abc.def-ghi", {"abc.def-ghi"});
   Clean("password=BEARER\tabc.def-ghi&x=1", {"abc.def-ghi"});
   Clean("DeviceId: bearer abc.def-ghi", {"abc.def-ghi"});
   CHECK(Clean("Authorization: Bearer Bearer abc.def-ghi", {"abc.def-ghi"}) ==
         "Authorization: Bearer Bearer [REDACTED]");
   Clean("bearer Bearer abc.def-ghi", {"abc.def-ghi"});
+  Clean("bearer PASSWORD: abc.def-ghi", {"abc.def-ghi"});
+  Clean("Bearer DeviceId: abc.def-ghi", {"abc.def-ghi"});
 }
 
 TEST_CASE("the word bearer without a token is left alone") {
