@@ -168,6 +168,18 @@ std::pair<size_t, size_t> KeyValueAt(std::string_view text, std::string_view low
   return kNoRange;
 }
 
+// "Bearer DeviceId: x", "sig= HardwareId: x": an unquoted value that starts
+// another key yields to it, whose rule then takes x (redacting the key's
+// name instead would leave x behind).
+bool YieldsToInnerKey(std::string_view text, std::string_view lower,
+                      std::pair<size_t, size_t> range) {
+  if (range.first == std::string_view::npos || range.first == range.second) return false;
+  if (range.first > 0 && (text[range.first - 1] == '"' || text[range.first - 1] == '\'')) {
+    return false;  // a quoted value runs to its quote: redacted whole
+  }
+  return KeyValueAt(text, lower, range.first).first != std::string_view::npos;
+}
+
 std::string RedactKeys(std::string_view text) {
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -181,13 +193,9 @@ std::string RedactKeys(std::string_view text) {
       continue;
     }
     auto range = BearerToken(text, lower, i);
-    // "Bearer DeviceId: x": the word after Bearer is a key, whose rule takes x.
-    if (range.first != std::string_view::npos &&
-        KeyValueAt(text, lower, range.first).first != std::string_view::npos) {
-      range = kNoRange;
-    }
     if (range.first == std::string_view::npos) range = JwtToken(text, i);
     if (range.first == std::string_view::npos) range = KeyValueAt(text, lower, i);
+    if (YieldsToInnerKey(text, lower, range)) range = kNoRange;
     if (range.first == std::string_view::npos || range.first == range.second) {
       ++i;
       continue;

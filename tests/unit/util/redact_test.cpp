@@ -53,6 +53,8 @@ TEST_CASE(
   Clean("bearer Bearer abc.def-ghi", {"abc.def-ghi"});
   Clean("bearer PASSWORD: abc.def-ghi", {"abc.def-ghi"});
   Clean("Bearer DeviceId: abc.def-ghi", {"abc.def-ghi"});
+  Clean("&sig= HardwareId: abc.def-ghi", {"abc.def-ghi"});
+  Clean("{\"client_secret\":\"password=abc def-ghi\"}", {"abc", "def-ghi"});
 }
 
 TEST_CASE("the word bearer without a token is left alone") {
