@@ -23,6 +23,11 @@ WINDOWS_PACKAGES := g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine wi
 # Extra packages for the benchmarks' reference peers.
 BENCH_PACKAGES := nginx-light wrk time
 
+# Extra packages for `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
 # Extra packages for `make package` and its tests: man pages (scdoc), the
 # .deb's computed Depends (dpkg-dev, file), the rpm (rpm has rpmbuild), the
 # linters, man page rendering, and adduser for the dpkg -i test.
@@ -32,7 +37,7 @@ PREFIX ?= /usr/local
 
 .PHONY: all deps bench-deps build test demo asan tsan bench format format-check lint clean \
         package-deps package install test-package windows-deps windows test-windows \
-        package-windows torture
+        package-windows torture fuzz-deps fuzz
 
 all: build
 
@@ -98,6 +103,17 @@ torture: build
 	SWEEP_STRIDE=$(SWEEP_STRIDE) bash tests/torture/syscall_sweep.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
 	bash tests/torture/soak.sh $(BUILD)/daemon/hdc-reportd $(CURDIR)
 	$(MAKE) --no-print-directory tsan
+
+# Coverage-guided fuzzing (tests/fuzz/): a clang tree with libFuzzer, ASan and
+# UBSan, every target run for FUZZ_SECONDS from a scratch copy of the
+# committed corpus; findings land in $(FUZZ_BUILD)/fuzz-work/ and fail the run.
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(FUZZ_PACKAGES)"
+
+fuzz: deps fuzz-deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DHDC_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) --target fuzz_all -j $(JOBS)
+	bash tests/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Speed, measured side by side with reference tools (never a timed test).
 bench-deps:
@@ -176,4 +192,4 @@ lint: build
 	@echo "lint: clang-tidy found nothing in $$(git ls-files 'daemon/*.cpp' 'emulator/*.cpp' | wc -l) files"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(WIN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(WIN_BUILD) $(FUZZ_BUILD)

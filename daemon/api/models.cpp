@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <map>
 
 #include "http/client.h"
@@ -64,11 +65,25 @@ util::Result<json> Embedded(const json* value, std::string_view path, std::strin
              std::string("'") + std::string(what) + "' is neither an object nor a JSON string");
 }
 
-// "12", 12 or 12.0 as an integer.
+// "12", 12 or 12.0 as an integer; nullopt for a number no int64 holds (1e76,
+// 2^64 - 1), which the server cannot have meant.
 std::optional<std::int64_t> IntOf(const json* value) {
   if (value == nullptr) return std::nullopt;
+  if (value->is_number_unsigned()) {
+    const std::uint64_t n = value->get<std::uint64_t>();
+    if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(n);
+  }
   if (value->is_number_integer()) return value->get<std::int64_t>();
-  if (value->is_number_float()) return static_cast<std::int64_t>(value->get<double>());
+  if (value->is_number_float()) {
+    // -2^63 <= d < 2^63, both exact as doubles; false for NaN as well.
+    constexpr double kLimit = 9223372036854775808.0;
+    const double d = value->get<double>();
+    if (!(d >= -kLimit && d < kLimit)) return std::nullopt;
+    return static_cast<std::int64_t>(d);
+  }
   if (value->is_string()) {
     try {
       size_t used = 0;

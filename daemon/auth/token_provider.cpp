@@ -23,6 +23,8 @@ const json* Member(const json& object, std::string_view key) {
   return it == object.end() ? nullptr : &*it;
 }
 
+constexpr std::int64_t kMaxLifetimeSeconds = 24 * 60 * 60;
+
 std::optional<std::int64_t> Seconds(const json* value) {
   if (value == nullptr) return std::nullopt;
   if (value->is_number_integer()) return value->get<std::int64_t>();
@@ -70,7 +72,10 @@ util::Result<TokenResponse> ParseTokenResponse(std::string_view body, std::strin
   if (!expires_in || *expires_in <= 0) {
     return util::BadDataError(std::string(where) + ": token response without a valid expires_in");
   }
-  return TokenResponse{token->get<std::string>(), std::chrono::seconds(*expires_in)};
+  // A lifetime beyond a day (Azure AD's longest) counts as a day: renewed
+  // earlier than claimed, never later, and no overflow in milliseconds.
+  const std::int64_t lifetime = std::min<std::int64_t>(*expires_in, kMaxLifetimeSeconds);
+  return TokenResponse{token->get<std::string>(), std::chrono::seconds(lifetime)};
 }
 
 TokenProvider::TokenProvider(TokenOptions options, std::string_view secret,

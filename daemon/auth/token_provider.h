@@ -68,7 +68,8 @@ class TokenProvider final : public TokenSource {
 };
 
 // Parses a token response body: access_token plus expires_in (a number or
-// a string of digits); expires_on alone is refused. Exposed for tests.
+// a string of digits); expires_on alone is refused; a lifetime over a day
+// counts as a day. Exposed for tests.
 struct TokenResponse {
   std::string access_token;
   util::Duration expires_in{0};

@@ -8,14 +8,6 @@
 namespace hdc::download {
 namespace {
 
-// The TOTAL of "bytes START-END/TOTAL".
-std::optional<std::uint64_t> RangeTotal(const std::optional<std::string>& range) {
-  if (!range) return std::nullopt;
-  const size_t slash = range->rfind('/');
-  if (slash == std::string::npos) return std::nullopt;
-  return ParseContentLength(range->substr(slash + 1));
-}
-
 util::Status HttpError(int status, const std::string& link) {
   // 403 after the link refreshes: the service refuses us; anything else
   // (404, a 5xx that outlasted the retries) is the service's trouble.
@@ -88,7 +80,7 @@ util::Result<store::Committed> Commit(const BlobTransport& transport, const Blob
     length = ParseContentLength(response.FindHeader("Content-Length").value_or(""));
     if (auto whole = response.FindHeader("Content-MD5")) md5 = whole;
   } else {
-    length = RangeTotal(response.FindHeader("Content-Range"));
+    length = ParseRangeTotal(response.FindHeader("Content-Range").value_or(""));
   }
   if (request.check_head) {
     if (util::Status head = request.check_head(writer.first_bytes()); !head.ok()) {

@@ -31,6 +31,14 @@ inline std::optional<std::uint64_t> ParseContentLength(std::string_view text) {
   return n;
 }
 
+// The TOTAL of a Content-Range "bytes START-END/TOTAL" (what follows the
+// last '/', by ParseContentLength); nullopt without one.
+inline std::optional<std::uint64_t> ParseRangeTotal(std::string_view range) {
+  const size_t slash = range.rfind('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  return ParseContentLength(range.substr(slash + 1));
+}
+
 class DownloadSink final : public util::ByteSink {
  public:
   using OnEtag = std::function<util::Status(const std::string& etag)>;

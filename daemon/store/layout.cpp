@@ -83,7 +83,7 @@ std::optional<TempName> ParseTempName(std::string_view file_name) {
   if (dash == std::string_view::npos) return std::nullopt;
   const std::string_view kind = stem.substr(0, dash);
   const std::string_view key = stem.substr(dash + 1);
-  if (!IsKind(kind) || !IsPlainToken(key)) return std::nullopt;
+  if (!IsKind(kind) || !IsPlainToken(key) || !IsPlainToken(file_name)) return std::nullopt;
   return TempName{std::string(kind), std::string(key)};
 }
 
@@ -104,8 +104,9 @@ Result<std::string> StoreLayout::ReportPath(std::string_view job, std::string_vi
   HDC_RETURN_IF_ERROR(CheckPlainToken("report file extension", ext));
   const std::string stamp = util::FormatCompact(report_datetime);
   HDC_RETURN_IF_ERROR(CheckPlainToken("report datetime", stamp));
-  return reports_dir() + "/" + std::string(job) + "/" + std::string(report_id) + "/" + stamp + "." +
-         std::string(ext);
+  const std::string file = stamp + "." + std::string(ext);
+  HDC_RETURN_IF_ERROR(CheckPlainToken("report file name", file));
+  return reports_dir() + "/" + std::string(job) + "/" + std::string(report_id) + "/" + file;
 }
 
 Result<std::string> StoreLayout::CabPath(std::string_view cab_id_hash) const {
@@ -118,7 +119,9 @@ Result<std::string> StoreLayout::CabPath(std::string_view cab_id_hash) const {
   // ending in a dot; '_' keeps the shard name a plain token.
   std::string shard = Lower(cab_id_hash.substr(0, 2));
   if (shard[1] == '.') shard[1] = '_';
-  return cabs_dir() + "/" + shard + "/" + std::string(cab_id_hash) + ".cab";
+  const std::string file = std::string(cab_id_hash) + ".cab";
+  HDC_RETURN_IF_ERROR(CheckPlainToken("cab file name", file));
+  return cabs_dir() + "/" + shard + "/" + file;
 }
 
 Result<std::string> StoreLayout::TempPath(std::string_view kind, std::string_view key) const {
@@ -126,7 +129,9 @@ Result<std::string> StoreLayout::TempPath(std::string_view kind, std::string_vie
     return util::InternalError("temp file kind '" + Shown(kind) + "' is not 1-16 of [a-z0-9]");
   }
   HDC_RETURN_IF_ERROR(CheckPlainToken(std::string(kind) + " key", key));
-  return tmp_dir() + "/" + std::string(kind) + "-" + std::string(key) + std::string(kTempSuffix);
+  const std::string file = std::string(kind) + "-" + std::string(key) + std::string(kTempSuffix);
+  HDC_RETURN_IF_ERROR(CheckPlainToken("temp file name", file));
+  return tmp_dir() + "/" + file;
 }
 
 Result<std::string> StoreLayout::Relative(std::string_view path) const {

@@ -8,7 +8,10 @@
 // by IsPlainToken before it is used; a violation is a kBadData error
 // "refusing <what> '<id>': not a plain token" (the id escaped and cut to 40
 // characters), so a hostile ID such as "../../etc/passwd" never becomes a
-// path. Hence every path a StoreLayout returns lies under root(). Temp names
+// path. The file name a path ends in is checked as a plain token too (an id
+// of 128 characters plus ".cab" is not one), so every component of every
+// path a StoreLayout returns is a plain token: it lies under root(), and
+// Absolute() takes back whatever Relative() gives. Temp names
 // can be parsed back (ParseTempName) for start-up recovery.
 //
 // Paths use '/' on every platform. Immutable after construction; safe to

@@ -67,6 +67,17 @@ bool EndsUnquoted(char c, Until until) {
   }
 }
 
+// "Bearer" and a space or tab at pos, in any case.
+bool StartsBearer(std::string_view text, size_t pos) {
+  constexpr std::string_view kBearer = "bearer";
+  if (pos + kBearer.size() >= text.size()) return false;
+  for (size_t k = 0; k < kBearer.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(text[pos + k])) != kBearer[k]) return false;
+  }
+  const char after = text[pos + kBearer.size()];
+  return after == ' ' || after == '\t';
+}
+
 // If a key=value / key: value / "key": "value" pair starts at pos, returns the
 // value's [begin, end); otherwise begin == end == npos.
 std::pair<size_t, size_t> ValueAfterKey(std::string_view text, size_t pos, const Key& key) {
@@ -84,6 +95,9 @@ std::pair<size_t, size_t> ValueAfterKey(std::string_view text, size_t pos, const
     while (end < text.size() && text[end] != quote) end += (text[end] == '\\') ? 2 : 1;
     return {p, std::min(end, text.size())};
   }
+  // "client_secret= Bearer x": the bearer rule takes the token, which an
+  // unquoted value ending at the space would leave behind.
+  if (StartsBearer(text, p)) return kNone;
   if (key.name == "authorization") {
     // "Authorization: Bearer x" is handled by the bearer rule; any other
     // scheme's credentials run to the end of the line.
@@ -104,6 +118,8 @@ std::pair<size_t, size_t> BearerToken(std::string_view text, std::string_view lo
   size_t p = pos + 6;
   if (p >= text.size() || (text[p] != ' ' && text[p] != '\t')) return kNone;
   while (p < text.size() && (text[p] == ' ' || text[p] == '\t')) ++p;
+  // "Bearer Bearer x" (a prefix added twice): the second one takes the token.
+  if (StartsBearer(text, p)) return kNone;
   size_t end = p;
   while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
          text[end] != '"' && text[end] != '\'' && text[end] != ',') {
@@ -140,6 +156,30 @@ std::vector<std::string>& Secrets() {
   return secrets;
 }
 
+constexpr auto kNoRange = std::pair<size_t, size_t>(std::string_view::npos, std::string_view::npos);
+
+// The value of the first key that starts at pos and has one, or kNoRange.
+std::pair<size_t, size_t> KeyValueAt(std::string_view text, std::string_view lower, size_t pos) {
+  for (const Key& key : kKeys) {
+    if (!MatchesAt(lower, pos, key.name)) continue;
+    const auto range = ValueAfterKey(text, pos, key);
+    if (range.first != std::string_view::npos) return range;
+  }
+  return kNoRange;
+}
+
+// "Bearer DeviceId: x", "sig= HardwareId: x": an unquoted value that starts
+// another key yields to it, whose rule then takes x (redacting the key's
+// name instead would leave x behind).
+bool YieldsToInnerKey(std::string_view text, std::string_view lower,
+                      std::pair<size_t, size_t> range) {
+  if (range.first == std::string_view::npos || range.first == range.second) return false;
+  if (range.first > 0 && (text[range.first - 1] == '"' || text[range.first - 1] == '\'')) {
+    return false;  // a quoted value runs to its quote: redacted whole
+  }
+  return KeyValueAt(text, lower, range.first).first != std::string_view::npos;
+}
+
 std::string RedactKeys(std::string_view text) {
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -154,9 +194,8 @@ std::string RedactKeys(std::string_view text) {
     }
     auto range = BearerToken(text, lower, i);
     if (range.first == std::string_view::npos) range = JwtToken(text, i);
-    for (size_t k = 0; range.first == std::string_view::npos && k < kKeys.size(); ++k) {
-      if (MatchesAt(lower, i, kKeys[k].name)) range = ValueAfterKey(text, i, kKeys[k]);
-    }
+    if (range.first == std::string_view::npos) range = KeyValueAt(text, lower, i);
+    if (YieldsToInnerKey(text, lower, range)) range = kNoRange;
     if (range.first == std::string_view::npos || range.first == range.second) {
       ++i;
       continue;

@@ -62,6 +62,18 @@ TEST_CASE("a single template matches keys trimmed and case-folded") {
   CHECK(t->body["view"] == "IHVDriver");
 }
 
+TEST_CASE("a schedule whose interval or recurrence no 64-bit integer holds is refused") {
+  for (const char* number : {"1e76", "-1e76", "18446744073709551615"}) {
+    const std::string text =
+        std::string(R"J({"data":[{"reportId":7,"templateId":42,"schedule":{)J") +
+        R"J("startTime":"2024-05-01T00:00:00Z","recurrenceInterval":)J" + number +
+        R"J(,"recurrence":3}}]})J";
+    auto list = ParseScheduleList(text, "/analytics/driver/report");
+    CAPTURE(number);
+    CHECK_FALSE(list.ok());
+  }
+}
+
 TEST_CASE("schedule listings normalise camel and Pascal case to the create form") {
   auto list = ParseScheduleList(
       R"J({"data":[{"reportId":7,"templateId":42,"isActive":true,)J"

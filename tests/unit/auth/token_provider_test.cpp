@@ -131,5 +131,15 @@ TEST_CASE("token responses without a token or lifetime are bad data") {
   CHECK(ok->expires_in == std::chrono::seconds(3599));
 }
 
+TEST_CASE("a token lifetime longer than a day counts as a day") {
+  for (const char* lifetime : {"999999999999999999", "9999999999999999", "\"86401\""}) {
+    CAPTURE(lifetime);
+    auto token = ParseTokenResponse(
+        std::string(R"J({"access_token":"a","expires_in":)J") + lifetime + "}", "w");
+    REQUIRE(token.ok());
+    CHECK(token->expires_in == std::chrono::hours(24));
+  }
+}
+
 }  // namespace
 }  // namespace hdc::auth

@@ -132,6 +132,26 @@ TEST_CASE("relative paths go to the database and come back checked") {
   CHECK(layout.Absolute("").status().kind() == ErrorKind::kBadData);
 }
 
+TEST_CASE("every path the layout builds comes back through Absolute, long ids included") {
+  const StoreLayout layout("/s");
+  // 125-128 characters are a plain token, but not with ".cab" or "-" and
+  // ".part" around them: such paths would be stored and never found again.
+  for (size_t size : {120u, 123u, 124u, 125u, 128u}) {
+    CAPTURE(size);
+    const std::string id(size, 'a');
+    for (const auto& path : {layout.CabPath(id), layout.TempPath("cab", id)}) {
+      if (path.ok()) {
+        CHECK(layout.Absolute(*layout.Relative(*path)).ok());
+      } else {
+        CHECK(path.status().kind() == ErrorKind::kBadData);
+      }
+    }
+  }
+  CHECK(layout.CabPath(std::string(124, 'a')).ok());
+  CHECK_FALSE(layout.CabPath(std::string(125, 'a')).ok());
+  CHECK_FALSE(ParseTempName("cab-" + std::string(124, 'a') + ".part"));
+}
+
 // The property: whatever the ids, a path either lies under the store root
 // (and stays there after lexical normalisation) or is refused.
 bool LiesUnder(const std::string& path, const std::string& root) {

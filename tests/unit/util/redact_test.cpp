@@ -43,6 +43,20 @@ TEST_CASE("other authorization schemes lose the rest of the line") {
         "authorization=[REDACTED]");
 }
 
+TEST_CASE(
+    "a secret next to the word Bearer, as a value, twice or before a key, is still redacted") {
+  Clean("client_secret= Bearer abc.def-ghi", {"abc.def-ghi"});
+  Clean("password=BEARER\tabc.def-ghi&x=1", {"abc.def-ghi"});
+  Clean("DeviceId: bearer abc.def-ghi", {"abc.def-ghi"});
+  CHECK(Clean("Authorization: Bearer Bearer abc.def-ghi", {"abc.def-ghi"}) ==
+        "Authorization: Bearer Bearer [REDACTED]");
+  Clean("bearer Bearer abc.def-ghi", {"abc.def-ghi"});
+  Clean("bearer PASSWORD: abc.def-ghi", {"abc.def-ghi"});
+  Clean("Bearer DeviceId: abc.def-ghi", {"abc.def-ghi"});
+  Clean("&sig= HardwareId: abc.def-ghi", {"abc.def-ghi"});
+  Clean("{\"client_secret\":\"password=abc def-ghi\"}", {"abc", "def-ghi"});
+}
+
 TEST_CASE("the word bearer without a token is left alone") {
   CHECK(Redact("bearer") == "bearer");
   CHECK(Redact("Bearer ") == "Bearer ");
