@@ -1,10 +1,12 @@
 #include "config/ini_loader.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <system_error>
 
 #include "config/ini_parser.h"
 #include "config/section_reader.h"
@@ -161,6 +163,17 @@ void ResolvePaths(const std::string& dir, const fs::path& jobs_dir, Config& conf
   }
 }
 
+// Why a file that fs::status found could not be opened: a permission is the
+// operator's to fix (78); anything else (EIO, no memory, no descriptor left)
+// is the system's and temporary (75).
+util::Status OpenFailure(const std::string& path, int error) {
+  if (error == 0 || error == EACCES || error == EPERM) {
+    return util::ConfigError("cannot read " + path + ": permission denied");
+  }
+  return util::TemporaryError("cannot read " + path + ": " +
+                              std::generic_category().message(error));
+}
+
 }  // namespace
 
 util::Result<Config> ParseConfig(const ConfigFile& service_file,
@@ -195,11 +208,14 @@ util::Result<std::string> ReadTextFile(const std::string& path) {
   if (const std::string problem = FileProblem(status, ec); !problem.empty()) {
     return util::ConfigError("cannot read " + path + ": " + problem);
   }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return util::ConfigError("cannot read " + path + ": permission denied");
+  if (!in) return OpenFailure(path, errno);
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  if (in.bad()) return util::ConfigError("cannot read " + path + ": read error");
+  // The disk failed under a readable file: temporary (75), so the service
+  // manager restarts the daemon rather than taking the file for wrong.
+  if (in.bad()) return util::TemporaryError("cannot read " + path + ": read error");
   return buffer.str();
 }
 

@@ -12,7 +12,10 @@
 #include "unit/config/config_test_util.h"
 
 #ifndef _WIN32
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 namespace hdc::config {
@@ -169,6 +172,30 @@ TEST_CASE(
     CHECK(config.status().message() ==
           (dir / "hdc.ini") + ": [service] jobs_dir: " + x + ": " + problem);
   }
+#endif
+}
+
+TEST_CASE(
+    "a service file the system cannot open for want of a descriptor is temporary, not wrong") {
+  HDC_SKIP_ON_WINDOWS("no per-process descriptor limit on Windows");
+#ifndef _WIN32
+  hdc::testing::TempDir dir;
+  dir.Write("hdc.ini", std::string("[service]\n") + testing::kAccount);
+  struct rlimit saved {};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  struct rlimit low = saved;
+  low.rlim_cur = 64;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::vector<int> held;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY)) >= 0;) held.push_back(fd);
+  auto text = ReadTextFile(dir / "hdc.ini");
+  for (int fd : held) ::close(fd);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  REQUIRE_FALSE(text.ok());
+  CHECK(text.status().exit_code() == 75);
+  CHECK(text.status().message() == "cannot read " + (dir / "hdc.ini") + ": Too many open files");
+  // Control: with descriptors to spare the same file reads.
+  CHECK(ReadTextFile(dir / "hdc.ini").ok());
 #endif
 }
 
