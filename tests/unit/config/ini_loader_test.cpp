@@ -178,6 +178,12 @@ TEST_CASE(
 TEST_CASE(
     "a service file the system cannot open for want of a descriptor is temporary, not wrong") {
   HDC_SKIP_ON_WINDOWS("no per-process descriptor limit on Windows");
+#if defined(__SANITIZE_ADDRESS__)
+  // make asan builds ASan with UBSan, whose vtable check needs a free
+  // descriptor (it probes memory through a pipe): with none left it reports
+  // the stream as an invalid object.
+  HDC_SKIP_TEST("UBSan's vtable check needs a free descriptor, and this test leaves none");
+#endif
 #ifndef _WIN32
   hdc::testing::TempDir dir;
   dir.Write("hdc.ini", std::string("[service]\n") + testing::kAccount);
