@@ -65,7 +65,14 @@ echo "  $days emulated days: $polls polls; eight idle emulated hours used $((idl
 # 10 min until listed, so a few per run, not 144 a day (one per poll_interval).
 runs=$(db "SELECT count(DISTINCT report_datetime) FROM executions")
 check "polls stay around the runs ($polls for $runs runs)" test "$polls" -le $((runs * 8 + 8))
-check "CPU between runs stays near zero (< 5% of a core)" test $((idle_ticks * 10 * 100)) -lt $((idle_ms * 5))
+# The idle daemon still wakes for its timers, which the scaled clock packs
+# 7,200 times closer: natively that costs under 1% of a core here. A
+# sanitizer build (unoptimised, every memory access checked) costs 4-6%
+# measured, so its budget is 25%; a busy loop would take ~100% either way.
+cpu_budget=5
+sanitizer_build && cpu_budget=25
+check "CPU between runs stays near zero (< $cpu_budget% of a core)" \
+  test $((idle_ticks * 10 * 100)) -lt $((idle_ms * cpu_budget))
 check "invariants INV2-5 hold after the stop" check_invariants "$tmp/state" partial
 
 # The same data as --once: a fresh state directory adopts the same remote

@@ -23,6 +23,12 @@ if [[ $(id -u) == 0 && ${bin:-} == */hdc-reportd && -n ${tmp:-} ]]; then
   bin=$tmp/hdc-reportd-as-root
 fi
 
+# sanitizer_build: whether real_bin is linked against a sanitizer runtime
+# (make asan, make tsan). grep reads all of ldd's output: with pipefail,
+# grep -q could close the pipe early and ldd's SIGPIPE would make a
+# sanitizer build look plain.
+sanitizer_build() { ldd "$real_bin" | grep -E "lib(a|t|ub)san" >/dev/null; }
+
 # start_emulator BINARY ARGS...: sets EMU_PORT, EMU_URL, EMU_PID.
 start_emulator() {
   local bin=$1; shift

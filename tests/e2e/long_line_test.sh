@@ -15,7 +15,7 @@ src=$2
 build=$(dirname "$(dirname "$bin")")
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
-if ldd "$real_bin" | grep -E "lib[at]san" >/dev/null; then
+if sanitizer_build; then
   echo "skip $real_bin is a sanitizer build: its peak RSS is the sanitizer's, not the product's"
   exit 77
 fi

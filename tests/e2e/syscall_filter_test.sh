@@ -15,9 +15,7 @@ source "$src/tests/e2e/lib.sh"
 for tool in strace systemd-analyze; do
   command -v $tool >/dev/null || { echo "FAIL $tool is not installed (make deps installs it)"; exit 1; }
 done
-# grep reads all of ldd's output: with pipefail, grep -q could close the
-# pipe early and ldd's SIGPIPE would make a sanitizer build look plain.
-if ldd "$real_bin" | grep -E "lib[at]san" >/dev/null; then
+if sanitizer_build; then
   # The sanitizer runtime makes its own calls (e.g. prlimit64, personality),
   # and LeakSanitizer aborts under ptrace: the filter is checked on the
   # production build only.
