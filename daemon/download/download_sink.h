@@ -39,6 +39,19 @@ inline std::optional<std::uint64_t> ParseRangeTotal(std::string_view range) {
   return ParseContentLength(range.substr(slash + 1));
 }
 
+// The ETag header value as a resume validator: a strong entity-tag (RFC 9110
+// 8.8.3: '"', then printable bytes other than '"', then '"'), at most 256
+// bytes, else "". A weak tag (W/"...") is not valid in If-Range, and a
+// malformed one is never stored nor sent back in a request header.
+inline std::string ResumeValidator(std::string_view etag) {
+  if (etag.size() < 2 || etag.size() > 256 || etag.front() != '"' || etag.back() != '"') return "";
+  for (char c : etag.substr(1, etag.size() - 2)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == '"' || byte == 0x7f) return "";
+  }
+  return std::string(etag);
+}
+
 class DownloadSink final : public util::ByteSink {
  public:
   using OnEtag = std::function<util::Status(const std::string& etag)>;
@@ -71,8 +84,7 @@ class DownloadSink final : public util::ByteSink {
       // or, on a 200, as Content-MD5: without either, MD5 is not computed.
       writer_.SetMd5Wanted(!Find(headers, "x-ms-blob-content-md5").empty() ||
                            (status == 200 && !Find(headers, "Content-MD5").empty()));
-      std::string etag = Find(headers, "ETag");
-      if (etag.rfind("W/", 0) == 0) etag.clear();  // weak: not valid in If-Range
+      const std::string etag = ResumeValidator(Find(headers, "ETag"));
       if (etag != etag_) {
         etag_ = etag;
         const auto length = ParseContentLength(Find(headers, "Content-Length"));

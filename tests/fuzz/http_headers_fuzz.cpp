@@ -6,10 +6,12 @@
 //   3 Location against a request URL (http::RedirectTarget, FollowRedirect)
 //   4 a URL (util::ParseUrl, CheckUrlPolicy, StripQuery)
 //   5 JSON nesting (http::JsonDepthWithin)
+//   6 ETag as a resume validator (download::ResumeValidator)
 // Properties, abort on violation: a length is all digits; a Retry-After is
 // never negative; a redirect target is an http(s) URL that never goes from
 // https to http and carries Authorization only to the same origin; a
-// stripped URL holds no '?'.
+// stripped URL holds no '?'; a validator is empty or the whole header value,
+// quoted, with no byte that could end or split an If-Range header.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +37,17 @@ void ContentLength(std::string_view text) {
     Check(text.find_first_not_of("0123456789") == std::string_view::npos);
   }
   (void)hdc::download::ParseRangeTotal(text);
+}
+
+void Etag(std::string_view text) {
+  const std::string validator = hdc::download::ResumeValidator(text);
+  if (validator.empty()) return;
+  Check(validator == text && validator.size() >= 2 && validator.size() <= 256);
+  Check(validator.front() == '"' && validator.back() == '"');
+  for (size_t i = 1; i + 1 < validator.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(validator[i]);
+    Check(byte > 0x20 && byte != 0x7f && byte != '"');
+  }
 }
 
 void RetryAfter(std::string_view text) {
@@ -83,7 +96,7 @@ void Url(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text = AsText(data, size);
   const uint8_t selector = TakeByte(&text);
-  switch (selector % 6) {
+  switch (selector % 7) {
     case 0:
     case 1:
       ContentLength(text);
@@ -92,13 +105,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       RetryAfter(text);
       break;
     case 3:
-      Redirect(selector / 6, text);
+      Redirect(selector / 7, text);
       break;
     case 4:
       Url(text);
       break;
-    default:
+    case 5:
       (void)hdc::http::JsonDepthWithin(text, 8);
+      break;
+    default:
+      Etag(text);
       break;
   }
   return 0;

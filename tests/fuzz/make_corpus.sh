@@ -122,7 +122,7 @@ report '{"delimiter":"comma","line_end":"lf","bom":true,"quote_all":true}' comma
 curl -s "${link%%\?*}" | put api_errors blob-no-sas.xml
 # Header values as the emulator sends them, behind the selector byte of
 # http_headers_fuzz.cpp (0 Content-Length, 1 Content-Range, 2 Retry-After,
-# 3 Location, 4 URL).
+# 3 Location, 4 URL, 5 JSON depth, 6 ETag).
 app=$(sed -n 2p "$corpus/report_parser/tab-crlf.tsv" | cut -f4)
 cab=$(sed -n 2p "$corpus/report_parser/tab-crlf.tsv" | cut -f25)
 api -D "$work/headers" -o /dev/null \
@@ -141,6 +141,7 @@ printf '%s' "$location" | hdr 03 location-absolute
 printf '%s' "/${location#http*://*/}" | hdr 03 location-absolute-path
 printf '%s' "$link" | hdr 04 url-sas
 printf '%s' "$(cat "$corpus/api_report_data/completed.json")" | hdr 05 json-depth
+header ETag | tr -d '\n' | hdr 06 etag
 # Store ids from the report file (first byte: the layout entry, second: where
 # the two ids split).
 report_id=$(sed -n 2p "$corpus/report_parser/tab-crlf.tsv" | cut -f1)

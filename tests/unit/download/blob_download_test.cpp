@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include "download/download_sink.h"
 #include "platform/filesystem.h"
 #include "support/temp_dir.h"
 #include "util/strings.h"
@@ -213,6 +214,33 @@ TEST_CASE("blob download: a weak ETag is no validator: a cut body starts again f
   CHECK(f.etags_recorded.empty());
   REQUIRE(host.requests.size() == 2);
   CHECK(HeaderOf(host.requests[1], "Range").empty());
+}
+
+TEST_CASE("blob download: an ETag that is no quoted tag is no validator, never sent back") {
+  Fixture f;
+  FakeBlobHost host(Blob(1000), "\"v1\"\x01X-Evil: 1");
+  host.Then(FakeBlobHost::Twist::kCutHalfway);
+  auto done = f.Run(host, f.Request(), false);
+  REQUIRE_MESSAGE(done.ok(), done.status().ToString());
+  CHECK(Slurp(f.final_path) == Blob(1000));
+  CHECK(f.etags_recorded.empty());
+  REQUIRE(host.requests.size() == 2);
+  CHECK(HeaderOf(host.requests[1], "If-Range").empty());
+}
+
+TEST_CASE("blob download: a resume validator is a strong quoted entity-tag of printable bytes") {
+  CHECK(ResumeValidator("\"0x8D1\"") == "\"0x8D1\"");
+  CHECK(ResumeValidator("\"\"") == "\"\"");
+  CHECK(ResumeValidator("\"caf\xc3\xa9\"") == "\"caf\xc3\xa9\"");  // obs-text is allowed
+  CHECK(ResumeValidator("W/\"weak\"").empty());
+  CHECK(ResumeValidator("0x8D1").empty());
+  CHECK(ResumeValidator("\"").empty());
+  CHECK(ResumeValidator("\"a b\"").empty());
+  CHECK(ResumeValidator("\"a\"b\"").empty());
+  CHECK(ResumeValidator("\"a\tb\"").empty());
+  CHECK(ResumeValidator("\"a\x7f\"").empty());
+  CHECK(ResumeValidator("\"" + std::string(254, 'a') + "\"").size() == 256);
+  CHECK(ResumeValidator("\"" + std::string(255, 'a') + "\"").empty());
 }
 
 TEST_CASE("blob download: small blobs do not record their ETag, large ones do") {
