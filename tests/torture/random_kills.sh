@@ -8,7 +8,11 @@
 #   bash tests/torture/random_kills.sh BIN SRC
 #   TORTURE_TRIALS (default 30), TORTURE_SEED (default 20261204),
 #   TORTURE_FAULT_RATE (default 0.3: the probability of each fault rule),
-#   TORTURE_VERBOSE (set: the time of each trial and of its checks).
+#   TORTURE_VERBOSE (set: the time of each trial and of its checks),
+#   TORTURE_CONTROL (set: the control, which proves the checks can fail:
+#   after each trial's clean runs one stored report is deleted and the
+#   client secret is written into a run's output; the script then exits 0
+#   only if every trial reported both, as an invariant and as a leak).
 # Trial i uses seed TORTURE_SEED + i, so one trial is replayed with
 #   TORTURE_SEED=<seed> TORTURE_TRIALS=1 bash tests/torture/random_kills.sh BIN SRC
 # (same world, same fault rules, same mode, same kill fractions; the kill
@@ -290,7 +294,7 @@ phase() {
 
 # --- Counters.
 declare -A clean_ms=() kills_by_phase=()
-kills=0 not_killed=0 violations=0 ran=0 clean_runs=0 daemon_trials=0 once_trials=0
+kills=0 not_killed=0 violations=0 control_caught=0 ran=0 clean_runs=0 daemon_trials=0 once_trials=0
 declare -a violation_lines=()
 violation() {  # violation SEED TEXT
   violations=$((violations + 1))
@@ -396,6 +400,13 @@ for ((i = 0; i < trials; i++)); do
   [[ $rc == 0 ]] && ((advanced)) ||
     violation $s "no clean run exited 0 in 5 tries (last: exit $rc: $(grep '^hdc-reportd: ' "$tdir/clean-$n.err" | tail -1))"
 
+  if [[ -n ${TORTURE_CONTROL:-} ]]; then
+    victim=$(find "$tmp/state/store/reports" -type f | head -n 1)
+    [[ -n $victim ]] && rm -f "$victim"
+    echo "control: client_secret=$DEMO_SECRET" >>"$tdir/clean-$n.err"
+    control_from=${#violation_lines[@]}
+  fi
+
   # Checks.
   t_checks=$(now_ms)
   if ! out=$(check_invariants "$tmp/state"); then
@@ -413,6 +424,11 @@ for ((i = 0; i < trials; i++)); do
   if cat "$tmp/state/state.db"* 2>/dev/null | grep -aqE "$DEMO_SECRET|eyJ|sig="; then
     violation $s "a secret, token or signature in state.db"
   fi
+  if [[ -n ${TORTURE_CONTROL:-} ]]; then
+    found=$(printf '%s\n' "${violation_lines[@]:control_from}")
+    grep -q "invariants:" <<<"$found" && grep -q "a secret, token or signature in the output" <<<"$found" &&
+      control_caught=$((control_caught + 1))
+  fi
   [[ -z ${TORTURE_VERBOSE:-} ]] ||
     echo "  trial $(($(now_ms) - t_trial)) ms: checks $(($(now_ms) - t_checks)) ms (check_invariants $t_inv ms)"
   stop_emulator
@@ -429,4 +445,9 @@ echo "   clean durations: $(for k in "${!clean_ms[@]}"; do printf '%s %s ms; ' "
 echo "   violations: $violations"
 for v in "${violation_lines[@]}"; do echo "     $v"; done
 echo "   total time: $((total_ms / 1000)).$(printf '%03d' $((total_ms % 1000))) s"
+if [[ -n ${TORTURE_CONTROL:-} ]]; then
+  echo "   control: $control_caught of $ran sabotaged trials reported both the lost report and the leak"
+  ((ran > 0 && control_caught == ran))
+  exit
+fi
 ((violations == 0))
