@@ -76,17 +76,22 @@ asan: deps
 
 # The suite under ThreadSanitizer: each report is also kept as a file under
 # $(TSAN_BUILD)/tsan-reports (one per process), and any report fails the run.
-# Suppressions, each with its reason, are in tests/tsan.supp.
+# Suppressions, each with its reason, are in tests/tsan.supp. The folder is
+# world-writable (sticky) because as root the e2e scripts run the binaries as
+# an unprivileged user, whose reports would otherwise be lost. A file there
+# from a test that crashes a process on purpose ("ERROR: ThreadSanitizer:
+# SEGV") is not a finding: only "WARNING: ThreadSanitizer" reports count.
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DHDC_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
-	rm -rf $(TSAN_BUILD)/tsan-reports && mkdir -p $(TSAN_BUILD)/tsan-reports
+	rm -rf $(TSAN_BUILD)/tsan-reports && mkdir -m 1777 -p $(TSAN_BUILD)/tsan-reports
 	cd $(TSAN_BUILD) && \
 	  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp:log_path=$(CURDIR)/$(TSAN_BUILD)/tsan-reports/report \
 	  ctest --output-on-failure -j $(JOBS); rc=$$?; \
-	  reports=$$(ls tsan-reports | wc -l); \
+	  found=$$(grep -l 'WARNING: ThreadSanitizer' tsan-reports/* 2>/dev/null); \
+	  reports=$$(printf '%s' "$$found" | grep -c .); \
 	  echo "tsan: $$reports report(s) in $(TSAN_BUILD)/tsan-reports"; \
-	  for f in tsan-reports/*; do [ -e "$$f" ] && grep -m1 -A12 'WARNING: ThreadSanitizer' "$$f"; done; \
+	  for f in $$found; do grep -m1 -A12 'WARNING: ThreadSanitizer' "$$f"; done; \
 	  [ $$rc = 0 ] && [ $$reports = 0 ]
 
 # Torture (docs/reliability.md §Torture tests): hdc-reportd killed with

@@ -74,11 +74,14 @@ crash() {
   wait "$PID"
   STATUS=$?
 }
-# died_of_crash NAME: STATUS is SIGSEGV's 139; under make asan the
-# sanitizer's SIGSEGV handler reports the fault on NAME's stderr and ends the
-# process itself (status 1, or 134 when it aborts), which is as much a crash.
+# died_of_crash NAME: STATUS is SIGSEGV's 139; under make asan or make tsan
+# the sanitizer's SIGSEGV handler reports the fault (on NAME's stderr, or
+# "ThreadSanitizer:DEADLYSIGNAL" there and the report in its log file) and
+# ends the process itself (status 1, 66, or 134 when it aborts), which is as
+# much a crash.
 died_of_crash() {
-  [[ $STATUS == 139 ]] || { [[ $STATUS != 0 ]] && grep -q 'AddressSanitizer' "$tmp/$1.err"; }
+  [[ $STATUS == 139 ]] ||
+    { [[ $STATUS != 0 ]] && grep -qE 'AddressSanitizer|Sanitizer:DEADLYSIGNAL' "$tmp/$1.err"; }
 }
 no_core() { [[ -z $(ls -A "$tmp/crash/$1") ]]; }
 fails() { ! "$@"; }  # fails COMMAND...: for the controls, which must see the opposite
