@@ -1,9 +1,14 @@
 #include "emulator/faults.h"
 
 #include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
 #include <utility>
 
 #include "emulator/json_util.h"
+#include "util/result.h"
 #include "util/strings.h"
 
 namespace hdc::emulator {
@@ -53,6 +58,32 @@ util::Result<FaultRule> CheckValue(FaultRule r) {
 
 namespace {
 
+// The whole number at KEY of rule J into *out, left as is when KEY is absent.
+// nlohmann's get<int>() would cast a fraction or a number out of range
+// (undefined behaviour for a float such as 1e60): both are refused, naming
+// the key.
+template <typename T>
+util::Status WholeNumber(const nlohmann::json& j, const char* key, T* out) {
+  const nlohmann::json* v = FindMember(j, key);
+  if (v == nullptr) return util::Status::Ok();
+  bool fits = false;
+  if (v->is_number_unsigned()) {
+    fits = v->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  } else if (v->is_number_integer()) {
+    const std::int64_t n = v->get<std::int64_t>();
+    fits = std::is_signed_v<T> ? n >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+                                     n <= static_cast<std::int64_t>(std::numeric_limits<T>::max())
+                               : n >= 0;
+  }
+  if (!fits) {
+    return util::UsageError(std::string("fault rule: \"") + key + "\" must be a whole number from " +
+                            std::to_string(std::numeric_limits<T>::min()) + " to " +
+                            std::to_string(std::numeric_limits<T>::max()));
+  }
+  *out = v->get<T>();
+  return util::Status::Ok();
+}
+
 util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
   if (!j.is_object()) return util::UsageError("fault rule must be an object");
   FaultRule r;
@@ -64,19 +95,19 @@ util::Result<FaultRule> ParseRule(const nlohmann::json& j) {
     auto k = ParseFaultKind(kind->get<std::string>());
     if (!k.ok()) return k.status();
     r.kind = *k;
-    if (auto* v = FindMember(j, "status")) r.status = v->get<int>();
-    if (auto* v = FindMember(j, "retry_after")) r.retry_after_seconds = v->get<int>();
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "status", &r.status));
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "retry_after", &r.retry_after_seconds));
     if (auto* v = FindMember(j, "retry_after_form"))
       r.retry_after_date = v->get<std::string>() == "date";
-    if (auto* v = FindMember(j, "ms")) r.ms = v->get<int>();
-    if (auto* v = FindMember(j, "seconds")) r.seconds = v->get<int>();
-    if (auto* v = FindMember(j, "rate")) r.rate = v->get<int>();
-    if (auto* v = FindMember(j, "bytes")) r.bytes = v->get<std::uint64_t>();
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "ms", &r.ms));
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "seconds", &r.seconds));
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "rate", &r.rate));
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "bytes", &r.bytes));
     // A number or any text (the content_length fault sends it as is).
     if (auto* v = FindMember(j, "value"))
       r.value = v->is_string() ? v->get<std::string>() : v->dump();
-    if (auto* v = FindMember(j, "nth")) r.nth = v->get<std::uint64_t>();
-    if (auto* v = FindMember(j, "count")) r.count = v->get<std::uint64_t>();
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "nth", &r.nth));
+    HDC_RETURN_IF_ERROR(WholeNumber(j, "count", &r.count));
     if (auto* v = FindMember(j, "probability")) r.probability = v->get<double>();
   } catch (const nlohmann::json::exception& e) {
     return util::UsageError(std::string("fault rule: ") + e.what());

@@ -149,6 +149,22 @@ TEST_CASE("JSON faults files keep working, and their errors name the file") {
         "f.ini: unknown setting 'colour'");
 }
 
+TEST_CASE("a rule's number that is a fraction, too large or negative is refused, naming its key") {
+  // 5e60 as an int was undefined behaviour (the emulator_faults fuzzer).
+  CHECK(ErrorOf(R"({"faults": [{"kind": "drip", "rate": 5e60}]})") ==
+        "f.ini: fault rule: \"rate\" must be a whole number from -2147483648 to 2147483647");
+  CHECK(ErrorOf(R"({"faults": [{"kind": "latency", "ms": 1.5}]})").find("\"ms\" must be") !=
+        std::string::npos);
+  CHECK(ErrorOf(R"({"faults": [{"kind": "503", "status": 4294967799}]})").find("\"status\"") !=
+        std::string::npos);
+  CHECK(ErrorOf(R"({"faults": [{"kind": "503", "nth": -1}]})") ==
+        "f.ini: fault rule: \"nth\" must be a whole number from 0 to 18446744073709551615");
+  auto ok = ParseFaultsFile(R"({"faults": [{"kind": "503", "nth": 18446744073709551615}]})", "f.ini",
+                            Settings{});
+  REQUIRE_MESSAGE(ok.ok(), ok.status().ToString());
+  CHECK(ok->rules[0].nth == 18446744073709551615u);
+}
+
 TEST_CASE("--faults reads INI files, errors are usage errors (exit 64)") {
   TempFile good(kIni);
   auto c = ParseCommandLine({"--faults", good.path()});
