@@ -1,6 +1,8 @@
 // Test control under /_emulator/ (not part of HDC): clock, faults, settings,
 // clients, the request log, remote-object inspection and reset. No token,
 // no faults, not logged.
+#include <cmath>
+
 #include "emulator/executions.h"
 #include "emulator/json_util.h"
 #include "emulator/routes.h"
@@ -54,7 +56,12 @@ void SetClock(Exchange& ex) {
   if (const Json* adv = FindMember(*body, "advance")) {
     util::Duration d{0};
     if (adv->is_number()) {
-      d = util::Duration(static_cast<long long>(adv->get<double>() * 1000));
+      // Seconds; beyond about 3,000 years the milliseconds would not fit.
+      const double seconds = adv->get<double>();
+      if (!std::isfinite(seconds) || std::fabs(seconds) > 1e11) {
+        return Refuse(ex, 400, "advance: seconds out of range");
+      }
+      d = util::Duration(static_cast<long long>(seconds * 1000));
     } else if (auto p = adv->is_string()
                             ? util::ParseDuration(adv->get<std::string>())
                             : util::Result<std::chrono::seconds>(util::UsageError("x"));

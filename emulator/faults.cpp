@@ -76,7 +76,8 @@ util::Status WholeNumber(const nlohmann::json& j, const char* key, T* out) {
                                : n >= 0;
   }
   if (!fits) {
-    return util::UsageError(std::string("fault rule: \"") + key + "\" must be a whole number from " +
+    return util::UsageError(std::string("fault rule: \"") + key +
+                            "\" must be a whole number from " +
                             std::to_string(std::numeric_limits<T>::min()) + " to " +
                             std::to_string(std::numeric_limits<T>::max()));
   }

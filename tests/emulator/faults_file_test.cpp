@@ -155,12 +155,12 @@ TEST_CASE("a rule's number that is a fraction, too large or negative is refused,
         "f.ini: fault rule: \"rate\" must be a whole number from -2147483648 to 2147483647");
   CHECK(ErrorOf(R"({"faults": [{"kind": "latency", "ms": 1.5}]})").find("\"ms\" must be") !=
         std::string::npos);
-  CHECK(ErrorOf(R"({"faults": [{"kind": "503", "status": 4294967799}]})").find("\"status\"") !=
+  CHECK(ErrorOf(R"({"faults": [{"kind": "status", "status": 4294967799}]})").find("\"status\"") !=
         std::string::npos);
-  CHECK(ErrorOf(R"({"faults": [{"kind": "503", "nth": -1}]})") ==
+  CHECK(ErrorOf(R"({"faults": [{"kind": "status", "nth": -1}]})") ==
         "f.ini: fault rule: \"nth\" must be a whole number from 0 to 18446744073709551615");
-  auto ok = ParseFaultsFile(R"({"faults": [{"kind": "503", "nth": 18446744073709551615}]})", "f.ini",
-                            Settings{});
+  auto ok = ParseFaultsFile(R"({"faults": [{"kind": "status", "nth": 18446744073709551615}]})",
+                            "f.ini", Settings{});
   REQUIRE_MESSAGE(ok.ok(), ok.status().ToString());
   CHECK(ok->rules[0].nth == 18446744073709551615u);
 }
