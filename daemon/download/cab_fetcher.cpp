@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "download/blob_download.h"
+#include "platform/thread_name.h"
 #include "store/atomic_writer.h"
 #include "store/space_guard.h"
 #include "util/logging.h"
@@ -128,6 +129,7 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
     std::vector<std::jthread> threads;
     for (size_t i = 0; i < workers; ++i) {
       threads.emplace_back([this, seed = ctx_.random.Next(), &pending, &next, &summary, progress] {
+        platform::NameThisThread("hdc-cab");
         Work(seed, pending, next, summary, progress);
       });
     }

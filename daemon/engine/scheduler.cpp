@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "platform/thread_name.h"
 #include "util/logging.h"
 #include "util/time_format.h"
 
@@ -127,6 +128,7 @@ std::optional<Scheduler::Choice> Scheduler::NextTask() const {
 }
 
 void Scheduler::Run(std::stop_token stop) {
+  platform::NameThisThread("hdc-scheduler");
   std::stop_callback on_stop(stop, [this] {
     std::lock_guard lock(mu_);
     Wake();
@@ -183,6 +185,7 @@ void Scheduler::Run(std::stop_token stop) {
 }
 
 void Scheduler::WorkerLoop(std::stop_token stop) {
+  platform::NameThisThread("hdc-worker");
   while (true) {
     std::function<void()> task;
     {

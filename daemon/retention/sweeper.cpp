@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "platform/thread_name.h"
 #include "util/logging.h"
 #include "util/time_format.h"
 
@@ -121,7 +122,12 @@ Status ParallelFor(std::size_t n, const std::function<Status(std::size_t)>& work
   {
     std::vector<std::jthread> threads;
     const std::size_t count = std::min(kThreads, n / 64 + 1);
-    for (std::size_t t = 1; t < count; ++t) threads.emplace_back(run);
+    for (std::size_t t = 1; t < count; ++t) {
+      threads.emplace_back([&run] {
+        platform::NameThisThread("hdc-sweep");
+        run();
+      });
+    }
     run();
   }
   return first;

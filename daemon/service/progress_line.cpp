@@ -1,5 +1,6 @@
 #include "service/progress_line.h"
 
+#include "platform/thread_name.h"
 #include "util/clock.h"
 
 namespace hdc::service {
@@ -8,6 +9,7 @@ ProgressLine::ProgressLine(std::ostream& out, std::function<std::string()> rende
     : out_(out), render_(std::move(render)) {
   if (!enabled) return;
   thread_ = std::jthread([this](std::stop_token stop) {
+    platform::NameThisThread("hdc-progress");
     util::SystemClock clock;  // a display refresh, not program logic
     while (clock.WaitFor(std::chrono::milliseconds(250), stop)) {
       out_ << "\r" << render_() << "\033[K" << std::flush;

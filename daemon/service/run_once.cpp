@@ -13,6 +13,7 @@
 #include "http/transfer_guard.h"
 #include "platform/filesystem.h"
 #include "platform/terminal.h"
+#include "platform/thread_name.h"
 #include "service/progress_line.h"
 #include "service/signals.h"
 #include "service/wiring.h"
@@ -58,6 +59,7 @@ class RunBudget {
   RunBudget(util::Duration budget, util::Clock& clock, std::stop_source& stop) : budget_(budget) {
     if (budget.count() <= 0) return;
     watchdog_ = std::jthread([this, &clock, stop](std::stop_token cancelled) mutable {
+      platform::NameThisThread("hdc-run-budget");
       if (clock.WaitFor(budget_, cancelled)) {
         spent_ = true;
         stop.request_stop();
@@ -81,6 +83,7 @@ class StopOnSignal {
  public:
   explicit StopOnSignal(std::stop_source& stop)
       : watcher_([this, stop]() mutable {
+          platform::NameThisThread("hdc-signals");
           while (WaitForSignal() != DaemonSignal::kStop) {
           }  // reload and test signals mean nothing to one run
           if (finishing_) return;

@@ -15,6 +15,7 @@ x86_64-w64-mingw32-windmc -h "$out" -r "$out" "$root/daemon/platform/event_messa
 for f in daemon/platform/filesystem_windows.cpp daemon/platform/dir_lock_windows.cpp \
          daemon/platform/terminal_windows.cpp daemon/platform/notify_windows.cpp \
          daemon/platform/service_host_windows.cpp daemon/platform/process_guard_windows.cpp \
+         daemon/platform/thread_name_windows.cpp \
          daemon/service/windows_service.cpp \
          daemon/util/rate_limiter.cpp \
          daemon/util/result.cpp daemon/util/time_format.cpp daemon/util/url.cpp \
