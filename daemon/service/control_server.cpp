@@ -10,12 +10,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 
 #include <Poco/Exception.h>
+#include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/PollSet.h>
@@ -25,6 +27,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include "platform/thread_name.h"
 #include "service/callback_token.h"
 #include "service/prometheus_text.h"
 #include "util/logging.h"
@@ -45,7 +48,9 @@ constexpr int kBacklog = 1024;
 constexpr std::size_t kMaxHead = 8 * 1024;       // request line and headers
 constexpr std::size_t kMaxChunkLine = 1024;      // a chunk-size line or trailer line
 constexpr std::size_t kReadPerTurn = 64 * 1024;  // fairness: bytes read per ready event
-constexpr std::chrono::milliseconds kMaxPollWait{100};
+// Without a wake-up socket the loop must notice Stop by itself: it polls at
+// most this long.
+constexpr std::chrono::milliseconds kMaxPollWaitUnwoken{100};
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 constexpr int kAcceptsPerTurn = 16;
 
@@ -81,6 +86,11 @@ struct ControlServer::Impl {
   util::Metrics* metrics = nullptr;
   std::string address;
   std::unique_ptr<Poco::Net::ServerSocket> socket;
+  // A loopback datagram socket connected to itself: Stop sends it a byte,
+  // which ends the loop's poll at once (the portable self-pipe; Poco 1.11's
+  // PollSet has no wakeUp). Without one (no loopback address to bind), the
+  // loop polls at most every kMaxPollWaitUnwoken.
+  std::optional<Poco::Net::DatagramSocket> wake;
   std::atomic<bool> stopping{false};
   std::thread loop;
   std::mutex stop_mu;
@@ -128,6 +138,7 @@ struct ControlServer::Impl {
   void Flush(std::uint64_t id);
   void Close(std::uint64_t id);
   void CountDrop(std::string_view reason);
+  void DrainWake();
 };
 
 namespace {
@@ -136,6 +147,25 @@ constexpr std::string_view kCallbackPrefix = "/callback/";
 constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 
 std::shared_ptr<spdlog::logger> Log() { return util::GetLogger("control"); }
+
+// The wake-up socket, on the first loopback address this host can bind; an
+// empty optional when none can (logged; the loop then polls).
+std::optional<Poco::Net::DatagramSocket> OpenWakeSocket() {
+  std::string why;
+  for (const char* host : {"127.0.0.1", "::1"}) {
+    try {
+      Poco::Net::DatagramSocket wake(Poco::Net::SocketAddress(host, 0), /*reuseAddress=*/false);
+      wake.connect(wake.address());
+      wake.setBlocking(false);
+      return wake;
+    } catch (const Poco::Exception& e) {
+      why = e.displayText();
+    }
+  }
+  Log()->warn("control listener: no loopback wake-up socket ({}); it polls every {} ms instead",
+              why, kMaxPollWaitUnwoken.count());
+  return std::nullopt;
+}
 
 // ---- Address -------------------------------------------------------------
 
@@ -380,8 +410,10 @@ ChunkedDecoder::State ChunkedDecoder::Feed(std::string& in, std::string& body, s
 // ---- The loop --------------------------------------------------------------
 
 void ControlServer::Impl::Run() {
+  platform::NameThisThread("hdc-control");
   try {
     poll.add(*socket, Poco::Net::PollSet::POLL_READ);
+    if (wake) poll.add(*wake, Poco::Net::PollSet::POLL_READ);
   } catch (const Poco::Exception& e) {
     Log()->error("control listener: cannot poll the listening socket: {}", e.displayText());
     return;
@@ -405,21 +437,25 @@ void ControlServer::Impl::Run() {
 
 void ControlServer::Impl::Turn() {
   Clock::time_point now = Clock::now();
-  Clock::time_point wake = now + kMaxPollWait;
-  for (const auto& [id, c] : connections) wake = std::min(wake, c.deadline);
-  if (!accepting) wake = std::min(wake, accept_resume);
-  const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(wake - now);
-  if (connections.empty() && !accepting) {
+  std::optional<Clock::time_point> due;
+  for (const auto& [id, c] : connections) due = std::min(due.value_or(c.deadline), c.deadline);
+  if (!accepting) due = std::min(due.value_or(accept_resume), accept_resume);
+  const std::chrono::milliseconds cap = wake ? kControlIdlePollWait : kMaxPollWaitUnwoken;
+  const std::chrono::microseconds wait = ControlPollWait(now, due, cap);
+  if (!wake && connections.empty() && !accepting) {
     // Nothing to poll (Poco's PollSet returns at once when empty): wait.
     std::this_thread::sleep_for(wait);
   }
-  const Poco::Net::PollSet::SocketModeMap ready =
-      poll.poll(Poco::Timespan(std::max<std::int64_t>(wait.count(), 1000)));
+  const Poco::Net::PollSet::SocketModeMap ready = poll.poll(Poco::Timespan(wait.count()));
   if (stopping.load()) return;
   bool listener_ready = false;
   for (const auto& [ready_socket, mode] : ready) {
     if (ready_socket.impl() == socket->impl()) {
       listener_ready = true;
+      continue;
+    }
+    if (wake && ready_socket.impl() == wake->impl()) {
+      DrainWake();
       continue;
     }
     const auto found = by_socket.find(ready_socket.impl());
@@ -781,6 +817,27 @@ void ControlServer::Impl::Close(std::uint64_t id) {
   connections.erase(it);
 }
 
+// Reads the wake-up bytes (one per Stop; a stray datagram from another
+// local process is read and ignored the same way).
+void ControlServer::Impl::DrainWake() {
+  char bytes[64];
+  for (int i = 0; i < 16; ++i) {
+    try {
+      if (wake->receiveBytes(bytes, sizeof bytes) <= 0) return;
+    } catch (const Poco::Exception&) {
+      return;  // nothing more to read (or a reset): the next poll tells
+    }
+  }
+}
+
+std::chrono::microseconds ControlPollWait(std::chrono::steady_clock::time_point now,
+                                          std::optional<std::chrono::steady_clock::time_point> due,
+                                          std::chrono::milliseconds cap) {
+  std::chrono::microseconds wait = cap;
+  if (due) wait = std::min(wait, std::chrono::duration_cast<std::chrono::microseconds>(*due - now));
+  return std::max(wait, std::chrono::microseconds(1000));  // never a busy poll
+}
+
 void ControlServer::Impl::CountDrop(std::string_view reason) {
   if (metrics != nullptr) metrics->Add(kConnectionsDroppedMetric, {{"kind", std::string(reason)}});
 }
@@ -796,6 +853,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   impl->metrics = metrics;
   impl->socket = std::move(*socket);
   impl->address = impl->socket->address().toString();
+  impl->wake = OpenWakeSocket();
   try {
     impl->socket->setBlocking(false);
   } catch (const Poco::Exception& e) {
@@ -833,12 +891,16 @@ void ControlServer::Stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->stopping = true;
-  // The loop polls at most kMaxPollWait; shutting the listener down wakes it
-  // at once where the platform allows it.
-  try {
-    impl_->socket->impl()->shutdown();
-  } catch (const Poco::Exception&) {
-    // Refused for listeners here: the poll times out.
+  // A byte to the wake-up socket ends the loop's poll; without one, the
+  // loop's poll times out within kMaxPollWaitUnwoken.
+  if (impl_->wake) {
+    try {
+      const char byte = 0;
+      impl_->wake->sendBytes(&byte, 1);
+    } catch (const Poco::Exception& e) {
+      Log()->warn("control listener: cannot wake the loop ({}); stopping within {} s",
+                  e.displayText(), kControlIdlePollWait.count() / 1000);
+    }
   }
   if (impl_->loop.joinable()) impl_->loop.join();
   try {

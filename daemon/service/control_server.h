@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -68,6 +69,17 @@ struct ControlServerOptions {
   std::size_t max_connections = 256;
   std::size_t max_connections_per_peer = 64;
 };
+
+// The loop sleeps in poll until a connection is ready, a deadline passes or
+// Stop wakes it (through a loopback datagram socket connected to itself), so
+// an idle listener wakes once per kControlIdlePollWait, a safety net only.
+inline constexpr std::chrono::milliseconds kControlIdlePollWait{60'000};
+
+// The loop's poll timeout at `now`: until `due` (the earliest connection
+// deadline or the end of an accept pause), at most `cap`, at least 1 ms.
+std::chrono::microseconds ControlPollWait(std::chrono::steady_clock::time_point now,
+                                          std::optional<std::chrono::steady_clock::time_point> due,
+                                          std::chrono::milliseconds cap);
 
 // Counters kept in the Metrics passed to Start.
 inline constexpr std::string_view kCallbackAcceptedMetric = "control_callback_accepted_total";

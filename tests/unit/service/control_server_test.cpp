@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -472,6 +473,32 @@ TEST_CASE("control server: Stop is idempotent and closes the port") {
   f.server->Stop();
   CHECK_THROWS(Get(address, "/healthz"));
   f.server.reset();  // the destructor stops again, harmlessly
+}
+
+TEST_CASE("control server: the poll waits for the next deadline, and when idle for a minute") {
+  const auto now = std::chrono::steady_clock::now();
+  using std::chrono::microseconds;
+  using std::chrono::seconds;
+  // Idle (nothing open, accepting): the loop sleeps until a connection or
+  // Stop; the minute is a safety net, not a tick (was 100 ms: 10 wake-ups/s).
+  CHECK(ControlPollWait(now, std::nullopt, kControlIdlePollWait) == seconds(60));
+  CHECK(ControlPollWait(now, now + seconds(2), kControlIdlePollWait) == seconds(2));
+  CHECK(ControlPollWait(now, now + seconds(90), kControlIdlePollWait) == seconds(60));
+  // Never a busy loop, even for a deadline already past.
+  CHECK(ControlPollWait(now, now - seconds(1), kControlIdlePollWait) == microseconds(1000));
+  // Without a wake-up socket the cap is what notices Stop.
+  CHECK(ControlPollWait(now, now + seconds(5), std::chrono::milliseconds(100)) ==
+        std::chrono::milliseconds(100));
+}
+
+TEST_CASE("control server: Stop wakes an idle listener at once, not at its next poll timeout") {
+  Fixture f;
+  CHECK(Get(f.address(), "/healthz").status == 200);  // the loop is back in its idle poll
+  const auto start = std::chrono::steady_clock::now();
+  f.server->Stop();
+  // The idle poll lasts a minute; only the wake-up ends it sooner. Half of
+  // it is a bound no loaded machine reaches, and no wake-up passes.
+  CHECK(std::chrono::steady_clock::now() - start < kControlIdlePollWait / 2);
 }
 
 // ---- Floods ----------------------------------------------------------------
