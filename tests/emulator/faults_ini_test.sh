@@ -3,30 +3,21 @@
 # exit 64 and one line naming FILE:LINE; a good one is served.
 set -euo pipefail
 emulator=$1
+fixtures=$(cd "$(dirname "$0")/fixtures" && pwd)  # also seeds of the emulator_faults fuzz target
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 
-printf '[settings]\nrows_per_execution = 5\n[fault a]\nkind = reset\nflavour = sour\n' >"$work/bad.ini"
+bad=$fixtures/faults-bad.ini
 set +e
-"$emulator" --port 0 --faults "$work/bad.ini" >"$work/out" 2>"$work/err"
+"$emulator" --port 0 --faults "$bad" >"$work/out" 2>"$work/err"
 rc=$?
 set -e
 [ "$rc" = 64 ] || { echo "exit $rc, expected 64"; cat "$work/err"; exit 1; }
 [ "$(wc -l <"$work/err")" = 1 ] || { echo "expected one line:"; cat "$work/err"; exit 1; }
-grep -q "$work/bad.ini:5: unknown key 'flavour' in \[fault a\]" "$work/err" || { cat "$work/err"; exit 1; }
+grep -q "$bad:5: unknown key 'flavour' in \[fault a\]" "$work/err" || { cat "$work/err"; exit 1; }
 
-cat >"$work/good.ini" <<'INI'
-; the second token request fails with 503
-[settings]
-token_lifetime = 10m
-[fault token-busy]
-endpoint = token   ; inline comment
-kind = status
-status = 503
-nth = 2
-INI
-"$emulator" --port 0 --faults "$work/good.ini" --client t/c:s >"$work/out" 2>"$work/err" &
+"$emulator" --port 0 --faults "$fixtures/faults-good.ini" --client t/c:s >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/out" ] && break; sleep 0.05; done
 port=$(head -1 "$work/out")

@@ -49,19 +49,10 @@ n=0
 grep -rhE '^\s*(where|having)\s*=' "$root/config" | sed 's/^[^=]*= *//' | sort -u |
   while IFS= read -r expr; do n=$((n + 1)); printf '%s' "$expr" | put filter "config-$n"; done
 
-# Fault files as tests/emulator/faults_ini_test.sh and tests/e2e/ write them.
-printf '[settings]\nrows_per_execution = 5\n[fault a]\nkind = reset\nflavour = sour\n' |
-  put emulator_faults bad.ini
-put emulator_faults good.ini <<'INI'
-; the second token request fails with 503
-[settings]
-token_lifetime = 10m
-[fault token-busy]
-endpoint = token   ; inline comment
-kind = status
-status = 503
-nth = 2
-INI
+# Fault files: the fixtures of tests/emulator/faults_ini_test.sh, and rules
+# as tests/e2e/ write them.
+put emulator_faults bad.ini <"$root/tests/emulator/fixtures/faults-bad.ini"
+put emulator_faults good.ini <"$root/tests/emulator/fixtures/faults-good.ini"
 echo '{"faults":[{"endpoint":"reportdata","kind":"429","retry_after":0,"nth":1,"count":3},{"endpoint":"blob.report","kind":"drip","rate":50}],"settings":{"failure_probability":0.1}}' |
   put emulator_faults rules.json
 echo '{"faults":[{"endpoint":"cabdownload","kind":"relative_location","value":"dot-segments"},{"endpoint":"blob.cab","kind":"content_length","value":"-1","probability":0.5,"target":"ab"}]}' |
