@@ -204,28 +204,22 @@ TEST_CASE("blob download: a partial without a validator is dropped, never resume
   CHECK(HeaderOf(host.requests[0], "Range").empty());
 }
 
-TEST_CASE("blob download: a weak ETag is no validator: a cut body starts again from byte 0") {
-  Fixture f;
-  FakeBlobHost host(Blob(1000), "W/\"weak\"");
-  host.Then(FakeBlobHost::Twist::kCutHalfway);
-  auto done = f.Run(host, f.Request(), false);
-  REQUIRE_MESSAGE(done.ok(), done.status().ToString());
-  CHECK(Slurp(f.final_path) == Blob(1000));
-  CHECK(f.etags_recorded.empty());
-  REQUIRE(host.requests.size() == 2);
-  CHECK(HeaderOf(host.requests[1], "Range").empty());
-}
-
-TEST_CASE("blob download: an ETag that is no quoted tag is no validator, never sent back") {
-  Fixture f;
-  FakeBlobHost host(Blob(1000), "\"v1\"\x01X-Evil: 1");
-  host.Then(FakeBlobHost::Twist::kCutHalfway);
-  auto done = f.Run(host, f.Request(), false);
-  REQUIRE_MESSAGE(done.ok(), done.status().ToString());
-  CHECK(Slurp(f.final_path) == Blob(1000));
-  CHECK(f.etags_recorded.empty());
-  REQUIRE(host.requests.size() == 2);
-  CHECK(HeaderOf(host.requests[1], "If-Range").empty());
+TEST_CASE("blob download: a weak or malformed ETag is no validator: a cut body starts again") {
+  // Neither is recorded, and the second request asks for the whole blob
+  // with neither Range nor If-Range (the malformed one is never sent back).
+  for (const std::string etag : {"W/\"weak\"", "\"v1\"\x01X-Evil: 1"}) {
+    CAPTURE(etag);
+    Fixture f;
+    FakeBlobHost host(Blob(1000), etag);
+    host.Then(FakeBlobHost::Twist::kCutHalfway);
+    auto done = f.Run(host, f.Request(), false);
+    REQUIRE_MESSAGE(done.ok(), done.status().ToString());
+    CHECK(Slurp(f.final_path) == Blob(1000));
+    CHECK(f.etags_recorded.empty());
+    REQUIRE(host.requests.size() == 2);
+    CHECK(HeaderOf(host.requests[1], "Range").empty());
+    CHECK(HeaderOf(host.requests[1], "If-Range").empty());
+  }
 }
 
 TEST_CASE("blob download: a resume validator is a strong quoted entity-tag of printable bytes") {
