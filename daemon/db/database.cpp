@@ -1,6 +1,7 @@
 #include "db/database.h"
 
 #include <filesystem>
+#include <string_view>
 
 #include <sqlite3.h>
 
@@ -33,22 +34,33 @@ util::ErrorKind KindOf(int code) {
 // ---- Statement ------------------------------------------------------------
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), bind_error_(other.bind_error_) {
+    : db_(other.db_), stmt_(other.stmt_), keep_(other.keep_), bind_error_(other.bind_error_) {
   other.stmt_ = nullptr;
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(S(stmt_));
+    Release();
     db_ = other.db_;
     stmt_ = other.stmt_;
+    keep_ = other.keep_;
     bind_error_ = other.bind_error_;
     other.stmt_ = nullptr;
   }
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(S(stmt_)); }
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  if (stmt_ == nullptr) return;
+  if (keep_) {
+    db_->Keep(stmt_);
+  } else {
+    sqlite3_finalize(S(stmt_));
+  }
+  stmt_ = nullptr;
+}
 
 Statement& Statement::Bind(int index, std::int64_t value) {
   if (int rc = sqlite3_bind_int64(S(stmt_), index, value); rc != SQLITE_OK) bind_error_ = rc;
@@ -175,7 +187,22 @@ util::Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& op
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(H(handle_)); }
+Database::~Database() {
+  for (auto& [sql, stmt] : kept_) sqlite3_finalize(S(stmt));
+  sqlite3_close_v2(H(handle_));
+}
+
+void Database::Keep(void* stmt) {
+  // Reset returns the last step's error again; the statement is reusable
+  // either way.
+  sqlite3_reset(S(stmt));
+  sqlite3_clear_bindings(S(stmt));
+  if (kept_.size() >= kMaxKeptStatements) {
+    sqlite3_finalize(S(stmt));
+    return;
+  }
+  kept_.emplace(sqlite3_sql(S(stmt)), stmt);
+}
 
 util::Status Database::Configure(std::chrono::milliseconds busy_timeout) {
   sqlite3_extended_result_codes(H(handle_), 1);
@@ -243,11 +270,19 @@ util::Status Database::Exec(std::string_view sql) {
 }
 
 util::Result<Statement> Database::Prepare(std::string_view sql) {
+  if (const auto kept = kept_.find(sql); kept != kept_.end()) {
+    void* stmt = kept->second;
+    kept_.erase(kept);
+    return Statement(this, stmt, /*keep=*/true);
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(H(handle_), sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return LastError("preparing " + std::string(sql));
-  return Statement(this, stmt);
+  // Kept only when SQLite holds the same text it will be looked up by (text
+  // after the first statement, such as a trailing newline, would differ).
+  const bool keep = stmt != nullptr && std::string_view(sqlite3_sql(stmt)) == sql;
+  return Statement(this, stmt, keep);
 }
 
 util::Result<WriteTransaction> Database::BeginWrite() {

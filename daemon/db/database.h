@@ -10,12 +10,20 @@
 // unless Commit() succeeded. A failed COMMIT leaves the outcome unknown
 // (SQLite may have written it), so callers re-read state before deciding.
 // Not thread-safe: one Database per thread (SQLite serialises writers).
+// Prepared statements are kept per connection: Prepare of a text prepared
+// before takes the kept statement (reset, bindings cleared) instead of
+// compiling the text again, and a Statement that ends goes back to be kept,
+// up to kMaxKeptStatements in all (the daemon uses a few dozen fixed texts;
+// beyond the bound a statement is finalised as before).
 // Errors are kTemporary for I/O, full disk and lock contention, kInternal
 // for misuse, and always name the database file.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,10 +72,12 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(Database* db, void* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Database* db, void* stmt, bool keep) : db_(db), stmt_(stmt), keep_(keep) {}
   util::Status BindStatus() const;
+  void Release();
   Database* db_;
   void* stmt_;  // sqlite3_stmt
+  bool keep_;   // goes back to db_'s kept statements when it ends
   int bind_error_ = 0;
 };
 
@@ -106,6 +116,8 @@ class Database {
   std::int64_t LastInsertRowId() const;
   int Changes() const;
   int SchemaVersion() const { return schema_version_; }
+  // Statements kept for reuse right now (see above).
+  std::size_t KeptStatements() const { return kept_.size(); }
   const std::string& path() const { return path_; }
 
   // PRAGMA wal_checkpoint(TRUNCATE): moves the WAL into the main file and
@@ -122,10 +134,19 @@ class Database {
   util::Status Configure(std::chrono::milliseconds busy_timeout);
   util::Status Migrate();
 
+  // A Statement that ends hands its sqlite3_stmt back here.
+  void Keep(void* stmt);
+
   void* handle_;  // sqlite3
   std::string path_;
   int schema_version_ = 0;
+  // Reset statements ready for reuse, by SQL text (several for one text
+  // when several were in use at once).
+  std::multimap<std::string, void*, std::less<>> kept_;
 };
+
+// How many reset statements one connection keeps for reuse.
+inline constexpr std::size_t kMaxKeptStatements = 128;
 
 // The migrations embedded in this build: highest version.
 int LatestSchemaVersion();

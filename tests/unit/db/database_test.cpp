@@ -1,6 +1,7 @@
 #include "db/database.h"
 
 #include <filesystem>
+#include <string>
 
 #include <doctest/doctest.h>
 
@@ -119,6 +120,83 @@ TEST_CASE("statements bind and read integers, text, nulls and optionals") {
   CHECK(select->ColumnOptionalInt(0) == (std::int64_t{1} << 40));
   CHECK(select->ColumnOptionalText(1) == "done");
   CHECK_FALSE(*select->Step());
+}
+
+TEST_CASE("a statement prepared again is the kept one, reset, with no bindings left") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  const std::size_t opened = db->KeptStatements();  // Open's own pragma queries
+  {
+    auto first = db->Prepare("SELECT ?1");
+    REQUIRE(first.ok());
+    first->Bind(1, 42);
+    REQUIRE(*first->Step());
+    CHECK(first->ColumnInt(0) == 42);
+  }  // ended with its row unread to the end
+  CHECK(db->KeptStatements() == opened + 1);
+  {
+    auto again = db->Prepare("SELECT ?1");
+    REQUIRE(again.ok());
+    CHECK(db->KeptStatements() == opened);  // taken, not compiled again
+    REQUIRE(*again->Step());
+    CHECK(again->ColumnIsNull(0));  // the old binding is gone
+    // Two of one text at once: the second is compiled; both are kept after.
+    auto second = db->Prepare("SELECT ?1");
+    REQUIRE(second.ok());
+    second->Bind(1, 7);
+    REQUIRE(*second->Step());
+    CHECK(second->ColumnInt(0) == 7);
+  }
+  CHECK(db->KeptStatements() == opened + 2);
+}
+
+TEST_CASE("a kept statement holds no read snapshot: a checkpoint still empties the WAL") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b'), ('c', 'd')").ok());
+  const std::size_t opened = db->KeptStatements();
+  {
+    auto select = db->Prepare("SELECT id FROM sweeps ORDER BY id");
+    REQUIRE(select.ok());
+    REQUIRE(*select->Step());  // one of two rows read: a read transaction is open
+  }
+  REQUIRE(db->KeptStatements() == opened + 1);
+  REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('e', 'f')").ok());
+  REQUIRE(db->CheckpointTruncate().ok());
+  CHECK(std::filesystem::file_size(dir / "state.db-wal") == 0);
+}
+
+TEST_CASE("a statement whose step failed is kept and runs again with new bindings") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  const std::string insert = "INSERT INTO sweeps (started_at, cutoff) VALUES (?1, ?2)";
+  {
+    auto bad = db->Prepare(insert);
+    REQUIRE(bad.ok());
+    bad->Bind(1, "a");  // cutoff NULL: NOT NULL constraint
+    CHECK_FALSE(bad->Run().ok());
+  }
+  auto good = db->Prepare(insert);
+  REQUIRE(good.ok());
+  good->Bind(1, "a").Bind(2, "b");
+  auto changed = good->Run();
+  REQUIRE_MESSAGE(changed.ok(), changed.status().message());
+  CHECK(*changed == 1);
+}
+
+TEST_CASE("statements kept are bounded, and a text SQLite would shorten is never kept") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  for (std::size_t i = 0; i < kMaxKeptStatements + 10; ++i) {
+    auto stmt = db->Prepare("SELECT " + std::to_string(i));
+    REQUIRE(stmt.ok());
+  }
+  CHECK(db->KeptStatements() == kMaxKeptStatements);
+
+  auto fresh = OpenIn(dir);
+  const std::size_t opened = fresh->KeptStatements();
+  { REQUIRE(fresh->Prepare("SELECT 1;\n").ok()); }  // SQLite keeps "SELECT 1;": never found
+  CHECK(fresh->KeptStatements() == opened);
 }
 
 TEST_CASE("SQL errors name the database file and the statement") {
