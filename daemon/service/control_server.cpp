@@ -152,9 +152,10 @@ std::shared_ptr<spdlog::logger> Log() { return util::GetLogger("control"); }
 // empty optional when none can (logged; the loop then polls).
 std::optional<Poco::Net::DatagramSocket> OpenWakeSocket() {
 #ifdef _WIN32
-  // Under Wine, a datagram socket in the same WSAPoll set as the listener
-  // kept the listener's readiness from being reported (every request timed
-  // out). Until that is understood on real Windows, the loop there polls.
+  // Poco 1.11's WSAPoll branch treats a wake-up as EINTR unless a socket in
+  // the set waits for writing (its hasSignaledFDs), so it returns only at
+  // the timeout: a long wait would delay every request by all of it. The
+  // loop there keeps the short poll, and a wake-up would not end it sooner.
   return std::nullopt;
 #else
   std::string why;
@@ -824,8 +825,8 @@ void ControlServer::Impl::Close(std::uint64_t id) {
   connections.erase(it);
 }
 
-// Reads the wake-up bytes (one per Stop; a stray datagram from another
-// local process is read and ignored the same way).
+// Reads the wake-up bytes (one per Stop; the socket is connected to
+// itself, so the kernel drops datagrams from anyone else).
 void ControlServer::Impl::DrainWake() {
   char bytes[64];
   for (int i = 0; i < 16; ++i) {
