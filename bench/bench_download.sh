@@ -1,12 +1,14 @@
 #!/bin/bash
 # Cab downloads: hdc-reportd --once against curl, side by side, same
 # hdc-emulator process, same cabs, same disk (docs/contributing.md §Benchmarks).
-# Each line: the daemon's figure, curl's figure, ratio daemon/curl (higher is
-# better) and the goal.
+# Each line: the daemon's figure, the peer's figure, ratio daemon/peer (higher
+# is better) and the goal.
 #
-#  1. one 1 GiB cab           goal: ratio >= 1.0; daemon peak RSS <= 16 MiB
-#  2. 500 x 1 MiB cabs        goal: ratio >= 1.0
-#  3. 20,000 x 4 KiB cabs     goal: ratio >= 1.0
+#  1. one 1 GiB cab           vs curl on the SAS link       goal: ratio >= 1.0
+#                                                           and daemon peak RSS <= 16 MiB
+#  2. 500 x 1 MiB cabs        vs curl on the SAS links      goal: ratio >= 1.0
+#  3. 20,000 x 4 KiB cabs     vs curl through the cab API   goal: ratio >= 1.0
+#                             vs curl on the SAS links      goal: ratio >= 0.6
 #
 # How the emulator makes exactly N cabs of S bytes: the knobs
 # rows_per_execution = N, cab_size = S and cab_every_hours = 0 (every report
@@ -31,18 +33,31 @@
 #          further --once with nothing to do, printed as "no-op --once". For
 #          a second timed run the cabs are set back to 'pending' in state.db
 #          and their files removed.
-#  curl    the same blob SAS URLs, obtained before the timed part by calling
-#          the same cabdownload API with a token for each cab (curl -w
-#          '%{redirect_url}'), then timed: 1 GiB: `curl -o FILE URL && sync
-#          FILE`; many: `curl -Z --parallel-max 4 -K LIST` (one output file
-#          per URL, one process, keep-alive connections), then every file and
-#          the folder fsynced by `sync` (4 in parallel, through xargs -P 4).
-#          No token, no API call, no redirect, no hashing, no database.
-# Before the many-cab runs every blob is fetched once to /dev/null (untimed)
-# so that the emulator's blob metadata cache (Content-MD5 of blobs up to
-# 256 MiB, 4096 entries) is in the same state for both sides. The daemon runs
-# first, then curl, in turn when there are several runs (the best time of
-# each side counts); sets over 256 MiB are deleted between runs, smaller ones
+#  curl, the same way as the daemon ("curl through the cab API"; scenario 3):
+#          `curl -Z --parallel-max 4 -L -H 'Authorization: Bearer TOKEN' -K
+#          LIST`, LIST naming for every cab its cabdownload URL (the same the
+#          daemon calls) and an output file; one process, keep-alive
+#          connections. curl follows the 302 to the blob host and, the host
+#          being another (127.0.0.2), leaves the Authorization header out
+#          there, as the daemon does: the emulator's request log says so,
+#          printed after the first run ("N with Authorization" per kind of
+#          request). The token was obtained before the timed part (the
+#          daemon's run includes getting its own). Then every file and the
+#          folder are fsynced by `sync` (4 in parallel, through xargs -P 4).
+#  curl on the SAS links (scenarios 1 to 3): the same blob SAS URLs, obtained
+#          before the timed part by calling the same cabdownload API with a
+#          token for each cab (curl -w '%{redirect_url}'), then timed: one
+#          cab: `curl -o FILE URL && sync FILE`; many: `curl -Z
+#          --parallel-max 4 -K LIST` (one output file per URL, one process,
+#          keep-alive connections), then every file and the folder fsynced as
+#          above. No token, no API call, no redirect.
+#  Neither curl hashes or keeps a database.
+# Before the timed runs every blob is fetched once to /dev/null (untimed) so
+# that the emulator's blob metadata cache (Content-MD5 of blobs up to
+# 256 MiB, 4096 entries) is in the same state for every side. The daemon runs
+# first, then each curl in the order of the list above, in turn when there
+# are several runs (the best time of each side counts); each side writes to
+# its own folder; sets over 256 MiB are deleted between runs, smaller ones
 # at the end of the scenario (a `discard` mount makes deleting 20,000 files
 # slow, and ext4 allocates inodes more slowly right after mass deletions).
 # Peak RSS comes from GNU time (/usr/bin/time -v; Debian package `time`),
@@ -69,7 +84,7 @@
 #                         scenarios), e.g. "strace -f -c -w -o /tmp/st.txt"
 # All traffic stays on 127.0.0.0/8. Needs curl and sqlite3. Exit status: 0
 # when every goal that was measured is met, 1 when one is missed or the daemon
-# failed, 2 when a tool or binary is missing.
+# or a curl failed, 2 when a tool or binary is missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -104,6 +119,7 @@ else
   keep_work=0
 fi
 emu_pid=
+# shellcheck disable=SC2317  # run by the trap
 cleanup() {
   if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
   if [ "$keep_work" = 0 ]; then rm -rf "$work"; else rm -rf "${work:?}"/s[0-9]*; fi
@@ -169,17 +185,123 @@ measure() {
   m_rc=$rc
 }
 
+# request_summary: the emulator's request log into req_summary, one "PATH xN
+# (A with Authorization)" per kind of request, most frequent first; cab blobs
+# are counted together, with the host they were asked of. blob_auth: blob
+# requests that carried an Authorization header.
+request_summary() {
+  local json
+  json=$(curl -sf "$api/_emulator/requests" | grep -o '{[^{}]*}' || true)
+  blob_auth=$(grep '"path":"/drivers/' <<<"$json" | grep -c '"authorization":true' || true)
+  req_summary=$(sed -n 's/.*"authorization":\([a-z]*\).*"host":"\([^"]*\)".*"path":"\([^"?]*\).*/\1 \2 \3/p' <<<"$json" |
+    sed 's|^\([a-z]*\) \([^ ]*\) /drivers/Cabs/.*|\1 blob GET \2/drivers/Cabs/*|; t; s|^\([a-z]*\) [^ ]* |\1 |' |
+    awk '{ a = $1; $1 = ""; k = substr($0, 2); n[k]++; if (a == "true") auth[k]++ }
+         END { for (k in n) printf "%d\t%s x%d (%d with Authorization)\n", n[k], k, n[k], auth[k] }' |
+    sort -rn | cut -f2 | paste -sd, - | sed 's/,/, /g')
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 meets() { awk -v r="$1" -v g="$2" 'BEGIN { exit !(r != "n/a" && r >= g) }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+lesser() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+greater() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b > a) ? b : a }'; }
 status=0
 results=()
 result() { results+=("$(printf '%-34s %12s %12s %7s   %s' "$@")"); }
 
+# The curls: what each is called in the output.
+peer_name() {
+  case $1 in
+    api) echo "curl through the cab API" ;;
+    blob) echo "curl on the SAS links" ;;
+  esac
+}
+
+# fsync_all FOLDER: every file in FOLDER, then FOLDER, by `sync` ($conc in
+# parallel).
+fsync_all() {
+  find "$1" -type f -print0 | xargs -0 -r -P "$conc" -n $(((count + conc - 1) / conc)) sync
+  sync "$1"
+}
+
+# run_peer KIND RUN: one timed run of a curl (peer_name) into $dir/curl-KIND,
+# files fsynced. Updates p_secs, p_rss, p_mark and p_rc of KIND; sets status
+# on a failure. Uses run_scenario's variables.
+run_peer() {
+  local kind=$1 run=$2 out=$dir/curl-$1 t_start secs bytes
+  rm -rf "$out"
+  mkdir -p "$out"
+  [ "$run" = 1 ] && admin DELETE requests
+  t_start=$(now)
+  case $kind in
+    blob)
+      if [ "$count" = 1 ]; then
+        measure "$out-get" curl -sSf -o "$out/000001.cab" "$(head -1 "$dir/sas.txt")"
+      else
+        measure "$out-get" curl --no-progress-meter -f -Z --parallel-max "$conc" -K "$dir/blob.cfg"
+      fi
+      ;;
+    api)
+      measure "$out-get" curl --no-progress-meter -f -Z --parallel-max "$conc" -L \
+        -H "Authorization: Bearer $token" -K "$dir/api.cfg"
+      ;;
+  esac
+  fsync_all "$out"
+  secs=$(since "$t_start")
+  bytes=$({ find "$out" -type f -printf '%s\n' || true; } | awk '{ s += $1 } END { print s + 0 }')
+  echo "$(peer_name "$kind") run $run: $secs s (of which GET $m_secs s), exit $m_rc, $bytes bytes, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
+  if [ "$m_rc" != 0 ] || [ "$bytes" != "$total" ]; then
+    echo "$(peer_name "$kind") FAILED: exit $m_rc, $bytes of $total bytes"; tail -5 "$out-get.err"
+    status=1 p_rc[$kind]=$((m_rc == 0 ? 1 : m_rc))
+  fi
+  if [ "$run" = 1 ] && [ "$kind" = api ]; then
+    request_summary
+    echo "$(peer_name "$kind") requests: $req_summary"
+    if [ "$blob_auth" = 0 ]; then
+      echo "  (curl -L sent the bearer token to the API host only, not to the blob host)"
+    else
+      echo "  NOTE: curl -L sent the bearer token to the blob host $blob_auth times"
+    fi
+  fi
+  p_secs[$kind]=$(lesser "${p_secs[$kind]:-}" "$secs")
+  p_rss[$kind]=$(greater "${p_rss[$kind]:-}" "${m_rss_kib:-0}")
+  p_mark[$kind]=$m_rss_mark
+  if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$out"; fi
+}
+
+# Figures: MiB/s for cabs of 1 MiB and more, else cabs/s. figure SECONDS
+# prints the unrounded figure, shown() rounds it for the table.
+figure() {
+  awk -v n="$count" -v b="$total" -v s="$1" -v mib="$((size_bytes >= 1 << 20))" \
+    'BEGIN { if (s == "" || s <= 0) print ""; else printf "%.6f", mib ? b / 1048576 / s : n / s }'
+}
+shown() { awk -v f="$1" 'BEGIN { if (f == "") print "n/a"; else printf (f >= 100 ? "%.0f" : "%.1f"), f }'; }
+
+# peer_line LABEL KIND GOAL NOTE: the table line of the daemon against the
+# curl KIND.
+peer_line() {
+  local label=$1 kind=$2 goal=$3 note=$4 d_fig p_fig r
+  d_fig=$(figure "$d_secs")
+  p_fig=$(figure "${p_secs[$kind]:-}")
+  if [ "${p_rc[$kind]:-0}" != 0 ]; then
+    result "$label" "$(shown "$d_fig")" "FAILED" "n/a" ">= $goal $(peer_name "$kind") FAILED (exit ${p_rc[$kind]})$note"
+  elif [ "$d_ok" = 1 ]; then
+    r=$(ratio "$d_fig" "$p_fig")
+    meets "$r" "$goal" || status=1
+    result "$label" "$(shown "$d_fig")" "$(shown "$p_fig")" "$r" ">= $goal $(meets "$r" "$goal" && echo ok || echo MISSED)$note"
+  else
+    result "$label" "FAILED" "$(shown "$p_fig")" "n/a" ">= $goal FAILED (daemon exit $d_rc)$note"
+  fi
+}
+
 # --- one scenario ---------------------------------------------------------------
-# run_scenario NUMBER COUNT SIZE GOAL
+# run_scenario NUMBER COUNT SIZE RUNS KIND:GOAL...: the daemon against each
+# curl KIND (api, blob; the first is the main one), each with its goal.
+# Optional, from the caller: rss_goal (MiB, the daemon's peak RSS).
 run_scenario() {
-  local n=$1 count=$2 size=$3 goal=$4 runs=${BENCH_RUNS:-$5}
+  local n=$1 count=$2 size=$3 runs=${BENCH_RUNS:-$4}
+  shift 4
+  local peers=("$@") conc=$parallel
   local size_bytes total label dir day job
   size_bytes=$(bytes_of "$size")
   total=$((count * size_bytes))
@@ -187,7 +309,7 @@ run_scenario() {
   dir=$work/s$n
   day=$(printf '2026-11-%02d' $((n * 2)))  # each scenario its own day on the manual clock
   job=bench$n
-  mkdir -p "$dir/jobs" "$dir/state" "$dir/curl"
+  mkdir -p "$dir/jobs" "$dir/state"
   echo "== scenario $n: $label cabs ($total bytes)"
   local t_setup t_step
   t_setup=$(now)
@@ -209,7 +331,7 @@ INI
 state_dir = $dir/state
 jobs_dir = $dir/jobs
 log_level = info
-download_concurrency = $parallel
+download_concurrency = $conc
 control_listen =
 [account]
 tenant_id = $tenant
@@ -244,43 +366,43 @@ INI
     rm -rf "$dir"; return
   fi
 
-  # Untimed: the SAS links for curl, from the same API the daemon calls.
+  # Untimed: a token, and the SAS links from the same API the daemon calls.
   local token
   token=$(curl -sf -X POST "$api/$tenant/oauth2/token" -d grant_type=client_credentials \
-    -d client_id=$client -d client_secret=$secret \
+    -d client_id="$client" -d client_secret="$secret" \
     --data-urlencode resource=https://manage.devcenter.microsoft.com |
     sed 's/.*"access_token":"\([^"]*\)".*/\1/')
   sqlite3 -separator ' ' "$dir/state/state.db" "SELECT application_id, cab_id_hash FROM cabs ORDER BY cab_id_hash" |
     while read -r app id; do
-      printf 'url = "%s/v1.0/my/analytics/driver/cabdownload?applicationId=%s&cabIdHash=%s"\noutput = "/dev/null"\n' "$api" "$app" "$id"
-    done >"$dir/api.cfg"
-  curl --no-progress-meter -Z --parallel-max "$parallel" -H "Authorization: Bearer $token" -w '%{redirect_url}\n' \
-    -K "$dir/api.cfg" 2>/dev/null | grep -v '^$' >"$dir/sas.txt" || true
+      printf '%s/v1.0/my/analytics/driver/cabdownload?applicationId=%s&cabIdHash=%s\n' "$api" "$app" "$id"
+    done >"$dir/api.txt"
+  awk '{ printf "url = \"%s\"\noutput = \"/dev/null\"\n", $0 }' "$dir/api.txt" >"$dir/sas.cfg"
+  curl --no-progress-meter -Z --parallel-max "$conc" -H "Authorization: Bearer $token" -w '%{redirect_url}\n' \
+    -K "$dir/sas.cfg" 2>/dev/null | grep -v '^$' >"$dir/sas.txt" || true
   if [ "$(wc -l <"$dir/sas.txt")" != "$count" ]; then
     echo "could not get $count SAS links from the cab API (got $(wc -l <"$dir/sas.txt"))"
     results+=("$(printf '%-34s %s' "$label" "no SAS links for curl, scenario skipped")"); status=1
     rm -rf "$dir"; return
   fi
   step "SAS links"
-  local i=0
-  while read -r url; do
-    i=$((i + 1))
-    printf 'url = "%s"\noutput = "%s/curl/%06d.cab"\n' "$url" "$dir" "$i"
-  done <"$dir/sas.txt" >"$dir/blobs.cfg"
-  if [ "$size_bytes" -le $((256 << 20)) ]; then  # warm the emulator's Content-MD5 cache for both sides
-    sed "s|^output = .*|output = \"/dev/null\"|" "$dir/blobs.cfg" >"$dir/warm.cfg"
-    curl --no-progress-meter -f -Z --parallel-max "$parallel" -K "$dir/warm.cfg" 2>/dev/null || true
+  # The lists of the curls: URL and output file, one pair per cab.
+  awk -v d="$dir/curl-blob" '{ printf "url = \"%s\"\noutput = \"%s/%06d.cab\"\n", $0, d, NR }' "$dir/sas.txt" >"$dir/blob.cfg"
+  awk -v d="$dir/curl-api" '{ printf "url = \"%s\"\noutput = \"%s/%06d.cab\"\n", $0, d, NR }' "$dir/api.txt" >"$dir/api.cfg"
+  if [ "$size_bytes" -le $((256 << 20)) ]; then  # warm the emulator's Content-MD5 cache for every side
+    sed "s|^output = .*|output = \"/dev/null\"|" "$dir/blob.cfg" >"$dir/warm.cfg"
+    curl --no-progress-meter -f -Z --parallel-max "$conc" -K "$dir/warm.cfg" 2>/dev/null || true
   fi
   sync
   step warm-up
   [ -n "${BENCH_VERBOSE:-}" ] && cat "$dir/setup.log"
-  echo "setup (untimed: reconcile, ingest, SAS links, warm-up): $(since "$t_setup") s"
+  echo "setup (untimed: reconcile, ingest, token and SAS links, warm-up): $(since "$t_setup") s"
 
   # Timed, $runs time(s) in turn, best time and highest peak RSS kept: the
-  # daemon's cab phase, then curl. Between daemon runs the cabs go back to
-  # 'pending' and their files are removed.
-  local run d_secs='' d_rc=0 d_rss=0 d_mark='' d_ok=1 c_secs='' c_rc=0 c_rss=0 c_mark=''
-  local fetched fetched_bytes requests='' noop='' pre t0 t_start c_bytes m_secs_all done_runs=0 wrapped=0
+  # daemon's cab phase, then each curl. Between daemon runs the cabs go back
+  # to 'pending' and their files are removed.
+  local run d_secs='' d_rc=0 d_rss=0 d_mark='' d_ok=1 peer kind goal
+  local -A p_secs=() p_rss=() p_mark=() p_rc=()
+  local fetched fetched_bytes noop='' pre t0 done_runs=0 wrapped=0
   for ((run = 1; run <= runs; run++)); do
     done_runs=$run
     if [ "$run" -gt 1 ]; then
@@ -307,14 +429,12 @@ INI
       echo "daemon FAILED: exit $m_rc, $fetched of $count cabs fetched, $fetched_bytes of $total bytes in store/cabs"
       tail -5 "$dir/once-cabs.err"
     fi
-    d_secs=$(awk -v a="$d_secs" -v b="$m_secs" 'BEGIN { print (a == "" || b < a) ? b : a }')
-    d_rss=$(awk -v a="$d_rss" -v b="${m_rss_kib:-0}" 'BEGIN { print (b > a) ? b : a }')
+    d_secs=$(lesser "$d_secs" "$m_secs")
+    d_rss=$(greater "$d_rss" "${m_rss_kib:-0}")
     d_mark=$m_rss_mark
     if [ "$run" = 1 ]; then
-      requests=$(curl -sf "$api/_emulator/requests" | grep -o '"path":"[^"?]*' |
-        sed -e 's|"path":"||' -e 's|^/drivers/Cabs/.*|blob GET /drivers/Cabs/*|' | sort | uniq -c | sort -rn |
-        awk '{ c = $1; $1 = ""; printf "%s%s x%s", (NR > 1 ? ", " : ""), substr($0, 2), c }' || true)
-      echo "daemon requests: $requests"
+      request_summary
+      echo "daemon requests: $req_summary"
       # The fixed cost of a run: the same --once with nothing left to do.
       t0=$(now)
       "${once[@]}" >"$dir/once-noop.log" 2>&1 || true
@@ -335,28 +455,7 @@ INI
     if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$dir/state/store/cabs"; fi
     sync
 
-    # curl to files, then fsync of every file and the folder.
-    rm -rf "$dir/curl"
-    mkdir -p "$dir/curl"
-    t_start=$(now)
-    if [ "$count" = 1 ]; then
-      measure "$dir/curl-get" curl -sSf -o "$dir/curl/000001.cab" "$(head -1 "$dir/sas.txt")"
-      sync "$dir/curl/000001.cab" "$dir/curl"
-    else
-      measure "$dir/curl-get" curl --no-progress-meter -f -Z --parallel-max "$parallel" -K "$dir/blobs.cfg"
-      find "$dir/curl" -type f -print0 | xargs -0 -P "$parallel" -n $(((count + parallel - 1) / parallel)) sync
-      sync "$dir/curl"
-    fi
-    m_secs_all=$(since "$t_start")
-    c_bytes=$({ find "$dir/curl" -type f -printf '%s\n' || true; } | awk '{ s += $1 } END { print s + 0 }')
-    echo "curl run $run: $m_secs_all s (of which GET $m_secs s), exit $m_rc, $c_bytes bytes, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
-    if [ "$m_rc" != 0 ] || [ "$c_bytes" != "$total" ]; then
-      echo "curl FAILED: exit $m_rc, $c_bytes of $total bytes"; tail -5 "$dir/curl-get.err"; status=1; c_rc=$m_rc
-    fi
-    c_secs=$(awk -v a="$c_secs" -v b="$m_secs_all" 'BEGIN { print (a == "" || b < a) ? b : a }')
-    c_rss=$(awk -v a="$c_rss" -v b="${m_rss_kib:-0}" 'BEGIN { print (b > a) ? b : a }')
-    c_mark=$m_rss_mark
-    if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$dir/curl"; fi
+    for peer in "${peers[@]}"; do run_peer "${peer%%:*}" "$run"; done
     [ "$d_ok" = 1 ] || break
   done
   t0=$(now)
@@ -364,54 +463,56 @@ INI
   echo "clean-up (untimed): $(since "$t0") s"
   echo
 
-  # Figures: MiB/s for big cabs, cabs/s for small ones; ratio daemon/curl.
-  local unit d_fig c_fig r
-  if [ "$size_bytes" -ge $((1 << 20)) ]; then
-    unit="MiB/s"
-    d_fig=$(awk -v b="$total" -v s="$d_secs" 'BEGIN { printf "%.1f", b / 1048576 / s }')
-    c_fig=$(awk -v b="$total" -v s="$c_secs" 'BEGIN { printf "%.1f", b / 1048576 / s }')
-  else
-    unit="cabs/s"
-    d_fig=$(awk -v n="$count" -v s="$d_secs" 'BEGIN { printf "%.0f", n / s }')
-    c_fig=$(awk -v n="$count" -v s="$c_secs" 'BEGIN { printf "%.0f", n / s }')
-  fi
-  if [ "$c_rc" != 0 ]; then
-    result "$label ($unit)" "$d_fig" "FAILED" "n/a" ">= $goal curl FAILED (exit $c_rc)"
-  elif [ "$d_ok" = 1 ]; then
-    r=$(ratio "$d_fig" "$c_fig")
-    meets "$r" "$goal" || status=1
-    result "$label ($unit)" "$d_fig" "$c_fig" "$r" ">= $goal $(meets "$r" "$goal" && echo ok || echo MISSED)"
-  else
-    result "$label ($unit)" "FAILED" "$c_fig" "n/a" ">= $goal FAILED (daemon exit $d_rc)"
-  fi
-  result "  seconds (best of $done_runs)" "$d_secs" "$c_secs" "" "(daemon: includes the fixed cost of --once, $noop s)"
+  local unit=cabs/s main=${peers[0]%%:*} note other=''
+  [ "$size_bytes" -ge $((1 << 20)) ] && unit=MiB/s
+  for peer in "${peers[@]}"; do
+    kind=${peer%%:*} goal=${peer#*:}
+    if [ "$kind" = "$main" ]; then
+      note=" (peer: $(peer_name "$kind"))"
+      peer_line "$label ($unit)" "$kind" "$goal" "$note"
+    else
+      peer_line "  vs $(peer_name "$kind")" "$kind" "$goal" ""
+      other+="; $(peer_name "$kind"): ${p_secs[$kind]:-n/a} s"
+    fi
+  done
+  result "  seconds (best of $done_runs)" "$d_secs" "${p_secs[$main]:-n/a}" "" \
+    "(daemon: includes the fixed cost of --once, $noop s$other)"
+  local d_rss_shown p_rss_shown
+  d_rss_shown=$d_mark$(mib "${d_rss:-0}") p_rss_shown=${p_mark[$main]:-}$(mib "${p_rss[$main]:-0}")
   if [ "$wrapped" = 1 ]; then
-    result "  peak RSS (MiB, lower is better)" "$d_mark$(mib "${d_rss:-0}")" "$c_mark$(mib "${c_rss:-0}")" \
-      "n/a" "not the daemon's alone: run under perf or BENCH_WRAP"
-  elif [ "$count" = 1 ]; then
+    result "  peak RSS (MiB, lower is better)" "$d_rss_shown" "$p_rss_shown" "n/a" \
+      "not the daemon's alone: run under perf or BENCH_WRAP"
+  elif [ -n "${rss_goal:-}" ]; then
     local rss_ok=MISSED
-    awk -v k="${d_rss:-0}" 'BEGIN { exit !(k > 0 && k <= 16 * 1024) }' && rss_ok=ok || status=1
-    result "  peak RSS (MiB, lower is better)" "$d_mark$(mib "${d_rss:-0}")" "$c_mark$(mib "${c_rss:-0}")" \
-      "$(ratio "${d_rss:-0}" "${c_rss:-0}")" "daemon <= 16 $rss_ok"
+    awk -v k="${d_rss:-0}" -v g="$rss_goal" 'BEGIN { exit !(k > 0 && k <= g * 1024) }' && rss_ok=ok || status=1
+    result "  peak RSS (MiB, lower is better)" "$d_rss_shown" "$p_rss_shown" \
+      "$(ratio "${d_rss:-0}" "${p_rss[$main]:-0}")" "daemon <= $rss_goal $rss_ok"
   else
-    result "  peak RSS (MiB, lower is better)" "$d_mark$(mib "${d_rss:-0}")" "$c_mark$(mib "${c_rss:-0}")" \
-      "$(ratio "${d_rss:-0}" "${c_rss:-0}")" ""
+    result "  peak RSS (MiB, lower is better)" "$d_rss_shown" "$p_rss_shown" \
+      "$(ratio "${d_rss:-0}" "${p_rss[$main]:-0}")" ""
   fi
 }
 
-free_kib=$(df --output=avail -k "$work" | tail -1 | tr -d ' ')
-if [[ $scenarios == *,1,* ]]; then
-  if [ "$free_kib" -lt $((3 * 1024 * 1024)) ]; then
-    echo "== scenario 1 SKIPPED: $(mib $((free_kib / 1024))) GiB free in $work, needs 3 GiB"
-    results+=("$(printf '%-34s %s' "1 x $(pretty "$big")" "SKIPPED: less than 3 GiB free")")
-  else
-    run_scenario 1 1 "$big" 1.0 2
+# Each scenario: its sizes, runs, curls and goals.
+scenario_1() {
+  local rss_goal=16 free_kib need_kib
+  free_kib=$(df --output=avail -k "$work" | tail -1 | tr -d ' ')
+  need_kib=$(((2 * $(bytes_of "$big") >> 10) + (1 << 20)))  # both copies and 1 GiB to spare
+  if [ "$free_kib" -lt "$need_kib" ]; then
+    echo "== scenario 1 SKIPPED: $(mib $((free_kib / 1024))) GiB free in $work, needs $(mib $((need_kib / 1024))) GiB"
+    results+=("$(printf '%-34s %s' "1 x $(pretty "$big")" "SKIPPED: less than $(mib $((need_kib / 1024))) GiB free")")
+    return
   fi
-fi
-[[ $scenarios == *,2,* ]] && run_scenario 2 "$mid_count" "$mid_size" 1.0 2
-[[ $scenarios == *,3,* ]] && run_scenario 3 "$small_count" "$small_size" 1.0 1
+  run_scenario 1 1 "$big" 2 blob:1.0
+}
+scenario_2() { run_scenario 2 "$mid_count" "$mid_size" 2 blob:1.0; }
+scenario_3() { run_scenario 3 "$small_count" "$small_size" 1 api:1.0 blob:0.6; }
+
+if [[ $scenarios == *,1,* ]]; then scenario_1; fi
+if [[ $scenarios == *,2,* ]]; then scenario_2; fi
+if [[ $scenarios == *,3,* ]]; then scenario_3; fi
 
 echo "== cab downloads, daemon (hdc-reportd --once, download_concurrency = $parallel) vs curl (--parallel-max $parallel), files fsynced"
-printf '%-34s %12s %12s %7s   %s\n' "scenario" "daemon" "curl" "ratio" "goal"
+printf '%-34s %12s %12s %7s   %s\n' "scenario" "daemon" "peer" "ratio" "goal"
 printf '%s\n' "${results[@]}"
 exit $status
