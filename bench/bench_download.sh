@@ -9,6 +9,11 @@
 #  2. 500 x 1 MiB cabs        vs curl on the SAS links      goal: ratio >= 1.0
 #  3. 20,000 x 4 KiB cabs     vs curl through the cab API   goal: ratio >= 1.0
 #                             vs curl on the SAS links      goal: ratio >= 0.6
+#  4. 2,000 x 256 KiB cabs, latency-bound: 80 ms before every API answer,
+#     40 ms before every blob's first byte; download_concurrency = 16
+#                             vs curl through the cab API   goal: ratio >= 1.0
+#                                (--parallel-max 16)
+#                             vs the bound (below)          goal: ratio >= 0.9
 #
 # How the emulator makes exactly N cabs of S bytes: the knobs
 # rows_per_execution = N, cab_size = S and cab_every_hours = 0 (every report
@@ -17,7 +22,8 @@
 # ApplicationId; one run), each in its own state folder.
 #
 # What each side does (the timed part):
-#  daemon  `hdc-reportd --once` (download_concurrency = 4), wall time of the
+#  daemon  `hdc-reportd --once` (download_concurrency = 4; scenario 4: 16),
+#          wall time of the
 #          whole process, of which the cab phase is nearly all: the report was
 #          already fetched and ingested by an earlier --once (run while a
 #          fault made the cab API answer 403, so no cab was fetched; the cabs
@@ -33,8 +39,9 @@
 #          further --once with nothing to do, printed as "no-op --once". For
 #          a second timed run the cabs are set back to 'pending' in state.db
 #          and their files removed.
-#  curl, the same way as the daemon ("curl through the cab API"; scenario 3):
-#          `curl -Z --parallel-max 4 -L -H 'Authorization: Bearer TOKEN' -K
+#  curl, the same way as the daemon ("curl through the cab API"; scenarios 3
+#          and 4): `curl -Z --parallel-max 4 (scenario 4: 16) -L -H
+#          'Authorization: Bearer TOKEN' -K
 #          LIST`, LIST naming for every cab its cabdownload URL (the same the
 #          daemon calls) and an output file; one process, keep-alive
 #          connections. curl follows the 302 to the blob host and, the host
@@ -43,7 +50,8 @@
 #          printed after the first run ("N with Authorization" per kind of
 #          request). The token was obtained before the timed part (the
 #          daemon's run includes getting its own). Then every file and the
-#          folder are fsynced by `sync` (4 in parallel, through xargs -P 4).
+#          folder are fsynced by `sync` (as many in parallel as
+#          --parallel-max, through xargs -P).
 #  curl on the SAS links (scenarios 1 to 3): the same blob SAS URLs, obtained
 #          before the timed part by calling the same cabdownload API with a
 #          token for each cab (curl -w '%{redirect_url}'), then timed: one
@@ -52,6 +60,17 @@
 #          keep-alive connections), then every file and the folder fsynced as
 #          above. No token, no API call, no redirect.
 #  Neither curl hashes or keeps a database.
+# Scenario 4's latency: emulator faults of kind latency (real time slept, then
+# the normal answer), 80 ms on every API endpoint (token, template, schedule,
+# reportdata, cabdownload) and 40 ms on the blob host, POSTed to
+# /_emulator/faults just before each timed part and deleted right after it
+# (the no-op --once runs with them too; the setup runs without). Its bound:
+# concurrency / (API latency + blob latency + transfer time of one cab), in
+# cabs/s, the transfer time measured before the timed runs: the best of 5
+# GETs of one blob, each by its own curl to /dev/null, without latency
+# (curl's time_total: connect, request, the whole body). The emulator serves
+# max(32, 2 x the largest concurrency) connections at once (--threads), so
+# that it is not the bound.
 # Before the timed runs every blob is fetched once to /dev/null (untimed) so
 # that the emulator's blob metadata cache (Content-MD5 of blobs up to
 # 256 MiB, 4096 entries) is in the same state for every side. The daemon runs
@@ -67,12 +86,16 @@
 # Usage: bench/bench_download.sh [BUILD_DIR]   (default: build)
 #   BENCH_DIR=            work folder (default: a temporary one under $TMPDIR
 #                         or /tmp, removed after); the disk both sides write to
-#   BENCH_SCENARIOS=1,2,3 which scenarios to run
+#   BENCH_SCENARIOS=1,2,3,4 which scenarios to run
 #   BENCH_BIG=1G  BENCH_MID_COUNT=500  BENCH_MID_SIZE=1M
 #   BENCH_SMALL_COUNT=20000  BENCH_SMALL_SIZE=4K
+#   BENCH_LAT_COUNT=2000  BENCH_LAT_SIZE=256K   scenario 4's cabs
+#   BENCH_LAT_API_MS=80  BENCH_LAT_BLOB_MS=40   scenario 4's latencies
 #   BENCH_RUNS=           timed runs of each side, in turn, best kept (default
-#                         2 for scenarios 1 and 2, 1 for scenario 3)
+#                         2 for scenarios 1, 2 and 4, 1 for scenario 3)
 #   BENCH_PARALLEL=4      download_concurrency and curl --parallel-max
+#                         (scenarios 1 to 3)
+#   BENCH_LAT_PARALLEL=16 the same for scenario 4
 #   BENCH_TIMEOUT=240     seconds before a daemon or curl run is killed
 #   BENCH_PERF=3          record the daemon's timed run of these scenarios
 #                         (comma list) with `perf record` (BENCH_PERF_CALLS:
@@ -96,9 +119,16 @@ mid_count=${BENCH_MID_COUNT:-500}
 mid_size=${BENCH_MID_SIZE:-1M}
 small_count=${BENCH_SMALL_COUNT:-20000}
 small_size=${BENCH_SMALL_SIZE:-4K}
+lat_count=${BENCH_LAT_COUNT:-2000}
+lat_size=${BENCH_LAT_SIZE:-256K}
+lat_api_ms=${BENCH_LAT_API_MS:-80}
+lat_blob_ms=${BENCH_LAT_BLOB_MS:-40}
 parallel=${BENCH_PARALLEL:-4}
+lat_parallel=${BENCH_LAT_PARALLEL:-16}
 limit=${BENCH_TIMEOUT:-240}
-scenarios=,${BENCH_SCENARIOS:-1,2,3},
+scenarios=,${BENCH_SCENARIOS:-1,2,3,4},
+emu_threads=$((parallel > lat_parallel ? 2 * parallel : 2 * lat_parallel))
+[ "$emu_threads" -ge 32 ] || emu_threads=32
 
 for tool in curl sqlite3 timeout xargs; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 2; }
@@ -141,7 +171,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 tenant=00000000-0000-0000-0000-000000000001
 client=11111111-2222-3333-4444-555555555555
 secret=demo-secret
-exec {emu_out}< <(exec "$emulator" --port 0 --clock manual --start 2026-11-01T00:00:00Z --threads 16 \
+exec {emu_out}< <(exec "$emulator" --port 0 --clock manual --start 2026-11-01T00:00:00Z --threads "$emu_threads" \
   2>"$work/emulator.log")
 emu_pid=$!
 read -r -t 30 emu_port <&"$emu_out" || { echo "hdc-emulator did not start:"; cat "$work/emulator.log"; exit 1; }
@@ -152,8 +182,9 @@ admin() {  # METHOD PATH [JSON]
 
 echo "machine: $(nproc) cores, $(uname -sr), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "disk: $work on $(df --output=source "$work" | tail -1) ($(stat -f -c %T "$work")), $(df -h --output=avail "$work" | tail -1 | tr -d ' ') free"
-echo "daemon: $daemon, download_concurrency = $parallel"
-echo "curl: $(curl --version | head -1 | cut -d' ' -f1-2), --parallel-max $parallel"
+echo "daemon: $daemon, download_concurrency = $parallel (scenario 4: $lat_parallel)"
+echo "curl: $(curl --version | head -1 | cut -d' ' -f1-2), --parallel-max $parallel (scenario 4: $lat_parallel)"
+echo "emulator: $emulator, --threads $emu_threads"
 echo "peak RSS: $([ -n "$gnu_time" ] && echo "GNU time -v" || echo "~ /proc VmHWM polling (install the Debian package 'time' for exact figures)")"
 echo
 
@@ -214,8 +245,13 @@ peer_name() {
   case $1 in
     api) echo "curl through the cab API" ;;
     blob) echo "curl on the SAS links" ;;
+    bound) echo "the latency bound" ;;
   esac
 }
+
+# The scenario's timed faults ($faults, set by its caller), on and off.
+faults_on() { if [ -n "${faults:-}" ]; then admin POST faults "$faults"; fi; }
+faults_off() { if [ -n "${faults:-}" ]; then admin DELETE faults; fi; }
 
 # fsync_all FOLDER: every file in FOLDER, then FOLDER, by `sync` ($conc in
 # parallel).
@@ -225,13 +261,14 @@ fsync_all() {
 }
 
 # run_peer KIND RUN: one timed run of a curl (peer_name) into $dir/curl-KIND,
-# files fsynced. Updates p_secs, p_rss, p_mark and p_rc of KIND; sets status
+# files fsynced. Updates p_secs, p_rss, p_mark and p_fail of KIND; sets status
 # on a failure. Uses run_scenario's variables.
 run_peer() {
   local kind=$1 run=$2 out=$dir/curl-$1 t_start secs bytes
   rm -rf "$out"
   mkdir -p "$out"
   [ "$run" = 1 ] && admin DELETE requests
+  faults_on
   t_start=$(now)
   case $kind in
     blob)
@@ -246,13 +283,14 @@ run_peer() {
         -H "Authorization: Bearer $token" -K "$dir/api.cfg"
       ;;
   esac
+  faults_off
   fsync_all "$out"
   secs=$(since "$t_start")
   bytes=$({ find "$out" -type f -printf '%s\n' || true; } | awk '{ s += $1 } END { print s + 0 }')
   echo "$(peer_name "$kind") run $run: $secs s (of which GET $m_secs s), exit $m_rc, $bytes bytes, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
   if [ "$m_rc" != 0 ] || [ "$bytes" != "$total" ]; then
     echo "$(peer_name "$kind") FAILED: exit $m_rc, $bytes of $total bytes"; tail -5 "$out-get.err"
-    status=1 p_rc[$kind]=$((m_rc == 0 ? 1 : m_rc))
+    status=1 p_fail[$kind]="exit $m_rc, $bytes of $total bytes"
   fi
   if [ "$run" = 1 ] && [ "$kind" = api ]; then
     request_summary
@@ -283,8 +321,8 @@ peer_line() {
   local label=$1 kind=$2 goal=$3 note=$4 d_fig p_fig r
   d_fig=$(figure "$d_secs")
   p_fig=$(figure "${p_secs[$kind]:-}")
-  if [ "${p_rc[$kind]:-0}" != 0 ]; then
-    result "$label" "$(shown "$d_fig")" "FAILED" "n/a" ">= $goal $(peer_name "$kind") FAILED (exit ${p_rc[$kind]})$note"
+  if [ -n "${p_fail[$kind]:-}" ]; then
+    result "$label" "$(shown "$d_fig")" "FAILED" "n/a" ">= $goal $(peer_name "$kind") FAILED (${p_fail[$kind]})$note"
   elif [ "$d_ok" = 1 ]; then
     r=$(ratio "$d_fig" "$p_fig")
     meets "$r" "$goal" || status=1
@@ -296,21 +334,24 @@ peer_line() {
 
 # --- one scenario ---------------------------------------------------------------
 # run_scenario NUMBER COUNT SIZE RUNS KIND:GOAL...: the daemon against each
-# curl KIND (api, blob; the first is the main one), each with its goal.
-# Optional, from the caller: rss_goal (MiB, the daemon's peak RSS).
+# KIND (api, blob: a curl; bound: the latency bound; the first is the main
+# one), each with its goal. Optional, from the caller: rss_goal (MiB, the
+# daemon's peak RSS), concurrency (default $parallel), faults (JSON rules
+# active during the timed parts), latency_ms (the latency a cab waits for,
+# for the bound, as a sum: "80+40"), tag (added to the label).
 run_scenario() {
   local n=$1 count=$2 size=$3 runs=${BENCH_RUNS:-$4}
   shift 4
-  local peers=("$@") conc=$parallel
+  local peers=("$@") conc=${concurrency:-$parallel}
   local size_bytes total label dir day job
   size_bytes=$(bytes_of "$size")
   total=$((count * size_bytes))
-  label="$count x $(pretty "$size")"
+  label="$count x $(pretty "$size")${tag:-}"
   dir=$work/s$n
   day=$(printf '2026-11-%02d' $((n * 2)))  # each scenario its own day on the manual clock
   job=bench$n
   mkdir -p "$dir/jobs" "$dir/state"
-  echo "== scenario $n: $label cabs ($total bytes)"
+  echo "== scenario $n: $count x $(pretty "$size") cabs${tag:-} ($total bytes)"
   local t_setup t_step
   t_setup=$(now)
   step() { echo "  setup: $1 $(since "$t_step") s" >>"$dir/setup.log"; t_step=$(now); }
@@ -394,14 +435,30 @@ INI
   fi
   sync
   step warm-up
+  local bound_secs='' xfer_ms=''
+  if [ -n "${latency_ms:-}" ]; then
+    # The bound's transfer time of one cab: the best of 5 no-latency GETs.
+    xfer_ms=$(for _ in 1 2 3 4 5; do
+      curl -sf -o /dev/null -w '%{time_total}\n' "$(head -1 "$dir/sas.txt")" || true
+    done | awk 'NF && (m == "" || $1 < m) { m = $1 } END { if (m != "") printf "%.1f", m * 1000 }')
+    if [ -n "$xfer_ms" ]; then
+      bound_secs=$(awk -v n="$count" -v c="$conc" -v l="$((latency_ms))" -v x="$xfer_ms" \
+        'BEGIN { printf "%.6f", n * (l + x) / 1000 / c }')
+      echo "bound: $conc / ($latency_ms+$xfer_ms ms) = $(awk -v c="$conc" -v l="$((latency_ms))" -v x="$xfer_ms" \
+        'BEGIN { printf "%.1f", c * 1000 / (l + x) }') cabs/s ($xfer_ms ms: the best of 5 GETs of one blob by curl, no latency)"
+    else
+      echo "bound: could not GET a blob to measure the transfer time"
+    fi
+    step "transfer time"
+  fi
   [ -n "${BENCH_VERBOSE:-}" ] && cat "$dir/setup.log"
-  echo "setup (untimed: reconcile, ingest, token and SAS links, warm-up): $(since "$t_setup") s"
+  echo "setup (untimed: reconcile, ingest, token and SAS links, warm-up${latency_ms:+, transfer time}): $(since "$t_setup") s"
 
   # Timed, $runs time(s) in turn, best time and highest peak RSS kept: the
   # daemon's cab phase, then each curl. Between daemon runs the cabs go back
   # to 'pending' and their files are removed.
   local run d_secs='' d_rc=0 d_rss=0 d_mark='' d_ok=1 peer kind goal
-  local -A p_secs=() p_rss=() p_mark=() p_rc=()
+  local -A p_secs=() p_rss=() p_mark=() p_fail=()
   local fetched fetched_bytes noop='' pre t0 done_runs=0 wrapped=0
   for ((run = 1; run <= runs; run++)); do
     done_runs=$run
@@ -419,7 +476,9 @@ INI
     # shellcheck disable=SC2206
     [ -n "${BENCH_WRAP:-}" ] && pre+=(${BENCH_WRAP})
     [ "${#pre[@]}" -gt 0 ] && wrapped=1
+    faults_on
     measure "$dir/once-cabs" "${pre[@]}" "${once[@]}"
+    faults_off
     fetched=$(sqlite3 "$dir/state/state.db" "SELECT count(*) FROM cabs WHERE state = 'fetched' AND file_size = $size_bytes")
     fetched_bytes=$({ find "$dir/state/store/cabs" -name '*.cab' -type f -printf '%s\n' 2>/dev/null || true; } |
       awk '{ s += $1 } END { print s + 0 }')
@@ -436,9 +495,11 @@ INI
       request_summary
       echo "daemon requests: $req_summary"
       # The fixed cost of a run: the same --once with nothing left to do.
+      faults_on
       t0=$(now)
       "${once[@]}" >"$dir/once-noop.log" 2>&1 || true
       noop=$(since "$t0")
+      faults_off
       echo "no-op --once (start, token, reconcile, poll, exit): $noop s"
       if [ -f "$work/perf.data" ]; then
         echo "perf report (daemon; on-CPU samples by library, then inclusive time by function):"
@@ -455,7 +516,9 @@ INI
     if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$dir/state/store/cabs"; fi
     sync
 
-    for peer in "${peers[@]}"; do run_peer "${peer%%:*}" "$run"; done
+    for peer in "${peers[@]}"; do
+      [ "${peer%%:*}" = bound ] || run_peer "${peer%%:*}" "$run"
+    done
     [ "$d_ok" = 1 ] || break
   done
   t0=$(now)
@@ -467,7 +530,11 @@ INI
   [ "$size_bytes" -ge $((1 << 20)) ] && unit=MiB/s
   for peer in "${peers[@]}"; do
     kind=${peer%%:*} goal=${peer#*:}
-    if [ "$kind" = "$main" ]; then
+    if [ "$kind" = bound ]; then
+      p_secs[bound]=$bound_secs
+      [ -n "$bound_secs" ] || status=1 p_fail[bound]="no transfer time"
+      peer_line "  vs bound $conc/($latency_ms+${xfer_ms:-?} ms)" bound "$goal" ""
+    elif [ "$kind" = "$main" ]; then
       note=" (peer: $(peer_name "$kind"))"
       peer_line "$label ($unit)" "$kind" "$goal" "$note"
     else
@@ -507,12 +574,24 @@ scenario_1() {
 }
 scenario_2() { run_scenario 2 "$mid_count" "$mid_size" 2 blob:1.0; }
 scenario_3() { run_scenario 3 "$small_count" "$small_size" 1 api:1.0 blob:0.6; }
+scenario_4() {
+  local concurrency=$lat_parallel latency_ms="$lat_api_ms+$lat_blob_ms"
+  local tag=", ${lat_api_ms}+${lat_blob_ms} ms" faults rule e
+  faults="{\"endpoint\":\"blob\",\"kind\":\"latency\",\"ms\":$lat_blob_ms}"
+  for e in token template schedule reportdata cabdownload; do
+    rule="{\"endpoint\":\"$e\",\"kind\":\"latency\",\"ms\":$lat_api_ms}"
+    faults+=",$rule"
+  done
+  faults="{\"faults\":[$faults]}"
+  run_scenario 4 "$lat_count" "$lat_size" 2 api:1.0 bound:0.9
+}
 
 if [[ $scenarios == *,1,* ]]; then scenario_1; fi
 if [[ $scenarios == *,2,* ]]; then scenario_2; fi
 if [[ $scenarios == *,3,* ]]; then scenario_3; fi
+if [[ $scenarios == *,4,* ]]; then scenario_4; fi
 
-echo "== cab downloads, daemon (hdc-reportd --once, download_concurrency = $parallel) vs curl (--parallel-max $parallel), files fsynced"
+echo "== cab downloads, daemon (hdc-reportd --once) vs curl, files fsynced; download_concurrency = curl --parallel-max = $parallel (scenario 4: $lat_parallel)"
 printf '%-34s %12s %12s %7s   %s\n' "scenario" "daemon" "peer" "ratio" "goal"
 printf '%s\n' "${results[@]}"
 exit $status
