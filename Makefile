@@ -21,7 +21,7 @@ WINDOWS_PACKAGES := g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine wi
                     fonts-wine tcl msitools wixl zip ca-certificates patch
 
 # Extra packages for the benchmarks' reference peers.
-BENCH_PACKAGES := nginx-light wrk time
+BENCH_PACKAGES := nginx-light wrk time openssl
 
 # Extra packages for `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev

@@ -14,6 +14,7 @@
 #                             vs curl through the cab API   goal: ratio >= 1.0
 #                                (--parallel-max 16)
 #                             vs the bound (below)          goal: ratio >= 0.9
+#  5. one 1 GiB cab over HTTPS vs curl on the SAS link      goal: ratio >= 0.95
 #
 # How the emulator makes exactly N cabs of S bytes: the knobs
 # rows_per_execution = N, cab_size = S and cab_every_hours = 0 (every report
@@ -52,7 +53,7 @@
 #          daemon's run includes getting its own). Then every file and the
 #          folder are fsynced by `sync` (as many in parallel as
 #          --parallel-max, through xargs -P).
-#  curl on the SAS links (scenarios 1 to 3): the same blob SAS URLs, obtained
+#  curl on the SAS links (scenarios 1, 2, 3 and 5): the same blob SAS URLs, obtained
 #          before the timed part by calling the same cabdownload API with a
 #          token for each cab (curl -w '%{redirect_url}'), then timed: one
 #          cab: `curl -o FILE URL && sync FILE`; many: `curl -Z
@@ -71,6 +72,13 @@
 # (curl's time_total: connect, request, the whole body). The emulator serves
 # max(32, 2 x the largest concurrency) connections at once (--threads), so
 # that it is not the bound.
+# Scenario 5's HTTPS: a CA and a server certificate it signs (EC P-256, for
+# IP 127.0.0.1, IP 127.0.0.2 and localhost), made by `openssl` in the work
+# folder; a second hdc-emulator with `--tls CERT KEY` (the API and the blob
+# host, on its own ports, over HTTPS), started for the scenario and stopped
+# after it. The daemon: https api_url and login_url, [account] ca_file = the
+# CA; curl: `curl --cacert CA -o FILE URL && sync FILE`. Both negotiate with
+# OpenSSL and the same server; the protocol and cipher curl got are printed.
 # Before the timed runs every blob is fetched once to /dev/null (untimed) so
 # that the emulator's blob metadata cache (Content-MD5 of blobs up to
 # 256 MiB, 4096 entries) is in the same state for every side. The daemon runs
@@ -86,13 +94,14 @@
 # Usage: bench/bench_download.sh [BUILD_DIR]   (default: build)
 #   BENCH_DIR=            work folder (default: a temporary one under $TMPDIR
 #                         or /tmp, removed after); the disk both sides write to
-#   BENCH_SCENARIOS=1,2,3,4 which scenarios to run
+#   BENCH_SCENARIOS=1,2,3,4,5  which scenarios to run
 #   BENCH_BIG=1G  BENCH_MID_COUNT=500  BENCH_MID_SIZE=1M
 #   BENCH_SMALL_COUNT=20000  BENCH_SMALL_SIZE=4K
 #   BENCH_LAT_COUNT=2000  BENCH_LAT_SIZE=256K   scenario 4's cabs
 #   BENCH_LAT_API_MS=80  BENCH_LAT_BLOB_MS=40   scenario 4's latencies
+#   BENCH_TLS_SIZE=1G     scenario 5's cab
 #   BENCH_RUNS=           timed runs of each side, in turn, best kept (default
-#                         2 for scenarios 1, 2 and 4, 1 for scenario 3)
+#                         2 for scenarios 1, 2, 4 and 5, 1 for scenario 3)
 #   BENCH_PARALLEL=4      download_concurrency and curl --parallel-max
 #                         (scenarios 1 to 3)
 #   BENCH_LAT_PARALLEL=16 the same for scenario 4
@@ -105,7 +114,8 @@
 #   BENCH_GNU_TIME=/usr/bin/time  GNU time; empty: poll /proc instead
 #   BENCH_WRAP=           words put before the daemon's timed run (all
 #                         scenarios), e.g. "strace -f -c -w -o /tmp/st.txt"
-# All traffic stays on 127.0.0.0/8. Needs curl and sqlite3. Exit status: 0
+# All traffic stays on 127.0.0.0/8. Needs curl and sqlite3, and for scenario
+# 5 openssl. Exit status: 0
 # when every goal that was measured is met, 1 when one is missed or the daemon
 # or a curl failed, 2 when a tool or binary is missing.
 set -euo pipefail
@@ -123,14 +133,17 @@ lat_count=${BENCH_LAT_COUNT:-2000}
 lat_size=${BENCH_LAT_SIZE:-256K}
 lat_api_ms=${BENCH_LAT_API_MS:-80}
 lat_blob_ms=${BENCH_LAT_BLOB_MS:-40}
+tls_size=${BENCH_TLS_SIZE:-1G}
 parallel=${BENCH_PARALLEL:-4}
 lat_parallel=${BENCH_LAT_PARALLEL:-16}
 limit=${BENCH_TIMEOUT:-240}
-scenarios=,${BENCH_SCENARIOS:-1,2,3,4},
+scenarios=,${BENCH_SCENARIOS:-1,2,3,4,5},
 emu_threads=$((parallel > lat_parallel ? 2 * parallel : 2 * lat_parallel))
 [ "$emu_threads" -ge 32 ] || emu_threads=32
 
-for tool in curl sqlite3 timeout xargs; do
+tools=(curl sqlite3 timeout xargs)
+[[ $scenarios == *,5,* ]] && tools+=(openssl)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 2; }
 done
 [ -x "$emulator" ] || { echo "no hdc-emulator at $emulator (make build)" >&2; exit 2; }
@@ -149,10 +162,16 @@ else
   keep_work=0
 fi
 emu_pid=
+tls_pid=
+# stop_emulator PID: ends an emulator this script started, and waits for it.
+stop_emulator() {
+  if [ -n "$1" ]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi
+}
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
-  if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
-  if [ "$keep_work" = 0 ]; then rm -rf "$work"; else rm -rf "${work:?}"/s[0-9]*; fi
+  stop_emulator "$tls_pid"
+  stop_emulator "$emu_pid"
+  if [ "$keep_work" = 0 ]; then rm -rf "$work"; else rm -rf "${work:?}"/s[0-9]* "${work:?}/tls"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -171,13 +190,27 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 tenant=00000000-0000-0000-0000-000000000001
 client=11111111-2222-3333-4444-555555555555
 secret=demo-secret
-exec {emu_out}< <(exec "$emulator" --port 0 --clock manual --start 2026-11-01T00:00:00Z --threads "$emu_threads" \
-  2>"$work/emulator.log")
-emu_pid=$!
-read -r -t 30 emu_port <&"$emu_out" || { echo "hdc-emulator did not start:"; cat "$work/emulator.log"; exit 1; }
-api="http://127.0.0.1:$emu_port"
+# start_emulator NAME [FLAGS...]: starts an hdc-emulator on ephemeral ports,
+# its stderr into $work/NAME.log; sets started_pid and started_port (the API
+# port; the blob host 127.0.0.2 gets the same number if free, else another:
+# the links it hands out name it). Its stdout stays open on started_fd.
+start_emulator() {
+  local name=$1
+  shift
+  exec {started_fd}< <(exec "$emulator" --port 0 --clock manual --start 2026-11-01T00:00:00Z \
+    --threads "$emu_threads" "$@" 2>"$work/$name.log")
+  started_pid=$!
+  if ! read -r -t 30 started_port <&"$started_fd"; then
+    echo "hdc-emulator did not start:"; cat "$work/$name.log"; exit 1
+  fi
+}
+start_emulator emulator
+emu_pid=$started_pid
+api="http://127.0.0.1:$started_port"
+curl_tls=()  # curl's options for the emulator in use: --cacert for the HTTPS one
+ca_file=     # the daemon's [account] ca_file, likewise
 admin() {  # METHOD PATH [JSON]
-  curl -sf -X "$1" "$api/_emulator/$2" ${3:+-d "$3"} >/dev/null
+  curl -sf "${curl_tls[@]}" -X "$1" "$api/_emulator/$2" ${3:+-d "$3"} >/dev/null
 }
 
 echo "machine: $(nproc) cores, $(uname -sr), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -222,7 +255,7 @@ measure() {
 # requests that carried an Authorization header.
 request_summary() {
   local json
-  json=$(curl -sf "$api/_emulator/requests" | grep -o '{[^{}]*}' || true)
+  json=$(curl -sf "${curl_tls[@]}" "$api/_emulator/requests" | grep -o '{[^{}]*}' || true)
   blob_auth=$(grep '"path":"/drivers/' <<<"$json" | grep -c '"authorization":true' || true)
   req_summary=$(sed -n 's/.*"authorization":\([a-z]*\).*"host":"\([^"]*\)".*"path":"\([^"?]*\).*/\1 \2 \3/p' <<<"$json" |
     sed 's|^\([a-z]*\) \([^ ]*\) /drivers/Cabs/.*|\1 blob GET \2/drivers/Cabs/*|; t; s|^\([a-z]*\) [^ ]* |\1 |' |
@@ -273,13 +306,13 @@ run_peer() {
   case $kind in
     blob)
       if [ "$count" = 1 ]; then
-        measure "$out-get" curl -sSf -o "$out/000001.cab" "$(head -1 "$dir/sas.txt")"
+        measure "$out-get" curl -sSf "${curl_tls[@]}" -o "$out/000001.cab" "$(head -1 "$dir/sas.txt")"
       else
-        measure "$out-get" curl --no-progress-meter -f -Z --parallel-max "$conc" -K "$dir/blob.cfg"
+        measure "$out-get" curl --no-progress-meter -f "${curl_tls[@]}" -Z --parallel-max "$conc" -K "$dir/blob.cfg"
       fi
       ;;
     api)
-      measure "$out-get" curl --no-progress-meter -f -Z --parallel-max "$conc" -L \
+      measure "$out-get" curl --no-progress-meter -f "${curl_tls[@]}" -Z --parallel-max "$conc" -L \
         -H "Authorization: Bearer $token" -K "$dir/api.cfg"
       ;;
   esac
@@ -379,6 +412,7 @@ tenant_id = $tenant
 client_id = $client
 api_url = $api
 login_url = $api
+ca_file = $ca_file
 INI
   local once=("$daemon" --once --config "$dir/hdc.ini")
   # As root the override (docs/operations.md §Privileges): the bench's state is scratch.
@@ -409,7 +443,7 @@ INI
 
   # Untimed: a token, and the SAS links from the same API the daemon calls.
   local token
-  token=$(curl -sf -X POST "$api/$tenant/oauth2/token" -d grant_type=client_credentials \
+  token=$(curl -sf "${curl_tls[@]}" -X POST "$api/$tenant/oauth2/token" -d grant_type=client_credentials \
     -d client_id="$client" -d client_secret="$secret" \
     --data-urlencode resource=https://manage.devcenter.microsoft.com |
     sed 's/.*"access_token":"\([^"]*\)".*/\1/')
@@ -418,7 +452,8 @@ INI
       printf '%s/v1.0/my/analytics/driver/cabdownload?applicationId=%s&cabIdHash=%s\n' "$api" "$app" "$id"
     done >"$dir/api.txt"
   awk '{ printf "url = \"%s\"\noutput = \"/dev/null\"\n", $0 }' "$dir/api.txt" >"$dir/sas.cfg"
-  curl --no-progress-meter -Z --parallel-max "$conc" -H "Authorization: Bearer $token" -w '%{redirect_url}\n' \
+  curl --no-progress-meter "${curl_tls[@]}" -Z --parallel-max "$conc" -H "Authorization: Bearer $token" \
+    -w '%{redirect_url}\n' \
     -K "$dir/sas.cfg" 2>/dev/null | grep -v '^$' >"$dir/sas.txt" || true
   if [ "$(wc -l <"$dir/sas.txt")" != "$count" ]; then
     echo "could not get $count SAS links from the cab API (got $(wc -l <"$dir/sas.txt"))"
@@ -431,7 +466,7 @@ INI
   awk -v d="$dir/curl-api" '{ printf "url = \"%s\"\noutput = \"%s/%06d.cab\"\n", $0, d, NR }' "$dir/api.txt" >"$dir/api.cfg"
   if [ "$size_bytes" -le $((256 << 20)) ]; then  # warm the emulator's Content-MD5 cache for every side
     sed "s|^output = .*|output = \"/dev/null\"|" "$dir/blob.cfg" >"$dir/warm.cfg"
-    curl --no-progress-meter -f -Z --parallel-max "$conc" -K "$dir/warm.cfg" 2>/dev/null || true
+    curl --no-progress-meter -f "${curl_tls[@]}" -Z --parallel-max "$conc" -K "$dir/warm.cfg" 2>/dev/null || true
   fi
   sync
   step warm-up
@@ -439,7 +474,7 @@ INI
   if [ -n "${latency_ms:-}" ]; then
     # The bound's transfer time of one cab: the best of 5 no-latency GETs.
     xfer_ms=$(for _ in 1 2 3 4 5; do
-      curl -sf -o /dev/null -w '%{time_total}\n' "$(head -1 "$dir/sas.txt")" || true
+      curl -sf "${curl_tls[@]}" -o /dev/null -w '%{time_total}\n' "$(head -1 "$dir/sas.txt")" || true
     done | awk 'NF && (m == "" || $1 < m) { m = $1 } END { if (m != "") printf "%.1f", m * 1000 }')
     if [ -n "$xfer_ms" ]; then
       bound_secs=$(awk -v n="$count" -v c="$conc" -v l="$((latency_ms))" -v x="$xfer_ms" \
@@ -452,7 +487,8 @@ INI
     step "transfer time"
   fi
   [ -n "${BENCH_VERBOSE:-}" ] && cat "$dir/setup.log"
-  echo "setup (untimed: reconcile, ingest, token and SAS links, warm-up${latency_ms:+, transfer time}): $(since "$t_setup") s"
+  echo "setup (untimed: reconcile, ingest, token and SAS links, warm-up${latency_ms:+, transfer time}): $(since "$t_setup") s;" \
+    "blob host $(sed -n '1s|^\([a-z]*://[^/]*\)/.*|\1|p' "$dir/sas.txt")"
 
   # Timed, $runs time(s) in turn, best time and highest peak RSS kept: the
   # daemon's cab phase, then each curl. Between daemon runs the cabs go back
@@ -561,15 +597,21 @@ INI
 }
 
 # Each scenario: its sizes, runs, curls and goals.
-scenario_1() {
-  local rss_goal=16 free_kib need_kib
+# room_for NUMBER SIZE [TAG]: whether the work folder has room for two copies
+# of one cab of SIZE and 1 GiB to spare; if not, the scenario is marked
+# skipped.
+room_for() {
+  local free_kib need_kib
   free_kib=$(df --output=avail -k "$work" | tail -1 | tr -d ' ')
-  need_kib=$(((2 * $(bytes_of "$big") >> 10) + (1 << 20)))  # both copies and 1 GiB to spare
-  if [ "$free_kib" -lt "$need_kib" ]; then
-    echo "== scenario 1 SKIPPED: $(mib $((free_kib / 1024))) GiB free in $work, needs $(mib $((need_kib / 1024))) GiB"
-    results+=("$(printf '%-34s %s' "1 x $(pretty "$big")" "SKIPPED: less than $(mib $((need_kib / 1024))) GiB free")")
-    return
-  fi
+  need_kib=$(((2 * $(bytes_of "$2") >> 10) + (1 << 20)))
+  [ "$free_kib" -ge "$need_kib" ] && return
+  echo "== scenario $1 SKIPPED: $(mib $((free_kib / 1024))) GiB free in $work, needs $(mib $((need_kib / 1024))) GiB"
+  results+=("$(printf '%-34s %s' "1 x $(pretty "$2")${3:-}" "SKIPPED: less than $(mib $((need_kib / 1024))) GiB free")")
+  return 1
+}
+scenario_1() {
+  local rss_goal=16
+  room_for 1 "$big" || return 0
   run_scenario 1 1 "$big" 2 blob:1.0
 }
 scenario_2() { run_scenario 2 "$mid_count" "$mid_size" 2 blob:1.0; }
@@ -585,11 +627,48 @@ scenario_4() {
   faults="{\"faults\":[$faults]}"
   run_scenario 4 "$lat_count" "$lat_size" 2 api:1.0 bound:0.9
 }
+# make_certs FOLDER: ca.pem, and server.pem with server.key signed by it.
+make_certs() {
+  local d=$1
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=hdc-reportd bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$d/ca.key" -out "$d/ca.pem"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$d/server.key" -out "$d/server.csr"
+  printf '%s\n' "subjectAltName = IP:127.0.0.1, IP:127.0.0.2, DNS:localhost" \
+    "basicConstraints = critical, CA:FALSE" "keyUsage = critical, digitalSignature" \
+    "extendedKeyUsage = serverAuth" >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -set_serial 2 -days 2 \
+    -extfile "$d/server.ext" -out "$d/server.pem"
+}
+scenario_5() {
+  room_for 5 "$tls_size" ", HTTPS" || return 0
+  mkdir -p "$work/tls"
+  if ! make_certs "$work/tls" >"$work/tls/openssl.log" 2>&1; then
+    echo "== scenario 5 SKIPPED: openssl could not make the certificates:"; tail -5 "$work/tls/openssl.log"
+    results+=("$(printf '%-34s %s' "1 x $(pretty "$tls_size"), HTTPS" "FAILED: no certificates, scenario skipped")")
+    status=1
+    return 0
+  fi
+  start_emulator tls-emulator --tls "$work/tls/server.pem" "$work/tls/server.key"
+  tls_pid=$started_pid tls_fd=$started_fd
+  local plain_api=$api tag=", HTTPS"
+  api="https://127.0.0.1:$started_port" curl_tls=(--cacert "$work/tls/ca.pem") ca_file=$work/tls/ca.pem
+  echo "TLS emulator: $api ($(curl -sv "${curl_tls[@]}" -o /dev/null "$api/_emulator/clock" 2>&1 |
+    sed -n 's/^\* SSL connection using //p' | head -1))"
+  run_scenario 5 1 "$tls_size" 2 blob:0.95
+  stop_emulator "$tls_pid"
+  exec {tls_fd}<&-
+  tls_pid=
+  api=$plain_api curl_tls=() ca_file=
+}
 
 if [[ $scenarios == *,1,* ]]; then scenario_1; fi
 if [[ $scenarios == *,2,* ]]; then scenario_2; fi
 if [[ $scenarios == *,3,* ]]; then scenario_3; fi
 if [[ $scenarios == *,4,* ]]; then scenario_4; fi
+if [[ $scenarios == *,5,* ]]; then scenario_5; fi
 
 echo "== cab downloads, daemon (hdc-reportd --once) vs curl, files fsynced; download_concurrency = curl --parallel-max = $parallel (scenario 4: $lat_parallel)"
 printf '%-34s %12s %12s %7s   %s\n' "scenario" "daemon" "peer" "ratio" "goal"
