@@ -1,8 +1,10 @@
 #!/bin/bash
 # Cab downloads: hdc-reportd --once against curl, side by side, same
 # hdc-emulator process, same cabs, same disk (docs/contributing.md §Benchmarks).
-# Each line: the daemon's figure, the peer's figure, ratio daemon/peer (higher
-# is better) and the goal.
+# Each line: the daemon's figure, the peer's figure (a curl's, or scenario 4's
+# bound), ratio daemon/peer (higher is better) and the goal, ok or MISSED; the
+# closing table has them all, and below each scenario's first line the seconds
+# and peak RSS of the daemon and of its first peer.
 #
 #  1. one 1 GiB cab           vs curl on the SAS link       goal: ratio >= 1.0
 #                                                           and daemon peak RSS <= 16 MiB
@@ -24,39 +26,37 @@
 #
 # What each side does (the timed part):
 #  daemon  `hdc-reportd --once` (download_concurrency = 4; scenario 4: 16),
-#          wall time of the
-#          whole process, of which the cab phase is nearly all: the report was
-#          already fetched and ingested by an earlier --once (run while a
-#          fault made the cab API answer 403, so no cab was fetched; the cabs
-#          are recorded 'pending'). The timed run starts the process, opens
-#          state.db, gets a token, reconciles (GET templates and schedules),
-#          polls Get Report Data once, finds no new report, then for every cab:
-#          GET .../driver/cabdownload with the bearer token -> 302 -> GET of
-#          the blob SAS URL (no Authorization) streamed into store/tmp,
-#          SHA-256 and MD5 (checked against Content-MD5, which the emulator
-#          sends for blobs up to 256 MiB), MSCF check, fdatasync, rename into
-#          store/cabs, fsync of the folder, its row in state.db updated (WAL,
-#          synchronous=FULL). The fixed part (start .. poll) is measured by a
-#          further --once with nothing to do, printed as "no-op --once". For
-#          a second timed run the cabs are set back to 'pending' in state.db
-#          and their files removed.
-#  curl, the same way as the daemon ("curl through the cab API"; scenarios 3
-#          and 4): `curl -Z --parallel-max 4 (scenario 4: 16) -L -H
-#          'Authorization: Bearer TOKEN' -K
-#          LIST`, LIST naming for every cab its cabdownload URL (the same the
-#          daemon calls) and an output file; one process, keep-alive
+#          wall time of the whole process, of which the cab phase is nearly
+#          all: the report was already fetched and ingested by an earlier
+#          --once (run while a fault made the cab API answer 403, so no cab
+#          was fetched; the cabs are recorded 'pending'). The timed run starts
+#          the process, opens state.db, gets a token, reconciles (GET
+#          templates and schedules), polls Get Report Data once, finds no new
+#          report, then for every cab: GET .../driver/cabdownload with the
+#          bearer token -> 302 -> GET of the blob SAS URL (no Authorization)
+#          streamed into store/tmp, SHA-256 and MD5 (checked against
+#          Content-MD5, which the emulator sends for blobs up to 256 MiB),
+#          MSCF check, fdatasync, rename into store/cabs, fsync of the folder,
+#          its row in state.db updated (WAL, synchronous=FULL). The fixed part
+#          (start .. poll) is measured by a further --once with nothing to do,
+#          printed as "no-op --once". For a second timed run the cabs are set
+#          back to 'pending' in state.db and their files removed.
+#  curl through the cab API (scenarios 3 and 4), the daemon's way: `curl -Z
+#          --parallel-max 4 (scenario 4: 16) -L -H 'Authorization: Bearer
+#          TOKEN' -K LIST`, LIST naming for every cab its cabdownload URL (the
+#          one the daemon calls) and an output file; one process, keep-alive
 #          connections. curl follows the 302 to the blob host and, the host
 #          being another (127.0.0.2), leaves the Authorization header out
 #          there, as the daemon does: the emulator's request log says so,
-#          printed after the first run ("N with Authorization" per kind of
-#          request). The token was obtained before the timed part (the
-#          daemon's run includes getting its own). Then every file and the
-#          folder are fsynced by `sync` (as many in parallel as
+#          printed after each side's first run ("N with Authorization" per
+#          kind of request). The token was obtained before the timed part
+#          (the daemon's run includes getting its own). Then every file and
+#          the folder are fsynced by `sync` (as many at once as
 #          --parallel-max, through xargs -P).
-#  curl on the SAS links (scenarios 1, 2, 3 and 5): the same blob SAS URLs, obtained
-#          before the timed part by calling the same cabdownload API with a
-#          token for each cab (curl -w '%{redirect_url}'), then timed: one
-#          cab: `curl -o FILE URL && sync FILE`; many: `curl -Z
+#  curl on the SAS links (scenarios 1, 2, 3 and 5): the same blob SAS URLs,
+#          obtained before the timed part by calling the same cabdownload API
+#          with the token for each cab (curl -w '%{redirect_url}'), then
+#          timed: one cab: `curl -o FILE URL && sync FILE`; many: `curl -Z
 #          --parallel-max 4 -K LIST` (one output file per URL, one process,
 #          keep-alive connections), then every file and the folder fsynced as
 #          above. No token, no API call, no redirect.
@@ -69,16 +69,18 @@
 # concurrency / (API latency + blob latency + transfer time of one cab), in
 # cabs/s, the transfer time measured before the timed runs: the best of 5
 # GETs of one blob, each by its own curl to /dev/null, without latency
-# (curl's time_total: connect, request, the whole body). The emulator serves
-# max(32, 2 x the largest concurrency) connections at once (--threads), so
-# that it is not the bound.
+# (curl's time_total: connect, request, the whole body). The bound leaves out
+# the fsyncs and the cab API's own time. The emulator serves max(32, 2 x the
+# largest concurrency) connections at once (--threads), so that it is not
+# the bound.
 # Scenario 5's HTTPS: a CA and a server certificate it signs (EC P-256, for
 # IP 127.0.0.1, IP 127.0.0.2 and localhost), made by `openssl` in the work
 # folder; a second hdc-emulator with `--tls CERT KEY` (the API and the blob
-# host, on its own ports, over HTTPS), started for the scenario and stopped
-# after it. The daemon: https api_url and login_url, [account] ca_file = the
-# CA; curl: `curl --cacert CA -o FILE URL && sync FILE`. Both negotiate with
-# OpenSSL and the same server; the protocol and cipher curl got are printed.
+# host over HTTPS, on ports of their own, which the links name), started for
+# the scenario and stopped after it; both sides use it. The daemon: https
+# api_url and login_url, [account] ca_file = the CA; curl: `curl --cacert CA
+# -o FILE URL && sync FILE`. Both negotiate with OpenSSL and the same server;
+# the protocol and cipher curl got are printed.
 # Before the timed runs every blob is fetched once to /dev/null (untimed) so
 # that the emulator's blob metadata cache (Content-MD5 of blobs up to
 # 256 MiB, 4096 entries) is in the same state for every side. The daemon runs
@@ -115,9 +117,9 @@
 #   BENCH_WRAP=           words put before the daemon's timed run (all
 #                         scenarios), e.g. "strace -f -c -w -o /tmp/st.txt"
 # All traffic stays on 127.0.0.0/8. Needs curl and sqlite3, and for scenario
-# 5 openssl. Exit status: 0
-# when every goal that was measured is met, 1 when one is missed or the daemon
-# or a curl failed, 2 when a tool or binary is missing.
+# 5 openssl. Exit status: 0 when every goal that was measured is met, 1 when
+# one is missed or the daemon or a curl failed, 2 when a tool or binary is
+# missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -273,7 +275,7 @@ status=0
 results=()
 result() { results+=("$(printf '%-34s %12s %12s %7s   %s' "$@")"); }
 
-# The curls: what each is called in the output.
+# The peers: what each is called in the output.
 peer_name() {
   case $1 in
     api) echo "curl through the cab API" ;;
@@ -349,7 +351,7 @@ figure() {
 shown() { awk -v f="$1" 'BEGIN { if (f == "") print "n/a"; else printf (f >= 100 ? "%.0f" : "%.1f"), f }'; }
 
 # peer_line LABEL KIND GOAL NOTE: the table line of the daemon against the
-# curl KIND.
+# peer KIND (a curl, or the bound).
 peer_line() {
   local label=$1 kind=$2 goal=$3 note=$4 d_fig p_fig r
   d_fig=$(figure "$d_secs")
@@ -596,7 +598,6 @@ INI
   fi
 }
 
-# Each scenario: its sizes, runs, curls and goals.
 # room_for NUMBER SIZE [TAG]: whether the work folder has room for two copies
 # of one cab of SIZE and 1 GiB to spare; if not, the scenario is marked
 # skipped.
@@ -609,6 +610,8 @@ room_for() {
   results+=("$(printf '%-34s %s' "1 x $(pretty "$2")${3:-}" "SKIPPED: less than $(mib $((need_kib / 1024))) GiB free")")
   return 1
 }
+
+# Each scenario: its sizes, runs, peers and goals.
 scenario_1() {
   local rss_goal=16
   room_for 1 "$big" || return 0
