@@ -128,6 +128,7 @@ bench: build bench-deps
 	bash bench/emulator_vs_nginx.sh $(BUILD)/emulator/hdc-emulator || true
 	bash bench/bench_ingest.sh $(BUILD)/bench/bench_ingest || true
 	bash bench/bench_download.sh $(BUILD) || true
+	bash bench/bench_catchup.sh $(BUILD) || true
 	bash bench/bench_sweep.sh $(BUILD)/bench/bench_sweep || true
 	bash bench/bench_idle.sh $(BUILD) || true
 
