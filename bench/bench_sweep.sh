@@ -1,7 +1,7 @@
 #!/bin/bash
 # Retention sweep: hdc-reportd's retention::Sweep against `rm -rf` of the same
 # store plus the sqlite3 shell's DELETE of the same rows (docs/contributing.md §Benchmarks).
-# Goal: ours >= 1.0x, i.e. the sweep takes no longer than the reference.
+# Goal: ours >= 1.5x, i.e. the sweep takes at most two thirds of the reference's time.
 #
 # bench_sweep (built by CMake; this script builds nothing) populates a state
 # directory whose data has all run out: FILES files (a tenth report files,
@@ -84,8 +84,8 @@ ratio=$(awk -v a="$best_ours" -v b="$best_ref" 'BEGIN { printf "%.2f", b / a }')
 echo
 echo "== retention sweep, $files files + $rows rows (seconds, best of $runs; ratio = reference / ours)"
 printf '%-40s %10s %10s %7s\n' "comparison" "ours" "reference" "ratio"
-printf '%-40s %10s %10s %7s\n' "sweep vs rm -rf + sqlite3 DELETE (goal >= 1.0)" "$best_ours" "$best_ref" "$ratio"
+printf '%-40s %10s %10s %7s\n' "sweep vs rm -rf + sqlite3 DELETE (goal >= 1.5)" "$best_ours" "$best_ref" "$ratio"
 links_ratio=$(awk -v a="$best_links" -v b="$best_find" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
 printf '%-40s %10s %10s %7s\n' "start-up link check vs find -type l" "$best_links" "$best_find" "$links_ratio"
 echo "RESULT ours_s=$best_ours reference_s=$best_ref ratio=$ratio"
-awk -v r="$ratio" 'BEGIN { exit !(r >= 1.0) }'
+awk -v r="$ratio" 'BEGIN { exit !(r >= 1.5) }'
