@@ -88,7 +88,7 @@ util::Result<store::Committed> Commit(const BlobTransport& transport, const Blob
       return head;
     }
   }
-  auto committed = writer.Commit(length, md5);
+  auto committed = writer.Commit(length, md5, request.dir_sync);
   // A verification mismatch is the blob's fault (kBadData); anything else
   // that spends the writer here (fsync, close, rename; a link refused
   // under state_dir, kConfig) is the store's.

@@ -1,6 +1,7 @@
 #include "download/cab_fetcher.h"
 
 #include <algorithm>
+#include <set>
 #include <thread>
 
 #include "download/blob_download.h"
@@ -64,14 +65,22 @@ util::Status CabFetcher::FlushFetched() {
     batch.swap(unrecorded_);
   }
   if (batch.empty()) return util::Status::Ok();
-  util::Status recorded = RecordBatch(batch);
+  util::Status recorded = SyncBatchDirectories(batch);
+  if (recorded.ok()) recorded = RecordBatch(batch);
   if (recorded.ok()) return recorded;
-  // The rolled-back rows stay pending: their files must not stay either.
+  // The rows stay pending (never written, or rolled back): their files must not stay either.
   for (const Fetched& f : batch) {
     auto path = ctx_.layout.Absolute(f.relative_path);
     if (path.ok()) recorded = Unpromote(ctx_.fs, *path, recorded);
   }
   return recorded;
+}
+
+util::Status CabFetcher::SyncBatchDirectories(const std::vector<Fetched>& batch) {
+  std::set<std::string> dirs;
+  for (const Fetched& f : batch) dirs.insert(f.unsynced_dirs.begin(), f.unsynced_dirs.end());
+  util::Status synced = store::SyncDirectories(ctx_.fs, {dirs.begin(), dirs.end()});
+  return synced.ok() ? synced : LocalStorageError(ctx_.fs, ctx_.layout.root(), synced);
 }
 
 util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
@@ -286,6 +295,7 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
   request.etag = resume ? cab.partial_etag : "";
   request.fresh_link = std::move(fresh_link);
   request.min_record_bytes = kResumeMinBytes;
+  request.dir_sync = store::DirSync::kDeferred;
   request.on_etag = [&](const std::string& etag) { return RecordEtag(cab.cab_id_hash, etag); };
   request.check_head = [&container](std::string_view head) -> util::Status {
     container = CabContainer(head);
@@ -298,9 +308,13 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
                                 worker.random, ctx_.stop, &limiter_, {}};
   HDC_ASSIGN_OR_RETURN(auto committed, DownloadBlob(transport, std::move(request), *writer));
   HDC_ASSIGN_OR_RETURN(auto relative, ctx_.layout.Relative(committed.path));
-  return Fetched{
-      cab.cab_id_hash, relative, committed.sha256_hex, container, util::FormatTimestamp(now, true),
-      committed.size};
+  return Fetched{cab.cab_id_hash,
+                 relative,
+                 committed.sha256_hex,
+                 container,
+                 util::FormatTimestamp(now, true),
+                 committed.size,
+                 std::move(committed.unsynced_dirs)};
 }
 
 util::Status CabFetcher::RecordEtag(const std::string& cab_id_hash, const std::string& etag) {
@@ -317,7 +331,9 @@ util::Status CabFetcher::RecordEtag(const std::string& cab_id_hash, const std::s
 }
 
 void CabFetcher::CountFetched(Worker& worker, std::uint64_t size, CabFetchSummary& summary) {
-  std::lock_guard lock(mu_);
+  // Not mu_: that one is held through a group commit's fsync, and waiting
+  // for it here would make every download wait for the commit before it.
+  std::lock_guard lock(queue_mu_);
   ++summary.fetched;
   summary.bytes += size;
   if (worker.progress != nullptr) worker.progress->bytes += size;

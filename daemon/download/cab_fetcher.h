@@ -22,8 +22,11 @@
 //
 // Records of fetched cabs are committed in groups (whatever finished while
 // the previous commit ran), after each file is durable under its final
-// name; a crash between the two leaves a file whose record start-up
-// recovery re-creates (download/partials.h). Small blobs (under
+// name: the folder fsyncs that make the renames durable are done once per
+// distinct folder of the group, just before its commit (a small cab's own
+// fsync costs as much as its download). A crash between the two leaves a
+// file whose record start-up recovery re-creates (download/partials.h), or
+// no file at all. Small blobs (under
 // kResumeMinBytes) do not record their ETag: resuming them across a
 // restart is not worth a commit each.
 #pragma once
@@ -123,11 +126,13 @@ class CabFetcher {
   struct Fetched {
     std::string cab_id_hash, relative_path, sha256, container, downloaded_at;
     std::uint64_t size = 0;
+    std::vector<std::string> unsynced_dirs;  // to fsync before the record is committed
   };
   // Queues a record; commits the queue unless another worker is committing.
   util::Status RecordFetched(Fetched fetched);
   util::Status FlushFetched();                                  // with mu_ held
   util::Status RecordBatch(const std::vector<Fetched>& batch);  // one transaction
+  util::Status SyncBatchDirectories(const std::vector<Fetched>& batch);
   struct Paths {
     std::string temp_path, final_path;
   };
@@ -144,8 +149,8 @@ class CabFetcher {
   CabFetchOptions options_;
   std::map<std::string, JobIngestRules> jobs_;
   util::RateLimiter limiter_;
-  std::mutex mu_;        // ctx_.db, the summary, halt_
-  std::mutex queue_mu_;  // unrecorded_
+  std::mutex mu_;        // ctx_.db, the summary but its two counters below, halt_
+  std::mutex queue_mu_;  // unrecorded_, summary.fetched and summary.bytes (never held for I/O)
   std::vector<Fetched> unrecorded_;
   std::atomic<bool> halt_{false};  // no new download starts (auth refused, disk low)
 };

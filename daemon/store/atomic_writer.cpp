@@ -121,10 +121,10 @@ struct AtomicWriter::Impl {
 
   // After the rename: the final directory, then the parent of each directory
   // created for this file, so that every new name is durable.
-  Status SyncDirectories(const std::vector<std::string>& created) {
-    HDC_RETURN_IF_ERROR(fs.SyncDir(ParentDir(final_path)));
-    for (const std::string& dir : created) HDC_RETURN_IF_ERROR(fs.SyncDir(ParentDir(dir)));
-    return Status::Ok();
+  std::vector<std::string> DirectoriesToSync(const std::vector<std::string>& created) const {
+    std::vector<std::string> dirs{ParentDir(final_path)};
+    for (const std::string& dir : created) dirs.push_back(ParentDir(dir));
+    return dirs;
   }
 
   // Directories on the way to the final one that do not exist yet, deepest
@@ -154,6 +154,11 @@ struct AtomicWriter::Impl {
   std::string first;
   Status error;  // sticky; set once the writer is spent
 };
+
+Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) HDC_RETURN_IF_ERROR(fs.SyncDir(dir));
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<AtomicWriter>> AtomicWriter::Create(platform::FileSystem& fs,
                                                            std::string temp_path,
@@ -199,7 +204,8 @@ void AtomicWriter::SetMd5Wanted(bool wanted) { impl_->md5_wanted = wanted; }
 bool AtomicWriter::failed() const { return !impl_->error.ok() && !impl_->committed; }
 
 Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
-                                       std::optional<std::string> expected_md5_base64) {
+                                       std::optional<std::string> expected_md5_base64,
+                                       DirSync dir_sync) {
   Impl& w = *impl_;
   HDC_RETURN_IF_ERROR(w.Usable());
   if (expected_length && *expected_length != w.size) {
@@ -207,8 +213,11 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
                                      std::to_string(w.size) + ", expected " +
                                      std::to_string(*expected_length)));
   }
-  Committed done{w.final_path, w.size, Poco::DigestEngine::digestToHex(w.sha256.digest()),
-                 w.md5_complete ? Base64(w.md5.digest()) : ""};
+  Committed done{w.final_path,
+                 w.size,
+                 Poco::DigestEngine::digestToHex(w.sha256.digest()),
+                 w.md5_complete ? Base64(w.md5.digest()) : "",
+                 {}};
   if (expected_md5_base64 && !w.md5_complete) {
     util::GetLogger("store")->debug("{}: no MD5 over every byte, Content-MD5 not checked",
                                     w.final_path);
@@ -224,9 +233,20 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
   w.file.reset();
   if (!closed.ok()) return w.Fail(closed);
   const std::vector<std::string> created = w.MissingDirectories();
-  if (Status s = w.fs.CreateDirectories(ParentDir(w.final_path)); !s.ok()) return w.Fail(s);
+  if (!created.empty()) {
+    if (Status s = w.fs.CreateDirectories(ParentDir(w.final_path)); !s.ok()) return w.Fail(s);
+  }
   if (Status s = w.fs.Rename(w.temp_path, w.final_path); !s.ok()) return w.Fail(s);
-  if (Status s = w.SyncDirectories(created); !s.ok()) {
+  std::vector<std::string> dirs = w.DirectoriesToSync(created);
+  if (dir_sync == DirSync::kDeferred) {
+    // Another writer may have created the final folder and not made it
+    // durable yet: its parent is synced too (once per batch, so cheap).
+    const std::string grandparent = ParentDir(ParentDir(w.final_path));
+    if (created.empty() && grandparent != "." && grandparent != "/") dirs.push_back(grandparent);
+    done.unsynced_dirs = std::move(dirs);
+    dirs.clear();
+  }
+  if (Status s = SyncDirectories(w.fs, dirs); !s.ok()) {
     // The name may not survive a crash; take it back so that no final file
     // exists without a database row, and download again.
     const Status removed = w.fs.Remove(w.final_path);

@@ -7,6 +7,11 @@
 // the final directory, renames the file into place and fsyncs the final
 // directory (and the parents of any directory it had to create). So a file
 // appears under its final name only complete, verified and durable.
+// With DirSync::kDeferred the directory fsyncs are the caller's: Commit()
+// returns the folders to sync, and the name is durable only once they are.
+// A caller batching many small files syncs each distinct folder once,
+// before the commit that records the files (docs/reliability.md
+// §Durability: no record before a durable name).
 //
 // Failure rules (docs/reliability.md §Durability; D01 and D04 in
 // docs/reliability.md §Fault catalogue; PostgreSQL's "fsyncgate"):
@@ -37,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/filesystem.h"
 #include "util/byte_sink.h"
@@ -50,7 +56,20 @@ struct Committed {
   std::uint64_t size = 0;  // bytes
   std::string sha256_hex;  // lower-case hex, 64 characters
   std::string md5_base64;  // as in Content-MD5: base64 of the 16-byte digest
+  // DirSync::kDeferred only: the folders whose fsync makes `path` durable:
+  // its own folder, then the parent of each folder created for it, or, when
+  // none was, the parent of its own (which a concurrent writer may have
+  // created and not synced yet).
+  std::vector<std::string> unsynced_dirs;
 };
+
+// Who fsyncs the folders after the rename: Commit() itself, or the caller
+// (from Committed::unsynced_dirs, before anything records the file).
+enum class DirSync { kNow, kDeferred };
+
+// fsyncs each folder in turn; the first failure is returned (never retried:
+// the caller takes the names back, see the header comment).
+util::Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::string>& dirs);
 
 class AtomicWriter final : public util::ByteSink {
  public:
@@ -84,11 +103,13 @@ class AtomicWriter final : public util::ByteSink {
   // kTemporary, a verification mismatch kBadData.
   bool failed() const;
 
-  // Verifies, fsyncs, closes, renames into place and fsyncs the directory;
-  // see the header comment for what happens on failure. expected_md5_base64
-  // is a Content-MD5 value (padding optional, surrounding spaces ignored).
+  // Verifies, fsyncs, closes, renames into place and fsyncs the directory
+  // (kNow); see the header comment for what happens on failure.
+  // expected_md5_base64 is a Content-MD5 value (padding optional,
+  // surrounding spaces ignored).
   util::Result<Committed> Commit(std::optional<std::uint64_t> expected_length,
-                                 std::optional<std::string> expected_md5_base64);
+                                 std::optional<std::string> expected_md5_base64,
+                                 DirSync dir_sync = DirSync::kNow);
 
   // Closes and removes the temp file (a bad signature, a cancelled
   // download). The writer is spent afterwards.

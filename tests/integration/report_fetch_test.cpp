@@ -11,6 +11,7 @@
 #include "platform/filesystem.h"
 #include "poll/poller.h"
 #include "store/layout.h"
+#include "support/fault_fs.h"
 
 namespace hdc::testing {
 namespace {
@@ -322,6 +323,51 @@ TEST_CASE("a promoted file whose row cannot be written leaves the store again") 
 
 namespace hdc::testing {
 namespace {
+
+// The folder fsyncs of a group of cabs run once per group, before its
+// commit. When one fails the names may not be durable: no row may say
+// fetched, the files leave again, and the batch stops without charging the
+// cabs (a store problem, not theirs).
+TEST_CASE("a failed folder fsync before a cab group's commit records nothing and keeps no file") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));
+  Pipeline p(h);
+  REQUIRE(p.Run().ok());
+  const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
+  REQUIRE(pending > 1);
+  FaultFs fs(platform::RealFileSystem());
+  fs.SetRealSync(false);
+  auto fetch = [&](int concurrency) {
+    download::CabFetchOptions options;
+    options.concurrency = concurrency;
+    download::CabFetcher fetcher(
+        {h.Connection().http(), h.Db(), fs, p.layout, h.clock(), p.random, {}},
+        [&](util::Random& r) { return h.Connection().NewApiClient(r); }, options,
+        {{"kernel", {true, true, {}}}});
+    return fetcher.FetchPending();
+  };
+  for (int concurrency : {1, 4}) {
+    CAPTURE(concurrency);
+    fs.FailAt(FaultFs::Op::kSyncDir, 1, /*persistent=*/true);
+    auto refused = fetch(concurrency);
+    fs.HealAll();
+    const bool stopped =
+        !refused.ok() || (!refused->problems.empty() && refused->problems.front().IsLocalStorage());
+    CHECK(stopped);
+    CHECK(FilesUnder(p.layout.cabs_dir()) == 0);
+    CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == 0);
+    CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE attempts > 0") == 0);
+  }
+  const std::uint64_t syncdirs = fs.calls(FaultFs::Op::kSyncDir);
+  auto fetched = fetch(1);
+  REQUIRE(fetched.ok());
+  CHECK(fetched->fetched + fetched->skipped == pending);
+  CHECK(FilesUnder(p.layout.cabs_dir()) == static_cast<std::size_t>(fetched->fetched));
+  // One at a time, each group is one cab: its folder and the folder above.
+  CHECK(fs.calls(FaultFs::Op::kSyncDir) - syncdirs <=
+        2 * static_cast<std::uint64_t>(fetched->fetched));
+}
 
 // The typed checks of the fetchers: a full store (Status::IsLocalStorage)
 // stops the batch without charging the items; a cab link answered 404

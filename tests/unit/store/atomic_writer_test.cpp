@@ -126,6 +126,61 @@ TEST_CASE("commit syncs the file before closing and renaming, then syncs every n
   CHECK(s.fs.calls(FaultFs::Op::kSyncDir) - setup_syncdirs == 3);
 }
 
+TEST_CASE("a deferred commit renames without a folder fsync and names the folders to sync") {
+  Store s;
+  // Counted from after EnsureDirectories.
+  const std::uint64_t setup_syncdirs = s.fs.calls(FaultFs::Op::kSyncDir);
+  const std::uint64_t setup_mkdirs = s.fs.calls(FaultFs::Op::kCreateDirectories);
+  const std::string shard = s.layout.cabs_dir() + "/ab";
+  const std::vector<std::string> both{shard, s.layout.cabs_dir()};
+
+  // The first cab of a shard creates its folder: the folder and its parent to sync.
+  auto first = s.Writer("AB12");
+  REQUIRE(first->Append(kFox).ok());
+  const auto one = first->Commit(kFox.size(), std::nullopt, DirSync::kDeferred);
+  REQUIRE(one.ok());
+  CHECK(Slurp(one->path) == kFox);
+  CHECK(one->unsynced_dirs == both);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == setup_syncdirs);
+  CHECK(s.fs.calls(FaultFs::Op::kCreateDirectories) == setup_mkdirs + 1);
+
+  // The next one finds the folder: no mkdir at all, and still both folders
+  // (another writer may have created the shard and not synced it yet).
+  auto second = s.Writer("AB34");
+  REQUIRE(second->Append(kFox).ok());
+  const auto two = second->Commit(kFox.size(), std::nullopt, DirSync::kDeferred);
+  REQUIRE(two.ok());
+  CHECK(two->unsynced_dirs == both);
+  CHECK(s.fs.calls(FaultFs::Op::kCreateDirectories) == setup_mkdirs + 1);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == setup_syncdirs);
+
+  // Until the caller syncs them a power cut takes both names back; after, they stay.
+  REQUIRE(SyncDirectories(s.fs, one->unsynced_dirs).ok());
+  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == setup_syncdirs + 2);
+  REQUIRE(s.fs.DropUnsynced(s.layout.root()).ok());
+  CHECK(s.Finals() == std::vector<std::string>{one->path, two->path});
+}
+
+TEST_CASE("a deferred commit whose folders were never synced loses its name in a power cut") {
+  Store s;
+  auto w = s.Writer("CD12");
+  REQUIRE(w->Append(kFox).ok());
+  const auto done = w->Commit(kFox.size(), std::nullopt, DirSync::kDeferred);
+  REQUIRE(done.ok());
+  CHECK(s.Finals() == std::vector<std::string>{done->path});
+  REQUIRE(s.fs.DropUnsynced(s.layout.root()).ok());
+  CHECK(s.Finals().empty());  // so the caller must sync them before recording the file
+}
+
+TEST_CASE("a failed folder fsync of a batch is returned and later folders are not synced") {
+  Store s;
+  const std::uint64_t before = s.fs.calls(FaultFs::Op::kSyncDir);
+  s.fs.FailAt(FaultFs::Op::kSyncDir, 1);
+  const Status synced = SyncDirectories(s.fs, {s.layout.cabs_dir(), s.layout.tmp_dir()});
+  CHECK(synced.kind() == ErrorKind::kTemporary);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == before + 1);
+}
+
 TEST_CASE("a million bytes in small pieces hash to the published test vector") {
   Store s;
   auto w = s.Writer("AAAA");
