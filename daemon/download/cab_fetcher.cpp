@@ -127,6 +127,7 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
                          stmt.ColumnText(7)});
     }
   }
+  HDC_RETURN_IF_ERROR(SkipUnfetchable(pending, summary));
   if (progress != nullptr) progress->total = static_cast<int>(pending.size());
   halt_ = false;
   std::atomic<size_t> next{0};
@@ -152,6 +153,28 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
                                                     " cab(s) wait for their next attempt"));
   }
   return summary;
+}
+
+util::Status CabFetcher::SkipUnfetchable(std::vector<Pending>& pending, CabFetchSummary& summary) {
+  const util::TimePoint now = ctx_.clock.Now();
+  std::vector<Pending> fetchable;
+  std::vector<std::pair<const Pending*, std::string>> skipped;
+  for (const Pending& cab : pending) {
+    if (auto reason = SkipReason(cab, now)) {
+      skipped.emplace_back(&cab, std::move(*reason));
+    } else {
+      fetchable.push_back(cab);
+    }
+  }
+  if (skipped.empty()) return util::Status::Ok();
+  HDC_ASSIGN_OR_RETURN(auto tx, ctx_.db.BeginWrite());
+  for (const auto& [cab, reason] : skipped) {
+    HDC_RETURN_IF_ERROR(Record(cab->cab_id_hash, "skipped", reason));
+  }
+  HDC_RETURN_IF_ERROR(tx.Commit());
+  summary.skipped += static_cast<int>(skipped.size());
+  pending = std::move(fetchable);
+  return util::Status::Ok();
 }
 
 void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,

@@ -115,6 +115,11 @@ class CabFetcher {
   util::Status FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary);
   // Why the cab is not downloaded at all (expired, past retention); nullopt: it is.
   std::optional<std::string> SkipReason(const Pending& cab, util::TimePoint now) const;
+  // Records every cab of `pending` that SkipReason rules out, in one
+  // transaction (after a long outage most of them: a commit each cost more
+  // than the downloads), and leaves the rest in `pending`. FetchOne checks
+  // again: a cab may expire while the run goes on.
+  util::Status SkipUnfetchable(std::vector<Pending>& pending, CabFetchSummary& summary);
   util::Status RecordEtag(const std::string& cab_id_hash, const std::string& etag);
   // Called with mu_ held.
   util::Status RecordFailure(const Pending& cab, const util::Status& status,

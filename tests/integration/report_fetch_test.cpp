@@ -213,6 +213,34 @@ TEST_CASE(
               "SELECT count(*) FROM cabs WHERE cab_id_hash = 'c-expired' AND state = 'skipped'") ==
         1);
 
+  // The skips of a run are one transaction (after a long outage thousands
+  // of them, a commit each cost more than the downloads): when the last one
+  // cannot be written, none is.
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(h.Db()
+                .Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, expires_at, "
+                      "first_seen) VALUES ('c-gone" +
+                      std::to_string(i) + "', 'kernel', '1', '2024-04-01T00:00:00Z', 'x')")
+                .ok());
+  }
+  REQUIRE(h.Db()
+              .Exec("CREATE TRIGGER refuse_skip BEFORE UPDATE OF state ON cabs WHEN "
+                    "NEW.cab_id_hash = 'c-gone39' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); "
+                    "END")
+              .ok());
+  CHECK_FALSE(FetchCabs(h, p).ok());
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE cab_id_hash LIKE 'c-gone%' AND "
+              "state = 'pending'") == 40);
+  REQUIRE(h.Db().Exec("DROP TRIGGER refuse_skip").ok());
+  auto gone = FetchCabs(h, p);
+  REQUIRE(gone.ok());
+  CHECK(gone->skipped == 40);
+  CHECK(gone->fetched == 0);
+  CHECK(Count(h.Db(),
+              "SELECT count(*) FROM cabs WHERE cab_id_hash LIKE 'c-gone%' AND "
+              "state = 'skipped' AND last_error = 'expired before download'") == 40);
+
   // Past the retention cutoff a cab is skipped too: never fetched only to be purged.
   REQUIRE(h.Db()
               .Exec("INSERT INTO cabs (cab_id_hash, job_name, application_id, clock_start, "
