@@ -178,7 +178,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 gib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1073741824 }'; }
 sum_sizes() {  # DIR [NAME_GLOB]: total bytes of the regular files under DIR
-  { find "$1" -type f -name "${2:-*}" -printf '%s\n' 2>/dev/null || true; } | awk '{ s += $1 } END { print s + 0 }'
+  { find "$1" -type f -name "${2:-*}" -printf '%s\n' 2>/dev/null || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 fsync_all() {  # DIR: fsync every file under DIR, then DIR, BENCH_PARALLEL at a time
   local n
