@@ -118,6 +118,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 build=${1:-$here/../build}
 emulator=$build/emulator/hdc-emulator
 daemon=$build/daemon/hdc-reportd
@@ -177,9 +178,6 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 gib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1073741824 }'; }
-sum_sizes() {  # DIR [NAME_GLOB]: total bytes of the regular files under DIR
-  { find "$1" -type f -name "${2:-*}" -printf '%s\n' 2>/dev/null || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
 fsync_all() {  # DIR: fsync every file under DIR, then DIR, BENCH_PARALLEL at a time
   local n
   n=$(find "$1" -type f | wc -l)

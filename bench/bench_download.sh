@@ -123,6 +123,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
 build=${1:-$here/../build}
 emulator=$build/emulator/hdc-emulator
 daemon=$build/daemon/hdc-reportd
@@ -321,7 +322,7 @@ run_peer() {
   faults_off
   fsync_all "$out"
   secs=$(since "$t_start")
-  bytes=$({ find "$out" -type f -printf '%s\n' || true; } | awk '{ s += $1 } END { printf "%.0f\n", s }')
+  bytes=$(sum_sizes "$out")
   echo "$(peer_name "$kind") run $run: $secs s (of which GET $m_secs s), exit $m_rc, $bytes bytes, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
   if [ "$m_rc" != 0 ] || [ "$bytes" != "$total" ]; then
     echo "$(peer_name "$kind") FAILED: exit $m_rc, $bytes of $total bytes"; tail -5 "$out-get.err"
@@ -518,8 +519,7 @@ INI
     measure "$dir/once-cabs" "${pre[@]}" "${once[@]}"
     faults_off
     fetched=$(sqlite3 "$dir/state/state.db" "SELECT count(*) FROM cabs WHERE state = 'fetched' AND file_size = $size_bytes")
-    fetched_bytes=$({ find "$dir/state/store/cabs" -name '*.cab' -type f -printf '%s\n' 2>/dev/null || true; } |
-      awk '{ s += $1 } END { printf "%.0f\n", s }')
+    fetched_bytes=$(sum_sizes "$dir/state/store/cabs" '*.cab')
     echo "daemon run $run: $m_secs s, exit $m_rc, $fetched cabs fetched, peak RSS $m_rss_mark$(mib "${m_rss_kib:-0}") MiB"
     if [ "$m_rc" != 0 ] || [ "$fetched" != "$count" ] || [ "$fetched_bytes" != "$total" ]; then
       d_ok=0 d_rc=$m_rc status=1
