@@ -21,6 +21,6 @@ for f in daemon/platform/filesystem_windows.cpp daemon/platform/dir_lock_windows
          daemon/util/result.cpp daemon/util/time_format.cpp daemon/util/url.cpp \
          daemon/util/redact.cpp daemon/util/clock.cpp daemon/util/strings.cpp daemon/config/ini_parser.cpp \
          daemon/config/columns.cpp daemon/config/filter_expr.cpp; do
-  "$cxx" -std=c++20 -Wall -Wextra -Werror -I "$root/daemon" -I "$out" -c "$root/$f" -o "$out/$(basename "$f").o"
+  "$cxx" -std=c++20 -Wall -Wextra -Werror -I "$root/daemon" -I "$out" -fsyntax-only "$root/$f"
   echo "compiled for Windows: $f"
 done
