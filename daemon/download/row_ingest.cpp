@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "download/report_parser.h"
+#include "util/strings.h"
 #include "util/time_format.h"
 
 namespace hdc::download {
@@ -143,15 +144,6 @@ void AppendJsonString(std::string& out, std::string_view s) {
   }
   out.append(s.data() + run, n - run);
   out.push_back('"');
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-    if (std::tolower(x) != std::tolower(y)) return false;
-  }
-  return true;
 }
 
 std::optional<util::TimePoint> ParseTime(std::optional<std::string_view> text) {
@@ -413,7 +405,7 @@ std::optional<std::string> Ingest::CabSkipReason(const CabCollector::Cab& cab) c
     const std::optional<std::string_view> type = cabs_.Interned(cab.type);
     bool listed = false;
     for (const std::string& wanted : target_.cab_types) {
-      listed = listed || (type && EqualsIgnoreCase(wanted, *type));
+      listed = listed || (type && util::EqualsIgnoreCase(wanted, *type));
     }
     if (!listed) {
       return "cab type " + std::string(type ? *type : "(none)") + " not in cab_types";

@@ -147,6 +147,11 @@ class EmulatorFixture {
   HttpResult Admin(const std::string& method, const std::string& path, const Json& body = nullptr) {
     return Http(method, Url("/_emulator/" + path), body.is_null() ? "" : body.dump());
   }
+  // Replaces the fault rules (POST /_emulator/faults).
+  void SetFaults(const Json& rules) {
+    auto r = Admin("POST", "faults", {{"faults", rules}});
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+  }
 
   std::int64_t CreateTemplate(const Json& t = SimpleTemplate()) {
     auto r = Post("/analytics/driver/reporttemplate", t);

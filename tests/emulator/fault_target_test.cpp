@@ -10,11 +10,6 @@
 namespace hdc::emulator::testing {
 namespace {
 
-void SetFaults(EmulatorFixture& emu, const Json& rules) {
-  auto r = emu.Admin("POST", "faults", {{"faults", rules}});
-  REQUIRE_MESSAGE(r.status == 200, r.body);
-}
-
 // The distinct CabIdHash values of a report made from SimpleTemplate().
 std::vector<std::string> CabIds(const std::string& report) {
   std::vector<std::string> out;
@@ -51,9 +46,9 @@ TEST_CASE("a fault with a target hits only the requests naming it") {
   REQUIRE(link.status == 302);
   CHECK(Http("GET", link.Header("location")).status == 200);
 
-  SetFaults(emu,
-            {{{"endpoint", "cabdownload"}, {"target", hit}, {"kind", "429"}, {"retry_after", 0}},
-             {{"endpoint", "blob.cab"}, {"target", hit}, {"kind", "status"}, {"status", 500}}});
+  emu.SetFaults(
+      {{{"endpoint", "cabdownload"}, {"target", hit}, {"kind", "429"}, {"retry_after", 0}},
+       {{"endpoint", "blob.cab"}, {"target", hit}, {"kind", "status"}, {"status", 500}}});
   CHECK(download(hit).status == 429);
   CHECK(download(hit).status == 429);  // always, not once
   CHECK(Http("GET", link.Header("location")).status == 500);
@@ -65,11 +60,11 @@ TEST_CASE("a fault with a target hits only the requests naming it") {
 
 TEST_CASE("nth counts only the requests a target matches") {
   EmulatorFixture emu;
-  SetFaults(emu, {{{"endpoint", "template.get"},
-                   {"target", "/7"},
-                   {"kind", "status"},
-                   {"status", 503},
-                   {"nth", 2}}});
+  emu.SetFaults({{{"endpoint", "template.get"},
+                  {"target", "/7"},
+                  {"kind", "status"},
+                  {"status", 503},
+                  {"nth", 2}}});
   CHECK(emu.Get("/analytics/driver/reporttemplate/8").status == 404);  // not counted
   CHECK(emu.Get("/analytics/driver/reporttemplate/7").status == 404);  // 1st match
   CHECK(emu.Get("/analytics/driver/reporttemplate/7").status == 503);  // 2nd match

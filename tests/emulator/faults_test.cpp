@@ -11,11 +11,6 @@ namespace {
 
 using std::chrono::hours;
 
-void SetFaults(EmulatorFixture& emu, const Json& rules) {
-  auto r = emu.Admin("POST", "faults", {{"faults", rules}});
-  REQUIRE_MESSAGE(r.status == 200, r.body);
-}
-
 // The whole answer to a GET as bytes, read to the end of the connection (a
 // bad Content-Length is beyond what Poco's client reads).
 std::string RawGet(const std::string& url, const std::string& token = "") {
@@ -45,11 +40,11 @@ size_t Count(const std::string& text, const std::string& what) {
 TEST_CASE("status faults hit the Nth request of an endpoint for a burst, then stop") {
   EmulatorFixture emu;
   CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);  // control
-  SetFaults(emu, {{{"endpoint", "template.list"},
-                   {"kind", "status"},
-                   {"status", 503},
-                   {"nth", 2},
-                   {"count", 2}}});
+  emu.SetFaults({{{"endpoint", "template.list"},
+                  {"kind", "status"},
+                  {"status", 503},
+                  {"nth", 2},
+                  {"count", 2}}});
   CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
   auto r = emu.Get("/analytics/driver/reporttemplate");
   CHECK(r.status == 503);
@@ -61,7 +56,7 @@ TEST_CASE("status faults hit the Nth request of an endpoint for a burst, then st
 
 TEST_CASE("a 500 burst by endpoint prefix") {
   EmulatorFixture emu;
-  SetFaults(emu, {{{"endpoint", "template"}, {"kind", "status"}, {"status", 500}}});
+  emu.SetFaults({{{"endpoint", "template"}, {"kind", "status"}, {"status", 500}}});
   CHECK(emu.Get("/analytics/driver/reporttemplate").status == 500);
   CHECK(emu.Get("/analytics/driver/reporttemplate/1").status == 500);
   emu.Admin("DELETE", "faults");
@@ -70,12 +65,12 @@ TEST_CASE("a 500 burst by endpoint prefix") {
 
 TEST_CASE("429 carries Retry-After in seconds or as an HTTP-date") {
   EmulatorFixture emu;
-  SetFaults(emu, {{{"endpoint", "schedule.list"}, {"kind", "429"}, {"retry_after", 30}, {"nth", 1}},
-                  {{"endpoint", "schedule.list"},
-                   {"kind", "429"},
-                   {"retry_after", 90},
-                   {"retry_after_form", "date"},
-                   {"nth", 2}}});
+  emu.SetFaults({{{"endpoint", "schedule.list"}, {"kind", "429"}, {"retry_after", 30}, {"nth", 1}},
+                 {{"endpoint", "schedule.list"},
+                  {"kind", "429"},
+                  {"retry_after", 90},
+                  {"retry_after_form", "date"},
+                  {"nth", 2}}});
   auto a = emu.Get("/analytics/driver/report");
   CHECK(a.status == 429);
   CHECK(a.Header("retry-after") == "30");
@@ -90,10 +85,10 @@ TEST_CASE("probability faults are seeded: the same seed gives the same sequence"
     ServerOptions o;
     o.seed = seed;
     EmulatorFixture emu(o);
-    SetFaults(emu, {{{"endpoint", "template.list"},
-                     {"kind", "status"},
-                     {"status", 500},
-                     {"probability", 0.5}}});
+    emu.SetFaults({{{"endpoint", "template.list"},
+                    {"kind", "status"},
+                    {"status", 500},
+                    {"probability", 0.5}}});
     std::string seq;
     for (int i = 0; i < 32; ++i)
       seq += emu.Get("/analytics/driver/reporttemplate").status == 500 ? 'x' : '.';
@@ -107,7 +102,7 @@ TEST_CASE("probability faults are seeded: the same seed gives the same sequence"
 
 TEST_CASE("latency delays the answer by real milliseconds") {
   EmulatorFixture emu;
-  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "latency"}, {"ms", 150}, {"nth", 1}}});
+  emu.SetFaults({{{"endpoint", "template.list"}, {"kind", "latency"}, {"ms", 150}, {"nth", 1}}});
   const auto t0 = std::chrono::steady_clock::now();
   CHECK(emu.Get("/analytics/driver/reporttemplate").status == 200);
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(150));
@@ -126,8 +121,8 @@ TEST_CASE("drip sends a JSON answer and a blob at the given rate, intact, the co
   // Three pieces each: a rate of 10/3 of the body per second, a tenth per piece.
   const int json_rate = std::max<int>(10, static_cast<int>(json.body.size() * 10 / 3));
   const int blob_rate = std::max<int>(10, static_cast<int>(blob.body.size() * 10 / 3));
-  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "drip"}, {"rate", json_rate}},
-                  {{"endpoint", "blob.report"}, {"kind", "drip"}, {"rate", blob_rate}}});
+  emu.SetFaults({{{"endpoint", "template.list"}, {"kind", "drip"}, {"rate", json_rate}},
+                 {{"endpoint", "blob.report"}, {"kind", "drip"}, {"rate", blob_rate}}});
   auto t0 = std::chrono::steady_clock::now();
   const auto slow_json = emu.Get("/analytics/driver/reporttemplate");
   CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(300));
@@ -157,8 +152,7 @@ TEST_CASE(
   REQUIRE(blob.status == 200);
   CHECK(Count(RawGet(emu.Url("/analytics/driver/reporttemplate"), token),
               "Content-Length: " + std::to_string(json.body.size()) + "\r\n") == 1);
-  SetFaults(
-      emu,
+  emu.SetFaults(
       {{{"endpoint", "template.list"}, {"kind", "content_length"}},
        {{"endpoint", "blob.report"}, {"kind", "content_length"}, {"value", 1000000000000000}}});
   const std::string bad_json = RawGet(emu.Url("/analytics/driver/reporttemplate"), token);
@@ -210,7 +204,7 @@ TEST_CASE(
       {"network-path", emu.server().blob_base_url() + "/drivers/Cabs/"}};
   for (const auto& [form, resolved_prefix] : forms) {
     CAPTURE(form);
-    SetFaults(emu, {{{"endpoint", "cabdownload"}, {"kind", "relative_location"}, {"value", form}}});
+    emu.SetFaults({{{"endpoint", "cabdownload"}, {"kind", "relative_location"}, {"value", form}}});
     const auto r = emu.Get(path);
     REQUIRE(r.status == 302);
     const std::string location = r.Header("location");
@@ -241,9 +235,9 @@ TEST_CASE("short body, reset and malformed JSON break the answer, the control is
   EmulatorFixture emu;
   emu.CreateTemplate();
   CHECK(emu.Get("/analytics/driver/reporttemplate").json().is_object());
-  SetFaults(emu, {{{"endpoint", "template.list"}, {"kind", "malformed_json"}, {"nth", 1}},
-                  {{"endpoint", "template.list"}, {"kind", "short_body"}, {"nth", 2}},
-                  {{"endpoint", "template.list"}, {"kind", "reset"}, {"nth", 3}}});
+  emu.SetFaults({{{"endpoint", "template.list"}, {"kind", "malformed_json"}, {"nth", 1}},
+                 {{"endpoint", "template.list"}, {"kind", "short_body"}, {"nth", 2}},
+                 {{"endpoint", "template.list"}, {"kind", "reset"}, {"nth", 3}}});
   auto malformed = emu.Get("/analytics/driver/reporttemplate");
   CHECK(malformed.status == 200);
   CHECK(malformed.json().is_discarded());
@@ -260,7 +254,7 @@ TEST_CASE("a short blob body keeps the full Content-Length") {
   emu.Advance(hours(1));
   const std::string url = emu.Executions(rid)[0]["ReportLocation"].get<std::string>();
   CHECK(Http("GET", url).status == 200);
-  SetFaults(emu, {{{"endpoint", "blob.report"}, {"kind", "short_body"}, {"nth", 1}}});
+  emu.SetFaults({{{"endpoint", "blob.report"}, {"kind", "short_body"}, {"nth", 1}}});
   auto r = Http("GET", url);
   CHECK(r.status == -1);
   CHECK(r.error.find("short body") != std::string::npos);
@@ -268,8 +262,8 @@ TEST_CASE("a short blob body keeps the full Content-Length") {
 
 TEST_CASE("a token may expire early while claiming the full lifetime") {
   EmulatorFixture emu;
-  SetFaults(emu,
-            {{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60}, {"nth", 2}}});
+  emu.SetFaults(
+      {{{"endpoint", "token"}, {"kind", "token_early_expiry"}, {"seconds", 60}, {"nth", 2}}});
   const Headers normal{{"Authorization", "Bearer " + emu.Token()}};
   auto r = emu.TokenRequest(EmulatorFixture::Form());
   CHECK(r.json()["expires_in"] == "3600");
@@ -284,7 +278,7 @@ TEST_CASE("links may be handed out already expired") {
   const auto rid = emu.CreateSchedule(emu.CreateTemplate());
   emu.Advance(hours(1));
   CHECK(Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).status == 200);
-  SetFaults(emu, {{{"endpoint", "reportdata"}, {"kind", "sas_expired"}, {"nth", 1}}});
+  emu.SetFaults({{{"endpoint", "reportdata"}, {"kind", "sas_expired"}, {"nth", 1}}});
   CHECK(Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).status == 403);
   CHECK(Http("GET", emu.Executions(rid)[0]["ReportLocation"].get<std::string>()).status == 200);
 }
@@ -294,7 +288,7 @@ TEST_CASE("report data may list every execution twice") {
   const auto rid = emu.CreateSchedule(emu.CreateTemplate());
   emu.Advance(hours(25));
   CHECK(emu.Executions(rid).size() == 2);
-  SetFaults(emu, {{{"endpoint", "reportdata"}, {"kind", "duplicate_executions"}}});
+  emu.SetFaults({{{"endpoint", "reportdata"}, {"kind", "duplicate_executions"}}});
   Json e = emu.Executions(rid);
   REQUIRE(e.size() == 4);
   CHECK(e[0]["ReportDatetime"] == e[1]["ReportDatetime"]);

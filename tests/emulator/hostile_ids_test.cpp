@@ -77,11 +77,6 @@ bool LooksLikeGuid(const std::string& id) {
   return true;
 }
 
-void SetFaults(EmulatorFixture& emu, const Json& rules) {
-  auto r = emu.Admin("POST", "faults", {{"faults", rules}});
-  REQUIRE_MESSAGE(r.status == 200, r.body);
-}
-
 }  // namespace
 
 TEST_CASE("hostile_ids: report files carry path-like CabIdHash values, the control none") {
@@ -101,7 +96,7 @@ TEST_CASE("hostile_ids: report files carry path-like CabIdHash values, the contr
   }
   REQUIRE(with_cab >= 3 * HostileCabIds().size());  // enough rows to see every hostile id
 
-  SetFaults(emu, {{{"endpoint", "blob.report"}, {"kind", "hostile_ids"}}});
+  emu.SetFaults({{{"endpoint", "blob.report"}, {"kind", "hostile_ids"}}});
   const HttpResult hostile = Http("GET", url);
   REQUIRE(hostile.status == 200);  // a whole, well-formed answer
   CHECK(hostile.Header("content-md5") == Md5Base64(hostile.body));
@@ -155,7 +150,7 @@ TEST_CASE(
   REQUIRE(plain_rows.size() > 2);
   CHECK(plain_rows[1][0].size() < 200);
 
-  SetFaults(emu, {{{"endpoint", "blob.report"}, {"kind", "long_field"}, {"bytes", 100000}}});
+  emu.SetFaults({{{"endpoint", "blob.report"}, {"kind", "long_field"}, {"bytes", 100000}}});
   const HttpResult longer = Http("GET", url);
   REQUIRE(longer.status == 200);
   CHECK(longer.Header("content-md5") == Md5Base64(longer.body));
