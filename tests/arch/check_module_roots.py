@@ -5,8 +5,9 @@ row of the dependency table allows (cmake/modules.txt, docs/architecture.md
 use, with theirs in turn, since their headers include them; nothing else.
 
 Usage: check_module_roots.py SOURCE_DIR BUILD_DIR (reads
-BUILD_DIR/compile_commands.json). Prints one line per wrong source file and
-exits 1 if there is one."""
+BUILD_DIR/compile_commands.json; in a unity build a module's batches stand
+for its files). Prints one line per wrong source file and exits 1 if there
+is one."""
 import json
 import os
 import re
@@ -57,12 +58,19 @@ def main():
     with open(os.path.join(build_dir, "compile_commands.json"), encoding="utf-8") as f:
         entries = json.load(f)
     daemon = os.path.realpath(os.path.join(source_dir, "daemon")) + os.sep
+    # In a unity build (HDC_UNITY) a module's batches are compiled as
+    # <build>/daemon/CMakeFiles/hdc_<module>.dir/Unity/unity_<n>_cxx.cxx.
+    batches = os.path.realpath(os.path.join(build_dir, "daemon", "CMakeFiles")) + os.sep
     failures, checked = 0, set()
     for entry in entries:
         path = os.path.realpath(os.path.join(entry["directory"], entry["file"]))
-        if not path.startswith(daemon):
+        batch = re.match(r"hdc_([a-z_]+)\.dir/Unity/unity_\d+_cxx\.cxx$", path[len(batches):])
+        if path.startswith(batches) and batch:
+            module = batch.group(1)
+        elif path.startswith(daemon):
+            module = path[len(daemon):].split(os.sep)[0]
+        else:
             continue
-        module = path[len(daemon):].split(os.sep)[0]
         if module not in table:
             print(f"{path}: module '{module}' is not in cmake/modules.txt")
             failures += 1
