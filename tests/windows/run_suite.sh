@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make test-windows: the Windows tree's CTest suite under Wine (unit,
-# integration and emulator tests, each doctest case its own CTest entry; the
-# end-to-end scripts of tests/windows/), after a summary of what the Linux
-# suite covers that cannot run here, with the reason.
+# make test-windows: the Windows tree's CTest suite under Wine (unit and
+# emulator tests a CTest entry per test file, tests/windows/doctest_by_file.py;
+# integration tests one per case; the end-to-end scripts of tests/windows/),
+# after a summary of what the Linux suite covers that cannot run here, with
+# the reason.
 # Usage: run_suite.sh WIN_BUILD NATIVE_BUILD
 set -euo pipefail
 win_build=$1
