@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 jobs=${JOBS:-$(nproc)}
 triplet=x86_64-w64-mingw32
 
-log() { echo "windeps: $*" >&2; }
+log() { echo "windeps: [${SECONDS}s] $*" >&2; }
 die() { echo "windeps: error: $*" >&2; exit 1; }
 
 cache_root=${1:-}
@@ -85,6 +85,14 @@ key_input=$(
 )
 key=$(sha256sum <<<"$key_input" | cut -c1-16)
 prefix=$cache_root/windeps-$key
+# One build at a time per prefix: a second caller (CI builds the Windows tree
+# beside other steps; two `make windows` on one machine) waits for the first
+# and reuses its result.
+exec 8>"$prefix.lock"
+if ! flock -n 8; then
+  log "waiting for the build of $prefix another process holds"
+  flock 8
+fi
 if [[ -f $prefix/.complete ]]; then
   log "reusing $prefix"
   echo "$prefix"
