@@ -85,10 +85,14 @@ check "hdc-reportctl.exe verify is clean" test $? = 0
 # the configuration aside, which are Windows names on one side).
 cp "$conf/hdc.ini" "$tmp/native.ini"
 sed -i "s|^state_dir = .*|state_dir = $state|; s|^jobs_dir = .*|jobs_dir = $conf/jobs.d|" "$tmp/native.ini"
-for cmd in executions cabs "top --by driver_name --days 30" status; do
+# top reports its window (since, until) from the clock: both sides read one
+# fixed moment, or two calls a second apart differ (seen once under load).
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+for cmd in executions cabs "top --by driver_name --days 30 --now $now" status; do
   wine_run "$REPORTCTL" $cmd --json --config "$cfg" 2>/dev/null | tr -d '\r' >"$tmp/win.json"
   "$NATIVE_CTL" $cmd --json --config "$tmp/native.ini" 2>/dev/null >"$tmp/native.json"
   check "hdc-reportctl.exe $cmd --json equals the native listing" \
     bash -c "test -s '$tmp/win.json' && cmp -s '$tmp/win.json' '$tmp/native.json'"
+  cmp -s "$tmp/win.json" "$tmp/native.json" || diff "$tmp/native.json" "$tmp/win.json" | head -n 20
 done
 finish
