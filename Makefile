@@ -66,7 +66,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
-(asan-build only builds the tree). The arch checks read the source tree,
+# (asan-build only builds the tree). The arch checks read the source tree,
 # not the build, and run in `make test`.
 asan-build: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHDC_SANITIZE=ON $(CMAKE_FLAGS)
