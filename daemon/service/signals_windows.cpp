@@ -1,7 +1,7 @@
 // Windows: no POSIX signals. The Service Control Manager's stop request and
 // Ctrl+C arrive through Poco's ServerApplication::waitForTerminationRequest(),
 // which DaemonApp calls on Windows; this file keeps the interface whole.
-// Not built on Linux (no Poco for MinGW here); reviewed, not compiled.
+// Built by the Windows tree (make windows) and run under Wine by its suite.
 #include <Poco/Util/ServerApplication.h>
 
 #include "service/daemon_app.h"
