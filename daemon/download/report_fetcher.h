@@ -1,8 +1,9 @@
 // Completed executions -> report files in the store -> rows in SQLite.
 //
 // For each execution that polling saw Completed and that is not yet
-// ingested: ask Get Report Data for a fresh link (links live 12 hours and
-// are never stored), stream the blob without Authorization into an atomic
+// ingested: take the link the cycle's poll just listed (api::ListedLinks,
+// in memory, each once) or else ask Get Report Data for a fresh one (links
+// live 12 hours and are never stored), stream the blob without Authorization into an atomic
 // writer in store/tmp, and when the link expires mid-download (403 from the
 // blob host) ask again and resume with Range (If-Range on the ETag) from the
 // bytes kept (blob_download.h). The ETag is recorded with the execution
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "api/hdc_client.h"
+#include "api/listed_links.h"
 #include "db/database.h"
 #include "db/executions_table.h"
 #include "download/row_ingest.h"
@@ -57,6 +59,8 @@ struct ReportFetchOptions {
   bool retention_clock_earliest = true;
   util::Duration retention = std::chrono::days(30);
   int max_link_refreshes = 3;
+  // The links the cycle's poll listed; null: every report asks for its own.
+  api::ListedLinks* listed_links = nullptr;
 };
 
 // The rules of `job`; the defaults for a job the configuration no longer has.

@@ -120,7 +120,7 @@ util::Result<poll::PollSummary> Cycle::Poll(const config::Config& config,
 
 util::Result<poll::PollSummary> Cycle::PollSchedules(
     const std::vector<poll::ScheduleToPoll>& schedules) {
-  poll::Poller poller(d_.connection.api(), d_.db, d_.clock);
+  poll::Poller poller(d_.connection.api(), d_.db, d_.clock, &listed_links_);
   auto polled = poller.Poll(schedules);
   if (d_.metrics != nullptr) {
     for (const poll::ScheduleToPoll& s : schedules) {
@@ -172,9 +172,11 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
   // The same cutoff as the next sweep: nothing is downloaded only to be
   // purged minutes later.
   options.retention = config.service.retention - purge_ahead;
+  options.listed_links = &listed_links_;
   download::ReportFetcher fetcher(FetchContextOf(d_), d_.connection.api(), options,
                                   RulesOf(config));
   auto fetched = fetcher.FetchReady();
+  listed_links_.Clear();
   if (fetched.ok()) {
     Count("reports_downloaded_total", fetched->reports);
     Count("rows_ingested_total", static_cast<double>(fetched->rows));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/connection.h"
+#include "api/listed_links.h"
 #include "config/ini_loader.h"
 #include "db/database.h"
 #include "download/cab_fetcher.h"
@@ -87,6 +88,9 @@ class Cycle {
   void Count(const char* name, double value, const std::string& outcome = "");
 
   CycleDeps d_;
+  // The report links the last poll listed, for the next report fetch, which
+  // forgets them when it ends.
+  api::ListedLinks listed_links_;
 };
 
 // Declares the counters the cycle updates, with their help texts.

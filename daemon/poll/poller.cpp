@@ -13,8 +13,8 @@ namespace {
 constexpr auto kMaxLookback = std::chrono::days(90);
 }  // namespace
 
-Poller::Poller(api::HdcClient& api, db::Database& db, util::Clock& clock)
-    : api_(api), db_(db), clock_(clock) {}
+Poller::Poller(api::HdcClient& api, db::Database& db, util::Clock& clock, api::ListedLinks* links)
+    : api_(api), db_(db), clock_(clock), links_(links) {}
 
 util::Result<std::vector<ScheduleToPoll>> Poller::RecordedSchedules(db::Database& db) {
   // The schedule's start is kept in its canonical JSON's fingerprinted form
@@ -77,7 +77,13 @@ util::Status Poller::PollOne(const ScheduleToPoll& schedule, PollSummary& summar
     summary.new_executions += *inserted ? 1 : 0;
     summary.completed += e.ready() ? 1 : 0;
   }
-  return tx->Commit();
+  HDC_RETURN_IF_ERROR(tx->Commit());
+  if (links_ != nullptr) {
+    for (const api::Execution& e : *listed) {
+      if (e.ready()) links_->Put(schedule.report_id, e.report_datetime, e.location, now);
+    }
+  }
+  return util::Status::Ok();
 }
 
 }  // namespace hdc::poll

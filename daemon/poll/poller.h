@@ -5,13 +5,16 @@
 // that later shows Completed is picked up; duplicates in a listing are
 // harmless (the API model collapses them, the table is keyed by
 // (reportId, ReportDatetime)). Meets the report fetcher only in the
-// database. Not thread-safe; one poll at a time.
+// database, and, when given an api::ListedLinks, in the links it listed
+// (held in memory for the report fetcher of the same cycle, never stored).
+// Not thread-safe; one poll at a time.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "api/hdc_client.h"
+#include "api/listed_links.h"
 #include "db/database.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -38,7 +41,10 @@ struct PollSummary {
 
 class Poller {
  public:
-  Poller(api::HdcClient& api, db::Database& db, util::Clock& clock);
+  // `links`, when not null, receives the link of every run listed ready,
+  // once the poll's rows are committed.
+  Poller(api::HdcClient& api, db::Database& db, util::Clock& clock,
+         api::ListedLinks* links = nullptr);
 
   util::Result<PollSummary> Poll(const std::vector<ScheduleToPoll>& schedules);
 
@@ -52,6 +58,7 @@ class Poller {
   api::HdcClient& api_;
   db::Database& db_;
   util::Clock& clock_;
+  api::ListedLinks* links_;
 };
 
 }  // namespace hdc::poll

@@ -244,9 +244,7 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
     const std::string grandparent = ParentDir(ParentDir(w.final_path));
     if (created.empty() && grandparent != "." && grandparent != "/") dirs.push_back(grandparent);
     done.unsynced_dirs = std::move(dirs);
-    dirs.clear();
-  }
-  if (Status s = SyncDirectories(w.fs, dirs); !s.ok()) {
+  } else if (Status s = SyncDirectories(w.fs, dirs); !s.ok()) {
     // The name may not survive a crash; take it back so that no final file
     // exists without a database row, and download again.
     const Status removed = w.fs.Remove(w.final_path);

@@ -43,7 +43,7 @@ check "(setup) the faults were served: $api" bash -c "grep -q ' 503' <<<'$api' &
 emu_clock '{"advance":"75h"}'
 clear_log
 emu_faults '[{"endpoint":"reportdata","kind":"429","retry_after":0,"nth":1,"count":3},
-  {"endpoint":"reportdata","kind":"status","status":502,"nth":5,"count":2},
+  {"endpoint":"reportdata","kind":"status","status":502,"nth":4,"count":2},
   {"endpoint":"blob.report","kind":"short_body","nth":1},
   {"endpoint":"blob.report","kind":"reset","nth":3},
   {"endpoint":"cabdownload","kind":"429","retry_after":0,"nth":2,"count":4},

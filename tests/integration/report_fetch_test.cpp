@@ -4,6 +4,7 @@
 #include <Poco/SHA2Engine.h>
 #include <doctest/doctest.h>
 
+#include "api/listed_links.h"
 #include "db/executions_table.h"
 #include "download/cab_fetcher.h"
 #include "download/report_fetcher.h"
@@ -46,8 +47,9 @@ struct Pipeline {
   util::Result<download::ReportFetchSummary> Run(download::ReportFetchOptions options = {}) {
     auto schedules = poll::Poller::RecordedSchedules(h_.Db());
     REQUIRE(schedules.ok());
-    poll::Poller poller(h_.Connection().api(), h_.Db(), h_.clock());
+    poll::Poller poller(h_.Connection().api(), h_.Db(), h_.clock(), links);
     REQUIRE(poller.Poll(*schedules).ok());
+    if (options.listed_links == nullptr) options.listed_links = links;
     download::ReportFetcher fetcher(ContextOf(h_, layout, random), h_.Connection().api(), options,
                                     {{"kernel", {true, true, {}}}});
     return fetcher.FetchReady();
@@ -55,7 +57,17 @@ struct Pipeline {
   Harness& h_;
   store::StoreLayout layout;
   util::Random random{3};
+  api::ListedLinks* links = nullptr;  // the poll's links for the fetch, as a cycle hands them
 };
+
+// Get Report Data calls the emulator has logged.
+int ReportDataCalls(Harness& h) {
+  int calls = 0;
+  for (const auto& r : h.emu().Admin("GET", "requests").json()) {
+    if (r["path"].get<std::string>().find("/reportdata/") != std::string::npos) ++calls;
+  }
+  return calls;
+}
 
 TEST_CASE("every completed run is stored once with the emulator's bytes and its rows ingested") {
   Harness h;
@@ -105,17 +117,59 @@ TEST_CASE("every completed run is stored once with the emulator's bytes and its 
   }
 }
 
+TEST_CASE("the links a poll listed serve the report fetches after it, each once") {
+  for (const bool handed : {true, false}) {
+    CAPTURE(handed);
+    Harness h;
+    REQUIRE(h.Reconcile(kJob).ok());
+    h.clock().Advance(std::chrono::hours(75));  // four completed runs
+    REQUIRE(h.emu().Admin("DELETE", "requests").status < 300);
+    Pipeline p(h);
+    api::ListedLinks links;
+    if (handed) p.links = &links;
+    auto run = p.Run();
+    REQUIRE_MESSAGE(run.ok(), run.status().message());
+    REQUIRE_MESSAGE(run->problems.empty(), run->problems[0].message());
+    CHECK(run->reports == 4);
+    CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'ingested'") == 4);
+    // The poll's one listing; without the links, one more per report (the control).
+    CHECK(ReportDataCalls(h) == (handed ? 1 : 5));
+    CHECK(links.size() == 0);  // each link handed out once
+  }
+}
+
+TEST_CASE("a listed link the blob host refuses as expired is replaced by a fresh one") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));  // one completed run
+  // The poll's listing hands out an already expired link.
+  h.SetFaults({{{"endpoint", "reportdata"}, {"kind", "sas_expired"}, {"nth", 1}, {"count", 1}}});
+  REQUIRE(h.emu().Admin("DELETE", "requests").status < 300);
+  Pipeline p(h);
+  api::ListedLinks links;
+  p.links = &links;
+  auto run = p.Run();
+  REQUIRE_MESSAGE(run.ok(), run.status().message());
+  REQUIRE_MESSAGE(run->problems.empty(), run->problems[0].message());
+  CHECK(run->reports == 1);
+  CHECK(ReportDataCalls(h) == 2);  // the poll's listing, then the fresh link after the 403
+}
+
 TEST_CASE("an expired link is refreshed and truncated bodies are fetched again") {
   Harness h;
   REQUIRE(h.Reconcile(kJob).ok());
   h.clock().Advance(std::chrono::hours(3));  // 03:00: one completed run
-  h.SetFaults({{{"endpoint", "blob.report"}, {"kind", "sas_expired"}, {"nth", 1}, {"count", 1}},
+  // The link asked for before the download (the second listing) has expired; the blob host's
+  // 403 asks for a third. (A sas_expired rule on blob.report never fires: links are signed by
+  // reportdata.)
+  h.SetFaults({{{"endpoint", "reportdata"}, {"kind", "sas_expired"}, {"nth", 2}, {"count", 1}},
                {{"endpoint", "blob.report"}, {"kind", "short_body"}, {"nth", 2}, {"count", 1}}});
   Pipeline p(h);
   auto run = p.Run();
   REQUIRE_MESSAGE(run.ok(), run.status().message());
   REQUIRE_MESSAGE(run->problems.empty(), run->problems[0].message());
   CHECK(run->reports == 1);
+  CHECK(ReportDataCalls(h) == 3);
   CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'ingested'") == 1);
   auto tmp = platform::RealFileSystem().List(h.dir().path() + "/store/tmp");
   REQUIRE(tmp.ok());
