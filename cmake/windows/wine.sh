@@ -11,12 +11,22 @@ export WINEPREFIX=${HDC_WINEPREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/hdc-reportd/
 export WINEDEBUG=${WINEDEBUG:--all}
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
 unset DISPLAY WAYLAND_DISPLAY
+# Every wine here runs without address-space randomization. Debian's wine64
+# is a fixed-address program at 0x7d000000, and Wine maps its own area at
+# 0x7ff00000-0x7fff0000 (the shared user data page at 0x7ffe0000). The
+# kernel puts the heap (brk, about 0.5 MiB by then) at a random start up to
+# 1 GiB above the program, so about once in 700 starts it lies across that
+# area: the program never starts, exit 1 and no output ("failed to map the
+# shared user data: c0000018" when err is logged). It failed CI twice.
+# Without randomization the heap starts right after the program
+# (0x7d005000), every time.
+wine=(setarch "$(uname -m)" -R wine)
 if [[ ! -f $WINEPREFIX/.hdc-ready ]]; then
   mkdir -p "$(dirname "$WINEPREFIX")"
   (
     flock 9
     if [[ ! -f $WINEPREFIX/.hdc-ready ]]; then
-      wine wineboot -i </dev/null >/dev/null 2>&1
+      "${wine[@]}" wineboot -i </dev/null >/dev/null 2>&1
       wineserver -w
       touch "$WINEPREFIX/.hdc-ready"
     fi
@@ -30,6 +40,6 @@ fi
 server_dir=/tmp/.wine-$(id -u)/server-$(printf '%x-%x' "$(stat -c %d "$WINEPREFIX")" "$(stat -c %i "$WINEPREFIX")")
 if [[ ! -S $server_dir/socket ]] || ! wineserver -k0 2>/dev/null; then
   wineserver -p30 </dev/null >/dev/null 2>&1 || true
-  wine cmd /c exit 0 </dev/null >/dev/null 2>&1 || true
+  "${wine[@]}" cmd /c exit 0 </dev/null >/dev/null 2>&1 || true
 fi
-exec wine "$@"
+exec "${wine[@]}" "$@"
