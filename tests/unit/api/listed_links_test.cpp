@@ -44,7 +44,7 @@ TEST_CASE("a link older than the hour, or from a clock that went back, is not ha
   CHECK_FALSE(links.Take("r1", kRun, kT0).has_value());
 }
 
-TEST_CASE("at most kMaxListedLinks are held; the oldest go first") {
+TEST_CASE("at most kMaxListedLinks are held, the oldest going first") {
   ListedLinks links;
   for (std::size_t i = 0; i <= kMaxListedLinks; ++i) {
     links.Put("r" + std::to_string(i), kRun, "link" + std::to_string(i),
