@@ -85,16 +85,14 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
     return LocalStorageError(ctx_.fs, root, space);
   }
   HDC_ASSIGN_OR_RETURN(auto time, util::ParseTimestamp(report_datetime));
+  // The link the cycle's poll just listed, else a fresh one.
   std::optional<std::string> listed;
   if (options_.listed_links != nullptr) {
     listed = options_.listed_links->Take(report_id, report_datetime, ctx_.clock.Now());
   }
-  std::string link;
-  if (listed) {
-    link = std::move(*listed);
-  } else {
-    HDC_ASSIGN_OR_RETURN(link, FreshLink(report_id, report_datetime));
-  }
+  HDC_ASSIGN_OR_RETURN(const std::string link,
+                       listed ? util::Result<std::string>(std::move(*listed))
+                              : FreshLink(report_id, report_datetime));
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
   HDC_ASSIGN_OR_RETURN(auto final_path,
                        ctx_.layout.ReportPath(job, report_id, time, ExtensionOf(link)));

@@ -3,14 +3,14 @@
 // For each execution that polling saw Completed and that is not yet
 // ingested: take the link the cycle's poll just listed (api::ListedLinks,
 // in memory, each once) or else ask Get Report Data for a fresh one (links
-// live 12 hours and are never stored), stream the blob without Authorization into an atomic
-// writer in store/tmp, and when the link expires mid-download (403 from the
-// blob host) ask again and resume with Range (If-Range on the ETag) from the
-// bytes kept (blob_download.h). The ETag is recorded with the execution
-// before the body streams, so a partial left by a crash or a stop is
-// resumed by the next run. The file is verified (length, Content-MD5 when sent), moved
-// into place, recorded, then parsed and ingested in one transaction
-// (row_ingest.h). An execution that cannot be fetched stays for the next
+// live 12 hours and are never stored), stream the blob without
+// Authorization into an atomic writer in store/tmp, and when the link
+// expires mid-download (403 from the blob host) ask again and resume with
+// Range (If-Range on the ETag) from the bytes kept (blob_download.h). The
+// ETag is recorded with the execution before the body streams, so a
+// partial left by a crash or a stop is resumed by the next run. The file is
+// verified (length, Content-MD5 when sent), moved into place, recorded,
+// then parsed and ingested in one transaction (row_ingest.h). An execution that cannot be fetched stays for the next
 // run and is reported; nothing partial is ever visible under a final name.
 // Not thread-safe; reports are fetched one at a time.
 #pragma once
