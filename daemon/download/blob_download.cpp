@@ -158,6 +158,7 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
       continue;
     }
     if (status != 200 && status != 206) return HttpError(status, request.link);
+    if (request.received) request.received();
     return Commit(transport, request, *response, writer);
   }
 }

@@ -57,6 +57,9 @@ struct BlobRequest {
   std::function<util::Status(const std::string& etag)> on_etag;   // persist the validator
   std::function<util::Status(std::string_view head)> check_head;  // signature; null = any
   std::uint64_t min_record_bytes = 0;  // smaller blobs never call on_etag
+  // Called once the whole body has arrived, before it is verified, synced
+  // and renamed; null = nothing to do.
+  std::function<void()> received;
   // kDeferred: the folder fsyncs after the rename are the caller's
   // (store::Committed::unsynced_dirs), to be done before the file is recorded.
   store::DirSync dir_sync = store::DirSync::kNow;

@@ -15,6 +15,31 @@
 
 namespace hdc::download {
 
+namespace {
+
+// A transfer slot, held from a cab's link request until its body has
+// arrived (or its attempt ended sooner) and given back exactly once.
+template <class Semaphore>
+class TransferSlot {
+ public:
+  explicit TransferSlot(Semaphore& slots) : slots_(slots) { slots_.acquire(); }
+  ~TransferSlot() { Release(); }
+  TransferSlot(const TransferSlot&) = delete;
+  TransferSlot& operator=(const TransferSlot&) = delete;
+  void Release() {
+    if (held_) {
+      held_ = false;
+      slots_.release();
+    }
+  }
+
+ private:
+  Semaphore& slots_;
+  bool held_ = true;
+};
+
+}  // namespace
+
 std::string CabContainer(std::string_view head) {
   return head.starts_with("MSCF") ? "MSCF" : head.starts_with("PK") ? "PK" : "";
 }
@@ -31,7 +56,8 @@ CabFetcher::CabFetcher(FetchContext context, ApiFactory make_api, CabFetchOption
       make_api_(std::move(make_api)),
       options_(options),
       jobs_(std::move(jobs)),
-      limiter_(ctx_.clock, options.max_bandwidth) {}
+      limiter_(ctx_.clock, options.max_bandwidth),
+      transfers_(std::clamp<std::ptrdiff_t>(options.concurrency, 1, kMaxConcurrency)) {}
 
 util::Status CabFetcher::Record(const std::string& cab_id_hash, const std::string& state,
                                 const std::string& error) {
@@ -131,8 +157,11 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
   if (progress != nullptr) progress->total = static_cast<int>(pending.size());
   halt_ = false;
   std::atomic<size_t> next{0};
-  const size_t workers =
-      std::min<size_t>(pending.size(), static_cast<size_t>(std::max(1, options_.concurrency)));
+  // Two workers per transfer slot, one transferring while the other
+  // finishes its file; with one slot, one worker: strictly one cab at a time.
+  const auto slots = static_cast<size_t>(
+      std::clamp<std::ptrdiff_t>(options_.concurrency, 1, kMaxConcurrency));
+  const size_t workers = std::min(pending.size(), slots == 1 ? 1 : 2 * slots);
   if (workers <= 1) {
     Work(ctx_.random.Next(), pending, next, summary, progress);
   } else {
@@ -182,11 +211,15 @@ void CabFetcher::Work(std::uint64_t seed, const std::vector<Pending>& pending,
   Worker worker{util::Random(seed), nullptr, progress};
   worker.api = make_api_(worker.random);
   auto log = util::GetLogger("download");
-  while (!ctx_.stop.stop_requested() && !halt_) {
+  while (true) {
+    // Held until the cab's body has arrived, or to the end of its attempt
+    // (its failure recorded, so that a halt is seen by the next taker).
+    TransferSlot slot(transfers_);
+    if (ctx_.stop.stop_requested() || halt_) break;
     const size_t i = next++;
     if (i >= pending.size()) break;
     const Pending& cab = pending[i];
-    util::Status status = FetchOne(worker, cab, summary);
+    util::Status status = FetchOne(worker, cab, summary, [&slot] { slot.Release(); });
     if (progress != nullptr) ++progress->done;
     if (status.ok()) continue;
     std::lock_guard lock(mu_);
@@ -266,7 +299,8 @@ std::optional<std::string> CabFetcher::SkipReason(const Pending& cab, util::Time
   return std::nullopt;
 }
 
-util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary) {
+util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary,
+                                  std::function<void()> received) {
   const util::TimePoint now = ctx_.clock.Now();
   if (auto reason = SkipReason(cab, now)) return Skip(cab, *reason, summary);
   // CabPath refuses ids that are not plain tokens.
@@ -297,7 +331,8 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));  // plain http only to loopback
 
   HDC_ASSIGN_OR_RETURN(auto fetched,
-                       Download(worker, cab, {temp_path, final_path}, *link, link_of, now));
+                       Download(worker, cab, {temp_path, final_path}, *link, link_of, now,
+                                std::move(received)));
   const std::uint64_t size = fetched.size;
   HDC_RETURN_IF_ERROR(RecordFetched(std::move(fetched)));
   CountFetched(worker, size, summary);
@@ -306,7 +341,8 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
 
 util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pending& cab,
                                                        const Paths& paths, const std::string& link,
-                                                       LinkSource fresh_link, util::TimePoint now) {
+                                                       LinkSource fresh_link, util::TimePoint now,
+                                                       std::function<void()> received) {
   const std::string& root = ctx_.layout.root();
   const bool resume = !cab.partial_etag.empty() && ctx_.fs.Exists(paths.temp_path);
   auto created = store::AtomicWriter::Create(ctx_.fs, paths.temp_path, paths.final_path, resume);
@@ -319,6 +355,7 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
   request.fresh_link = std::move(fresh_link);
   request.min_record_bytes = kResumeMinBytes;
   request.dir_sync = store::DirSync::kDeferred;
+  request.received = std::move(received);
   request.on_etag = [&](const std::string& etag) { return RecordEtag(cab.cab_id_hash, etag); };
   request.check_head = [&container](std::string_view head) -> util::Status {
     container = CabContainer(head);

@@ -10,9 +10,15 @@
 // recorded. A 404 from the cab endpoint means the cab expired: recorded as
 // skipped, not retried.
 //
-// Up to `concurrency` cabs download at once (one worker thread each, each
-// with its own API client and random source; the database is shared behind
-// one mutex), all through one bandwidth limit (max_bandwidth). A failed
+// Up to `concurrency` cabs transfer at once, all through one bandwidth limit
+// (max_bandwidth). Twice as many worker threads share those transfer slots,
+// each with its own API client and random source (the database is shared
+// behind one mutex): a worker gives its slot up when a body has arrived, so
+// another transfer starts while it verifies, fsyncs and renames the file (a
+// small cab's fdatasync takes about as long as its download, and with one
+// thread per transfer the connections stood idle for it). With concurrency
+// 1 there is one worker: strictly one cab at a time, in order, every file
+// call on one thread (what the crash tests count on). A failed
 // attempt counts against the cab: it waits until next_attempt_at (capped
 // exponential backoff with jitter, across runs) and after max_attempts it
 // is recorded as failed with its reason. A cab whose next attempt is not
@@ -37,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -112,7 +119,9 @@ class CabFetcher {
   struct Worker;
   void Work(std::uint64_t seed, const std::vector<Pending>& pending, std::atomic<size_t>& next,
             CabFetchSummary& summary, CabProgress* progress);
-  util::Status FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary);
+  // `received`: see Download.
+  util::Status FetchOne(Worker& worker, const Pending& cab, CabFetchSummary& summary,
+                        std::function<void()> received);
   // Why the cab is not downloaded at all (expired, past retention); nullopt: it is.
   std::optional<std::string> SkipReason(const Pending& cab, util::TimePoint now) const;
   // Records every cab of `pending` that SkipReason rules out, in one
@@ -144,9 +153,11 @@ class CabFetcher {
   using LinkSource = std::function<util::Result<std::string>()>;
   // The blob at `link` into the store under paths.final_path, checked to be a cabinet or a zip
   // file.
+  // `received` runs once the whole body has arrived, before it is verified,
+  // synced and renamed (FetchOne gives the transfer slot back there).
   util::Result<Fetched> Download(Worker& worker, const Pending& cab, const Paths& paths,
                                  const std::string& link, LinkSource fresh_link,
-                                 util::TimePoint now);
+                                 util::TimePoint now, std::function<void()> received);
   void CountFetched(Worker& worker, std::uint64_t size, CabFetchSummary& summary);
 
   FetchContext ctx_;
@@ -154,6 +165,9 @@ class CabFetcher {
   CabFetchOptions options_;
   std::map<std::string, JobIngestRules> jobs_;
   util::RateLimiter limiter_;
+  // Transfers in flight, at most options_.concurrency (1 to kMaxConcurrency).
+  static constexpr std::ptrdiff_t kMaxConcurrency = 1024;
+  std::counting_semaphore<kMaxConcurrency> transfers_;
   std::mutex mu_;        // ctx_.db, the summary but its two counters below, halt_
   std::mutex queue_mu_;  // unrecorded_, summary.fetched and summary.bytes (never held for I/O)
   std::vector<Fetched> unrecorded_;

@@ -1,5 +1,8 @@
 // Report downloads against the emulator: every completed run stored once with
 // the emulator's bytes, rows ingested, links refreshed when they expire.
+#include <condition_variable>
+#include <mutex>
+
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 #include <doctest/doctest.h>
@@ -449,6 +452,116 @@ TEST_CASE("a failed folder fsync before a cab group's commit records nothing and
   // One at a time, each group is one cab: its folder and the folder above.
   CHECK(fs.calls(FaultFs::Op::kSyncDir) - syncdirs <=
         2 * static_cast<std::uint64_t>(fetched->fetched));
+}
+
+// Watches the cab temp files: how many are open and not yet synced (a bound
+// on the transfers in flight), and holds the first `gate` fdatasyncs of cab
+// files until gate + 1 cab temp files have opened, or 20 s pass: with one
+// thread per transfer and `gate` transfers that never happens, and
+// `overlapped` stays false.
+class SyncGateFs final : public platform::FileSystem {
+ public:
+  SyncGateFs(platform::FileSystem& base, int gate) : base_(base), gate_(gate) {}
+
+  bool overlapped() const { return overlapped_; }
+  int max_unsynced() const { return max_unsynced_; }
+
+  util::Result<std::unique_ptr<platform::WritableFile>> OpenForWrite(const std::string& path,
+                                                                     bool append) override {
+    HDC_ASSIGN_OR_RETURN(auto file, base_.OpenForWrite(path, append));
+    if (path.find("/cab-") == std::string::npos) return file;
+    {
+      std::lock_guard lock(mu_);
+      ++opened_;
+      max_unsynced_ = std::max(max_unsynced_, opened_ - syncs_);
+    }
+    opened_cv_.notify_all();
+    return std::unique_ptr<platform::WritableFile>(new Watched(*this, std::move(file)));
+  }
+  util::Result<std::unique_ptr<platform::ReadableFile>> OpenForRead(
+      const std::string& path) override {
+    return base_.OpenForRead(path);
+  }
+  util::Result<std::string> ReadFile(const std::string& path) override {
+    return base_.ReadFile(path);
+  }
+  util::Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
+  util::Status SyncDir(const std::string& dir) override { return base_.SyncDir(dir); }
+  util::Status Remove(const std::string& path) override { return base_.Remove(path); }
+  util::Status CreateDirectories(const std::string& path) override {
+    return base_.CreateDirectories(path);
+  }
+  util::Result<std::vector<platform::DirEntry>> List(const std::string& dir) override {
+    return base_.List(dir);
+  }
+  util::Result<std::uint64_t> FileSize(const std::string& path) override {
+    return base_.FileSize(path);
+  }
+  util::Result<std::uint64_t> FreeSpace(const std::string& path) override {
+    return base_.FreeSpace(path);
+  }
+  bool Exists(const std::string& path) override { return base_.Exists(path); }
+
+ private:
+  class Watched final : public platform::WritableFile {
+   public:
+    Watched(SyncGateFs& fs, std::unique_ptr<platform::WritableFile> base)
+        : fs_(fs), base_(std::move(base)) {}
+    util::Status Append(std::string_view data) override { return base_->Append(data); }
+    util::Status Sync() override {
+      fs_.BeforeSync();
+      return base_->Sync();
+    }
+    util::Status Close() override { return base_->Close(); }
+
+   private:
+    SyncGateFs& fs_;
+    std::unique_ptr<platform::WritableFile> base_;
+  };
+
+  void BeforeSync() {
+    std::unique_lock lock(mu_);
+    if (++syncs_ > gate_) return;
+    const bool opened = opened_cv_.wait_for(lock, std::chrono::seconds(20),
+                                            [&] { return opened_ > gate_; });
+    overlapped_ = syncs_ == 1 ? opened : overlapped_ && opened;
+  }
+
+  platform::FileSystem& base_;
+  const int gate_;
+  std::mutex mu_;
+  std::condition_variable opened_cv_;
+  int opened_ = 0, syncs_ = 0, max_unsynced_ = 0;
+  bool overlapped_ = false;
+};
+
+// download_concurrency bounds the transfers, not the files being finished:
+// while finished cabs fsync, the next ones download (a small cab's fsync
+// takes as long as its download).
+TEST_CASE("the next cabs download while finished ones sync, two transfers at a time") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(3));
+  Pipeline p(h);
+  REQUIRE(p.Run().ok());
+  const std::int64_t pending = Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'");
+  REQUIRE(pending > 2);
+  SyncGateFs fs(platform::RealFileSystem(), /*gate=*/2);
+  download::CabFetchOptions options;
+  options.concurrency = 2;
+  download::CabFetcher fetcher({h.Connection().http(), h.Db(), fs, p.layout, h.clock(), p.random, {}},
+                               [&](util::Random& r) { return h.Connection().NewApiClient(r); },
+                               options, {{"kernel", {true, true, {}}}});
+  auto fetched = fetcher.FetchPending();
+  REQUIRE(fetched.ok());
+  CHECK(fetched->problems.empty());
+  CHECK(fetched->fetched + fetched->skipped == pending);
+  CHECK(fs.overlapped());
+  CHECK(fs.max_unsynced() <= 2);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == fetched->fetched);
+  CHECK(FilesUnder(p.layout.cabs_dir()) == static_cast<std::size_t>(fetched->fetched));
 }
 
 // The typed checks of the fetchers: a full store (Status::IsLocalStorage)
