@@ -81,6 +81,15 @@
 # api_url and login_url, [account] ca_file = the CA; curl: `curl --cacert CA
 # -o FILE URL && sync FILE`. Both negotiate with OpenSSL and the same server;
 # the protocol and cipher curl got are printed.
+# Nothing with many files is deleted while the script runs: such sets move
+# into $work/trash (a rename), emptied when the script ends. The root file
+# system of the machines this runs on is ext4 without a journal, and there
+# ext4 will not reuse an inode freed in the last minute (five, while its
+# inode table block is dirty): every file created then scans past each
+# recently freed inode of its block group (recently_deleted(), 30 % of the
+# daemon's CPU in a perf profile of 5,000 cabs after another run's
+# clean-up). Whoever ran first after a deletion paid most of that, and the
+# daemon runs first.
 # Before the timed runs every blob is fetched once to /dev/null (untimed) so
 # that the emulator's blob metadata cache (Content-MD5 of blobs up to
 # 256 MiB, 4096 entries) is in the same state for every side. The daemon runs
@@ -166,6 +175,22 @@ else
 fi
 emu_pid=
 tls_pid=
+trash_n=0
+# discard PATH...: out of the way now (renamed into $work/trash), deleted at the end.
+discard() {
+  local path
+  mkdir -p "$work/trash"
+  for path in "$@"; do
+    [ -e "$path" ] && mv "$path" "$work/trash/$((++trash_n))"
+  done
+  return 0
+}
+# drop PATH: a set of a few files is deleted at once (the inodes ext4 then
+# avoids are too few to matter, and 1 GiB files take disk space), more go
+# to the trash.
+drop() {
+  if [ "$(find "$1" -type f | head -17 | wc -l)" -le 16 ]; then rm -rf "$1"; else discard "$1"; fi
+}
 # stop_emulator PID: ends an emulator this script started, and waits for it.
 stop_emulator() {
   if [ -n "$1" ]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi
@@ -174,7 +199,7 @@ stop_emulator() {
 cleanup() {
   stop_emulator "$tls_pid"
   stop_emulator "$emu_pid"
-  if [ "$keep_work" = 0 ]; then rm -rf "$work"; else rm -rf "${work:?}"/s[0-9]* "${work:?}/tls"; fi
+  if [ "$keep_work" = 0 ]; then rm -rf "$work"; else rm -rf "${work:?}"/s[0-9]* "${work:?}/tls" "${work:?}/trash"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -301,7 +326,7 @@ fsync_all() {
 # on a failure. Uses run_scenario's variables.
 run_peer() {
   local kind=$1 run=$2 out=$dir/curl-$1 t_start secs bytes
-  rm -rf "$out"
+  discard "$out"
   mkdir -p "$out"
   [ "$run" = 1 ] && admin DELETE requests
   faults_on
@@ -340,7 +365,7 @@ run_peer() {
   p_secs[$kind]=$(lesser "${p_secs[$kind]:-}" "$secs")
   p_rss[$kind]=$(greater "${p_rss[$kind]:-}" "${m_rss_kib:-0}")
   p_mark[$kind]=$m_rss_mark
-  if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$out"; fi
+  if [ "$total" -gt $((256 << 20)) ]; then drop "$out"; fi
 }
 
 # Figures: MiB/s for cabs of 1 MiB and more, else cabs/s. figure SECONDS
@@ -502,7 +527,7 @@ INI
   for ((run = 1; run <= runs; run++)); do
     done_runs=$run
     if [ "$run" -gt 1 ]; then
-      rm -rf "$dir/state/store/cabs"
+      discard "$dir/state/store/cabs"
       sqlite3 "$dir/state/state.db" "UPDATE cabs SET state = 'pending'"
       sync
     fi
@@ -548,10 +573,9 @@ INI
         rm -f "$work/perf.data"
       fi
     fi
-    # Big sets are removed now (disk space); small ones stay until the end, so
-    # that curl does not run right after thousands of deletions (ext4 then
-    # avoids the freed inodes, and a `discard` mount trims synchronously).
-    if [ "$total" -gt $((256 << 20)) ]; then rm -rf "$dir/state/store/cabs"; fi
+    # Sets over 256 MiB leave now (disk space: deleted when they are a few
+    # files, else moved to the trash); smaller ones stay until the end.
+    if [ "$total" -gt $((256 << 20)) ]; then drop "$dir/state/store/cabs"; fi
     sync
 
     for peer in "${peers[@]}"; do
@@ -560,7 +584,7 @@ INI
     [ "$d_ok" = 1 ] || break
   done
   t0=$(now)
-  rm -rf "$dir"
+  drop "$dir"
   echo "clean-up (untimed): $(since "$t0") s"
   echo
 
