@@ -161,7 +161,7 @@ std::string KeyKind(const EVP_PKEY* key) {
 }
 
 // The first private key of `pem`: unencrypted RSA, 2,048 bits or more.
-// OpenSSL reads it straight from `pem` (no copy outside its secure heap).
+// OpenSSL reads it straight from `pem` (we make no copy; OpenSSL wipes its own).
 util::Result<EvpKey> ReadPrivateKey(std::string_view pem, const std::string& source,
                                     bool beside_certificate) {
   if (pem.find("PRIVATE KEY-----") == std::string_view::npos) {
@@ -215,6 +215,13 @@ util::Result<CertificateCredential> CertificateCredential::Load(const std::strin
 util::Result<CertificateCredential> CertificateCredential::FromPem(
     std::string_view certificate_pem, std::string_view key_pem,
     const std::string& certificate_source, const std::string& key_source) {
+  // BIO_new_mem_buf takes an int length; no PEM file comes near this cap.
+  if (certificate_pem.size() > kMaxPemFileBytes) {
+    return util::ConfigError(certificate_source + ": over 1 MiB of PEM text");
+  }
+  if (key_pem.size() > kMaxPemFileBytes) {
+    return util::ConfigError(key_source + ": over 1 MiB of PEM text");
+  }
   HDC_ASSIGN_OR_RETURN(auto certificate, ReadCertificate(certificate_pem, certificate_source));
   const bool beside_certificate = key_pem.empty();
   HDC_ASSIGN_OR_RETURN(EvpKey key, ReadPrivateKey(beside_certificate ? certificate_pem : key_pem,

@@ -7,13 +7,14 @@
 // request: header {"alg":"RS256","typ":"JWT","x5t#S256","x5t"} (thumbprints
 // of the certificate's DER), claims aud (the token endpoint), iss = sub (the
 // client id), a random jti, nbf = iat = now and exp at most 10 minutes later.
-// The token provider is its user; config names the files.
+// For the token provider, to sign in with a certificate instead of
+// client_secret; the configuration names the files.
 //
 // Refusals are kConfig, in one line naming the setting and the file
 // ("client_certificate_file /x/y.pem: no certificate found"). The key and the
 // assertions never appear in a message or a log line. Copies share one key
 // (never duplicated); a credential is immutable, so Assertion() may run on
-// several threads at once.
+// several threads at once, each with its own util::Random.
 #pragma once
 
 #include <chrono>
