@@ -102,7 +102,7 @@ util::TimePoint FromPoco(const Poco::DateTime& time) {
   return util::TimePoint(std::chrono::milliseconds(time.timestamp().epochMicroseconds() / 1000));
 }
 
-// The key named by the header, still valid, and whose signature is right.
+// The key named by the header, not expired (notAfter) at `now`, and whose signature is right.
 std::optional<AadError> CheckSignature(const AssertionCheck& check, const Jwt& jwt) {
   if (StringMember(jwt.header, "alg") != "RS256") {
     return Malformed("the algorithm '" + StringMember(jwt.header, "alg") + "' is not supported");
@@ -119,8 +119,7 @@ std::optional<AadError> CheckSignature(const AssertionCheck& check, const Jwt& j
       return SignatureRefused("The key was not found., Thumbprint of key used by client: '" +
                               (sha256.empty() ? sha1 : sha256) + "'");
     }
-    if (check.now >= FromPoco(certificate.expiresOn()) ||
-        check.now < FromPoco(certificate.validFrom())) {
+    if (check.now >= FromPoco(certificate.expiresOn())) {
       return SignatureRefused("The key used is expired.");
     }
     Poco::Crypto::RSADigestEngine engine(Poco::Crypto::RSAKey(certificate), "SHA256");

@@ -7,7 +7,7 @@
 // VerifyClientAssertion() checks, in this order: three base64url parts with
 // JSON header and claims (else AADSTS50027), alg RS256, x5t#S256 (or x5t)
 // naming the registered certificate (else 700027, key not found), that
-// certificate still valid at `now` (else 700027, key expired), the RS256
+// certificate not expired at `now` (else 700027, key expired), the RS256
 // signature against its public key (else 700027), nbf and exp within 5
 // minutes of clock skew (else 700024), aud (else 700023), iss = sub =
 // client_id (else 700021), and a jti (else 50027). Replays are the caller's

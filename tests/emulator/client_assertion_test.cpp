@@ -1,5 +1,6 @@
-// The token endpoint's certificate clients (docs/hdc-api.md §Certificate
-// credentials): every refusal with its AADSTS code, and a control that a
+// The token endpoint's certificate clients
+// (docs/hdc-api.md §Certificate credentials).
+// Every refusal with its AADSTS code, and a control that a
 // correct assertion is accepted. The assertions are signed here with
 // Poco::Crypto, independently of the daemon's signer; the keys and
 // certificates come from the openssl command at test time (skipped without it).
