@@ -167,7 +167,7 @@ util::Result<EvpKey> ReadPrivateKey(std::string_view pem, const std::string& sou
   if (pem.find("PRIVATE KEY-----") == std::string_view::npos) {
     return util::ConfigError(source + ": no private key found" +
                              (beside_certificate ? " (put it after the certificate, or name its "
-                                                   "file in client_key_file)"
+                                                   "file in client_certificate_key_file)"
                                                  : ""));
   }
   bool asked = false;
@@ -206,7 +206,7 @@ util::Result<CertificateCredential> CertificateCredential::Load(const std::strin
   if (key_file.empty()) {
     return FromPem(certificate_pem.text, "", certificate_source, certificate_source);
   }
-  const std::string key_source = "client_key_file " + key_file;
+  const std::string key_source = "client_certificate_key_file " + key_file;
   WipedText key_pem;
   HDC_RETURN_IF_ERROR(ReadPemFile(key_file, key_source, key_pem.text));
   return FromPem(certificate_pem.text, key_pem.text, certificate_source, key_source);

@@ -18,6 +18,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "auth/token_provider.h"
+#include "support/scripted_http.h"
 #include "support/skip.h"
 #include "support/temp_dir.h"
 #include "util/time_format.h"
@@ -304,7 +306,7 @@ TEST_CASE("an EC key is refused: certificate credentials are signed with RS256")
   REQUIRE_FALSE(credential.ok());
   CheckRefusal(credential.status(), pki.ec_key);
   CHECK(credential.status().message() ==
-        "client_key_file " + pki.ec_key +
+        "client_certificate_key_file " + pki.ec_key +
             ": the private key is an EC key; Azure AD certificate credentials need an RSA key "
             "(RS256)");
 }
@@ -314,7 +316,7 @@ TEST_CASE("a private key that is not the certificate's is refused") {
   auto credential = CertificateCredential::Load(pki.cert, pki.other_key);
   REQUIRE_FALSE(credential.ok());
   CheckRefusal(credential.status(), pki.other_key);
-  CHECK(credential.status().message() == "client_key_file " + pki.other_key +
+  CHECK(credential.status().message() == "client_certificate_key_file " + pki.other_key +
                                              ": the private key does not match the certificate "
                                              "of client_certificate_file " +
                                              pki.cert);
@@ -404,7 +406,46 @@ TEST_CASE(
   // A missing key file is named, not the certificate file.
   auto no_key = CertificateCredential::Load(damaged, missing);
   REQUIRE_FALSE(no_key.ok());
-  CHECK(no_key.status().message() == "client_key_file " + missing + ": file not found");
+  CHECK(no_key.status().message() == "client_certificate_key_file " + missing + ": file not found");
+}
+
+TEST_CASE(
+    "a token provider with a certificate posts a fresh client_assertion for its token URL "
+    "instead of a secret") {
+  HDC_SKIP_WITHOUT_OPENSSL(pki);
+  hdc::testing::ScriptedHttp http([](const http::Request&) {
+    return hdc::testing::ScriptedReply{
+        200, R"J({"token_type":"Bearer","expires_in":"600","access_token":"tok"})J"};
+  });
+  util::ManualClock clock(AssertionNow());
+  util::Random random(3);
+  TokenOptions options;
+  options.login_url = "http://127.0.0.1:9";
+  options.tenant_id = "tenant-1";
+  options.client_id = kClientId;
+  options.certificate = std::make_shared<const CertificateCredential>(LoadedCredential(pki));
+  TokenProvider provider(options, "", http, clock, random, {});
+  REQUIRE(provider.Token().ok());
+  clock.Advance(std::chrono::minutes(9));  // past half of the 10-minute token: renewed
+  REQUIRE(provider.Token().ok());
+  const auto requests = http.requests();
+  REQUIRE(requests.size() == 2);
+  std::vector<std::string> jtis;
+  for (const auto& request : requests) {
+    const std::string& body = request.body;
+    CHECK(body.find("client_secret") == std::string::npos);
+    CHECK(body.find("&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type"
+                    "%3Ajwt-bearer&client_assertion=") != std::string::npos);
+    const std::size_t start = body.find("&client_assertion=") + 18;
+    const std::string assertion = body.substr(start, body.find('&', start) - start);
+    const Jwt jwt = SplitJwt(assertion);
+    CHECK(jwt.claims.at("aud") == "http://127.0.0.1:9/tenant-1/oauth2/token");
+    CHECK(jwt.claims.at("iss") == kClientId);
+    CHECK(jwt.claims.at("exp").get<std::int64_t>() - jwt.claims.at("nbf").get<std::int64_t>() ==
+          600);
+    jtis.push_back(jwt.claims.at("jti").get<std::string>());
+  }
+  CHECK(jtis[0] != jtis[1]);
 }
 
 }  // namespace
