@@ -15,6 +15,7 @@
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/Crypto/X509Certificate.h>
 
+#include "emulator/cli.h"
 #include "emulator_fixture.h"
 #include "support/skip.h"
 #include "support/temp_dir.h"
@@ -297,6 +298,27 @@ TEST_CASE("a certificate client sending a secret, or a secret client an assertio
   CheckRefused(r, 401, "invalid_client", 700027);
   // The demo client's secret still works (control).
   CHECK(c.emu.TokenRequest(EmulatorFixture::Form()).status == 200);
+}
+
+TEST_CASE("--client-cert registers a certificate client and refuses a bad value in one line") {
+  HDC_SKIP_WITHOUT_OPENSSL();
+  auto c = ParseCommandLine(
+      {"--client", "t1/c1:s", "--client-cert", std::string("t2/c2:") + Pki().cert_a});
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  REQUIRE(c->server.clients.size() == 2);
+  CHECK(c->server.clients[1].tenant == "t2");
+  CHECK(c->server.clients[1].client_id == "c2");
+  CHECK(c->server.clients[1].secret.empty());
+  CHECK(c->server.clients[1].certificate_pem == FileText(Pki().cert_a));
+  CHECK(ParseCommandLine({"--client-cert", "no-slash"}).status().message() ==
+        "--client-cert expects TENANT/CLIENT_ID:CERT.pem");
+  const std::string missing = std::string(Pki().dir / "missing.pem");
+  CHECK(ParseCommandLine({"--client-cert", "t/c:" + missing}).status().message() ==
+        "--client-cert t/c:" + missing + ": cannot read " + missing);
+  // A key file is not a certificate.
+  CHECK(ParseCommandLine({"--client-cert", "t/c:" + Pki().key_a}).status().message() ==
+        "--client-cert t/c:" + Pki().key_a + ": " + Pki().key_a +
+            " holds no readable PEM certificate");
 }
 
 TEST_CASE("the client_secret_expired fault answers AADSTS7000222 to a secret client") {
