@@ -103,6 +103,12 @@ check "the execution is ingested" \
 tokens=$(emu_requests | grep -c '"path":"/'"$DEMO_TENANT"'/oauth2/token","status":200')
 check "the emulator issued tokens to the certificate client ($tokens)" test "$tokens" -ge 2
 
+"$bin" --check-config --config "$tmp/good.ini" >/dev/null 2>"$tmp/check.err"
+check "--check-config names the certificate credential (exit $?)" \
+  grep -q "configuration OK, 1 job, .*, certificate credential from client_certificate_file $pki/good.pem" "$tmp/check.err"
+"$build/daemon/hdc-reportctl" plan --config "$tmp/good.ini" >"$tmp/plan.out" 2>"$tmp/plan.err"
+check "hdc-reportctl plan signs in with the certificate too: in sync (exit $?)" grep -q "(in sync)" "$tmp/plan.out"
+
 # 2. The key in the certificate file (one file, mode 0600).
 cat "$pki/good.pem" "$pki/good.key" >"$pki/combined.pem"
 chmod 600 "$pki/combined.pem"
@@ -158,10 +164,12 @@ for key in "$pki"/*.key; do
   done <"$key"
 done
 check "no line of a private key in the daemon's output ($leaks found)" test "$leaks" = 0
+probe=$(sed -n 2p "$pki/good.key")
+check "  control: the check would see a key line" grep -qF -- "${probe:0:32}" "$pki/good.key"
 # An assertion's header {"alg":"RS256",...} encodes to eyJhbGci...; the
 # emulator's own tokens begin {"typ":... (eyJ0eXAi).
 check "no client assertion in the daemon's output" \
-  bash -c "! grep -qE 'eyJhbGci|client_assertion=' $tmp/*.err"
+  bash -c "! grep -qE 'eyJhbGci|client_assertion=' $tmp/*.err $tmp/*.out"
 check "  control: the check would see one" \
   bash -c "echo 'x eyJhbGciOiJSUzI1NiJ9.e30.sig' | grep -qE 'eyJhbGci|client_assertion='"
 finish
