@@ -1,7 +1,10 @@
 #include "emulator/cli.h"
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
+#include "emulator/client_assertion.h"
 #include "emulator/faults_file.h"
 
 namespace hdc::emulator {
@@ -20,7 +23,24 @@ util::Result<ClientCredential> ParseClient(const std::string& v) {
       colon == slash + 1 || colon + 1 == v.size())
     return Bad("--client expects TENANT/CLIENT_ID:SECRET");
   return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1),
-                          v.substr(colon + 1)};
+                          v.substr(colon + 1), ""};
+}
+
+// TENANT/CLIENT_ID:CERT.pem: a certificate client; the file is read now and
+// must hold a certificate (the first one counts; a key beside it is ignored).
+util::Result<ClientCredential> ParseCertificateClient(const std::string& v) {
+  const size_t slash = v.find('/'), colon = v.find(':', slash == std::string::npos ? 0 : slash);
+  if (slash == std::string::npos || colon == std::string::npos || slash == 0 ||
+      colon == slash + 1 || colon + 1 == v.size())
+    return Bad("--client-cert expects TENANT/CLIENT_ID:CERT.pem");
+  const std::string path = v.substr(colon + 1);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf())) return Bad("--client-cert " + v + ": cannot read " + path);
+  if (CertificateThumbprintSha256(text.str()).empty())
+    return Bad("--client-cert " + v + ": " + path + " holds no readable PEM certificate");
+  return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1), "",
+                          text.str()};
 }
 
 util::Status LoadFaults(const std::string& path, ServerOptions& o) {
@@ -106,6 +126,12 @@ util::Status ParseOne(const std::vector<std::string>& a, size_t& i, CommandLine&
     o.clients.push_back(*cl);
     return {};
   }
+  if (flag == "--client-cert") {
+    auto cl = ParseCertificateClient(*v);
+    if (!cl.ok()) return cl.status();
+    o.clients.push_back(*cl);
+    return {};
+  }
   if (flag == "--set") {
     const size_t eq = v->find('=');
     if (eq == std::string::npos) return Bad("--set expects key=value");
@@ -135,11 +161,16 @@ std::string Usage() {
          "  --host ADDR           API address (default 127.0.0.1)\n"
          "  --blob-host ADDR      second loopback name for report/cab links (default 127.0.0.2)\n"
          "  --seed N              seed of all generated data (default 1)\n"
-         "  --client TENANT/CLIENT_ID:SECRET   accepted client (repeatable). With none, the demo "
+         "  --client TENANT/CLIENT_ID:SECRET   accepted client (repeatable). With no --client or "
+         "--client-cert, the demo "
          "client\n"
          "                        " +
          demo.tenant + "/" + demo.client_id + ":" + demo.secret +
          "\n"
+         "  --client-cert TENANT/CLIENT_ID:CERT.pem   accepted certificate client (repeatable): it "
+         "signs\n"
+         "                        in with a client_assertion (RS256 JWT) signed by the "
+         "certificate's key\n"
          "  --clock real|manual|scale=N   real time, manual (moved by POST /_emulator/clock), or N "
          "x real\n"
          "  --start TIME          start of a manual or scaled clock (default: now), e.g. "
@@ -197,6 +228,9 @@ std::string Usage() {
          "                        relative_location (on cabdownload: the Location relative to the "
          "request;\n"
          "                        the API host serves blob paths too)\n"
+         "                        client_secret_expired (on token: a secret client is refused "
+         "with\n"
+         "                        AADSTS7000222, the client secret has expired)\n"
          "                        endpoints (prefixes match): token template.create template.list\n"
          "                        template.get template.edit schedule.create schedule.list "
          "schedule.get\n"

@@ -14,7 +14,7 @@
 namespace hdc::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 15> kKinds{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 16> kKinds{{
     {FaultKind::kNone, "none"},
     {FaultKind::kStatus, "status"},
     {FaultKind::kTooManyRequests, "429"},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 15> kKinds{{
     {FaultKind::kLongField, "long_field"},
     {FaultKind::kContentLength, "content_length"},
     {FaultKind::kRelativeLocation, "relative_location"},
+    {FaultKind::kClientSecretExpired, "client_secret_expired"},
 }};
 
 // The forms of a relative Location (relative_location); "" is the first.

@@ -49,6 +49,7 @@ enum class FaultKind {
   kRelativeLocation,     // cabdownload: the 302's Location is relative, of the
                          // form `value`: "absolute-path" (default), "dot-segments"
                          // or "network-path"; the API host serves the blob then
+  kClientSecretExpired,  // token: a secret client is refused with AADSTS7000222
 };
 
 // long_field's largest field: 1 GiB, so a typo cannot exhaust the emulator.

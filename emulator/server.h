@@ -26,6 +26,9 @@ struct ClientCredential {
   std::string tenant;
   std::string client_id;
   std::string secret;
+  // Set (PEM text): a certificate client instead, which signs in with a
+  // client_assertion signed by this certificate's key; `secret` is empty.
+  std::string certificate_pem;
 };
 
 // The client used when none is configured (printed by --help).

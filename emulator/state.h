@@ -56,8 +56,9 @@ struct RemoteSchedule {
 
 struct Client {
   std::string tenant, id, secret;
-  bool revoked = false;     // token requests refused, issued tokens dead
-  bool data_access = true;  // false: HDC answers 403
+  std::string certificate_pem;  // set: a certificate client, which signs in with an assertion
+  bool revoked = false;         // token requests refused, issued tokens dead
+  bool data_access = true;      // false: HDC answers 403
 };
 
 struct Token {
@@ -73,6 +74,9 @@ struct RemoteState {
   std::int64_t next_template_id = 1001;
   std::int64_t next_report_id = 5001;
   std::uint64_t token_counter = 0;
+  // "CLIENT_ID JTI" of accepted client assertions, until they expire (a
+  // replay is refused); not persisted.
+  std::map<std::string, TimePoint> assertion_jtis;
 
   Client* FindClient(std::string_view id);
   // The template text in force at time t (the first version if t is earlier).

@@ -1,7 +1,9 @@
 // Azure AD v1 token endpoint (docs/hdc-api.md §Authentication) and the bearer check of
-// every HDC route.
+// every HDC route. A client signs in with its secret, or, when a certificate is
+// registered for it, with a client_assertion (docs/hdc-api.md §Certificate credentials).
 #include <Poco/URI.h>
 
+#include "emulator/client_assertion.h"
 #include "emulator/hash.h"
 #include "emulator/json_util.h"
 #include "emulator/routes.h"
@@ -12,13 +14,7 @@ namespace hdc::emulator {
 namespace {
 
 constexpr std::string_view kResource = "https://manage.devcenter.microsoft.com";
-
-struct AadError {
-  int status;
-  std::string error;
-  int code;
-  std::string text;
-};
+constexpr std::string_view kJwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 QueryParams ParseForm(const std::string& body) {
   QueryParams out;
@@ -67,11 +63,58 @@ std::string Base64Url(std::string_view bytes) {
   return s;
 }
 
-// Checks the form and the client; fills *client on success.
-std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Client* client) {
-  const std::string tenant = ex.params.at(0);
+// The aud values a client assertion may carry: this endpoint's own URL as the
+// request reached it, and the documented v2.0 token endpoint of the same tenant.
+std::vector<std::string> Audiences(const Exchange& ex, const std::string& tenant) {
+  const std::string base = ex.ctx.api_base + "/" + tenant + "/oauth2/";
+  return {base + "token", base + "v2.0/token"};
+}
+
+// A certificate client's assertion: verified, and its jti not seen before
+// (each is remembered until its exp plus the skew). REQUIRES: ex.ctx.mu held.
+std::optional<AadError> CheckAssertion(Exchange& ex, const Client& c, const QueryParams& form) {
+  if (!Field(form, "client_secret").empty())
+    return AadError{401, "invalid_client", 7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request "
+                    "is the client secret value, not the client secret ID."};
+  const util::TimePoint now = ex.ctx.clock.Now();
+  AcceptedAssertion accepted;
+  if (auto e = VerifyClientAssertion({Field(form, "client_assertion"), Field(form, "client_id"),
+                                      c.certificate_pem, Audiences(ex, ex.params.at(0)), now},
+                                     &accepted))
+    return e;
+  auto& seen = ex.ctx.state.assertion_jtis;
+  std::erase_if(seen, [&](const auto& entry) { return entry.second <= now; });
+  if (!seen.emplace(c.id + " " + accepted.jti, accepted.expires).second)
+    return AadError{401, "invalid_client", 50013,
+                    "Assertion is invalid: the jti '" + accepted.jti +
+                        "' of this client assertion has been used before."};
+  return std::nullopt;
+}
+
+// A secret client's secret (an assertion is refused: no key is registered).
+// REQUIRES: ex.ctx.mu held.
+std::optional<AadError> CheckSecret(Exchange& ex, const Client& c, const QueryParams& form) {
+  if (!Field(form, "client_assertion").empty())
+    return AadError{401, "invalid_client", 700027,
+                    "Client assertion failed signature validation. [Reason - The key was not "
+                    "found., no certificate is registered for application '" +
+                        c.id + "']"};
+  if (ex.HasFault(FaultKind::kClientSecretExpired))
+    return AadError{401, "invalid_client", 7000222,
+                    "The provided client secret keys for app '" + c.id +
+                        "' are expired. Visit the Azure portal to create new keys for your app, "
+                        "or consider using certificate credentials for added security."};
+  if (c.secret != Field(form, "client_secret"))
+    return AadError{401, "invalid_client", 7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request "
+                    "is the client secret value, not the client secret ID."};
+  return std::nullopt;
+}
+
+std::optional<AadError> CheckForm(const QueryParams& form) {
   const std::string grant = Field(form, "grant_type"), id = Field(form, "client_id");
-  const std::string secret = Field(form, "client_secret"), resource = Field(form, "resource");
+  const std::string assertion = Field(form, "client_assertion");
   if (grant.empty())
     return AadError{400, "invalid_request", 900144,
                     "The request body must contain the following parameter: 'grant_type'."};
@@ -81,10 +124,22 @@ std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Clie
   if (id.empty())
     return AadError{400, "invalid_request", 900144,
                     "The request body must contain the following parameter: 'client_id'."};
-  if (secret.empty())
+  if (Field(form, "client_secret").empty() && assertion.empty())
     return AadError{401, "invalid_client", 7000216,
                     "'client_assertion', 'client_secret' or 'request' is required for the "
                     "'client_credentials' grant type."};
+  if (!assertion.empty() && Field(form, "client_assertion_type") != kJwtBearer)
+    return AadError{400, "invalid_request", 50027,
+                    "JWT token is invalid or malformed: client_assertion_type must be " +
+                        std::string(kJwtBearer) + "."};
+  return std::nullopt;
+}
+
+// Checks the form and the client; fills *client on success.
+std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Client* client) {
+  const std::string tenant = ex.params.at(0);
+  const std::string id = Field(form, "client_id"), resource = Field(form, "resource");
+  if (auto e = CheckForm(form)) return e;
   std::lock_guard lock(ex.ctx.mu);
   Client* c = ex.ctx.state.FindClient(id);
   if (c == nullptr)
@@ -97,10 +152,9 @@ std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Clie
                         tenant + "'. The application may not be enabled in this tenant."};
   if (c->revoked)
     return AadError{400, "unauthorized_client", 7000112, "Application '" + id + "' is disabled."};
-  if (c->secret != secret)
-    return AadError{401, "invalid_client", 7000215,
-                    "Invalid client secret provided. Ensure the secret being sent in the request "
-                    "is the client secret value, not the client secret ID."};
+  auto credential =
+      c->certificate_pem.empty() ? CheckSecret(ex, *c, form) : CheckAssertion(ex, *c, form);
+  if (credential) return credential;
   if (resource.empty())
     return AadError{400, "invalid_request", 50001, "The resource is missing from the request."};
   if (resource != kResource && resource != std::string(kResource) + "/")

@@ -8,6 +8,7 @@
 #include "http/retry.h"
 #include "util/logging.h"
 #include "util/strings.h"
+#include "util/time_format.h"
 #include "util/url.h"
 
 namespace hdc::auth {
@@ -53,6 +54,27 @@ std::string AzureError(std::string_view body) {
   }
   return text;
 }
+
+constexpr int kSecretExpired = 7000222;
+
+// Whether the identity platform's error answer carries `code` in error_codes.
+bool HasErrorCode(std::string_view body, int code) {
+  json doc = json::parse(body, nullptr, false);
+  const json* codes = doc.is_discarded() ? nullptr : Member(doc, "error_codes");
+  if (codes == nullptr || !codes->is_array()) return false;
+  return std::any_of(codes->begin(), codes->end(), [&](const json& c) {
+    return c.is_number_integer() && c.get<std::int64_t>() == code;
+  });
+}
+
+// Clears a request body that held a credential before its memory is freed.
+struct WipeOnExit {
+  std::string& text;
+  ~WipeOnExit() {
+    volatile char* p = text.data();
+    for (size_t i = 0; i < text.size(); ++i) p[i] = 0;
+  }
+};
 
 }  // namespace
 
@@ -106,14 +128,36 @@ void TokenProvider::Invalidate(const std::string& token) {
   if (token == token_) token_.clear();
 }
 
+util::Result<std::string> TokenProvider::CredentialFields(const std::string& token_url) {
+  if (!options_.certificate) return "&client_secret=" + FormEncode(secret_);
+  // Never logged nor put in a message: it signs in for ten minutes.
+  auto assertion =
+      options_.certificate->Assertion(token_url, options_.client_id, clock_.Now(), random_);
+  if (!assertion.ok()) return assertion.status();
+  WipeOnExit wipe{*assertion};
+  return "&client_assertion_type=" +
+         FormEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+         "&client_assertion=" + FormEncode(*assertion);
+}
+
+std::string TokenProvider::CertificateHint() const {
+  if (!options_.certificate || clock_.Now() < options_.certificate->not_after()) return "";
+  return " (the certificate expired at " +
+         util::FormatTimestamp(options_.certificate->not_after()) +
+         "; register a new one on the app registration and name it in client_certificate_file)";
+}
+
 util::Status TokenProvider::Fetch() {
   http::Request request;
   request.method = "POST";
   request.url = options_.login_url + "/" + options_.tenant_id + "/oauth2/token";
   request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+  auto credential = CredentialFields(request.url);
+  if (!credential.ok()) return credential.status();
+  WipeOnExit wipe_credential{*credential};
   request.body = "grant_type=client_credentials&client_id=" + FormEncode(options_.client_id) +
-                 "&client_secret=" + FormEncode(secret_) +
-                 "&resource=" + FormEncode(options_.resource);
+                 *credential + "&resource=" + FormEncode(options_.resource);
+  WipeOnExit wipe_body{request.body};
   // Asking for a token twice is harmless, so the request may be retried.
   request.idempotent = true;
   const std::string where = "token request to " + util::StripQuery(request.url);
@@ -123,10 +167,19 @@ util::Status TokenProvider::Fetch() {
       http::SendWithRetry(client_, request, body, options_.retry, clock_, random_, stop_);
   if (!response.ok()) return response.status().WithContext(where + ": ");
   if (response->status == 400 || response->status == 401 || response->status == 403) {
+    if (!options_.certificate && HasErrorCode(body.data(), kSecretExpired)) {
+      return util::Status::Error(
+                 util::ErrorKind::kAuth,
+                 where +
+                     " refused: the client secret has expired (AADSTS7000222); create a new "
+                     "one in Partner Center or the Azure portal (the app registration's "
+                     "Certificates & secrets) and write it to client_secret_file")
+          .WithHttpStatus(response->status);
+    }
     std::string error = AzureError(body.data());
-    return util::Status::Error(util::ErrorKind::kAuth, where + " refused (HTTP " +
-                                                           std::to_string(response->status) + ")" +
-                                                           (error.empty() ? "" : ": " + error))
+    return util::Status::Error(util::ErrorKind::kAuth,
+                               where + " refused (HTTP " + std::to_string(response->status) + ")" +
+                                   (error.empty() ? "" : ": " + error) + CertificateHint())
         .WithHttpStatus(response->status);
   }
   if (response->status < 200 || response->status > 299) {

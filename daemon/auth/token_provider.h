@@ -6,8 +6,12 @@
 // tokens shorter than twice the margin). After HDC answers
 // 401, the caller calls Invalidate(token) and asks once more; a second 401 is
 // final. A refused credential (invalid_client, unauthorized_client, ...) is
-// kAuth with the server's error code in one line; the secret and tokens never
-// appear in messages or logs. Thread-safe: concurrent callers share one fetch.
+// kAuth with the server's error code in one line; an expired client secret
+// (AADSTS7000222) says so and how to replace it. The secret, assertions and
+// tokens never appear in messages or logs. With TokenOptions::certificate the
+// request carries a client_assertion (auth/client_assertion.h: audience the
+// token URL posted to, 10 minutes, a fresh jti each time) instead of the
+// secret. Thread-safe: concurrent callers share one fetch.
 #pragma once
 
 #include <memory>
@@ -16,6 +20,7 @@
 #include <stop_token>
 #include <string>
 
+#include "auth/client_assertion.h"
 #include "http/client.h"
 #include "http/retry.h"
 #include "util/clock.h"
@@ -40,6 +45,8 @@ struct TokenOptions {
   std::string resource = "https://manage.devcenter.microsoft.com";
   util::Duration refresh_margin = std::chrono::minutes(5);
   http::RetryPolicy retry;  // its deadline bounds one token request, retries included
+  // Set: sign in with this certificate (the secret is then unused).
+  std::shared_ptr<const CertificateCredential> certificate;
 };
 
 class TokenProvider final : public TokenSource {
@@ -55,6 +62,10 @@ class TokenProvider final : public TokenSource {
 
  private:
   util::Status Fetch();  // REQUIRES: mu_ held
+  // "&client_secret=..." or "&client_assertion_type=...&client_assertion=...".
+  util::Result<std::string> CredentialFields(const std::string& token_url);
+  // " (the certificate expired at ...)" when a refused certificate has expired.
+  std::string CertificateHint() const;
 
   TokenOptions options_;
   std::string secret_;

@@ -154,8 +154,9 @@ void ResolvePaths(const std::string& dir, const fs::path& jobs_dir, Config& conf
   fs::path state_dir = config.service.state_dir;
   if (state_dir.is_relative()) state_dir = fs::path(dir) / state_dir;
   config.service.state_dir = state_dir.lexically_normal().generic_string();
-  for (std::string* path :
-       {&config.service.log_file, &config.account.client_secret_file, &config.account.ca_file}) {
+  for (std::string* path : {&config.service.log_file, &config.account.client_secret_file,
+                            &config.account.client_certificate_file,
+                            &config.account.client_certificate_key_file, &config.account.ca_file}) {
     if (path->empty()) continue;
     fs::path resolved = *path;
     if (resolved.is_relative()) resolved = fs::path(dir) / resolved;

@@ -142,6 +142,61 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view kPrivateKeyMarker = "PRIVATE KEY-----";
+constexpr std::string_view kKeyCredential = "client-certificate-key";
+
+// A certificate file holding a key must be owner-only, like a key file.
+util::Status CheckKeyInCertificate(const AccountConfig& account, const Secret& certificate) {
+#ifndef _WIN32
+  std::error_code ec;
+  const fs::perms perms = fs::status(account.client_certificate_file, ec).permissions();
+  constexpr auto kOthers = fs::perms::group_read | fs::perms::others_read;
+  if (!ec && certificate.Reveal().find(kPrivateKeyMarker) != std::string_view::npos &&
+      (perms & kOthers) != fs::perms::none) {
+    return util::ConfigError(account.client_certificate_file_where + ": " +
+                             account.client_certificate_file +
+                             " holds a private key and is readable by group or others; run: "
+                             "chmod 600 " +
+                             account.client_certificate_file);
+  }
+#else
+  (void)account;
+  (void)certificate;
+#endif
+  return util::Status::Ok();
+}
+
+}  // namespace
+
+util::Result<CertificatePem> LoadClientCertificate(const AccountConfig& account,
+                                                   const EnvLookup& env) {
+  const std::string& path = account.client_certificate_file;
+  HDC_ASSIGN_OR_RETURN(Secret certificate,
+                       ReadSecretFile(path, account.client_certificate_file_where, false));
+  HDC_RETURN_IF_ERROR(CheckKeyInCertificate(account, certificate));
+  const std::string certificate_source = "client_certificate_file " + path;
+  if (!account.client_certificate_key_file.empty()) {
+    const std::string& key_path = account.client_certificate_key_file;
+    HDC_ASSIGN_OR_RETURN(Secret key,
+                         ReadSecretFile(key_path, account.client_certificate_key_file_where, true));
+    return CertificatePem{std::move(certificate), std::move(key), certificate_source,
+                          "client_certificate_key_file " + key_path};
+  }
+  std::error_code ec;
+  if (auto dir = env("CREDENTIALS_DIRECTORY");
+      dir && fs::status(fs::path(*dir) / kKeyCredential, ec).type() != fs::file_type::not_found) {
+    // systemd owns this directory and its modes; no mode check.
+    const std::string key_path = (fs::path(*dir) / kKeyCredential).string();
+    HDC_ASSIGN_OR_RETURN(
+        Secret key, ReadSecretFile(key_path, "systemd credential client-certificate-key", false));
+    return CertificatePem{std::move(certificate), std::move(key), certificate_source,
+                          "systemd credential client-certificate-key"};
+  }
+  return CertificatePem{std::move(certificate), Secret(""), certificate_source, certificate_source};
+}
+
 util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env,
                                       const EnvRemove& remove) {
   auto secret = FindSecret(account, env, remove);

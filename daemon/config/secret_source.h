@@ -18,9 +18,9 @@
 
 namespace hdc::config {
 
-// Holds a secret. No stream operator or formatter exists, so it cannot be
-// passed to a log call by accident; Reveal() is the one, greppable, way out.
-// The memory is wiped on destruction.
+// Holds a secret (the client secret, or a PEM text that may hold a key). No stream operator or
+// formatter exists, so it cannot be passed to a log call by accident; Reveal() is the one,
+// greppable, way out. The memory is wiped on destruction.
 class Secret {
  public:
   explicit Secret(std::string value) : value_(std::move(value)) {}
@@ -54,5 +54,22 @@ using EnvRemove = std::function<util::Status(std::string_view name)>;
 // Loads the secret; errors are kConfig and name the source and the fix.
 util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env,
                                       const EnvRemove& remove);
+
+// A certificate credential's PEM text, read under the secret file's rules
+// (docs/operations.md §Client certificate): the certificate from
+// client_certificate_file (a regular file; owner-only when it holds a
+// private key), the key from client_certificate_key_file (owner-only), else
+// from $CREDENTIALS_DIRECTORY/client-certificate-key (systemd
+// LoadCredential=), else from the certificate file. The sources ("client_
+// certificate_file /x.pem", ...) begin every later message about them.
+struct CertificatePem {
+  Secret certificate;
+  Secret key;  // empty: the key is in `certificate`
+  std::string certificate_source;
+  std::string key_source;
+};
+// REQUIRES: account.client_certificate_file is set. Errors are kConfig.
+util::Result<CertificatePem> LoadClientCertificate(const AccountConfig& account,
+                                                   const EnvLookup& env);
 
 }  // namespace hdc::config

@@ -19,7 +19,7 @@ using util::Status;
 constexpr std::uint64_t kMinLogSize = std::uint64_t{64} << 10;
 constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
 
-constexpr std::array<KeyInfo, 43> kKeys{{
+constexpr std::array<KeyInfo, 45> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
     {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d",
      "job files (*.ini, read in name order); relative to this file"},
@@ -59,6 +59,12 @@ constexpr std::array<KeyInfo, 43> kKeys{{
     {"account", "client_secret_file", "",
      "file holding the client secret, mode 0600 (relative to this file); else "
      "$CREDENTIALS_DIRECTORY/client-secret, else HDC_CLIENT_SECRET"},
+    {"account", "client_certificate_file", "",
+     "PEM certificate of a certificate credential, instead of a client secret (relative to this "
+     "file); not with client_secret_file"},
+    {"account", "client_certificate_key_file", "",
+     "its PEM RSA private key, mode 0600 (relative to this file); else "
+     "$CREDENTIALS_DIRECTORY/client-certificate-key, else the key in client_certificate_file"},
     {"account", "api_url", "https://manage.devcenter.microsoft.com",
      "Hardware Dev Center API base"},
     {"account", "login_url", "https://login.microsoftonline.com", "Azure AD token endpoint base"},
@@ -132,6 +138,42 @@ Status ParseSlowServerBounds(SectionReader& reader, ServiceConfig* out) {
   return Status::Ok();
 }
 
+// client_secret_file or client_certificate_file (with its key file), never
+// both: an account signs in with exactly one credential.
+Status ParseCredentialFiles(SectionReader& reader, AccountConfig* out) {
+  // An empty value counts as absent (the annotated example lists every key).
+  auto find = [&](std::string_view name) -> const IniEntry* {
+    const IniEntry* e = reader.Find(name);
+    return e == nullptr || e->value.empty() ? nullptr : e;
+  };
+  const IniEntry* secret = find("client_secret_file");
+  const IniEntry* certificate = find("client_certificate_file");
+  const IniEntry* key = find("client_certificate_key_file");
+  if (secret != nullptr && certificate != nullptr) {
+    const IniEntry& later = secret->line > certificate->line ? *secret : *certificate;
+    const IniEntry& earlier = &later == secret ? *certificate : *secret;
+    return reader.KeyError(later, "client_secret_file and client_certificate_file are both set (" +
+                                      earlier.key + " on line " + std::to_string(earlier.line) +
+                                      "); an account signs in with exactly one of them");
+  }
+  if (key != nullptr && certificate == nullptr) {
+    return reader.KeyError(*key, "client_certificate_key_file needs client_certificate_file");
+  }
+  if (secret != nullptr) {
+    out->client_secret_file = secret->value;
+    out->client_secret_file_where = reader.Where(*secret);
+  }
+  if (certificate != nullptr) {
+    out->client_certificate_file = certificate->value;
+    out->client_certificate_file_where = reader.Where(*certificate);
+  }
+  if (key != nullptr) {
+    out->client_certificate_key_file = key->value;
+    out->client_certificate_key_file_where = reader.Where(*key);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::span<const KeyInfo> ConfigKeys() { return kKeys; }
@@ -192,10 +234,7 @@ Status ParseAccountSection(SectionReader& reader, AccountConfig* out) {
       }
     }
   }
-  if (const IniEntry* e = reader.Find("client_secret_file")) {
-    out->client_secret_file = e->value;
-    out->client_secret_file_where = reader.Where(*e);
-  }
+  HDC_RETURN_IF_ERROR(ParseCredentialFiles(reader, out));
   HDC_RETURN_IF_ERROR(reader.GetUrl("api_url", &out->api_url));
   HDC_RETURN_IF_ERROR(reader.GetUrl("login_url", &out->login_url));
   HDC_RETURN_IF_ERROR(reader.GetString("ca_file", &out->ca_file));

@@ -52,6 +52,14 @@ struct AccountConfig {
   std::string client_id;
   std::string client_secret_file;
   std::string client_secret_file_where;  // "a.ini:9: [account] client_secret_file"
+  // A certificate credential instead of a secret (at most one of the two
+  // file keys is set): the PEM certificate, and the PEM private key's own
+  // file, else $CREDENTIALS_DIRECTORY/client-certificate-key, else the
+  // certificate file (config/secret_source.h).
+  std::string client_certificate_file;
+  std::string client_certificate_file_where;
+  std::string client_certificate_key_file;
+  std::string client_certificate_key_file_where;
   std::string api_url = "https://manage.devcenter.microsoft.com";
   std::string login_url = "https://login.microsoftonline.com";
   std::string ca_file;  // extra CA bundle; the system store is always loaded

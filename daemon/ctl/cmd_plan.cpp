@@ -71,16 +71,18 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   };
   auto config = config::LoadConfig(options.config_path);
   if (!config.ok()) return fail(config.status());
-  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment(),
-                                         platform::RemoveEnvironmentVariable);
-  if (!secret.ok()) return fail(secret.status().WithContext(options.config_path + ": "));
+  auto credential = reconcile::LoadClientCredential(config->account, config::ProcessEnvironment(),
+                                                    platform::RemoveEnvironmentVariable);
+  if (!credential.ok()) return fail(credential.status().WithContext(options.config_path + ": "));
   auto database = OpenRecords(config->service.state_dir);
   if (!database.ok()) return fail(database.status());
   util::SystemClock clock;
   std::stop_source stop;
-  api::Connection connection(
-      reconcile::ConnectionOptionsFrom(*config, std::string("hdc-reportctl/") + HDC_VERSION),
-      secret->Reveal(), clock, stop.get_token());
+  api::ConnectionOptions connection_options =
+      reconcile::ConnectionOptionsFrom(*config, std::string("hdc-reportctl/") + HDC_VERSION);
+  credential->ApplyTo(connection_options);
+  api::Connection connection(connection_options, credential->secret_text(), clock,
+                             stop.get_token());
   const std::string url = reconcile::CallbackUrl(config->service.callback_url,
                                                  CallbackToken(config->service.state_dir));
   reconcile::Reconciler reconciler(connection.api(), **database, clock, {url, nullptr});

@@ -22,4 +22,30 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::
   return o;
 }
 
+util::Result<ClientCredential> LoadClientCredential(const config::AccountConfig& account,
+                                                    const config::EnvLookup& env,
+                                                    const config::EnvRemove& remove) {
+  ClientCredential credential;
+  if (account.client_certificate_file.empty()) {
+    auto secret = config::LoadClientSecret(account, env, remove);
+    if (!secret.ok()) return secret.status();
+    credential.description = "client secret from " + secret->origin();
+    credential.secret.emplace(std::move(*secret));
+    return credential;
+  }
+  auto pem = config::LoadClientCertificate(account, env);
+  if (!pem.ok()) return pem.status();
+  auto certificate = auth::CertificateCredential::FromPem(
+      pem->certificate.Reveal(), pem->key.Reveal(), pem->certificate_source, pem->key_source);
+  if (!certificate.ok()) return certificate.status();
+  credential.certificate =
+      std::make_shared<const auth::CertificateCredential>(std::move(*certificate));
+  credential.description =
+      "certificate credential from " + pem->certificate_source +
+      (pem->key_source == pem->certificate_source ? std::string()
+                                                  : " (key from " + pem->key_source + ")") +
+      ", " + credential.certificate->Describe();
+  return credential;
+}
+
 }  // namespace hdc::reconcile

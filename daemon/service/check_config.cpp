@@ -5,6 +5,7 @@
 #include "config/ini_loader.h"
 #include "config/secret_source.h"
 #include "platform/process_guard.h"
+#include "reconcile/connection_options.h"
 #include "reconcile/fingerprint.h"
 #include "reconcile/template_builder.h"
 
@@ -36,11 +37,11 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
     err << "hdc-reportd: " << config.status().ToString() << "\n";
     return config.status().exit_code();
   }
-  auto secret = config::LoadClientSecret(config->account, config::ProcessEnvironment(),
-                                         platform::RemoveEnvironmentVariable);
-  if (!secret.ok()) {
-    err << "hdc-reportd: " << config_path << ": " << secret.status().ToString() << "\n";
-    return secret.status().exit_code();
+  auto credential = reconcile::LoadClientCredential(config->account, config::ProcessEnvironment(),
+                                                    platform::RemoveEnvironmentVariable);
+  if (!credential.ok()) {
+    err << "hdc-reportd: " << config_path << ": " << credential.status().ToString() << "\n";
+    return credential.status().exit_code();
   }
   for (const config::JobSpec& job : config->jobs) {
     const nlohmann::json tmpl = reconcile::BuildTemplate(job);
@@ -56,7 +57,7 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
   }
   err << "hdc-reportd: " << config_path << ": configuration OK, " << config->jobs.size()
       << (config->jobs.size() == 1 ? " job" : " jobs") << ", state in " << config->service.state_dir
-      << ", client secret from " << secret->origin() << "\n";
+      << ", " << credential->description << "\n";
   return 0;
 }
 

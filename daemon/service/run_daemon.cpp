@@ -141,6 +141,12 @@ void WarnRestartOnly(const config::Config& old_config, const config::Config& new
   differs("[account] client_id", old_config.account.client_id, new_config.account.client_id);
   differs("[account] api_url", old_config.account.api_url, new_config.account.api_url);
   differs("[account] login_url", old_config.account.login_url, new_config.account.login_url);
+  differs("[account] client_secret_file", old_config.account.client_secret_file,
+          new_config.account.client_secret_file);
+  differs("[account] client_certificate_file", old_config.account.client_certificate_file,
+          new_config.account.client_certificate_file);
+  differs("[account] client_certificate_key_file", old_config.account.client_certificate_key_file,
+          new_config.account.client_certificate_key_file);
   // The HTTP and API clients are built once, at start.
   const config::ServiceConfig& a = old_config.service;
   const config::ServiceConfig& b = new_config.service;
@@ -403,8 +409,10 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   util::Metrics metrics;
   DescribeServiceMetrics(metrics);
   std::stop_source stop;
-  const api::ConnectionOptions connection_options = CountedConnectionOptions(*config, metrics);
-  api::Connection connection(connection_options, state->secret.Reveal(), clock, stop.get_token());
+  api::ConnectionOptions connection_options = CountedConnectionOptions(*config, metrics);
+  state->credential.ApplyTo(connection_options);
+  api::Connection connection(connection_options, state->credential.secret_text(), clock,
+                             stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   platform::FileSystem& fs = *state->files;

@@ -215,7 +215,9 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   };
   RunBudget budget(config->service.run_budget, clock, stop);
   StopOnSignal signal(stop);
-  api::Connection connection(connection_options, state->secret.Reveal(), clock, stop.get_token());
+  state->credential.ApplyTo(connection_options);
+  api::Connection connection(connection_options, state->credential.secret_text(), clock,
+                             stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   engine::Cycle cycle({connection, *state->db, *state->files, layout, clock, random,

@@ -65,9 +65,10 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 }
 
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path) {
-  auto secret = config::LoadClientSecret(config.account, config::ProcessEnvironment(),
-                                         platform::RemoveEnvironmentVariable);
-  if (!secret.ok()) return secret.status().WithContext(config_path + ": ");
+  auto credential = reconcile::LoadClientCredential(config.account, config::ProcessEnvironment(),
+                                                    platform::RemoveEnvironmentVariable);
+  if (!credential.ok()) return credential.status().WithContext(config_path + ": ");
+  util::GetLogger("auth")->info("signing in with the {}", credential->description);
   auto lock = PrepareStateDir(config.service.state_dir);
   if (!lock.ok()) return lock.status();
   auto files = platform::OpenConfinedFileSystem(config.service.state_dir);
@@ -77,7 +78,7 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   if (!db.ok()) return db.status();
   auto token = LoadOrCreateCallbackToken(config.service.state_dir);
   if (!token.ok()) return token.status();
-  return StateHandles{std::move(*secret), std::move(*lock), std::move(*files), std::move(*db),
+  return StateHandles{std::move(*credential), std::move(*lock), std::move(*files), std::move(*db),
                       std::move(*token)};
 }
 

@@ -11,6 +11,7 @@
 #include "db/database.h"
 #include "platform/dir_lock.h"
 #include "platform/filesystem.h"
+#include "reconcile/connection_options.h"
 #include "util/result.h"
 
 namespace hdc::service {
@@ -28,7 +29,7 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 
 // What --once and the daemon hold while they run.
 struct StateHandles {
-  config::Secret secret;
+  reconcile::ClientCredential credential;  // the client secret or the certificate
   std::unique_ptr<platform::DirLock> lock;
   // The real file system confined to state_dir: every store, recovery and
   // retention call goes through it, so a link planted under state_dir
@@ -37,10 +38,10 @@ struct StateHandles {
   std::unique_ptr<db::Database> db;
   std::string callback_token;  // service/callback_token.h
 };
-// Reads the client secret, takes the state directory's lock, opens the
-// confined file system, opens (and migrates) state.db and loads the
-// callback token, in that order: a second
-// instance fails on the lock (75) before it touches anything. Errors are
+// Reads the client secret or certificate (logging once which one, without
+// key material: kind, file and the thumbprint's first 8 characters), takes the state directory's
+// lock, opens the confined file system, opens (and migrates) state.db and loads the callback token,
+// in that order: a second instance fails on the lock (75) before it touches anything. Errors are
 // ready to print (a secret problem names `config_path`).
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path);
 

@@ -106,6 +106,25 @@ TEST_CASE("a refused credential is an auth error with the server's code and no s
   CHECK(token.status().message().find("the-secret-value") == std::string::npos);
 }
 
+TEST_CASE("an expired client secret (AADSTS7000222) says so and how to replace it") {
+  ScriptedHttp http([](const http::Request&) {
+    return ScriptedReply{
+        401,
+        R"J({"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'client-1' are expired.","error_codes":[7000222]})J"};
+  });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  TokenProvider provider(Options(), "the-secret-value", http, clock, random, {});
+  auto token = provider.Token();
+  REQUIRE_FALSE(token.ok());
+  CHECK(token.status().kind() == util::ErrorKind::kAuth);
+  CHECK(token.status().message() ==
+        "token request to http://127.0.0.1:9/tenant-1/oauth2/token refused: the client secret has "
+        "expired (AADSTS7000222); create a new one in Partner Center or the Azure portal (the app "
+        "registration's Certificates & secrets) and write it to client_secret_file");
+  CHECK(token.status().message().find('\n') == std::string::npos);
+}
+
 TEST_CASE("an unauthorized_client answer on 400 is an auth error too") {
   ScriptedHttp http([](const http::Request&) {
     return ScriptedReply{

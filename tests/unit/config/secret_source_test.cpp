@@ -273,5 +273,74 @@ TEST_CASE("a secret file that is a FIFO is refused without waiting for a writer"
 #endif
 }
 
+// A certificate account with its files in `dir` (PEM-looking text: this
+// module reads files, auth/ parses them).
+AccountConfig CertificateAccount(hdc::testing::TempDir& dir, const std::string& certificate,
+                                 const std::string& key) {
+  AccountConfig account;
+  account.client_certificate_file = dir.Write("c.pem", certificate);
+  account.client_certificate_file_where = "hdc.ini:5: [account] client_certificate_file";
+  SetMode(account.client_certificate_file, 0644);
+  if (!key.empty()) {
+    account.client_certificate_key_file = dir.Write("c.key", key);
+    account.client_certificate_key_file_where = "hdc.ini:6: [account] client_certificate_key_file";
+    SetMode(account.client_certificate_key_file, 0600);
+  }
+  return account;
+}
+
+constexpr const char* kCertText = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+constexpr const char* kKeyText = "-----BEGIN PRIVATE KEY-----\nBBBB\n-----END PRIVATE KEY-----\n";
+
+TEST_CASE(
+    "a certificate's key comes from its key file, the systemd credential, or the certificate") {
+  hdc::testing::TempDir dir;
+  AccountConfig with_key = CertificateAccount(dir, kCertText, kKeyText);
+  auto pem = LoadClientCertificate(with_key, Env({}));
+  REQUIRE_MESSAGE(pem.ok(), pem.status().message());
+  CHECK(pem->key.Reveal().find("BBBB") != std::string_view::npos);
+  CHECK(pem->certificate_source == "client_certificate_file " + with_key.client_certificate_file);
+  CHECK(pem->key_source == "client_certificate_key_file " + with_key.client_certificate_key_file);
+
+  hdc::testing::TempDir credentials;
+  credentials.Write("client-certificate-key", kKeyText);
+  AccountConfig no_key = CertificateAccount(dir, kCertText, "");
+  auto from_systemd =
+      LoadClientCertificate(no_key, Env({{"CREDENTIALS_DIRECTORY", credentials.path()}}));
+  REQUIRE_MESSAGE(from_systemd.ok(), from_systemd.status().message());
+  CHECK(from_systemd->key_source == "systemd credential client-certificate-key");
+  CHECK(from_systemd->key.Reveal().find("BBBB") != std::string_view::npos);
+
+  auto beside = LoadClientCertificate(no_key, Env({}));
+  REQUIRE_MESSAGE(beside.ok(), beside.status().message());
+  CHECK(beside->key.Reveal().empty());
+  CHECK(beside->key_source == beside->certificate_source);
+}
+
+TEST_CASE("a key readable by others is refused, in its file or beside the certificate") {
+  HDC_SKIP_ON_WINDOWS("POSIX modes");
+  hdc::testing::TempDir dir;
+  AccountConfig account = CertificateAccount(dir, kCertText, kKeyText);
+  SetMode(account.client_certificate_key_file, 0644);
+  auto open_key = LoadClientCertificate(account, Env({}));
+  REQUIRE_FALSE(open_key.ok());
+  CHECK(open_key.status().kind() == util::ErrorKind::kConfig);
+  CHECK(open_key.status().message() ==
+        "hdc.ini:6: [account] client_certificate_key_file: " + account.client_certificate_key_file +
+            " is readable by group or others; run: chmod 600 " +
+            account.client_certificate_key_file);
+
+  AccountConfig combined = CertificateAccount(dir, std::string(kCertText) + kKeyText, "");
+  auto open_combined = LoadClientCertificate(combined, Env({}));
+  REQUIRE_FALSE(open_combined.ok());
+  CHECK(open_combined.status().message() ==
+        "hdc.ini:5: [account] client_certificate_file: " + combined.client_certificate_file +
+            " holds a private key and is readable by group or others; run: chmod 600 " +
+            combined.client_certificate_file);
+  CHECK(open_combined.status().message().find("BBBB") == std::string::npos);
+  // Control: a certificate without a key may be world-readable.
+  CHECK(LoadClientCertificate(CertificateAccount(dir, kCertText, kKeyText), Env({})).ok());
+}
+
 }  // namespace
 }  // namespace hdc::config

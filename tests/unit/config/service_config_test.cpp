@@ -72,6 +72,44 @@ TEST_CASE("every service key is parsed with its unit") {
   CHECK(config->account.proxy == "http://proxy.corp:3128");
 }
 
+TEST_CASE("a certificate credential's two files are parsed with their places") {
+  auto config =
+      ParseConfig({"hdc.ini", "/cfg",
+                   std::string(testing::kAccount) + "client_certificate_file = /etc/c.pem\n"
+                                                    "client_certificate_key_file = /etc/c.key\n"},
+                  {}, testing::FakeReader());
+  REQUIRE_MESSAGE(config.ok(), config.status().message());
+  CHECK(config->account.client_certificate_file == "/etc/c.pem");
+  CHECK(config->account.client_certificate_file_where ==
+        "hdc.ini:4: [account] client_certificate_file");
+  CHECK(config->account.client_certificate_key_file == "/etc/c.key");
+  CHECK(config->account.client_certificate_key_file_where ==
+        "hdc.ini:5: [account] client_certificate_key_file");
+  CHECK(config->account.client_secret_file.empty());
+}
+
+TEST_CASE("a secret file and a certificate file together are refused in one line naming both") {
+  CHECK(
+      ServiceError("", std::string(testing::kAccount) +
+                           "client_secret_file = /etc/s\nclient_certificate_file = /etc/c.pem\n") ==
+      "hdc.ini:5: [account] client_certificate_file: client_secret_file and "
+      "client_certificate_file are both set (client_secret_file on line 4); an account signs "
+      "in with exactly one of them");
+  CHECK(
+      ServiceError("", std::string(testing::kAccount) +
+                           "client_certificate_file = /etc/c.pem\nclient_secret_file = /etc/s\n") ==
+      "hdc.ini:5: [account] client_secret_file: client_secret_file and "
+      "client_certificate_file are both set (client_certificate_file on line 4); an account "
+      "signs in with exactly one of them");
+  CHECK(ServiceError("", std::string(testing::kAccount) + "client_certificate_key_file = /k\n") ==
+        "hdc.ini:4: [account] client_certificate_key_file: client_certificate_key_file needs "
+        "client_certificate_file");
+  // Empty values count as absent, as in the annotated example (control).
+  CHECK(ServiceError("", std::string(testing::kAccount) +
+                             "client_secret_file = /etc/s\nclient_certificate_file =\n"
+                             "client_certificate_key_file =\n") == "(no error)");
+}
+
 TEST_CASE("retention above 30 days is refused, and other bounds hold") {
   CHECK(ServiceError("[service]\nretention = 31d\n") ==
         "hdc.ini:2: [service] retention: 31d is above the maximum of 30d");
