@@ -152,14 +152,19 @@ util::Status TokenProvider::Fetch() {
   request.method = "POST";
   request.url = options_.login_url + "/" + options_.tenant_id + "/oauth2/token";
   request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
-  auto credential = CredentialFields(request.url);
-  if (!credential.ok()) return credential.status();
-  WipeOnExit wipe_credential{*credential};
-  request.body = "grant_type=client_credentials&client_id=" + FormEncode(options_.client_id) +
-                 *credential + "&resource=" + FormEncode(options_.resource);
+  auto form = [this, &url = request.url]() -> util::Result<std::string> {
+    auto credential = CredentialFields(url);
+    if (!credential.ok()) return credential.status();
+    WipeOnExit wipe_credential{*credential};
+    return "grant_type=client_credentials&client_id=" + FormEncode(options_.client_id) +
+           *credential + "&resource=" + FormEncode(options_.resource);
+  };
+  HDC_ASSIGN_OR_RETURN(request.body, form());
   WipeOnExit wipe_body{request.body};
-  // Asking for a token twice is harmless, so the request may be retried.
+  // Asking for a token twice is harmless, so the request may be retried; an
+  // assertion is made afresh for each attempt (a jti is never sent twice).
   request.idempotent = true;
+  if (options_.certificate) request.retry_body = form;
   const std::string where = "token request to " + util::StripQuery(request.url);
   util::StringSink body(1 << 20);
   const util::TimePoint asked_at = clock_.Now();

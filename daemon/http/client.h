@@ -52,6 +52,11 @@ struct Request {
                                 // so SendWithRetry returns instead of starting again
   util::Duration deadline{0};   // this attempt, from connect to the last body byte;
                                 // 0 = none (SendWithRetry sets it from RetryPolicy)
+  // When set, SendWithRetry makes the body of every retry with it (the
+  // first attempt sends `body`): a body that must not be sent twice, such
+  // as a client assertion, whose jti the identity platform refuses to see
+  // again.
+  std::function<util::Result<std::string>()> retry_body;
 };
 
 struct Response {

@@ -257,6 +257,11 @@ util::Result<Response> SendWithRetry(HttpClient& client, const Request& request,
         return GiveUp(what, last.outcome, last.http, attempt - 1, ", request deadline spent");
       }
     }
+    if (attempt > 1 && request.retry_body) {
+      auto body = request.retry_body();
+      if (!body.ok()) return body.status();
+      next.body = std::move(*body);
+    }
     auto result = client.Send(next, sink);
     if (sink.failed()) return result;  // the sink's own error: not the network's
     const std::optional<Retryable> retryable = RetryableOutcome(result, clock);

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -444,6 +446,45 @@ TEST_CASE(
     CHECK(jwt.claims.at("exp").get<std::int64_t>() - jwt.claims.at("nbf").get<std::int64_t>() ==
           600);
     jtis.push_back(jwt.claims.at("jti").get<std::string>());
+  }
+  CHECK(jtis[0] != jtis[1]);
+}
+
+TEST_CASE("a retried token request carries a new client_assertion, never the same jti twice") {
+  HDC_SKIP_WITHOUT_OPENSSL(pki);
+  int sent = 0;
+  hdc::testing::ScriptedHttp http([&](const http::Request&) {
+    // The first answer is lost after the identity platform saw the assertion.
+    if (++sent == 1) {
+      return hdc::testing::ScriptedReply::Fail(
+          util::Status::Error(util::ErrorKind::kUnavailable, "connection reset"));
+    }
+    return hdc::testing::ScriptedReply{
+        200, R"J({"token_type":"Bearer","expires_in":"600","access_token":"tok"})J"};
+  });
+  util::ManualClock clock(AssertionNow());
+  util::Random random(3);
+  TokenOptions options;
+  options.login_url = "http://127.0.0.1:9";
+  options.tenant_id = "tenant-1";
+  options.client_id = kClientId;
+  options.certificate = std::make_shared<const CertificateCredential>(LoadedCredential(pki));
+  TokenProvider provider(options, "", http, clock, random, {});
+  std::optional<util::Result<std::string>> token;
+  std::thread asker([&] { token.emplace(provider.Token()); });
+  clock.AwaitWaiters(1);  // the backoff before the retry
+  clock.Advance(std::chrono::minutes(1));
+  asker.join();
+  REQUIRE(token->ok());
+  const auto requests = http.requests();
+  REQUIRE(requests.size() == 2);
+  std::vector<std::string> jtis;
+  for (const auto& request : requests) {
+    const std::size_t start = request.body.find("&client_assertion=") + 18;
+    REQUIRE(start >= 18);
+    jtis.push_back(SplitJwt(request.body.substr(start, request.body.find('&', start) - start))
+                       .claims.at("jti")
+                       .get<std::string>());
   }
   CHECK(jtis[0] != jtis[1]);
 }

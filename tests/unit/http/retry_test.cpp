@@ -224,6 +224,47 @@ TEST_CASE("503 twice then 200: three attempts, waiting the jittered backoff on t
   CHECK(logs.text().find("sig=") == std::string::npos);
 }
 
+// A body that must not be sent twice (a client assertion's jti) is made
+// afresh for every retry; the first attempt sends the request's own.
+TEST_CASE("retry_body makes the body of every retry, the first attempt sends body") {
+  QuietLogs logs;
+  util::ManualClock clock(kStart);
+  ScriptedServer s([](int n) { return n <= 2 ? HttpReply{503, {}, "busy"} : HttpReply{200, {}, "ok"}; });
+  auto client = MakePocoClient(ClientOptions{});
+  Request request = Get(s.server.Url("/token"));
+  request.method = "POST";
+  request.body = "assertion=0";
+  int made = 0;
+  request.retry_body = [&made]() -> util::Result<std::string> {
+    return "assertion=" + std::to_string(++made);
+  };
+  RetryRun run(*client, request, RetryPolicy{}, 7, clock);
+  REQUIRE(s.server.AwaitRequests(1));
+  run.AdvanceWhenWaiting(minutes(1));
+  REQUIRE(s.server.AwaitRequests(2));
+  run.AdvanceWhenWaiting(minutes(1));
+  auto result = run.Get();
+  REQUIRE_MESSAGE(result.ok(), result.status().message());
+  CHECK(result->status == 200);
+  std::vector<std::string> bodies;
+  for (const auto& r : s.server.requests()) bodies.push_back(r.body);
+  CHECK(bodies == std::vector<std::string>{"assertion=0", "assertion=1", "assertion=2"});
+
+  // When it cannot make one, that error ends the request.
+  ScriptedServer busy([](int) { return HttpReply{503, {}, "busy"}; });
+  Request failing = Get(busy.server.Url("/token"));
+  failing.retry_body = []() -> util::Result<std::string> {
+    return util::ConfigError("client_certificate_file: unreadable");
+  };
+  RetryRun refused(*client, failing, RetryPolicy{}, 7, clock);
+  REQUIRE(busy.server.AwaitRequests(1));
+  refused.AdvanceWhenWaiting(minutes(1));
+  auto ended = refused.Get();
+  REQUIRE_FALSE(ended.ok());
+  CHECK(ended.status().message() == "client_certificate_file: unreadable");
+  CHECK(busy.server.request_count() == 1);
+}
+
 TEST_CASE("429 with Retry-After: 7 waits exactly 7 seconds") {
   QuietLogs logs;
   util::ManualClock clock(kStart);
