@@ -411,22 +411,30 @@ TEST_CASE(
   CHECK(no_key.status().message() == "client_certificate_key_file " + missing + ": file not found");
 }
 
-TEST_CASE(
-    "a token provider with a certificate posts a fresh client_assertion for its token URL "
-    "instead of a secret") {
-  HDC_SKIP_WITHOUT_OPENSSL(pki);
-  hdc::testing::ScriptedHttp http([](const http::Request&) {
-    return hdc::testing::ScriptedReply{
-        200, R"J({"token_type":"Bearer","expires_in":"600","access_token":"tok"})J"};
-  });
-  util::ManualClock clock(AssertionNow());
-  util::Random random(3);
+// A token provider's options for the tenant's token URL, signing with `pki`'s certificate.
+TokenOptions CertificateTokenOptions(const AssertionPki& pki) {
   TokenOptions options;
   options.login_url = "http://127.0.0.1:9";
   options.tenant_id = "tenant-1";
   options.client_id = kClientId;
   options.certificate = std::make_shared<const CertificateCredential>(LoadedCredential(pki));
-  TokenProvider provider(options, "", http, clock, random, {});
+  return options;
+}
+
+hdc::testing::ScriptedReply TenMinuteToken() {
+  return {200, R"J({"token_type":"Bearer","expires_in":"600","access_token":"tok"})J"};
+}
+
+TEST_CASE(
+    "a token provider with a certificate posts a fresh client_assertion for its token URL "
+    "instead of a secret") {
+  HDC_SKIP_WITHOUT_OPENSSL(pki);
+  hdc::testing::ScriptedHttp http([](const http::Request&) {
+    return TenMinuteToken();
+  });
+  util::ManualClock clock(AssertionNow());
+  util::Random random(3);
+  TokenProvider provider(CertificateTokenOptions(pki), "", http, clock, random, {});
   REQUIRE(provider.Token().ok());
   clock.Advance(std::chrono::minutes(9));  // past half of the 10-minute token: renewed
   REQUIRE(provider.Token().ok());
@@ -459,17 +467,11 @@ TEST_CASE("a retried token request carries a new client_assertion, never the sam
       return hdc::testing::ScriptedReply::Fail(
           util::Status::Error(util::ErrorKind::kUnavailable, "connection reset"));
     }
-    return hdc::testing::ScriptedReply{
-        200, R"J({"token_type":"Bearer","expires_in":"600","access_token":"tok"})J"};
+    return TenMinuteToken();
   });
   util::ManualClock clock(AssertionNow());
   util::Random random(3);
-  TokenOptions options;
-  options.login_url = "http://127.0.0.1:9";
-  options.tenant_id = "tenant-1";
-  options.client_id = kClientId;
-  options.certificate = std::make_shared<const CertificateCredential>(LoadedCredential(pki));
-  TokenProvider provider(options, "", http, clock, random, {});
+  TokenProvider provider(CertificateTokenOptions(pki), "", http, clock, random, {});
   std::optional<util::Result<std::string>> token;
   std::thread asker([&] { token.emplace(provider.Token()); });
   clock.AwaitWaiters(1);  // the backoff before the retry
