@@ -159,8 +159,8 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
   std::atomic<size_t> next{0};
   // Two workers per transfer slot, one transferring while the other
   // finishes its file; with one slot, one worker: strictly one cab at a time.
-  const auto slots = static_cast<size_t>(
-      std::clamp<std::ptrdiff_t>(options_.concurrency, 1, kMaxConcurrency));
+  const auto slots =
+      static_cast<size_t>(std::clamp<std::ptrdiff_t>(options_.concurrency, 1, kMaxConcurrency));
   const size_t workers = std::min(pending.size(), slots == 1 ? 1 : 2 * slots);
   if (workers <= 1) {
     Work(ctx_.random.Next(), pending, next, summary, progress);
@@ -330,9 +330,8 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
   }
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(*link));  // plain http only to loopback
 
-  HDC_ASSIGN_OR_RETURN(auto fetched,
-                       Download(worker, cab, {temp_path, final_path}, *link, link_of, now,
-                                std::move(received)));
+  HDC_ASSIGN_OR_RETURN(auto fetched, Download(worker, cab, {temp_path, final_path}, *link, link_of,
+                                              now, std::move(received)));
   const std::uint64_t size = fetched.size;
   HDC_RETURN_IF_ERROR(RecordFetched(std::move(fetched)));
   CountFetched(worker, size, summary);

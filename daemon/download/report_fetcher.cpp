@@ -90,9 +90,9 @@ util::Result<ReportFetcher::Stored> ReportFetcher::Download(const std::string& j
   if (options_.listed_links != nullptr) {
     listed = options_.listed_links->Take(report_id, report_datetime, ctx_.clock.Now());
   }
-  HDC_ASSIGN_OR_RETURN(const std::string link,
-                       listed ? util::Result<std::string>(std::move(*listed))
-                              : FreshLink(report_id, report_datetime));
+  HDC_ASSIGN_OR_RETURN(const std::string link, listed
+                                                   ? util::Result<std::string>(std::move(*listed))
+                                                   : FreshLink(report_id, report_datetime));
   HDC_RETURN_IF_ERROR(util::CheckUrlPolicy(link));
   HDC_ASSIGN_OR_RETURN(auto final_path,
                        ctx_.layout.ReportPath(job, report_id, time, ExtensionOf(link)));

@@ -10,9 +10,10 @@
 // ETag is recorded with the execution before the body streams, so a
 // partial left by a crash or a stop is resumed by the next run. The file is
 // verified (length, Content-MD5 when sent), moved into place, recorded,
-// then parsed and ingested in one transaction (row_ingest.h). An execution that cannot be fetched stays for the next
-// run and is reported; nothing partial is ever visible under a final name.
-// Not thread-safe; reports are fetched one at a time.
+// then parsed and ingested in one transaction (row_ingest.h). An execution
+// that cannot be fetched stays for the next run and is reported; nothing
+// partial is ever visible under a final name. Not thread-safe; reports are
+// fetched one at a time.
 #pragma once
 
 #include <map>

@@ -524,8 +524,8 @@ class SyncGateFs final : public platform::FileSystem {
   void BeforeSync() {
     std::unique_lock lock(mu_);
     if (++syncs_ > gate_) return;
-    const bool opened = opened_cv_.wait_for(lock, std::chrono::seconds(20),
-                                            [&] { return opened_ > gate_; });
+    const bool opened =
+        opened_cv_.wait_for(lock, std::chrono::seconds(20), [&] { return opened_ > gate_; });
     ++(opened ? released_ : timed_out_);
   }
 

@@ -429,9 +429,7 @@ TEST_CASE(
     "a token provider with a certificate posts a fresh client_assertion for its token URL "
     "instead of a secret") {
   HDC_SKIP_WITHOUT_OPENSSL(pki);
-  hdc::testing::ScriptedHttp http([](const http::Request&) {
-    return TenMinuteToken();
-  });
+  hdc::testing::ScriptedHttp http([](const http::Request&) { return TenMinuteToken(); });
   util::ManualClock clock(AssertionNow());
   util::Random random(3);
   TokenProvider provider(CertificateTokenOptions(pki), "", http, clock, random, {});

@@ -229,7 +229,9 @@ TEST_CASE("503 twice then 200: three attempts, waiting the jittered backoff on t
 TEST_CASE("retry_body makes the body of every retry, the first attempt sends body") {
   QuietLogs logs;
   util::ManualClock clock(kStart);
-  ScriptedServer s([](int n) { return n <= 2 ? HttpReply{503, {}, "busy"} : HttpReply{200, {}, "ok"}; });
+  ScriptedServer s([](int n) {
+    return n <= 2 ? HttpReply{503, {}, "busy"} : HttpReply{200, {}, "ok"};
+  });
   auto client = MakePocoClient(ClientOptions{});
   Request request = Get(s.server.Url("/token"));
   request.method = "POST";
