@@ -120,8 +120,30 @@ awk '
     print "client_secret_file = C:\\ProgramData\\hdc-reportd\\client-secret   ; absolute (a relative one is not resolved against this file)"
     n++; next
   }
+  # The certificate credential: file modes and the systemd credential are for Linux.
+  /^; Or a certificate credential instead of the secret/ {
+    print "; Or a certificate credential instead of the secret (set exactly one of"
+    print "; client_secret_file and client_certificate_file): the PEM certificate"
+    print "; registered on the application, and its unencrypted PEM RSA key (2048 bits"
+    print "; or more) in client_certificate_key_file, else after the certificate in"
+    print "; client_certificate_file. Keep the key where only Administrators, SYSTEM and"
+    print "; NT SERVICE\\hdc-reportd can read it, as the secret. Each token request sends"
+    print "; a signed client_assertion valid for 10 minutes; neither the key nor an"
+    print "; assertion is ever logged."
+    certskip = 1; n++; next
+  }
+  certskip && /key nor an assertion is ever logged\./ { certskip = 0; next }
+  certskip { next }
+  /^client_certificate_file *=/ {
+    print "client_certificate_file =               ; e.g. C:\\ProgramData\\hdc-reportd\\client-cert.pem"
+    n++; next
+  }
+  /^client_certificate_key_file *=/ {
+    print "client_certificate_key_file =           ; e.g. C:\\ProgramData\\hdc-reportd\\client-cert.key"
+    n++; next
+  }
   { print }
-  END { if (n != 5) { print "expected 5 rewrites, made " n > "/dev/stderr"; exit 1 } }
+  END { if (n != 8) { print "expected 8 rewrites, made " n > "/dev/stderr"; exit 1 } }
 ' "$src/config/hdc-reportd.ini" > "$stage/examples/hdc-reportd.ini" ||
   die "config/hdc-reportd.ini changed shape: update the rewrite in build_packages.sh"
 if grep -nE '(^|[ =])/(etc|var|usr)/|systemd|systemctl|chmod|journald|logrotate' "$stage/examples/hdc-reportd.ini" >&2; then
