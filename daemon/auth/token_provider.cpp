@@ -70,10 +70,7 @@ bool HasErrorCode(std::string_view body, int code) {
 // Clears a request body that held a credential before its memory is freed.
 struct WipeOnExit {
   std::string& text;
-  ~WipeOnExit() {
-    volatile char* p = text.data();
-    for (size_t i = 0; i < text.size(); ++i) p[i] = 0;
-  }
+  ~WipeOnExit() { util::Wipe(text); }
 };
 
 }  // namespace
@@ -110,10 +107,7 @@ TokenProvider::TokenProvider(TokenOptions options, std::string_view secret,
       random_(random),
       stop_(std::move(stop)) {}
 
-TokenProvider::~TokenProvider() {
-  volatile char* p = secret_.data();
-  for (size_t i = 0; i < secret_.size(); ++i) p[i] = 0;
-}
+TokenProvider::~TokenProvider() { util::Wipe(secret_); }
 
 util::Result<std::string> TokenProvider::Token() {
   std::lock_guard lock(mu_);

@@ -7,6 +7,7 @@
 
 #include "util/logging.h"
 #include "util/redact.h"
+#include "util/strings.h"
 
 namespace hdc::config {
 namespace {
@@ -46,8 +47,27 @@ std::string NotARegularFile(const std::string& path, const fs::file_status& stat
   return "";
 }
 
+constexpr std::string_view kPrivateKeyMarker = "PRIVATE KEY-----";
+
+// Whether group or others may read the file. Always false on Windows, where
+// the folder's ACL, not a mode, guards it (docs/operations.md §Client secret).
+bool ReadableByOthers(const fs::file_status& status) {
+#ifndef _WIN32
+  constexpr auto kOthers = fs::perms::group_read | fs::perms::others_read;
+  return (status.permissions() & kOthers) != fs::perms::none;
+#else
+  (void)status;
+  return false;
+#endif
+}
+
+// Who may read a secret file: anyone (systemd's credential folder guards
+// it), its owner only, or its owner only when it holds a private key (a
+// certificate file, which may or may not carry its key).
+enum class Readers { kAny, kOwnerOnly, kOwnerOnlyIfKey };
+
 util::Result<Secret> ReadSecretFile(const std::string& path, const std::string& where,
-                                    bool check_mode) {
+                                    Readers readers) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) {
@@ -59,31 +79,31 @@ util::Result<Secret> ReadSecretFile(const std::string& path, const std::string& 
     return util::ConfigError(where + ": " + path + " is " + what +
                              ", not a regular file; put the secret in a file of its own");
   }
-#ifndef _WIN32
-  constexpr auto kOthers = fs::perms::group_read | fs::perms::others_read;
-  if (check_mode && (status.permissions() & kOthers) != fs::perms::none) {
+  const bool readable_by_others = ReadableByOthers(status);
+  if (readers == Readers::kOwnerOnly && readable_by_others) {
     return util::ConfigError(where + ": " + path +
                              " is readable by group or others; run: chmod 600 " + path);
   }
-#else
-  (void)check_mode;
-#endif
   std::ifstream in(path, std::ios::binary);
   if (!in) return util::ConfigError(where + ": cannot read " + path + ": permission denied");
   std::ostringstream buffer;
   buffer << in.rdbuf();
   std::string value = TrimTrailingNewlines(buffer.str());
   if (value.empty()) return util::ConfigError(where + ": " + path + " is empty");
+  if (readers == Readers::kOwnerOnlyIfKey && readable_by_others &&
+      value.find(kPrivateKeyMarker) != std::string::npos) {
+    Secret wiped(std::move(value));
+    return util::ConfigError(where + ": " + path +
+                             " holds a private key and is readable by group or others; run: "
+                             "chmod 600 " +
+                             path);
+  }
   return Secret(std::move(value));
 }
 
 }  // namespace
 
-Secret::~Secret() {
-  // Wipe through a volatile pointer so the stores are not optimised away.
-  volatile char* p = value_.data();
-  for (size_t i = 0; i < value_.size(); ++i) p[i] = 0;
-}
+Secret::~Secret() { util::Wipe(value_); }
 
 EnvLookup ProcessEnvironment() {
   return [](std::string_view name) -> std::optional<std::string> {
@@ -114,8 +134,8 @@ void ForgetEnvironmentSecret(const EnvRemove& remove) {
 util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& env,
                                 const EnvRemove& remove) {
   if (!account.client_secret_file.empty()) {
-    auto secret =
-        ReadSecretFile(account.client_secret_file, account.client_secret_file_where, true);
+    auto secret = ReadSecretFile(account.client_secret_file, account.client_secret_file_where,
+                                 Readers::kOwnerOnly);
     if (secret.ok()) secret->set_origin("file " + account.client_secret_file);
     return secret;
   }
@@ -124,7 +144,7 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
       dir && fs::status(fs::path(*dir) / "client-secret", ec).type() != fs::file_type::not_found) {
     // systemd owns this directory and its modes; no mode check.
     const std::string path = (fs::path(*dir) / "client-secret").string();
-    auto secret = ReadSecretFile(path, "systemd credential client-secret", false);
+    auto secret = ReadSecretFile(path, "systemd credential client-secret", Readers::kAny);
     if (secret.ok()) secret->set_origin("systemd credential client-secret");
     return secret;
   }
@@ -140,47 +160,22 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
       "'client-secret' (LoadCredential=), or HDC_CLIENT_SECRET");
 }
 
-}  // namespace
-
-namespace {
-
-constexpr std::string_view kPrivateKeyMarker = "PRIVATE KEY-----";
 constexpr std::string_view kKeyCredential = "client-certificate-key";
-
-// A certificate file holding a key must be owner-only, like a key file.
-util::Status CheckKeyInCertificate(const AccountConfig& account, const Secret& certificate) {
-#ifndef _WIN32
-  std::error_code ec;
-  const fs::perms perms = fs::status(account.client_certificate_file, ec).permissions();
-  constexpr auto kOthers = fs::perms::group_read | fs::perms::others_read;
-  if (!ec && certificate.Reveal().find(kPrivateKeyMarker) != std::string_view::npos &&
-      (perms & kOthers) != fs::perms::none) {
-    return util::ConfigError(account.client_certificate_file_where + ": " +
-                             account.client_certificate_file +
-                             " holds a private key and is readable by group or others; run: "
-                             "chmod 600 " +
-                             account.client_certificate_file);
-  }
-#else
-  (void)account;
-  (void)certificate;
-#endif
-  return util::Status::Ok();
-}
 
 }  // namespace
 
 util::Result<CertificatePem> LoadClientCertificate(const AccountConfig& account,
                                                    const EnvLookup& env) {
   const std::string& path = account.client_certificate_file;
-  HDC_ASSIGN_OR_RETURN(Secret certificate,
-                       ReadSecretFile(path, account.client_certificate_file_where, false));
-  HDC_RETURN_IF_ERROR(CheckKeyInCertificate(account, certificate));
+  HDC_ASSIGN_OR_RETURN(
+      Secret certificate,
+      ReadSecretFile(path, account.client_certificate_file_where, Readers::kOwnerOnlyIfKey));
   const std::string certificate_source = "client_certificate_file " + path;
   if (!account.client_certificate_key_file.empty()) {
     const std::string& key_path = account.client_certificate_key_file;
-    HDC_ASSIGN_OR_RETURN(Secret key,
-                         ReadSecretFile(key_path, account.client_certificate_key_file_where, true));
+    HDC_ASSIGN_OR_RETURN(
+        Secret key,
+        ReadSecretFile(key_path, account.client_certificate_key_file_where, Readers::kOwnerOnly));
     return CertificatePem{std::move(certificate), std::move(key), certificate_source,
                           "client_certificate_key_file " + key_path};
   }
@@ -190,7 +185,8 @@ util::Result<CertificatePem> LoadClientCertificate(const AccountConfig& account,
     // systemd owns this directory and its modes; no mode check.
     const std::string key_path = (fs::path(*dir) / kKeyCredential).string();
     HDC_ASSIGN_OR_RETURN(
-        Secret key, ReadSecretFile(key_path, "systemd credential client-certificate-key", false));
+        Secret key,
+        ReadSecretFile(key_path, "systemd credential client-certificate-key", Readers::kAny));
     return CertificatePem{std::move(certificate), std::move(key), certificate_source,
                           "systemd credential client-certificate-key"};
   }

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "platform/process_guard.h"
+#include "util/strings.h"
 
 namespace hdc::platform {
 namespace {
@@ -37,9 +38,7 @@ util::Status ForbidCoreDumps() {
 util::Status RemoveEnvironmentVariable(std::string_view name) {
   const std::string key(name);
   if (char* value = std::getenv(key.c_str())) {
-    // Through a volatile pointer, so the stores are not optimised away.
-    volatile char* p = value;
-    for (size_t i = 0; p[i] != '\0'; ++i) p[i] = '\0';
+    util::WipeBytes(value, std::strlen(value));
   }
   if (::unsetenv(key.c_str()) != 0) {
     return util::InternalError("cannot remove " + key + " from the environment: " + Why(errno));

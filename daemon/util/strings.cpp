@@ -140,4 +140,11 @@ bool IsWindowsDeviceName(std::string_view name) {
          std::isdigit(static_cast<unsigned char>(base[3]));
 }
 
+void WipeBytes(char* data, std::size_t size) {
+  // Stores through a volatile pointer are observable behaviour, so the
+  // compiler keeps each one even though the memory is freed right after.
+  volatile char* p = data;
+  for (std::size_t i = 0; i < size; ++i) p[i] = 0;
+}
+
 }  // namespace hdc::util

@@ -46,4 +46,11 @@ inline constexpr std::size_t kLineChars = 2000;
 // Printable(text) without a cap: one line, safe for a terminal.
 std::string OneLine(std::string_view text);
 
+// Overwrites `size` bytes at `data` with zeros in a way the compiler may not
+// drop as a dead store: for memory that held a secret, a key or a token,
+// just before it is freed or reused. Wipe(text) wipes a string's characters
+// (not its capacity beyond them) and leaves its size as it was.
+void WipeBytes(char* data, std::size_t size);
+inline void Wipe(std::string& text) { WipeBytes(text.data(), text.size()); }
+
 }  // namespace hdc::util

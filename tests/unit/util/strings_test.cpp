@@ -68,5 +68,16 @@ TEST_CASE("Printable escapes every terminal control and cuts long text") {
   CHECK(OneLine("x\ny\x1b") == "x y\\x1b");
 }
 
+TEST_CASE("Wipe zeroes every character of a string and keeps its size") {
+  std::string secret = "s3cr3t-value";
+  const char* before = secret.data();
+  Wipe(secret);
+  CHECK(secret.data() == before);  // in place, not a new buffer
+  CHECK(secret == std::string(12, '\0'));
+  char buffer[] = "abcdef";
+  WipeBytes(buffer + 1, 3);
+  CHECK(std::string(buffer, 6) == std::string("a\0\0\0ef", 6));
+}
+
 }  // namespace
 }  // namespace hdc::util
