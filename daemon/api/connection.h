@@ -23,13 +23,18 @@ struct ConnectionOptions {
 
 class Connection {
  public:
-  Connection(const ConnectionOptions& options, std::string_view secret, util::Clock& clock,
+  // Signs in with `credential` (a client secret already registered with the
+  // log redactor, or a certificate).
+  Connection(const ConnectionOptions& options, auth::Credential credential, util::Clock& clock,
              std::stop_token stop);
   HdcClient& api() { return *api_; }
   http::HttpClient& http() { return *http_; }
   // Another API client, for another thread (HdcClient is not thread-safe),
   // sharing this connection's HTTP client and tokens. `random` must outlive it.
   std::unique_ptr<HdcClient> NewApiClient(util::Random& random);
+  // Signs in with `credential` from the next token on (SIGHUP re-read it);
+  // false when it is the one in use.
+  bool UseCredential(auth::Credential credential) { return tokens_->Use(std::move(credential)); }
 
  private:
   ApiOptions api_options_;

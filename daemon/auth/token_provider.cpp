@@ -97,17 +97,14 @@ util::Result<TokenResponse> ParseTokenResponse(std::string_view body, std::strin
   return TokenResponse{token->get<std::string>(), std::chrono::seconds(lifetime)};
 }
 
-TokenProvider::TokenProvider(TokenOptions options, std::string_view secret,
-                             http::HttpClient& client, util::Clock& clock, util::Random& random,
-                             std::stop_token stop)
+TokenProvider::TokenProvider(TokenOptions options, Credential credential, http::HttpClient& client,
+                             util::Clock& clock, util::Random& random, std::stop_token stop)
     : options_(std::move(options)),
-      secret_(secret),
+      credential_(std::move(credential)),
       client_(client),
       clock_(clock),
       random_(random),
       stop_(std::move(stop)) {}
-
-TokenProvider::~TokenProvider() { util::Wipe(secret_); }
 
 util::Result<std::string> TokenProvider::Token() {
   std::lock_guard lock(mu_);
@@ -122,11 +119,19 @@ void TokenProvider::Invalidate(const std::string& token) {
   if (token == token_) token_.clear();
 }
 
+bool TokenProvider::Use(Credential credential) {
+  std::lock_guard lock(mu_);
+  if (credential.SameAs(credential_)) return false;
+  credential_ = std::move(credential);
+  token_.clear();
+  return true;
+}
+
 util::Result<std::string> TokenProvider::CredentialFields(const std::string& token_url) {
-  if (!options_.certificate) return "&client_secret=" + FormEncode(secret_);
+  const auto& certificate = credential_.certificate();
+  if (!certificate) return "&client_secret=" + FormEncode(credential_.secret());
   // Never logged nor put in a message: it signs in for ten minutes.
-  auto assertion =
-      options_.certificate->Assertion(token_url, options_.client_id, clock_.Now(), random_);
+  auto assertion = certificate->Assertion(token_url, options_.client_id, clock_.Now(), random_);
   if (!assertion.ok()) return assertion.status();
   WipeOnExit wipe{*assertion};
   return "&client_assertion_type=" +
@@ -135,13 +140,33 @@ util::Result<std::string> TokenProvider::CredentialFields(const std::string& tok
 }
 
 std::string TokenProvider::CertificateHint() const {
-  if (!options_.certificate || clock_.Now() < options_.certificate->not_after()) return "";
-  return " (the certificate expired at " +
-         util::FormatTimestamp(options_.certificate->not_after()) +
+  const auto& certificate = credential_.certificate();
+  if (!certificate || clock_.Now() < certificate->not_after()) return "";
+  return " (the certificate expired at " + util::FormatTimestamp(certificate->not_after()) +
          "; register a new one on the app registration and name it in client_certificate_file)";
 }
 
 util::Status TokenProvider::Fetch() {
+  util::Status fetched = FetchOnce();
+  if (fetched.ok() || fetched.kind() != util::ErrorKind::kAuth || !options_.reload) return fetched;
+  // Refused: perhaps the secret file was rewritten, or the certificate
+  // renewed, since it was read. Once per refusal, so a credential that stays
+  // refused costs one read of its files per sign-in attempt.
+  auto log = util::GetLogger("auth");
+  auto reread = options_.reload();
+  if (!reread.ok()) {
+    log->warn("the credential was refused and could not be re-read: {}",
+              reread.status().ToString());
+    return fetched;
+  }
+  if (reread->SameAs(credential_)) return fetched;
+  log->warn("the service refused the {}; re-read it: signing in with the {}",
+            credential_.description(), reread->description());
+  credential_ = std::move(*reread);
+  return FetchOnce();
+}
+
+util::Status TokenProvider::FetchOnce() {
   http::Request request;
   request.method = "POST";
   request.url = options_.login_url + "/" + options_.tenant_id + "/oauth2/token";
@@ -158,7 +183,7 @@ util::Status TokenProvider::Fetch() {
   // Asking for a token twice is harmless, so the request may be retried; an
   // assertion is made afresh for each attempt (a jti is never sent twice).
   request.idempotent = true;
-  if (options_.certificate) request.retry_body = form;
+  if (credential_.certificate()) request.retry_body = form;
   const std::string where = "token request to " + util::StripQuery(request.url);
   util::StringSink body(1 << 20);
   const util::TimePoint asked_at = clock_.Now();
@@ -166,7 +191,7 @@ util::Status TokenProvider::Fetch() {
       http::SendWithRetry(client_, request, body, options_.retry, clock_, random_, stop_);
   if (!response.ok()) return response.status().WithContext(where + ": ");
   if (response->status == 400 || response->status == 401 || response->status == 403) {
-    if (!options_.certificate && HasErrorCode(body.data(), kSecretExpired)) {
+    if (!credential_.certificate() && HasErrorCode(body.data(), kSecretExpired)) {
       return util::Status::Error(
                  util::ErrorKind::kAuth,
                  where +

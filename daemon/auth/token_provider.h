@@ -8,10 +8,16 @@
 // final. A refused credential (invalid_client, unauthorized_client, ...) is
 // kAuth with the server's error code in one line; an expired client secret
 // (AADSTS7000222) says so and how to replace it. The secret, assertions and
-// tokens never appear in messages or logs. With TokenOptions::certificate the
+// tokens never appear in messages or logs. With a certificate credential the
 // request carries a client_assertion (auth/client_assertion.h: audience the
 // token URL posted to, 10 minutes, a fresh jti each time) instead of the
 // secret. Thread-safe: concurrent callers share one fetch.
+//
+// Rotation (docs/operations.md §Rotating credentials): Use() hands over a
+// new credential (SIGHUP re-read it); the cached token is dropped when it
+// differs. With TokenOptions::reload, a refused credential is re-read once
+// from its sources; when that gives a different one, it is used and the
+// request made once more, and the log names the credential now in use.
 #pragma once
 
 #include <memory>
@@ -21,6 +27,7 @@
 #include <string>
 
 #include "auth/client_assertion.h"
+#include "auth/credential.h"
 #include "http/client.h"
 #include "http/retry.h"
 #include "util/clock.h"
@@ -45,30 +52,32 @@ struct TokenOptions {
   std::string resource = "https://manage.devcenter.microsoft.com";
   util::Duration refresh_margin = std::chrono::minutes(5);
   http::RetryPolicy retry;  // its deadline bounds one token request, retries included
-  // Set: sign in with this certificate (the secret is then unused).
-  std::shared_ptr<const CertificateCredential> certificate;
+  // Set: re-reads the credential after the identity platform refused it.
+  CredentialLoader reload;
 };
 
 class TokenProvider final : public TokenSource {
  public:
-  // `secret` is copied and wiped on destruction; the caller has already
-  // registered it with the log redactor.
-  TokenProvider(TokenOptions options, std::string_view secret, http::HttpClient& client,
+  // The caller has already registered a secret with the log redactor.
+  TokenProvider(TokenOptions options, Credential credential, http::HttpClient& client,
                 util::Clock& clock, util::Random& random, std::stop_token stop);
-  ~TokenProvider() override;
 
   util::Result<std::string> Token() override;
   void Invalidate(const std::string& token) override;
+  // Signs in with `credential` from now on. Returns false (and keeps the
+  // cached token) when it is the same as the one in use.
+  bool Use(Credential credential);
 
  private:
-  util::Status Fetch();  // REQUIRES: mu_ held
+  util::Status Fetch();      // REQUIRES: mu_ held
+  util::Status FetchOnce();  // REQUIRES: mu_ held
   // "&client_secret=..." or "&client_assertion_type=...&client_assertion=...".
   util::Result<std::string> CredentialFields(const std::string& token_url);
   // " (the certificate expired at ...)" when a refused certificate has expired.
   std::string CertificateHint() const;
 
   TokenOptions options_;
-  std::string secret_;
+  Credential credential_;  // GUARDED_BY(mu_)
   http::HttpClient& client_;
   util::Clock& clock_;
   util::Random& random_;

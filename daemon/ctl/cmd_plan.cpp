@@ -80,9 +80,7 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   std::stop_source stop;
   api::ConnectionOptions connection_options =
       reconcile::ConnectionOptionsFrom(*config, std::string("hdc-reportctl/") + HDC_VERSION);
-  credential->ApplyTo(connection_options);
-  api::Connection connection(connection_options, credential->secret_text(), clock,
-                             stop.get_token());
+  api::Connection connection(connection_options, std::move(*credential), clock, stop.get_token());
   const std::string url = reconcile::CallbackUrl(config->service.callback_url,
                                                  CallbackToken(config->service.state_dir));
   reconcile::Reconciler reconciler(connection.api(), **database, clock, {url, nullptr});

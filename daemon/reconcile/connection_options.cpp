@@ -22,30 +22,40 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::
   return o;
 }
 
-util::Result<ClientCredential> LoadClientCredential(const config::AccountConfig& account,
+util::Result<auth::Credential> LoadClientCredential(const config::AccountConfig& account,
                                                     const config::EnvLookup& env,
                                                     const config::EnvRemove& remove) {
-  ClientCredential credential;
   if (account.client_certificate_file.empty()) {
     auto secret = config::LoadClientSecret(account, env, remove);
     if (!secret.ok()) return secret.status();
-    credential.description = "client secret from " + secret->origin();
-    credential.secret.emplace(std::move(*secret));
-    return credential;
+    return auth::Credential::FromSecret(std::string(secret->Reveal()),
+                                        "client secret from " + secret->origin());
   }
   auto pem = config::LoadClientCertificate(account, env);
   if (!pem.ok()) return pem.status();
-  auto certificate = auth::CertificateCredential::FromPem(
-      pem->certificate.Reveal(), pem->key.Reveal(), pem->certificate_source, pem->key_source);
-  if (!certificate.ok()) return certificate.status();
-  credential.certificate =
-      std::make_shared<const auth::CertificateCredential>(std::move(*certificate));
-  credential.description =
+  auto loaded = auth::CertificateCredential::FromPem(pem->certificate.Reveal(), pem->key.Reveal(),
+                                                     pem->certificate_source, pem->key_source);
+  if (!loaded.ok()) return loaded.status();
+  auto certificate = std::make_shared<const auth::CertificateCredential>(std::move(*loaded));
+  std::string description =
       "certificate credential from " + pem->certificate_source +
       (pem->key_source == pem->certificate_source ? std::string()
                                                   : " (key from " + pem->key_source + ")") +
-      ", " + credential.certificate->Describe();
-  return credential;
+      ", " + certificate->Describe();
+  return auth::Credential::FromCertificate(std::move(certificate), std::move(description));
+}
+
+auth::CredentialLoader CredentialReloader(const config::AccountConfig& account,
+                                          const config::EnvLookup& env) {
+  return [&account, env]() {
+    const config::EnvLookup files_only =
+        [&env](std::string_view name) -> std::optional<std::string> {
+      if (name == "HDC_CLIENT_SECRET") return std::nullopt;
+      return env(name);
+    };
+    return LoadClientCredential(account, files_only,
+                                [](std::string_view) { return util::Status::Ok(); });
+  };
 }
 
 }  // namespace hdc::reconcile

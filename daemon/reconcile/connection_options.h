@@ -11,6 +11,7 @@
 
 #include "api/connection.h"
 #include "auth/client_assertion.h"
+#include "auth/credential.h"
 #include "config/ini_loader.h"
 #include "config/secret_source.h"
 #include "util/result.h"
@@ -24,20 +25,15 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::
 // with client_certificate_file, a certificate and its key
 // (config::LoadClientCertificate, auth::CertificateCredential). Errors are
 // kConfig in one line naming the key or file; no key material in them.
-struct ClientCredential {
-  std::optional<config::Secret> secret;
-  std::shared_ptr<const auth::CertificateCredential> certificate;
-  // Safe for logs: "client secret from file /etc/x", or "certificate
-  // credential from client_certificate_file /x.pem (key from ...),
-  // certificate CN=..., SHA-256 thumbprint AbCd1234...".
-  std::string description;
-
-  std::string_view secret_text() const { return secret ? secret->Reveal() : std::string_view(); }
-  // Sets the token options' certificate (nothing for a secret).
-  void ApplyTo(api::ConnectionOptions& options) const { options.token.certificate = certificate; }
-};
-util::Result<ClientCredential> LoadClientCredential(const config::AccountConfig& account,
+util::Result<auth::Credential> LoadClientCredential(const config::AccountConfig& account,
                                                     const config::EnvLookup& env,
                                                     const config::EnvRemove& remove);
+
+// Reads the account's credential again from the files it names (a secret
+// file rewritten in place, a renewed certificate): LoadClientCredential
+// without the environment, which was emptied of HDC_CLIENT_SECRET at start.
+// `account` must outlive the loader.
+auth::CredentialLoader CredentialReloader(const config::AccountConfig& account,
+                                          const config::EnvLookup& env);
 
 }  // namespace hdc::reconcile

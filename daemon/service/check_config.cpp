@@ -57,7 +57,7 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
   }
   err << "hdc-reportd: " << config_path << ": configuration OK, " << config->jobs.size()
       << (config->jobs.size() == 1 ? " job" : " jobs") << ", state in " << config->service.state_dir
-      << ", " << credential->description << "\n";
+      << ", " << credential->description() << "\n";
   return 0;
 }
 

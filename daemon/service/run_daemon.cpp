@@ -236,6 +236,8 @@ struct Running {
   util::Metrics& metrics;
   platform::FileSystem& fs;
   const store::StoreLayout& layout;
+  api::Connection& connection;
+  const auth::CredentialLoader& reload_credential;
 };
 
 // Tells options.on_lifecycle, if anybody listens.
@@ -344,6 +346,24 @@ void ReopenLog() {
   }
 }
 
+// Re-reads the account's credential from the files it came from (the paths
+// are restart-only); a rewritten secret file or a renewed certificate is used
+// from the next token on. One that cannot be read is named, and the one in
+// use kept: the rest of the reload goes ahead.
+void ReloadCredential(const Running& running) {
+  auto log = util::GetLogger("auth");
+  auto reread = running.reload_credential();
+  if (!reread.ok()) {
+    log->warn("reload: the credential was not re-read, the one in use is kept: {}",
+              reread.status().ToString());
+    return;
+  }
+  std::string description = reread->description();
+  if (running.connection.UseCredential(std::move(*reread))) {
+    log->info("reload: signing in with the {} from the next token on", description);
+  }
+}
+
 // Hands the scheduler the new configuration once it has loaded whole and
 // logging is set up from it; otherwise the previous one keeps running.
 void ReloadConfig(const Running& running) {
@@ -359,6 +379,7 @@ void ReloadConfig(const Running& running) {
   }
   const auto current = running.scheduler.config();
   WarnRestartOnly(*current, *reloaded);
+  ReloadCredential(running);
   Tell(running, platform::EventLevel::kInfo,
        fmt::format("hdc-reportd reloaded its configuration: {} job(s)", reloaded->jobs.size()));
   running.scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
@@ -410,8 +431,10 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   DescribeServiceMetrics(metrics);
   std::stop_source stop;
   api::ConnectionOptions connection_options = CountedConnectionOptions(*config, metrics);
-  state->credential.ApplyTo(connection_options);
-  api::Connection connection(connection_options, state->credential.secret_text(), clock,
+  const auth::CredentialLoader reload_credential =
+      reconcile::CredentialReloader(config->account, config::ProcessEnvironment());
+  connection_options.token.reload = reload_credential;
+  api::Connection connection(connection_options, std::move(state->credential), clock,
                              stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
@@ -423,7 +446,8 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   (void)work.RefreshGauges();
   engine::Scheduler scheduler(work, clock, config, SchedulerOptionsFor(start->watchdog, notifier));
 
-  const Running running{options, notifier, scheduler, metrics, fs, layout};
+  const Running running{options, notifier, scheduler,  metrics,
+                        fs,      layout,   connection, reload_credential};
   ControlListener control;
   if (util::Status started = StartControl(running, *config, state->callback_token, control);
       !started.ok()) {

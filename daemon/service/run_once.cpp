@@ -215,8 +215,9 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
   };
   RunBudget budget(config->service.run_budget, clock, stop);
   StopOnSignal signal(stop);
-  state->credential.ApplyTo(connection_options);
-  api::Connection connection(connection_options, state->credential.secret_text(), clock,
+  connection_options.token.reload =
+      reconcile::CredentialReloader(config->account, config::ProcessEnvironment());
+  api::Connection connection(connection_options, std::move(state->credential), clock,
                              stop.get_token());
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());

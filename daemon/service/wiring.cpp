@@ -71,7 +71,7 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   auto lock = PrepareStateDir(config.service.state_dir);
   if (!lock.ok()) return lock.status();
   // Once this instance owns the state directory (a refused second one says one line).
-  util::GetLogger("auth")->info("signing in with the {}", credential->description);
+  util::GetLogger("auth")->info("signing in with the {}", credential->description());
   auto files = platform::OpenConfinedFileSystem(config.service.state_dir);
   if (!files.ok()) return files.status();
   auto db = db::Database::Open(

@@ -29,7 +29,7 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 
 // What --once and the daemon hold while they run.
 struct StateHandles {
-  reconcile::ClientCredential credential;  // the client secret or the certificate
+  auth::Credential credential;  // the client secret or the certificate
   std::unique_ptr<platform::DirLock> lock;
   // The real file system confined to state_dir: every store, recovery and
   // retention call goes through it, so a link planted under state_dir

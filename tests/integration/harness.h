@@ -83,8 +83,9 @@ class Harness {
       options.token.tenant_id = emulator::DemoClient().tenant;
       options.token.client_id = emulator::DemoClient().client_id;
       options.api.api_url = emu_.server().base_url();
-      connection_ = std::make_unique<api::Connection>(options, emulator::DemoClient().secret,
-                                                      emu_.clock(), stop_.get_token());
+      connection_ = std::make_unique<api::Connection>(
+          options, auth::Credential::FromSecret(emulator::DemoClient().secret, "client secret"),
+          emu_.clock(), stop_.get_token());
     }
     return *connection_;
   }

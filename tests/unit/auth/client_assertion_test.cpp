@@ -411,14 +411,19 @@ TEST_CASE(
   CHECK(no_key.status().message() == "client_certificate_key_file " + missing + ": file not found");
 }
 
-// A token provider's options for the tenant's token URL, signing with `pki`'s certificate.
-TokenOptions CertificateTokenOptions(const AssertionPki& pki) {
+// A token provider's options for the tenant's token URL.
+TokenOptions CertificateTokenOptions() {
   TokenOptions options;
   options.login_url = "http://127.0.0.1:9";
   options.tenant_id = "tenant-1";
   options.client_id = kClientId;
-  options.certificate = std::make_shared<const CertificateCredential>(LoadedCredential(pki));
   return options;
+}
+
+// Signing with `pki`'s certificate.
+Credential CertificateOf(const AssertionPki& pki) {
+  return Credential::FromCertificate(
+      std::make_shared<const CertificateCredential>(LoadedCredential(pki)), "certificate");
 }
 
 hdc::testing::ScriptedReply TenMinuteToken() {
@@ -432,7 +437,7 @@ TEST_CASE(
   hdc::testing::ScriptedHttp http([](const http::Request&) { return TenMinuteToken(); });
   util::ManualClock clock(AssertionNow());
   util::Random random(3);
-  TokenProvider provider(CertificateTokenOptions(pki), "", http, clock, random, {});
+  TokenProvider provider(CertificateTokenOptions(), CertificateOf(pki), http, clock, random, {});
   REQUIRE(provider.Token().ok());
   clock.Advance(std::chrono::minutes(9));  // past half of the 10-minute token: renewed
   REQUIRE(provider.Token().ok());
@@ -469,7 +474,7 @@ TEST_CASE("a retried token request carries a new client_assertion, never the sam
   });
   util::ManualClock clock(AssertionNow());
   util::Random random(3);
-  TokenProvider provider(CertificateTokenOptions(pki), "", http, clock, random, {});
+  TokenProvider provider(CertificateTokenOptions(), CertificateOf(pki), http, clock, random, {});
   std::optional<util::Result<std::string>> token;
   std::thread asker([&] { token.emplace(provider.Token()); });
   clock.AwaitWaiters(1);  // the backoff before the retry

@@ -21,6 +21,12 @@ TokenOptions Options() {
   return o;
 }
 
+// The identity platform refusing a sign-in, with its error body.
+ScriptedReply RefusedWith(int status, std::string body) { return {status, std::move(body)}; }
+
+constexpr const char* kInvalidSecret =
+    R"J({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1","error_codes":[7000215]})J";
+
 ScriptedReply TokenReply(const std::string& token, const std::string& expires_in = "\"3599\"") {
   return {200, R"J({"token_type":"Bearer","expires_in":)J" + expires_in +
                    R"J(,"resource":"https://manage.devcenter.microsoft.com","access_token":")J" +
@@ -31,7 +37,8 @@ TEST_CASE("the token request is the documented client-credentials form post") {
   ScriptedHttp http([](const http::Request&) { return TokenReply("tok-1"); });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "s3cr&t=", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("s3cr&t=", "client secret"), http, clock,
+                         random, {});
   CHECK(*provider.Token() == "tok-1");
   const auto requests = http.requests();
   REQUIRE(requests.size() == 1);
@@ -50,7 +57,8 @@ TEST_CASE("a token is cached and renewed when less than five minutes remain") {
       [&](const http::Request&) { return TokenReply("tok-" + std::to_string(++issued)); });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "secret-1", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("secret-1", "client secret"), http,
+                         clock, random, {});
   CHECK(*provider.Token() == "tok-1");
   clock.Advance(std::chrono::minutes(54));  // 59:59 lifetime, 5:59 left
   CHECK(*provider.Token() == "tok-1");
@@ -65,7 +73,8 @@ TEST_CASE("expires_in is accepted as a number, and short tokens renew at half-li
       [&](const http::Request&) { return TokenReply("t" + std::to_string(++issued), "120"); });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "secret-1", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("secret-1", "client secret"), http,
+                         clock, random, {});
   CHECK(*provider.Token() == "t1");
   clock.Advance(std::chrono::seconds(59));
   CHECK(*provider.Token() == "t1");
@@ -79,7 +88,8 @@ TEST_CASE("invalidating the cached token fetches a new one, other tokens are ign
       [&](const http::Request&) { return TokenReply("tok-" + std::to_string(++issued)); });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "secret-1", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("secret-1", "client secret"), http,
+                         clock, random, {});
   CHECK(*provider.Token() == "tok-1");
   provider.Invalidate("something-else");
   CHECK(*provider.Token() == "tok-1");
@@ -88,14 +98,11 @@ TEST_CASE("invalidating the cached token fetches a new one, other tokens are ign
 }
 
 TEST_CASE("a refused credential is an auth error with the server's code and no secret") {
-  ScriptedHttp http([](const http::Request&) {
-    return ScriptedReply{
-        401,
-        R"J({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1","error_codes":[7000215]})J"};
-  });
+  ScriptedHttp http([](const http::Request&) { return RefusedWith(401, kInvalidSecret); });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "the-secret-value", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("the-secret-value", "client secret"),
+                         http, clock, random, {});
   auto token = provider.Token();
   REQUIRE_FALSE(token.ok());
   CHECK(token.status().kind() == util::ErrorKind::kAuth);
@@ -108,13 +115,14 @@ TEST_CASE("a refused credential is an auth error with the server's code and no s
 
 TEST_CASE("an expired client secret (AADSTS7000222) says so and how to replace it") {
   ScriptedHttp http([](const http::Request&) {
-    return ScriptedReply{
+    return RefusedWith(
         401,
-        R"J({"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'client-1' are expired.","error_codes":[7000222]})J"};
+        R"J({"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app 'client-1' are expired.","error_codes":[7000222]})J");
   });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "the-secret-value", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("the-secret-value", "client secret"),
+                         http, clock, random, {});
   auto token = provider.Token();
   REQUIRE_FALSE(token.ok());
   CHECK(token.status().kind() == util::ErrorKind::kAuth);
@@ -127,15 +135,120 @@ TEST_CASE("an expired client secret (AADSTS7000222) says so and how to replace i
 
 TEST_CASE("an unauthorized_client answer on 400 is an auth error too") {
   ScriptedHttp http([](const http::Request&) {
-    return ScriptedReply{
+    return RefusedWith(
         400,
-        R"J({"error":"unauthorized_client","error_description":"AADSTS700016: app not found"})J"};
+        R"J({"error":"unauthorized_client","error_description":"AADSTS700016: app not found"})J");
   });
   util::ManualClock clock(T0());
   util::Random random(1);
-  TokenProvider provider(Options(), "secret-1", http, clock, random, {});
+  TokenProvider provider(Options(), Credential::FromSecret("secret-1", "client secret"), http,
+                         clock, random, {});
   CHECK(provider.Token().status().message().ends_with(
       "refused (HTTP 400): unauthorized_client: AADSTS700016: app not found"));
+}
+
+// A service that accepts one secret only: "rotated" after the operator's
+// rewrite, refusing the old one.
+ScriptedReply AcceptsOnly(const http::Request& request, const std::string& secret) {
+  if (request.body.find("client_secret=" + secret + "&") == std::string::npos) {
+    return RefusedWith(401, kInvalidSecret);
+  }
+  return TokenReply("tok-for-" + secret);
+}
+
+TEST_CASE(
+    "a refused secret is re-read once and a rotated one signs in within the same Token() call") {
+  ScriptedHttp http([](const http::Request& r) { return AcceptsOnly(r, "new-secret"); });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  int reads = 0;
+  TokenOptions options = Options();
+  options.reload = [&reads]() -> util::Result<Credential> {
+    ++reads;
+    return Credential::FromSecret("new-secret", "client secret from file /run/s");
+  };
+  TokenProvider provider(options, Credential::FromSecret("old-secret", "client secret"), http,
+                         clock, random, {});
+  CHECK(*provider.Token() == "tok-for-new-secret");
+  CHECK(reads == 1);
+  CHECK(http.requests().size() == 2);  // the refused one, then the new secret's
+  // The new secret is kept: later tokens need no re-read.
+  clock.Advance(std::chrono::hours(1));
+  CHECK(*provider.Token() == "tok-for-new-secret");
+  CHECK(reads == 1);
+}
+
+TEST_CASE("a refused secret that re-reads the same is refused without a second request") {
+  ScriptedHttp http([](const http::Request& r) { return AcceptsOnly(r, "new-secret"); });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  int reads = 0;
+  TokenOptions options = Options();
+  options.reload = [&reads]() -> util::Result<Credential> {
+    ++reads;
+    return Credential::FromSecret("old-secret", "client secret from file /run/s");
+  };
+  TokenProvider provider(options, Credential::FromSecret("old-secret", "client secret"), http,
+                         clock, random, {});
+  auto token = provider.Token();
+  REQUIRE_FALSE(token.ok());
+  CHECK(token.status().kind() == util::ErrorKind::kAuth);
+  CHECK(reads == 1);
+  CHECK(http.requests().size() == 1);
+}
+
+TEST_CASE("a credential that cannot be re-read keeps the refusal, and an outage is not re-read") {
+  bool refuse = true;
+  ScriptedHttp http([&refuse](const http::Request&) {
+    return refuse ? RefusedWith(401, kInvalidSecret) : ScriptedReply{503, "busy"};
+  });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  int reads = 0;
+  TokenOptions options = Options();
+  options.retry.max_attempts = 1;
+  options.reload = [&reads]() -> util::Result<Credential> {
+    ++reads;
+    return util::ConfigError("client_secret_file /run/s: file not found");
+  };
+  TokenProvider provider(options, Credential::FromSecret("old-secret", "client secret"), http,
+                         clock, random, {});
+  CHECK(provider.Token().status().message().ends_with("Invalid client secret provided."));
+  CHECK(reads == 1);
+  refuse = false;  // an outage is not the credential's fault
+  CHECK(provider.Token().status().kind() == util::ErrorKind::kUnavailable);
+  CHECK(reads == 1);
+}
+
+TEST_CASE("Use() swaps the credential and drops the token only when it differs") {
+  std::string accepted = "secret-1";
+  int issued = 0;
+  ScriptedHttp http([&](const http::Request& r) {
+    ++issued;
+    return AcceptsOnly(r, accepted);
+  });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  TokenProvider provider(Options(), Credential::FromSecret("secret-1", "client secret"), http,
+                         clock, random, {});
+  CHECK(*provider.Token() == "tok-for-secret-1");
+  CHECK_FALSE(provider.Use(Credential::FromSecret("secret-1", "client secret from file /x")));
+  CHECK(*provider.Token() == "tok-for-secret-1");
+  CHECK(issued == 1);  // the cached token stayed
+  accepted = "secret-2";
+  CHECK(provider.Use(Credential::FromSecret("secret-2", "client secret from file /x")));
+  CHECK(*provider.Token() == "tok-for-secret-2");
+  CHECK(issued == 2);
+}
+
+TEST_CASE("a credential is the same by its secret, wherever it was read from") {
+  const Credential a = Credential::FromSecret("s-1", "client secret from file /a");
+  CHECK(a.SameAs(Credential::FromSecret("s-1", "client secret from file /b")));
+  CHECK_FALSE(a.SameAs(Credential::FromSecret("s-2", "client secret from file /a")));
+  Credential moved = Credential::FromSecret("s-3", "d");
+  Credential target = std::move(moved);
+  CHECK(target.secret() == "s-3");
+  CHECK(moved.secret().empty());  // NOLINT(bugprone-use-after-move): the source is emptied
 }
 
 TEST_CASE("token responses without a token or lifetime are bad data") {
