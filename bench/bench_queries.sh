@@ -65,11 +65,15 @@ best() {
 }
 
 now=2026-12-01T00:00:00Z
+# Each command over a typed key column and over keys of the row's JSON
+# (json_extract), the defaults otherwise (7 days).
 queries=(
   "top --by driver_name"
   "top --by DriverName,OSVersion --where Market=US"
+  "trend --by driver_name"
   "trend --by OSVersion"
   "new"
+  "compare --by driver_version 10.0.0.1 10.1.0.1"
   "compare --by OSVersion 10.0.22631 10.0.26100"
 )
 missed=0

@@ -7,7 +7,10 @@ CREATE INDEX failures_report_time ON failures (report_datetime);
 
 -- trend's, new's and compare's window: when the failure happened, else when
 -- its report ran. The expression must stay exactly as the queries spell it.
-CREATE INDEX failures_seen ON failures (coalesce(failure_time, report_datetime));
+-- Covering for new's per-bucket sums (job, bucket, events): its window is
+-- read from the index alone, not from the table's rows.
+CREATE INDEX failures_seen ON failures (coalesce(failure_time, report_datetime), job_name,
+  failure_hash, event_count);
 
 -- new: per bucket, whether it was seen before the window, its first day and
 -- its latest row, each one index seek. Its prefix serves what failures_hash

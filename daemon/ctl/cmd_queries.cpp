@@ -136,7 +136,7 @@ int CmdTrend(const CommonOptions& common, const std::vector<std::string>& args, 
   CommonOptions options = common;
   auto parsed = ParseCommandOptions("trend", args, kOptions, options);
   if (!parsed.ok()) return Fail(err, parsed.status());
-  auto scope = ParseScope("trend", *parsed, 14, true);
+  auto scope = ParseScope("trend", *parsed, 7, true);
   if (!scope.ok()) return Fail(err, scope.status());
   db::TrendQuery query;
   query.scope = scope->scope;

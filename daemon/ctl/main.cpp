@@ -46,7 +46,7 @@ constexpr const char* kUsage =
     "  trend [--by COL] [--days N] [--top K] [--job NAME] [--now TIME]\n"
     "      [--format table|csv|json]\n"
     "              events per UTC day (of FailureDateTime, else the report's run)\n"
-    "              over the N days (default 14) ending TIME's day, per value of COL\n"
+    "              over the N days (default 7) ending TIME's day, per value of COL\n"
     "              (default driver_name): the K (default 8) with most events, the\n"
     "              rest summed as other\n"
     "  new [--days N] [--limit N] [--job NAME] [--now TIME]\n"

@@ -335,9 +335,12 @@ Result<SqlText> NewSql(const NewQuery& query) {
   // before the window, the latest row up to its end, the first day.
   text.sql =
       "SELECT w.failure_hash, l.failure_name, l.driver_name, l.driver_version, w.events, "
-      "(SELECT substr(min(" +
+      "(SELECT substr(" +
       seen +
-      "), 1, 10) FROM failures WHERE failure_hash = w.failure_hash) "
+      ", 1, 10) FROM failures WHERE failure_hash = w.failure_hash "
+      "ORDER BY " +
+      seen +
+      " LIMIT 1) "
       "FROM (SELECT failure_hash, coalesce(sum(event_count), 0) AS events FROM failures WHERE " +
       scope +
       " AND failure_hash IS NOT NULL GROUP BY failure_hash) AS w "
