@@ -134,6 +134,7 @@ bench: build bench-deps
 	bash bench/bench_download.sh $(BUILD) || true
 	bash bench/bench_catchup.sh $(BUILD) || true
 	bash bench/bench_sweep.sh $(BUILD)/bench/bench_sweep || true
+	bash bench/bench_queries.sh $(BUILD) || true
 	bash bench/bench_idle.sh $(BUILD) || true
 
 # DEB and RPM packages (CPack) in $(BUILD)/packages/ (-DHDC_PACKAGE_OUTPUT_DIR=

@@ -81,7 +81,7 @@
 #          report), every file and the folder fsynced by `sync` (in parallel
 #          through xargs -P).
 #          (b) one sqlite3 shell process for all reports, into a database made
-#          (untimed) from db/001_initial.sql, WAL, synchronous=FULL,
+#          (untimed) from the db/*.sql migrations, WAL, synchronous=FULL,
 #          foreign_keys, secure_delete and the 32 MiB page cache IngestReport
 #          uses (as bench/bench_ingest.sh): per report one transaction that
 #          inserts its `executions` row, re-creates the INSTEAD OF trigger of
@@ -123,6 +123,8 @@ build=${1:-$here/../build}
 emulator=$build/emulator/hdc-emulator
 daemon=$build/daemon/hdc-reportd
 schema=$here/../db/001_initial.sql
+# Every migration in order, as Database::Open applies them (the same indexes).
+schema_reads() { for f in "$here"/../db/[0-9][0-9][0-9]_*.sql; do echo ".read $f"; done; }
 jobs=${CATCHUP_JOBS:-10}
 days=${CATCHUP_DAYS:-90}
 rows=${CATCHUP_ROWS:-5000}
@@ -414,7 +416,7 @@ pragmas() {
 }
 sqlite3 "$pdb" >/dev/null <<EOF
 $(pragmas)
-.read $schema
+$(schema_reads)
 CREATE VIEW report_in AS SELECT $(col_list ', ' 'NULL AS "@"') WHERE 0;
 EOF
 # One report's transaction, with __RID__ (reportId, also the job name: the

@@ -6,7 +6,7 @@
 # bench_ingest (built by CMake; this script builds nothing) writes a
 # deterministic 30-column IHV report (tab, CRLF, fixed seed), times a
 # parse-only pass and IngestReport into a fresh state.db. Then the shell loads
-# the same file into a fresh database made from the same db/001_initial.sql
+# the same file into a fresh database made from the same db/*.sql migrations
 # (same tables and indexes; WAL, synchronous=FULL, foreign_keys and
 # secure_delete as Database::Open sets them), each variant timed as the wall
 # time of the sqlite3 process (open, one .import transaction, commit, close):
@@ -40,6 +40,8 @@ bench=${1:-}
 rows=${2:-1000000}
 runs=${BENCH_RUNS:-3}
 schema=$here/../db/001_initial.sql
+# Every migration in order, as Database::Open applies them (the same indexes).
+schema_reads() { for f in "$here"/../db/[0-9][0-9][0-9]_*.sql; do echo ".read $f"; done; }
 cache_kib=32768  # kIngestCacheKiB in daemon/download/row_ingest.cpp
 
 [ -x "$bench" ] || { echo "usage: $0 path/to/bench_ingest [ROWS]" >&2; exit 2; }
@@ -132,7 +134,7 @@ run_shell() {
     rm -f "$db" "$db-wal" "$db-shm"
     sqlite3 "$db" >/dev/null <<EOF
 $(pragmas "")
-.read $schema
+$(schema_reads)
 INSERT INTO executions (report_id, report_datetime, job_name, remote_status, state, first_seen, last_polled)
   VALUES ('$report_id', '$report_datetime', 'bench', 'Completed', 'fetched', '$report_datetime', '$report_datetime');
 $($setup)

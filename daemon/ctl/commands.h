@@ -38,10 +38,28 @@ int CmdExecutions(const CommonOptions& options, const std::vector<std::string>& 
 int CmdCabs(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
             std::ostream& err);
 
-// top [--by COLUMN] [--days N] [--limit N] [--job NAME] [--now TIME]:
-// failure rows and events grouped by a column over the period that ends now.
+// The queries over failures (db/queries.h); each also takes the hidden
+// --explain-sql (ctl/query_args.h) and reads no personal column.
+// top [--by COL[,COL...]] [--where COL=VALUE]... [--days N] [--limit N]
+// [--job NAME] [--now TIME]: failure rows and events grouped by columns
+// over the period that ends now.
 int CmdTop(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
            std::ostream& err);
+
+// trend [--by COL] [--days N] [--top K] [--job NAME] [--now TIME]
+// [--format table|csv|json]: events per UTC day per value, the top K apart.
+int CmdTrend(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+             std::ostream& err);
+
+// new [--days N] [--limit N] [--job NAME] [--now TIME]: failure buckets first
+// seen in the period.
+int CmdNew(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+           std::ostream& err);
+
+// compare --by COL A B [--days N] [--limit N] [--job NAME] [--now TIME]:
+// events per bucket where COL is A against where it is B.
+int CmdCompare(const CommonOptions& options, const std::vector<std::string>& args,
+               std::ostream& out, std::ostream& err);
 
 // verify: re-hashes every file a row says is stored (size and SHA-256) and
 // lists files no row names. Exit 0 when all agree, 65 otherwise.

@@ -34,11 +34,29 @@ constexpr const char* kUsage =
     "  cabs [--job NAME] [--state STATE] [--limit N]\n"
     "              cabs, newest first (default --limit 50, 0 for all); STATE:\n"
     "              pending, fetching, fetched, skipped, failed, purged\n"
-    "  top [--by COLUMN] [--days N] [--limit N] [--job NAME] [--now TIME]\n"
-    "              failure rows and their events grouped by COLUMN (driver_name,\n"
-    "              failure_name, failure_hash, driver_version, job_name; default\n"
-    "              driver_name) over the reports of the N days (default 7) up to\n"
-    "              TIME (UTC, default now); the top N (default 10, 0 for all)\n"
+    "  top [--by COL[,COL...]] [--where COL=VALUE]... [--days N] [--limit N]\n"
+    "      [--job NAME] [--now TIME]\n"
+    "              failure rows and their events grouped by the columns over the\n"
+    "              reports of the N days (default 7) up to TIME (UTC, default now);\n"
+    "              the top N (default 10, 0 for all). COL: a report column as a\n"
+    "              job's columns = names it (DriverName, OSVersion, Market, Model,\n"
+    "              any case) or driver_name, failure_name, failure_hash,\n"
+    "              driver_version, job_name (default driver_name); DeviceId,\n"
+    "              HardwareId and CabIdHash are refused\n"
+    "  trend [--by COL] [--days N] [--top K] [--job NAME] [--now TIME]\n"
+    "      [--format table|csv|json]\n"
+    "              events per UTC day (of FailureDateTime, else the report's run)\n"
+    "              over the N days (default 7) ending TIME's day, per value of COL\n"
+    "              (default driver_name): the K (default 8) with most events, the\n"
+    "              rest summed as other\n"
+    "  new [--days N] [--limit N] [--job NAME] [--now TIME]\n"
+    "              failure buckets first seen (in the whole table) within the N\n"
+    "              days (default 7): events, first day, the latest row's failure\n"
+    "              name, driver and version; most events first (default --limit 20)\n"
+    "  compare --by COL A B [--days N] [--limit N] [--job NAME] [--now TIME]\n"
+    "              per failure bucket, events where COL is A and where it is B over\n"
+    "              the N days (default 7), and the change B - A; largest change\n"
+    "              first (default --limit 20, 0 for all)\n"
     "  export [--format csv|json] [--job NAME] [--since WHEN] [--with-device-ids]\n"
     "              the failure rows, oldest first: CSV (RFC 4180, CRLF; cells that\n"
     "              start with = + - @ TAB CR NUL get a leading ' so spreadsheets\n"
@@ -56,7 +74,8 @@ constexpr const char* kUsage =
     "              --dry-run lists counts, bytes and the oldest clock per kind\n"
     "              and changes nothing; refused (exit 75) while hdc-reportd runs\n"
     "\n"
-    "status, executions, cabs, top, export, verify and sweep --dry-run only read\n"
+    "status, executions, cabs, top, trend, new, compare, export, verify and\n"
+    "sweep --dry-run only read "
     "the state; they need no secret and may run while hdc-reportd does.\n"
     "\n"
     "Options (also after the command):\n"
@@ -80,12 +99,15 @@ int RunPlan(const hdc::ctl::CommonOptions& common, const std::vector<std::string
   return hdc::ctl::CmdPlan(options, out, err);
 }
 
-constexpr std::array<std::pair<std::string_view, Command>, 8> kCommands{{
+constexpr std::array<std::pair<std::string_view, Command>, 11> kCommands{{
     {"status", hdc::ctl::CmdStatus},
     {"plan", RunPlan},
     {"executions", hdc::ctl::CmdExecutions},
     {"cabs", hdc::ctl::CmdCabs},
     {"top", hdc::ctl::CmdTop},
+    {"trend", hdc::ctl::CmdTrend},
+    {"new", hdc::ctl::CmdNew},
+    {"compare", hdc::ctl::CmdCompare},
     {"export", hdc::ctl::CmdExport},
     {"verify", hdc::ctl::CmdVerify},
     {"sweep", hdc::ctl::CmdSweep},

@@ -11,7 +11,8 @@ namespace hdc::ctl {
 
 util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOptions(
     std::string_view command, const std::vector<std::string>& args,
-    std::span<const OptionSpec> specs, CommonOptions& common) {
+    std::span<const OptionSpec> specs, CommonOptions& common,
+    std::vector<std::string>* positionals) {
   const std::string where(command);
   std::map<std::string, std::string, std::less<>> values;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -34,6 +35,10 @@ util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOption
       if (a.starts_with("-") && a.size() > 1) {
         return util::UsageError(where + ": unknown option '" + a + "'");
       }
+      if (positionals) {
+        positionals->push_back(a);
+        continue;
+      }
       return util::UsageError(where + ": unexpected argument '" + a + "'");
     }
     const std::size_t eq = a.find('=');
@@ -46,14 +51,27 @@ util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOption
         return util::UsageError(where + ": " + name + " takes no value");
       }
       values[name] = "";
-    } else if (eq != std::string::npos) {
-      values[name] = a.substr(eq + 1);
     } else {
-      if (++i == args.size()) return util::UsageError(where + ": " + name + " needs a value");
-      values[name] = args[i];
+      if (eq == std::string::npos && ++i == args.size()) {
+        return util::UsageError(where + ": " + name + " needs a value");
+      }
+      std::string value = eq != std::string::npos ? a.substr(eq + 1) : args[i];
+      auto [it, fresh] = values.try_emplace(name, value);
+      if (!fresh) it->second = spec->repeatable ? it->second + kRepeatSeparator + value : value;
     }
   }
   return values;
+}
+
+std::vector<std::string> RepeatedValues(std::string_view joined) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = joined.find(kRepeatSeparator, start);
+    out.emplace_back(joined.substr(start, end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
 }
 
 util::Result<std::int64_t> ParseCount(std::string_view option, std::string_view text,

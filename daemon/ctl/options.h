@@ -26,16 +26,25 @@ namespace hdc::ctl {
 struct OptionSpec {
   std::string_view name;  // "--job"
   bool takes_value = true;
+  bool repeatable = false;  // each value kept, joined by kRepeatSeparator
 };
 
+// Between the values of a repeatable option (never in an argument).
+inline constexpr char kRepeatSeparator = '\0';
+
+// The values of a repeatable option, in the order given.
+std::vector<std::string> RepeatedValues(std::string_view joined);
+
 // Parses the arguments after `command`: each spec as "--name VALUE" or
-// "--name=VALUE" (a repeated option: the last wins), plus the common
-// --json and -c/--config FILE, which update `common`. Anything else, a
-// missing value or a positional argument is kUsage naming the command.
-// Returns the given options by name (a flag's value is "").
+// "--name=VALUE" (a repeated option: the last wins, unless repeatable),
+// plus the common --json and -c/--config FILE, which update `common`.
+// Anything else, a missing value or a positional argument (unless
+// `positionals` collects them) is kUsage naming the command. Returns the
+// given options by name (a flag's value is "").
 util::Result<std::map<std::string, std::string, std::less<>>> ParseCommandOptions(
     std::string_view command, const std::vector<std::string>& args,
-    std::span<const OptionSpec> specs, CommonOptions& common);
+    std::span<const OptionSpec> specs, CommonOptions& common,
+    std::vector<std::string>* positionals = nullptr);
 
 // A whole number from min to max for `option`, else kUsage.
 util::Result<std::int64_t> ParseCount(std::string_view option, std::string_view text,

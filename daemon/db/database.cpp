@@ -233,6 +233,9 @@ util::Status Database::Migrate() {
   auto row = version->Step();
   if (!row.ok()) return row.status();
   schema_version_ = static_cast<int>(version->ColumnInt(0));
+  // Done with it: a statement left mid-way would make DROP (a migration's
+  // DROP INDEX, DROP TABLE) fail with "database table is locked".
+  version->Reset();
   const int latest = LatestSchemaVersion();
   if (schema_version_ > latest) {
     return util::Status::Error(util::ErrorKind::kConfig,

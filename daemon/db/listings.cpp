@@ -197,12 +197,6 @@ const std::vector<std::string_view>& CabStates() {
   return kStates;
 }
 
-const std::vector<std::string_view>& TopColumns() {
-  static const std::vector<std::string_view> kColumns{"driver_name", "failure_name", "failure_hash",
-                                                      "driver_version", "job_name"};
-  return kColumns;
-}
-
 Result<StatusReport> ReadStatus(Database& db) {
   ReadSnapshot snapshot(db);
   HDC_RETURN_IF_ERROR(snapshot.Begin());
@@ -223,15 +217,6 @@ Status CheckFilter(const ExecutionFilter& filter) {
 }
 
 Status CheckFilter(const CabFilter& filter) { return CheckState("cab", filter.state, CabStates()); }
-
-Status CheckQuery(const TopQuery& query) {
-  const auto& columns = TopColumns();
-  if (std::find(columns.begin(), columns.end(), query.column) != columns.end()) {
-    return Status::Ok();
-  }
-  return util::UsageError("cannot group by '" + query.column + "' (one of " + Joined(columns) +
-                          ")");
-}
 
 Result<std::vector<ExecutionRow>> ListExecutions(Database& db, const ExecutionFilter& filter) {
   HDC_RETURN_IF_ERROR(CheckFilter(filter));
@@ -264,27 +249,6 @@ Result<std::vector<CabRow>> ListCabs(Database& db, const CabFilter& filter) {
     out.push_back({s.ColumnText(0), s.ColumnText(1), s.ColumnText(2), s.ColumnInt(3),
                    s.ColumnOptionalInt(4), s.ColumnOptionalText(5), s.ColumnOptionalText(6),
                    s.ColumnOptionalText(7)});
-  }));
-  return out;
-}
-
-Result<std::vector<TopRow>> TopFailures(Database& db, const TopQuery& query) {
-  // The column is one of a fixed list of failures' column names; the text
-  // spliced into the SQL is the list's own entry, never the caller's.
-  HDC_RETURN_IF_ERROR(CheckQuery(query));
-  const auto& columns = TopColumns();
-  const std::string column(*std::find(columns.begin(), columns.end(), query.column));
-  auto stmt = db.Prepare("SELECT " + column +
-                         ", count(*), coalesce(sum(event_count), 0) FROM failures "
-                         "WHERE report_datetime >= ?1 AND report_datetime <= ?2 "
-                         "AND (?3 IS NULL OR job_name = ?3) GROUP BY " +
-                         column + " ORDER BY 3 DESC, 2 DESC, 1 ASC LIMIT ?4");
-  if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, query.since).Bind(2, query.until).Bind(3, query.job);
-  stmt->Bind(4, SqlLimit(query.limit));
-  std::vector<TopRow> out;
-  HDC_RETURN_IF_ERROR(ForEachRow(*stmt, [&](const Statement& s) {
-    out.push_back({s.ColumnOptionalText(0), s.ColumnInt(1), s.ColumnInt(2)});
   }));
   return out;
 }

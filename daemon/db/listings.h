@@ -1,15 +1,15 @@
 // Read-only views of the state database for hdc-reportctl's listings:
-// status, executions, cabs, top and verify. Plain structs out, nothing
-// written. Values from the command line are bound as parameters; the one
-// identifier a user chooses (top's grouping column) comes from a fixed
-// allow-list, so no user text ever becomes SQL. Personal data (device and
+// status, executions, cabs and verify (the queries over failures, top
+// among them, are in db/queries.h). Plain structs out, nothing written.
+// Values from the command line are bound as parameters, so no user text
+// ever becomes SQL. Personal data (device and
 // hardware ids, row contents) is read only by ForEachFailure (export), and
 // device and hardware ids only when its caller asks for them.
 //
 // Functions that run more than one query read inside one transaction, so
 // they see one snapshot even while hdc-reportd writes (WAL readers never
 // block it). Errors are those of Database (kTemporary for I/O and locks);
-// an unknown state or column is kUsage naming the accepted values.
+// an unknown state is kUsage naming the accepted values.
 #pragma once
 
 #include <cstdint>
@@ -128,29 +128,6 @@ util::Status CheckFilter(const CabFilter& filter);
 
 // Newest first_seen first (then cab_id_hash).
 util::Result<std::vector<CabRow>> ListCabs(Database& db, const CabFilter& filter);
-
-// The columns failures can be grouped by (top --by).
-const std::vector<std::string_view>& TopColumns();
-
-struct TopQuery {
-  std::string column = "driver_name";  // one of TopColumns(), else kUsage
-  std::string since;                   // report_datetime >= since
-  std::string until;                   // report_datetime <= until
-  std::optional<std::string> job;
-  std::int64_t limit = 10;  // 0: no limit
-};
-
-struct TopRow {
-  std::optional<std::string> value;  // nullopt: the column was empty
-  std::int64_t rows = 0;
-  std::int64_t events = 0;  // sum(event_count), 0 where absent
-};
-
-// OK, or kUsage for a column not in TopColumns().
-util::Status CheckQuery(const TopQuery& query);
-
-// Most events first, then most rows, then by value.
-util::Result<std::vector<TopRow>> TopFailures(Database& db, const TopQuery& query);
 
 // A row that says its file is in the store: an execution fetched or
 // ingested, a cab fetched.

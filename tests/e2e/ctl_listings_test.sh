@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# hdc-reportctl's listings (status, executions, cabs, top, verify; tables and
-# --json) against the state hdc-reportd --once leaves, each compared with
-# sqlite3 queries of the same state.db; verify against a corrupted, a
-# truncated, a deleted and a stray file, and back to clean.
+# hdc-reportctl's listings and queries (status, executions, cabs, top, trend,
+# new, compare, verify; tables and --json) against the state hdc-reportd
+# --once leaves, each compared with sqlite3 queries of the same state.db;
+# verify against a corrupted, a truncated, a deleted and a stray file, and
+# back to clean.
 set -uo pipefail
 bin=$1
 src=$2
@@ -239,6 +240,36 @@ check "top --by with SQL in it: exit 64, the table intact" \
   test "$rc/$(q "SELECT count(*) FROM failures")" = "64/$rows"
 ctl top-bad-now top --now yesterday
 check "top --now yesterday: exit 64" test "$rc" = 64
+
+# --- queries by HDC column name: top, trend, new, compare --------------------------
+ctl top-hdc top --by drivername --limit 0 --now $(d 4)T00:00:00Z --json
+check "top --by drivername (an HDC name, any case): the rows of --by driver_name" \
+  test "$rc/$(top_json "$tmp/top-hdc.out")" = "0/$(top_sql driver_name $(d -3)T00:00:00Z $(d 4)T00:00:00Z)"
+ctl top-key top --by CabType --limit 0 --now $(d 4)T00:00:00Z --json
+check "top --by CabType (a key of the stored rows): its values, through json_extract" \
+  test "$rc/$(top_json "$tmp/top-key.out")" = "0/$(top_sql "json_extract(row, '\$.CabType')" $(d -3)T00:00:00Z $(d 4)T00:00:00Z)"
+ctl top-where top --by DriverName,FailureName --where "DriverName=x' OR '1'='1" --now $(d 4)T00:00:00Z --json
+check "top --where with a quote in the value: nothing, and the table intact" \
+  test "$rc/$(jlen "$tmp/top-where.out" '$.top')/$(q "SELECT count(*) FROM failures")" = "0/0/$rows"
+ctl top-device top --by DriverName --where DeviceId=x
+check "top --where DeviceId=...: exit 64, one line saying it is personal data" \
+  test "$rc/$(wc -l <"$tmp/top-device.err")/$(grep -c 'DeviceId is personal data' "$tmp/top-device.err")" = 64/1/1
+ctl top-unknown top --by Nope
+check "top --by an unknown column: exit 64 naming the valid ones (CabType among them)" \
+  test "$rc/$(grep -c "unknown column 'Nope' (one of .*CabType" "$tmp/top-unknown.err")" = 64/1
+events=$(q "SELECT coalesce(sum(event_count), 0) FROM failures WHERE coalesce(failure_time, report_datetime) >= '$(d -2)T00:00:00Z' AND coalesce(failure_time, report_datetime) <= '$(d 4)T12:00:00Z'")
+check "trend: the fixture has events in the window" test "$events" -gt 0
+ctl trend trend --by driver_name --days 7 --now $(d 4)T12:00:00Z --top 2 --json
+check "trend: top 2 and other add up to the window's events" \
+  test "$rc/$(jsql "$tmp/trend.out" "SELECT sum(e.value) FROM d, json_each(j, '\$.series') s, json_each(s.value, '\$.events') e")" = "0/$events"
+ctl trend-csv trend --by DriverName --now $(d 4)T12:00:00Z --format csv
+check "trend --format csv: a header and one line per day" test "$rc/$(out trend-csv | wc -l)" = 0/8
+ctl new new --days 30 --now $(d 4)T00:00:00Z --limit 0 --json
+buckets=$(q "SELECT count(DISTINCT failure_hash) FROM failures WHERE coalesce(failure_time, report_datetime) <= '$(d 4)T00:00:00Z'")
+check "new over 30 days: every bucket of the table is new" \
+  test "$rc/$(jlen "$tmp/new.out" '$.new')/$((buckets > 0))" = "0/$buckets/1"
+ctl compare compare --by DriverName a.sys b.sys --now $(d 4)T00:00:00Z --json
+check "compare exits 0 with valid JSON" test "$rc/$(jsql "$tmp/compare.out" "SELECT json_valid(j) FROM d")" = 0/1
 
 # --- no personal data, no absolute paths ----------------------------------------
 device=$(q "SELECT device_id FROM failures WHERE coalesce(device_id, '') <> '' LIMIT 1")

@@ -62,6 +62,41 @@ TEST_CASE("reopening keeps the data and applies nothing twice") {
   CHECK(QueryText(*db, "SELECT count(*) FROM sweeps") == "1");
 }
 
+TEST_CASE("a version 1 database is upgraded with the query indexes, its rows kept") {
+  hdc::testing::TempDir dir;
+  {
+    // The schema exactly as db/001_initial.sql left it, with a row.
+    auto db = OpenIn(dir);
+    REQUIRE(db->Exec("DROP INDEX failures_report_time; DROP INDEX failures_seen; "
+                     "DROP INDEX failures_hash_seen; "
+                     "CREATE INDEX failures_hash ON failures (failure_hash); "
+                     "PRAGMA user_version=1")
+                .ok());
+    REQUIRE(db->Exec("INSERT INTO executions (report_id, report_datetime, job_name, "
+                     "remote_status, first_seen, last_polled) VALUES ('R', 't', 'j', 'Completed', "
+                     "'t', 't'); INSERT INTO failures (report_id, report_datetime, job_name, "
+                     "failure_hash, row, clock_start) VALUES ('R', 't', 'j', 'h', '{}', 't')")
+                .ok());
+  }
+  auto db = OpenIn(dir);
+  CHECK(db->SchemaVersion() == LatestSchemaVersion());
+  CHECK(LatestSchemaVersion() >= 2);
+  CHECK(QueryText(*db,
+                  "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE "
+                  "type = 'index' AND tbl_name = 'failures' AND name LIKE 'failures_%' ORDER BY "
+                  "name)") ==
+        "failures_cab,failures_clock,failures_execution,failures_hash_seen,failures_report_time,"
+        "failures_seen");
+  CHECK(QueryText(*db, "SELECT failure_hash FROM failures") == "h");
+  // A window over when the failure happened is read through its index.
+  auto plan = db->Prepare(
+      "EXPLAIN QUERY PLAN SELECT count(*) FROM failures WHERE "
+      "coalesce(failure_time, report_datetime) >= '2026-11-01'");
+  REQUIRE(plan.ok());
+  REQUIRE(*plan->Step());
+  CHECK(plan->ColumnText(3).find("failures_seen") != std::string::npos);
+}
+
 TEST_CASE("a database from a newer hdc-reportd is refused with the versions named") {
   hdc::testing::TempDir dir;
   {

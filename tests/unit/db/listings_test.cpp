@@ -99,9 +99,6 @@ TEST_CASE("listings: every listing of an empty database is empty") {
   auto cabs = ListCabs(*db, {});
   REQUIRE(cabs.ok());
   CHECK(cabs->empty());
-  auto top = TopFailures(*db, {"driver_name", "0000", "9999", std::nullopt, 10});
-  REQUIRE(top.ok());
-  CHECK(top->empty());
   auto claims = ReadStoreClaims(*db);
   REQUIRE(claims.ok());
   CHECK(claims->files.empty());
@@ -294,110 +291,6 @@ TEST_CASE("listings: an unknown execution or cab state is a usage error naming t
         "purged)");
   CHECK(CheckFilter(ExecutionFilter{std::nullopt, "ingested", 50}).ok());
   CHECK(CheckFilter(CabFilter{std::nullopt, "skipped", 50}).ok());
-}
-
-TEST_CASE(
-    "listings: top groups the period's rows by the column, most events first, up to the limit") {
-  hdc::testing::TempDir dir;
-  auto db = OpenIn(dir);
-  AddExecution(*db, "kernel", "R1", "2026-10-01T02:00:00Z", "ingested", 1, 1);  // before
-  AddExecution(*db, "kernel", "R1", "2026-11-20T02:00:00Z", "ingested", 1, 1);
-  AddExecution(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "ingested", 1, 1);
-  AddExecution(*db, "kernel", "R1", "2026-11-30T02:00:00Z", "ingested", 1, 1);  // after
-  AddExecution(*db, "user", "R2", "2026-11-25T02:00:00Z", "ingested", 1, 1);
-  AddFailure(*db, "kernel", "R1", "2026-10-01T02:00:00Z", "old.sys", 1000);
-  AddFailure(*db, "kernel", "R1", "2026-11-30T02:00:00Z", "future.sys", 1000);
-  AddFailure(*db, "kernel", "R1", "2026-11-20T02:00:00Z", "a.sys", 5, "F1");
-  AddFailure(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "a.sys", 5, "F2");
-  AddFailure(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "b.sys", 30, "F1");
-  AddFailure(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "c.sys", 10, "F1");
-  AddFailure(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "d.sys", 10, "F3");
-  AddFailure(*db, "kernel", "R1", "2026-11-25T02:00:00Z", std::nullopt, std::nullopt, "F3");
-  AddFailure(*db, "user", "R2", "2026-11-25T02:00:00Z", "b.sys", 100, "F9");
-
-  TopQuery query;
-  query.since = "2026-11-19T00:00:00Z";
-  query.until = "2026-11-26T00:00:00Z";
-  query.limit = 0;
-  auto top = TopFailures(*db, query);
-  REQUIRE_MESSAGE(top.ok(), top.status().message());
-  REQUIRE(top->size() == 5);
-  CHECK((*top)[0].value == "b.sys");
-  CHECK((*top)[0].rows == 2);
-  CHECK((*top)[0].events == 130);
-  CHECK((*top)[1].value == "a.sys");  // 10 events, as c and d, but in two rows
-  CHECK((*top)[1].rows == 2);
-  CHECK((*top)[1].events == 10);
-  CHECK((*top)[2].value == "c.sys");  // ties on events and rows: by value
-  CHECK((*top)[2].events == 10);
-  CHECK((*top)[3].value == "d.sys");
-  CHECK((*top)[4].value == std::nullopt);  // no driver name: one group, no events
-  CHECK((*top)[4].rows == 1);
-  CHECK((*top)[4].events == 0);
-
-  query.limit = 2;
-  auto two = TopFailures(*db, query);
-  REQUIRE(two.ok());
-  REQUIRE(two->size() == 2);
-  CHECK((*two)[1].value == "a.sys");
-
-  query.limit = 10;
-  query.job = "kernel";
-  auto kernel = TopFailures(*db, query);
-  REQUIRE(kernel.ok());
-  REQUIRE_FALSE(kernel->empty());
-  CHECK((*kernel)[0].value == "b.sys");
-  CHECK((*kernel)[0].events == 30);
-
-  query.job.reset();
-  query.column = "failure_name";
-  auto by_failure = TopFailures(*db, query);
-  REQUIRE(by_failure.ok());
-  REQUIRE(by_failure->size() == 4);
-  CHECK((*by_failure)[0].value == "F9");
-  CHECK((*by_failure)[1].value == "F1");
-  CHECK((*by_failure)[1].rows == 3);
-  CHECK((*by_failure)[1].events == 45);
-
-  query.column = "job_name";
-  auto by_job = TopFailures(*db, query);
-  REQUIRE(by_job.ok());
-  REQUIRE(by_job->size() == 2);
-  CHECK((*by_job)[0].value == "user");
-  CHECK((*by_job)[1].value == "kernel");
-  CHECK((*by_job)[1].rows == 6);
-
-  for (const char* column : {"failure_hash", "driver_version"}) {
-    query.column = column;
-    auto grouped = TopFailures(*db, query);
-    REQUIRE_MESSAGE(grouped.ok(), column);
-    CHECK_FALSE(grouped->empty());
-  }
-}
-
-TEST_CASE("listings: top refuses any column outside its allow-list, touching nothing") {
-  hdc::testing::TempDir dir;
-  auto db = OpenIn(dir);
-  AddExecution(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "ingested", 1, 1);
-  AddFailure(*db, "kernel", "R1", "2026-11-25T02:00:00Z", "a.sys", 1);
-  for (const char* column : {"device_id", "hardware_id", "row", "DriverName", "",
-                             "driver_name; DROP TABLE failures", "driver_name --", "1"}) {
-    INFO(column);
-    TopQuery query;
-    query.column = column;
-    query.since = "2026-01-01T00:00:00Z";
-    query.until = "2026-12-31T00:00:00Z";
-    auto top = TopFailures(*db, query);
-    REQUIRE_FALSE(top.ok());
-    CHECK(top.status().kind() == util::ErrorKind::kUsage);
-    CHECK(top.status().message() ==
-          "cannot group by '" + std::string(column) +
-              "' (one of driver_name, failure_name, failure_hash, driver_version, job_name)");
-  }
-  auto rows = db->Prepare("SELECT count(*) FROM failures");
-  REQUIRE(rows.ok());
-  REQUIRE(*rows->Step());
-  CHECK(rows->ColumnInt(0) == 1);
 }
 
 TEST_CASE(
