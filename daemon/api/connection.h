@@ -35,6 +35,7 @@ class Connection {
   // Signs in with `credential` from the next token on (SIGHUP re-read it);
   // false when it is the one in use.
   bool UseCredential(auth::Credential credential) { return tokens_->Use(std::move(credential)); }
+  auth::TokenProvider::InUse CredentialInUse() { return tokens_->CredentialInUse(); }
 
  private:
   ApiOptions api_options_;

@@ -119,6 +119,13 @@ void TokenProvider::Invalidate(const std::string& token) {
   if (token == token_) token_.clear();
 }
 
+TokenProvider::InUse TokenProvider::CredentialInUse() {
+  std::lock_guard lock(mu_);
+  InUse in_use{credential_.description(), std::nullopt};
+  if (credential_.certificate()) in_use.expires = credential_.certificate()->not_after();
+  return in_use;
+}
+
 bool TokenProvider::Use(Credential credential) {
   std::lock_guard lock(mu_);
   if (credential.SameAs(credential_)) return false;

@@ -67,6 +67,13 @@ class TokenProvider final : public TokenSource {
   // Signs in with `credential` from now on. Returns false (and keeps the
   // cached token) when it is the same as the one in use.
   bool Use(Credential credential);
+  // What signs in now, safe for logs and /healthz: the credential's
+  // description and, for a certificate, when it expires.
+  struct InUse {
+    std::string description;
+    std::optional<util::TimePoint> expires;
+  };
+  InUse CredentialInUse();
 
  private:
   util::Status Fetch();      // REQUIRES: mu_ held

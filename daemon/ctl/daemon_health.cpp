@@ -58,6 +58,19 @@ util::Status Mistyped(const std::string& field, const char* expected) {
   return util::BadDataError("\"" + field + "\" is not " + expected);
 }
 
+// doc[key], an optional array of one-line strings, into `lines`.
+util::Status ReadLines(const Json& doc, const std::string& key, std::vector<std::string>& lines) {
+  const auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return util::Status::Ok();
+  if (!it->is_array()) return Mistyped(key, "an array");
+  for (const Json& line : *it) {
+    if (!line.is_string())
+      return Mistyped(key + "[" + std::to_string(lines.size()) + "]", "a string");
+    lines.push_back(line.get<std::string>());
+  }
+  return util::Status::Ok();
+}
+
 // An optional string field: absent and null are nullopt.
 util::Status ReadText(const Json& object, const char* key, const std::string& where,
                       std::optional<std::string>& out) {
@@ -122,15 +135,9 @@ util::Status ParseHealth(int http_status, const std::string& body, DaemonHealth&
   const auto healthy = doc.find("healthy");
   if (healthy == doc.end() || !healthy->is_boolean()) return Mistyped("healthy", "true or false");
   std::vector<std::string> problems;
-  if (const auto it = doc.find("problems"); it != doc.end() && !it->is_null()) {
-    if (!it->is_array()) return Mistyped("problems", "an array");
-    for (const Json& p : *it) {
-      if (!p.is_string()) {
-        return Mistyped("problems[" + std::to_string(problems.size()) + "]", "a string");
-      }
-      problems.push_back(p.get<std::string>());
-    }
-  }
+  std::vector<std::string> warnings;
+  HDC_RETURN_IF_ERROR(ReadLines(doc, "problems", problems));
+  HDC_RETURN_IF_ERROR(ReadLines(doc, "warnings", warnings));
   std::vector<DaemonJob> jobs;
   if (const auto it = doc.find("jobs"); it != doc.end() && !it->is_null()) {
     if (!it->is_array()) return Mistyped("jobs", "an array");
@@ -142,6 +149,7 @@ util::Status ParseHealth(int http_status, const std::string& body, DaemonHealth&
   }
   health.healthy = http_status == 200 && healthy->get<bool>();
   health.problems = std::move(problems);
+  health.warnings = std::move(warnings);
   health.jobs = std::move(jobs);
   health.health = std::move(doc);
   return util::Status::Ok();
@@ -190,6 +198,8 @@ void PrintDaemon(std::ostream& out, const DaemonHealth& health) {
       for (const std::string& problem : health.problems)
         out << "  " << util::OneLine(problem) << "\n";
     }
+    for (const std::string& warning : health.warnings)
+      out << "  " << util::OneLine(warning) << "\n";
   }
 }
 

@@ -5,7 +5,8 @@
 // <state_dir>/control-address after binding and removes it on a clean exit;
 // without that file the configuration's [service] control_listen is asked
 // (empty: no listener). The answer is 200 (healthy) or 503 (unhealthy) with
-// a JSON body: healthy, problems (one line each), auth, pending_downloads,
+// a JSON body: healthy, problems and warnings (one line each; a warning, such
+// as a certificate near its expiry, leaves the daemon healthy), auth, pending_downloads,
 // and per job its last cycle. The daemon's state never changes status's
 // exit code: "not running" and an unreadable answer are reported, not failed.
 #pragma once
@@ -42,6 +43,7 @@ struct DaemonHealth {
   std::optional<Json> health;
   bool healthy = false;  // a 200 whose body says healthy
   std::vector<std::string> problems;
+  std::vector<std::string> warnings;
   std::vector<DaemonJob> jobs;
 };
 

@@ -89,6 +89,8 @@ void DescribeServiceMetrics(util::Metrics& m) {
   m.Describe("pending_downloads", MetricType::kGauge, "reports and cabs waiting for download");
   m.Describe("store_bytes", MetricType::kGauge, "bytes of report and cab files held");
   m.Describe("free_bytes", MetricType::kGauge, "free space on the store's file system");
+  m.Describe("credential_expiry_timestamp_seconds", MetricType::kGauge,
+             "when the certificate credential in use expires (Unix time; absent for a secret)");
   m.Describe(std::string(kCallbackAcceptedMetric), MetricType::kCounter, "callbacks accepted");
   m.Describe(std::string(kCallbackRefusedMetric), MetricType::kCounter,
              "callbacks refused (wrong token)");
@@ -107,11 +109,14 @@ nlohmann::json OptionalTime(std::optional<util::TimePoint> t) {
 }
 
 std::string HealthJson(const engine::HealthSnapshot& h, bool healthy,
-                       const std::vector<std::string>& problems) {
+                       const std::vector<std::string>& problems,
+                       const std::vector<std::string>& warnings) {
   nlohmann::json j;
   j["healthy"] = healthy;
   j["problems"] = nlohmann::json::array();
   for (const std::string& p : problems) j["problems"].push_back(OneLine(p));
+  j["warnings"] = nlohmann::json::array();
+  for (const std::string& w : warnings) j["warnings"].push_back(OneLine(w));
   j["auth"] = h.auth_refused ? "refused" : "ok";
   j["pending_downloads"] = h.pending_downloads;
   j["last_success"] = OptionalTime(h.last_success);
@@ -238,6 +243,7 @@ struct Running {
   const store::StoreLayout& layout;
   api::Connection& connection;
   const auth::CredentialLoader& reload_credential;
+  util::Clock& clock;
 };
 
 // Tells options.on_lifecycle, if anybody listens.
@@ -246,6 +252,27 @@ void Tell(const Running& running, platform::EventLevel level, std::string_view l
 }
 
 // GET /healthz: the scheduler's problems and low free space in the store.
+// A certificate this close to its notAfter is a warning on /healthz.
+constexpr util::Duration kExpiryWarning = std::chrono::days(30);
+
+// The warning for a certificate credential that expires within
+// kExpiryWarning (or has expired); none for a secret, whose expiry the
+// service does not tell (docs/operations.md §Health).
+std::vector<std::string> CredentialWarnings(const Running& running) {
+  const auth::TokenProvider::InUse in_use = running.connection.CredentialInUse();
+  if (!in_use.expires) return {};
+  const util::Duration left = *in_use.expires - running.clock.Now();
+  if (left >= kExpiryWarning) return {};
+  const std::string when = util::FormatTimestamp(*in_use.expires);
+  const auto days = std::chrono::duration_cast<std::chrono::days>(left).count();
+  return {"warning: the " + in_use.description +
+          (left.count() <= 0 ? " expired at " + when
+                             : " expires at " + when + ", in " + std::to_string(days) + " day" +
+                                   (days == 1 ? "" : "s")) +
+          "; register a new certificate on the app registration, write it over "
+          "client_certificate_file and send SIGHUP"};
+}
+
 HealthAnswer Health(const Running& running, bool json) {
   engine::HealthSnapshot h = running.scheduler.Health();
   std::vector<std::string> problems = h.problems;
@@ -256,13 +283,15 @@ HealthAnswer Health(const Running& running, bool json) {
                        running.layout.root() + " is below min_free_space " +
                        util::FormatByteSize(current->service.min_free_space));
   }
+  const std::vector<std::string> warnings = CredentialWarnings(running);
   HealthAnswer answer;
-  answer.healthy = problems.empty();
+  answer.healthy = problems.empty();  // a warning alone leaves it healthy (200)
   if (json) {
-    answer.body = HealthJson(h, answer.healthy, problems);
+    answer.body = HealthJson(h, answer.healthy, problems, warnings);
   } else {
     answer.body = answer.healthy ? "ok\n" : "";
     for (const std::string& p : problems) answer.body += OneLine(p) + "\n";
+    for (const std::string& w : warnings) answer.body += OneLine(w) + "\n";
   }
   return answer;
 }
@@ -281,6 +310,9 @@ std::string MetricsText(const Running& running) {
   }
   auto free = running.fs.FreeSpace(running.layout.root());
   if (free.ok()) running.metrics.Set("free_bytes", {}, static_cast<double>(*free));
+  if (const auto expires = running.connection.CredentialInUse().expires) {
+    running.metrics.Set("credential_expiry_timestamp_seconds", {}, UnixSeconds(*expires));
+  }
   return RenderPrometheusText(running.metrics.Snapshot());
 }
 
@@ -446,8 +478,8 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   (void)work.RefreshGauges();
   engine::Scheduler scheduler(work, clock, config, SchedulerOptionsFor(start->watchdog, notifier));
 
-  const Running running{options, notifier, scheduler,  metrics,
-                        fs,      layout,   connection, reload_credential};
+  const Running running{options, notifier,   scheduler,         metrics, fs,
+                        layout,  connection, reload_credential, clock};
   ControlListener control;
   if (util::Status started = StartControl(running, *config, state->callback_token, control);
       !started.ok()) {

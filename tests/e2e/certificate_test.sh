@@ -5,7 +5,9 @@
 # against hdc-emulator --client-cert and ingests a report; an unregistered
 # certificate and an expired one each end --once with 77 and one line; no
 # part of the private key or of an assertion reaches the log or stderr; an
-# expired client secret (the client_secret_expired fault) is its own message.
+# expired client secret (the client_secret_expired fault) is its own message;
+# a running daemon's certificate near expiry is a /healthz warning and a
+# metric, and a renewed one re-read on SIGHUP clears it.
 # Keys and certificates come from the openssl command (skipped, 77, without).
 set -uo pipefail
 bin=$1
@@ -154,6 +156,46 @@ check "  saying so and where to put a new one" \
 emu_faults '[]'
 HDC_CLIENT_SECRET=$DEMO_SECRET once_config=$tmp/secret.ini run_once secret_ok.err
 check "  control: without the fault the secret signs in (exit $rc)" test "$rc" = 0
+
+# 7. Expiry is visible before it bites (docs/operations.md §Health): a running
+# daemon's 3-day certificate is a warning line on /healthz, which stays 200,
+# and its notAfter is a metric; once the files hold a 400-day certificate
+# and SIGHUP re-read them, the warning is gone (the control) and the metric
+# follows.
+openssl req -x509 -newkey rsa:2048 -nodes -days 400 -subj "/CN=hdc-reportd e2e long" \
+  -keyout "$pki/long.key" -out "$pki/long.pem" >>"$pki/openssl.log" 2>&1
+install -m 600 "$pki/good.pem" "$tmp/live.pem"
+install -m 600 "$pki/good.key" "$tmp/live.key"
+cert_config "$tmp/live.ini" "$good_client" "$tmp/live.pem" "$tmp/live.key"
+service_keys "$tmp/live.ini" "control_listen = 127.0.0.1:0"
+"$bin" --config "$tmp/live.ini" 2>"$tmp/live.err" &
+daemon=$!
+trap 'kill $daemon $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+wait_for "the control address" test -s "$tmp/state-live/control-address"
+addr=$(cat "$tmp/state-live/control-address")
+not_after() { date -u -d "$(openssl x509 -enddate -noout -in "$1" | cut -d= -f2)" +%s; }
+expiry_metric() {
+  curl -sf "http://$addr/metrics" | awk -v want="$1" \
+    '$1 == "hdc_reportd_credential_expiry_timestamp_seconds" { found = ($2 == want) } END { exit !found }'
+}
+status=$(curl -s -o "$tmp/health.txt" -w '%{http_code}' "http://$addr/healthz")
+check "a certificate 3 days from its expiry leaves /healthz at 200 ($status)" test "$status" = 200
+check "  with a warning line naming it and when it expires" \
+  grep -q "^warning: the certificate credential from client_certificate_file $tmp/live.pem .*CN=hdc-reportd e2e good.* expires at .*, in 2 days; register a new certificate" "$tmp/health.txt"
+check "  and in the JSON answer's warnings" \
+  bash -c "curl -sf 'http://$addr/healthz?format=json' | grep -q '\"warnings\":\[\"warning: the certificate credential'"
+check "the metric is the certificate's notAfter" expiry_metric "$(not_after "$pki/good.pem")"
+install -m 600 "$pki/long.pem" "$tmp/live.pem"
+install -m 600 "$pki/long.key" "$tmp/live.key"
+kill -HUP $daemon
+check "SIGHUP re-reads the renewed certificate (one line)" wait_for "the reload" \
+  grep -q "reload: signing in with the certificate credential from client_certificate_file $tmp/live.pem .*CN=hdc-reportd e2e long" "$tmp/live.err"
+curl -s -o "$tmp/health.txt" "http://$addr/healthz"
+check "control: a 400-day certificate is no warning" bash -c "! grep -q '^warning' '$tmp/health.txt'"
+check "the metric follows the renewed certificate" expiry_metric "$(not_after "$pki/long.pem")"
+kill -TERM $daemon
+wait $daemon
+check "SIGTERM ends the daemon with 0" test $? = 0
 
 # 7. The canary: no line of a private key, no assertion, in any log or stderr.
 leaks=0

@@ -83,6 +83,23 @@ TEST_CASE("status daemon: a 503 answer is UNHEALTHY with each problem on its own
   CHECK(doc["health"]["healthy"] == false);
 }
 
+TEST_CASE("status daemon: a warning is printed under a healthy daemon, which stays healthy") {
+  DaemonHealth health;
+  health.running = true;
+  health.address = "127.0.0.1:9";
+  REQUIRE(ParseHealth(200,
+                      R"({"healthy":true,"problems":[],"warnings":["warning: the certificate )"
+                      R"(credential ... expires at 2026-12-20T00:00:00Z, in 14 days"]})",
+                      health)
+              .ok());
+  CHECK(health.healthy);
+  CHECK(Printed(health) ==
+        "daemon: running at 127.0.0.1:9, healthy\n"
+        "  warning: the certificate credential ... expires at 2026-12-20T00:00:00Z, in 14 days\n");
+  CHECK(ParseHealth(200, R"({"healthy":true,"warnings":[{}]})", health).message() ==
+        "\"warnings[0]\" is not a string");
+}
+
 TEST_CASE("status daemon: nothing listening is a daemon that is not running") {
   std::string address;
   {
