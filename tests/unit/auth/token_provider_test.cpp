@@ -156,17 +156,23 @@ ScriptedReply AcceptsOnly(const http::Request& request, const std::string& secre
   return TokenReply("tok-for-" + secret);
 }
 
+// Options whose re-read finds `secret` in the file, counting the reads.
+TokenOptions RereadingOptions(int& reads, std::string secret) {
+  TokenOptions options = Options();
+  options.reload = [&reads, secret]() -> util::Result<Credential> {
+    ++reads;
+    return Credential::FromSecret(secret, "client secret from file /run/s");
+  };
+  return options;
+}
+
 TEST_CASE(
     "a refused secret is re-read once and a rotated one signs in within the same Token() call") {
   ScriptedHttp http([](const http::Request& r) { return AcceptsOnly(r, "new-secret"); });
   util::ManualClock clock(T0());
   util::Random random(1);
   int reads = 0;
-  TokenOptions options = Options();
-  options.reload = [&reads]() -> util::Result<Credential> {
-    ++reads;
-    return Credential::FromSecret("new-secret", "client secret from file /run/s");
-  };
+  const TokenOptions options = RereadingOptions(reads, "new-secret");
   TokenProvider provider(options, Credential::FromSecret("old-secret", "client secret"), http,
                          clock, random, {});
   CHECK(*provider.Token() == "tok-for-new-secret");
@@ -183,11 +189,7 @@ TEST_CASE("a refused secret that re-reads the same is refused without a second r
   util::ManualClock clock(T0());
   util::Random random(1);
   int reads = 0;
-  TokenOptions options = Options();
-  options.reload = [&reads]() -> util::Result<Credential> {
-    ++reads;
-    return Credential::FromSecret("old-secret", "client secret from file /run/s");
-  };
+  const TokenOptions options = RereadingOptions(reads, "old-secret");
   TokenProvider provider(options, Credential::FromSecret("old-secret", "client secret"), http,
                          clock, random, {});
   auto token = provider.Token();
