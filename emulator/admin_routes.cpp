@@ -189,6 +189,26 @@ void AddClient(Exchange& ex) {
   Reply(ex, 200, {{"client_id", c.id}});
 }
 
+// {"subject", "lifetime_seconds": 3600, "issuer": IssuerUrl(), "audience":
+// api://AzureADTokenExchange}: a workload token of the emulator's issuer, as
+// a Kubernetes or CI identity provider would hand a workload.
+void MintFederatedToken(Exchange& ex) {
+  auto body = Body(ex);
+  if (!body) return;
+  WorkloadIssuer::Claims claims;
+  try {
+    claims.subject = body->at("subject").get<std::string>();
+    claims.issuer = body->value("issuer", ex.ctx.IssuerUrl());
+    claims.audience = body->value("audience", std::string(kTokenExchangeAudience));
+    claims.lifetime = std::chrono::seconds(body->value("lifetime_seconds", 3600));
+  } catch (const nlohmann::json::exception&) {
+    return Refuse(ex, 400, "expected subject, and optionally lifetime_seconds, issuer, audience");
+  }
+  claims.issued = ex.ctx.clock.Now();
+  const std::string token = ex.ctx.issuer.Mint(claims);
+  Reply(ex, 200, {{"token", token}, {"issuer", claims.issuer}});
+}
+
 void SetRevoked(Exchange& ex, bool revoked) {
   bool found = false;
   {
@@ -218,6 +238,7 @@ void RegisterAdminRoutes(Router& router) {
   add("GET", "settings", GetSettings);
   add("POST", "settings", SetSettings);
   add("POST", "clients", AddClient);
+  add("POST", "federated-token", MintFederatedToken);
   add("POST", "clients/{id}/revoke", [](Exchange& ex) { SetRevoked(ex, true); });
   add("POST", "clients/{id}/restore", [](Exchange& ex) { SetRevoked(ex, false); });
 }

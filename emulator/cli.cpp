@@ -23,7 +23,7 @@ util::Result<ClientCredential> ParseClient(const std::string& v) {
       colon == slash + 1 || colon + 1 == v.size())
     return Bad("--client expects TENANT/CLIENT_ID:SECRET");
   return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1),
-                          v.substr(colon + 1), ""};
+                          v.substr(colon + 1), "", ""};
 }
 
 // TENANT/CLIENT_ID:CERT.pem: a certificate client; the file is read now and
@@ -40,7 +40,18 @@ util::Result<ClientCredential> ParseCertificateClient(const std::string& v) {
   if (CertificateThumbprintSha256(text.str()).empty())
     return Bad("--client-cert " + v + ": " + path + " holds no readable PEM certificate");
   return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1), "",
-                          text.str()};
+                          text.str(), ""};
+}
+
+// TENANT/CLIENT_ID:SUBJECT: a federated client trusting the emulator's
+// workload issuer for SUBJECT.
+util::Result<ClientCredential> ParseFederatedClient(const std::string& v) {
+  const size_t slash = v.find('/'), colon = v.find(':', slash == std::string::npos ? 0 : slash);
+  if (slash == std::string::npos || colon == std::string::npos || slash == 0 ||
+      colon == slash + 1 || colon + 1 == v.size())
+    return Bad("--client-federated expects TENANT/CLIENT_ID:SUBJECT");
+  return ClientCredential{v.substr(0, slash), v.substr(slash + 1, colon - slash - 1), "", "",
+                          v.substr(colon + 1)};
 }
 
 util::Status LoadFaults(const std::string& path, ServerOptions& o) {
@@ -132,6 +143,12 @@ util::Status ParseOne(const std::vector<std::string>& a, size_t& i, CommandLine&
     o.clients.push_back(*cl);
     return {};
   }
+  if (flag == "--client-federated") {
+    auto cl = ParseFederatedClient(*v);
+    if (!cl.ok()) return cl.status();
+    o.clients.push_back(*cl);
+    return {};
+  }
   if (flag == "--set") {
     const size_t eq = v->find('=');
     if (eq == std::string::npos) return Bad("--set expects key=value");
@@ -171,6 +188,10 @@ std::string Usage() {
          "signs\n"
          "                        in with a client_assertion (RS256 JWT) signed by the "
          "certificate's key\n"
+         "  --client-federated TENANT/CLIENT_ID:SUBJECT   accepted federated client "
+         "(repeatable): it\n"
+         "                        signs in with a workload token for SUBJECT from POST "
+         "/_emulator/federated-token\n"
          "  --clock real|manual|scale=N   real time, manual (moved by POST /_emulator/clock), or N "
          "x real\n"
          "  --start TIME          start of a manual or scaled clock (default: now), e.g. "

@@ -174,7 +174,84 @@ std::optional<AadError> CheckClaims(const AssertionCheck& check, const Jwt& jwt)
   return std::nullopt;
 }
 
+constexpr std::string_view kIssuerKeyId = "hdc-emulator-workload-issuer";
+
+std::optional<AadError> NoFederatedRecord(const Jwt& jwt) {
+  return AadError{400, "invalid_request", 70021,
+                  "No matching federated identity record found for presented assertion. "
+                  "Assertion Issuer: '" +
+                      StringMember(jwt.claims, "iss") + "'. Assertion Subject: '" +
+                      StringMember(jwt.claims, "sub") + "'. Assertion Audience: '" +
+                      StringMember(jwt.claims, "aud") + "'."};
+}
+
 }  // namespace
+
+WorkloadIssuer::WorkloadIssuer() = default;
+WorkloadIssuer::~WorkloadIssuer() = default;
+
+Poco::Crypto::RSAKey& WorkloadIssuer::Key() {
+  std::call_once(made_, [this] {
+    key_ = std::make_unique<Poco::Crypto::RSAKey>(Poco::Crypto::RSAKey::KL_2048,
+                                                  Poco::Crypto::RSAKey::EXP_LARGE);
+  });
+  return *key_;
+}
+
+std::string WorkloadIssuer::Mint(const Claims& claims) {
+  const long long iat =
+      std::chrono::floor<std::chrono::seconds>(claims.issued.time_since_epoch()).count();
+  const json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", kIssuerKeyId}};
+  const json body = {{"iss", claims.issuer},
+                     {"sub", claims.subject},
+                     {"aud", claims.audience},
+                     {"iat", iat},
+                     {"nbf", iat},
+                     {"exp", iat + claims.lifetime.count()}};
+  auto part = [](const std::string& text) {
+    return ToBase64Url(std::vector<unsigned char>(text.begin(), text.end()));
+  };
+  const std::string signed_part = part(header.dump()) + "." + part(body.dump());
+  Poco::Crypto::RSADigestEngine engine(Key(), "SHA256");
+  engine.update(signed_part.data(), signed_part.size());
+  return signed_part + "." + ToBase64Url(engine.signature());
+}
+
+std::optional<AadError> WorkloadIssuer::Verify(const Check& check) {
+  Jwt jwt;
+  if (auto e = Split(check.assertion, &jwt)) return e;
+  if (StringMember(jwt.header, "alg") != "RS256") {
+    return Malformed("the algorithm '" + StringMember(jwt.header, "alg") + "' is not supported");
+  }
+  try {
+    Poco::Crypto::RSADigestEngine engine(Key(), "SHA256");
+    engine.update(jwt.signed_part.data(), jwt.signed_part.size());
+    const Poco::DigestEngine::Digest signature(jwt.signature.begin(), jwt.signature.end());
+    if (StringMember(jwt.header, "kid") != kIssuerKeyId || !engine.verify(signature)) {
+      ERR_clear_error();
+      return SignatureRefused(
+          "The provided signature value did not match the expected signature value.");
+    }
+  } catch (const std::exception&) {
+    ERR_clear_error();
+    return SignatureRefused("The key could not be used.");
+  }
+  AcceptedAssertion times;
+  if (auto e = CheckTimes({check.assertion, "", "", {}, check.now}, jwt, &times)) return e;
+  if (StringMember(jwt.claims, "iss") != check.issuer) {
+    return AadError{400, "invalid_request", 700211,
+                    "No matching federated identity record found for presented assertion "
+                    "issuer '" +
+                        StringMember(jwt.claims, "iss") +
+                        "'. Please check your federated identity credential Subject, Audience "
+                        "and Issuer against the presented assertion."};
+  }
+  if (StringMember(jwt.claims, "sub") != check.subject ||
+      StringMember(jwt.claims, "aud") != kTokenExchangeAudience) {
+    return NoFederatedRecord(jwt);
+  }
+  return std::nullopt;
+}
 
 std::optional<AadError> VerifyClientAssertion(const AssertionCheck& check,
                                               AcceptedAssertion* accepted) {

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emulator/client_assertion.h"
 #include "emulator/dataset.h"
 #include "emulator/faults.h"
 #include "emulator/sas.h"
@@ -87,8 +88,12 @@ struct Context {
   std::mutex meta_mu;
   std::map<std::string, BlobMeta> meta;  // by blob path + settings fingerprint
 
+  WorkloadIssuer issuer;  // the federated clients' token issuer
+
   std::string api_base;   // "http://127.0.0.1:PORT"
   std::string blob_base;  // "http://127.0.0.2:PORT"
+  // The workload issuer's iss.
+  std::string IssuerUrl() const { return api_base + "/_emulator/issuer"; }
   std::function<void(bool plan)> on_change;
 };
 

@@ -207,7 +207,7 @@ util::Result<Poco::Net::Context::Ptr> TlsContext(const ServerOptions& o) {
 
 ClientCredential DemoClient() {
   return {"00000000-0000-0000-0000-000000000001", "11111111-2222-3333-4444-555555555555",
-          "demo-secret", ""};
+          "demo-secret", "", ""};
 }
 
 struct Server::Impl {
@@ -255,7 +255,8 @@ util::Status Server::Start() {
   auto clients = ctx.options.clients;
   if (clients.empty()) clients.push_back(DemoClient());
   for (const auto& c : clients)
-    ctx.state.clients.push_back({c.tenant, c.client_id, c.secret, c.certificate_pem});
+    ctx.state.clients.push_back(
+        {c.tenant, c.client_id, c.secret, c.certificate_pem, c.federated_subject});
   ctx.faults.Set(ctx.options.faults);
   auto tls = TlsContext(ctx.options);
   if (!tls.ok()) return tls.status();

@@ -29,6 +29,10 @@ struct ClientCredential {
   // Set (PEM text): a certificate client instead, which signs in with a
   // client_assertion signed by this certificate's key; `secret` is empty.
   std::string certificate_pem;
+  // Set: a federated client instead, which signs in with a token the
+  // emulator's workload issuer minted for this subject
+  // (POST /_emulator/federated-token); `secret` is empty.
+  std::string federated_subject;
 };
 
 // The client used when none is configured (printed by --help).

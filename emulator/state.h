@@ -57,8 +57,11 @@ struct RemoteSchedule {
 struct Client {
   std::string tenant, id, secret;
   std::string certificate_pem;  // set: a certificate client, which signs in with an assertion
-  bool revoked = false;         // token requests refused, issued tokens dead
-  bool data_access = true;      // false: HDC answers 403
+  // Set: a federated client, which signs in with a token of the emulator's
+  // workload issuer for this subject (emulator/client_assertion.h).
+  std::string federated_subject;
+  bool revoked = false;     // token requests refused, issued tokens dead
+  bool data_access = true;  // false: HDC answers 403
 };
 
 struct Token {

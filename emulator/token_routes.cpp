@@ -1,6 +1,7 @@
 // Azure AD v1 token endpoint (docs/hdc-api.md §Authentication) and the bearer check of
 // every HDC route. A client signs in with its secret, or, when a certificate is
-// registered for it, with a client_assertion (docs/hdc-api.md §Certificate credentials).
+// registered for it, with a client_assertion (docs/hdc-api.md §Certificate credentials),
+// or, when it is a federated client, with a workload token (§Federated credentials).
 #include <Poco/URI.h>
 
 #include "emulator/client_assertion.h"
@@ -92,6 +93,17 @@ std::optional<AadError> CheckAssertion(Exchange& ex, const Client& c, const Quer
   return std::nullopt;
 }
 
+// A federated client's workload token (emulator/client_assertion.h).
+// REQUIRES: ex.ctx.mu held.
+std::optional<AadError> CheckFederated(Exchange& ex, const Client& c, const QueryParams& form) {
+  if (!Field(form, "client_secret").empty())
+    return AadError{401, "invalid_client", 7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request "
+                    "is the client secret value, not the client secret ID."};
+  return ex.ctx.issuer.Verify({Field(form, "client_assertion"), ex.ctx.IssuerUrl(),
+                               c.federated_subject, ex.ctx.clock.Now()});
+}
+
 // A secret client's secret (an assertion is refused: no key is registered).
 // REQUIRES: ex.ctx.mu held.
 std::optional<AadError> CheckSecret(Exchange& ex, const Client& c, const QueryParams& form) {
@@ -152,8 +164,9 @@ std::optional<AadError> CheckRequest(Exchange& ex, const QueryParams& form, Clie
                         tenant + "'. The application may not be enabled in this tenant."};
   if (c->revoked)
     return AadError{400, "unauthorized_client", 7000112, "Application '" + id + "' is disabled."};
-  auto credential =
-      c->certificate_pem.empty() ? CheckSecret(ex, *c, form) : CheckAssertion(ex, *c, form);
+  auto credential = !c->certificate_pem.empty()     ? CheckAssertion(ex, *c, form)
+                    : !c->federated_subject.empty() ? CheckFederated(ex, *c, form)
+                                                    : CheckSecret(ex, *c, form);
   if (credential) return credential;
   if (resource.empty())
     return AadError{400, "invalid_request", 50001, "The resource is missing from the request."};

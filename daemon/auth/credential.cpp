@@ -21,11 +21,22 @@ Credential Credential::FromCertificate(std::shared_ptr<const CertificateCredenti
   return credential;
 }
 
+Credential Credential::FromFederatedToken(FederatedTokenReader read, std::string source,
+                                          std::string description) {
+  Credential credential;
+  credential.federated_token_ = std::move(read);
+  credential.federated_source_ = std::move(source);
+  credential.description_ = std::move(description);
+  return credential;
+}
+
 // The secret is copied, then the source wiped: a moved short string would
 // leave its characters behind in the source's inline buffer.
 Credential::Credential(Credential&& other) noexcept
     : secret_(other.secret_),
       certificate_(std::move(other.certificate_)),
+      federated_token_(std::move(other.federated_token_)),
+      federated_source_(std::move(other.federated_source_)),
       description_(std::move(other.description_)) {
   util::Wipe(other.secret_);
   other.secret_.clear();
@@ -38,6 +49,8 @@ Credential& Credential::operator=(Credential&& other) noexcept {
     util::Wipe(other.secret_);
     other.secret_.clear();
     certificate_ = std::move(other.certificate_);
+    federated_token_ = std::move(other.federated_token_);
+    federated_source_ = std::move(other.federated_source_);
     description_ = std::move(other.description_);
   }
   return *this;
@@ -46,6 +59,10 @@ Credential& Credential::operator=(Credential&& other) noexcept {
 Credential::~Credential() { util::Wipe(secret_); }
 
 bool Credential::SameAs(const Credential& other) const {
+  if (federated_token_ || other.federated_token_) {
+    return federated_token_ && other.federated_token_ &&
+           federated_source_ == other.federated_source_;
+  }
   if (certificate_ || other.certificate_) {
     return certificate_ && other.certificate_ &&
            certificate_->thumbprint_sha256_b64url() ==

@@ -1,5 +1,7 @@
-// The credential an account signs in with: a client secret, or a
-// certificate and its key (auth/client_assertion.h). The token provider holds
+// The credential an account signs in with: a client secret, a certificate
+// and its key (auth/client_assertion.h), or a federated token file (a JWT
+// another system writes and renews, read afresh for every token request and
+// sent as the client assertion). The token provider holds
 // one and may be handed another while running (a rotated secret file, a
 // renewed certificate), so the service can re-read the account's credential
 // on SIGHUP and after the identity platform refuses it
@@ -21,11 +23,17 @@
 
 namespace hdc::auth {
 
+// Reads a federated token file now; errors are one line naming the file.
+using FederatedTokenReader = std::function<util::Result<std::string>()>;
+
 class Credential {
  public:
   static Credential FromSecret(std::string secret, std::string description);
   static Credential FromCertificate(std::shared_ptr<const CertificateCredential> certificate,
                                     std::string description);
+  // `source` names the file (two readers of one file are the same credential).
+  static Credential FromFederatedToken(FederatedTokenReader read, std::string source,
+                                       std::string description);
   Credential(Credential&& other) noexcept;
   Credential& operator=(Credential&& other) noexcept;
   Credential(const Credential&) = delete;
@@ -36,15 +44,19 @@ class Credential {
   const std::string& secret() const { return secret_; }
   // The certificate; null for a client secret.
   const std::shared_ptr<const CertificateCredential>& certificate() const { return certificate_; }
+  // The federated token's reader; empty for the other kinds.
+  const FederatedTokenReader& federated_token() const { return federated_token_; }
   const std::string& description() const { return description_; }
-  // The same secret, or a certificate with the same SHA-256 thumbprint
-  // (wherever either was read from).
+  // The same secret, a certificate with the same SHA-256 thumbprint (wherever
+  // either was read from), or a federated token from the same file.
   bool SameAs(const Credential& other) const;
 
  private:
   Credential() = default;
   std::string secret_;
   std::shared_ptr<const CertificateCredential> certificate_;
+  FederatedTokenReader federated_token_;
+  std::string federated_source_;
   std::string description_;
 };
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sstream>
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <nlohmann/json.hpp>
 
 #include "http/retry.h"
@@ -57,6 +60,28 @@ std::string AzureError(std::string_view body) {
 
 constexpr int kSecretExpired = 7000222;
 
+// The exp claim of a JWT, read without checking anything else (the identity
+// platform checks the token; this only explains a refusal).
+std::optional<util::TimePoint> JwtExpiry(std::string_view jwt) {
+  const std::size_t first = jwt.find('.');
+  const std::size_t second = first == std::string_view::npos ? first : jwt.find('.', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  std::string claims;
+  try {
+    std::istringstream in(std::string(jwt.substr(first + 1, second - first - 1)));
+    Poco::Base64Decoder decoder(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+    std::ostringstream out;
+    out << decoder.rdbuf();
+    claims = out.str();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const json doc = json::parse(claims, nullptr, false);
+  const json* exp = doc.is_discarded() ? nullptr : Member(doc, "exp");
+  if (exp == nullptr || !exp->is_number_integer()) return std::nullopt;
+  return util::TimePoint(std::chrono::seconds(exp->get<std::int64_t>()));
+}
+
 // Whether the identity platform's error answer carries `code` in error_codes.
 bool HasErrorCode(std::string_view body, int code) {
   json doc = json::parse(body, nullptr, false);
@@ -104,7 +129,16 @@ TokenProvider::TokenProvider(TokenOptions options, Credential credential, http::
       client_(client),
       clock_(clock),
       random_(random),
-      stop_(std::move(stop)) {}
+      stop_(std::move(stop)) {
+  Publish();
+}
+
+void TokenProvider::Publish() {
+  InUse in_use{credential_.description(), std::nullopt};
+  if (credential_.certificate()) in_use.expires = credential_.certificate()->not_after();
+  std::lock_guard lock(in_use_mu_);
+  in_use_ = std::move(in_use);
+}
 
 util::Result<std::string> TokenProvider::Token() {
   std::lock_guard lock(mu_);
@@ -119,11 +153,9 @@ void TokenProvider::Invalidate(const std::string& token) {
   if (token == token_) token_.clear();
 }
 
-TokenProvider::InUse TokenProvider::CredentialInUse() {
-  std::lock_guard lock(mu_);
-  InUse in_use{credential_.description(), std::nullopt};
-  if (credential_.certificate()) in_use.expires = credential_.certificate()->not_after();
-  return in_use;
+TokenProvider::InUse TokenProvider::CredentialInUse() const {
+  std::lock_guard lock(in_use_mu_);
+  return in_use_;
 }
 
 bool TokenProvider::Use(Credential credential) {
@@ -131,10 +163,22 @@ bool TokenProvider::Use(Credential credential) {
   if (credential.SameAs(credential_)) return false;
   credential_ = std::move(credential);
   token_.clear();
+  Publish();
   return true;
 }
 
 util::Result<std::string> TokenProvider::CredentialFields(const std::string& token_url) {
+  if (const auto& read = credential_.federated_token()) {
+    // Read afresh for every request: whoever writes the file renews it.
+    auto token = read();
+    // No token to sign in with: as for a refused one, remote work waits.
+    if (!token.ok()) return util::Status::Error(util::ErrorKind::kAuth, token.status().message());
+    WipeOnExit wipe{*token};
+    federated_expiry_ = JwtExpiry(*token);
+    return "&client_assertion_type=" +
+           FormEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+           "&client_assertion=" + FormEncode(*token);
+  }
   const auto& certificate = credential_.certificate();
   if (!certificate) return "&client_secret=" + FormEncode(credential_.secret());
   // Never logged nor put in a message: it signs in for ten minutes.
@@ -146,7 +190,13 @@ util::Result<std::string> TokenProvider::CredentialFields(const std::string& tok
          "&client_assertion=" + FormEncode(*assertion);
 }
 
-std::string TokenProvider::CertificateHint() const {
+std::string TokenProvider::CredentialHint() const {
+  if (credential_.federated_token()) {
+    if (!federated_expiry_ || clock_.Now() < *federated_expiry_) return "";
+    return " (the " + credential_.description() + " expired at " +
+           util::FormatTimestamp(*federated_expiry_) +
+           "; whatever writes that file has stopped renewing it)";
+  }
   const auto& certificate = credential_.certificate();
   if (!certificate || clock_.Now() < certificate->not_after()) return "";
   return " (the certificate expired at " + util::FormatTimestamp(certificate->not_after()) +
@@ -170,6 +220,7 @@ util::Status TokenProvider::Fetch() {
   log->warn("the service refused the {}; re-read it: signing in with the {}",
             credential_.description(), reread->description());
   credential_ = std::move(*reread);
+  Publish();
   return FetchOnce();
 }
 
@@ -188,9 +239,10 @@ util::Status TokenProvider::FetchOnce() {
   HDC_ASSIGN_OR_RETURN(request.body, form());
   WipeOnExit wipe_body{request.body};
   // Asking for a token twice is harmless, so the request may be retried; an
-  // assertion is made afresh for each attempt (a jti is never sent twice).
+  // assertion is made (or a federated token read) afresh for each attempt: a
+  // jti is never sent twice, and a renewed token file is picked up.
   request.idempotent = true;
-  if (credential_.certificate()) request.retry_body = form;
+  if (credential_.certificate() || credential_.federated_token()) request.retry_body = form;
   const std::string where = "token request to " + util::StripQuery(request.url);
   util::StringSink body(1 << 20);
   const util::TimePoint asked_at = clock_.Now();
@@ -210,7 +262,7 @@ util::Status TokenProvider::FetchOnce() {
     std::string error = AzureError(body.data());
     return util::Status::Error(util::ErrorKind::kAuth,
                                where + " refused (HTTP " + std::to_string(response->status) + ")" +
-                                   (error.empty() ? "" : ": " + error) + CertificateHint())
+                                   (error.empty() ? "" : ": " + error) + CredentialHint())
         .WithHttpStatus(response->status);
   }
   if (response->status < 200 || response->status > 299) {

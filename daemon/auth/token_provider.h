@@ -11,7 +11,8 @@
 // tokens never appear in messages or logs. With a certificate credential the
 // request carries a client_assertion (auth/client_assertion.h: audience the
 // token URL posted to, 10 minutes, a fresh jti each time) instead of the
-// secret. Thread-safe: concurrent callers share one fetch.
+// secret; with a federated token file, the file's token, read afresh for
+// every request. Thread-safe: concurrent callers share one fetch.
 //
 // Rotation (docs/operations.md §Rotating credentials): Use() hands over a
 // new credential (SIGHUP re-read it); the cached token is dropped when it
@@ -73,15 +74,20 @@ class TokenProvider final : public TokenSource {
     std::string description;
     std::optional<util::TimePoint> expires;
   };
-  InUse CredentialInUse();
+  // Never waits for a token request in progress.
+  InUse CredentialInUse() const;
 
  private:
+  // Publishes credential_'s description for CredentialInUse. REQUIRES: mu_
+  // held (or the constructor).
+  void Publish();
   util::Status Fetch();      // REQUIRES: mu_ held
   util::Status FetchOnce();  // REQUIRES: mu_ held
   // "&client_secret=..." or "&client_assertion_type=...&client_assertion=...".
   util::Result<std::string> CredentialFields(const std::string& token_url);
-  // " (the certificate expired at ...)" when a refused certificate has expired.
-  std::string CertificateHint() const;
+  // " (the certificate expired at ...)" when a refused certificate (or the
+  // federated token last read) has expired.
+  std::string CredentialHint() const;
 
   TokenOptions options_;
   Credential credential_;  // GUARDED_BY(mu_)
@@ -92,6 +98,10 @@ class TokenProvider final : public TokenSource {
   std::mutex mu_;
   std::string token_;             // GUARDED_BY(mu_)
   util::TimePoint refresh_at_{};  // GUARDED_BY(mu_)
+  // The exp of the federated token last read. GUARDED_BY(mu_)
+  std::optional<util::TimePoint> federated_expiry_;
+  mutable std::mutex in_use_mu_;
+  InUse in_use_;  // GUARDED_BY(in_use_mu_)
 };
 
 // Parses a token response body: access_token plus expires_in (a number or

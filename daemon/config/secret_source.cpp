@@ -1,5 +1,6 @@
 #include "config/secret_source.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -161,6 +162,7 @@ util::Result<Secret> FindSecret(const AccountConfig& account, const EnvLookup& e
 }
 
 constexpr std::string_view kKeyCredential = "client-certificate-key";
+constexpr std::string_view kFederatedCredential = "federated-token";
 
 }  // namespace
 
@@ -191,6 +193,42 @@ util::Result<CertificatePem> LoadClientCertificate(const AccountConfig& account,
                           "systemd credential client-certificate-key"};
   }
   return CertificatePem{std::move(certificate), Secret(""), certificate_source, certificate_source};
+}
+
+std::optional<FederatedTokenSource> FindFederatedToken(const AccountConfig& account,
+                                                       const EnvLookup& env) {
+  if (!account.federated_token_file.empty()) {
+    return FederatedTokenSource{account.federated_token_file, account.federated_token_file_where,
+                                "federated_token_file " + account.federated_token_file, true};
+  }
+  if (!account.client_secret_file.empty() || !account.client_certificate_file.empty()) {
+    return std::nullopt;
+  }
+  auto dir = env("CREDENTIALS_DIRECTORY");
+  if (!dir) return std::nullopt;
+  std::error_code ec;
+  const auto present = [&](std::string_view name) {
+    return fs::status(fs::path(*dir) / name, ec).type() != fs::file_type::not_found;
+  };
+  // A client-secret credential comes first, as it always has.
+  if (present("client-secret") || !present(kFederatedCredential)) return std::nullopt;
+  // systemd owns this directory and its modes; no mode check.
+  return FederatedTokenSource{(fs::path(*dir) / kFederatedCredential).string(),
+                              "systemd credential federated-token",
+                              "systemd credential federated-token", false};
+}
+
+util::Result<Secret> ReadFederatedToken(const FederatedTokenSource& source) {
+  HDC_ASSIGN_OR_RETURN(Secret token,
+                       ReadSecretFile(source.path, source.where,
+                                      source.owner_only ? Readers::kOwnerOnly : Readers::kAny));
+  const std::string_view text = token.Reveal();
+  const auto dots = std::count(text.begin(), text.end(), '.');
+  if (dots != 2 || text.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return util::ConfigError(source.where + ": " + source.path +
+                             " does not hold a JWT (three dot-separated parts on one line)");
+  }
+  return token;
 }
 
 util::Result<Secret> LoadClientSecret(const AccountConfig& account, const EnvLookup& env,

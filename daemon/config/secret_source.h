@@ -72,4 +72,24 @@ struct CertificatePem {
 util::Result<CertificatePem> LoadClientCertificate(const AccountConfig& account,
                                                    const EnvLookup& env);
 
+// A federated credential (docs/operations.md §Federated token): a JWT that
+// another system writes and renews (a Kubernetes projected service account
+// token, a CI job's OIDC token), read afresh for every token request and
+// sent as the client assertion. From federated_token_file (owner-only, like
+// a secret file), else, when the account names no credential file and
+// systemd passes no client-secret, $CREDENTIALS_DIRECTORY/federated-token.
+struct FederatedTokenSource {
+  std::string path;
+  std::string where;   // begins every message about it: "a.ini:7: [account] federated_token_file"
+  std::string origin;  // safe to log: "federated_token_file /x", "systemd credential ..."
+  bool owner_only = true;
+};
+// Where the account's federated token comes from; nullopt when the account
+// signs in with a secret or a certificate.
+std::optional<FederatedTokenSource> FindFederatedToken(const AccountConfig& account,
+                                                       const EnvLookup& env);
+// Reads the token now: a regular file holding three dot-separated parts.
+// Errors are kConfig and name the file.
+util::Result<Secret> ReadFederatedToken(const FederatedTokenSource& source);
+
 }  // namespace hdc::config

@@ -19,7 +19,7 @@ using util::Status;
 constexpr std::uint64_t kMinLogSize = std::uint64_t{64} << 10;
 constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
 
-constexpr std::array<KeyInfo, 45> kKeys{{
+constexpr std::array<KeyInfo, 46> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
     {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d",
      "job files (*.ini, read in name order); relative to this file"},
@@ -65,6 +65,10 @@ constexpr std::array<KeyInfo, 45> kKeys{{
     {"account", "client_certificate_key_file", "",
      "its PEM RSA private key, mode 0600 (relative to this file); else "
      "$CREDENTIALS_DIRECTORY/client-certificate-key, else the key in client_certificate_file"},
+    {"account", "federated_token_file", "",
+     "file a workload identity's token (a JWT) is written to and renewed in, mode 0600, read for "
+     "every token request and sent as the client assertion (relative to this file); instead of "
+     "a secret or a certificate; else $CREDENTIALS_DIRECTORY/federated-token"},
     {"account", "api_url", "https://manage.devcenter.microsoft.com",
      "Hardware Dev Center API base"},
     {"account", "login_url", "https://login.microsoftonline.com", "Azure AD token endpoint base"},
@@ -138,34 +142,47 @@ Status ParseSlowServerBounds(SectionReader& reader, ServiceConfig* out) {
   return Status::Ok();
 }
 
-// client_secret_file or client_certificate_file (with its key file), never
-// both: an account signs in with exactly one credential.
+// client_secret_file, client_certificate_file (with its key file) or
+// federated_token_file: an account signs in with exactly one credential.
 Status ParseCredentialFiles(SectionReader& reader, AccountConfig* out) {
   // An empty value counts as absent (the annotated example lists every key).
   auto find = [&](std::string_view name) -> const IniEntry* {
     const IniEntry* e = reader.Find(name);
     return e == nullptr || e->value.empty() ? nullptr : e;
   };
-  const IniEntry* secret = find("client_secret_file");
-  const IniEntry* certificate = find("client_certificate_file");
-  const IniEntry* key = find("client_certificate_key_file");
-  if (secret != nullptr && certificate != nullptr) {
-    const IniEntry& later = secret->line > certificate->line ? *secret : *certificate;
-    const IniEntry& earlier = &later == secret ? *certificate : *secret;
-    return reader.KeyError(later, "client_secret_file and client_certificate_file are both set (" +
-                                      earlier.key + " on line " + std::to_string(earlier.line) +
-                                      "); an account signs in with exactly one of them");
+  struct Kind {
+    const IniEntry* entry;
+    std::string* value;
+    std::string* where;
+  };
+  const std::array<Kind, 3> kinds{
+      {{find("client_secret_file"), &out->client_secret_file, &out->client_secret_file_where},
+       {find("client_certificate_file"), &out->client_certificate_file,
+        &out->client_certificate_file_where},
+       {find("federated_token_file"), &out->federated_token_file,
+        &out->federated_token_file_where}}};
+  const IniEntry* first = nullptr;
+  for (const Kind& kind : kinds) {
+    if (kind.entry == nullptr) continue;
+    if (first != nullptr) {
+      const IniEntry& later = kind.entry->line > first->line ? *kind.entry : *first;
+      const IniEntry& earlier = &later == first ? *kind.entry : *first;
+      return reader.KeyError(later, first->key + " and " + kind.entry->key + " are both set (" +
+                                        earlier.key + " on line " + std::to_string(earlier.line) +
+                                        "); an account signs in with exactly one of "
+                                        "client_secret_file, client_certificate_file and "
+                                        "federated_token_file");
+    }
+    first = kind.entry;
   }
-  if (key != nullptr && certificate == nullptr) {
+  const IniEntry* key = find("client_certificate_key_file");
+  if (key != nullptr && kinds[1].entry == nullptr) {
     return reader.KeyError(*key, "client_certificate_key_file needs client_certificate_file");
   }
-  if (secret != nullptr) {
-    out->client_secret_file = secret->value;
-    out->client_secret_file_where = reader.Where(*secret);
-  }
-  if (certificate != nullptr) {
-    out->client_certificate_file = certificate->value;
-    out->client_certificate_file_where = reader.Where(*certificate);
+  for (const Kind& kind : kinds) {
+    if (kind.entry == nullptr) continue;
+    *kind.value = kind.entry->value;
+    *kind.where = reader.Where(*kind.entry);
   }
   if (key != nullptr) {
     out->client_certificate_key_file = key->value;

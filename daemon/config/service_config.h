@@ -60,6 +60,10 @@ struct AccountConfig {
   std::string client_certificate_file_where;
   std::string client_certificate_key_file;
   std::string client_certificate_key_file_where;
+  // A federated credential instead (config/secret_source.h): the file a
+  // workload identity's token is written to, read for every token request.
+  std::string federated_token_file;
+  std::string federated_token_file_where;
   std::string api_url = "https://manage.devcenter.microsoft.com";
   std::string login_url = "https://login.microsoftonline.com";
   std::string ca_file;  // extra CA bundle; the system store is always loaded

@@ -25,6 +25,18 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::
 util::Result<auth::Credential> LoadClientCredential(const config::AccountConfig& account,
                                                     const config::EnvLookup& env,
                                                     const config::EnvRemove& remove) {
+  if (auto federated = config::FindFederatedToken(account, env)) {
+    // Read now so that a missing or malformed file is one line at start.
+    auto first = config::ReadFederatedToken(*federated);
+    if (!first.ok()) return first.status();
+    auth::FederatedTokenReader read = [source = *federated]() -> util::Result<std::string> {
+      auto token = config::ReadFederatedToken(source);
+      if (!token.ok()) return token.status();
+      return std::string(token->Reveal());
+    };
+    return auth::Credential::FromFederatedToken(std::move(read), federated->path,
+                                                "federated token from " + federated->origin);
+  }
   if (account.client_certificate_file.empty()) {
     auto secret = config::LoadClientSecret(account, env, remove);
     if (!secret.ok()) return secret.status();

@@ -21,10 +21,12 @@ namespace hdc::reconcile {
 // `user_agent` is "<program>/<version>".
 api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::string user_agent);
 
-// The account's credential: a client secret (config::LoadClientSecret) or,
+// The account's credential: a client secret (config::LoadClientSecret);
 // with client_certificate_file, a certificate and its key
-// (config::LoadClientCertificate, auth::CertificateCredential). Errors are
-// kConfig in one line naming the key or file; no key material in them.
+// (config::LoadClientCertificate, auth::CertificateCredential); with a
+// federated token (config::FindFederatedToken), a reader of its file, which
+// is read once now to check it. Errors are kConfig in one line naming the
+// key or file; no key material in them.
 util::Result<auth::Credential> LoadClientCredential(const config::AccountConfig& account,
                                                     const config::EnvLookup& env,
                                                     const config::EnvRemove& remove);

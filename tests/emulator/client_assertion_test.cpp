@@ -109,7 +109,8 @@ struct CertEmulator {
 
   static ServerOptions Options() {
     ServerOptions o;
-    o.clients = {DemoClient(), ClientCredential{kTenant, kCertClient, "", FileText(Pki().cert_a)}};
+    o.clients = {DemoClient(),
+                 ClientCredential{kTenant, kCertClient, "", FileText(Pki().cert_a), ""}};
     return o;
   }
   std::string Endpoint() const { return emu.Url(std::string("/") + kTenant + "/oauth2/token"); }

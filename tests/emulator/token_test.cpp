@@ -84,10 +84,10 @@ TEST_CASE("a revoked client gets no token and its tokens stop working") {
 
 TEST_CASE("configured clients replace the demo client, and an app without data access gets 403") {
   ServerOptions o;
-  o.clients.push_back({"tenant-a", "client-a", "s3cret&+=", ""});
+  o.clients.push_back({"tenant-a", "client-a", "s3cret&+=", "", ""});
   EmulatorFixture emu(o);
   CHECK(emu.TokenRequest(EmulatorFixture::Form()).status == 401);
-  auto ok = emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-a", "s3cret&+=", ""}),
+  auto ok = emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-a", "s3cret&+=", "", ""}),
                              "tenant-a");
   REQUIRE(ok.status == 200);
   REQUIRE(emu.Admin("POST", "clients",
@@ -96,7 +96,8 @@ TEST_CASE("configured clients replace the demo client, and an app without data a
                      {"secret", "b"},
                      {"data_access", false}})
               .status == 200);
-  auto b = emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-b", "b", ""}), "tenant-a");
+  auto b =
+      emu.TokenRequest(EmulatorFixture::Form({"tenant-a", "client-b", "b", "", ""}), "tenant-a");
   REQUIRE(b.status == 200);
   auto r = Http("GET", emu.Url("/analytics/driver/report"), "",
                 {{"Authorization", "Bearer " + b.json()["access_token"].get<std::string>()}});

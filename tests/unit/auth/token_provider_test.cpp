@@ -253,6 +253,130 @@ TEST_CASE("a credential is the same by its secret, wherever it was read from") {
   CHECK(moved.secret().empty());  // NOLINT(bugprone-use-after-move): the source is emptied
 }
 
+// A JWT-shaped workload token whose claims carry `exp` (seconds since the epoch).
+std::string WorkloadToken(const std::string& name, std::int64_t exp) {
+  // base64url of {"exp":N}: built by hand so the test does not share the provider's decoder.
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::string json = "{\"exp\":" + std::to_string(exp) + "}";
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (unsigned char c : json) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) out += kAlphabet[(bits >> (count -= 6)) & 0x3f];
+  }
+  if (count > 0) out += kAlphabet[(bits << (6 - count)) & 0x3f];
+  return "eyJhbGciOiJSUzI1NiJ9." + out + "." + name;
+}
+
+std::string FormField(const std::string& body, const std::string& name) {
+  const std::size_t at = body.find(name + "=");
+  if (at == std::string::npos) return "";
+  const std::size_t from = at + name.size() + 1;
+  return body.substr(from, body.find('&', from) - from);
+}
+
+TEST_CASE("a federated token file is read for every token request and sent as the assertion") {
+  int issued = 0;
+  ScriptedHttp http([&issued](const http::Request&) {
+    return TokenReply("tok-" + std::to_string(++issued), "600");
+  });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  int reads = 0;
+  const std::int64_t exp = std::chrono::duration_cast<std::chrono::seconds>(
+                               (T0() + std::chrono::hours(1)).time_since_epoch())
+                               .count();
+  auto reader = [&reads, exp]() -> util::Result<std::string> {
+    return WorkloadToken("w" + std::to_string(++reads), exp);
+  };
+  TokenProvider provider(Options(),
+                         Credential::FromFederatedToken(reader, "/run/t",
+                                                        "federated token from "
+                                                        "federated_token_file /run/t"),
+                         http, clock, random, {});
+  const std::string first = *provider.Token();
+  CHECK(reads == 1);
+  const auto requests = http.requests();
+  REQUIRE(requests.size() == 1);
+  CHECK(FormField(requests[0].body, "client_assertion_type") ==
+        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer");
+  CHECK(FormField(requests[0].body, "client_assertion") == WorkloadToken("w1", exp));
+  CHECK(FormField(requests[0].body, "client_secret").empty());
+  // Cached like any token; the next request reads the file again.
+  CHECK(*provider.Token() == first);
+  CHECK(reads == 1);
+  clock.Advance(std::chrono::minutes(10));
+  CHECK(*provider.Token() != first);
+  CHECK(reads == 2);
+  CHECK(FormField(http.requests().back().body, "client_assertion") == WorkloadToken("w2", exp));
+}
+
+TEST_CASE("a refused federated token that has expired says so, an unreadable file is kAuth") {
+  ScriptedHttp http([](const http::Request&) {
+    return RefusedWith(
+        400,
+        R"J({"error":"invalid_client","error_description":"AADSTS700024: Client assertion is not within its valid time range.","error_codes":[700024]})J");
+  });
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  const std::int64_t exp = std::chrono::duration_cast<std::chrono::seconds>(
+                               (T0() - std::chrono::minutes(30)).time_since_epoch())
+                               .count();
+  bool readable = true;
+  auto reader = [&readable, exp]() -> util::Result<std::string> {
+    if (!readable) return util::ConfigError("federated_token_file /run/t: file not found");
+    return WorkloadToken("stale", exp);
+  };
+  TokenOptions options = Options();
+  options.retry.max_attempts = 1;
+  TokenProvider provider(
+      options, Credential::FromFederatedToken(reader, "/run/t", "federated token from /run/t"),
+      http, clock, random, {});
+  auto stale = provider.Token();
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().kind() == util::ErrorKind::kAuth);
+  CHECK(stale.status().message().find("AADSTS700024") != std::string::npos);
+  CHECK(stale.status().message().ends_with(
+      " (the federated token from /run/t expired at 2026-10-31T23:30:00Z; whatever writes that "
+      "file has stopped renewing it)"));
+  CHECK(stale.status().message().find("stale") == std::string::npos);  // never the token
+  readable = false;
+  auto missing = provider.Token();
+  CHECK(missing.status().kind() == util::ErrorKind::kAuth);
+  CHECK(missing.status().message() == "federated_token_file /run/t: file not found");
+}
+
+TEST_CASE("federated credentials are the same by their file, and never the same as a secret") {
+  auto reader = []() -> util::Result<std::string> { return std::string("a.b.c"); };
+  const Credential a = Credential::FromFederatedToken(reader, "/run/t", "d");
+  CHECK(a.SameAs(Credential::FromFederatedToken(reader, "/run/t", "other description")));
+  CHECK_FALSE(a.SameAs(Credential::FromFederatedToken(reader, "/run/u", "d")));
+  CHECK_FALSE(a.SameAs(Credential::FromSecret("a.b.c", "d")));
+  CHECK_FALSE(Credential::FromSecret("a.b.c", "d").SameAs(a));
+}
+
+TEST_CASE("the credential in use is published without waiting for a token request") {
+  util::ManualClock clock(T0());
+  util::Random random(1);
+  TokenProvider* self = nullptr;
+  std::string seen;
+  ScriptedHttp http([&](const http::Request&) {
+    // Called with the provider's lock held: CredentialInUse must not need it.
+    seen = self->CredentialInUse().description;
+    return TokenReply("tok");
+  });
+  TokenProvider provider(Options(), Credential::FromSecret("s", "client secret from file /a"), http,
+                         clock, random, {});
+  self = &provider;
+  CHECK(*provider.Token() == "tok");
+  CHECK(seen == "client secret from file /a");
+  CHECK(provider.Use(Credential::FromSecret("t", "client secret from file /b")));
+  CHECK(provider.CredentialInUse().description == "client secret from file /b");
+}
+
 TEST_CASE("token responses without a token or lifetime are bad data") {
   CHECK(ParseTokenResponse(R"J({"expires_in":"3599"})J", "w").status().message() ==
         "w: token response without access_token");

@@ -342,5 +342,52 @@ TEST_CASE("a key readable by others is refused, in its file or beside the certif
   CHECK(LoadClientCertificate(CertificateAccount(dir, kCertText, kKeyText), Env({})).ok());
 }
 
+TEST_CASE("a federated token comes from its file, owner-only, and must hold a JWT") {
+  hdc::testing::TempDir dir;
+  AccountConfig account;
+  account.federated_token_file = dir.Write("token", "aaa.bbb.ccc\n");
+  account.federated_token_file_where = "hdc.ini:7: [account] federated_token_file";
+  SetMode(account.federated_token_file, 0600);
+  auto source = FindFederatedToken(account, Env({}));
+  REQUIRE(source.has_value());
+  CHECK(source->origin == "federated_token_file " + account.federated_token_file);
+  auto token = ReadFederatedToken(*source);
+  REQUIRE_MESSAGE(token.ok(), token.status().message());
+  CHECK(token->Reveal() == "aaa.bbb.ccc");
+  // Rewritten by whoever renews it: the next read sees the new token.
+  dir.Write("token", "ddd.eee.fff");
+  CHECK(ReadFederatedToken(*source)->Reveal() == "ddd.eee.fff");
+  dir.Write("token", "not a jwt");
+  CHECK(ReadFederatedToken(*source).status().message() ==
+        "hdc.ini:7: [account] federated_token_file: " + account.federated_token_file +
+            " does not hold a JWT (three dot-separated parts on one line)");
+  dir.Write("token", "aaa.bbb");
+  CHECK_FALSE(ReadFederatedToken(*source).ok());
+#ifndef _WIN32
+  dir.Write("token", "aaa.bbb.ccc");
+  SetMode(account.federated_token_file, 0644);
+  CHECK(ReadFederatedToken(*source).status().message() ==
+        "hdc.ini:7: [account] federated_token_file: " + account.federated_token_file +
+            " is readable by group or others; run: chmod 600 " + account.federated_token_file);
+#endif
+}
+
+TEST_CASE("the systemd credential federated-token is used only when nothing else names one") {
+  hdc::testing::TempDir dir;
+  dir.Write("federated-token", "aaa.bbb.ccc");
+  const EnvLookup env = Env({{"CREDENTIALS_DIRECTORY", dir.path()}});
+  auto source = FindFederatedToken(AccountConfig{}, env);
+  REQUIRE(source.has_value());
+  CHECK(source->origin == "systemd credential federated-token");
+  CHECK(ReadFederatedToken(*source)->Reveal() == "aaa.bbb.ccc");
+  AccountConfig with_secret;
+  with_secret.client_secret_file = "/etc/s";
+  CHECK_FALSE(FindFederatedToken(with_secret, env).has_value());
+  CHECK_FALSE(FindFederatedToken(AccountConfig{}, Env({})).has_value());
+  // A client-secret credential beside it comes first, as it always has.
+  dir.Write("client-secret", "s");
+  CHECK_FALSE(FindFederatedToken(AccountConfig{}, env).has_value());
+}
+
 }  // namespace
 }  // namespace hdc::config

@@ -94,13 +94,20 @@ TEST_CASE("a secret file and a certificate file together are refused in one line
                            "client_secret_file = /etc/s\nclient_certificate_file = /etc/c.pem\n") ==
       "hdc.ini:5: [account] client_certificate_file: client_secret_file and "
       "client_certificate_file are both set (client_secret_file on line 4); an account signs "
-      "in with exactly one of them");
+      "in with exactly one of client_secret_file, client_certificate_file and "
+      "federated_token_file");
   CHECK(
       ServiceError("", std::string(testing::kAccount) +
                            "client_certificate_file = /etc/c.pem\nclient_secret_file = /etc/s\n") ==
       "hdc.ini:5: [account] client_secret_file: client_secret_file and "
       "client_certificate_file are both set (client_certificate_file on line 4); an account "
-      "signs in with exactly one of them");
+      "signs in with exactly one of client_secret_file, client_certificate_file and "
+      "federated_token_file");
+  CHECK(ServiceError("", std::string(testing::kAccount) +
+                             "federated_token_file = /run/t\nclient_secret_file = /etc/s\n") ==
+        "hdc.ini:5: [account] client_secret_file: client_secret_file and federated_token_file "
+        "are both set (federated_token_file on line 4); an account signs in with exactly one of "
+        "client_secret_file, client_certificate_file and federated_token_file");
   CHECK(ServiceError("", std::string(testing::kAccount) + "client_certificate_key_file = /k\n") ==
         "hdc.ini:4: [account] client_certificate_key_file: client_certificate_key_file needs "
         "client_certificate_file");
