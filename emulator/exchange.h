@@ -36,7 +36,8 @@ struct Exchange {
   std::vector<std::string> params;  // pattern captures
   std::string endpoint;
   FaultAction fault;
-  std::string body;  // request body (POST)
+  std::string body;    // request body (POST)
+  std::string tenant;  // the caller's, once Authorize has checked its token
   bool blob_host = false;
   bool log = true;  // false for /_emulator/ routes
   bool logged = false;

@@ -55,7 +55,8 @@ std::optional<ParsedSchedule> AcceptSchedule(Exchange& ex) {
   bool known = false;
   {
     std::lock_guard lock(ex.ctx.mu);
-    known = ex.ctx.state.templates.count(p.template_id) > 0;
+    auto it = ex.ctx.state.templates.find(p.template_id);
+    known = it != ex.ctx.state.templates.end() && OwnedBy(it->second.tenant, ex.tenant);
   }
   if (!known) return refuse("UnknownTemplate", "no template " + std::to_string(p.template_id));
   return p;
@@ -80,6 +81,7 @@ void Create(Exchange& ex) {
     id = ex.ctx.state.next_report_id++;
     RemoteSchedule s;
     s.id = id;
+    s.tenant = ex.tenant;
     s.template_id = p->template_id;
     s.spec = p->spec;
     s.created = s.modified = s.effective_from = now;
@@ -93,7 +95,9 @@ void List(Exchange& ex) {
   Json data = Json::array();
   {
     std::lock_guard lock(ex.ctx.mu);
-    for (const auto& [id, s] : ex.ctx.state.schedules) data.push_back(Listing(s));
+    for (const auto& [id, s] : ex.ctx.state.schedules) {
+      if (OwnedBy(s.tenant, ex.tenant)) data.push_back(Listing(s));
+    }
   }
   SendEnvelope(ex, 201, data);  // 201 for a GET, as documented
 }
@@ -106,7 +110,7 @@ bool WithSchedule(Exchange& ex, Fn change) {
   {
     std::lock_guard lock(ex.ctx.mu);
     auto it = id ? ex.ctx.state.schedules.find(*id) : ex.ctx.state.schedules.end();
-    if (it != ex.ctx.state.schedules.end()) {
+    if (it != ex.ctx.state.schedules.end() && OwnedBy(it->second.tenant, ex.tenant)) {
       found = true;
       change(it->second);
     }

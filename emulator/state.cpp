@@ -21,6 +21,7 @@ Json TemplateToJson(const RemoteTemplate& t) {
   Json versions = Json::array();
   for (const auto& v : t.versions) versions.push_back({{"from", Ms(v.from)}, {"json", v.json}});
   return {{"id", t.id},
+          {"tenant", t.tenant},
           {"created", Ms(t.created)},
           {"modified", Ms(t.modified)},
           {"versions", versions}};
@@ -29,6 +30,7 @@ Json TemplateToJson(const RemoteTemplate& t) {
 RemoteTemplate TemplateFromJson(const Json& j) {
   RemoteTemplate t;
   t.id = j.at("id").get<std::int64_t>();
+  t.tenant = j.value("tenant", "");
   t.created = FromMs(j.at("created").get<long long>());
   t.modified = FromMs(j.at("modified").get<long long>());
   for (const auto& v : j.at("versions"))
@@ -41,6 +43,7 @@ Json ScheduleToJson(const RemoteSchedule& s) {
   for (const auto& [from, to] : s.pauses) pauses.push_back({Ms(from), Ms(to)});
   for (const auto& r : s.past_runs) past.push_back({Ms(r.slot), r.template_id});
   return {{"id", s.id},
+          {"tenant", s.tenant},
           {"templateId", s.template_id},
           {"start", Ms(s.spec.start)},
           {"interval", s.spec.interval_hours},
@@ -57,6 +60,7 @@ Json ScheduleToJson(const RemoteSchedule& s) {
 RemoteSchedule ScheduleFromJson(const Json& j) {
   RemoteSchedule s;
   s.id = j.at("id").get<std::int64_t>();
+  s.tenant = j.value("tenant", "");
   s.template_id = j.at("templateId").get<std::int64_t>();
   s.spec.start = FromMs(j.at("start").get<long long>());
   s.spec.interval_hours = j.at("interval").get<std::int64_t>();
@@ -74,6 +78,10 @@ RemoteSchedule ScheduleFromJson(const Json& j) {
 }
 
 }  // namespace
+
+bool OwnedBy(std::string_view owner, std::string_view tenant) {
+  return owner.empty() || util::EqualsIgnoreCase(owner, tenant);
+}
 
 Client* RemoteState::FindClient(std::string_view id) {
   for (auto& c : clients) {
@@ -104,6 +112,7 @@ Json RemoteState::ObjectsToJson() const {
   Json t = Json::array(), s = Json::array();
   for (const auto& [id, tpl] : templates) {
     t.push_back({{"templateId", id},
+                 {"tenant", tpl.tenant},
                  {"template", Json::parse(tpl.versions.back().json)},
                  {"versions", tpl.versions.size()},
                  {"createdDatetime", ListingDatetime(tpl.created)},
@@ -111,6 +120,7 @@ Json RemoteState::ObjectsToJson() const {
   }
   for (const auto& [id, sch] : schedules) {
     s.push_back({{"reportId", id},
+                 {"tenant", sch.tenant},
                  {"templateId", sch.template_id},
                  {"schedule", Json::parse(ScheduleText(sch.spec))},
                  {"isActive", sch.active},

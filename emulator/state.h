@@ -25,8 +25,15 @@ struct TemplateVersion {
   std::string json;  // the body as accepted
 };
 
+// Templates and schedules belong to the tenant whose client created them:
+// another tenant's client neither lists nor reaches them (a Hardware Dev
+// Center account sees its own). Ids are unique across tenants. An empty
+// tenant (a state file written before tenants were kept) belongs to all.
+bool OwnedBy(std::string_view owner, std::string_view tenant);
+
 struct RemoteTemplate {
   std::int64_t id = 0;
+  std::string tenant;
   std::vector<TemplateVersion> versions;  // oldest first, never empty
   TimePoint created, modified;
 };
@@ -45,6 +52,7 @@ struct PastRun {
 
 struct RemoteSchedule {
   std::int64_t id = 0;
+  std::string tenant;
   std::int64_t template_id = 0;
   ScheduleSpec spec;
   bool active = true;

@@ -43,7 +43,7 @@ void Create(Exchange& ex) {
     std::lock_guard lock(ex.ctx.mu);
     const util::TimePoint now = ex.ctx.clock.Now();
     id = ex.ctx.state.next_template_id++;
-    ex.ctx.state.templates[id] = {id, {{now, *text}}, now, now};
+    ex.ctx.state.templates[id] = {id, ex.tenant, {{now, *text}}, now, now};
   }
   ex.ctx.Changed(/*plan=*/false);
   SendEnvelope(ex, 201, {{"templateId", id}}, ErrorsDefault::kNull);
@@ -53,7 +53,9 @@ void List(Exchange& ex) {
   Json data = Json::array();
   {
     std::lock_guard lock(ex.ctx.mu);
-    for (const auto& [id, t] : ex.ctx.state.templates) data.push_back(Listing(t));
+    for (const auto& [id, t] : ex.ctx.state.templates) {
+      if (OwnedBy(t.tenant, ex.tenant)) data.push_back(Listing(t));
+    }
   }
   SendEnvelope(ex, 200, data);
 }
@@ -64,7 +66,8 @@ void Get(Exchange& ex) {
   {
     std::lock_guard lock(ex.ctx.mu);
     auto it = id ? ex.ctx.state.templates.find(*id) : ex.ctx.state.templates.end();
-    if (it != ex.ctx.state.templates.end()) data = Listing(it->second);
+    if (it != ex.ctx.state.templates.end() && OwnedBy(it->second.tenant, ex.tenant))
+      data = Listing(it->second);
   }
   if (data.is_null())
     return SendEnvelopeError(ex, 404, "NotFound", "no template " + ex.params.at(0));
@@ -76,7 +79,8 @@ void Edit(Exchange& ex) {
   bool known = false;
   {
     std::lock_guard lock(ex.ctx.mu);
-    known = id && ex.ctx.state.templates.count(*id) > 0;
+    auto it = id ? ex.ctx.state.templates.find(*id) : ex.ctx.state.templates.end();
+    known = it != ex.ctx.state.templates.end() && OwnedBy(it->second.tenant, ex.tenant);
   }
   if (!known) return SendEnvelopeError(ex, 404, "NotFound", "no template " + ex.params.at(0));
   auto text = AcceptTemplate(ex);

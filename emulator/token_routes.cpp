@@ -244,7 +244,7 @@ bool Authorize(Exchange& ex) {
     else if (ex.ctx.clock.Now() >= it->second.expires)
       why = "token expired";
     else
-      access = c->data_access;
+      access = c->data_access, ex.tenant = c->tenant;
   }
   if (!why.empty()) {
     Unauthorized(ex, why);
