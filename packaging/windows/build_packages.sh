@@ -123,7 +123,7 @@ awk '
   # The certificate credential: file modes and the systemd credential are for Linux.
   /^; Or a certificate credential instead of the secret/ {
     print "; Or a certificate credential instead of the secret (set exactly one of"
-    print "; client_secret_file and client_certificate_file): the PEM certificate"
+    print "; client_secret_file, client_certificate_file and federated_token_file): the PEM certificate"
     print "; registered on the application, and its unencrypted PEM RSA key (2048 bits"
     print "; or more) in client_certificate_key_file, else after the certificate in"
     print "; client_certificate_file. Keep the key where only Administrators, SYSTEM and"
@@ -142,8 +142,24 @@ awk '
     print "client_certificate_key_file =           ; e.g. C:\\ProgramData\\hdc-reportd\\client-cert.key"
     n++; next
   }
+  # The federated credential: file modes and the systemd credential are for Linux.
+  /^; Or a federated credential/ {
+    print "; Or a federated credential (workload identity federation: another cloud, a"
+    print "; CI job): the file where the platform writes and renews the token it issued"
+    print "; to this workload, readable only by Administrators, SYSTEM and NT"
+    print "; SERVICE\\hdc-reportd. It is read for every token request and sent as the"
+    print "; client assertion; the app registration must trust its issuer and subject"
+    print "; (audience api://AzureADTokenExchange). The token is never logged."
+    fedskip = 1; n++; next
+  }
+  fedskip && /The token is never logged\./ { fedskip = 0; next }
+  fedskip { next }
+  /^federated_token_file *=/ {
+    print "federated_token_file =                  ; e.g. C:\\ProgramData\\hdc-reportd\\federated-token"
+    n++; next
+  }
   { print }
-  END { if (n != 8) { print "expected 8 rewrites, made " n > "/dev/stderr"; exit 1 } }
+  END { if (n != 10) { print "expected 10 rewrites, made " n > "/dev/stderr"; exit 1 } }
 ' "$src/config/hdc-reportd.ini" > "$stage/examples/hdc-reportd.ini" ||
   die "config/hdc-reportd.ini changed shape: update the rewrite in build_packages.sh"
 if grep -nE '(^|[ =])/(etc|var|usr)/|systemd|systemctl|chmod|journald|logrotate' "$stage/examples/hdc-reportd.ini" >&2; then
