@@ -13,9 +13,9 @@
 // name (EventType, Architecture, OEMModel, ...) is read from the whole-row
 // JSON as json_extract(row, '$.' || ?N) with the name bound, and only a
 // name of the form [A-Za-z][A-Za-z0-9_]* (64 characters at most) that a
-// stored row has as a key is accepted. The only SQL text taken from a column name is an
-// entry of our own fixed table; every value (--where, compare's A and B, the
-// window, the job) is a bound parameter. DeviceId and HardwareId (personal)
+// stored row has as a key is accepted. The only SQL text taken from a
+// column name is an entry of our own fixed table; every value (--where,
+// compare's A and B, the window, the job) is a bound parameter. DeviceId and HardwareId (personal)
 // and CabIdHash (one cab's name) are refused, so no query reads them.
 //
 // The time of a row: top keeps report_datetime (when the report ran); trend,
