@@ -432,10 +432,11 @@ DROP TRIGGER IF EXISTS report_in_insert;
 CREATE TRIGGER report_in_insert INSTEAD OF INSERT ON report_in BEGIN
   INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name,
     driver_name, driver_version, cab_id_hash, event_count, failure_time, device_id,
-    hardware_id, row, clock_start)
+    hardware_id, os_version, market, model, row, clock_start)
   VALUES ('__RID__', '__RDT__', '__RID__', $(v FailureHash), $(v FailureName),
     $(v DriverName), $(v DriverVersion), $(v CabIdHash), CAST($(v EventCount) AS INTEGER),
     $(iso_of FailureDateTime), $(v DeviceId), $(v HardwareId),
+    $(v OSVersion), $(v Market), $(v Model),
     json_object($(col_list ', ' "'@', nullif(NEW.\"@\", '')")), '__NOW__');
   INSERT INTO cabs (cab_id_hash, job_name, application_id, cab_type, expires_at, collected_at,
     first_seen, clock_start)

@@ -81,10 +81,11 @@ CREATE VIEW report_in AS SELECT $(col_list ', ' 'NULL AS "@"') WHERE 0;
 CREATE TRIGGER report_in_insert INSTEAD OF INSERT ON report_in BEGIN
   INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name,
     driver_name, driver_version, cab_id_hash, event_count, failure_time, device_id,
-    hardware_id, row, clock_start)
+    hardware_id, os_version, market, model, row, clock_start)
   VALUES ('$report_id', '$report_datetime', 'bench', $(v FailureHash), $(v FailureName),
     $(v DriverName), $(v DriverVersion), $(v CabIdHash), CAST($(v EventCount) AS INTEGER),
     $(iso FailureDateTime), $(v DeviceId), $(v HardwareId),
+    $(v OSVersion), $(v Market), $(v Model),
     json_object($(col_list ', ' "'@', nullif(NEW.\"@\", '')")),
     min('$downloaded', coalesce($(iso FailureDateTime), '9999'),
         coalesce($(iso CabCollectionTime), '9999')));

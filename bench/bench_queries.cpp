@@ -10,7 +10,9 @@
 //          the 5,000 buckets appear only from their own day on (so `new`
 //          finds some), events per row mostly 1. Each row's JSON has 18 of
 //          the OEM view's columns by HDC name (about 600 bytes), as the
-//          ingest writes it; DeviceId and HardwareId included.
+//          ingest writes it; DeviceId and HardwareId included. The typed
+//          columns are filled from the same values as the ingest fills
+//          them (OSVersion, Market and Model too, schema version 3).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -98,8 +100,8 @@ int Populate(const std::string& dir, std::int64_t rows, std::int64_t days) {
   auto row = (*db)->Prepare(
       "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name,"
       " driver_name, driver_version, cab_id_hash, event_count, failure_time, device_id,"
-      " hardware_id, row, clock_start) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9,"
-      " 'DEV', 'HW', ?10, ?2)");
+      " hardware_id, row, clock_start, os_version, market, model) VALUES (?1, ?2, ?3, ?4, ?5,"
+      " ?6, ?7, NULL, ?8, ?9, 'DEV', 'HW', ?10, ?2, ?11, ?12, ?13)");
   if (!exec.ok()) return Fail(exec.status());
   if (!row.ok()) return Fail(row.status());
   std::mt19937_64 rng(19);
@@ -130,7 +132,7 @@ int Populate(const std::string& dir, std::int64_t rows, std::int64_t days) {
         } else {
           row->Bind(9, g.failure_time);
         }
-        row->Bind(10, g.json);
+        row->Bind(10, g.json).Bind(11, g.os).Bind(12, g.market).Bind(13, g.model);
         if (auto r = row->Run(); !r.ok()) return Fail(r.status());
       }
     }

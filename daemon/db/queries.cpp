@@ -17,22 +17,28 @@ using util::Status;
 
 // When a failure happened: failure_time when the row has one, else when its
 // report ran. Spelled exactly as in the indexes of db/002_query_indexes.sql
-// (SQLite uses an index on an expression only for the same expression).
+// and db/003_typed_columns.sql (SQLite uses an index on an expression only for the same
+// expression).
 constexpr std::string_view kSeen = "coalesce(failure_time, report_datetime)";
 
 // The typed key columns of failures: the HDC name, the SQL column (also
 // accepted as a name). The only column text ever spliced into SQL.
+// OSVersion, Market and Model are typed since schema version 3
+// (db/003_typed_columns.sql); every other report column is a row key.
 struct KeyColumn {
   std::string_view hdc;
   std::string_view sql;
 };
-constexpr std::array<KeyColumn, 7> kKeyColumns{{{"FailureHash", "failure_hash"},
-                                                {"FailureName", "failure_name"},
-                                                {"DriverName", "driver_name"},
-                                                {"DriverVersion", "driver_version"},
-                                                {"EventCount", "event_count"},
-                                                {"FailureDateTime", "failure_time"},
-                                                {"job_name", "job_name"}}};
+constexpr std::array<KeyColumn, 10> kKeyColumns{{{"FailureHash", "failure_hash"},
+                                                 {"FailureName", "failure_name"},
+                                                 {"DriverName", "driver_name"},
+                                                 {"DriverVersion", "driver_version"},
+                                                 {"EventCount", "event_count"},
+                                                 {"FailureDateTime", "failure_time"},
+                                                 {"OSVersion", "os_version"},
+                                                 {"Market", "market"},
+                                                 {"Model", "model"},
+                                                 {"job_name", "job_name"}}};
 
 // Never grouped, filtered or shown: personal data, and one cab's name.
 struct RefusedColumn {
@@ -216,9 +222,10 @@ Result<QueryColumn> ResolveColumn(std::string_view name, const std::vector<std::
       return util::UsageError(std::string(r.hdc) + " " + std::string(r.why));
     }
   }
+  // The HDC name first: "market" is Market, as the stored rows spell it.
   for (const KeyColumn& k : kKeyColumns) {
-    if (util::EqualsIgnoreCase(name, k.sql)) return QueryColumn{std::string(k.sql), k.sql};
     if (util::EqualsIgnoreCase(name, k.hdc)) return QueryColumn{std::string(k.hdc), k.sql};
+    if (util::EqualsIgnoreCase(name, k.sql)) return QueryColumn{std::string(k.sql), k.sql};
   }
   if (IsIdentifier(name)) {
     for (const std::string& key : row_keys) {

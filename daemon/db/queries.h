@@ -6,19 +6,22 @@
 //
 // Columns are named as a job's `columns =` names them (DriverName,
 // OSVersion, Market ..., ASCII case-insensitive) or as the typed columns of
-// failures (driver_name ...). A typed key column is read from its SQL
-// column; any other name from the whole-row JSON as
-// json_extract(row, '$.' || ?N) with the name bound, and only a name of the
-// form [A-Za-z][A-Za-z0-9_]* (64 characters at most) that a stored row has
-// as a key is accepted. The only SQL text taken from a column name is an
-// entry of our own fixed table; every value (--where, compare's A and B, the
-// window, the job) is a bound parameter. DeviceId and HardwareId (personal)
+// failures (driver_name, os_version ...). A typed key column is read from
+// its SQL column: FailureHash, FailureName, DriverName, DriverVersion,
+// EventCount, FailureDateTime, OSVersion, Market, Model (the last three
+// since schema version 3, db/003_typed_columns.sql) and job_name. Any other
+// name (EventType, Architecture, OEMModel, ...) is read from the whole-row
+// JSON as json_extract(row, '$.' || ?N) with the name bound, and only a
+// name of the form [A-Za-z][A-Za-z0-9_]* (64 characters at most) that a
+// stored row has as a key is accepted. The only SQL text taken from a
+// column name is an entry of our own fixed table; every value (--where,
+// compare's A and B, the window, the job) is a bound parameter. DeviceId and HardwareId (personal)
 // and CabIdHash (one cab's name) are refused, so no query reads them.
 //
 // The time of a row: top keeps report_datetime (when the report ran); trend,
 // new and compare use failure_time when present, else report_datetime
 // (when the failure happened, which the daily series is about). The state
-// database indexes both (db/002_query_indexes.sql).
+// database indexes both (db/002_query_indexes.sql, db/003_typed_columns.sql).
 //
 // Errors: kUsage naming the accepted columns for an unknown one, one line
 // for a refused one; else those of Database (kTemporary for I/O and locks).

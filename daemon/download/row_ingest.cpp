@@ -250,7 +250,7 @@ util::TimePoint FromMillis(std::int64_t ms) { return util::TimePoint(util::Durat
 struct Columns {
   int failure_hash, failure_name, driver_name, driver_version, cab_id_hash, event_count,
       failure_time, device_id, hardware_id, cab_collection, cab_expiration, cab_type,
-      application_id;
+      application_id, os_version, market, model;
 };
 
 class Ingest {
@@ -302,8 +302,8 @@ util::Status Ingest::Prepare() {
       db_.Prepare(
           "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name,"
           " driver_name, driver_version, cab_id_hash, event_count, failure_time, device_id,"
-          " hardware_id, row, clock_start)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
+          " hardware_id, row, clock_start, os_version, market, model)"
+          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
   insert_failure_.emplace(std::move(insert));
   return util::Status::Ok();
 }
@@ -322,7 +322,10 @@ util::Status Ingest::OnHeader(const ReportHeader& h) {
                  h.ColumnIndex("CabCollectionTime"),
                  h.ColumnIndex("CabExpirationTime"),
                  h.ColumnIndex("CabType"),
-                 h.ColumnIndex("ApplicationId")};
+                 h.ColumnIndex("ApplicationId"),
+                 h.ColumnIndex("OSVersion"),
+                 h.ColumnIndex("Market"),
+                 h.ColumnIndex("Model")};
   json_keys_.clear();
   for (size_t i = 0; i < h.size(); ++i) {
     std::string key(i == 0 ? "{" : ",");
@@ -376,6 +379,8 @@ util::Status Ingest::OnRow(const ReportRow& row) {
     s.BindNull(10);
   s.Bind(11, row.Get(col_.device_id)).Bind(12, row.Get(col_.hardware_id));
   s.Bind(13, std::string_view(json_)).Bind(14, clock_text.view());
+  s.Bind(15, row.Get(col_.os_version)).Bind(16, row.Get(col_.market));
+  s.Bind(17, row.Get(col_.model));
   HDC_RETURN_IF_ERROR(s.Run().status());
   ++summary_.rows;
   return util::Status::Ok();

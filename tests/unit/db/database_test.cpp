@@ -62,11 +62,42 @@ TEST_CASE("reopening keeps the data and applies nothing twice") {
   CHECK(QueryText(*db, "SELECT count(*) FROM sweeps") == "1");
 }
 
+// The schema exactly as db/002_query_indexes.sql left it (version 2), from
+// a new database: migration 3's columns and wider indexes undone.
+void UndoMigration3(Database& db) {
+  REQUIRE(db.Exec("DROP INDEX failures_report_time; DROP INDEX failures_seen; "
+                  "ALTER TABLE failures DROP COLUMN os_version; "
+                  "ALTER TABLE failures DROP COLUMN market; "
+                  "ALTER TABLE failures DROP COLUMN model; "
+                  "CREATE INDEX failures_report_time ON failures (report_datetime, job_name, "
+                  "event_count, driver_name, failure_name, failure_hash, driver_version); "
+                  "CREATE INDEX failures_seen ON failures (coalesce(failure_time, "
+                  "report_datetime), job_name, failure_hash, event_count, driver_name, "
+                  "driver_version, failure_name, failure_time, report_datetime); "
+                  "PRAGMA user_version=2")
+              .ok());
+}
+
+// The name of the index a statement's plan reads the failures through.
+std::string PlanOf(Database& db, const std::string& sql) {
+  auto plan = db.Prepare("EXPLAIN QUERY PLAN " + sql);
+  REQUIRE_MESSAGE(plan.ok(), plan.status().message());
+  std::string out;
+  while (true) {
+    auto row = plan->Step();
+    REQUIRE(row.ok());
+    if (!*row) break;
+    out += plan->ColumnText(3) + "\n";
+  }
+  return out;
+}
+
 TEST_CASE("a version 1 database is upgraded with the query indexes, its rows kept") {
   hdc::testing::TempDir dir;
   {
     // The schema exactly as db/001_initial.sql left it, with a row.
     auto db = OpenIn(dir);
+    UndoMigration3(*db);
     REQUIRE(db->Exec("DROP INDEX failures_report_time; DROP INDEX failures_seen; "
                      "DROP INDEX failures_hash_seen; "
                      "CREATE INDEX failures_hash ON failures (failure_hash); "
@@ -95,6 +126,56 @@ TEST_CASE("a version 1 database is upgraded with the query indexes, its rows kep
   REQUIRE(plan.ok());
   REQUIRE(*plan->Step());
   CHECK(plan->ColumnText(3).find("failures_seen") != std::string::npos);
+}
+
+TEST_CASE("a version 2 database gets the typed columns, filled from each row's JSON") {
+  hdc::testing::TempDir dir;
+  {
+    auto db = OpenIn(dir);
+    UndoMigration3(*db);
+    REQUIRE(db->Exec("INSERT INTO executions (report_id, report_datetime, job_name, "
+                     "remote_status, first_seen, last_polled) VALUES ('R', 't', 'j', 'Completed', "
+                     "'t', 't')")
+                .ok());
+    // OEM view, IHV view (OEMModel is not Model), a null and no keys at all.
+    for (const char* row :
+         {R"({"OSVersion":"10.0.26100","Market":"US","Model":"XPS 13","EventType":"BlueScreen"})",
+          R"({"OSVersion":"10.0.22631","Market":"DE","OEMModel":"ThinkPad"})",
+          R"({"OSVersion":null,"Market":"it's","Model":""})", "{}"}) {
+      auto insert = db->Prepare(
+          "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, row, "
+          "clock_start) VALUES ('R', 't', 'j', 'h', ?1, 't')");
+      REQUIRE(insert.ok());
+      REQUIRE(insert->Bind(1, row).Run().ok());
+    }
+  }
+  auto db = OpenIn(dir);
+  CHECK(db->SchemaVersion() == LatestSchemaVersion());
+  CHECK(LatestSchemaVersion() >= 3);
+  CHECK(QueryText(*db,
+                  "SELECT group_concat(coalesce(os_version, '-') || '|' || coalesce(market, '-') "
+                  "|| '|' || coalesce(model, '-'), ';') FROM (SELECT * FROM failures ORDER BY "
+                  "id)") == "10.0.26100|US|XPS 13;10.0.22631|DE|-;-|it's|;-|-|-");
+  CHECK(QueryText(*db, "SELECT count(*) FROM failures WHERE json_valid(row)") == "4");
+  CHECK(QueryText(*db,
+                  "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE "
+                  "type = 'index' AND tbl_name = 'failures' AND name LIKE 'failures_%' ORDER BY "
+                  "name)") ==
+        "failures_cab,failures_clock,failures_execution,failures_hash_seen,failures_report_time,"
+        "failures_seen");
+  // top, trend and compare over the new columns read a covering index only.
+  const std::string top = PlanOf(
+      *db,
+      "SELECT os_version, market, count(*), sum(event_count) FROM failures WHERE "
+      "report_datetime >= '2026-11-01' AND report_datetime <= '2026-11-08' AND job_name = 'j' "
+      "AND model = 'x' GROUP BY 1, 2");
+  CHECK(top.find("COVERING INDEX failures_report_time") != std::string::npos);
+  const std::string trend =
+      PlanOf(*db,
+             "SELECT substr(coalesce(failure_time, report_datetime), 1, 10), market, failure_hash, "
+             "failure_name, sum(event_count) FROM failures WHERE coalesce(failure_time, "
+             "report_datetime) >= '2026-11-01' AND os_version IN ('a', 'b') GROUP BY 1, 2, 3, 4");
+  CHECK(trend.find("COVERING INDEX failures_seen") != std::string::npos);
 }
 
 TEST_CASE("a database from a newer hdc-reportd is refused with the versions named") {

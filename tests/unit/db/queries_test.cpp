@@ -33,10 +33,18 @@ struct SampleRow {
   std::optional<std::int64_t> events;
   std::string name = "";  // failure_name; "N-<hash>" when empty
   std::string version = "1.0";
+  std::optional<std::string> model = std::nullopt;  // Model; not in the row when absent
 };
 
+// EventType, a key of the stored rows only (read with json_extract): one
+// value per OSVersion, so its groups are OSVersion's.
+std::string EventTypeOf(const SampleRow& r) {
+  return r.os == "10.0.26100" ? "BlueScreen" : "LiveKernelEvent";
+}
+
 // A failures row as the ingest writes it (its execution added on first
-// sight, ingested): the typed columns and the whole row as JSON by HDC name.
+// sight, ingested): the typed columns (OSVersion, Market and Model too) and
+// the whole row as JSON by HDC name.
 void AddSampleRow(Database& db, const SampleRow& r) {
   auto exec = db.Prepare(
       "INSERT OR IGNORE INTO executions (report_id, report_datetime, job_name, remote_status, "
@@ -49,14 +57,18 @@ void AddSampleRow(Database& db, const SampleRow& r) {
   const std::string json = "{\"FailureHash\":\"" + r.hash + "\",\"FailureName\":\"" + name +
                            "\",\"OSVersion\":\"" + r.os + "\",\"Market\":\"" + r.market +
                            "\",\"DriverName\":\"" + r.driver + "\",\"DriverVersion\":\"" +
-                           r.version + "\",\"DeviceId\":\"DEVICE-SECRET\"}";
+                           r.version + "\",\"EventType\":\"" + EventTypeOf(r) +
+                           (r.model ? "\",\"Model\":\"" + *r.model : std::string()) +
+                           "\",\"DeviceId\":\"DEVICE-SECRET\"}";
   auto stmt = db.Prepare(
       "INSERT INTO failures (report_id, report_datetime, job_name, failure_hash, failure_name, "
-      "driver_name, driver_version, event_count, failure_time, device_id, row, clock_start) "
-      "VALUES ('R-' || ?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, 'DEVICE-SECRET', ?9, ?2)");
+      "driver_name, driver_version, event_count, failure_time, device_id, row, clock_start, "
+      "os_version, market, model) VALUES ('R-' || ?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, "
+      "'DEVICE-SECRET', ?9, ?2, ?10, ?11, ?12)");
   REQUIRE(stmt.ok());
   stmt->Bind(1, r.job).Bind(2, r.run).Bind(3, r.hash).Bind(4, name).Bind(5, r.driver);
   stmt->Bind(6, r.version).Bind(7, r.events).Bind(8, r.failure_time).Bind(9, json);
+  stmt->Bind(10, r.os).Bind(11, r.market).Bind(12, r.model);
   auto run = stmt->Run();
   REQUIRE_MESSAGE(run.ok(), run.status().message());
 }
@@ -119,7 +131,7 @@ TEST_CASE("queries: top accepts the HDC names in any case and the snake_case nam
   CHECK(*names == std::vector<std::string>{"DriverName", "driver_name", "OSVersion", "job_name"});
 }
 
-TEST_CASE("queries: top groups by a key of the stored row (OSVersion) and by several columns") {
+TEST_CASE("queries: top groups by a typed column, a key of the stored row and several columns") {
   hdc::testing::TempDir dir;
   auto db = OpenQueryDb(dir);
   AddSampleRows(*db);
@@ -131,6 +143,21 @@ TEST_CASE("queries: top groups by a key of the stored row (OSVersion) and by sev
   CHECK((*by_os)[0].events == 39);
   CHECK((*by_os)[1].values == TopValues{"10.0.22631"});
   CHECK((*by_os)[1].events == 10);
+  auto os_sql = TopSql(*db, TopOf({"osversion"}));
+  REQUIRE(os_sql.ok());
+  CHECK(os_sql->sql.starts_with("SELECT os_version, count(*)"));
+
+  auto by_type = TopFailures(*db, TopOf({"eventtype"}));  // json_extract
+  REQUIRE_MESSAGE(by_type.ok(), by_type.status().message());
+  REQUIRE(by_type->size() == 2);
+  CHECK((*by_type)[0].values == TopValues{"BlueScreen"});
+  CHECK((*by_type)[0].rows == 4);
+  CHECK((*by_type)[0].events == 39);
+  CHECK((*by_type)[1].values == TopValues{"LiveKernelEvent"});
+  auto type_sql = TopSql(*db, TopOf({"eventtype"}));
+  REQUIRE(type_sql.ok());
+  CHECK(type_sql->sql.starts_with("SELECT json_extract(row, '$.' || ?4), count(*)"));
+  CHECK(type_sql->params[3] == SqlValue(std::string("EventType")));
 
   auto by_two = TopFailures(*db, TopOf({"DriverName", "Market"}));
   REQUIRE_MESSAGE(by_two.ok(), by_two.status().message());
@@ -164,7 +191,7 @@ TEST_CASE("queries: --where narrows top by bound values, a key column and a row 
   CHECK((*us)[1].events == 16);
 
   auto both =
-      TopFailures(*db, TopOf({"FailureHash"}, {{"Market", "US"}, {"OSVersion", "10.0.26100"}}));
+      TopFailures(*db, TopOf({"FailureHash"}, {{"Market", "US"}, {"EventType", "BlueScreen"}}));
   REQUIRE(both.ok());
   REQUIRE(both->size() == 2);
   CHECK((*both)[0].values == TopValues{"h2"});
@@ -183,7 +210,7 @@ TEST_CASE("queries: a --where value holding a quote matches nothing and breaks n
   hdc::testing::TempDir dir;
   auto db = OpenQueryDb(dir);
   AddSampleRows(*db);
-  for (const char* column : {"DriverName", "Market"}) {
+  for (const char* column : {"DriverName", "Market", "EventType"}) {
     INFO(column);
     auto top = TopFailures(*db, TopOf({"DriverName"}, {{column, "x' OR '1'='1"}}));
     REQUIRE_MESSAGE(top.ok(), top.status().message());
@@ -200,7 +227,7 @@ TEST_CASE("queries: an unknown column is a usage error listing the valid ones") 
   auto db = OpenQueryDb(dir);
   AddSampleRows(*db);
   for (const char* column :
-       {"Model", "OS Version", "OSVersion'", "", "row", "driver_name; DROP TABLE failures", "1"}) {
+       {"Modle", "OS Version", "OSVersion'", "", "row", "driver_name; DROP TABLE failures", "1"}) {
     INFO(column);
     auto top = TopFailures(*db, TopOf({column}));
     REQUIRE_FALSE(top.ok());
@@ -208,7 +235,7 @@ TEST_CASE("queries: an unknown column is a usage error listing the valid ones") 
     CHECK(top.status().message() ==
           "unknown column '" + std::string(column) +
               "' (one of FailureHash, FailureName, DriverName, DriverVersion, EventCount, "
-              "FailureDateTime, job_name, Market, OSVersion)");
+              "FailureDateTime, OSVersion, Market, Model, job_name, EventType)");
   }
   auto where = TopFailures(*db, TopOf({"DriverName"}, {{"Modle", "x"}}));
   REQUIRE_FALSE(where.ok());
@@ -343,6 +370,109 @@ TEST_CASE("queries: compare puts each bucket's A and B side by side, largest cha
   CHECK(typed->front().events_b == 23);
 }
 
+// Every row of a query's statement, its `columns` columns as text joined
+// with '|' ("NULL" for null).
+std::vector<std::string> RunSql(Database& db, const SqlText& text, int columns) {
+  auto stmt = db.Prepare(text.sql);
+  REQUIRE_MESSAGE(stmt.ok(), stmt.status().message());
+  for (std::size_t i = 0; i < text.params.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    if (const auto* n = std::get_if<std::int64_t>(&text.params[i])) {
+      stmt->Bind(index, *n);
+    } else if (const auto* t = std::get_if<std::string>(&text.params[i])) {
+      stmt->Bind(index, *t);
+    } else {
+      stmt->BindNull(index);
+    }
+  }
+  std::vector<std::string> out;
+  while (true) {
+    auto row = stmt->Step();
+    REQUIRE_MESSAGE(row.ok(), row.status().message());
+    if (!*row) return out;
+    std::string line;
+    for (int c = 0; c < columns; ++c) {
+      line += (c ? "|" : "") + (stmt->ColumnIsNull(c) ? "NULL" : stmt->ColumnText(c));
+    }
+    out.push_back(line);
+  }
+}
+
+// The statement as it read `column` from the row's JSON before schema
+// version 3: each mention of the typed column as json_extract of the key.
+SqlText AsJsonRoute(SqlText text, const std::string& column, const std::string& key) {
+  const std::string json = "json_extract(row, '$." + key + "')";
+  for (auto at = text.sql.find(column); at != std::string::npos;
+       at = text.sql.find(column, at + json.size())) {
+    text.sql.replace(at, column.size(), json);
+  }
+  return text;
+}
+
+TEST_CASE("queries: OSVersion, Market and Model read typed give what the row's JSON gave") {
+  hdc::testing::TempDir dir;
+  auto db = OpenQueryDb(dir);
+  AddSampleRows(*db);
+  // Rows with a Model, one without any, one with an empty OSVersion.
+  SampleRow m1{
+      "kernel", "2026-11-29T02:00:00Z", "2026-11-28T09:00:00Z", "h1", "a.sys", "10.0.26100", "JP",
+      4};
+  m1.model = "XPS 13";
+  SampleRow m2 = m1;
+  m2.failure_time = std::nullopt;
+  m2.model = "ThinkPad";
+  m2.events = 9;
+  SampleRow m3 = m1;
+  m3.os = "";
+  m3.events = std::nullopt;
+  for (const SampleRow& r : {m1, m2, m3}) AddSampleRow(*db, r);
+  const QueryScope scope{kSampleWeekAgo, kSampleNow, std::nullopt};
+  const QueryScope kernel{kSampleWeekAgo, kSampleNow, "kernel"};
+  struct Typed {
+    const char* hdc;
+    const char* sql;
+    const char* a;
+    const char* b;
+  };
+  for (const Typed& t :
+       {Typed{"OSVersion", "os_version", "10.0.22631", "10.0.26100"},
+        Typed{"Market", "market", "US", "JP"}, Typed{"Model", "model", "XPS 13", "ThinkPad"}}) {
+    INFO(t.hdc);
+    const std::string column = t.sql;
+    auto top = TopSql(*db, TopOf({t.hdc, "DriverName"}, {{t.hdc, t.a}}));
+    auto top_all = TopSql(*db, TopOf({t.hdc}));
+    auto trend = TrendSql(*db, {t.hdc, scope, 8});
+    auto compare = CompareSql(*db, {t.hdc, t.a, t.b, scope, 0});
+    auto compare_kernel = CompareSql(*db, {t.hdc, t.b, t.a, kernel, 0});
+    for (auto* text : {&top, &top_all, &trend, &compare, &compare_kernel}) {
+      REQUIRE_MESSAGE(text->ok(), text->status().message());
+      CHECK((*text)->sql.find("json_extract") == std::string::npos);
+      CHECK((*text)->sql.find(column) != std::string::npos);
+    }
+    const auto typed_top = RunSql(*db, *top_all, 3);
+    CHECK(typed_top.size() >= 2);
+    CHECK(typed_top == RunSql(*db, AsJsonRoute(*top_all, column, t.hdc), 3));
+    CHECK_FALSE(RunSql(*db, *top, 4).empty());
+    CHECK(RunSql(*db, *top, 4) == RunSql(*db, AsJsonRoute(*top, column, t.hdc), 4));
+    CHECK(RunSql(*db, *trend, 3) == RunSql(*db, AsJsonRoute(*trend, column, t.hdc), 3));
+    CHECK_FALSE(RunSql(*db, *compare, 4).empty());
+    CHECK(RunSql(*db, *compare, 4) == RunSql(*db, AsJsonRoute(*compare, column, t.hdc), 4));
+    CHECK(RunSql(*db, *compare_kernel, 4) ==
+          RunSql(*db, AsJsonRoute(*compare_kernel, column, t.hdc), 4));
+  }
+  // And through the API: Model's groups, the row without one as absent.
+  auto by_model = TopFailures(*db, TopOf({"model"}));
+  REQUIRE(by_model.ok());
+  REQUIRE(by_model->size() == 3);
+  CHECK((*by_model)[0].values == TopValues{std::nullopt});  // the 7 sample rows
+  CHECK((*by_model)[1].values == TopValues{"ThinkPad"});
+  CHECK((*by_model)[1].events == 9);
+  CHECK((*by_model)[2].values == TopValues{"XPS 13"});
+  auto names = TopColumnNames(*db, TopOf({"MODEL", "market", "os_version"}));
+  REQUIRE(names.ok());
+  CHECK(*names == std::vector<std::string>{"Model", "Market", "os_version"});
+}
+
 TEST_CASE("queries: the shell script binds text as text and doubles quotes") {
   SqlText text;
   const std::string first = text.Param(std::string("it's \"1.0\""));
@@ -373,11 +503,14 @@ TEST_CASE("queries: every query of an empty database is empty") {
   auto compare = Compare(**db, {"FailureName", "a", "b", scope, 0});
   REQUIRE(compare.ok());
   CHECK(compare->empty());
-  auto unknown = TopFailures(**db, TopOf({"OSVersion"}));  // no stored row names it
+  auto typed = TopFailures(**db, TopOf({"OSVersion"}));  // a typed column: always known
+  REQUIRE(typed.ok());
+  CHECK(typed->empty());
+  auto unknown = TopFailures(**db, TopOf({"EventType"}));  // no stored row names it
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().message() ==
-        "unknown column 'OSVersion' (one of FailureHash, FailureName, DriverName, DriverVersion, "
-        "EventCount, FailureDateTime, job_name)");
+        "unknown column 'EventType' (one of FailureHash, FailureName, DriverName, DriverVersion, "
+        "EventCount, FailureDateTime, OSVersion, Market, Model, job_name)");
 }
 
 }  // namespace

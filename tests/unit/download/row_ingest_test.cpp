@@ -289,6 +289,27 @@ TEST_CASE("columns are found by name in any order and case") {
   CHECK(f.One("SELECT failure_hash, cab_id_hash, event_count FROM failures") == "h|c|5");
 }
 
+TEST_CASE("OSVersion, Market and Model fill their typed columns, NULL where a row has none") {
+  Fixture f;
+  f.Ingest(
+      "FailureHash\tOSVersion\tmarket\tMODEL\tEventType\r\n"
+      "h1\t10.0.26100\tUS\tXPS 13\tBlueScreen\r\n"
+      "h2\t\tDE\t\tBlueScreen\r\n");
+  CHECK(f.Query("SELECT failure_hash, os_version, market, model FROM failures ORDER BY id") ==
+        std::vector<std::string>{"h1|10.0.26100|US|XPS 13", "h2|NULL|DE|NULL"});
+  // The same values as the row's JSON gives (an empty cell is null there).
+  CHECK(f.One("SELECT count(*) FROM failures WHERE os_version IS json_extract(row, "
+              "'$.OSVersion') AND market IS json_extract(row, '$.market') AND model IS "
+              "json_extract(row, '$.MODEL')") == "2");
+
+  // A report without them (the IHV view has OEMModel, not Model).
+  f.target.report_datetime = "2024-05-11T02:00:00Z";
+  f.AddExecution(f.target.report_id, f.target.report_datetime);
+  f.Ingest("FailureHash\tOEMModel\r\nh3\tThinkPad\r\n");
+  CHECK(f.One("SELECT os_version, market, model FROM failures WHERE failure_hash = 'h3'") ==
+        "NULL|NULL|NULL");
+}
+
 TEST_CASE("an aggregated report fills event_count from SUM(EventCount)") {
   Fixture f;
   f.Ingest("DriverName\tSUM(EventCount)\r\ndrv.sys\t42\r\nx.sys\t4.5\r\n");
