@@ -13,6 +13,10 @@ PACKAGES := cmake g++ make pkg-config git libpoco-dev nlohmann-json3-dev libsqli
             libspdlog-dev libfmt-dev doctest-dev sqlite3 curl cabextract clang-format clang-tidy \
             g++-mingw-w64-x86-64-posix strace systemd time python3
 
+# Installed by `make test` when it can be (the browser test of the
+# dashboard, e2e.dashboard_browser_test, skips without it).
+TEST_PACKAGES := chromium
+
 # Extra packages for the Windows build and its tests (make windows,
 # test-windows, package-windows): the MinGW-w64 cross compiler, Wine to run
 # the .exe files, tcl for SQLite's amalgamation, msitools (wixl) for the MSI,
@@ -63,6 +67,8 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
+	@$(MAKE) --no-print-directory deps PACKAGES="$(TEST_PACKAGES)" || \
+	  echo "deps: chromium is not installed: e2e.dashboard_browser_test will be skipped"
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer

@@ -44,6 +44,8 @@ constexpr std::array<KeyInfo, 46> kKeys{{
      "0 = none)"},
     {"service", "control_listen", "127.0.0.1:9187",
      "HOST:PORT for /healthz, /metrics, /callback; empty = off"},
+    {"service", "dashboard", "yes",
+     "yes or no: the failure dashboard (GET /, /static/*, /api/v1/*) on control_listen"},
     {"service", "callback_url", "",
      "public https URL that reaches control_listen; needed by jobs with callback = yes"},
     {"service", "log_level", "info", "trace, debug, info, warn, error, critical or off"},
@@ -213,6 +215,7 @@ Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
   HDC_RETURN_IF_ERROR(ParseSlowServerBounds(reader, out));
   HDC_RETURN_IF_ERROR(CheckListen(reader));
   HDC_RETURN_IF_ERROR(reader.GetString("control_listen", &out->control_listen));
+  HDC_RETURN_IF_ERROR(reader.GetBool("dashboard", &out->dashboard));
   HDC_RETURN_IF_ERROR(reader.GetUrl("callback_url", &out->callback_url));
   size_t level = 2;
   HDC_RETURN_IF_ERROR(reader.GetChoice(

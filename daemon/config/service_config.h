@@ -35,6 +35,7 @@ struct ServiceConfig {
   std::chrono::seconds min_transfer_rate_window = std::chrono::seconds(30);
   std::chrono::seconds run_budget = std::chrono::minutes(110);
   std::string control_listen = "127.0.0.1:9187";  // empty = no listener
+  bool dashboard = true;  // GET /, /static/*, /api/v1/* on the control listener
   std::string callback_url;
   std::string log_level = "info";
   LogFormat log_format = LogFormat::kText;

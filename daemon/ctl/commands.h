@@ -61,6 +61,12 @@ int CmdNew(const CommonOptions& options, const std::vector<std::string>& args, s
 int CmdCompare(const CommonOptions& options, const std::vector<std::string>& args,
                std::ostream& out, std::ostream& err);
 
+// report --html FILE [--days N] [--now TIME]: the dashboard as one
+// self-contained HTML file (data, scripts and styles inline; FILE "-" is
+// stdout); aggregates only (dashboard/data.h).
+int CmdReport(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,
+              std::ostream& err);
+
 // verify: re-hashes every file a row says is stored (size and SHA-256) and
 // lists files no row names. Exit 0 when all agree, 65 otherwise.
 int CmdVerify(const CommonOptions& options, const std::vector<std::string>& args, std::ostream& out,

@@ -57,6 +57,11 @@ constexpr const char* kUsage =
     "              per failure bucket, events where COL is A and where it is B over\n"
     "              the N days (default 7), and the change B - A; largest change\n"
     "              first (default --limit 20, 0 for all)\n"
+    "  report --html FILE [--days N] [--now TIME]\n"
+    "              the failure dashboard as one self-contained HTML file (data,\n"
+    "              charts and script inline, nothing fetched): events per day by\n"
+    "              driver over the N days (default 14), top and new failure\n"
+    "              buckets, per job its state; aggregates only; FILE - is stdout\n"
     "  export [--format csv|json] [--job NAME] [--since WHEN] [--with-device-ids]\n"
     "              the failure rows, oldest first: CSV (RFC 4180, CRLF; cells that\n"
     "              start with = + - @ TAB CR NUL get a leading ' so spreadsheets\n"
@@ -74,7 +79,7 @@ constexpr const char* kUsage =
     "              --dry-run lists counts, bytes and the oldest clock per kind\n"
     "              and changes nothing; refused (exit 75) while hdc-reportd runs\n"
     "\n"
-    "status, executions, cabs, top, trend, new, compare, export, verify and\n"
+    "status, executions, cabs, top, trend, new, compare, report, export, verify and\n"
     "sweep --dry-run only read "
     "the state; they need no secret and may run while hdc-reportd does.\n"
     "\n"
@@ -99,7 +104,7 @@ int RunPlan(const hdc::ctl::CommonOptions& common, const std::vector<std::string
   return hdc::ctl::CmdPlan(options, out, err);
 }
 
-constexpr std::array<std::pair<std::string_view, Command>, 11> kCommands{{
+constexpr std::array<std::pair<std::string_view, Command>, 12> kCommands{{
     {"status", hdc::ctl::CmdStatus},
     {"plan", RunPlan},
     {"executions", hdc::ctl::CmdExecutions},
@@ -108,6 +113,7 @@ constexpr std::array<std::pair<std::string_view, Command>, 11> kCommands{{
     {"trend", hdc::ctl::CmdTrend},
     {"new", hdc::ctl::CmdNew},
     {"compare", hdc::ctl::CmdCompare},
+    {"report", hdc::ctl::CmdReport},
     {"export", hdc::ctl::CmdExport},
     {"verify", hdc::ctl::CmdVerify},
     {"sweep", hdc::ctl::CmdSweep},

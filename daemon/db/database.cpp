@@ -166,16 +166,24 @@ util::Status WriteTransaction::Commit() {
 
 util::Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(
-      options.path.c_str(), &handle,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
-      nullptr);
+  const int mode =
+      options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(options.path.c_str(), &handle,
+                                 mode | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
     sqlite3_close(handle);
     return util::Status::Error(KindOf(rc), options.path + ": cannot open: " + message);
   }
   std::unique_ptr<Database> db(new Database(handle, options.path));
+  if (options.read_only) {
+    sqlite3_extended_result_codes(H(db->handle_), 1);
+    sqlite3_busy_timeout(H(db->handle_), static_cast<int>(options.busy_timeout.count()));
+    HDC_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=ON"));
+    HDC_RETURN_IF_ERROR(db->Exec("PRAGMA trusted_schema=OFF"));
+    HDC_RETURN_IF_ERROR(db->CheckReadOnlySchema());
+    return db;
+  }
   // Personal data lives here: owner only. SQLite gives the -wal and -shm
   // files the main file's permissions.
   std::error_code ec;
@@ -225,6 +233,29 @@ util::Status Database::Configure(std::chrono::milliseconds busy_timeout) {
                                 mode->ColumnText(0) + "')");
   }
   return util::Status::Ok();
+}
+
+util::Status Database::CheckReadOnlySchema() {
+  auto version = Prepare("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  auto row = version->Step();
+  if (!row.ok()) return row.status();
+  schema_version_ = static_cast<int>(version->ColumnInt(0));
+  const int latest = LatestSchemaVersion();
+  if (schema_version_ == latest) return util::Status::Ok();
+  return util::Status::Error(
+      schema_version_ > latest ? util::ErrorKind::kConfig : util::ErrorKind::kTemporary,
+      path_ + ": schema version " + std::to_string(schema_version_) + ", this build reads " +
+          std::to_string(latest) + " (read-only: not migrated)");
+}
+
+util::Result<std::int64_t> Database::DataVersion() {
+  auto version = Prepare("PRAGMA data_version");
+  if (!version.ok()) return version.status();
+  auto row = version->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return util::Status::Error(util::ErrorKind::kInternal, path_ + ": no data_version");
+  return version->ColumnInt(0);
 }
 
 util::Status Database::Migrate() {

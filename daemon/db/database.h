@@ -97,11 +97,16 @@ class WriteTransaction {
 struct DatabaseOptions {
   std::string path;  // "<state_dir>/state.db"
   std::chrono::milliseconds busy_timeout{5000};
+  // Opens an existing database for reading only (SQLITE_OPEN_READONLY and
+  // PRAGMA query_only): nothing is created, migrated or chmod-ed, and a
+  // schema other than this build's latest is refused (kTemporary when
+  // older: the writer has not migrated it yet).
+  bool read_only = false;
 };
 
 class Database {
  public:
-  // Opens (creating if needed, mode 0600) and migrates.
+  // Opens (creating if needed, mode 0600) and migrates; see read_only.
   static util::Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
   ~Database();
   Database(const Database&) = delete;
@@ -112,6 +117,10 @@ class Database {
   // BEGIN IMMEDIATE: takes the write lock now, so a busy database fails here
   // and not halfway through.
   util::Result<WriteTransaction> BeginWrite();
+
+  // PRAGMA data_version: changes whenever another connection commits, so a
+  // reader can tell whether what it computed before is still current.
+  util::Result<std::int64_t> DataVersion();
 
   std::int64_t LastInsertRowId() const;
   int Changes() const;
@@ -133,6 +142,7 @@ class Database {
   Database(void* handle, std::string path) : handle_(handle), path_(std::move(path)) {}
   util::Status Configure(std::chrono::milliseconds busy_timeout);
   util::Status Migrate();
+  util::Status CheckReadOnlySchema();
 
   // A Statement that ends hands its sqlite3_stmt back here.
   void Keep(void* stmt);

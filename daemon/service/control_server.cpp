@@ -54,9 +54,11 @@ constexpr std::chrono::milliseconds kMaxPollWaitUnwoken{100};
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
 constexpr int kAcceptsPerTurn = 16;
 
-enum class Phase { kHead, kBody, kWrite, kDrain };
+// kPending: the web handler has the request; its reply comes through the
+// mailbox.
+enum class Phase { kHead, kBody, kPending, kWrite, kDrain };
 
-enum class Route { kHealth, kMetrics, kCallback, kRefusedCallback, kNotFound, kBadRequest };
+enum class Route { kHealth, kMetrics, kCallback, kRefusedCallback, kWeb, kNotFound, kBadRequest };
 
 // What the routing decided from the head, before the body is read. A status
 // other than 200 is the answer, without reading the body or calling a handler.
@@ -76,6 +78,16 @@ class ChunkedDecoder {
   enum class Part { kSize, kData, kDataEnd, kTrailer };
   Part part_ = Part::kSize;
   std::uint64_t left_ = 0;
+};
+
+// Replies of the web handler, from any thread, to the loop: queued here,
+// then a byte to the wake-up socket. Shared with every pending reply, so a
+// late one finds it even after the server is gone.
+struct Mailbox {
+  std::mutex mu;
+  std::vector<std::pair<std::uint64_t, WebAnswer>> done;  // guarded by mu
+  std::optional<Poco::Net::DatagramSocket> wake;          // a handle shared with the loop's
+  void Post(std::uint64_t id, WebAnswer answer);
 };
 
 }  // namespace
@@ -98,6 +110,7 @@ struct ControlServer::Impl {
 
   // One connection, from accept to close; only the loop thread touches these.
   struct Connection {
+    std::uint64_t id = 0;
     Poco::Net::StreamSocket socket;
     std::string peer;
     Clock::time_point deadline;
@@ -119,6 +132,7 @@ struct ControlServer::Impl {
   std::map<std::string, std::size_t> per_peer;
   std::uint64_t next_id = 0;
   Poco::Net::PollSet poll;
+  std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
   bool accepting = true;
   Clock::time_point accept_resume;
 
@@ -133,8 +147,11 @@ struct ControlServer::Impl {
   void HeadComplete(Connection& c, std::size_t head_end);
   void BodyProgress(Connection& c);
   void Answer(Connection& c);
+  void AskWeb(Connection& c);
+  void DeliverWebAnswers();
   void Respond(Connection& c, int status, std::string_view content_type, const std::string& body,
-               std::string_view allow, bool drain_after);
+               std::string_view allow, bool drain_after,
+               const std::vector<std::pair<std::string, std::string>>& headers = {});
   void Flush(std::uint64_t id);
   void Close(std::uint64_t id);
   void CountDrop(std::string_view reason);
@@ -272,6 +289,11 @@ bool WantsJson(std::string_view target) {
   return false;
 }
 
+// The dashboard's paths (docs/operations.md §Dashboard).
+bool IsWebPath(std::string_view path) {
+  return path == "/" || path.starts_with("/static/") || path.starts_with("/api/v1/");
+}
+
 Plan PlanCallback(const ControlServer::Impl& impl, const HTTPRequest& request,
                   std::string_view token) {
   if (impl.options.callback_token.empty() || !impl.handlers.callback ||
@@ -293,6 +315,7 @@ Plan Decide(const ControlServer::Impl& impl, const HTTPRequest& request) {
   const bool get = method == HTTPRequest::HTTP_GET || method == HTTPRequest::HTTP_HEAD;
   if (path == "/healthz" && impl.handlers.health) return {Route::kHealth, get ? 200 : 405};
   if (path == "/metrics" && impl.handlers.metrics) return {Route::kMetrics, get ? 200 : 405};
+  if (impl.handlers.web && IsWebPath(path)) return {Route::kWeb, get ? 200 : 405};
   if (path.substr(0, kCallbackPrefix.size()) == kCallbackPrefix) {
     try {
       return PlanCallback(impl, request, path.substr(kCallbackPrefix.size()));
@@ -310,6 +333,7 @@ struct Reply {
   std::string_view content_type = kTextType;
   std::string body;
   std::string_view allow;  // for 405
+  const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
 };
 
 Reply Refusal(const Plan& plan) {
@@ -334,6 +358,8 @@ std::string_view RouteName(Route route) {
       return "/healthz";
     case Route::kMetrics:
       return "/metrics";
+    case Route::kWeb:
+      return "web";
     default:
       return "/callback";
   }
@@ -346,6 +372,9 @@ std::string Render(const Reply& reply, bool head) {
   response.setContentType(std::string(reply.content_type));
   response.set("Cache-Control", "no-store");
   if (!reply.allow.empty()) response.set("Allow", std::string(reply.allow));
+  if (reply.headers != nullptr) {
+    for (const auto& [name, value] : *reply.headers) response.set(name, value);
+  }
   response.setKeepAlive(false);
   response.setContentLength64(static_cast<Poco::Int64>(reply.body.size()));
   std::ostringstream out;
@@ -413,6 +442,18 @@ ChunkedDecoder::State ChunkedDecoder::Feed(std::string& in, std::string& body, s
   return state;
 }
 
+void Mailbox::Post(std::uint64_t id, WebAnswer answer) {
+  std::lock_guard lock(mu);
+  done.emplace_back(id, std::move(answer));
+  if (!wake) return;  // the loop polls at most kMaxPollWaitUnwoken
+  try {
+    const char byte = 1;
+    wake->sendBytes(&byte, 1);
+  } catch (const Poco::Exception&) {
+    // Stopped, or the socket is full of wake-ups already: the loop looks anyway.
+  }
+}
+
 }  // namespace
 
 // ---- The loop --------------------------------------------------------------
@@ -469,6 +510,7 @@ void ControlServer::Impl::Turn() {
     const auto found = by_socket.find(ready_socket.impl());
     if (found != by_socket.end()) Ready(found->second, mode);
   }
+  DeliverWebAnswers();
   now = Clock::now();
   if (!accepting && now >= accept_resume) {
     poll.add(*socket, Poco::Net::PollSet::POLL_READ);
@@ -482,8 +524,13 @@ void ControlServer::Impl::Turn() {
     const std::uint64_t id = it->first;
     const bool late = it->second.deadline <= now;
     const bool unanswered = it->second.phase == Phase::kHead || it->second.phase == Phase::kBody;
+    const bool pending = it->second.phase == Phase::kPending;
     ++it;
-    if (late) {
+    if (late && pending) {  // the web handler took too long: say so
+      Connection& c = connections.at(id);
+      Respond(c, 503, kTextType, "busy\n", {}, c.unread_body);
+      Flush(id);
+    } else if (late) {
       if (unanswered) CountDrop("timeout");
       Close(id);
     }
@@ -532,6 +579,7 @@ bool ControlServer::Impl::Admit(Poco::Net::StreamSocket& accepted) {
   c.socket = accepted;  // Poco sockets are shared handles: a copy, not a dup
   c.deadline = Clock::now() + options.header_timeout;
   const std::uint64_t id = next_id++;
+  c.id = id;
   const void* key = c.socket.impl();
   const std::string peer = c.peer;
   try {
@@ -615,6 +663,10 @@ void ControlServer::Impl::ReadInput(std::uint64_t id) {
     }
     taken += static_cast<std::size_t>(n);
     if (c.phase == Phase::kDrain) continue;  // read and forgotten
+    if (c.phase == Phase::kPending) {        // more than the request: forgotten, then drained
+      c.unread_body = true;
+      continue;
+    }
     const std::size_t searched_from = c.in.size() >= 3 ? c.in.size() - 3 : 0;
     c.in.append(buf, static_cast<std::size_t>(n));
     if (c.phase == Phase::kHead) {
@@ -719,6 +771,10 @@ void ControlServer::Impl::BodyProgress(Connection& c) {
 
 // Runs the handler for a complete request, on this thread.
 void ControlServer::Impl::Answer(Connection& c) {
+  if (c.plan.route == Route::kWeb) {
+    AskWeb(c);
+    return;
+  }
   Reply reply;
   try {
     switch (c.plan.route) {
@@ -749,11 +805,47 @@ void ControlServer::Impl::Answer(Connection& c) {
           c.unread_body || !c.in.empty());
 }
 
+// Hands the request to the web handler and waits (kPending) for its reply,
+// which DeliverWebAnswers takes from the mailbox; a handler that throws is
+// a 500 at once.
+void ControlServer::Impl::AskWeb(Connection& c) {
+  c.phase = Phase::kPending;
+  c.deadline = Clock::now() + options.timeout;
+  c.unread_body = c.unread_body || !c.in.empty();
+  c.in.clear();
+  std::shared_ptr<Mailbox> box = mailbox;
+  const std::uint64_t id = c.id;
+  try {
+    handlers.web(c.request->getURI(),
+                 [box, id](WebAnswer answer) { box->Post(id, std::move(answer)); });
+  } catch (const std::exception& e) {
+    Log()->error("the web handler failed: {}", e.what());
+    Respond(c, 500, kTextType, "internal error\n", {}, c.unread_body);
+  }
+}
+
+// Answers every pending connection whose reply has come; a reply for a
+// connection closed meanwhile is dropped.
+void ControlServer::Impl::DeliverWebAnswers() {
+  std::vector<std::pair<std::uint64_t, WebAnswer>> done;
+  {
+    std::lock_guard lock(mailbox->mu);
+    done.swap(mailbox->done);
+  }
+  for (auto& [id, answer] : done) {
+    const auto it = connections.find(id);
+    if (it == connections.end() || it->second.phase != Phase::kPending) continue;
+    Connection& c = it->second;
+    Respond(c, answer.status, answer.content_type, answer.body, {}, c.unread_body, answer.headers);
+    Flush(id);
+  }
+}
+
 void ControlServer::Impl::Respond(Connection& c, int status, std::string_view content_type,
-                                  const std::string& body, std::string_view allow,
-                                  bool drain_after) {
+                                  const std::string& body, std::string_view allow, bool drain_after,
+                                  const std::vector<std::pair<std::string, std::string>>& headers) {
   const bool head = c.request != nullptr && c.request->getMethod() == HTTPRequest::HTTP_HEAD;
-  c.out = Render({status, content_type, body, allow}, head);
+  c.out = Render({status, content_type, body, allow, &headers}, head);
   c.sent = 0;
   c.phase = Phase::kWrite;
   c.drain_after = drain_after;
@@ -862,6 +954,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServerOptions
   impl->socket = std::move(*socket);
   impl->address = impl->socket->address().toString();
   impl->wake = OpenWakeSocket();
+  impl->mailbox->wake = impl->wake;
   try {
     impl->socket->setBlocking(false);
   } catch (const Poco::Exception& e) {

@@ -1,6 +1,7 @@
 // The control listener: a small HTTP server, on loopback by default, for
-// GET /healthz, GET /metrics and POST /callback/<token>
-// (docs/operations.md §Control listener; docs/reliability.md §Security checklist, S10).
+// GET /healthz, GET /metrics, POST /callback/<token> and the dashboard's
+// GET /, /static/* and /api/v1/* (docs/operations.md §Control listener;
+// docs/reliability.md §Security checklist, S10).
 //
 // It tells outsiders as little as possible: unknown paths, and a callback
 // with a wrong token, get the same 404 with a one-word body; a known path
@@ -24,6 +25,11 @@
 // (the daemon's other threads share their state) and quick (render from state
 // the daemon keeps, never do I/O that can hang), since the listener waits for
 // them. A handler that is not set makes its path a 404.
+//
+// The web handler (the dashboard) is the exception to "quick": it gets the
+// request and a `reply` to call once, from any thread, later or at once.
+// The connection waits for it up to `timeout` (then 503) while the loop
+// serves everyone else, so a slow query never holds /healthz.
 #pragma once
 
 #include <chrono>
@@ -33,6 +39,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "util/metrics.h"
 #include "util/result.h"
@@ -44,6 +52,14 @@ struct HealthAnswer {
   std::string body;  // text or JSON, already rendered
 };
 
+struct WebAnswer {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
+};
+using WebReply = std::function<void(WebAnswer)>;
+
 struct ControlHandlers {
   // GET /healthz (json when ?format=json): 200 if healthy, else 503.
   std::function<HealthAnswer(bool json)> health;
@@ -51,6 +67,10 @@ struct ControlHandlers {
   std::function<std::string()> metrics;
   // POST /callback/<token> with the right token: 200 "ok\n".
   std::function<void(std::string_view body)> callback;
+  // GET or HEAD of /, /static/* and /api/v1/* (target: path and query):
+  // calls `reply` exactly once, on any thread (a reply after the connection
+  // closed, or after Stop, is dropped).
+  std::function<void(const std::string& target, WebReply reply)> web;
 };
 
 struct ControlServerOptions {

@@ -17,6 +17,7 @@
 #include "platform/filesystem.h"
 #include "platform/notify.h"
 #include "service/control_server.h"
+#include "service/dashboard_web.h"
 #include "service/notify_log.h"
 #include "service/prometheus_text.h"
 #include "service/signals.h"
@@ -142,6 +143,8 @@ void WarnRestartOnly(const config::Config& old_config, const config::Config& new
   differs("[service] state_dir", old_config.service.state_dir, new_config.service.state_dir);
   differs("[service] control_listen", old_config.service.control_listen,
           new_config.service.control_listen);
+  differs("[service] dashboard", old_config.service.dashboard ? "yes" : "no",
+          new_config.service.dashboard ? "yes" : "no");
   differs("[account] tenant_id", old_config.account.tenant_id, new_config.account.tenant_id);
   differs("[account] client_id", old_config.account.client_id, new_config.account.client_id);
   differs("[account] api_url", old_config.account.api_url, new_config.account.api_url);
@@ -318,9 +321,39 @@ std::string MetricsText(const Running& running) {
 
 // The control listener and the state file that publishes its address.
 struct ControlListener {
-  std::unique_ptr<ControlServer> server;  // null while [service] control_listen is empty
+  // The dashboard outlives the server, which holds its handler.
+  std::unique_ptr<DashboardWeb> dashboard;  // null with [service] dashboard = no
+  std::unique_ptr<ControlServer> server;    // null while [service] control_listen is empty
   std::string address_file;
 };
+
+// The jobs' cycles as the dashboard's summary shows them.
+std::vector<dashboard::JobLive> LiveJobs(const Running& running) {
+  std::vector<dashboard::JobLive> jobs;
+  for (const engine::JobHealth& j : running.scheduler.Health().jobs) {
+    auto time = [](const std::optional<util::TimePoint>& t) -> std::optional<std::string> {
+      return t ? std::optional(util::FormatTimestamp(*t)) : std::nullopt;
+    };
+    jobs.push_back({j.name, j.healthy, time(j.last_success), time(j.last_attempt), time(j.next_due),
+                    j.consecutive_failures});
+  }
+  return jobs;
+}
+
+// The dashboard's web handler, when [service] dashboard = yes.
+void StartDashboard(const Running& running, const config::Config& config, ControlListener& control,
+                    ControlHandlers& handlers) {
+  if (!config.service.dashboard) return;
+  DashboardWebOptions options;
+  options.db_path =
+      util::state_files::PathOf(config.service.state_dir, util::state_files::kDatabase);
+  options.retention_seconds = config.service.retention.count();
+  control.dashboard = std::make_unique<DashboardWeb>(options, running.clock,
+                                                     [&running] { return LiveJobs(running); });
+  handlers.web = [web = control.dashboard.get()](const std::string& target, WebReply reply) {
+    web->Handle(target, std::move(reply));
+  };
+}
 
 // Starts the listener when [service] control_listen is set and writes its
 // address file; `control` holds the server even when that write fails.
@@ -333,6 +366,7 @@ util::Status StartControl(const Running& running, const config::Config& config,
   handlers.health = [&running](bool json) { return Health(running, json); };
   handlers.metrics = [&running] { return MetricsText(running); };
   handlers.callback = [&running](std::string_view) { running.scheduler.Callback(); };
+  StartDashboard(running, config, control, handlers);
   ControlServerOptions control_options;
   control_options.listen = config.service.control_listen;
   control_options.callback_token = callback_token;
@@ -351,6 +385,7 @@ util::Status StartControl(const Running& running, const config::Config& config,
 void StopControl(ControlListener& control) {
   if (!control.server) return;
   control.server->Stop();
+  control.dashboard.reset();
   std::error_code ignored;
   std::filesystem::remove(control.address_file, ignored);
 }

@@ -13,7 +13,8 @@ declare -A allowed=()
 while IFS= read -r entry; do
   allowed[${entry%%:*}]=${entry#*:}
 done < <(grep -E '^[a-z_]+:' "$table")
-# Modules whose files may include nlohmann_json (config and auth only in .cpp files).
+# Modules whose files may include nlohmann_json (config, auth and dashboard only in
+# .cpp files).
 json_ok=" api reconcile ctl service "
 failures=0
 
@@ -48,8 +49,9 @@ for dir in daemon/*/; do
       fail "$file" "sqlite3.h belongs in db/*.cpp only"
     fi
     if grep -qE '^#include <nlohmann/' "$file"; then
-      if [[ $json_ok != *" $module "* ]] && ! [[ ($module == config || $module == auth) && $is_header == 0 ]]; then
-        fail "$file" "nlohmann_json is for api/, reconcile/, ctl/ (and config/*.cpp, auth/*.cpp)"
+      if [[ $json_ok != *" $module "* ]] &&
+         ! [[ ($module == config || $module == auth || $module == dashboard) && $is_header == 0 ]]; then
+        fail "$file" "nlohmann_json is for api/, reconcile/, ctl/ (and config/*.cpp, auth/*.cpp, dashboard/*.cpp)"
       fi
     fi
   done < <(find "$dir" -name '*.h' -o -name '*.cpp')

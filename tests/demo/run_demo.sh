@@ -5,7 +5,11 @@
 # emulated hour per second), runs --once again to download and ingest the
 # finished reports, and shows what landed in the store and in SQLite.
 # The cabs those reports reference are downloaded too. The listings at the
-# end come from hdc-reportctl (status, executions, top, cabs, verify).
+# end come from hdc-reportctl (status, executions, top, cabs, verify). It
+# ends with the daemon's failure dashboard: its URL, and the same page as one
+# file, $build/demo/report.html (hdc-reportctl report --html). Run from a
+# terminal, the daemon and the emulator keep running until Enter is pressed,
+# so the URL can be opened; otherwise (CI) they stop at once.
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
@@ -85,8 +89,19 @@ step "GET http://$control/metrics (excerpt)"
 curl -s "http://$control/metrics" | grep -E '^hdc_reportd_(polls_total|reports_downloaded_total|cabs_fetched_total|requests_total|pending_downloads|store_bytes)' | head -14
 step "hdc-reportctl status, with the daemon's health"
 ctl status
+step "GET http://$control/api/v1/summary (the dashboard's data, excerpt)"
+curl -s "http://$control/api/v1/summary" | head -c 400
+echo
+step "hdc-reportctl report --html $build/demo/report.html: the dashboard as one file"
+ctl report --html "$demo/report.html" --days 3
+ls -l "$demo/report.html"
+if [[ -t 0 ]]; then
+  step "the dashboard: http://$control/ (and $build/demo/report.html); press Enter to stop"
+  read -r _ || true
+fi
 step "SIGTERM: the daemon stops at a checkpoint and exits 0"
 kill -TERM $daemon_pid
 wait $daemon_pid && echo "exit 0"
 step "the daemon's log"
 cat "$demo/daemon.log"
+step "the dashboard was at http://$control/ ; its page as one file: $build/demo/report.html"

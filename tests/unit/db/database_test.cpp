@@ -359,5 +359,33 @@ TEST_CASE("an unopenable path is a temporary error naming it") {
   CHECK(db.status().message().starts_with("/nonexistent-dir/state.db: cannot open"));
 }
 
+TEST_CASE("database: a read-only connection reads, refuses writes and sees other commits") {
+  hdc::testing::TempDir dir;
+  auto writer = OpenIn(dir);
+  DatabaseOptions options{dir / "state.db"};
+  options.read_only = true;
+  auto reader = Database::Open(options);
+  REQUIRE_MESSAGE(reader.ok(), reader.status().message());
+  CHECK((*reader)->SchemaVersion() == LatestSchemaVersion());
+  auto before = (*reader)->DataVersion();
+  REQUIRE(before.ok());
+  CHECK_FALSE((*reader)->Exec("CREATE TABLE t (x)").ok());
+  REQUIRE(writer
+              ->Exec("INSERT INTO jobs VALUES ('a', 'f', 'g', 1, '2026-11-30T00:00:00Z', "
+                     "'2026-11-30T00:00:00Z')")
+              .ok());
+  auto after = (*reader)->DataVersion();
+  REQUIRE(after.ok());
+  CHECK(*after != *before);
+}
+
+TEST_CASE("database: a read-only open creates nothing") {
+  hdc::testing::TempDir dir;
+  DatabaseOptions options{dir / "state.db"};
+  options.read_only = true;
+  CHECK_FALSE(Database::Open(options).ok());
+  CHECK_FALSE(std::filesystem::exists(dir / "state.db"));
+}
+
 }  // namespace
 }  // namespace hdc::db

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -700,6 +701,113 @@ TEST_CASE("control server: the dropped-connections counter is on /metrics from t
   REQUIRE(parsed.ok());
   CHECK(parsed->Value("hdc_reportd_control_connections_dropped_total", {{"kind", "limit"}}) == 0);
   CHECK(parsed->Value("hdc_reportd_control_connections_dropped_total", {{"kind", "timeout"}}) == 0);
+}
+
+}  // namespace
+}  // namespace hdc::service
+
+namespace hdc::service {
+namespace {
+
+// A server whose web handler keeps each reply for the test to send.
+struct WebFixture {
+  std::mutex mu;
+  std::vector<std::pair<std::string, WebReply>> asked;  // guarded by mu
+  std::unique_ptr<ControlServer> server;
+
+  WebFixture() {
+    ControlHandlers handlers;
+    handlers.health = [](bool) { return HealthAnswer{true, "ok\n"}; };
+    handlers.web = [this](const std::string& target, WebReply reply) {
+      if (target == "/static/now") {  // answered at once, on the listener's thread
+        reply(WebAnswer{200, "text/css", "body{}", {{"X-Content-Type-Options", "nosniff"}}});
+        return;
+      }
+      std::lock_guard lock(mu);
+      asked.emplace_back(target, std::move(reply));
+    };
+    ControlServerOptions options;
+    options.listen = "127.0.0.1:0";
+    auto started = ControlServer::Start(options, std::move(handlers), nullptr);
+    REQUIRE(started.ok());
+    server = std::move(*started);
+  }
+  // The reply the handler was given for the first request still waiting.
+  std::optional<std::pair<std::string, WebReply>> Next() {
+    std::lock_guard lock(mu);
+    if (asked.empty()) return std::nullopt;
+    auto first = std::move(asked.front());
+    asked.erase(asked.begin());
+    return first;
+  }
+};
+
+TEST_CASE("control server: a web request waits for its reply while /healthz is answered") {
+  WebFixture f;
+  const std::string address = f.server->address();
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress{address});
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  const std::string bytes = "GET /api/v1/summary?days=3 HTTP/1.1\r\nHost: x\r\n\r\n";
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::optional<std::pair<std::string, WebReply>> asked;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!(asked = f.Next()) && std::chrono::steady_clock::now() < deadline) {
+    // The handler is asked once the loop has read the request: poll for it.
+    CHECK(Get(address, "/healthz").status == 200);
+  }
+  REQUIRE(asked.has_value());
+  CHECK(asked->first == "/api/v1/summary?days=3");
+  CHECK(Get(address, "/healthz").status == 200);  // the web request does not hold the loop
+  std::thread([reply = std::move(asked->second)] {
+    reply(
+        WebAnswer{200, "application/json", "{\"a\":1}\n", {{"X-Content-Type-Options", "nosniff"}}});
+  }).join();
+  std::string answer;
+  char buf[4096];
+  try {
+    while (const int n = socket.receiveBytes(buf, sizeof buf)) answer.append(buf, n);
+  } catch (const Poco::Exception&) {
+    // A reset after the answer: keep what arrived.
+  }
+  CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(answer.find("Content-Type: application/json\r\n") != std::string::npos);
+  CHECK(answer.find("X-Content-Type-Options: nosniff\r\n") != std::string::npos);
+  CHECK(answer.ends_with("\r\n\r\n{\"a\":1}\n"));
+}
+
+TEST_CASE("control server: a web reply given at once is sent, and a POST to a web path is 405") {
+  WebFixture f;
+  const Answer now = Get(f.server->address(), "/static/now");
+  CHECK(now.status == 200);
+  CHECK(now.body == "body{}");
+  const Answer post = Post(f.server->address(), "/api/v1/summary", "x");
+  CHECK(post.status == 405);
+  CHECK(post.allow == "GET, HEAD");
+  CHECK_FALSE(f.Next().has_value());
+}
+
+TEST_CASE("control server: without a web handler / and /api/v1/ are 404") {
+  Fixture f;
+  CHECK(Get(f.address(), "/").status == 404);
+  CHECK(Get(f.address(), "/api/v1/summary").status == 404);
+  CHECK(Get(f.address(), "/static/app.js").status == 404);
+}
+
+TEST_CASE("control server: a web reply after the server stopped is dropped") {
+  std::optional<std::pair<std::string, WebReply>> asked;
+  {
+    WebFixture f;
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress{f.server->address()});
+    const std::string bytes = "GET /api/v1/new HTTP/1.1\r\nHost: x\r\n\r\n";
+    socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!(asked = f.Next()) && std::chrono::steady_clock::now() < deadline) {
+      CHECK(Get(f.server->address(), "/healthz").status == 200);
+    }
+    REQUIRE(asked.has_value());
+    f.server->Stop();
+  }
+  asked->second(WebAnswer{});  // no server, no connection: nothing happens
 }
 
 }  // namespace
