@@ -19,7 +19,7 @@ using util::Status;
 constexpr std::uint64_t kMinLogSize = std::uint64_t{64} << 10;
 constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
 
-constexpr std::array<KeyInfo, 46> kKeys{{
+constexpr std::array<KeyInfo, 47> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
     {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d",
      "job files (*.ini, read in name order); relative to this file"},
