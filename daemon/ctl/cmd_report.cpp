@@ -14,6 +14,7 @@
 #include "ctl/version.h"
 #include "dashboard/data.h"
 #include "dashboard/page.h"
+#include "util/time_format.h"
 
 namespace hdc::ctl {
 namespace {
