@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "util/result.h"
 
@@ -154,6 +155,23 @@ class Database {
   // when several were in use at once).
   std::multimap<std::string, void*, std::less<>> kept_;
 };
+
+// Steps `stmt` to its end, calling on_row(stmt) for each row. on_row returns
+// void, or a util::Status whose first error ends the loop and is returned;
+// so does a failed step.
+template <typename OnRow>
+util::Status ForEachRow(Statement& stmt, OnRow&& on_row) {
+  while (true) {
+    auto row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return util::Status::Ok();
+    if constexpr (std::is_void_v<std::invoke_result_t<OnRow&, Statement&>>) {
+      on_row(stmt);
+    } else {
+      HDC_RETURN_IF_ERROR(on_row(stmt));
+    }
+  }
+}
 
 // How many reset statements one connection keeps for reuse.
 inline constexpr std::size_t kMaxKeptStatements = 128;

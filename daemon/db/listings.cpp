@@ -31,16 +31,7 @@ class ReadSnapshot {
   bool open_ = false;
 };
 
-// Runs a prepared statement to the end, calling on_row for each row.
-Status ForEachRow(Statement& stmt, const std::function<void(const Statement&)>& on_row) {
-  while (true) {
-    auto row = stmt.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    on_row(stmt);
-  }
-}
-
+// Prepares `sql` and runs it to the end (db::ForEachRow).
 Status ForEachRow(Database& db, std::string_view sql,
                   const std::function<void(const Statement&)>& on_row) {
   auto stmt = db.Prepare(sql);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <functional>
 #include <map>
 
 #include "util/strings.h"
@@ -77,15 +76,6 @@ std::string ValidNames(const std::vector<std::string>& row_keys) {
     if (!IsFixedName(key) && IsIdentifier(key)) add(key);
   }
   return out;
-}
-
-Status EachRow(Statement& stmt, const std::function<void(const Statement&)>& on_row) {
-  while (true) {
-    auto row = stmt.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    on_row(stmt);
-  }
 }
 
 Result<Statement> PrepareBound(Database& db, const SqlText& text) {
@@ -206,7 +196,7 @@ Result<std::vector<std::string>> StoredRowKeys(Database& db) {
                  "WHERE g.report_id = e.report_id AND g.report_datetime = e.report_datetime "
                  "LIMIT 1), json_each(f.row) AS j ORDER BY 1"));
   std::vector<std::string> keys;
-  HDC_RETURN_IF_ERROR(EachRow(stmt, [&](const Statement& s) {
+  HDC_RETURN_IF_ERROR(ForEachRow(stmt, [&](const Statement& s) {
     const std::string key = s.ColumnText(0);
     const bool seen = std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
       return util::EqualsIgnoreCase(k, key);
@@ -277,7 +267,7 @@ Result<std::vector<TopRow>> TopFailures(Database& db, const TopQuery& query) {
   HDC_ASSIGN_OR_RETURN(auto stmt, PrepareBound(db, text));
   const int n = static_cast<int>(query.by.size());
   std::vector<TopRow> out;
-  HDC_RETURN_IF_ERROR(EachRow(stmt, [&](const Statement& s) {
+  HDC_RETURN_IF_ERROR(ForEachRow(stmt, [&](const Statement& s) {
     TopRow row;
     for (int i = 0; i < n; ++i) row.values.push_back(s.ColumnOptionalText(i));
     row.rows = s.ColumnInt(n);
@@ -309,7 +299,7 @@ Result<TrendResult> Trend(Database& db, const TrendQuery& query) {
   for (std::size_t i = 0; i < result.days.size(); ++i) day_index[result.days[i]] = i;
   // Per value (nullopt sorts first in the map): events per day and in all.
   std::map<std::optional<std::string>, std::pair<std::vector<std::int64_t>, std::int64_t>> values;
-  HDC_RETURN_IF_ERROR(EachRow(stmt, [&](const Statement& s) {
+  HDC_RETURN_IF_ERROR(ForEachRow(stmt, [&](const Statement& s) {
     auto day = day_index.find(s.ColumnText(0));
     if (day == day_index.end()) return;
     auto& [events, total] = values[s.ColumnOptionalText(1)];
@@ -365,7 +355,7 @@ Result<std::vector<NewBucket>> NewFailures(Database& db, const NewQuery& query) 
   HDC_ASSIGN_OR_RETURN(auto text, NewSql(query));
   HDC_ASSIGN_OR_RETURN(auto stmt, PrepareBound(db, text));
   std::vector<NewBucket> out;
-  HDC_RETURN_IF_ERROR(EachRow(stmt, [&](const Statement& s) {
+  HDC_RETURN_IF_ERROR(ForEachRow(stmt, [&](const Statement& s) {
     out.push_back({s.ColumnText(0), s.ColumnOptionalText(1), s.ColumnOptionalText(2),
                    s.ColumnOptionalText(3), s.ColumnInt(4), s.ColumnText(5)});
   }));
@@ -395,7 +385,7 @@ Result<std::vector<CompareRow>> Compare(Database& db, const CompareQuery& query)
   HDC_ASSIGN_OR_RETURN(auto text, CompareSql(db, query));
   HDC_ASSIGN_OR_RETURN(auto stmt, PrepareBound(db, text));
   std::vector<CompareRow> out;
-  HDC_RETURN_IF_ERROR(EachRow(stmt, [&](const Statement& s) {
+  HDC_RETURN_IF_ERROR(ForEachRow(stmt, [&](const Statement& s) {
     out.push_back({s.ColumnText(0), s.ColumnOptionalText(1), s.ColumnInt(2), s.ColumnInt(3)});
   }));
   return out;

@@ -87,12 +87,7 @@ Status ForEachRow(db::Database& db, const std::string& sql,
   auto s = db.Prepare(sql);
   if (!s.ok()) return s.status();
   bind(*s);
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();
-    HDC_RETURN_IF_ERROR(each(*s));
-  }
+  return db::ForEachRow(*s, each);
 }
 
 std::string Parent(const std::string& path) { return path.substr(0, path.rfind('/')); }
