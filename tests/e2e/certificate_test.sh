@@ -71,15 +71,7 @@ start_emulator "$build/emulator/hdc-emulator" --clock manual --start "$(at -180)
   --client-cert "$DEMO_TENANT/$good_client:$pki/good.pem" \
   --client-cert "$DEMO_TENANT/$expired_client:$pki/expired.pem"
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = $(at -120)
-every = 24h
-runs = 1
-cabs = no
-INI
+one_run_job kernel "$(at -120)" >"$tmp/jobs.d/k.ini"
 # cert_config FILE CLIENT CERT [KEY]: a service file signing in with CERT.
 cert_config() {
   write_config "$1" "$tmp/state-$(basename "$1" .ini)" "$tmp/jobs.d"

@@ -19,13 +19,6 @@ d() { date -u -d "$t0 $1 days" +%Y-%m-%d; }  # d N: the day N days after t0
 
 db=$tmp/state/state.db
 q() { sqlite3 -batch -noheader "$db" "$1"; }
-# ctl NAME ARGS...: runs hdc-reportctl without any secret; stdout in
-# $tmp/NAME.out, stderr in $tmp/NAME.err, the exit code in $rc.
-ctl() {
-  local name=$1; shift
-  env -u HDC_CLIENT_SECRET "$ctl_bin" --config "$tmp/hdc.ini" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  rc=$?
-}
 out() { cat "$tmp/$1.out"; }
 # csv_rows NAME: the CSV records of NAME.out, parsed by sqlite3 (header = columns).
 csv_rows() { sqlite3 -batch -noheader :memory: ".import --csv $tmp/$1.out t" "SELECT count(*) FROM t"; }

@@ -8,7 +8,6 @@ set -uo pipefail
 bin=$1
 src=$2
 build=$(dirname "$(dirname "$bin")")
-ctl_bin="$(dirname "$bin")/hdc-reportctl"
 tmp=$(mktemp -d)
 source "$src/tests/e2e/lib.sh"
 # Dates relative to the real clock: the daemon polls up to its own "now"
@@ -23,25 +22,11 @@ q() { sqlite3 -batch -noheader "$db" "$1"; }
 jsql() { sqlite3 -batch -noheader :memory: "WITH d(j) AS (SELECT CAST(readfile('$1') AS TEXT)) $2"; }
 jget() { jsql "$1" "SELECT json_extract(j, '$2') FROM d"; }
 jlen() { jsql "$1" "SELECT json_array_length(j, '$2') FROM d"; }
-# ctl NAME ARGS...: runs hdc-reportctl without any secret; stdout in
-# $tmp/NAME.out, stderr in $tmp/NAME.err, the exit code in $rc.
-ctl() {
-  local name=$1; shift
-  env -u HDC_CLIENT_SECRET "$ctl_bin" --config "$tmp/hdc.ini" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  rc=$?
-}
 out() { cat "$tmp/$1.out"; }
 
 start_emulator "$build/emulator/hdc-emulator" --clock manual --start $(d 0)T00:00:00Z
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, DriverName, DriverVersion, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = $(d 0)T02:00:00Z
-every = 24h
-runs = 30
-INI
+driver_job kernel "$(d 0)T02:00:00Z" >"$tmp/jobs.d/k.ini"
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 # The emulator's fixed dates may lie near the 30-day window of the real clock;
 # counting from download time keeps the fixture's data through --once's sweep.

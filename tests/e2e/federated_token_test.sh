@@ -25,15 +25,7 @@ start_emulator "$build/emulator/hdc-emulator" --clock manual --start "$(at -600)
   --set pending_duration=0s --set running_duration=1m \
   --client-federated "$DEMO_TENANT/$fed_client:$subject"
 mkdir -p "$tmp/jobs.d"
-cat >"$tmp/jobs.d/k.ini" <<INI
-[job kernel]
-view = IHVDriver
-columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
-start = $(at -540)
-every = 24h
-runs = 1
-cabs = no
-INI
+one_run_job kernel "$(at -540)" >"$tmp/jobs.d/k.ini"
 unset HDC_CLIENT_SECRET CREDENTIALS_DIRECTORY
 write_config "$tmp/hdc.ini" "$tmp/state" "$tmp/jobs.d"
 sed -i "s/^client_id = .*/client_id = $fed_client/" "$tmp/hdc.ini"

@@ -87,6 +87,50 @@ runs = $3
 INI
 }
 
+# driver_job NAME START: a daily IHVDriver job with the driver columns (the
+# queries' and the dashboard's), 30 runs, the first at START (a timestamp).
+driver_job() {
+  cat <<INI
+[job $1]
+view = IHVDriver
+columns = FailureName, FailureHash, DriverName, DriverVersion, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
+start = $2
+every = 24h
+runs = 30
+INI
+}
+
+# one_run_job NAME START: one run at START (a timestamp), no cabs: the job of
+# the credential scripts, which need a sign-in and a report, nothing more.
+one_run_job() {
+  cat <<INI
+[job $1]
+view = IHVDriver
+columns = FailureName, FailureHash, CabIdHash, CabType, ApplicationId, DeviceId, EventCount, FailureDateTime
+start = $2
+every = 24h
+runs = 1
+cabs = no
+INI
+}
+
+# ctl NAME ARGS...: runs hdc-reportctl (next to $real_bin) on $tmp/hdc.ini without
+# any secret; stdout in $tmp/NAME.out, stderr in $tmp/NAME.err, the exit
+# code in $rc.
+ctl() {
+  local name=$1; shift
+  env -u HDC_CLIENT_SECRET "$(dirname "$real_bin")/hdc-reportctl" --config "$tmp/hdc.ini" "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err"
+  rc=$?
+}
+
+# json_get FILE PYTHON-EXPRESSION-OF-d: a value of the JSON document in FILE,
+# a string as it is, any other value as JSON with sorted keys (true, null,
+# [1, 2]...).
+json_get() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "$2"
+}
+
 # e2e_world DAYS_BACK JOB [EMULATOR_ARG...]: the usual world of a script.
 # t0 = DAYS_BACK days before today (so the emulator stays behind the
 # daemon's real clock); an hdc-emulator from $build, its clock manual at t0,
