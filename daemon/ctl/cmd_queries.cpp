@@ -8,6 +8,7 @@
 #include "ctl/options.h"
 #include "ctl/output.h"
 #include "ctl/query_args.h"
+#include "dashboard/data.h"
 #include "db/queries.h"
 
 namespace hdc::ctl {
@@ -20,17 +21,7 @@ std::string SeriesName(const db::TrendSeries& s) {
 void PrintTrend(const db::TrendResult& trend, const ScopeArgs& scope, const std::string& format,
                 std::ostream& out) {
   if (format == "json") {
-    Json doc{{"by", trend.by},
-             {"days", scope.days},
-             {"since", scope.scope.since},
-             {"until", scope.scope.until},
-             {"series", Json::array()},
-             {"days_list", trend.days}};
-    for (const db::TrendSeries& s : trend.series) {
-      doc["series"].push_back(
-          Json{{"value", s.other ? Json("other") : OrNull(s.value)}, {"events", s.events}});
-    }
-    PrintJson(out, doc);
+    PrintJson(out, dashboard::TrendResultJson(trend, scope.days, scope.scope));
     return;
   }
   if (format == "csv") {  // RFC 4180, as export writes it
@@ -58,20 +49,7 @@ void PrintTrend(const db::TrendResult& trend, const ScopeArgs& scope, const std:
 void PrintNew(const std::vector<db::NewBucket>& buckets, const ScopeArgs& scope, bool json,
               std::ostream& out) {
   if (json) {
-    Json doc{{"days", scope.days},
-             {"since", scope.scope.since},
-             {"until", scope.scope.until},
-             {"job", OrNull(scope.scope.job)},
-             {"new", Json::array()}};
-    for (const db::NewBucket& b : buckets) {
-      doc["new"].push_back(Json{{"failure_hash", b.failure_hash},
-                                {"failure_name", OrNull(b.failure_name)},
-                                {"driver_name", OrNull(b.driver_name)},
-                                {"driver_version", OrNull(b.driver_version)},
-                                {"events", b.events},
-                                {"first_day", b.first_day}});
-    }
-    PrintJson(out, doc);
+    PrintJson(out, dashboard::NewBucketsJson(buckets, scope.days, scope.scope));
     return;
   }
   Table table(

@@ -9,6 +9,7 @@
 #include "ctl/options.h"
 #include "ctl/output.h"
 #include "ctl/version.h"
+#include "dashboard/data.h"
 #include "db/listings.h"
 
 namespace hdc::ctl {
@@ -21,22 +22,6 @@ std::string CountsText(const db::StateCounts& counts) {
     out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + state;
   }
   return out.empty() ? "-" : out;
-}
-
-Json CountsJson(const db::StateCounts& counts) {
-  Json out = Json::object();
-  for (const auto& [state, n] : counts) out[state] = n;
-  return out;
-}
-
-Json DataJson(const db::DataSummary& d) {
-  return Json{{"executions", CountsJson(d.executions)},
-              {"last_ingested", OrNull(d.last_ingested)},
-              {"rows", d.rows},
-              {"cabs", CountsJson(d.cabs)},
-              {"report_bytes", d.report_bytes},
-              {"cab_bytes", d.cab_bytes},
-              {"bytes", d.report_bytes + d.cab_bytes}};
 }
 
 std::string YesNo(const std::optional<bool>& value) {
@@ -54,31 +39,19 @@ Json JobJson(const db::JobStatus& j) {
            {"template_id", OrNull(j.template_id)},
            {"report_id", OrNull(j.report_id)},
            {"is_active", OrNull(j.is_active)}};
-  job.update(DataJson(j.data));
+  job.update(dashboard::DataSummaryJson(j.data));
   return job;
 }
 
-Json SweepJson(const db::SweepRecord& s) {
-  return Json{{"id", s.id},
-              {"started_at", s.started_at},
-              {"finished_at", OrNull(s.finished_at)},
-              {"cutoff", s.cutoff},
-              {"cabs_deleted", s.cabs_deleted},
-              {"cab_bytes", s.cab_bytes},
-              {"reports_deleted", s.reports_deleted},
-              {"report_bytes", s.report_bytes},
-              {"rows_deleted", s.rows_deleted},
-              {"partials_deleted", s.partials_deleted}};
-}
-
-void PrintStatusJson(std::ostream& out, const DaemonHealth& daemon,
-                     const db::StatusReport& report) {
+void PrintStatusJson(std::ostream& out, const DaemonHealth& daemon, const db::StatusReport& report,
+                     const dashboard::RetentionHorizon& horizon) {
   Json doc{{"daemon", DaemonJson(daemon)},
            {"jobs", Json::array()},
-           {"totals", DataJson(report.totals)},
+           {"totals", dashboard::DataSummaryJson(report.totals)},
+           {"retention_horizon", dashboard::RetentionHorizonJson(horizon)},
            {"last_sweep", nullptr}};
   for (const db::JobStatus& j : report.jobs) doc["jobs"].push_back(JobJson(j));
-  if (const auto& s = report.last_sweep) doc["last_sweep"] = SweepJson(*s);
+  if (const auto& s = report.last_sweep) doc["last_sweep"] = dashboard::SweepRecordJson(*s);
   PrintJson(out, doc);
 }
 
@@ -116,8 +89,18 @@ void PrintLastSweep(std::ostream& out, const std::optional<db::SweepRecord>& swe
   }
 }
 
-void PrintStatusTable(std::ostream& out, const DaemonHealth& daemon,
-                      const db::StatusReport& report) {
+// "retention: the oldest personal datum is from T, removed by U"
+void PrintRetention(std::ostream& out, const dashboard::RetentionHorizon& horizon) {
+  if (!horizon.oldest_personal_datum) {
+    out << "retention: no personal data held\n";
+    return;
+  }
+  out << "retention: the oldest personal datum is from " << *horizon.oldest_personal_datum
+      << ", removed by " << OrDash(horizon.removed_by) << "\n";
+}
+
+void PrintStatusTable(std::ostream& out, const DaemonHealth& daemon, const db::StatusReport& report,
+                      const dashboard::RetentionHorizon& horizon) {
   PrintDaemon(out, daemon);
   const bool cycles = daemon.health.has_value();  // the daemon's columns, when it answered
   Table table = StatusTable(cycles);
@@ -134,6 +117,7 @@ void PrintStatusTable(std::ostream& out, const DaemonHealth& daemon,
   for (std::string& cell : DataCells(report.totals)) totals.push_back(std::move(cell));
   table.Add(std::move(totals));
   table.Print(out);
+  PrintRetention(out, horizon);
   PrintLastSweep(out, report.last_sweep);
 }
 
@@ -148,14 +132,17 @@ int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args,
   if (!state.ok()) return Fail(err, state.status());
   auto report = db::ReadStatus(*state->db);
   if (!report.ok()) return Fail(err, report.status());
+  auto horizon =
+      dashboard::ReadRetentionHorizon(*state->db, state->config.service.retention.count());
+  if (!horizon.ok()) return Fail(err, horizon.status());
   const DaemonHealth daemon = ProbeDaemon(
       ControlAddress(state->config.service.state_dir, state->config.service.control_listen),
       std::string("hdc-reportctl/") + HDC_VERSION);
 
   if (options.json) {
-    PrintStatusJson(out, daemon, *report);
+    PrintStatusJson(out, daemon, *report, *horizon);
   } else {
-    PrintStatusTable(out, daemon, *report);
+    PrintStatusTable(out, daemon, *report, *horizon);
   }
   return 0;
 }

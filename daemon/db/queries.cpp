@@ -282,8 +282,15 @@ Result<SqlText> TrendSql(Database& db, const TrendQuery& query) {
   HDC_ASSIGN_OR_RETURN(auto column, resolve(query.by));
   SqlText text;
   const std::string scope = ScopeCondition(query.scope, kSeen, text);
-  text.sql = "SELECT substr(" + std::string(kSeen) + ", 1, 10), " + Expression(column, text) +
-             ", coalesce(sum(event_count), 0) FROM failures WHERE " + scope + " GROUP BY 1, 2";
+  const std::string value = Expression(column, text);
+  std::string only;
+  for (const std::string& v : query.only) {
+    only += (only.empty() ? " AND " + value + " IN (" : ", ") + text.Param(v);
+  }
+  if (!only.empty()) only += ")";
+  text.sql = "SELECT substr(" + std::string(kSeen) + ", 1, 10), " + value +
+             ", coalesce(sum(event_count), 0) FROM failures WHERE " + scope + only +
+             " GROUP BY 1, 2";
   return text;
 }
 
@@ -307,6 +314,15 @@ Result<TrendResult> Trend(Database& db, const TrendQuery& query) {
     events[day->second] += s.ColumnInt(2);
     total += s.ColumnInt(2);
   }));
+  if (!query.only.empty()) {
+    for (const std::string& v : query.only) {
+      auto found = values.find(v);
+      result.series.push_back({v, false,
+                               found == values.end() ? std::vector<std::int64_t>(result.days.size())
+                                                     : found->second.first});
+    }
+    return result;
+  }
   std::vector<std::pair<std::optional<std::string>, std::int64_t>> ranked;
   for (const auto& [value, v] : values) ranked.emplace_back(value, v.second);
   std::stable_sort(ranked.begin(), ranked.end(),

@@ -103,6 +103,10 @@ struct TrendQuery {
   std::string by = "driver_name";
   QueryScope scope;
   std::int64_t top = 8;  // values kept apart; the rest are summed as "other"
+  // When not empty: only rows whose value is one of these, each its own
+  // series in this order (zeros where it has no rows), no "other"; `top` is
+  // not used. The dashboard's sparklines of the top buckets.
+  std::vector<std::string> only;
 };
 
 struct TrendSeries {

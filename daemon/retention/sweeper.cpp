@@ -651,8 +651,7 @@ util::Result<SweepReport> Sweep(db::Database& db, platform::FileSystem& fs,
   return report;
 }
 
-util::Result<std::optional<util::TimePoint>> NextExpiry(db::Database& db,
-                                                        util::Duration retention) {
+util::Result<std::optional<util::TimePoint>> OldestPersonalClock(db::Database& db) {
   std::optional<std::string> earliest;
   for (const std::string& sql :
        {std::string("SELECT min(clock_start) FROM failures"),
@@ -667,9 +666,16 @@ util::Result<std::optional<util::TimePoint>> NextExpiry(db::Database& db,
   if (!earliest) return std::optional<util::TimePoint>();
   auto t = util::ParseTimestamp(*earliest);
   if (!t.ok()) return t.status();
-  // Whole seconds, like the sweep's cutoff: at this instant the datum goes.
-  return std::optional<util::TimePoint>(
-      util::TimePoint(std::chrono::floor<std::chrono::seconds>(*t)) + retention);
+  // Whole seconds, like the sweep's cutoff.
+  return std::optional<util::TimePoint>(std::chrono::floor<std::chrono::seconds>(*t));
+}
+
+util::Result<std::optional<util::TimePoint>> NextExpiry(db::Database& db,
+                                                        util::Duration retention) {
+  HDC_ASSIGN_OR_RETURN(std::optional<util::TimePoint> oldest, OldestPersonalClock(db));
+  // At this instant the datum goes.
+  if (oldest) *oldest += retention;
+  return oldest;
 }
 
 std::string SweepSummary(const SweepReport& r) {

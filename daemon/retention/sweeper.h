@@ -91,9 +91,14 @@ util::TimePoint SweepCutoff(const SweepOptions& options);
 util::Result<SweepReport> Sweep(db::Database& db, platform::FileSystem& fs,
                                 const store::StoreLayout& layout, const SweepOptions& options);
 
-// The earliest clock + retention over the personal data still held (rows,
-// live cabs, stored report files); nullopt when there is none. The daemon
-// arms its next sweep for this instant when it comes before sweep_interval.
+// The earliest clock, in whole seconds, over the personal data still held
+// (rows, live cabs, stored report files): the oldest personal datum, which a
+// sweep removes once retention has passed since it. nullopt when there is
+// none. Read-only.
+util::Result<std::optional<util::TimePoint>> OldestPersonalClock(db::Database& db);
+
+// OldestPersonalClock + retention. The daemon arms its next sweep for this
+// instant when it comes before sweep_interval.
 util::Result<std::optional<util::TimePoint>> NextExpiry(db::Database& db, util::Duration retention);
 
 // "swept: 3 cabs, 2 reports, 1200 rows (4096 bytes), 1 partial, 0 orphans"

@@ -90,13 +90,26 @@ tpl=$(q "SELECT template_id FROM remote_templates")
 rid=$(q "SELECT report_id FROM remote_schedules")
 rows=$(q "SELECT count(*) FROM failures")
 fetched=$(q "SELECT count(*) FROM cabs WHERE state = 'fetched'")
-check "status table: the daemon line, a header, the job, the totals, the sweep" test "$(out status | wc -l)" = 5
+check "status table: the daemon line, a header, the job, the totals, the retention horizon, the sweep" \
+  test "$(out status | wc -l)" = 6
 check "status table: header row" grep -qE '^JOB +ENABLED +TEMPLATE +REPORT +ACTIVE +EXECUTIONS +LAST INGESTED +ROWS +CABS +STORED$' "$tmp/status.out"
 check "status table: the job's row agrees with the database" \
   grep -qE "^kernel +yes +$tpl +$rid +yes +1 new, 3 ingested +$(d 2)T02:00:00Z +$rows +$fetched fetched" "$tmp/status.out"
 check "status table: sizes are human-readable" grep -qE '^kernel .* [0-9]+\.[0-9] MiB$' "$tmp/status.out"
 check "status table: totals row" grep -qE "^TOTAL +1 new, 3 ingested .* $rows +$fetched fetched" "$tmp/status.out"
 check "status table: the last sweep line" grep -qE '^last sweep: .* deleted 0 report\(s\)' <(out status | tail -1)
+# The retention horizon: the earliest retention clock of the rows, the
+# fetched cabs and the report files (all stamped at download here), plus
+# the 30 days of retention.
+oldest=$(q "SELECT min(c) FROM (SELECT min(clock_start) AS c FROM failures
+  UNION ALL SELECT min(coalesce(clock_start, downloaded_at, first_seen)) FROM cabs WHERE state IN ('pending', 'fetching', 'fetched', 'failed')
+  UNION ALL SELECT min(coalesce(clock_start, downloaded_at, first_seen)) FROM executions WHERE state <> 'purged' AND file_path IS NOT NULL)")
+oldest=${oldest:0:19}Z
+removed_by=$(date -u -d "${oldest} +30 days" +%Y-%m-%dT%H:%M:%SZ)
+check "status --json: the retention horizon is the oldest clock and 30 days after it" \
+  test "$(jget "$s" '$.retention_horizon.oldest_personal_datum')/$(jget "$s" '$.retention_horizon.removed_by')" = "$oldest/$removed_by"
+check "status table: the retention line says the same" \
+  grep -qx "retention: the oldest personal datum is from $oldest, removed by $removed_by" "$tmp/status.out"
 
 # A writer holding the database's write lock does not block the listings.
 mkfifo "$tmp/lock.in"

@@ -1,8 +1,9 @@
 """Reads a DOM that headless Chromium dumped of the dashboard page and prints
 what tests/e2e/dashboard_browser_test.sh checks, as JSON: whether the script
 rendered, the charts' canvases, the script elements, the totals, the trend
-table (driver -> events), the top table (failure name, this week) and
-whether the XSS canary is there as text."""
+table (driver -> events), the top table (failure name, this week), each top
+bucket's sparkline (hash -> its data-values and how many points it drew),
+the retention horizon and whether the XSS canary is there as text."""
 import json
 import sys
 from html.parser import HTMLParser
@@ -12,11 +13,13 @@ class Dom(HTMLParser):
     def __init__(self):
         super().__init__()
         self.out = {"rendered": None, "canvases_in_uplot": 0, "scripts": 0, "meta_rows": None,
-                    "trend": {}, "top": [], "texts": []}
+                    "trend": {}, "top": [], "sparklines": {}, "horizon": None,
+                    "texts": []}
         self.stack = []       # open elements: (tag, attrs)
         self.table = None     # id of the table being read
         self.row = None       # cells of the row being read
         self.uplot_depth = 0
+        self.row_hash = None  # data-hash of the top table's row being read
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -34,6 +37,13 @@ class Dom(HTMLParser):
             self.table = a.get("id")
         if tag == "tr":
             self.row = []
+            self.row_hash = a.get("data-hash")
+        if tag == "svg" and "spark" in (a.get("class") or "").split() and self.row_hash:
+            self.out["sparklines"][self.row_hash] = {"values": a.get("data-values"), "points": 0}
+        if tag == "polyline" and self.row_hash in self.out["sparklines"]:
+            self.out["sparklines"][self.row_hash]["points"] = len((a.get("points") or "").split())
+        if a.get("id") == "horizon":
+            self.out["horizon"] = [a.get("data-oldest"), a.get("data-removed-by")]
         if tag == "td" and self.row is not None:
             self.row.append("")
         if tag not in ("br", "meta", "link", "input", "img", "canvas"):
@@ -49,7 +59,7 @@ class Dom(HTMLParser):
         if tag == "tr" and self.row:
             if self.table == "trend-table" and len(self.row) == 2:
                 self.out["trend"][self.row[0]] = int(self.row[1])
-            if self.table == "top-table" and len(self.row) == 5:
+            if self.table == "top-table" and len(self.row) == 6:
                 self.out["top"].append([self.row[0], int(self.row[2])])
             self.row = None
         if tag == "table":

@@ -121,9 +121,45 @@
     });
   }
 
-  function drawTop(top) {
+  // A sparkline of one bucket's events per day: an SVG polyline (one
+  // point per day, oldest first) and a dot on the last day; the counts are
+  // also the element's data-values and its title.
+  var SVG = "http://www.w3.org/2000/svg";
+  function sparkline(daily, days) {
+    var w = 120, h = 24, pad = 2;
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "spark");
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("role", "img");
+    svg.dataset.values = daily.join(",");
+    var max = Math.max.apply(null, daily.concat([1]));
+    var step = daily.length > 1 ? (w - 2 * pad) / (daily.length - 1) : 0;
+    var points = daily.map(function (v, i) {
+      return (pad + i * step).toFixed(1) + "," + (h - pad - (v / max) * (h - 2 * pad)).toFixed(1);
+    });
+    var line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", points.join(" "));
+    svg.appendChild(line);
+    if (points.length) {
+      var last = points[points.length - 1].split(",");
+      var dot = document.createElementNS(SVG, "circle");
+      dot.setAttribute("cx", last[0]);
+      dot.setAttribute("cy", last[1]);
+      dot.setAttribute("r", "2");
+      svg.appendChild(dot);
+    }
+    var title = document.createElementNS(SVG, "title");
+    title.textContent = days.map(function (d, i) { return d + ": " + daily[i]; }).join("\n");
+    svg.appendChild(title);
+    return svg;
+  }
+
+  function drawTop(top, days) {
+    document.getElementById("top-note").textContent =
+      "Events in the last 7 days against the 7 days before; per day over " + days.length +
+      " days" + (days.length ? " (" + days[0] + " to " + days[days.length - 1] + ")" : "") + ".";
     var tbody = body("top-table");
-    if (!top.length) emptyRow(tbody, 5, "No failures in the last 7 days.");
+    if (!top.length) emptyRow(tbody, 6, "No failures in the last 7 days.");
     top.forEach(function (b) {
       var row = el("tr");
       row.dataset.hash = show(b.failure_hash);
@@ -134,6 +170,7 @@
       cell(row, b.last_week, "num");
       var change = b.this_week - b.last_week;
       cell(row, (change > 0 ? "+" : "") + change, "num " + (change > 0 ? "up" : change < 0 ? "down" : ""));
+      cell(row, null).appendChild(sparkline(b.daily, days));
       tbody.appendChild(row);
     });
   }
@@ -183,6 +220,14 @@
       ? "Retention: see [service] retention."
       : "Personal data (device ids, cabs, report files) is kept for " + days +
         " days, then removed by the retention sweep.";
+    var h = summary.retention_horizon;
+    var horizon = document.getElementById("horizon");
+    horizon.textContent = h.oldest_personal_datum === null
+      ? "No personal data is held."
+      : "The oldest personal datum is from " + h.oldest_personal_datum +
+        (h.removed_by === null ? "." : "; the sweep removes it by " + h.removed_by + ".");
+    horizon.dataset.oldest = show(h.oldest_personal_datum);
+    horizon.dataset.removedBy = show(h.removed_by);
     var s = summary.last_sweep;
     document.getElementById("last-sweep").textContent = s
       ? "Last sweep " + s.started_at + " (cutoff " + s.cutoff + "): removed " + s.reports_deleted +
@@ -204,7 +249,7 @@
   function render(data) {
     drawMeta(data.summary);
     drawTrend(data.trend);
-    drawTop(data.summary.top);
+    drawTop(data.summary.top, data.summary.top_days);
     drawNew(data["new"]);
     drawJobs(data.summary);
     drawRetention(data.summary);

@@ -133,6 +133,54 @@ TEST_CASE("dashboard: the summary counts this week against last week and the job
   CHECK(doc["totals"]["rows"] == 3);
 }
 
+TEST_CASE("dashboard: each top bucket carries its events per day over 14 days") {
+  Sample s;
+  auto summary = SummaryJson(*s.db, {At("2026-11-30T12:00:00Z"), std::nullopt, 3600});
+  REQUIRE(summary.ok());
+  const Json doc = Json::parse(*summary);
+  REQUIRE(doc["top_days"].size() == 14);
+  CHECK(doc["top_days"][0] == "2026-11-17");
+  CHECK(doc["top_days"][13] == "2026-11-30");
+  REQUIRE(doc["top"].size() == 2);
+  // By failure time, as trend counts: h-old on the 20th (3) and 28th (4).
+  std::vector<std::int64_t> old_daily(14);
+  old_daily[3] = 3;
+  old_daily[11] = 4;
+  CHECK(doc["top"][0]["failure_hash"] == "h-old");
+  CHECK(doc["top"][0]["daily"].get<std::vector<std::int64_t>>() == old_daily);
+  std::vector<std::int64_t> xss_daily(14);
+  xss_daily[11] = 5;
+  CHECK(doc["top"][1]["daily"].get<std::vector<std::int64_t>>() == xss_daily);
+}
+
+TEST_CASE("dashboard: the retention horizon is the oldest personal datum plus the retention") {
+  Sample s;
+  // The rows' and the cab's clocks all start on the 29th at 02:00; a cab
+  // with no file to hold (skipped) and a purged one do not count.
+  Exec(*s.db,
+       "INSERT INTO cabs (cab_id_hash, job_name, state, first_seen) VALUES "
+       "('c-skipped', 'kernel', 'skipped', '2026-11-01T00:00:00Z'), "
+       "('c-purged', 'kernel', 'purged', '2026-11-01T00:00:00Z')");
+  auto summary = SummaryJson(*s.db, {At("2026-11-30T12:00:00Z"), std::nullopt, 3600});
+  REQUIRE(summary.ok());
+  const Json doc = Json::parse(*summary);
+  CHECK(doc["retention_horizon"]["oldest_personal_datum"] == "2026-11-29T02:00:00Z");
+  CHECK(doc["retention_horizon"]["removed_by"] == "2026-11-29T03:00:00Z");
+  auto unknown = ReadRetentionHorizon(*s.db, std::nullopt);
+  REQUIRE(unknown.ok());
+  CHECK(unknown->oldest_personal_datum == "2026-11-29T02:00:00Z");
+  CHECK_FALSE(unknown->removed_by.has_value());
+
+  hdc::testing::TempDir empty_dir;
+  auto empty = OpenDb(empty_dir);
+  auto none = SummaryJson(*empty, {At("2026-11-30T12:00:00Z"), std::nullopt, 3600});
+  REQUIRE(none.ok());
+  const Json nothing = Json::parse(*none);
+  CHECK(nothing["retention_horizon"]["oldest_personal_datum"].is_null());
+  CHECK(nothing["retention_horizon"]["removed_by"].is_null());
+  CHECK(nothing["top"].empty());
+}
+
 TEST_CASE("dashboard: without the daemon a job's cycle fields are null") {
   Sample s;
   auto summary = SummaryJson(*s.db, {At("2026-11-30T12:00:00Z"), std::nullopt, std::nullopt});

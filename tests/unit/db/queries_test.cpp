@@ -240,7 +240,7 @@ TEST_CASE("queries: an unknown column is a usage error listing the valid ones") 
   auto where = TopFailures(*db, TopOf({"DriverName"}, {{"Modle", "x"}}));
   REQUIRE_FALSE(where.ok());
   CHECK(where.status().message().starts_with("unknown column 'Modle' (one of FailureHash"));
-  auto trend = Trend(*db, {"Nope", {kSampleWeekAgo, kSampleNow, std::nullopt}, 8});
+  auto trend = Trend(*db, {"Nope", {kSampleWeekAgo, kSampleNow, std::nullopt}, 8, {}});
   REQUIRE_FALSE(trend.ok());
   CHECK(trend.status().kind() == util::ErrorKind::kUsage);
   CHECK(RowCount(*db, "SELECT count(*) FROM failures") == 7);
@@ -275,7 +275,8 @@ TEST_CASE("queries: trend keeps the top K values apart and sums the rest as othe
   auto db = OpenQueryDb(dir);
   AddSampleRows(*db);
   // Four UTC days; the day of a row is its FailureDateTime, else its run.
-  auto trend = Trend(*db, {"DriverName", {"2026-11-27T00:00:00Z", kSampleNow, std::nullopt}, 2});
+  auto trend =
+      Trend(*db, {"DriverName", {"2026-11-27T00:00:00Z", kSampleNow, std::nullopt}, 2, {}});
   REQUIRE_MESSAGE(trend.ok(), trend.status().message());
   CHECK(trend->by == "DriverName");
   CHECK(trend->days ==
@@ -294,12 +295,35 @@ TEST_CASE("queries: trend keeps the top K values apart and sums the rest as othe
   CHECK(total == 49);
   CHECK(total == RowCount(*db, "SELECT sum(event_count) FROM failures"));
 
-  auto all = Trend(*db, {"osversion", {"2026-11-29T00:00:00Z", kSampleNow, std::nullopt}, 8});
+  auto all = Trend(*db, {"osversion", {"2026-11-29T00:00:00Z", kSampleNow, std::nullopt}, 8, {}});
   REQUIRE(all.ok());
   CHECK(all->days == std::vector<std::string>{"2026-11-29", "2026-11-30"});
   REQUIRE(all->series.size() == 1);  // no other when every value fits
   CHECK(all->series[0].value == "10.0.26100");
   CHECK(all->series[0].events == std::vector<std::int64_t>{12, 0});  // c.sys's run, a.sys
+}
+
+TEST_CASE("queries: trend over only some values gives each its series, in order, no other") {
+  hdc::testing::TempDir dir;
+  auto db = OpenQueryDb(dir);
+  AddSampleRows(*db);
+  TrendQuery query{
+      "FailureHash", {"2026-11-27T00:00:00Z", kSampleNow, std::nullopt}, 1, {"h4", "h-none", "h1"}};
+  auto trend = Trend(*db, query);
+  REQUIRE_MESSAGE(trend.ok(), trend.status().message());
+  REQUIRE(trend->series.size() == 3);  // top = 1 is not used; no "other"
+  CHECK(trend->series[0].value == "h4");
+  CHECK(trend->series[0].events == std::vector<std::int64_t>{0, 2, 0, 0});
+  CHECK(trend->series[1].value == "h-none");  // no rows: zeros
+  CHECK(trend->series[1].events == std::vector<std::int64_t>{0, 0, 0, 0});
+  CHECK(trend->series[2].value == "h1");
+  CHECK(trend->series[2].events == std::vector<std::int64_t>{12, 0, 11, 0});
+  CHECK_FALSE(trend->series[2].other);
+  // Every value is a bound parameter.
+  auto text = TrendSql(*db, query);
+  REQUIRE(text.ok());
+  CHECK(text->sql.find("h-none") == std::string::npos);
+  CHECK(text->params.size() == 6);  // the scope's three, then the three values
 }
 
 TEST_CASE("queries: new leaves out a bucket first seen before the window, even with rows inside") {
@@ -441,7 +465,7 @@ TEST_CASE("queries: OSVersion, Market and Model read typed give what the row's J
     const std::string column = t.sql;
     auto top = TopSql(*db, TopOf({t.hdc, "DriverName"}, {{t.hdc, t.a}}));
     auto top_all = TopSql(*db, TopOf({t.hdc}));
-    auto trend = TrendSql(*db, {t.hdc, scope, 8});
+    auto trend = TrendSql(*db, {t.hdc, scope, 8, {}});
     auto compare = CompareSql(*db, {t.hdc, t.a, t.b, scope, 0});
     auto compare_kernel = CompareSql(*db, {t.hdc, t.b, t.a, kernel, 0});
     for (auto* text : {&top, &top_all, &trend, &compare, &compare_kernel}) {
@@ -493,7 +517,7 @@ TEST_CASE("queries: every query of an empty database is empty") {
   auto top = TopFailures(**db, TopOf({"DriverName"}));
   REQUIRE(top.ok());
   CHECK(top->empty());
-  auto trend = Trend(**db, {"driver_name", scope, 8});
+  auto trend = Trend(**db, {"driver_name", scope, 8, {}});
   REQUIRE(trend.ok());
   CHECK(trend->series.empty());
   CHECK(trend->days.size() == 8);

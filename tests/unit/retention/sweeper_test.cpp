@@ -484,7 +484,9 @@ TEST_CASE("sweep finishes a sweep marked before a crash, with its own cutoff") {
   CHECK(f.One("SELECT count(*) FROM sweeps WHERE finished_at IS NULL") == "0");
 }
 
-TEST_CASE("retention NextExpiry is the earliest clock of live personal data plus retention") {
+TEST_CASE(
+    "retention OldestPersonalClock is the earliest clock of live personal data; NextExpiry adds "
+    "retention") {
   Fixture f;
   auto none = NextExpiry(*f.db, days(30));
   REQUIRE(none.ok());
@@ -492,6 +494,10 @@ TEST_CASE("retention NextExpiry is the earliest clock of live personal data plus
   f.AddCab("ab12", kNow - days(3));
   f.AddReport("201", kNow - days(2), {kNow - days(5)});
   f.AddCab("cd34", kNow - days(40), "", "skipped");  // holds nothing
+  auto oldest = OldestPersonalClock(*f.db);          // the row's clock, five days ago
+  REQUIRE(oldest.ok());
+  REQUIRE(oldest->has_value());
+  CHECK(**oldest == kNow - days(5));
   auto next = NextExpiry(*f.db, days(30));
   REQUIRE(next.ok());
   REQUIRE(next->has_value());
