@@ -206,12 +206,25 @@ TEST_CASE("a blob host that keeps failing leaves the run for the next time and n
 namespace hdc::testing {
 namespace {
 
+// The cab fetcher of the job kernel over `http` and `fs` (else the
+// harness's client and the real file system), its API clients the harness's.
+download::CabFetcher CabFetcherOver(Harness& h, Pipeline& p, download::CabFetchOptions options,
+                                    http::HttpClient* http = nullptr,
+                                    platform::FileSystem* fs = nullptr) {
+  return download::CabFetcher({http != nullptr ? *http : h.Connection().http(),
+                               h.Db(),
+                               fs != nullptr ? *fs : platform::RealFileSystem(),
+                               p.layout,
+                               h.clock(),
+                               p.random,
+                               {}},
+                              [&h](util::Random& r) { return h.Connection().NewApiClient(r); },
+                              options, {{"kernel", {true, true, {}}}});
+}
+
 util::Result<download::CabFetchSummary> FetchCabs(Harness& h, Pipeline& p,
                                                   download::CabFetchOptions options = {}) {
-  download::CabFetcher fetcher(ContextOf(h, p.layout, p.random),
-                               [&](util::Random& r) { return h.Connection().NewApiClient(r); },
-                               options, {{"kernel", {true, true, {}}}});
-  return fetcher.FetchPending();
+  return CabFetcherOver(h, p, options).FetchPending();
 }
 
 TEST_CASE(
@@ -427,11 +440,7 @@ TEST_CASE("a failed folder fsync before a cab group's commit records nothing and
   auto fetch = [&](int concurrency) {
     download::CabFetchOptions options;
     options.concurrency = concurrency;
-    download::CabFetcher fetcher(
-        {h.Connection().http(), h.Db(), fs, p.layout, h.clock(), p.random, {}},
-        [&](util::Random& r) { return h.Connection().NewApiClient(r); }, options,
-        {{"kernel", {true, true, {}}}});
-    return fetcher.FetchPending();
+    return CabFetcherOver(h, p, options, nullptr, &fs).FetchPending();
   };
   for (int concurrency : {1, 4}) {
     CAPTURE(concurrency);
@@ -571,10 +580,7 @@ TEST_CASE("the next cabs download while finished ones sync, two transfers at a t
   InFlightHttp blobs(h.Connection().http());
   download::CabFetchOptions options;
   options.concurrency = 2;
-  download::CabFetcher fetcher({blobs, h.Db(), fs, p.layout, h.clock(), p.random, {}},
-                               [&](util::Random& r) { return h.Connection().NewApiClient(r); },
-                               options, {{"kernel", {true, true, {}}}});
-  auto fetched = fetcher.FetchPending();
+  auto fetched = CabFetcherOver(h, p, options, &blobs, &fs).FetchPending();
   REQUIRE(fetched.ok());
   CHECK(fetched->problems.empty());
   CHECK(fetched->fetched + fetched->skipped == pending);
