@@ -82,8 +82,10 @@ struct ControlServerOptions {
   // A connection must deliver its whole request (head and body) within
   // header_timeout of being accepted, or it is closed.
   std::chrono::milliseconds header_timeout{2000};
-  // The client must take the answer within `timeout`, or it is closed.
-  std::chrono::seconds timeout{5};
+  // The web handler must reply within `timeout` of being asked, or the
+  // client gets 503 "busy"; the client must take the answer within
+  // `timeout`, or it is closed.
+  std::chrono::milliseconds timeout{5000};
   // Connections held at once, in total and per peer address. A new one over
   // a cap closes the oldest connection that has no answer on its way yet.
   std::size_t max_connections = 256;

@@ -715,7 +715,7 @@ struct WebFixture {
   std::vector<std::pair<std::string, WebReply>> asked;  // guarded by mu
   std::unique_ptr<ControlServer> server;
 
-  WebFixture() {
+  explicit WebFixture(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     ControlHandlers handlers;
     handlers.health = [](bool) { return HealthAnswer{true, "ok\n"}; };
     handlers.web = [this](const std::string& target, WebReply reply) {
@@ -728,6 +728,7 @@ struct WebFixture {
     };
     ControlServerOptions options;
     options.listen = "127.0.0.1:0";
+    options.timeout = timeout;
     auto started = ControlServer::Start(options, std::move(handlers), nullptr);
     REQUIRE(started.ok());
     server = std::move(*started);
@@ -773,6 +774,38 @@ TEST_CASE("control server: a web request waits for its reply while /healthz is a
   CHECK(answer.find("Content-Type: application/json\r\n") != std::string::npos);
   CHECK(answer.find("X-Content-Type-Options: nosniff\r\n") != std::string::npos);
   CHECK(answer.ends_with("\r\n\r\n{\"a\":1}\n"));
+}
+
+TEST_CASE(
+    "control server: a web handler that does not reply within the timeout gets the client 503") {
+  // The handler keeps the reply and never gives it in time: at the
+  // connection's deadline (200 ms here) the client gets 503 "busy", and the
+  // reply given later is dropped. The case above is the control: a reply in
+  // time is sent.
+  WebFixture f(milliseconds(200));
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress{f.server->address()});
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  const auto start = steady_clock::now();
+  const std::string bytes = "GET /api/v1/trend HTTP/1.1\r\nHost: x\r\n\r\n";
+  socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string answer;
+  char buf[4096];
+  try {
+    while (const int n = socket.receiveBytes(buf, sizeof buf)) answer.append(buf, n);
+  } catch (const Poco::Exception&) {
+    // A reset after the answer: keep what arrived.
+  }
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
+  MESSAGE("answered after ", elapsed.count(), " ms");
+  CHECK(answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+  CHECK(answer.ends_with("\r\n\r\nbusy\n"));
+  CHECK(elapsed >= milliseconds(150));  // not before the deadline
+  CHECK(elapsed < milliseconds(5000));
+  auto asked = f.Next();
+  REQUIRE(asked.has_value());  // the handler was asked, and kept the reply
+  CHECK(asked->first == "/api/v1/trend");
+  asked->second(WebAnswer{200, "application/json", "{}\n", {}});  // too late: dropped
+  CHECK(Get(f.server->address(), "/healthz").status == 200);      // the server goes on
 }
 
 TEST_CASE("control server: a web reply given at once is sent, and a POST to a web path is 405") {
