@@ -11,6 +11,7 @@
 #include "db/database.h"
 #include "platform/process_guard.h"
 #include "reconcile/connection_options.h"
+#include "reconcile/job_accounts.h"
 #include "reconcile/reconciler.h"
 #include "reconcile/template_builder.h"
 #include "util/state_files.h"
@@ -71,6 +72,7 @@ int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) 
   };
   auto config = config::LoadConfig(options.config_path);
   if (!config.ok()) return fail(config.status());
+  if (util::Status one = reconcile::RequireOneAccount(*config); !one.ok()) return fail(one);
   auto credential = reconcile::LoadClientCredential(config->account, config::ProcessEnvironment(),
                                                     platform::RemoveEnvironmentVariable);
   if (!credential.ok()) return fail(credential.status().WithContext(options.config_path + ": "));

@@ -121,8 +121,8 @@ TEST_CASE(
   hdc::testing::TempDir dir;
   auto db = OpenIn(dir);
   Exec(*db,
-       "INSERT INTO jobs VALUES ('kernel', 'tf', 'sf', 1, 't', 't'), ('user', 'tf', 'sf', 0, 't', "
-       "'t');"
+       "INSERT INTO jobs VALUES ('kernel', 'tf', 'sf', 1, 't', 't', 'default'), ('user', 'tf', "
+       "'sf', 0, 't', 't', 'default');"
        "INSERT INTO remote_templates VALUES ('T1', 'kernel', 'f', 0, 't', 't');"
        "INSERT INTO remote_schedules VALUES ('R1', 'kernel', 'T1', 'f', 1, 1, 't', 't');"
        "INSERT INTO remote_schedules VALUES ('R2', 'user', 'T2', 'f', 0, 0, 't', 't')");
