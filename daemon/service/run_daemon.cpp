@@ -433,7 +433,8 @@ void ReloadCredential(const Running& running) {
 }
 
 // A reloaded configuration with several accounts, or that moves a recorded
-// job to another account, is refused like a broken one (reconcile/job_accounts.h), read through its own
+// job to another account, is refused like a broken one
+// (reconcile/job_accounts.h); the database is read through its own
 // read-only connection.
 util::Status CheckReloadedAccounts(const config::Config& reloaded, const config::Config& current) {
   HDC_RETURN_IF_ERROR(reconcile::RequireOneAccount(reloaded));
