@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -18,6 +19,33 @@ namespace fs = std::filesystem;
 using util::Status;
 
 constexpr std::string_view kJobPrefix = "job ";
+constexpr std::string_view kAccountPrefix = "account ";
+
+// [account] or [account NAME]: the account's name, or nullopt for another section.
+std::optional<std::string> AccountSectionName(const std::string& section) {
+  if (section == "account") return std::string(kDefaultAccount);
+  if (section.rfind(kAccountPrefix, 0) == 0) return section.substr(kAccountPrefix.size());
+  return std::nullopt;
+}
+
+Status AddAccount(SectionReader& reader, const std::string& name, Config* config) {
+  if (!IsAccountName(name)) {
+    return reader.SectionError("account name '" + name + "': " + std::string(kAccountNameRule));
+  }
+  if (const AccountConfig* other = FindAccount(*config, name)) {
+    return reader.SectionError("account '" + name + "' is already defined at " + other->where +
+                               " ([account] is the account 'default')");
+  }
+  AccountConfig account;
+  account.name = name;
+  account.where = reader.source() + ":" + std::to_string(reader.section().line);
+  HDC_RETURN_IF_ERROR(ParseAccountSection(reader, &account));
+  auto at =
+      std::lower_bound(config->accounts.begin(), config->accounts.end(), name,
+                       [](const AccountConfig& a, const std::string& n) { return a.name < n; });
+  config->accounts.insert(at, std::move(account));
+  return Status::Ok();
+}
 
 // Adds the jobs of one file; `seen` maps job names to where they were defined.
 Status AddJobs(const IniDocument& doc, const ConfigFile& file, bool allow_service_sections,
@@ -36,11 +64,12 @@ Status AddJobs(const IniDocument& doc, const ConfigFile& file, bool allow_servic
       config->jobs.push_back(std::move(job).value());
     } else if (allow_service_sections && section.name == "service") {
       HDC_RETURN_IF_ERROR(ParseServiceSection(reader, &config->service));
-    } else if (allow_service_sections && section.name == "account") {
-      HDC_RETURN_IF_ERROR(ParseAccountSection(reader, &config->account));
+    } else if (auto account = AccountSectionName(section.name); allow_service_sections && account) {
+      HDC_RETURN_IF_ERROR(AddAccount(reader, *account, config));
     } else {
       return reader.SectionError(
-          allow_service_sections ? "unknown section; expected [service], [account] or [job NAME]"
+          allow_service_sections ? "unknown section; expected [service], [account], "
+                                   "[account NAME] or [job NAME]"
                                  : "unknown section; a job file holds only [job NAME] sections");
     }
   }
@@ -71,6 +100,22 @@ std::string FileProblem(const fs::file_status& status, const std::error_code& ec
   // ELOOP ("Too many levels of symbolic links"), EACCES on a parent, ...
   if (ec) return ec.message();
   return "not a regular file";
+}
+
+// Every job names an existing account; the primary account is copied to
+// config.account.
+Status CheckAccounts(Config& config) {
+  for (const JobSpec& job : config.jobs) {
+    if (FindAccount(config, job.account) != nullptr) continue;
+    const std::string where = job.account_where.empty()
+                                  ? job.where + ": [job " + job.name + "] account"
+                                  : job.account_where;
+    return util::ConfigError(where + ": no account '" + job.account + "'; the accounts are " +
+                             AccountNames(config));
+  }
+  const AccountConfig* primary = FindAccount(config, kDefaultAccount);
+  config.account = primary != nullptr ? *primary : config.accounts.front();
+  return Status::Ok();
 }
 
 Status CheckCallbacks(const Config& config) {
@@ -146,6 +191,13 @@ util::Result<std::vector<ConfigFile>> ReadJobFiles(const fs::path& jobs_dir, boo
   return job_files;
 }
 
+// Every account and the copy of the primary one.
+std::vector<AccountConfig*> AllAccounts(Config& config) {
+  std::vector<AccountConfig*> all{&config.account};
+  for (AccountConfig& account : config.accounts) all.push_back(&account);
+  return all;
+}
+
 // jobs_dir, state_dir and the other paths of the service file, when
 // relative, are relative to its folder `dir`, never to the working
 // directory the process happened to start in.
@@ -154,9 +206,12 @@ void ResolvePaths(const std::string& dir, const fs::path& jobs_dir, Config& conf
   fs::path state_dir = config.service.state_dir;
   if (state_dir.is_relative()) state_dir = fs::path(dir) / state_dir;
   config.service.state_dir = state_dir.lexically_normal().generic_string();
-  for (std::string* path : {&config.service.log_file, &config.account.client_secret_file,
-                            &config.account.client_certificate_file,
-                            &config.account.client_certificate_key_file, &config.account.ca_file}) {
+  std::vector<std::string*> paths{&config.service.log_file};
+  for (AccountConfig* account : AllAccounts(config)) {
+    paths.insert(paths.end(), {&account->client_secret_file, &account->client_certificate_file,
+                               &account->client_certificate_key_file, &account->ca_file});
+  }
+  for (std::string* path : paths) {
     if (path->empty()) continue;
     fs::path resolved = *path;
     if (resolved.is_relative()) resolved = fs::path(dir) / resolved;
@@ -184,8 +239,9 @@ util::Result<Config> ParseConfig(const ConfigFile& service_file,
   if (!doc.ok()) return doc.status();
   Config config;
   config.source = service_file.name;
-  const bool has_account = std::any_of(doc->sections.begin(), doc->sections.end(),
-                                       [](const IniSection& s) { return s.name == "account"; });
+  const bool has_account =
+      std::any_of(doc->sections.begin(), doc->sections.end(),
+                  [](const IniSection& s) { return AccountSectionName(s.name).has_value(); });
   if (!has_account) {
     return util::ConfigError(service_file.name + ": missing section [account]");
   }
@@ -196,6 +252,7 @@ util::Result<Config> ParseConfig(const ConfigFile& service_file,
     if (!job_doc.ok()) return job_doc.status();
     HDC_RETURN_IF_ERROR(AddJobs(*job_doc, file, false, read_file, &config, &seen));
   }
+  HDC_RETURN_IF_ERROR(CheckAccounts(config));
   HDC_RETURN_IF_ERROR(CheckCallbacks(config));
   return config;
 }
@@ -243,6 +300,21 @@ util::Result<Config> LoadConfig(const std::string& path) {
   auto config = ParseConfig(service_file, *job_files, ReadTextFile);
   if (config.ok()) ResolvePaths(service_file.dir, jobs_dir, *config);
   return config;
+}
+
+const AccountConfig* FindAccount(const Config& config, std::string_view name) {
+  for (const AccountConfig& account : config.accounts) {
+    if (account.name == name) return &account;
+  }
+  return nullptr;
+}
+
+std::string AccountNames(const Config& config) {
+  std::string names;
+  for (const AccountConfig& account : config.accounts) {
+    names += (names.empty() ? "" : ", ") + account.name;
+  }
+  return names;
 }
 
 const JobSpec* FindJob(const Config& config, std::string_view name) {

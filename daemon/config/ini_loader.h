@@ -1,7 +1,9 @@
 // Loads the whole configuration: the service file plus jobs_dir/*.ini (in
 // lexical order), validated as a whole. A job may also sit in the service
-// file. Unknown sections and keys, duplicate job names and missing required
-// keys are errors (kConfig) naming file, line, section and key.
+// file. Unknown sections and keys, duplicate job names (across all accounts),
+// duplicate accounts ([account] and [account default] are one), a job naming
+// an account that does not exist and missing required keys are errors (kConfig) naming file, line,
+// section and key.
 //
 // The text-based entry point needs no files (tests, fuzzers); the file-based
 // one reads the service file, the job files and template files.
@@ -20,12 +22,21 @@ namespace hdc::config {
 struct Config {
   std::string source;  // the service file
   ServiceConfig service;
+  // Every [account] and [account NAME] section, in name order; the unnamed
+  // one is "default". At least one.
+  std::vector<AccountConfig> accounts;
+  // A copy of the primary account: "default" when there is one, else the
+  // first by name. The one account of a single-account configuration.
   AccountConfig account;
   std::vector<JobSpec> jobs;  // service-file jobs first, then jobs_dir in name order
 };
 
 // The job of that name, or nullptr.
 const JobSpec* FindJob(const Config& config, std::string_view name);
+// The account of that name, or nullptr.
+const AccountConfig* FindAccount(const Config& config, std::string_view name);
+// "a, b, default": the account names, for messages.
+std::string AccountNames(const Config& config);
 
 struct ConfigFile {
   std::string name;  // for messages: "jobs.d/kernel.ini"

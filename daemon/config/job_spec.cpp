@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/section_reader.h"
+#include "config/service_config.h"
 #include "config/template_json.h"
 #include "util/strings.h"
 #include "util/time_format.h"
@@ -14,9 +15,10 @@ namespace {
 
 using util::Status;
 
-constexpr std::array<std::string_view, 16> kJobKeys{
-    "view",          "columns", "period", "where", "aggregate", "having", "order_by",  "limit",
-    "template_file", "start",   "every",  "runs",  "callback",  "cabs",   "cab_types", "enabled"};
+constexpr std::array<std::string_view, 17> kJobKeys{
+    "view",     "columns", "period",        "where",   "aggregate", "having",
+    "order_by", "limit",   "template_file", "start",   "every",     "runs",
+    "callback", "cabs",    "cab_types",     "enabled", "account"};
 
 constexpr std::array<std::string_view, 8> kTemplateKeys{
     "view", "columns", "period", "where", "aggregate", "having", "order_by", "limit"};
@@ -316,6 +318,11 @@ util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name, con
   HDC_RETURN_IF_ERROR(ParseSchedule(reader, &job.schedule));
   HDC_RETURN_IF_ERROR(ParseCabs(reader, &job));
   HDC_RETURN_IF_ERROR(reader.GetBool("enabled", &job.enabled));
+  if (const IniEntry* e = reader.Find("account")) {
+    if (!IsAccountName(e->value)) return reader.KeyError(*e, kAccountNameRule);
+    job.account = e->value;
+    job.account_where = reader.Where(*e);
+  }
   HDC_RETURN_IF_ERROR(reader.CheckAllKeysRead());
   return job;
 }

@@ -50,7 +50,13 @@ struct ScheduleSpec {
 
 struct JobSpec {
   std::string name;
-  std::string where;          // "jobs.d/a.ini:12" of the section header, for messages
+  std::string where;  // "jobs.d/a.ini:12" of the section header, for messages
+  // The [account NAME] whose tenant holds this job's template and schedule
+  // ("default": the unnamed [account]). Job names are unique across the
+  // whole configuration, whatever their account (docs/operations.md
+  // §Several accounts).
+  std::string account = "default";
+  std::string account_where;  // "jobs.d/a.ini:13: [job x] account" when set
   std::string template_file;  // set when the template came from a JSON file
   TemplateSpec report;
   ScheduleSpec schedule;

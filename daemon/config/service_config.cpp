@@ -1,5 +1,6 @@
 #include "config/service_config.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -19,7 +20,7 @@ using util::Status;
 constexpr std::uint64_t kMinLogSize = std::uint64_t{64} << 10;
 constexpr std::uint64_t kMaxLogSize = std::uint64_t{1} << 30;
 
-constexpr std::array<KeyInfo, 47> kKeys{{
+constexpr std::array<KeyInfo, 48> kKeys{{
     {"service", "state_dir", "/var/lib/hdc-reportd", "state.db and store/ live here"},
     {"service", "jobs_dir", "/etc/hdc-reportd/jobs.d",
      "job files (*.ini, read in name order); relative to this file"},
@@ -101,6 +102,8 @@ constexpr std::array<KeyInfo, 47> kKeys{{
      "columns"},
     {"job NAME", "cab_types", "", "Kernel, Mini, Full; empty = all"},
     {"job NAME", "enabled", "yes", "no: the remote schedule is paused, nothing is deleted"},
+    {"job NAME", "account", "default",
+     "the [account NAME] whose tenant holds the job; default: the unnamed [account]"},
 }};
 
 // HOST:PORT, with [v6]:PORT; an empty value turns the listener off.
@@ -196,6 +199,13 @@ Status ParseCredentialFiles(SectionReader& reader, AccountConfig* out) {
 }  // namespace
 
 std::span<const KeyInfo> ConfigKeys() { return kKeys; }
+
+bool IsAccountName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
 
 Status ParseServiceSection(SectionReader& reader, ServiceConfig* out) {
   HDC_RETURN_IF_ERROR(reader.GetString("state_dir", &out->state_dir));

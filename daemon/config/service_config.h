@@ -48,7 +48,15 @@ struct ServiceConfig {
   std::int64_t log_max_files = 5;
 };
 
+// An account name: [A-Za-z0-9_-]{1,64}. The unnamed [account] is "default".
+inline constexpr std::string_view kDefaultAccount = "default";
+inline constexpr std::string_view kAccountNameRule =
+    "an account name is 1-64 letters, digits, '_' or '-'";
+bool IsAccountName(std::string_view name);
+
 struct AccountConfig {
+  std::string name = std::string(kDefaultAccount);
+  std::string where;  // "a.ini:7" of the section header, for messages
   std::string tenant_id;
   std::string client_id;
   std::string client_secret_file;

@@ -7,10 +7,12 @@
 #include "config/ini_loader.h"
 #include "config/secret_source.h"
 #include "ctl/commands.h"
+#include "ctl/options.h"
 #include "ctl/version.h"
 #include "db/database.h"
 #include "platform/process_guard.h"
 #include "reconcile/connection_options.h"
+#include "reconcile/job_accounts.h"
 #include "reconcile/reconciler.h"
 #include "reconcile/template_builder.h"
 #include "util/state_files.h"
@@ -33,6 +35,13 @@ std::string CallbackToken(const std::string& state_dir) {
   std::string token;
   std::ifstream(util::state_files::PathOf(state_dir, util::state_files::kCallbackToken)) >> token;
   return token;
+}
+
+// The configuration as one account sees it: that account signs in, and
+// only its jobs are planned.
+void OnlyAccount(config::Config& config, const std::string& account) {
+  config.account = *config::FindAccount(config, account);
+  std::erase_if(config.jobs, [&](const config::JobSpec& job) { return job.account != account; });
 }
 
 void PrintPlanJson(const std::vector<reconcile::Action>& actions, size_t jobs, int changes,
@@ -64,13 +73,19 @@ void PrintPlanText(const std::vector<reconcile::Action>& actions, size_t jobs, i
 
 }  // namespace
 
-int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err) {
-  auto fail = [&](const util::Status& status) {
-    err << "hdc-reportctl: " << status.ToString() << "\n";
-    return status.exit_code();
-  };
+int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err,
+            const std::optional<std::string>& account) {
+  auto fail = [&](const util::Status& status) { return Fail(err, status); };
   auto config = config::LoadConfig(options.config_path);
   if (!config.ok()) return fail(config.status());
+  if (account) {
+    if (util::Status known = CheckAccount("plan", *config, *account); !known.ok()) {
+      return fail(known);
+    }
+    OnlyAccount(*config, *account);
+  } else if (util::Status one = reconcile::RequireOneAccount(*config); !one.ok()) {
+    return fail(one);
+  }
   auto credential = reconcile::LoadClientCredential(config->account, config::ProcessEnvironment(),
                                                     platform::RemoveEnvironmentVariable);
   if (!credential.ok()) return fail(credential.status().WithContext(options.config_path + ": "));

@@ -2,6 +2,7 @@
 // first whether hdc-reportd runs and is healthy (ctl/daemon_health.h); when
 // it answers, each job's row also shows its last cycle.
 #include <algorithm>
+#include <array>
 #include <ostream>
 
 #include "ctl/commands.h"
@@ -126,7 +127,8 @@ void PrintStatusTable(std::ostream& out, const DaemonHealth& daemon, const db::S
 int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args, std::ostream& out,
               std::ostream& err) {
   CommonOptions options = common;
-  auto parsed = ParseCommandOptions("status", args, {}, options);
+  static constexpr std::array<OptionSpec, 1> kOptions{{{"--account", true}}};
+  auto parsed = ParseCommandOptions("status", args, kOptions, options);
   if (!parsed.ok()) return Fail(err, parsed.status());
   auto state = OpenState(options);
   if (!state.ok()) return Fail(err, state.status());
@@ -135,9 +137,18 @@ int CmdStatus(const CommonOptions& common, const std::vector<std::string>& args,
   auto horizon =
       dashboard::ReadRetentionHorizon(*state->db, state->config.service.retention.count());
   if (!horizon.ok()) return Fail(err, horizon.status());
-  const DaemonHealth daemon = ProbeDaemon(
+  DaemonHealth daemon = ProbeDaemon(
       ControlAddress(state->config.service.state_dir, state->config.service.control_listen),
       std::string("hdc-reportctl/") + HDC_VERSION);
+  if (auto it = parsed->find("--account"); it != parsed->end()) {
+    if (util::Status known = CheckAccount("status", state->config, it->second); !known.ok()) {
+      return Fail(err, known);
+    }
+    auto jobs = JobsOfAccount(*state, it->second);
+    if (!jobs.ok()) return Fail(err, jobs.status());
+    db::KeepJobs(*report, *jobs);
+    std::erase_if(daemon.jobs, [&](const DaemonJob& j) { return !jobs->contains(j.name); });
+  }
 
   if (options.json) {
     PrintStatusJson(out, daemon, *report, *horizon);

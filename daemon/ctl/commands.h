@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,11 @@ struct CommonOptions {
 
 // plan: what reconciliation would do remotely, changing nothing. Exit 0 in
 // sync, 2 when changes are pending, else the codes of docs/architecture.md §Exit codes.
-int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err);
+// With `account`, the jobs of that account only, signed in as it (kUsage
+// naming the accounts when there is none of that name); without, the one
+// account of the configuration (several are refused, kConfig).
+int CmdPlan(const CommonOptions& options, std::ostream& out, std::ostream& err,
+            const std::optional<std::string>& account = std::nullopt);
 
 // The listings read the state database only: no lock, no secret, no
 // network (status alone also asks hdc-reportd's loopback control listener).

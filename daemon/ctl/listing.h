@@ -1,5 +1,6 @@
-// The one shape of the filtered listings (executions, cabs): --job, --state
-// and --limit into the command's filter, the state database opened for
+// The one shape of the filtered listings (executions, cabs): --job, --state,
+// --limit and --account (an account the configuration names) into the
+// command's filter, the state database opened for
 // reading, its rows listed, then printed as JSON (an array under the
 // command's name) or as a table with one column per field. A command gives
 // only what differs: its filter and row types, its query, its columns and
@@ -27,7 +28,7 @@ struct ListingColumn {
   bool right_aligned = false;  // numbers
 };
 
-// Filter has job, state and limit and a db::CheckFilter overload.
+// Filter has job, state, limit and account and a db::CheckFilter overload.
 template <typename Filter, typename Row>
 struct Listing {
   std::string_view name;  // the command, its JSON array and its errors' prefix
@@ -42,11 +43,12 @@ struct Listing {
 template <typename Filter>
 util::Result<Filter> ParseListingFilter(std::string_view name, const std::vector<std::string>& args,
                                         CommonOptions& options) {
-  static constexpr std::array<OptionSpec, 3> kOptions{
-      {{"--job", true}, {"--state", true}, {"--limit", true}}};
+  static constexpr std::array<OptionSpec, 4> kOptions{
+      {{"--job", true}, {"--state", true}, {"--limit", true}, {"--account", true}}};
   HDC_ASSIGN_OR_RETURN(auto parsed, ParseCommandOptions(name, args, kOptions, options));
   Filter filter;
   if (auto it = parsed.find("--job"); it != parsed.end()) filter.job = it->second;
+  if (auto it = parsed.find("--account"); it != parsed.end()) filter.account = it->second;
   if (auto it = parsed.find("--state"); it != parsed.end()) filter.state = it->second;
   if (auto it = parsed.find("--limit"); it != parsed.end()) {
     HDC_ASSIGN_OR_RETURN(filter.limit, ParseCount(std::string(name) + ": --limit", it->second));
@@ -84,6 +86,10 @@ int RunListing(const Listing<Filter, Row>& listing, const CommonOptions& common,
   if (!filter.ok()) return Fail(err, filter.status());
   auto state = OpenState(options);
   if (!state.ok()) return Fail(err, state.status());
+  if (filter->account) {
+    const util::Status known = CheckAccount(listing.name, state->config, *filter->account);
+    if (!known.ok()) return Fail(err, known);
+  }
   auto rows = listing.list(*state->db, *filter);
   if (!rows.ok()) return Fail(err, rows.status().WithContext(std::string(listing.name) + ": "));
   PrintListing(listing, *rows, options.json, out);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,17 +22,19 @@ constexpr const char* kUsage =
     "usage: hdc-reportctl [--config FILE] [--json] COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  status      whether hdc-reportd runs and is healthy (its control listener's\n"
+    "  status [--account NAME]\n"
+    "              whether hdc-reportd runs and is healthy (its control listener's\n"
     "              /healthz); per job: enabled, remote template and schedule,\n"
     "              executions and cabs by state, rows and bytes stored, and the\n"
     "              daemon's last cycle (last success, next due, failures, last\n"
     "              error) when it answers; totals; the last sweep\n"
-    "  plan        show what hdc-reportd would create, edit, pause or resume remotely,\n"
+    "  plan [--account NAME]\n"
+    "              show what hdc-reportd would create, edit, pause or resume remotely,\n"
     "              changing nothing (exit 0 in sync, 2 changes pending)\n"
-    "  executions [--job NAME] [--state STATE] [--limit N]\n"
+    "  executions [--job NAME] [--state STATE] [--limit N] [--account NAME]\n"
     "              report runs, newest first (default --limit 50, 0 for all);\n"
     "              STATE: new, fetching, fetched, ingested, failed, purged\n"
-    "  cabs [--job NAME] [--state STATE] [--limit N]\n"
+    "  cabs [--job NAME] [--state STATE] [--limit N] [--account NAME]\n"
     "              cabs, newest first (default --limit 50, 0 for all); STATE:\n"
     "              pending, fetching, fetched, skipped, failed, purged\n"
     "  top [--by COL[,COL...]] [--where COL=VALUE]... [--days N] [--limit N]\n"
@@ -99,9 +102,12 @@ using Command = int (*)(const hdc::ctl::CommonOptions&, const std::vector<std::s
 int RunPlan(const hdc::ctl::CommonOptions& common, const std::vector<std::string>& args,
             std::ostream& out, std::ostream& err) {
   hdc::ctl::CommonOptions options = common;
-  auto parsed = hdc::ctl::ParseCommandOptions("plan", args, {}, options);
+  static constexpr std::array<hdc::ctl::OptionSpec, 1> kOptions{{{"--account", true}}};
+  auto parsed = hdc::ctl::ParseCommandOptions("plan", args, kOptions, options);
   if (!parsed.ok()) return hdc::ctl::Fail(err, parsed.status());
-  return hdc::ctl::CmdPlan(options, out, err);
+  std::optional<std::string> account;
+  if (auto it = parsed->find("--account"); it != parsed->end()) account = it->second;
+  return hdc::ctl::CmdPlan(options, out, err, account);
 }
 
 constexpr std::array<std::pair<std::string_view, Command>, 12> kCommands{{

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "db/jobs_table.h"
 #include "util/state_files.h"
 
 namespace hdc::ctl {
@@ -96,6 +97,25 @@ util::Result<State> OpenState(const CommonOptions& options) {
   if (ec) return util::TemporaryError(db_path + ": cannot look for it (" + ec.message() + ")");
   HDC_ASSIGN_OR_RETURN(state.db, db::Database::Open({state.found ? db_path : ":memory:"}));
   return state;
+}
+
+util::Status CheckAccount(std::string_view command, const config::Config& config,
+                          const std::string& account) {
+  if (config::FindAccount(config, account) != nullptr) return util::Status::Ok();
+  return util::UsageError(std::string(command) + ": --account: no account '" + account +
+                          "'; the accounts are " + config::AccountNames(config));
+}
+
+util::Result<std::set<std::string>> JobsOfAccount(const State& state, const std::string& account) {
+  std::set<std::string> jobs;
+  for (const config::JobSpec& job : state.config.jobs) {
+    if (job.account == account) jobs.insert(job.name);
+  }
+  HDC_ASSIGN_OR_RETURN(auto recorded, db::JobsTable(*state.db).Accounts());
+  for (const db::JobsTable::JobAccount& row : recorded) {
+    if (row.account == account) jobs.insert(row.name);
+  }
+  return jobs;
 }
 
 std::filesystem::path NativePath(const std::string& path) {

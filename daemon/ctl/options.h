@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,14 @@ struct State {
 
 // Loads the configuration and opens <state_dir>/state.db.
 util::Result<State> OpenState(const CommonOptions& options);
+
+// --account NAME of `command`: kUsage naming the accounts when the
+// configuration has no such account.
+util::Status CheckAccount(std::string_view command, const config::Config& config,
+                          const std::string& account);
+// The jobs of `account`: those the configuration names under it and those
+// the state database records under it (a job only its data remembers).
+util::Result<std::set<std::string>> JobsOfAccount(const State& state, const std::string& account);
 
 // A UTF-8 path as the platform's path (not the ANSI code page on Windows).
 std::filesystem::path NativePath(const std::string& path);

@@ -21,19 +21,33 @@ util::Result<std::vector<JobRecord>> JobsTable::LoadAll() {
   return out;
 }
 
+util::Result<std::vector<JobsTable::JobAccount>> JobsTable::Accounts() {
+  auto stmt = db_.Prepare("SELECT name, account FROM jobs ORDER BY name");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<JobAccount> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1)});
+  }
+  return out;
+}
+
 util::Status JobsTable::SaveJob(const std::string& name, const std::string& template_fp,
                                 const std::string& schedule_fp, bool enabled,
-                                const std::string& now) {
+                                const std::string& now, const std::string& account) {
   auto stmt = db_.Prepare(
       "INSERT INTO jobs (name, template_fingerprint, schedule_fingerprint, enabled, first_seen, "
-      "last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET "
+      "last_seen, account) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
       "template_fingerprint = ?2, schedule_fingerprint = ?3, enabled = ?4, last_seen = ?5");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, name)
       .Bind(2, template_fp)
       .Bind(3, schedule_fp)
       .Bind(4, enabled ? 1 : 0)
-      .Bind(5, now);
+      .Bind(5, now)
+      .Bind(6, account);
   return stmt->Run().status();
 }
 

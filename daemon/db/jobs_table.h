@@ -38,9 +38,19 @@ class JobsTable {
 
   util::Result<std::vector<JobRecord>> LoadAll();
 
-  // Upserts the job row (first_seen kept).
+  // Each recorded job's name and the account it belongs to, by name.
+  struct JobAccount {
+    std::string name;
+    std::string account;
+  };
+  util::Result<std::vector<JobAccount>> Accounts();
+
+  // Upserts the job row (first_seen kept). The account is recorded when the
+  // row is created and never changed (a job cannot move between accounts:
+  // reconcile/job_accounts.h refuses it before any work).
   util::Status SaveJob(const std::string& name, const std::string& template_fp,
-                       const std::string& schedule_fp, bool enabled, const std::string& now);
+                       const std::string& schedule_fp, bool enabled, const std::string& now,
+                       const std::string& account = "default");
 
   // Records (replacing any earlier record of the job) the remote template.
   util::Status SetTemplate(const std::string& job, const std::string& template_id,

@@ -203,6 +203,12 @@ Result<StatusReport> ReadStatus(Database& db) {
   return report;
 }
 
+void KeepJobs(StatusReport& report, const std::set<std::string>& names) {
+  std::erase_if(report.jobs, [&](const JobStatus& j) { return !names.contains(j.name); });
+  report.totals = {};
+  for (const JobStatus& j : report.jobs) AddToTotals(report.totals, j.data);
+}
+
 Status CheckFilter(const ExecutionFilter& filter) {
   return CheckState("execution", filter.state, ExecutionStates());
 }
@@ -215,9 +221,11 @@ Result<std::vector<ExecutionRow>> ListExecutions(Database& db, const ExecutionFi
       "SELECT job_name, report_id, report_datetime, remote_status, state, attempts, row_count, "
       "file_size, last_error FROM executions "
       "WHERE (?1 IS NULL OR job_name = ?1) AND (?2 IS NULL OR state = ?2) "
+      "AND (?4 IS NULL OR job_name IN (SELECT name FROM jobs WHERE account = ?4)) "
       "ORDER BY report_datetime DESC, report_id DESC LIMIT ?3");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, filter.job).Bind(2, filter.state).Bind(3, SqlLimit(filter.limit));
+  stmt->Bind(4, filter.account);
   std::vector<ExecutionRow> out;
   HDC_RETURN_IF_ERROR(ForEachRow(*stmt, [&](const Statement& s) {
     out.push_back({s.ColumnText(0), s.ColumnText(1), s.ColumnText(2), s.ColumnText(3),
@@ -232,9 +240,11 @@ Result<std::vector<CabRow>> ListCabs(Database& db, const CabFilter& filter) {
   auto stmt = db.Prepare(
       "SELECT cab_id_hash, job_name, state, attempts, file_size, container, expires_at, "
       "last_error FROM cabs WHERE (?1 IS NULL OR job_name = ?1) AND (?2 IS NULL OR state = ?2) "
+      "AND (?4 IS NULL OR job_name IN (SELECT name FROM jobs WHERE account = ?4)) "
       "ORDER BY first_seen DESC, cab_id_hash ASC LIMIT ?3");
   if (!stmt.ok()) return stmt.status();
   stmt->Bind(1, filter.job).Bind(2, filter.state).Bind(3, SqlLimit(filter.limit));
+  stmt->Bind(4, filter.account);
   std::vector<CabRow> out;
   HDC_RETURN_IF_ERROR(ForEachRow(*stmt, [&](const Statement& s) {
     out.push_back({s.ColumnText(0), s.ColumnText(1), s.ColumnText(2), s.ColumnInt(3),

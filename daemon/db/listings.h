@@ -74,6 +74,10 @@ struct StatusReport {
 
 util::Result<StatusReport> ReadStatus(Database& db);
 
+// Keeps only the named jobs of `report`, totals recomputed over them (the
+// last sweep stays: a sweep is not per job). hdc-reportctl status --account.
+void KeepJobs(StatusReport& report, const std::set<std::string>& names);
+
 // Totals for the daemon's gauges, in one cheap query each.
 struct StoreTotals {
   std::int64_t pending_downloads = 0;  // Completed reports not yet ingested + cabs pending/fetching
@@ -85,6 +89,8 @@ struct ExecutionFilter {
   std::optional<std::string> job;
   std::optional<std::string> state;  // one of ExecutionStates(), else kUsage
   std::int64_t limit = 50;           // 0: no limit
+  // Only the jobs the jobs table records under this account.
+  std::optional<std::string> account;
 };
 
 struct ExecutionRow {
@@ -110,6 +116,8 @@ struct CabFilter {
   std::optional<std::string> job;
   std::optional<std::string> state;  // one of CabStates(), else kUsage
   std::int64_t limit = 50;           // 0: no limit
+  // Only the jobs the jobs table records under this account.
+  std::optional<std::string> account;
 };
 
 struct CabRow {

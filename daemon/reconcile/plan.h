@@ -26,7 +26,8 @@ namespace hdc::reconcile {
 
 struct DesiredJob {
   std::string name;
-  nlohmann::json template_body;  // canonical (reconcile/template_builder.h)
+  std::string account = "default";  // config::JobSpec::account
+  nlohmann::json template_body;     // canonical (reconcile/template_builder.h)
   std::string template_fingerprint;
   nlohmann::json schedule;  // {"startTime", "recurrenceInterval", "recurrence"[, "callbackUrl"]}
   std::string schedule_fingerprint;

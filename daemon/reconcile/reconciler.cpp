@@ -62,6 +62,7 @@ std::vector<DesiredJob> BuildDesired(const std::vector<config::JobSpec>& jobs,
   for (const config::JobSpec& job : jobs) {
     DesiredJob d;
     d.name = job.name;
+    d.account = job.account;
     d.template_body = BuildTemplate(job);
     d.template_fingerprint = Fingerprint(NormaliseTemplate(d.template_body));
     d.schedule = BuildSchedule(job, callback_url);
@@ -169,8 +170,8 @@ util::Result<ReconcileSummary> Reconciler::Run(const std::vector<config::JobSpec
   }
   for (const DesiredJob& d : desired) {
     if (failed[d.name]) continue;
-    HDC_RETURN_IF_ERROR(
-        table.SaveJob(d.name, d.template_fingerprint, d.schedule_fingerprint, d.enabled, Now()));
+    HDC_RETURN_IF_ERROR(table.SaveJob(d.name, d.template_fingerprint, d.schedule_fingerprint,
+                                      d.enabled, Now(), d.account));
   }
   return summary;
 }

@@ -16,6 +16,7 @@
 #include "engine/scheduler.h"
 #include "platform/filesystem.h"
 #include "platform/notify.h"
+#include "reconcile/job_accounts.h"
 #include "service/control_server.h"
 #include "service/dashboard_web.h"
 #include "service/notify_log.h"
@@ -431,12 +432,26 @@ void ReloadCredential(const Running& running) {
   }
 }
 
+// A reloaded configuration with several accounts, or that moves a recorded
+// job to another account, is refused like a broken one
+// (reconcile/job_accounts.h); the database is read through its own
+// read-only connection.
+util::Status CheckReloadedAccounts(const config::Config& reloaded, const config::Config& current) {
+  HDC_RETURN_IF_ERROR(reconcile::RequireOneAccount(reloaded));
+  auto db = db::Database::Open(
+      {util::state_files::PathOf(current.service.state_dir, util::state_files::kDatabase),
+       std::chrono::milliseconds(5000), /*read_only=*/true});
+  if (!db.ok()) return db.status();
+  return reconcile::CheckJobAccounts(reloaded, **db);
+}
+
 // Hands the scheduler the new configuration once it has loaded whole and
 // logging is set up from it; otherwise the previous one keeps running.
 void ReloadConfig(const Running& running) {
   auto reloaded = config::LoadConfig(running.options.config_path);
   util::Status logging;
-  if (reloaded.ok()) logging = SetupLoggingFrom(reloaded->service);
+  if (reloaded.ok()) logging = CheckReloadedAccounts(*reloaded, *running.scheduler.config());
+  if (reloaded.ok() && logging.ok()) logging = SetupLoggingFrom(reloaded->service);
   if (!reloaded.ok() || !logging.ok()) {
     const std::string refused = "reload refused, still running the previous configuration: " +
                                 (reloaded.ok() ? logging : reloaded.status()).ToString();

@@ -4,6 +4,7 @@
 #include "platform/process_guard.h"
 #include "platform/service_host.h"
 #include "reconcile/connection_options.h"
+#include "reconcile/job_accounts.h"
 #include "service/callback_token.h"
 #include "service/version.h"
 #include "store/link_guard.h"
@@ -65,6 +66,7 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 }
 
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path) {
+  HDC_RETURN_IF_ERROR(reconcile::RequireOneAccount(config));
   auto credential = reconcile::LoadClientCredential(config.account, config::ProcessEnvironment(),
                                                     platform::RemoveEnvironmentVariable);
   if (!credential.ok()) return credential.status().WithContext(config_path + ": ");
@@ -77,6 +79,8 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   auto db = db::Database::Open(
       {util::state_files::PathOf(config.service.state_dir, util::state_files::kDatabase)});
   if (!db.ok()) return db.status();
+  // Before any work: a job cannot move between accounts (78).
+  HDC_RETURN_IF_ERROR(reconcile::CheckJobAccounts(config, **db));
   auto token = LoadOrCreateCallbackToken(config.service.state_dir);
   if (!token.ok()) return token.status();
   return StateHandles{std::move(*credential), std::move(*lock), std::move(*files), std::move(*db),

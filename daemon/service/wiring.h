@@ -40,9 +40,10 @@ struct StateHandles {
 };
 // Reads the client secret or certificate (logging once which one, without
 // key material: kind, file and the thumbprint's first 8 characters), takes the state directory's
-// lock, opens the confined file system, opens (and migrates) state.db and loads the callback token,
-// in that order: a second instance fails on the lock (75) before it touches anything. Errors are
-// ready to print (a secret problem names `config_path`).
+// lock, opens the confined file system, opens (and migrates) state.db, refuses a job recorded under
+// another account than the configuration names (reconcile/job_accounts.h) and loads the callback
+// token, in that order: a second instance fails on the lock (75) before it touches anything. Errors
+// are ready to print (a secret problem names `config_path`).
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path);
 
 }  // namespace hdc::service

@@ -249,5 +249,101 @@ TEST_CASE("the shipped demo and sample configurations load") {
   for (const JobSpec& job : samples->jobs) CHECK_FALSE(job.enabled);
 }
 
+namespace accounts_cases {
+
+const char* kTwoAccounts =
+    "[account a]\ntenant_id = t-a\nclient_id = c-a\n"
+    "[account b]\ntenant_id = t-b\nclient_id = c-b\n";
+
+util::Result<Config> ParseAccounts(const std::string& service, const std::string& jobs) {
+  ConfigFile service_file{"hdc.ini", "/cfg", service};
+  return ParseConfig(service_file, {{"jobs.d/k.ini", "/cfg/jobs.d", jobs}}, testing::FakeReader());
+}
+
+std::string JobOf(const std::string& name, const std::string& account_line) {
+  return "[job " + name + "]\nview = OEMDriver\ncolumns = Model\n" + account_line +
+         "start = 2026-12-01T02:00:00Z\nevery = 24h\nruns = 1\n";
+}
+
+}  // namespace accounts_cases
+
+TEST_CASE("named account sections each hold an account and jobs name theirs") {
+  using namespace accounts_cases;
+  auto config =
+      ParseAccounts(kTwoAccounts, JobOf("x", "account = a\n") + JobOf("y", "account = b\n"));
+  REQUIRE(config.ok());
+  REQUIRE(config->accounts.size() == 2);
+  CHECK(config->accounts[0].name == "a");
+  CHECK(config->accounts[0].tenant_id == "t-a");
+  CHECK(config->accounts[1].name == "b");
+  CHECK(config->accounts[1].client_id == "c-b");
+  CHECK(config->jobs[0].account == "a");
+  CHECK(config->jobs[1].account == "b");
+  CHECK(config->account.name == "a");  // no "default": the first by name
+}
+
+TEST_CASE("the unnamed account is the account default and jobs belong to it by default") {
+  using namespace accounts_cases;
+  auto config = ParseAccounts(std::string(testing::kAccount) + kTwoAccounts,
+                              JobOf("x", "") + JobOf("y", "account = b\n"));
+  REQUIRE(config.ok());
+  REQUIRE(config->accounts.size() == 3);
+  CHECK(config->account.name == "default");
+  CHECK(config->account.tenant_id == "t-1");
+  CHECK(config->jobs[0].account == "default");
+  CHECK(config->jobs[1].account == "b");
+}
+
+TEST_CASE("an unnamed account and an account named default together are refused") {
+  using namespace accounts_cases;
+  auto config = ParseAccounts(
+      std::string(testing::kAccount) + "[account default]\ntenant_id = t\nclient_id = c\n", "");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().kind() == util::ErrorKind::kConfig);
+  CHECK(config.status().message() ==
+        "hdc.ini:4: [account default]: account 'default' is already defined at hdc.ini:1 "
+        "([account] is the account 'default')");
+}
+
+TEST_CASE("a job naming an account that does not exist is refused naming the accounts") {
+  using namespace accounts_cases;
+  auto config = ParseAccounts(kTwoAccounts, JobOf("x", "account = c\n"));
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().kind() == util::ErrorKind::kConfig);
+  CHECK(config.status().message() ==
+        "jobs.d/k.ini:4: [job x] account: no account 'c'; the accounts are a, b");
+  auto implicit = ParseAccounts(kTwoAccounts, JobOf("x", ""));
+  REQUIRE_FALSE(implicit.ok());
+  CHECK(implicit.status().message() ==
+        "jobs.d/k.ini:1: [job x] account: no account 'default'; the accounts are a, b");
+}
+
+TEST_CASE("account names are letters, digits, underscore and dash, at most 64") {
+  using namespace accounts_cases;
+  auto bad = ParseAccounts("[account a.b]\ntenant_id = t\nclient_id = c\n", "");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        "hdc.ini:1: [account a.b]: account name 'a.b': an account name is 1-64 letters, digits, "
+        "'_' or '-'");
+  auto long_name =
+      ParseAccounts("[account " + std::string(65, 'x') + "]\ntenant_id = t\nclient_id = c\n", "");
+  CHECK_FALSE(long_name.ok());
+  CHECK(ParseAccounts("[account " + std::string(64, 'x') + "]\ntenant_id = t\nclient_id = c\n", "")
+            .ok());
+  auto bad_job = ParseAccounts(kTwoAccounts, JobOf("x", "account = a b\n"));
+  REQUIRE_FALSE(bad_job.ok());
+  CHECK(bad_job.status().message() ==
+        "jobs.d/k.ini:4: [job x] account: an account name is 1-64 letters, digits, '_' or '-'");
+}
+
+TEST_CASE("job names stay unique across accounts") {
+  using namespace accounts_cases;
+  auto config = ParseAccounts(std::string(kTwoAccounts) + JobOf("x", "account = a\n"),
+                              JobOf("x", "account = b\n"));
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() ==
+        "jobs.d/k.ini:1: [job x]: job 'x' is already defined at hdc.ini:7");
+}
+
 }  // namespace
 }  // namespace hdc::config

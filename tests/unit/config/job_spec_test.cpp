@@ -220,7 +220,7 @@ TEST_CASE("the job key table lists every key the parser accepts") {
   for (std::string_view key : JobKeys()) keys += std::string(key) + " ";
   CHECK(keys ==
         "view columns period where aggregate having order_by limit template_file start every "
-        "runs callback cabs cab_types enabled ");
+        "runs callback cabs cab_types enabled account ");
 }
 
 }  // namespace

@@ -203,7 +203,8 @@ TEST_CASE("account keys are required and checked") {
 
 TEST_CASE("unknown sections are errors") {
   CHECK(ServiceError("[servce]\n") ==
-        "hdc.ini:1: [servce]: unknown section; expected [service], [account] or [job NAME]");
+        "hdc.ini:1: [servce]: unknown section; expected [service], [account], [account NAME] or "
+        "[job NAME]");
 }
 
 TEST_CASE("the annotated example names every service and account key with its default") {

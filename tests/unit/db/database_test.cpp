@@ -64,7 +64,13 @@ TEST_CASE("reopening keeps the data and applies nothing twice") {
 
 // The schema exactly as db/002_query_indexes.sql left it (version 2), from
 // a new database: migration 3's columns and wider indexes undone.
+// Back to version 3: no account on the jobs.
+void UndoMigration4(Database& db) {
+  REQUIRE(db.Exec("ALTER TABLE jobs DROP COLUMN account; PRAGMA user_version=3").ok());
+}
+
 void UndoMigration3(Database& db) {
+  UndoMigration4(db);
   REQUIRE(db.Exec("DROP INDEX failures_report_time; DROP INDEX failures_seen; "
                   "ALTER TABLE failures DROP COLUMN os_version; "
                   "ALTER TABLE failures DROP COLUMN market; "
@@ -126,6 +132,21 @@ TEST_CASE("a version 1 database is upgraded with the query indexes, its rows kep
   REQUIRE(plan.ok());
   REQUIRE(*plan->Step());
   CHECK(plan->ColumnText(3).find("failures_seen") != std::string::npos);
+}
+
+TEST_CASE("a version 3 database records every job as belonging to the account default") {
+  hdc::testing::TempDir dir;
+  {
+    auto db = OpenIn(dir);
+    UndoMigration4(*db);
+    REQUIRE(db->Exec("INSERT INTO jobs (name, template_fingerprint, schedule_fingerprint, enabled, "
+                     "first_seen, last_seen) VALUES ('kernel', 't', 's', 1, 't', 't')")
+                .ok());
+  }
+  auto db = OpenIn(dir);
+  CHECK(db->SchemaVersion() == LatestSchemaVersion());
+  CHECK(LatestSchemaVersion() >= 4);
+  CHECK(QueryText(*db, "SELECT account FROM jobs WHERE name = 'kernel'") == "default");
 }
 
 TEST_CASE("a version 2 database gets the typed columns, filled from each row's JSON") {
@@ -372,7 +393,7 @@ TEST_CASE("database: a read-only connection reads, refuses writes and sees other
   CHECK_FALSE((*reader)->Exec("CREATE TABLE t (x)").ok());
   REQUIRE(writer
               ->Exec("INSERT INTO jobs VALUES ('a', 'f', 'g', 1, '2026-11-30T00:00:00Z', "
-                     "'2026-11-30T00:00:00Z')")
+                     "'2026-11-30T00:00:00Z', 'default')")
               .ok());
   auto after = (*reader)->DataVersion();
   REQUIRE(after.ok());

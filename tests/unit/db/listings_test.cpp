@@ -121,8 +121,8 @@ TEST_CASE(
   hdc::testing::TempDir dir;
   auto db = OpenIn(dir);
   Exec(*db,
-       "INSERT INTO jobs VALUES ('kernel', 'tf', 'sf', 1, 't', 't'), ('user', 'tf', 'sf', 0, 't', "
-       "'t');"
+       "INSERT INTO jobs VALUES ('kernel', 'tf', 'sf', 1, 't', 't', 'default'), ('user', 'tf', "
+       "'sf', 0, 't', 't', 'default');"
        "INSERT INTO remote_templates VALUES ('T1', 'kernel', 'f', 0, 't', 't');"
        "INSERT INTO remote_schedules VALUES ('R1', 'kernel', 'T1', 'f', 1, 1, 't', 't');"
        "INSERT INTO remote_schedules VALUES ('R2', 'user', 'T2', 'f', 0, 0, 't', 't')");
@@ -221,20 +221,20 @@ TEST_CASE("listings: executions are listed newest first and filtered by job, sta
   CHECK((*all)[0].size == std::nullopt);
   CHECK((*all)[1].last_error == "gave up");
 
-  auto kernel = ListExecutions(*db, {"kernel", std::nullopt, 50});
+  auto kernel = ListExecutions(*db, {"kernel", std::nullopt, 50, std::nullopt});
   REQUIRE(kernel.ok());
   CHECK(kernel->size() == 3);
-  auto ingested = ListExecutions(*db, {"kernel", "ingested", 50});
+  auto ingested = ListExecutions(*db, {"kernel", "ingested", 50, std::nullopt});
   REQUIRE(ingested.ok());
   REQUIRE(ingested->size() == 2);
   CHECK((*ingested)[0].report_datetime == "2026-11-02T02:00:00Z");
-  auto none = ListExecutions(*db, {"nobody", std::nullopt, 50});
+  auto none = ListExecutions(*db, {"nobody", std::nullopt, 50, std::nullopt});
   REQUIRE(none.ok());
   CHECK(none->empty());
-  auto two = ListExecutions(*db, {std::nullopt, std::nullopt, 2});
+  auto two = ListExecutions(*db, {std::nullopt, std::nullopt, 2, std::nullopt});
   REQUIRE(two.ok());
   CHECK(two->size() == 2);
-  auto unlimited = ListExecutions(*db, {std::nullopt, std::nullopt, 0});
+  auto unlimited = ListExecutions(*db, {std::nullopt, std::nullopt, 0, std::nullopt});
   REQUIRE(unlimited.ok());
   CHECK(unlimited->size() == 4);
 }
@@ -262,14 +262,14 @@ TEST_CASE("listings: cabs are listed newest first and filtered by job, state and
   CHECK_FALSE(a.last_error.has_value());
   CHECK_FALSE((*all)[0].size.has_value());
 
-  auto fetched = ListCabs(*db, {std::nullopt, "fetched", 50});
+  auto fetched = ListCabs(*db, {std::nullopt, "fetched", 50, std::nullopt});
   REQUIRE(fetched.ok());
   CHECK(fetched->size() == 2);
-  auto kernel_fetched = ListCabs(*db, {"kernel", "fetched", 50});
+  auto kernel_fetched = ListCabs(*db, {"kernel", "fetched", 50, std::nullopt});
   REQUIRE(kernel_fetched.ok());
   REQUIRE(kernel_fetched->size() == 1);
   CHECK((*kernel_fetched)[0].cab_id_hash == "aa01");
-  auto one = ListCabs(*db, {std::nullopt, std::nullopt, 1});
+  auto one = ListCabs(*db, {std::nullopt, std::nullopt, 1, std::nullopt});
   REQUIRE(one.ok());
   CHECK(one->size() == 1);
 }
@@ -277,20 +277,20 @@ TEST_CASE("listings: cabs are listed newest first and filtered by job, state and
 TEST_CASE("listings: an unknown execution or cab state is a usage error naming the states") {
   hdc::testing::TempDir dir;
   auto db = OpenIn(dir);
-  auto executions = ListExecutions(*db, {std::nullopt, "done", 50});
+  auto executions = ListExecutions(*db, {std::nullopt, "done", 50, std::nullopt});
   REQUIRE_FALSE(executions.ok());
   CHECK(executions.status().kind() == util::ErrorKind::kUsage);
   CHECK(executions.status().message() ==
         "unknown execution state 'done' (one of new, fetching, fetched, ingested, failed, "
         "purged)");
-  auto cabs = ListCabs(*db, {std::nullopt, "ingested", 50});
+  auto cabs = ListCabs(*db, {std::nullopt, "ingested", 50, std::nullopt});
   REQUIRE_FALSE(cabs.ok());
   CHECK(cabs.status().kind() == util::ErrorKind::kUsage);
   CHECK(cabs.status().message() ==
         "unknown cab state 'ingested' (one of pending, fetching, fetched, skipped, failed, "
         "purged)");
-  CHECK(CheckFilter(ExecutionFilter{std::nullopt, "ingested", 50}).ok());
-  CHECK(CheckFilter(CabFilter{std::nullopt, "skipped", 50}).ok());
+  CHECK(CheckFilter(ExecutionFilter{std::nullopt, "ingested", 50, std::nullopt}).ok());
+  CHECK(CheckFilter(CabFilter{std::nullopt, "skipped", 50, std::nullopt}).ok());
 }
 
 TEST_CASE(
@@ -342,6 +342,64 @@ TEST_CASE(
                                                      "reports/kernel/R1/2026-11-02T02:00:00Z.txt",
                                                      "reports/kernel/R1/2026-11-03T02:00:00Z.txt",
                                                      "cabs/aa/aa01.cab", "cabs/bb/bb02.cab"});
+}
+
+namespace listings_accounts {
+
+void AddJob(Database& db, const std::string& name, const std::string& account) {
+  auto stmt = db.Prepare(
+      "INSERT INTO jobs (name, template_fingerprint, schedule_fingerprint, enabled, first_seen, "
+      "last_seen, account) VALUES (?1, 't', 's', 1, 't', 't', ?2)");
+  REQUIRE(stmt.ok());
+  stmt->Bind(1, name).Bind(2, account);
+  REQUIRE(stmt->Run().ok());
+}
+
+}  // namespace listings_accounts
+
+TEST_CASE("executions and cabs filtered by account list only the jobs recorded under it") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  listings_accounts::AddJob(*db, "kernel", "a");
+  listings_accounts::AddJob(*db, "oem", "b");
+  AddExecution(*db, "kernel", "R1", "2026-12-01T00:00:00Z", "new");
+  AddExecution(*db, "oem", "R2", "2026-12-02T00:00:00Z", "new");
+  AddCab(*db, "aa11", "kernel", "pending", "2026-12-01T00:00:00Z");
+  AddCab(*db, "bb22", "oem", "pending", "2026-12-02T00:00:00Z");
+  ExecutionFilter executions;
+  executions.account = "b";
+  auto listed = ListExecutions(*db, executions);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 1);
+  CHECK((*listed)[0].job == "oem");
+  CabFilter cabs;
+  cabs.account = "a";
+  auto cab_rows = ListCabs(*db, cabs);
+  REQUIRE(cab_rows.ok());
+  REQUIRE(cab_rows->size() == 1);
+  CHECK((*cab_rows)[0].job == "kernel");
+  executions.account = "nobody";
+  auto none = ListExecutions(*db, executions);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  executions.account.reset();
+  auto all = ListExecutions(*db, executions);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+}
+
+TEST_CASE("a status report kept to some jobs totals only those jobs") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  AddExecution(*db, "kernel", "R1", "2026-12-01T00:00:00Z", "new");
+  AddExecution(*db, "oem", "R2", "2026-12-02T00:00:00Z", "new");
+  AddExecution(*db, "oem", "R3", "2026-12-03T00:00:00Z", "new");
+  auto report = ReadStatus(*db);
+  REQUIRE(report.ok());
+  KeepJobs(*report, {"oem"});
+  REQUIRE(report->jobs.size() == 1);
+  CHECK(report->jobs[0].name == "oem");
+  CHECK(report->totals.executions == StateCounts{{"new", 2}});
 }
 
 }  // namespace

@@ -1,0 +1,35 @@
+#include "reconcile/job_accounts.h"
+
+#include "db/jobs_table.h"
+
+namespace hdc::reconcile {
+
+util::Status CheckJobAccounts(const config::Config& config, db::Database& db) {
+  auto recorded = db::JobsTable(db).Accounts();
+  if (!recorded.ok()) return recorded.status();
+  for (const db::JobsTable::JobAccount& row : *recorded) {
+    const config::JobSpec* job = config::FindJob(config, row.name);
+    if (job == nullptr || job->account == row.account) continue;
+    const std::string where = job->account_where.empty()
+                                  ? job->where + ": [job " + job->name + "] account"
+                                  : job->account_where;
+    return util::ConfigError(
+        where + ": job \"" + job->name + "\" belongs to account \"" + row.account +
+        "\" in the state database but the configuration names account \"" + job->account +
+        "\"; a job cannot move between accounts (its template and schedule live in the other "
+        "account's tenant): give it a new name (its stored data stays under the old one), or "
+        "set account = " +
+        row.account + " again");
+  }
+  return util::Status::Ok();
+}
+
+util::Status RequireOneAccount(const config::Config& config) {
+  if (config.accounts.size() <= 1) return util::Status::Ok();
+  return util::ConfigError(config.source + ": " + std::to_string(config.accounts.size()) +
+                           " accounts (" + config::AccountNames(config) +
+                           "): this version signs in to one account per daemon; run one "
+                           "hdc-reportd per account, each with its own state_dir");
+}
+
+}  // namespace hdc::reconcile
