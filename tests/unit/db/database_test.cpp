@@ -62,13 +62,14 @@ TEST_CASE("reopening keeps the data and applies nothing twice") {
   CHECK(QueryText(*db, "SELECT count(*) FROM sweeps") == "1");
 }
 
-// The schema exactly as db/002_query_indexes.sql left it (version 2), from
-// a new database: migration 3's columns and wider indexes undone.
-// Back to version 3: no account on the jobs.
+// The schema exactly as db/003_typed_columns.sql left it (version 3), from
+// a new database: no account on the jobs.
 void UndoMigration4(Database& db) {
   REQUIRE(db.Exec("ALTER TABLE jobs DROP COLUMN account; PRAGMA user_version=3").ok());
 }
 
+// The schema exactly as db/002_query_indexes.sql left it (version 2), from
+// a new database: migrations 4 and 3 undone (3's columns and wider indexes).
 void UndoMigration3(Database& db) {
   UndoMigration4(db);
   REQUIRE(db.Exec("DROP INDEX failures_report_time; DROP INDEX failures_seen; "
