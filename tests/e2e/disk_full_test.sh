@@ -35,7 +35,13 @@ if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$tmp/state" 2>"$tmp/mount.err"; 
   echo "FAIL cannot mount a tmpfs: $(cat "$tmp/mount.err")"
   exit 1
 fi
-sed -i '/^\[service\]/a min_free_space = 1M' "$tmp/hdc.ini"
+# One download at a time: the guard is checked before each download starts
+# and does not count the bytes of downloads already running, so with four
+# at once four 256 KiB cabs could take the whole 1 MiB reserve, and which
+# limit then trips first (the guard, or the database's next commit on a
+# full disk) would depend on the timing. One at a time, the guard always
+# trips first, with the reserve left for the database.
+sed -i '/^\[service\]/a min_free_space = 1M\ndownload_concurrency = 1' "$tmp/hdc.ini"
 export HDC_CLIENT_SECRET=$DEMO_SECRET
 export INV_CACHE=$tmp/inv-cache.txt
 db=$tmp/state/state.db
