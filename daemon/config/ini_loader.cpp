@@ -107,11 +107,8 @@ std::string FileProblem(const fs::file_status& status, const std::error_code& ec
 Status CheckAccounts(Config& config) {
   for (const JobSpec& job : config.jobs) {
     if (FindAccount(config, job.account) != nullptr) continue;
-    const std::string where = job.account_where.empty()
-                                  ? job.where + ": [job " + job.name + "] account"
-                                  : job.account_where;
-    return util::ConfigError(where + ": no account '" + job.account + "'; the accounts are " +
-                             AccountNames(config));
+    return util::ConfigError(job.account_where + ": no account '" + job.account +
+                             "'; the accounts are " + AccountNames(config));
   }
   const AccountConfig* primary = FindAccount(config, kDefaultAccount);
   config.account = primary != nullptr ? *primary : config.accounts.front();

@@ -318,6 +318,7 @@ util::Result<JobSpec> BuildJob(SectionReader& reader, std::string_view name, con
   HDC_RETURN_IF_ERROR(ParseSchedule(reader, &job.schedule));
   HDC_RETURN_IF_ERROR(ParseCabs(reader, &job));
   HDC_RETURN_IF_ERROR(reader.GetBool("enabled", &job.enabled));
+  job.account_where = job.where + ": [job " + job.name + "] account";  // the default's
   if (const IniEntry* e = reader.Find("account")) {
     if (!IsAccountName(e->value)) return reader.KeyError(*e, kAccountNameRule);
     job.account = e->value;

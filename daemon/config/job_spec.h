@@ -56,7 +56,9 @@ struct JobSpec {
   // whole configuration, whatever their account (docs/operations.md
   // §Several accounts).
   std::string account = "default";
-  std::string account_where;  // "jobs.d/a.ini:13: [job x] account" when set
+  // "jobs.d/a.ini:13: [job x] account"; the section's line when the key is
+  // not set (the account is then the default).
+  std::string account_where;
   std::string template_file;  // set when the template came from a JSON file
   TemplateSpec report;
   ScheduleSpec schedule;

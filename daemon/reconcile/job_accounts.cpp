@@ -10,11 +10,8 @@ util::Status CheckJobAccounts(const config::Config& config, db::Database& db) {
   for (const db::JobsTable::JobAccount& row : *recorded) {
     const config::JobSpec* job = config::FindJob(config, row.name);
     if (job == nullptr || job->account == row.account) continue;
-    const std::string where = job->account_where.empty()
-                                  ? job->where + ": [job " + job->name + "] account"
-                                  : job->account_where;
     return util::ConfigError(
-        where + ": job \"" + job->name + "\" belongs to account \"" + row.account +
+        job->account_where + ": job \"" + job->name + "\" belongs to account \"" + row.account +
         "\" in the state database but the configuration names account \"" + job->account +
         "\"; a job cannot move between accounts (its template and schedule live in the other "
         "account's tenant): give it a new name (its stored data stays under the old one), or "

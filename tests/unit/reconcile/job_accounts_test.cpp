@@ -22,7 +22,9 @@ config::JobSpec JobIn(const std::string& name, const std::string& account,
   job.name = name;
   job.where = "jobs.d/" + name + ".ini:1";
   job.account = account;
-  job.account_where = account_where;
+  // As the parser sets it: the key's line, else the section's.
+  job.account_where =
+      account_where.empty() ? job.where + ": [job " + name + "] account" : account_where;
   return job;
 }
 
