@@ -306,6 +306,20 @@ const AccountConfig* FindAccount(const Config& config, std::string_view name) {
   return nullptr;
 }
 
+Config AccountView(const Config& config, std::string_view name) {
+  Config view;
+  view.source = config.source;
+  view.service = config.service;
+  view.accounts = config.accounts;
+  if (const AccountConfig* account = FindAccount(config, name)) view.account = *account;
+  for (const JobSpec& job : config.jobs) {
+    if (job.account == name) view.jobs.push_back(job);
+  }
+  return view;
+}
+
+bool SeveralAccounts(const Config& config) { return config.accounts.size() > 1; }
+
 std::string AccountNames(const Config& config) {
   std::string names;
   for (const AccountConfig& account : config.accounts) {

@@ -37,6 +37,13 @@ const JobSpec* FindJob(const Config& config, std::string_view name);
 const AccountConfig* FindAccount(const Config& config, std::string_view name);
 // "a, b, default": the account names, for messages.
 std::string AccountNames(const Config& config);
+// The configuration as one account's remote work sees it: `account` is that
+// account and `jobs` only its jobs; `accounts` and `service` stay whole (so
+// a view still tells whether the daemon runs several accounts). `name` must
+// be one of config.accounts.
+Config AccountView(const Config& config, std::string_view name);
+// True when the configuration holds more than one account.
+bool SeveralAccounts(const Config& config);
 
 struct ConfigFile {
   std::string name;  // for messages: "jobs.d/kernel.ini"

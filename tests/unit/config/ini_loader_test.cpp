@@ -294,6 +294,29 @@ TEST_CASE("the unnamed account is the account default and jobs belong to it by d
   CHECK(config->jobs[1].account == "b");
 }
 
+TEST_CASE("an account's view holds that account and only its jobs") {
+  using namespace accounts_cases;
+  auto config = ParseAccounts(kTwoAccounts, JobOf("x", "account = a\n") +
+                                                JobOf("y", "account = b\n") +
+                                                JobOf("z", "account = b\n"));
+  REQUIRE(config.ok());
+  CHECK(SeveralAccounts(*config));
+  const Config b = AccountView(*config, "b");
+  CHECK(b.account.name == "b");
+  CHECK(b.account.tenant_id == "t-b");
+  REQUIRE(b.jobs.size() == 2);
+  CHECK(b.jobs[0].name == "y");
+  CHECK(b.jobs[1].name == "z");
+  CHECK(b.accounts.size() == 2);  // still tells that there are several
+  CHECK(SeveralAccounts(b));
+  const Config a = AccountView(*config, "a");
+  REQUIRE(a.jobs.size() == 1);
+  CHECK(a.jobs[0].name == "x");
+  auto one = ParseAccounts(testing::kAccount, JobOf("x", ""));
+  REQUIRE(one.ok());
+  CHECK_FALSE(SeveralAccounts(*one));
+}
+
 TEST_CASE("an unnamed account and an account named default together are refused") {
   using namespace accounts_cases;
   auto config = ParseAccounts(
