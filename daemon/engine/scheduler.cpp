@@ -75,11 +75,12 @@ void Scheduler::Callback() {
   const util::TimePoint now = clock_.Now();
   for (const config::JobSpec& job : config_->jobs) {
     if (!job.enabled || !job.schedule.callback) continue;
-    JobState& state = jobs_[job.name];
-    state.requested = true;
-    state.next_poll = std::min(state.next_poll, now);
+    auto it = jobs_.find(job.name);
+    if (it == jobs_.end()) continue;
+    it->second.requested = true;
+    it->second.next_poll = std::min(it->second.next_poll, now);
   }
-  probe_ = true;
+  for (auto& [name, account] : accounts_) account.probe = true;
   Wake();
 }
 
@@ -90,17 +91,48 @@ void Scheduler::FreezeForTest() {
 }
 
 void Scheduler::ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now) {
+  // The accounts and their views. Without any (hand-built configurations)
+  // the configuration is one account, config.account, holding every job.
+  std::map<std::string, std::shared_ptr<const config::Config>> views;
+  if (config->accounts.empty()) {
+    views[config->account.name] = config;
+  } else {
+    for (const config::AccountConfig& account : config->accounts) {
+      views[account.name] =
+          std::make_shared<const config::Config>(config::AccountView(*config, account.name));
+    }
+  }
+  std::map<std::string, AccountState> accounts;
+  for (const auto& [name, view] : views) {
+    auto kept = accounts_.find(name);
+    AccountState state = kept != accounts_.end() ? kept->second : AccountState{};
+    state.reconcile_due = true;
+    state.reconcile_at = now;
+    state.reconcile_failures = 0;
+    accounts[name] = std::move(state);
+  }
   std::map<std::string, JobState> jobs;
   for (const config::JobSpec& job : config->jobs) {
     if (!job.enabled) continue;
+    // A job naming an unknown account (only in a hand-built configuration:
+    // validation refuses it) goes with the primary account.
+    std::string account = config->accounts.empty() || !views.contains(job.account)
+                              ? config->account.name
+                              : job.account;
+    if (!views.contains(account)) account = views.begin()->first;
     auto kept = jobs_.find(job.name);
-    jobs[job.name] = kept != jobs_.end() ? kept->second : NewJobState(now);
+    JobState state = kept != jobs_.end() ? kept->second : NewJobState(now);
+    state.account = std::move(account);
+    jobs[job.name] = std::move(state);
   }
   jobs_ = std::move(jobs);
+  accounts_ = std::move(accounts);
+  views_ = std::move(views);
   config_ = std::move(config);
-  reconcile_due_ = true;
-  reconcile_at_ = now;
-  reconcile_failures_ = 0;
+}
+
+std::string Scheduler::AccountPrefix(const std::string& account) const {
+  return accounts_.size() > 1 ? "account " + account + ": " : "";
 }
 
 util::Duration Scheduler::Backoff(int failures, util::Duration base, util::Duration cap) const {
@@ -110,20 +142,31 @@ util::Duration Scheduler::Backoff(int failures, util::Duration base, util::Durat
 }
 
 std::optional<Scheduler::Choice> Scheduler::NextTask() const {
-  // Remote work waits while authentication is refused, except for one probe
-  // after a callback.
-  const util::TimePoint remote_floor =
-      auth_refused_ && !probe_ ? auth_retry_at_ : util::TimePoint{};
-  std::optional<Choice> best;
-  auto offer = [&](TaskKind kind, const std::string& job, util::TimePoint due, bool remote) {
-    if (remote) due = std::max(due, remote_floor);
-    if (due == kNever) return;
-    if (!best || due < best->due) best = Choice{kind, job, due};
+  // An account's remote work waits while its authentication is refused,
+  // except for one probe after a callback.
+  auto remote_floor = [&](const std::string& account) {
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return util::TimePoint{};
+    const AccountState& state = it->second;
+    return state.auth_refused && !state.probe ? state.auth_retry_at : util::TimePoint{};
   };
-  if (reconcile_due_) offer(TaskKind::kReconcile, "", reconcile_at_, true);
-  for (const auto& [name, state] : jobs_) offer(TaskKind::kPoll, name, state.next_poll, true);
-  if (download_at_) offer(TaskKind::kDownload, "", *download_at_, true);
-  offer(TaskKind::kSweep, "", sweep_at_, false);
+  std::optional<Choice> best;
+  auto offer = [&](TaskKind kind, const std::string& account, const std::string& job,
+                   util::TimePoint due) {
+    if (kind != TaskKind::kSweep) due = std::max(due, remote_floor(account));
+    if (due == kNever) return;
+    if (!best || due < best->due) best = Choice{kind, account, job, due};
+  };
+  for (const auto& [name, state] : accounts_) {
+    if (state.reconcile_due) offer(TaskKind::kReconcile, name, "", state.reconcile_at);
+  }
+  for (const auto& [name, state] : jobs_) {
+    offer(TaskKind::kPoll, state.account, name, state.next_poll);
+  }
+  for (const auto& [name, state] : accounts_) {
+    if (state.download_at) offer(TaskKind::kDownload, name, "", *state.download_at);
+  }
+  offer(TaskKind::kSweep, "", "", sweep_at_);
   return best;
 }
 
@@ -202,14 +245,21 @@ void Scheduler::WorkerLoop(std::stop_token stop) {
 void Scheduler::Start(const Choice& choice, util::TimePoint now) {
   busy_ = true;
   std::shared_ptr<const config::Config> config = config_;
-  probe_ = false;
+  // A remote task runs with its account's view; it uses up the account's probe.
+  std::shared_ptr<const config::Config> view = config_;
+  AccountState* account = nullptr;
+  if (choice.kind != TaskKind::kSweep) {
+    account = &accounts_[choice.account];
+    account->probe = false;
+    if (auto it = views_.find(choice.account); it != views_.end()) view = it->second;
+  }
   switch (choice.kind) {
     case TaskKind::kReconcile:
-      reconcile_due_ = false;
-      task_ = [this, config] {
-        util::Status status = work_.Reconcile(*config);
+      account->reconcile_due = false;
+      task_ = [this, view, name = choice.account] {
+        util::Status status = work_.Reconcile(*view);
         std::lock_guard lock(mu_);
-        FinishReconcile(status, clock_.Now());
+        FinishReconcile(name, status, clock_.Now());
       };
       break;
     case TaskKind::kPoll: {
@@ -217,19 +267,19 @@ void Scheduler::Start(const Choice& choice, util::TimePoint now) {
       state.requested = false;
       state.next_poll = kNever;
       state.last_attempt = now;
-      task_ = [this, config, job = choice.job] {
-        auto outcome = work_.PollJob(*config, job);
+      task_ = [this, view, name = choice.account, job = choice.job] {
+        auto outcome = work_.PollJob(*view, job);
         std::lock_guard lock(mu_);
-        FinishPoll(job, outcome, clock_.Now());
+        FinishPoll(name, job, outcome, clock_.Now());
       };
       break;
     }
     case TaskKind::kDownload:
-      download_at_.reset();
-      task_ = [this, config] {
-        auto outcome = work_.Download(*config, config->service.sweep_interval);
+      account->download_at.reset();
+      task_ = [this, view, name = choice.account] {
+        auto outcome = work_.Download(*view, view->service.sweep_interval);
         std::lock_guard lock(mu_);
-        FinishDownload(outcome, clock_.Now());
+        FinishDownload(name, outcome, clock_.Now());
       };
       break;
     case TaskKind::kSweep:
@@ -244,60 +294,89 @@ void Scheduler::Start(const Choice& choice, util::TimePoint now) {
   task_cv_.notify_all();
 }
 
-bool Scheduler::HandleAuth(const util::Status& status, util::TimePoint now) {
+bool Scheduler::HandleAuth(const std::string& account, const util::Status& status,
+                           util::TimePoint now) {
   if (status.ok() || status.kind() != util::ErrorKind::kAuth) return false;
-  ++auth_failures_;
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) return true;  // the account went with a reload
+  AccountState& state = it->second;
+  ++state.auth_failures;
   const util::Duration wait =
-      Backoff(auth_failures_, options_.auth_retry_base, options_.auth_retry_cap);
-  auth_retry_at_ = now + wait;
-  if (!auth_refused_) {
-    util::GetLogger("scheduler")
-        ->error("authentication refused, remote work paused for all jobs (retrying from {} on): {}",
-                util::FormatTimestamp(auth_retry_at_), status.message());
+      Backoff(state.auth_failures, options_.auth_retry_base, options_.auth_retry_cap);
+  state.auth_retry_at = now + wait;
+  if (!state.auth_refused) {
+    auto log = util::GetLogger("scheduler");
+    if (accounts_.size() > 1) {
+      const auto jobs = std::count_if(jobs_.begin(), jobs_.end(), [&](const auto& job) {
+        return job.second.account == account;
+      });
+      log->error(
+          "account {}: authentication refused, remote work paused for its {} job(s) (retrying "
+          "from {} on): {}",
+          account, jobs, util::FormatTimestamp(state.auth_retry_at), status.message());
+    } else {
+      log->error(
+          "authentication refused, remote work paused for all jobs (retrying from {} on): {}",
+          util::FormatTimestamp(state.auth_retry_at), status.message());
+    }
   }
-  auth_refused_ = true;
-  auth_error_ = status.message();
+  state.auth_refused = true;
+  state.auth_error = status.message();
   return true;
 }
 
-void Scheduler::RemoteSucceeded(util::TimePoint now) {
+void Scheduler::RemoteSucceeded(const std::string& account, util::TimePoint now) {
   last_success_ = now;
-  if (auth_refused_) {
-    util::GetLogger("scheduler")->info("authentication works again, remote work resumed");
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) return;
+  AccountState& state = it->second;
+  if (state.auth_refused) {
+    util::GetLogger("scheduler")
+        ->info("{}authentication works again, remote work resumed", AccountPrefix(account));
   }
-  auth_refused_ = false;
-  auth_failures_ = 0;
-  auth_error_.clear();
+  state.auth_refused = false;
+  state.auth_failures = 0;
+  state.auth_error.clear();
 }
 
-void Scheduler::FinishReconcile(const util::Status& status, util::TimePoint now) {
+void Scheduler::FinishReconcile(const std::string& account, const util::Status& status,
+                                util::TimePoint now) {
   busy_ = false;
-  if (HandleAuth(status, now)) {
-    reconcile_due_ = true;
-    reconcile_at_ = now;
+  auto it = accounts_.find(account);
+  if (HandleAuth(account, status, now)) {
+    if (it != accounts_.end()) {
+      it->second.reconcile_due = true;
+      it->second.reconcile_at = now;  // gated by the pause
+    }
   } else if (!status.ok()) {
-    ++reconcile_failures_;
-    reconcile_due_ = true;
-    reconcile_at_ =
-        now + Backoff(reconcile_failures_, config_->service.poll_interval, options_.retry_cap);
-    util::GetLogger("scheduler")
-        ->warn("reconciliation failed, next try at {}: {}", util::FormatTimestamp(reconcile_at_),
-               status.ToString());
+    if (it != accounts_.end()) {
+      AccountState& state = it->second;
+      ++state.reconcile_failures;
+      state.reconcile_due = true;
+      state.reconcile_at = now + Backoff(state.reconcile_failures, config_->service.poll_interval,
+                                         options_.retry_cap);
+      util::GetLogger("scheduler")
+          ->warn("{}reconciliation failed, next try at {}: {}", AccountPrefix(account),
+                 util::FormatTimestamp(state.reconcile_at), status.ToString());
+    }
   } else {
-    RemoteSucceeded(now);
-    reconcile_failures_ = 0;
-    // Every job is polled now: new schedules, and catching up after start.
-    for (auto& [name, state] : jobs_) state.next_poll = std::min(state.next_poll, now);
+    RemoteSucceeded(account, now);
+    if (it != accounts_.end()) it->second.reconcile_failures = 0;
+    // The account's jobs are polled now: new schedules, and catching up
+    // after start.
+    for (auto& [name, state] : jobs_) {
+      if (state.account == account) state.next_poll = std::min(state.next_poll, now);
+    }
   }
   PublishStatus();
   Wake();
 }
 
-void Scheduler::FinishPoll(const std::string& job, const util::Result<JobPollOutcome>& outcome,
-                           util::TimePoint now) {
+void Scheduler::FinishPoll(const std::string& account, const std::string& job,
+                           const util::Result<JobPollOutcome>& outcome, util::TimePoint now) {
   busy_ = false;
   auto it = jobs_.find(job);
-  if (HandleAuth(outcome.status(), now)) {
+  if (HandleAuth(account, outcome.status(), now)) {
     if (it != jobs_.end()) it->second.next_poll = now;  // gated by the pause
   } else if (it != jobs_.end()) {
     JobState& state = it->second;
@@ -316,7 +395,7 @@ void Scheduler::FinishPoll(const std::string& job, const util::Result<JobPollOut
                    state.failures, Human(options_.retry_cap));
       }
     } else {
-      RemoteSucceeded(now);
+      RemoteSucceeded(account, now);
       if (state.failures >= options_.unhealthy_after) {
         util::GetLogger("scheduler")->info("job {}: polls work again", job);
       }
@@ -331,7 +410,12 @@ void Scheduler::FinishPoll(const std::string& job, const util::Result<JobPollOut
         auto next = spec ? NextRun(spec->schedule, now) : std::nullopt;
         state.next_poll = next ? *next + options_.poll_grace : kNever;
       }
-      if (outcome->new_executions > 0 || outcome->completed > 0) download_at_ = now;
+      if (outcome->new_executions > 0 || outcome->completed > 0) {
+        // The downloads of the job's account (as it is now, after a reload).
+        if (auto acc = accounts_.find(state.account); acc != accounts_.end()) {
+          acc->second.download_at = now;
+        }
+      }
     }
     if (state.requested) state.next_poll = now;
   }
@@ -339,23 +423,30 @@ void Scheduler::FinishPoll(const std::string& job, const util::Result<JobPollOut
   Wake();
 }
 
-void Scheduler::FinishDownload(const util::Result<DownloadOutcome>& outcome, util::TimePoint now) {
+void Scheduler::FinishDownload(const std::string& account,
+                               const util::Result<DownloadOutcome>& outcome, util::TimePoint now) {
   busy_ = false;
   const util::Duration interval = config_->service.poll_interval;
-  if (HandleAuth(outcome.status(), now)) {
-    download_at_ = now;
+  auto it = accounts_.find(account);
+  AccountState* state = it != accounts_.end() ? &it->second : nullptr;
+  if (HandleAuth(account, outcome.status(), now)) {
+    if (state != nullptr) state->download_at = now;  // gated by the pause
   } else if (!outcome.ok()) {
-    ++download_failures_;
-    download_at_ = now + Backoff(download_failures_, interval, options_.retry_cap);
-    util::GetLogger("scheduler")
-        ->warn("downloads stopped, next try at {}: {}", util::FormatTimestamp(*download_at_),
-               outcome.status().ToString());
+    if (state != nullptr) {
+      ++state->download_failures;
+      state->download_at = now + Backoff(state->download_failures, interval, options_.retry_cap);
+      util::GetLogger("scheduler")
+          ->warn("{}downloads stopped, next try at {}: {}", AccountPrefix(account),
+                 util::FormatTimestamp(*state->download_at), outcome.status().ToString());
+    }
   } else {
-    RemoteSucceeded(now);
-    download_failures_ = 0;
+    RemoteSucceeded(account, now);
     pending_downloads_ = outcome->pending;
-    if (outcome->work_left) {
-      download_at_ = now + std::min<util::Duration>(interval, std::chrono::minutes(15));
+    if (state != nullptr) {
+      state->download_failures = 0;
+      if (outcome->work_left) {
+        state->download_at = now + std::min<util::Duration>(interval, std::chrono::minutes(15));
+      }
     }
     ArmSweepFor(outcome->next_expiry, now);
   }
@@ -401,7 +492,14 @@ void Scheduler::PublishStatus() {
   if (unhealthy > 0) line += " (" + std::to_string(unhealthy) + " unhealthy)";
   line += ", " + std::to_string(pending_downloads_) + " download(s) pending, last success " +
           When(last_success_);
-  if (auth_refused_) line += ", AUTHENTICATION REFUSED";
+  std::string refused;
+  for (const auto& [name, account] : accounts_) {
+    if (account.auth_refused) refused += (refused.empty() ? "account " : ", account ") + name;
+  }
+  if (!refused.empty()) {
+    line += ", AUTHENTICATION REFUSED";
+    if (accounts_.size() > 1) line += " (" + refused + ")";
+  }
   if (line == last_status_) return;
   last_status_ = line;
   options_.on_status(line);
@@ -411,14 +509,27 @@ HealthSnapshot Scheduler::Health() const {
   std::lock_guard lock(mu_);
   HealthSnapshot h;
   h.now = clock_.Now();
-  h.auth_refused = auth_refused_;
-  h.auth_error = auth_error_;
-  if (auth_refused_) h.auth_retry_at = auth_retry_at_;
+  for (const auto& [name, account] : accounts_) {
+    AccountHealth a;
+    a.name = name;
+    a.auth_refused = account.auth_refused;
+    a.auth_error = account.auth_error;
+    if (account.auth_refused) {
+      a.auth_retry_at = account.auth_retry_at;
+      if (!h.auth_refused) {
+        h.auth_refused = true;
+        h.auth_error = account.auth_error;
+        h.auth_retry_at = account.auth_retry_at;
+      }
+    }
+    h.accounts.push_back(std::move(a));
+  }
   h.pending_downloads = pending_downloads_;
   h.last_success = last_success_;
   for (const auto& [name, state] : jobs_) {
     JobHealth j;
     j.name = name;
+    j.account = state.account;
     j.healthy = state.failures < options_.unhealthy_after;
     j.last_success = state.last_success;
     j.last_attempt = state.last_attempt;
@@ -434,7 +545,14 @@ HealthSnapshot Scheduler::Health() const {
 std::vector<std::string> HealthProblems(const HealthSnapshot& health,
                                         const config::Config& config) {
   std::vector<std::string> problems;
-  if (health.auth_refused) {
+  if (health.accounts.size() > 1) {
+    for (const AccountHealth& account : health.accounts) {
+      if (!account.auth_refused) continue;
+      problems.push_back("authentication refused for account " + account.name +
+                         ", its jobs paused (next try " + When(account.auth_retry_at) +
+                         "): " + account.auth_error);
+    }
+  } else if (health.auth_refused) {
     problems.push_back("authentication refused, remote work paused (next try " +
                        When(health.auth_retry_at) + "): " + health.auth_error);
   }

@@ -1,22 +1,30 @@
 // The daemon's timer loop: decides what is due and hands it, one task at a
 // time, to a worker thread; the loop itself only waits, decides and pings.
 //
-// What is due, per job and globally:
-// - reconciliation at start, after a reload, and again (backing off) while it
-//   reports problems;
+// Remote work is per account (config.accounts; a configuration without any
+// is one account, config.account): each task is handed the account's view
+// (config::AccountView: that account as config.account, only its jobs).
+//
+// What is due, per account, per job and globally:
+// - each account's reconciliation at start, after a reload, and again
+//   (backing off) while it reports problems; a successful one polls that
+//   account's jobs at once;
 // - a job's poll shortly after each scheduled run of its schedule, then every
 //   poll_interval until the service lists that run as Completed or Failed; at
 //   once on a callback for the job (coalesced). An idle daemon wakes once per
 //   due event and otherwise sleeps;
-// - downloads after a poll that listed new runs, and again later while cabs
-//   wait for their next attempt;
+// - an account's downloads after a poll of one of its jobs that listed new
+//   runs, and again later while cabs wait for their next attempt;
 // - the retention sweep at start, every sweep_interval, and earlier when the
 //   earliest expiry of what is held comes sooner (purge-ahead covers the
 //   rest).
 // A job whose polls fail backs off (poll_interval doubling, up to 6 h) and is
 // shown unhealthy after 3 failures in a row; the others go on. An
-// authentication refusal pauses all remote work, which retries slowly (5 min
-// doubling to 1 h; a callback triggers one attempt at once); the sweep goes on.
+// authentication refusal pauses the remote work of that account only (its
+// reconciliation, its jobs' polls, its downloads), which retries slowly (5 min
+// doubling to 1 h; a callback triggers one attempt at once per paused
+// account); the other accounts and the sweep go on, and the first success of
+// the account resumes it. Only one task runs at a time, whatever its account.
 // State changes are logged once, not once per attempt.
 //
 // Every wait is on the injected Clock and ends at once on stop, reload or a
@@ -78,6 +86,7 @@ struct SchedulerOptions {
 
 struct JobHealth {
   std::string name;
+  std::string account;
   bool healthy = true;
   std::optional<util::TimePoint> last_success;
   std::optional<util::TimePoint> last_attempt;
@@ -86,12 +95,22 @@ struct JobHealth {
   std::string last_error;
 };
 
-struct HealthSnapshot {
-  util::TimePoint now;
+struct AccountHealth {
+  std::string name;
   bool auth_refused = false;
   std::string auth_error;
   std::optional<util::TimePoint> auth_retry_at;
-  std::vector<JobHealth> jobs;  // enabled jobs, by name
+};
+
+struct HealthSnapshot {
+  util::TimePoint now;
+  // Any account refused; the error and retry time of the first refused one
+  // (by name). accounts[] has each account's own.
+  bool auth_refused = false;
+  std::string auth_error;
+  std::optional<util::TimePoint> auth_retry_at;
+  std::vector<AccountHealth> accounts;  // by name
+  std::vector<JobHealth> jobs;          // enabled jobs, by name
   std::int64_t pending_downloads = 0;
   std::optional<util::TimePoint> last_success;  // of any remote task
   std::vector<std::string> problems;            // one line each; empty when healthy
@@ -135,6 +154,7 @@ class Scheduler {
  private:
   enum class TaskKind { kReconcile, kPoll, kDownload, kSweep };
   struct JobState {
+    std::string account;
     util::TimePoint next_poll;
     bool requested = false;  // a callback arrived while its poll ran
     int failures = 0;
@@ -142,9 +162,23 @@ class Scheduler {
     std::optional<util::TimePoint> last_attempt;
     std::string last_error;
   };
+  // An account's remote work: its reconciliation, downloads and auth pause.
+  struct AccountState {
+    bool reconcile_due = true;
+    util::TimePoint reconcile_at;
+    int reconcile_failures = 0;
+    std::optional<util::TimePoint> download_at;
+    int download_failures = 0;
+    bool auth_refused = false;
+    int auth_failures = 0;
+    util::TimePoint auth_retry_at;
+    std::string auth_error;
+    bool probe = false;  // a callback lets one remote task run despite the pause
+  };
   struct Choice {
     TaskKind kind;
-    std::string job;
+    std::string account;  // remote tasks
+    std::string job;      // kPoll
     util::TimePoint due;
   };
 
@@ -154,13 +188,16 @@ class Scheduler {
   std::optional<Choice> NextTask() const;                 // under mu_
   void Start(const Choice& choice, util::TimePoint now);  // under mu_
   void ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now);
+  // "account NAME: " with several accounts, else "" (for log lines).
+  std::string AccountPrefix(const std::string& account) const;
   // Result handling, under mu_.
-  bool HandleAuth(const util::Status& status, util::TimePoint now);
-  void RemoteSucceeded(util::TimePoint now);
-  void FinishReconcile(const util::Status& status, util::TimePoint now);
-  void FinishPoll(const std::string& job, const util::Result<JobPollOutcome>& outcome,
-                  util::TimePoint now);
-  void FinishDownload(const util::Result<DownloadOutcome>& outcome, util::TimePoint now);
+  bool HandleAuth(const std::string& account, const util::Status& status, util::TimePoint now);
+  void RemoteSucceeded(const std::string& account, util::TimePoint now);
+  void FinishReconcile(const std::string& account, const util::Status& status, util::TimePoint now);
+  void FinishPoll(const std::string& account, const std::string& job,
+                  const util::Result<JobPollOutcome>& outcome, util::TimePoint now);
+  void FinishDownload(const std::string& account, const util::Result<DownloadOutcome>& outcome,
+                      util::TimePoint now);
   void FinishSweep(const util::Result<std::optional<util::TimePoint>>& next, util::TimePoint now);
   void ArmSweepFor(std::optional<util::TimePoint> expiry, util::TimePoint now);
   void PublishStatus();
@@ -174,17 +211,11 @@ class Scheduler {
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const config::Config> pending_config_;
   std::map<std::string, JobState> jobs_;
-  bool reconcile_due_ = true;
-  util::TimePoint reconcile_at_;
-  int reconcile_failures_ = 0;
-  std::optional<util::TimePoint> download_at_;
-  int download_failures_ = 0;
+  std::map<std::string, AccountState> accounts_;
+  // Each account's view of config_ (config::AccountView; config_ itself when
+  // config_->accounts is empty).
+  std::map<std::string, std::shared_ptr<const config::Config>> views_;
   util::TimePoint sweep_at_;
-  bool auth_refused_ = false;
-  int auth_failures_ = 0;
-  util::TimePoint auth_retry_at_;
-  std::string auth_error_;
-  bool probe_ = false;  // a callback lets one remote task run despite the pause
   std::int64_t pending_downloads_ = 0;
   std::optional<util::TimePoint> last_success_;
   std::string last_status_;
@@ -199,7 +230,8 @@ class Scheduler {
 };
 
 // The /healthz problems of a snapshot against the configuration: one line
-// per failing reason (auth, each unhealthy or stale job).
+// per failing reason (auth, one per refused account when there are several;
+// each unhealthy or stale job).
 std::vector<std::string> HealthProblems(const HealthSnapshot& health, const config::Config& config);
 
 }  // namespace hdc::engine
