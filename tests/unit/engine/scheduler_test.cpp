@@ -1,6 +1,8 @@
 #include "engine/scheduler.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -8,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include "support/log_capture.h"
 #include "util/time_format.h"
 
 namespace hdc::engine {
@@ -40,24 +43,70 @@ std::shared_ptr<const config::Config> Config(std::vector<config::JobSpec> jobs) 
   return config;
 }
 
-// Records every task with the clock's time; answers as the test says.
+// A job of an account.
+config::JobSpec JobOf(const std::string& name, const std::string& account, hours at,
+                      bool callback = false) {
+  config::JobSpec job = Job(name, at, callback);
+  job.account = account;
+  return job;
+}
+
+// A configuration with these accounts (the first is the primary one).
+std::shared_ptr<const config::Config> Accounts(const std::vector<std::string>& names,
+                                               std::vector<config::JobSpec> jobs) {
+  auto config = std::make_shared<config::Config>(*Config(std::move(jobs)));
+  for (const std::string& name : names) {
+    config::AccountConfig account;
+    account.name = name;
+    config->accounts.push_back(account);
+  }
+  config->account = config->accounts.front();
+  return config;
+}
+
+std::string JobNames(const config::Config& config) {
+  std::string names;
+  for (const config::JobSpec& job : config.jobs) names += (names.empty() ? "" : " ") + job.name;
+  return names;
+}
+
+// Records every task; answers as the test says. With several accounts the
+// remote tasks name the account of the view they get ("reconcile a",
+// "poll x@a", "download b"), with one they are as they always were.
 class FakeWork final : public Work {
  public:
   explicit FakeWork(util::Clock& clock) : clock_(clock) {}
 
-  util::Status Reconcile(const config::Config&) override {
-    Record("reconcile");
+  util::Status Reconcile(const config::Config& config) override {
+    if (config::SeveralAccounts(config)) {
+      Record("reconcile " + config.account.name);
+      std::lock_guard lock(mu_);
+      reconciled_jobs_[config.account.name] = JobNames(config);
+    } else {
+      Record("reconcile");
+    }
     return reconcile_status;
   }
-  util::Result<JobPollOutcome> PollJob(const config::Config&, const std::string& job) override {
-    Record("poll " + job);
+  util::Result<JobPollOutcome> PollJob(const config::Config& config,
+                                       const std::string& job) override {
+    if (config::SeveralAccounts(config)) {
+      // The view holds the job and the job's account only.
+      const config::JobSpec* spec = config::FindJob(config, job);
+      const bool own =
+          spec != nullptr && spec->account == config.account.name &&
+          std::all_of(config.jobs.begin(), config.jobs.end(),
+                      [&](const config::JobSpec& j) { return j.account == config.account.name; });
+      Record("poll " + job + "@" + config.account.name + (own ? "" : " (wrong view)"));
+    } else {
+      Record("poll " + job);
+    }
     if (on_poll) return on_poll(job);
     JobPollOutcome outcome;
     outcome.polled = true;
     return outcome;
   }
-  util::Result<DownloadOutcome> Download(const config::Config&, util::Duration) override {
-    Record("download");
+  util::Result<DownloadOutcome> Download(const config::Config& config, util::Duration) override {
+    Record(config::SeveralAccounts(config) ? "download " + config.account.name : "download");
     if (on_download) return on_download();
     return DownloadOutcome{};
   }
@@ -69,6 +118,11 @@ class FakeWork final : public Work {
   std::vector<std::string> Take() {
     std::lock_guard lock(mu_);
     return std::exchange(calls_, {});
+  }
+  // The jobs of each account's view at its last reconciliation.
+  std::map<std::string, std::string> ReconciledJobs() {
+    std::lock_guard lock(mu_);
+    return reconciled_jobs_;
   }
 
   util::Status reconcile_status;
@@ -85,6 +139,7 @@ class FakeWork final : public Work {
   util::Clock& clock_;
   std::mutex mu_;
   std::vector<std::string> calls_;
+  std::map<std::string, std::string> reconciled_jobs_;
 };
 
 // Runs a scheduler on its own thread, with the test's manual clock.
@@ -149,6 +204,32 @@ Calls Without(Calls calls, const std::string& what) {
   calls.erase(std::remove(calls.begin(), calls.end(), what), calls.end());
   return calls;
 }
+
+std::ptrdiff_t Count(const Calls& calls, const std::string& what) {
+  return std::count(calls.begin(), calls.end(), what);
+}
+
+util::Status AuthRefused() {
+  return util::Status::Error(util::ErrorKind::kAuth, "token refused (401)");
+}
+
+// The status lines the scheduler publishes (from its threads).
+struct StatusLines {
+  std::mutex mu;
+  std::string last;
+  SchedulerOptions Options() {
+    SchedulerOptions options;
+    options.on_status = [this](const std::string& line) {
+      std::lock_guard lock(mu);
+      last = line;
+    };
+    return options;
+  }
+  std::string Last() {
+    std::lock_guard lock(mu);
+    return last;
+  }
+};
 
 }  // namespace
 
@@ -349,6 +430,185 @@ TEST_CASE("scheduler: the watchdog is pinged from the loop, and not while it is 
   h.clock.Advance(minutes(5));
   h.clock.AwaitWaiters(1);
   CHECK(pings == 3);
+}
+
+TEST_CASE("scheduler: each account is reconciled and polled with its own view") {
+  Harness h(Accounts({"a", "b"}, {JobOf("x", "a", hours(2)), JobOf("y", "b", hours(6))}));
+  CHECK(h.work.Take() == Calls{"reconcile a", "reconcile b", "poll x@a", "poll y@b", "sweep"});
+  CHECK(h.work.ReconciledJobs() == std::map<std::string, std::string>{{"a", "x"}, {"b", "y"}});
+  auto health = h.scheduler.Health();
+  REQUIRE(health.accounts.size() == 2);
+  CHECK(health.accounts[0].name == "a");
+  CHECK(health.accounts[1].name == "b");
+  CHECK_FALSE(health.auth_refused);
+  REQUIRE(health.jobs.size() == 2);
+  CHECK(health.jobs[0].account == "a");
+  CHECK(health.jobs[1].account == "b");
+  // Each job's next poll is its own run's, with its account's view.
+  h.AdvanceTo(TimePoint(kDay0 + hours(24 * 7 + 6) + minutes(2)));
+  const Calls calls = Without(h.work.Take(), "sweep");
+  CHECK(calls == Calls{"poll x@a", "poll y@b"});
+}
+
+TEST_CASE(
+    "scheduler: an authentication refusal pauses only its account, which resumes on success") {
+  hdc::testing::LogCapture log;
+  StatusLines status;
+  SchedulerOptions options = status.Options();
+  // A pause that outlasts a day, so the other account's next run falls in it.
+  options.auth_retry_base = hours(25);
+  options.auth_retry_cap = hours(48);
+  Harness h(Accounts({"a", "b"}, {JobOf("x", "a", hours(2)), JobOf("y", "b", hours(2))}), options);
+  h.work.Take();
+  std::atomic<bool> refused{true};
+  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
+    if (job == "y" && refused) return AuthRefused();
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    if (job == "x") outcome.new_executions = 1;
+    return outcome;
+  };
+  const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
+  h.AdvanceTo(run);
+  Calls calls = Without(h.work.Take(), "sweep");
+  CHECK(Count(calls, "poll x@a") == 1);
+  CHECK(Count(calls, "poll y@b") == 1);
+  CHECK(Count(calls, "download a") == 1);  // x listed a new run: a's downloads only
+  CHECK(Count(calls, "download b") == 0);
+
+  auto health = h.scheduler.Health();
+  CHECK(health.auth_refused);
+  CHECK(health.auth_error == "token refused (401)");
+  REQUIRE(health.auth_retry_at);
+  CHECK(*health.auth_retry_at == run + hours(25));
+  REQUIRE(health.accounts.size() == 2);
+  CHECK_FALSE(health.accounts[0].auth_refused);
+  CHECK_FALSE(health.accounts[0].auth_retry_at);
+  CHECK(health.accounts[1].name == "b");
+  CHECK(health.accounts[1].auth_refused);
+  CHECK(health.accounts[1].auth_error == "token refused (401)");
+  REQUIRE(health.problems.size() == 1);
+  CHECK(health.problems[0] == "authentication refused for account b, its jobs paused (next try " +
+                                  util::FormatTimestamp(run + hours(25)) +
+                                  "): token refused (401)");
+  CHECK(status.Last().find(", AUTHENTICATION REFUSED (account b)") != std::string::npos);
+  CHECK(log.text().find("account b: authentication refused, remote work paused for its 1 job(s) "
+                        "(retrying from " +
+                        util::FormatTimestamp(run + hours(25)) + " on): token refused (401)") !=
+        std::string::npos);
+
+  // The next day: x is polled on its schedule and a's downloads run; y waits.
+  h.AdvanceTo(run + hours(24));
+  calls = Without(h.work.Take(), "sweep");
+  CHECK(calls == Calls{"poll x@a", "download a"});
+  CHECK(h.scheduler.Health().accounts[1].auth_refused);
+
+  // At the retry time b is tried again; it works, so b resumes.
+  refused = false;
+  h.AdvanceTo(run + hours(25));
+  calls = Without(h.work.Take(), "sweep");
+  CHECK(calls == Calls{"poll y@b"});
+  health = h.scheduler.Health();
+  CHECK_FALSE(health.auth_refused);
+  CHECK_FALSE(health.accounts[1].auth_refused);
+  CHECK(health.problems.empty());
+  CHECK(status.Last().find("AUTHENTICATION REFUSED") == std::string::npos);
+  CHECK(log.text().find("account b: authentication works again, remote work resumed") !=
+        std::string::npos);
+}
+
+TEST_CASE("scheduler: with one account the refusal and resume texts are as before") {
+  hdc::testing::LogCapture log;
+  StatusLines status;
+  Harness h(Config({Job("a", hours(2))}), status.Options());
+  h.work.Take();
+  std::atomic<bool> refused{true};
+  h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
+    if (refused) return AuthRefused();
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  };
+  const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
+  h.AdvanceTo(run);
+  CHECK(Without(h.work.Take(), "sweep") == Calls{"poll a"});
+  const std::string retry = util::FormatTimestamp(run + minutes(5));
+  auto health = h.scheduler.Health();
+  REQUIRE(health.accounts.size() == 1);
+  CHECK(health.accounts[0].name == "default");
+  CHECK(health.jobs[0].account == "default");
+  REQUIRE(health.problems.size() == 1);
+  CHECK(health.problems[0] ==
+        "authentication refused, remote work paused (next try " + retry + "): token refused (401)");
+  CHECK(status.Last().ends_with(", AUTHENTICATION REFUSED"));
+  CHECK(log.text().find("authentication refused, remote work paused for all jobs (retrying from " +
+                        retry + " on): token refused (401)") != std::string::npos);
+  CHECK(log.text().find("account ") == std::string::npos);
+  refused = false;
+  h.AdvanceTo(run + minutes(5));
+  CHECK(Without(h.work.Take(), "sweep") == Calls{"poll a"});
+  CHECK(h.scheduler.Health().problems.empty());
+  CHECK(log.text().find("authentication works again, remote work resumed") != std::string::npos);
+  CHECK(log.text().find("account ") == std::string::npos);
+}
+
+TEST_CASE("scheduler: a callback lets one task of a paused account through") {
+  Harness h(
+      Accounts({"a", "b"}, {JobOf("x", "a", hours(2), true), JobOf("y", "b", hours(2), true)}));
+  h.work.Take();
+  std::atomic<bool> refused{true};
+  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
+    if (job == "y" && refused) return AuthRefused();
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  };
+  h.Poke([&] { h.scheduler.Callback(); });
+  CHECK(h.work.Take() == Calls{"poll x@a", "poll y@b"});
+  CHECK(h.scheduler.Health().accounts[1].auth_refused);
+  // Still refused: the next callback lets y through once more, no more.
+  h.Poke([&] { h.scheduler.Callback(); });
+  CHECK(h.work.Take() == Calls{"poll x@a", "poll y@b"});
+  CHECK(h.scheduler.Health().accounts[1].auth_refused);
+  // The service is back: the probe succeeds and b resumes.
+  refused = false;
+  h.Poke([&] { h.scheduler.Callback(); });
+  CHECK(h.work.Take() == Calls{"poll x@a", "poll y@b"});
+  CHECK_FALSE(h.scheduler.Health().auth_refused);
+}
+
+TEST_CASE("scheduler: a reload keeps the pause of an account that stays, drops a removed one") {
+  Harness h(Accounts({"a", "b"}, {JobOf("x", "a", hours(2)), JobOf("y", "b", hours(2))}));
+  h.work.Take();
+  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
+    if (job == "y") return AuthRefused();
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  };
+  const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
+  h.AdvanceTo(run);
+  CHECK(Without(h.work.Take(), "sweep") == Calls{"poll x@a", "poll y@b"});
+  REQUIRE(h.scheduler.Health().accounts[1].auth_refused);
+  // The same accounts again: b stays paused, so only a is reconciled now.
+  h.Poke([&] {
+    h.scheduler.Reload(
+        Accounts({"a", "b"}, {JobOf("x", "a", hours(2)), JobOf("y", "b", hours(2))}));
+  });
+  CHECK(h.work.Take() == Calls{"reconcile a", "poll x@a"});
+  CHECK(h.scheduler.Health().accounts[1].auth_refused);
+  // Without b: its state and pause are gone, x goes on.
+  h.Poke([&] { h.scheduler.Reload(Accounts({"a"}, {JobOf("x", "a", hours(2))})); });
+  CHECK(h.work.Take() == Calls{"reconcile", "poll x"});
+  auto health = h.scheduler.Health();
+  CHECK_FALSE(health.auth_refused);
+  REQUIRE(health.accounts.size() == 1);
+  CHECK(health.accounts[0].name == "a");
+  REQUIRE(health.jobs.size() == 1);
+  CHECK(health.jobs[0].name == "x");
+  CHECK(health.problems.empty());
+  h.AdvanceTo(run + hours(24));
+  CHECK(Without(h.work.Take(), "sweep") == Calls{"poll x"});
 }
 
 TEST_CASE(
