@@ -1,6 +1,7 @@
 #include "reconcile/reconciler.h"
 
 #include <map>
+#include <set>
 
 #include "db/jobs_table.h"
 #include "reconcile/fingerprint.h"
@@ -102,10 +103,19 @@ util::Result<Reconciler::Remote> Reconciler::ListRemote() {
 }
 
 util::Result<std::vector<LocalJob>> Reconciler::LoadLocal() {
-  auto records = db::JobsTable(db_).LoadAll();
-  if (!records.ok()) return records.status();
+  db::JobsTable table(db_);
+  HDC_ASSIGN_OR_RETURN(auto records, table.LoadAll());
+  std::set<std::string> others;  // recorded under another account
+  if (!options_.account.empty()) {
+    HDC_ASSIGN_OR_RETURN(auto accounts, table.Accounts());
+    for (const auto& a : accounts) {
+      if (a.account != options_.account) others.insert(a.name);
+    }
+  }
   std::vector<LocalJob> local;
-  for (const db::JobRecord& r : *records) local.push_back({r.name, r.template_id, r.report_id});
+  for (const db::JobRecord& r : records) {
+    if (!others.contains(r.name)) local.push_back({r.name, r.template_id, r.report_id});
+  }
   return local;
 }
 
@@ -126,15 +136,20 @@ util::Result<ReconcileSummary> Reconciler::Run(const std::vector<config::JobSpec
   if (!pending.ok()) return pending.status();
   auto remote = ListRemote();
   if (!remote.ok()) return remote.status();
+  auto local = LoadLocal();
+  if (!local.ok()) return local.status();
   // Intents left pending by an interrupted run: the listing above shows
-  // whether they took effect, and planning adopts what they created.
+  // whether they took effect, and planning adopts what they created. With
+  // several accounts, only the intents of this account's jobs.
+  std::set<std::string> ours;
+  for (const config::JobSpec& job : jobs) ours.insert(job.name);
+  for (const LocalJob& l : *local) ours.insert(l.name);
   for (const db::Intent& intent : *pending) {
+    if (!options_.account.empty() && !ours.contains(intent.job_name)) continue;
     log->warn("resuming after an interrupted '{}' for job {} (intent {}): adopting by listing",
               intent.action, intent.job_name, intent.id);
     HDC_RETURN_IF_ERROR(table.FinishIntent(intent.id, "abandoned", std::nullopt, Now()));
   }
-  auto local = LoadLocal();
-  if (!local.ok()) return local.status();
   const std::vector<DesiredJob> desired = BuildDesired(jobs, options_.callback_url);
   ReconcileSummary summary;
   summary.actions = Plan(desired, remote->templates, remote->schedules, *local);

@@ -29,6 +29,10 @@ namespace hdc::reconcile {
 
 struct ReconcileOptions {
   std::string callback_url;  // [service] callback_url, for jobs with callback = yes
+  // With several accounts, the account whose tenant `api` talks to: only its
+  // recorded jobs and their interrupted intents are this run's (another
+  // account's jobs are not orphans here). Empty: every recorded job is.
+  std::string account;
   // Test hook called at named points ("after-create-template",
   // "after-create-schedule", ...); returning an error stops the run there as
   // a crash would (nothing after it is committed).
@@ -63,6 +67,7 @@ class Reconciler {
     std::vector<RemoteScheduleView> schedules;
   };
   util::Result<Remote> ListRemote();
+  // The recorded jobs of options_.account (all of them when it is empty).
   util::Result<std::vector<LocalJob>> LoadLocal();
   util::Status Apply(const Action& action, const DesiredJob& job, std::string& template_id);
   util::Status CreateSchedule(const DesiredJob& job, const std::string& template_id);

@@ -77,17 +77,31 @@ class Harness {
 
   api::Connection& Connection() {
     if (!connection_) {
-      api::ConnectionOptions options;
-      options.http.user_agent = "hdc-reportd-test";
-      options.token.login_url = emu_.server().base_url();
-      options.token.tenant_id = emulator::DemoClient().tenant;
-      options.token.client_id = emulator::DemoClient().client_id;
-      options.api.api_url = emu_.server().base_url();
-      connection_ = std::make_unique<api::Connection>(
-          options, auth::Credential::FromSecret(emulator::DemoClient().secret, "client secret"),
-          emu_.clock(), stop_.get_token());
+      const auto demo = emulator::DemoClient();
+      connection_ = NewConnection(demo.tenant, demo.client_id, demo.secret);
     }
     return *connection_;
+  }
+  // A connection as another client (another tenant: another account);
+  // RegisterClient makes the emulator know it.
+  std::unique_ptr<api::Connection> NewConnection(const std::string& tenant,
+                                                 const std::string& client_id,
+                                                 const std::string& secret) {
+    api::ConnectionOptions options;
+    options.http.user_agent = "hdc-reportd-test";
+    options.token.login_url = emu_.server().base_url();
+    options.token.tenant_id = tenant;
+    options.token.client_id = client_id;
+    options.api.api_url = emu_.server().base_url();
+    return std::make_unique<api::Connection>(options,
+                                             auth::Credential::FromSecret(secret, "client secret"),
+                                             emu_.clock(), stop_.get_token());
+  }
+  void RegisterClient(const std::string& tenant, const std::string& client_id,
+                      const std::string& secret) {
+    auto r = emu_.Admin("POST", "clients",
+                        {{"tenant", tenant}, {"client_id", client_id}, {"secret", secret}});
+    REQUIRE_MESSAGE(r.status < 300, r.body);
   }
 
   util::Result<reconcile::ReconcileSummary> Reconcile(
@@ -95,7 +109,7 @@ class Harness {
     auto config = Config(jobs);
     REQUIRE_MESSAGE(config.ok(), config.status().message());
     reconcile::Reconciler reconciler(Connection().api(), Db(), emu_.clock(),
-                                     {config->service.callback_url, std::move(hook)});
+                                     {config->service.callback_url, "", std::move(hook)});
     return reconciler.Run(config->jobs);
   }
 

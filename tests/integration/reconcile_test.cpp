@@ -1,8 +1,10 @@
 // Reconciliation against the emulator: no duplicates, ever (docs/architecture.md §Remote state).
+#include <algorithm>
 #include <sstream>
 
 #include <doctest/doctest.h>
 
+#include "db/jobs_table.h"
 #include "integration/harness.h"
 #include "util/logging.h"
 
@@ -79,6 +81,57 @@ TEST_CASE("a lost response to a create is not retried, the next run adopts the o
   RequireClean(second);
   CHECK(h.Count("templates") == 2);
   CHECK(h.Count("schedules") == 2);
+}
+
+TEST_CASE("with several accounts, a run sees only its account's jobs and their intents") {
+  Harness h;
+  h.RegisterClient("tenant-b", "client-b", "secret-b");
+  auto b_connection = h.NewConnection("tenant-b", "client-b", "secret-b");
+  auto config = h.Config(kJobs);
+  REQUIRE(config.ok());
+  std::vector<config::JobSpec> a_jobs{config->jobs[0]};  // kernel
+  std::vector<config::JobSpec> b_jobs{config->jobs[1]};  // top
+  a_jobs[0].account = "a";
+  b_jobs[0].account = "b";
+  auto run = [&](api::Connection& connection, const std::string& account,
+                 const std::vector<config::JobSpec>& jobs,
+                 std::function<util::Status(std::string_view)> hook = nullptr) {
+    reconcile::Reconciler reconciler(connection.api(), h.Db(), h.clock(),
+                                     {"", account, std::move(hook)});
+    return reconciler.Run(jobs);
+  };
+  auto pending_for = [&](const std::string& job) {
+    auto pending = db::JobsTable(h.Db()).PendingIntents();
+    REQUIRE(pending.ok());
+    return std::count_if(pending->begin(), pending->end(),
+                         [&](const db::Intent& i) { return i.job_name == job; });
+  };
+  // a's first run dies after creating kernel's template: its intent stays.
+  auto crashed = run(h.Connection(), "a", a_jobs, [](std::string_view p) {
+    return p == "after-create-template" ? util::TemporaryError("crash") : util::Status::Ok();
+  });
+  REQUIRE_FALSE(crashed.ok());
+  REQUIRE(pending_for("kernel") == 1);
+  // b's run leaves a's intent alone and plans nothing about kernel.
+  auto b_first = run(*b_connection, "b", b_jobs);
+  RequireClean(b_first);
+  CHECK(pending_for("kernel") == 1);
+  // a's next run adopts what the crash left: no duplicate in a's tenant.
+  RequireClean(run(h.Connection(), "a", a_jobs));
+  CHECK(pending_for("kernel") == 0);
+  CHECK(h.Count("templates") == 2);  // one per tenant
+  CHECK(h.Count("schedules") == 2);
+  // kernel is recorded now: b does not see it as an orphan.
+  auto b_again = run(*b_connection, "b", b_jobs);
+  RequireClean(b_again);
+  CHECK(b_again->actions.empty());
+  // Control: unscoped, b's run would take a's recorded kernel for an orphan.
+  auto unscoped = run(*b_connection, "", b_jobs);
+  RequireClean(unscoped);
+  CHECK(std::any_of(unscoped->actions.begin(), unscoped->actions.end(),
+                    [](const reconcile::Action& a) {
+                      return a.kind == reconcile::ActionKind::kOrphanJob && a.job == "kernel";
+                    }));
 }
 
 TEST_CASE("an edited job edits in place, enabled = no pauses and yes resumes") {
