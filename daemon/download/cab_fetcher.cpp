@@ -144,6 +144,7 @@ util::Result<CabFetchSummary> CabFetcher::FetchPending(CabProgress* progress) {
     while (true) {
       HDC_ASSIGN_OR_RETURN(auto row, stmt.Step());
       if (!row) break;
+      if (options_.only_listed_jobs && !jobs_.contains(stmt.ColumnText(1))) continue;
       if (stmt.ColumnInt(6) != 0) {
         ++summary.deferred;
         continue;

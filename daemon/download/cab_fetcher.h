@@ -78,6 +78,9 @@ struct CabFetchOptions {
   // Cabs whose retention clock started before this are skipped, never
   // downloaded only to be purged (retention and purge-ahead, by the root).
   std::optional<util::TimePoint> retention_cutoff;
+  // With several accounts: only the cabs of the jobs in the fetcher's rules
+  // map (one account's), whose credentials the API clients hold.
+  bool only_listed_jobs = false;
 };
 
 struct CabFetchSummary {

@@ -48,6 +48,7 @@ util::Result<ReportFetchSummary> ReportFetcher::FetchReady() {
   HDC_ASSIGN_OR_RETURN(auto ready, executions.ReadyToFetch());
   for (const db::ExecutionRecord& e : ready) {
     if (ctx_.stop.stop_requested()) break;
+    if (options_.only_listed_jobs && !jobs_.contains(e.job_name)) continue;
     const Outcome outcome = FetchOne(e, summary);
     const util::Status& status = outcome.status;
     if (status.ok()) continue;

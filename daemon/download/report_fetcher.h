@@ -62,6 +62,9 @@ struct ReportFetchOptions {
   int max_link_refreshes = 3;
   // The links the cycle's poll listed; null: every report asks for its own.
   api::ListedLinks* listed_links = nullptr;
+  // With several accounts: only the reports of the jobs in the fetcher's
+  // rules map (one account's), whose credentials the connection holds.
+  bool only_listed_jobs = false;
 };
 
 // The rules of `job`; the defaults for a job the configuration no longer has.

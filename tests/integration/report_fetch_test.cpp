@@ -627,6 +627,47 @@ TEST_CASE("below min_free_space the report and cab batches stop at once, nothing
               "next_attempt_at IS NULL") == pending);
 }
 
+TEST_CASE("with only_listed_jobs, the fetchers take only the jobs of their rules") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  h.clock().Advance(std::chrono::hours(51));  // the runs of May 1-3 completed
+  Pipeline p(h);
+  auto schedules = poll::Poller::RecordedSchedules(h.Db());
+  REQUIRE(schedules.ok());
+  poll::Poller poller(h.Connection().api(), h.Db(), h.clock(), nullptr);
+  REQUIRE(poller.Poll(*schedules).ok());
+  // Another account's fetcher: its rules name only its own job.
+  const std::map<std::string, download::JobIngestRules> others{{"other", {true, true, {}}}};
+  download::ReportFetchOptions report_options;
+  report_options.only_listed_jobs = true;
+  download::ReportFetcher reports_elsewhere(ContextOf(h, p.layout, p.random), h.Connection().api(),
+                                            report_options, others);
+  auto none = reports_elsewhere.FetchReady();
+  REQUIRE(none.ok());
+  CHECK(none->reports == 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM executions WHERE state = 'ingested'") == 0);
+  // Control: the job's own account fetches them.
+  auto own = p.Run(report_options);
+  REQUIRE(own.ok());
+  CHECK(own->reports == 3);
+  REQUIRE(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'") > 0);
+
+  download::CabFetchOptions cab_options;
+  cab_options.only_listed_jobs = true;
+  download::CabFetcher cabs_elsewhere(
+      ContextOf(h, p.layout, p.random),
+      [&h](util::Random& r) { return h.Connection().NewApiClient(r); }, cab_options, others);
+  auto no_cabs = cabs_elsewhere.FetchPending();
+  REQUIRE(no_cabs.ok());
+  CHECK(no_cabs->fetched == 0);
+  CHECK(no_cabs->deferred == 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'fetched'") == 0);
+  auto own_cabs = CabFetcherOver(h, p, cab_options).FetchPending();
+  REQUIRE(own_cabs.ok());
+  CHECK(own_cabs->fetched > 0);
+  CHECK(Count(h.Db(), "SELECT count(*) FROM cabs WHERE state = 'pending'") == 0);
+}
+
 TEST_CASE("a cab the service answers 404 for is skipped, not retried") {
   Harness h;
   REQUIRE(h.Reconcile(kJob).ok());
