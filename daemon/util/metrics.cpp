@@ -8,7 +8,8 @@
 namespace hdc::util {
 namespace {
 
-constexpr std::array<std::string_view, 4> kAllowedLabels{"job", "outcome", "endpoint", "kind"};
+constexpr std::array<std::string_view, 5> kAllowedLabels{"account", "job", "outcome", "endpoint",
+                                                         "kind"};
 
 bool IsNameChar(char c, bool first) {
   const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';

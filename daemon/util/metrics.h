@@ -5,8 +5,8 @@
 // prefix, which is added at render time); Add and Set on an undeclared name
 // create it as a counter or a gauge with empty help. A series is a family plus
 // a set of labels; label order does not matter ({job, outcome} and {outcome,
-// job} are one series). Label names are bounded to job, outcome, endpoint and
-// kind, so a report id, cab hash or device id can never become a label: an
+// job} are one series). Label names are bounded to account, job, outcome,
+// endpoint and kind, so a report id, cab hash or device id can never become a label: an
 // update with any other label name, a repeated label name or a malformed
 // metric name is dropped with a debug log. Label values are the caller's
 // business and must come from a small set (job names, outcome words).
@@ -24,7 +24,7 @@
 
 namespace hdc::util {
 
-// Bounded: job, outcome, endpoint and kind only.
+// Bounded: account, job, outcome, endpoint and kind only.
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 
 enum class MetricType { kCounter, kGauge };

@@ -107,7 +107,7 @@ TEST_CASE("metrics: Describe after updates sets type and help and keeps the seri
   CHECK(empty->series.empty());
 }
 
-TEST_CASE("metrics: label names outside job, outcome, endpoint and kind are refused") {
+TEST_CASE("metrics: label names outside account, job, outcome, endpoint and kind are refused") {
   Metrics metrics;
   metrics.Add("reports_total", {{"job", "a"}, {"report_id", "123"}});
   metrics.Add("reports_total", {{"cab_hash", "abc"}});
@@ -121,10 +121,15 @@ TEST_CASE("metrics: label names outside job, outcome, endpoint and kind are refu
     CHECK(family.name != "bad name");
     CHECK(family.name != "9starts_with_digit");
   }
-  metrics.Add("reports_total",
-              {{"job", "a"}, {"outcome", "ok"}, {"endpoint", "cabs"}, {"kind", "x"}});
+  metrics.Add(
+      "reports_total",
+      {{"account", "b"}, {"job", "a"}, {"outcome", "ok"}, {"endpoint", "cabs"}, {"kind", "x"}});
   CHECK(ValueOf(metrics, "reports_total",
-                {{"job", "a"}, {"outcome", "ok"}, {"endpoint", "cabs"}, {"kind", "x"}}) == 1);
+                {{"account", "b"},
+                 {"job", "a"},
+                 {"outcome", "ok"},
+                 {"endpoint", "cabs"},
+                 {"kind", "x"}}) == 1);
 }
 
 TEST_CASE("metrics: concurrent updates from several threads all count") {
