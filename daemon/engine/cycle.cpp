@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "db/executions_table.h"
+#include "db/jobs_table.h"
 #include "download/partials.h"
 #include "reconcile/template_builder.h"
 #include "store/recovery.h"
@@ -28,16 +29,8 @@ std::vector<poll::ScheduleToPoll> SchedulesOf(const std::vector<poll::ScheduleTo
   return out;
 }
 
-std::map<std::string, download::JobIngestRules> RulesOf(const config::Config& config) {
-  std::map<std::string, download::JobIngestRules> rules;
-  for (const config::JobSpec& job : config.jobs) {
-    rules[job.name] = {job.report.view == config::View::kIhvDriver, job.cabs, job.cab_types};
-  }
-  return rules;
-}
-
-download::FetchContext FetchContextOf(const CycleDeps& d) {
-  return {d.connection.http(), d.db, d.fs, d.layout, d.clock, d.random, d.stop};
+download::FetchContext FetchContextOf(const CycleDeps& d, api::Connection& connection) {
+  return {connection.http(), d.db, d.fs, d.layout, d.clock, d.random, d.stop};
 }
 
 }  // namespace
@@ -84,6 +77,31 @@ void DescribeCycleMetrics(util::Metrics& m) {
 
 Cycle::Cycle(CycleDeps deps) : d_(std::move(deps)) {}
 
+util::Result<api::Connection*> Cycle::ConnectionFor(const config::Config& config) {
+  if (d_.connections.size() == 1) return d_.connections.begin()->second;
+  const auto it = d_.connections.find(config.account.name);
+  if (it == d_.connections.end() || it->second == nullptr) {
+    return util::ConfigError("account " + config.account.name +
+                             " has no connection; accounts added by a reload need a restart");
+  }
+  return it->second;
+}
+
+util::Result<std::map<std::string, download::JobIngestRules>> Cycle::RulesFor(
+    const config::Config& config) {
+  std::map<std::string, download::JobIngestRules> rules;
+  for (const config::JobSpec& job : config.jobs) {
+    rules[job.name] = {job.report.view == config::View::kIhvDriver, job.cabs, job.cab_types};
+  }
+  if (config::SeveralAccounts(config)) {
+    HDC_ASSIGN_OR_RETURN(auto recorded, db::JobsTable(d_.db).Accounts());
+    for (const auto& job : recorded) {
+      if (job.account == config.account.name) rules.try_emplace(job.name);
+    }
+  }
+  return rules;
+}
+
 void Cycle::Count(const char* name, double value, const std::string& outcome) {
   if (d_.metrics == nullptr || value <= 0) return;
   util::MetricLabels labels;
@@ -101,9 +119,11 @@ util::Status Cycle::Recover() {
 }
 
 util::Result<reconcile::ReconcileSummary> Cycle::Reconcile(const config::Config& config) {
+  HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
   reconcile::Reconciler reconciler(
-      d_.connection.api(), d_.db, d_.clock,
-      {reconcile::CallbackUrl(config.service.callback_url, d_.callback_token), nullptr});
+      connection->api(), d_.db, d_.clock,
+      {reconcile::CallbackUrl(config.service.callback_url, d_.callback_token),
+       config::SeveralAccounts(config) ? config.account.name : "", nullptr});
   auto summary = reconciler.Run(config.jobs);
   Count("reconciliations_total", 1,
         !summary.ok()               ? "error"
@@ -114,13 +134,14 @@ util::Result<reconcile::ReconcileSummary> Cycle::Reconcile(const config::Config&
 
 util::Result<poll::PollSummary> Cycle::Poll(const config::Config& config,
                                             const std::vector<std::string>& jobs) {
+  HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
   HDC_ASSIGN_OR_RETURN(auto recorded, poll::Poller::RecordedSchedules(d_.db));
-  return PollSchedules(SchedulesOf(recorded, config, jobs));
+  return PollSchedules(*connection, SchedulesOf(recorded, config, jobs));
 }
 
 util::Result<poll::PollSummary> Cycle::PollSchedules(
-    const std::vector<poll::ScheduleToPoll>& schedules) {
-  poll::Poller poller(d_.connection.api(), d_.db, d_.clock, &listed_links_);
+    api::Connection& connection, const std::vector<poll::ScheduleToPoll>& schedules) {
+  poll::Poller poller(connection.api(), d_.db, d_.clock, &listed_links_[&connection]);
   auto polled = poller.Poll(schedules);
   if (d_.metrics != nullptr) {
     for (const poll::ScheduleToPoll& s : schedules) {
@@ -143,10 +164,11 @@ util::Result<JobPollOutcome> Cycle::PollJob(const config::Config& config, const 
   JobPollOutcome outcome;
   const config::JobSpec* spec = config::FindJob(config, job);
   if (spec == nullptr || !spec->enabled) return outcome;
+  HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
   HDC_ASSIGN_OR_RETURN(auto recorded, poll::Poller::RecordedSchedules(d_.db));
   const auto schedules = SchedulesOf(recorded, config, {job});
   if (schedules.empty()) return outcome;
-  HDC_ASSIGN_OR_RETURN(auto polled, PollSchedules(schedules));
+  HDC_ASSIGN_OR_RETURN(auto polled, PollSchedules(*connection, schedules));
   if (!polled.problems.empty()) return polled.problems.front();
   outcome.polled = true;
   outcome.new_executions = polled.new_executions;
@@ -172,11 +194,15 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
   // The same cutoff as the next sweep: nothing is downloaded only to be
   // purged minutes later.
   options.retention = config.service.retention - purge_ahead;
-  options.listed_links = &listed_links_;
-  download::ReportFetcher fetcher(FetchContextOf(d_), d_.connection.api(), options,
-                                  RulesOf(config));
+  HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
+  HDC_ASSIGN_OR_RETURN(auto rules, RulesFor(config));
+  api::ListedLinks& listed = listed_links_[connection];
+  options.listed_links = &listed;
+  options.only_listed_jobs = config::SeveralAccounts(config);
+  download::ReportFetcher fetcher(FetchContextOf(d_, *connection), connection->api(), options,
+                                  std::move(rules));
   auto fetched = fetcher.FetchReady();
-  listed_links_.Clear();
+  listed.Clear();
   if (fetched.ok()) {
     Count("reports_downloaded_total", fetched->reports);
     Count("rows_ingested_total", static_cast<double>(fetched->rows));
@@ -196,10 +222,13 @@ util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& c
   options.concurrency = static_cast<int>(config.service.download_concurrency);
   options.max_bandwidth = config.service.max_bandwidth;
   options.retention_cutoff = d_.clock.Now() - (config.service.retention - purge_ahead);
-  api::Connection& connection = d_.connection;
+  options.only_listed_jobs = config::SeveralAccounts(config);
+  HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
+  HDC_ASSIGN_OR_RETURN(auto rules, RulesFor(config));
   download::CabFetcher fetcher(
-      FetchContextOf(d_), [&connection](util::Random& r) { return connection.NewApiClient(r); },
-      options, RulesOf(config));
+      FetchContextOf(d_, *connection),
+      [connection](util::Random& r) { return connection->NewApiClient(r); }, options,
+      std::move(rules));
   auto cabs = fetcher.FetchPending(progress);
   if (cabs.ok()) {
     Count("cabs_fetched_total", cabs->fetched);

@@ -5,6 +5,11 @@
 // database only, so any order is safe; this class just builds each module
 // from the configuration and the shared connection.
 //
+// With several accounts, each remote step is called once per account with
+// config::AccountView(config, account): it reconciles, polls and downloads
+// that account's jobs only, through that account's connection. Recovery and
+// the sweep are local and take the whole configuration.
+//
 // Not thread-safe: one step at a time (the scheduler's worker thread). The
 // cab step runs its own download workers inside.
 #pragma once
@@ -33,8 +38,14 @@
 
 namespace hdc::engine {
 
+// One connection per account, by account name.
+using AccountConnections = std::map<std::string, api::Connection*>;
+
 struct CycleDeps {
-  api::Connection& connection;
+  // Each step's remote work goes through the connection of the account its
+  // configuration is a view of (config.account.name, config::AccountView);
+  // with one connection, every configuration uses it.
+  AccountConnections connections;
   db::Database& db;
   platform::FileSystem& fs;
   const store::StoreLayout& layout;
@@ -84,13 +95,22 @@ class Cycle {
   util::Result<std::optional<util::TimePoint>> NextExpiry(const config::Config& config);
 
  private:
-  util::Result<poll::PollSummary> PollSchedules(const std::vector<poll::ScheduleToPoll>& schedules);
+  // The connection of config's account; kConfig when the daemon has none
+  // for it (an account added by a reload, which needs a restart).
+  util::Result<api::Connection*> ConnectionFor(const config::Config& config);
+  // The ingest rules of config's jobs; with several accounts also the
+  // removed jobs recorded under config's account, whose downloads it still
+  // finishes (the fetchers then take only these jobs).
+  util::Result<std::map<std::string, download::JobIngestRules>> RulesFor(
+      const config::Config& config);
+  util::Result<poll::PollSummary> PollSchedules(api::Connection& connection,
+                                                const std::vector<poll::ScheduleToPoll>& schedules);
   void Count(const char* name, double value, const std::string& outcome = "");
 
   CycleDeps d_;
-  // The report links the last poll listed, for the next report fetch, which
-  // forgets them when it ends.
-  api::ListedLinks listed_links_;
+  // The report links the last poll of each account listed, for that
+  // account's next report fetch, which forgets them when it ends.
+  std::map<const api::Connection*, api::ListedLinks> listed_links_;
 };
 
 // Declares the counters the cycle updates, with their help texts.

@@ -57,6 +57,33 @@ util::Result<auth::Credential> LoadClientCredential(const config::AccountConfig&
   return auth::Credential::FromCertificate(std::move(certificate), std::move(description));
 }
 
+config::EnvLookup CredentialEnvironment(const config::Config& config, config::EnvLookup env) {
+  if (!config::SeveralAccounts(config)) return env;
+  return [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+}
+
+util::Result<std::map<std::string, auth::Credential>> LoadAccountCredentials(
+    const config::Config& config, const config::EnvLookup& env, const config::EnvRemove& remove) {
+  const bool several = config::SeveralAccounts(config);
+  const config::EnvLookup lookup = CredentialEnvironment(config, env);
+  std::map<std::string, auth::Credential> credentials;
+  for (const config::AccountConfig& account : config.accounts) {
+    const std::string prefix = several ? "[account " + account.name + "] " : "";
+    if (several && account.client_secret_file.empty() && account.client_certificate_file.empty() &&
+        account.federated_token_file.empty()) {
+      return util::ConfigError(
+          account.where + ": " + prefix +
+          "names no credential file; with several accounts each sets client_secret_file, "
+          "client_certificate_file or federated_token_file (the environment's fallbacks "
+          "cannot say whose they are)");
+    }
+    auto credential = LoadClientCredential(account, lookup, remove);
+    if (!credential.ok()) return credential.status().WithContext(prefix);
+    credentials.emplace(account.name, std::move(*credential));
+  }
+  return credentials;
+}
+
 auth::CredentialLoader CredentialReloader(const config::AccountConfig& account,
                                           const config::EnvLookup& env) {
   return [&account, env]() {

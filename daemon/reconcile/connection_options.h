@@ -4,6 +4,7 @@
 // executables (hdc-reportd and hdc-reportctl plan) connect the same way.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,19 @@ api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::
 util::Result<auth::Credential> LoadClientCredential(const config::AccountConfig& account,
                                                     const config::EnvLookup& env,
                                                     const config::EnvRemove& remove);
+
+// Every account's credential, by account name, in account order; the first
+// error (prefixed "[account NAME] " when there are several) is returned.
+// With several accounts each one names its own credential file
+// (client_secret_file, client_certificate_file or federated_token_file) and
+// no account reads the environment's fallbacks ($HDC_CLIENT_SECRET,
+// $CREDENTIALS_DIRECTORY/...), which cannot say whose they are: kConfig
+// naming the account otherwise.
+util::Result<std::map<std::string, auth::Credential>> LoadAccountCredentials(
+    const config::Config& config, const config::EnvLookup& env, const config::EnvRemove& remove);
+// The environment an account's credential is read with: the process's for
+// one account, none with several (LoadAccountCredentials).
+config::EnvLookup CredentialEnvironment(const config::Config& config, config::EnvLookup env);
 
 // Reads the account's credential again from the files it names (a secret
 // file rewritten in place, a renewed certificate): LoadClientCredential

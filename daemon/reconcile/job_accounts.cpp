@@ -21,12 +21,4 @@ util::Status CheckJobAccounts(const config::Config& config, db::Database& db) {
   return util::Status::Ok();
 }
 
-util::Status RequireOneAccount(const config::Config& config) {
-  if (config.accounts.size() <= 1) return util::Status::Ok();
-  return util::ConfigError(config.source + ": " + std::to_string(config.accounts.size()) +
-                           " accounts (" + config::AccountNames(config) +
-                           "): this version signs in to one account per daemon; run one "
-                           "hdc-reportd per account, each with its own state_dir");
-}
-
 }  // namespace hdc::reconcile

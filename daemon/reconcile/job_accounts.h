@@ -17,10 +17,4 @@ namespace hdc::reconcile {
 // recorded, and recorded jobs no longer configured, pass.
 util::Status CheckJobAccounts(const config::Config& config, db::Database& db);
 
-// kConfig (exit 78) when the configuration holds more than one account:
-// hdc-reportd and hdc-reportctl plan sign in to one account per process
-// (config.account) until remote work is kept per account. One account of any
-// name passes.
-util::Status RequireOneAccount(const config::Config& config);
-
 }  // namespace hdc::reconcile

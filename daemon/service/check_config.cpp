@@ -37,11 +37,18 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
     err << "hdc-reportd: " << config.status().ToString() << "\n";
     return config.status().exit_code();
   }
-  auto credential = reconcile::LoadClientCredential(config->account, config::ProcessEnvironment(),
-                                                    platform::RemoveEnvironmentVariable);
-  if (!credential.ok()) {
-    err << "hdc-reportd: " << config_path << ": " << credential.status().ToString() << "\n";
-    return credential.status().exit_code();
+  // Every account's credential, as the daemon reads them at start.
+  auto credentials = reconcile::LoadAccountCredentials(*config, config::ProcessEnvironment(),
+                                                       platform::RemoveEnvironmentVariable);
+  if (!credentials.ok()) {
+    err << "hdc-reportd: " << config_path << ": " << credentials.status().ToString() << "\n";
+    return credentials.status().exit_code();
+  }
+  std::string described;
+  for (const auto& [account, credential] : *credentials) {
+    if (!described.empty()) described += "; ";
+    if (config::SeveralAccounts(*config)) described += "account " + account + ": ";
+    described += credential.description();
   }
   for (const config::JobSpec& job : config->jobs) {
     const nlohmann::json tmpl = reconcile::BuildTemplate(job);
@@ -57,7 +64,7 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
   }
   err << "hdc-reportd: " << config_path << ": configuration OK, " << config->jobs.size()
       << (config->jobs.size() == 1 ? " job" : " jobs") << ", state in " << config->service.state_dir
-      << ", " << credential->description() << "\n";
+      << ", " << described << "\n";
   return 0;
 }
 

@@ -120,11 +120,19 @@ std::string HealthJson(const engine::HealthSnapshot& h, bool healthy,
   j["warnings"] = nlohmann::json::array();
   for (const std::string& w : warnings) j["warnings"].push_back(OneLine(w));
   j["auth"] = h.auth_refused ? "refused" : "ok";
+  j["accounts"] = nlohmann::json::array();
+  for (const engine::AccountHealth& a : h.accounts) {
+    j["accounts"].push_back({{"name", a.name},
+                             {"auth", a.auth_refused ? "refused" : "ok"},
+                             {"auth_error", OneLine(a.auth_error)},
+                             {"auth_retry_at", OptionalTime(a.auth_retry_at)}});
+  }
   j["pending_downloads"] = h.pending_downloads;
   j["last_success"] = OptionalTime(h.last_success);
   j["jobs"] = nlohmann::json::array();
   for (const engine::JobHealth& job : h.jobs) {
     j["jobs"].push_back({{"name", job.name},
+                         {"account", job.account},
                          {"healthy", job.healthy},
                          {"last_success", OptionalTime(job.last_success)},
                          {"last_attempt", OptionalTime(job.last_attempt)},
@@ -138,7 +146,7 @@ std::string HealthJson(const engine::HealthSnapshot& h, bool healthy,
 // Changes a reload cannot apply to a running daemon; each is named once.
 void WarnRestartOnly(const config::Config& old_config, const config::Config& new_config) {
   auto log = util::GetLogger("service");
-  auto differs = [&](const char* key, const std::string& a, const std::string& b) {
+  auto differs = [&](const std::string& key, const std::string& a, const std::string& b) {
     if (a != b) log->warn("reload: {} changed; it takes effect after a restart", key);
   };
   differs("[service] state_dir", old_config.service.state_dir, new_config.service.state_dir);
@@ -146,16 +154,25 @@ void WarnRestartOnly(const config::Config& old_config, const config::Config& new
           new_config.service.control_listen);
   differs("[service] dashboard", old_config.service.dashboard ? "yes" : "no",
           new_config.service.dashboard ? "yes" : "no");
-  differs("[account] tenant_id", old_config.account.tenant_id, new_config.account.tenant_id);
-  differs("[account] client_id", old_config.account.client_id, new_config.account.client_id);
-  differs("[account] api_url", old_config.account.api_url, new_config.account.api_url);
-  differs("[account] login_url", old_config.account.login_url, new_config.account.login_url);
-  differs("[account] client_secret_file", old_config.account.client_secret_file,
-          new_config.account.client_secret_file);
-  differs("[account] client_certificate_file", old_config.account.client_certificate_file,
-          new_config.account.client_certificate_file);
-  differs("[account] client_certificate_key_file", old_config.account.client_certificate_key_file,
-          new_config.account.client_certificate_key_file);
+  // Reloads that add or remove an account are refused (CheckReloadedAccounts).
+  for (const config::AccountConfig& before : old_config.accounts) {
+    const config::AccountConfig* after = config::FindAccount(new_config, before.name);
+    if (after == nullptr) continue;
+    const std::string section = config::SeveralAccounts(old_config)
+                                    ? "[account " + before.name + "] "
+                                    : std::string("[account] ");
+    differs(section + "tenant_id", before.tenant_id, after->tenant_id);
+    differs(section + "client_id", before.client_id, after->client_id);
+    differs(section + "api_url", before.api_url, after->api_url);
+    differs(section + "login_url", before.login_url, after->login_url);
+    differs(section + "client_secret_file", before.client_secret_file, after->client_secret_file);
+    differs(section + "client_certificate_file", before.client_certificate_file,
+            after->client_certificate_file);
+    differs(section + "client_certificate_key_file", before.client_certificate_key_file,
+            after->client_certificate_key_file);
+    differs(section + "federated_token_file", before.federated_token_file,
+            after->federated_token_file);
+  }
   // The HTTP and API clients are built once, at start.
   const config::ServiceConfig& a = old_config.service;
   const config::ServiceConfig& b = new_config.service;
@@ -186,12 +203,13 @@ util::Result<StartConfig> LoadStartConfig(const DaemonOptions& options) {
   start.config = std::make_shared<const config::Config>(std::move(loaded));
   HDC_RETURN_IF_ERROR(SetupLoggingFrom(start.config->service));
   HDC_ASSIGN_OR_RETURN(start.watchdog, platform::WatchdogPingInterval());
-  const config::AccountConfig& account = start.config->account;
   const bool test_support = options.time_scale > 0 || options.test_hooks;
-  if (test_support && !(IsLoopbackUrl(account.api_url) && IsLoopbackUrl(account.login_url))) {
-    return util::UsageError(
-        "--time-scale and --test-hooks work only against a loopback api_url and login_url "
-        "(hdc-emulator)");
+  for (const config::AccountConfig& account : start.config->accounts) {
+    if (test_support && !(IsLoopbackUrl(account.api_url) && IsLoopbackUrl(account.login_url))) {
+      return util::UsageError(
+          "--time-scale and --test-hooks work only against a loopback api_url and login_url "
+          "(hdc-emulator)");
+    }
   }
   return start;
 }
@@ -214,14 +232,14 @@ util::Result<util::Clock*> ChooseClock(const DaemonOptions& options,
   return &system_clock;
 }
 
-// The connection options with every response counted in requests_total.
-api::ConnectionOptions CountedConnectionOptions(const config::Config& config,
-                                                util::Metrics& metrics) {
-  api::ConnectionOptions options = ConnectionOptionsFrom(config);
-  options.http.on_response = [&metrics](const util::Url& url, int status) {
-    metrics.Add("requests_total", {{"endpoint", EndpointOf(url)}, {"outcome", OutcomeOf(status)}});
+// Counts every response of the account's connection in requests_total.
+void CountRequests(util::Metrics& metrics, const std::string& account,
+                   api::ConnectionOptions& options) {
+  options.http.on_response = [&metrics, account](const util::Url& url, int status) {
+    metrics.Add(
+        "requests_total",
+        {{"account", account}, {"endpoint", EndpointOf(url)}, {"outcome", OutcomeOf(status)}});
   };
-  return options;
 }
 
 // The scheduler loop pings the service manager's watchdog (when it asks for
@@ -245,8 +263,7 @@ struct Running {
   util::Metrics& metrics;
   platform::FileSystem& fs;
   const store::StoreLayout& layout;
-  api::Connection& connection;
-  const auth::CredentialLoader& reload_credential;
+  const std::vector<AccountLink>& accounts;  // one connection per account
   util::Clock& clock;
 };
 
@@ -262,19 +279,26 @@ constexpr util::Duration kExpiryWarning = std::chrono::days(30);
 // The warning for a certificate credential that expires within
 // kExpiryWarning (or has expired); none for a secret, whose expiry the
 // service does not tell (docs/operations.md §Health).
+// With several accounts, the warning names the account.
 std::vector<std::string> CredentialWarnings(const Running& running) {
-  const auth::TokenProvider::InUse in_use = running.connection.CredentialInUse();
-  if (!in_use.expires) return {};
-  const util::Duration left = *in_use.expires - running.clock.Now();
-  if (left >= kExpiryWarning) return {};
-  const std::string when = util::FormatTimestamp(*in_use.expires);
-  const auto days = std::chrono::duration_cast<std::chrono::days>(left).count();
-  return {"warning: the " + in_use.description +
-          (left.count() <= 0 ? " expired at " + when
-                             : " expires at " + when + ", in " + std::to_string(days) + " day" +
-                                   (days == 1 ? "" : "s")) +
-          "; register a new certificate on the app registration, write it over "
-          "client_certificate_file and send SIGHUP"};
+  std::vector<std::string> warnings;
+  for (const AccountLink& link : running.accounts) {
+    const auth::TokenProvider::InUse in_use = link.connection->CredentialInUse();
+    if (!in_use.expires) continue;
+    const util::Duration left = *in_use.expires - running.clock.Now();
+    if (left >= kExpiryWarning) continue;
+    const std::string when = util::FormatTimestamp(*in_use.expires);
+    const auto days = std::chrono::duration_cast<std::chrono::days>(left).count();
+    warnings.push_back(
+        "warning: " + (running.accounts.size() > 1 ? "account " + link.account + ": " : "") +
+        "the " + in_use.description +
+        (left.count() <= 0 ? " expired at " + when
+                           : " expires at " + when + ", in " + std::to_string(days) + " day" +
+                                 (days == 1 ? "" : "s")) +
+        "; register a new certificate on the app registration, write it over "
+        "client_certificate_file and send SIGHUP");
+  }
+  return warnings;
 }
 
 HealthAnswer Health(const Running& running, bool json) {
@@ -304,7 +328,10 @@ HealthAnswer Health(const Running& running, bool json) {
 std::string MetricsText(const Running& running) {
   engine::HealthSnapshot h = running.scheduler.Health();
   running.metrics.Set("jobs", {}, static_cast<double>(h.jobs.size()));
-  running.metrics.Set("authentication_ok", {}, h.auth_refused ? 0 : 1);
+  for (const engine::AccountHealth& account : h.accounts) {
+    running.metrics.Set("authentication_ok", {{"account", account.name}},
+                        account.auth_refused ? 0 : 1);
+  }
   for (const engine::JobHealth& job : h.jobs) {
     running.metrics.Set("job_healthy", {{"job", job.name}}, job.healthy ? 1 : 0);
     if (job.last_success) {
@@ -314,8 +341,11 @@ std::string MetricsText(const Running& running) {
   }
   auto free = running.fs.FreeSpace(running.layout.root());
   if (free.ok()) running.metrics.Set("free_bytes", {}, static_cast<double>(*free));
-  if (const auto expires = running.connection.CredentialInUse().expires) {
-    running.metrics.Set("credential_expiry_timestamp_seconds", {}, UnixSeconds(*expires));
+  for (const AccountLink& link : running.accounts) {
+    if (const auto expires = link.connection->CredentialInUse().expires) {
+      running.metrics.Set("credential_expiry_timestamp_seconds", {{"account", link.account}},
+                          UnixSeconds(*expires));
+    }
   }
   return RenderPrometheusText(running.metrics.Snapshot());
 }
@@ -418,31 +448,39 @@ void ReopenLog() {
 // are restart-only); a rewritten secret file or a renewed certificate is used
 // from the next token on. One that cannot be read is named, and the one in
 // use kept: the rest of the reload goes ahead.
-void ReloadCredential(const Running& running) {
+void ReloadCredentials(const Running& running) {
   auto log = util::GetLogger("auth");
-  auto reread = running.reload_credential();
-  if (!reread.ok()) {
-    log->warn("reload: the credential was not re-read, the one in use is kept: {}",
-              reread.status().ToString());
-    return;
-  }
-  std::string description = reread->description();
-  if (running.connection.UseCredential(std::move(*reread))) {
-    log->info("reload: signing in with the {} from the next token on", description);
+  for (const AccountLink& link : running.accounts) {
+    const std::string account = running.accounts.size() > 1 ? "account " + link.account + ": " : "";
+    auto reread = link.reload();
+    if (!reread.ok()) {
+      log->warn("reload: {}the credential was not re-read, the one in use is kept: {}", account,
+                reread.status().ToString());
+      continue;
+    }
+    std::string description = reread->description();
+    if (link.connection->UseCredential(std::move(*reread))) {
+      log->info("reload: {}signing in with the {} from the next token on", account, description);
+    }
   }
 }
 
-// A reloaded configuration with several accounts, or that moves a recorded
-// job to another account, is refused like a broken one
-// (reconcile/job_accounts.h); the database is read through its own
-// read-only connection.
+// A reloaded configuration that moves a recorded job to another account
+// (reconcile/job_accounts.h), or that adds or removes an account (each
+// account's connection is made at start), is refused like a broken one; the
+// database is read through its own read-only connection.
 util::Status CheckReloadedAccounts(const config::Config& reloaded, const config::Config& current) {
-  HDC_RETURN_IF_ERROR(reconcile::RequireOneAccount(reloaded));
   auto db = db::Database::Open(
       {util::state_files::PathOf(current.service.state_dir, util::state_files::kDatabase),
        std::chrono::milliseconds(5000), /*read_only=*/true});
   if (!db.ok()) return db.status();
-  return reconcile::CheckJobAccounts(reloaded, **db);
+  HDC_RETURN_IF_ERROR(reconcile::CheckJobAccounts(reloaded, **db));
+  if (config::AccountNames(reloaded) != config::AccountNames(current)) {
+    return util::ConfigError("the accounts changed (" + config::AccountNames(current) + " -> " +
+                             config::AccountNames(reloaded) +
+                             "); adding or removing an account takes a restart");
+  }
+  return util::Status::Ok();
 }
 
 // Hands the scheduler the new configuration once it has loaded whole and
@@ -461,7 +499,7 @@ void ReloadConfig(const Running& running) {
   }
   const auto current = running.scheduler.config();
   WarnRestartOnly(*current, *reloaded);
-  ReloadCredential(running);
+  ReloadCredentials(running);
   Tell(running, platform::EventLevel::kInfo,
        fmt::format("hdc-reportd reloaded its configuration: {} job(s)", reloaded->jobs.size()));
   running.scheduler.Reload(std::make_shared<const config::Config>(std::move(*reloaded)));
@@ -512,24 +550,22 @@ int RunDaemon(const DaemonOptions& options, std::ostream& err) {
   util::Metrics metrics;
   DescribeServiceMetrics(metrics);
   std::stop_source stop;
-  api::ConnectionOptions connection_options = CountedConnectionOptions(*config, metrics);
-  const auth::CredentialLoader reload_credential =
-      reconcile::CredentialReloader(config->account, config::ProcessEnvironment());
-  connection_options.token.reload = reload_credential;
-  api::Connection connection(connection_options, std::move(state->credential), clock,
-                             stop.get_token());
+  const std::vector<AccountLink> accounts = ConnectAccounts(
+      *config, state->credentials, clock, stop.get_token(),
+      [&metrics](const std::string& account, api::ConnectionOptions& connection_options) {
+        CountRequests(metrics, account, connection_options);
+      });
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
   platform::FileSystem& fs = *state->files;
-  engine::Cycle cycle({connection, *state->db, fs, layout, clock, random, stop.get_token(),
-                       &metrics, state->callback_token});
+  engine::Cycle cycle({ConnectionsOf(accounts), *state->db, fs, layout, clock, random,
+                       stop.get_token(), &metrics, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return fail(recovered);
   engine::CycleWork work(cycle, *state->db, &metrics);
   (void)work.RefreshGauges();
   engine::Scheduler scheduler(work, clock, config, SchedulerOptionsFor(start->watchdog, notifier));
 
-  const Running running{options, notifier,   scheduler,         metrics, fs,
-                        layout,  connection, reload_credential, clock};
+  const Running running{options, notifier, scheduler, metrics, fs, layout, accounts, clock};
   ControlListener control;
   if (util::Status started = StartControl(running, *config, state->callback_token, control);
       !started.ok()) {

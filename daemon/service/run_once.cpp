@@ -136,7 +136,7 @@ std::optional<int> EndedEarly(const OnceRun& run) {
 }
 
 // The cab downloads, with a progress line on stderr while they run.
-util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run) {
+util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const config::Config& view) {
   download::CabProgress progress;
   ProgressLine line(
       std::cerr,
@@ -146,39 +146,61 @@ util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run) {
                util::FormatByteSize(progress.bytes.load()) + " stored";
       },
       platform::StderrIsTerminal());
-  return run.cycle.FetchCabs(run.config, kOncePurgeAhead, &progress);
+  return run.cycle.FetchCabs(view, kOncePurgeAhead, &progress);
 }
 
-// Reconciliation, polling, report and cab downloads, then the retention sweep.
-int RunSteps(const OnceRun& run) {
-  const config::Config& config = run.config;
-  auto summary = run.cycle.Reconcile(config);
+// One account's reconciliation, polling, report and cab downloads. A step
+// that fails as a whole ends this account's steps (its problem collected);
+// a stop or a spent budget ends the run (the return value).
+std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& view,
+                                   std::vector<util::Status>& problems) {
+  const std::string prefix =
+      config::SeveralAccounts(view) ? "account " + view.account.name + ": " : "";
+  auto failed = [&](const util::Status& status) {
+    problems.push_back(status.WithContext(prefix));
+    return std::nullopt;
+  };
+  auto summary = run.cycle.Reconcile(view);
   if (auto code = EndedEarly(run)) return *code;
-  if (!summary.ok()) return Fail(run.err, summary.status());
-  std::vector<util::Status> problems = summary->problems;
+  if (!summary.ok()) return failed(summary.status());
+  for (const util::Status& p : summary->problems) problems.push_back(p.WithContext(prefix));
 
-  auto polled = run.cycle.Poll(config);
+  auto polled = run.cycle.Poll(view);
   if (auto code = EndedEarly(run)) return *code;
-  if (!polled.ok()) return Fail(run.err, polled.status());
-  problems.insert(problems.end(), polled->problems.begin(), polled->problems.end());
+  if (!polled.ok()) return failed(polled.status());
+  for (const util::Status& p : polled->problems) problems.push_back(p.WithContext(prefix));
 
-  auto fetched = run.cycle.FetchReports(config, kOncePurgeAhead);
+  auto fetched = run.cycle.FetchReports(view, kOncePurgeAhead);
   if (auto code = EndedEarly(run)) return *code;
-  if (!fetched.ok()) return Fail(run.err, fetched.status());
-  problems.insert(problems.end(), fetched->problems.begin(), fetched->problems.end());
+  if (!fetched.ok()) return failed(fetched.status());
+  for (const util::Status& p : fetched->problems) problems.push_back(p.WithContext(prefix));
 
-  auto cabs = FetchCabs(run);
+  auto cabs = FetchCabs(run, view);
   if (auto code = EndedEarly(run)) return *code;
-  if (!cabs.ok()) return Fail(run.err, cabs.status());
-  problems.insert(problems.end(), cabs->problems.begin(), cabs->problems.end());
+  if (!cabs.ok()) return failed(cabs.status());
+  for (const util::Status& p : cabs->problems) problems.push_back(p.WithContext(prefix));
 
   util::GetLogger("service")->info(
-      "once: {} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
+      "once: {}{} job(s) reconciled ({} change(s)), {} execution(s) seen ({} new), {} report(s) "
       "stored ({} bytes, {} rows), {} cab(s) recorded, {} cab(s) fetched ({} bytes), {} skipped, "
-      "{} failed, {} deferred, {} problem(s)",
-      config.jobs.size(), summary->applied.size(), polled->executions_seen, polled->new_executions,
-      fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new, cabs->fetched,
-      cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred, problems.size());
+      "{} failed, {} deferred",
+      prefix, view.jobs.size(), summary->applied.size(), polled->executions_seen,
+      polled->new_executions, fetched->reports, fetched->bytes, fetched->rows, fetched->cabs_new,
+      cabs->fetched, cabs->bytes, cabs->skipped, cabs->failed, cabs->deferred);
+  return std::nullopt;
+}
+
+// Every account's steps (one account's refused credentials or failing
+// service leave the others' work done), then the retention sweep. The exit
+// code is the worst problem's.
+int RunSteps(const OnceRun& run) {
+  const config::Config& config = run.config;
+  std::vector<util::Status> problems;
+  for (const config::AccountConfig& account : config.accounts) {
+    const config::Config view = config::AccountView(config, account.name);
+    if (auto code = RunAccountSteps(run, view, problems)) return *code;
+  }
+  util::GetLogger("service")->info("once: {} problem(s)", problems.size());
   // Retention last (docs/reliability.md §Retention): purge-ahead 24 h, the next
   // expected --once run.
   auto swept = run.cycle.Sweep(config, kOncePurgeAhead);
@@ -206,22 +228,19 @@ int RunOnce(const std::string& config_path, std::ostream& err) {
 
   util::SystemClock clock;
   std::stop_source stop;
-  api::ConnectionOptions connection_options = ConnectionOptionsFrom(*config);
-  connection_options.http.run_budget = config->service.run_budget;
   SlowTransfers slow;
-  connection_options.http.on_transfer_cut = [&slow](const util::Url& url, std::uint64_t rate,
-                                                    const util::Status&) {
-    slow.Record(url, rate);
-  };
   RunBudget budget(config->service.run_budget, clock, stop);
   StopOnSignal signal(stop);
-  connection_options.token.reload =
-      reconcile::CredentialReloader(config->account, config::ProcessEnvironment());
-  api::Connection connection(connection_options, std::move(state->credential), clock,
-                             stop.get_token());
+  const std::vector<AccountLink> links = ConnectAccounts(
+      *config, state->credentials, clock, stop.get_token(),
+      [&](const std::string&, api::ConnectionOptions& options) {
+        options.http.run_budget = config->service.run_budget;
+        options.http.on_transfer_cut = [&slow](const util::Url& url, std::uint64_t rate,
+                                               const util::Status&) { slow.Record(url, rate); };
+      });
   const store::StoreLayout layout(config->service.state_dir);
   util::Random random(std::random_device{}());
-  engine::Cycle cycle({connection, *state->db, *state->files, layout, clock, random,
+  engine::Cycle cycle({ConnectionsOf(links), *state->db, *state->files, layout, clock, random,
                        stop.get_token(), nullptr, state->callback_token});
   if (util::Status recovered = cycle.Recover(); !recovered.ok()) return Fail(err, recovered);
   return RunSteps({*config, cycle, budget, signal, slow, err});

@@ -66,14 +66,20 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 }
 
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path) {
-  HDC_RETURN_IF_ERROR(reconcile::RequireOneAccount(config));
-  auto credential = reconcile::LoadClientCredential(config.account, config::ProcessEnvironment(),
-                                                    platform::RemoveEnvironmentVariable);
-  if (!credential.ok()) return credential.status().WithContext(config_path + ": ");
+  auto credentials = reconcile::LoadAccountCredentials(config, config::ProcessEnvironment(),
+                                                       platform::RemoveEnvironmentVariable);
+  if (!credentials.ok()) return credentials.status().WithContext(config_path + ": ");
   auto lock = PrepareStateDir(config.service.state_dir);
   if (!lock.ok()) return lock.status();
   // Once this instance owns the state directory (a refused second one says one line).
-  util::GetLogger("auth")->info("signing in with the {}", credential->description());
+  for (const auto& [account, credential] : *credentials) {
+    if (config::SeveralAccounts(config)) {
+      util::GetLogger("auth")->info("account {}: signing in with the {}", account,
+                                    credential.description());
+    } else {
+      util::GetLogger("auth")->info("signing in with the {}", credential.description());
+    }
+  }
   auto files = platform::OpenConfinedFileSystem(config.service.state_dir);
   if (!files.ok()) return files.status();
   auto db = db::Database::Open(
@@ -83,8 +89,36 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   HDC_RETURN_IF_ERROR(reconcile::CheckJobAccounts(config, **db));
   auto token = LoadOrCreateCallbackToken(config.service.state_dir);
   if (!token.ok()) return token.status();
-  return StateHandles{std::move(*credential), std::move(*lock), std::move(*files), std::move(*db),
+  return StateHandles{std::move(*credentials), std::move(*lock), std::move(*files), std::move(*db),
                       std::move(*token)};
+}
+
+std::vector<AccountLink> ConnectAccounts(
+    const config::Config& config, std::map<std::string, auth::Credential>& credentials,
+    util::Clock& clock, std::stop_token stop,
+    const std::function<void(const std::string& account, api::ConnectionOptions&)>& adjust) {
+  const config::EnvLookup env =
+      reconcile::CredentialEnvironment(config, config::ProcessEnvironment());
+  std::vector<AccountLink> links;
+  for (const config::AccountConfig& account : config.accounts) {
+    auto credential = credentials.find(account.name);
+    if (credential == credentials.end()) continue;
+    api::ConnectionOptions options =
+        ConnectionOptionsFrom(config::AccountView(config, account.name));
+    AccountLink link{account.name, reconcile::CredentialReloader(account, env), nullptr};
+    options.token.reload = link.reload;
+    if (adjust) adjust(account.name, options);
+    link.connection =
+        std::make_unique<api::Connection>(options, std::move(credential->second), clock, stop);
+    links.push_back(std::move(link));
+  }
+  return links;
+}
+
+engine::AccountConnections ConnectionsOf(const std::vector<AccountLink>& links) {
+  engine::AccountConnections connections;
+  for (const AccountLink& link : links) connections[link.account] = link.connection.get();
+  return connections;
 }
 
 }  // namespace hdc::service

@@ -2,13 +2,18 @@
 // options, logging set-up, the state directory and its lock.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <vector>
 
 #include "api/connection.h"
 #include "config/ini_loader.h"
 #include "config/secret_source.h"
 #include "db/database.h"
+#include "engine/cycle.h"
 #include "platform/dir_lock.h"
 #include "platform/filesystem.h"
 #include "reconcile/connection_options.h"
@@ -29,7 +34,9 @@ util::Result<std::unique_ptr<platform::DirLock>> PrepareStateDir(const std::stri
 
 // What --once and the daemon hold while they run.
 struct StateHandles {
-  auth::Credential credential;  // the client secret or the certificate
+  // Each account's credential (a client secret, a certificate or a
+  // federated token), by account name.
+  std::map<std::string, auth::Credential> credentials;
   std::unique_ptr<platform::DirLock> lock;
   // The real file system confined to state_dir: every store, recovery and
   // retention call goes through it, so a link planted under state_dir
@@ -38,12 +45,29 @@ struct StateHandles {
   std::unique_ptr<db::Database> db;
   std::string callback_token;  // service/callback_token.h
 };
-// Reads the client secret or certificate (logging once which one, without
+// Reads every account's credential (logging once which one, without
 // key material: kind, file and the thumbprint's first 8 characters), takes the state directory's
 // lock, opens the confined file system, opens (and migrates) state.db, refuses a job recorded under
 // another account than the configuration names (reconcile/job_accounts.h) and loads the callback
 // token, in that order: a second instance fails on the lock (75) before it touches anything. Errors
 // are ready to print (a secret problem names `config_path`).
 util::Result<StateHandles> OpenState(const config::Config& config, const std::string& config_path);
+
+// One account's connection to the remote service.
+struct AccountLink {
+  std::string account;
+  auth::CredentialLoader reload;  // re-reads its credential (SIGHUP, a refused token)
+  std::unique_ptr<api::Connection> connection;
+};
+// Connects every account of `config` with the credentials OpenState read
+// (which it consumes); `adjust` completes each account's options (counters,
+// the run budget) before its connection is made. `config` must outlive the
+// links (their reload reads its account sections).
+std::vector<AccountLink> ConnectAccounts(
+    const config::Config& config, std::map<std::string, auth::Credential>& credentials,
+    util::Clock& clock, std::stop_token stop,
+    const std::function<void(const std::string& account, api::ConnectionOptions&)>& adjust);
+// The links as the cycle takes them, by account name.
+engine::AccountConnections ConnectionsOf(const std::vector<AccountLink>& links);
 
 }  // namespace hdc::service

@@ -168,7 +168,7 @@ addr=$(cat "$tmp/state-live/control-address")
 not_after() { date -u -d "$(openssl x509 -enddate -noout -in "$1" | cut -d= -f2)" +%s; }
 expiry_metric() {
   curl -sf "http://$addr/metrics" | awk -v want="$1" \
-    '$1 == "hdc_reportd_credential_expiry_timestamp_seconds" { found = ($2 == want) } END { exit !found }'
+    '$1 == "hdc_reportd_credential_expiry_timestamp_seconds{account=\"default\"}" { found = ($2 == want) } END { exit !found }'
 }
 status=$(curl -s -o "$tmp/health.txt" -w '%{http_code}' "http://$addr/healthz")
 check "a certificate 3 days from its expiry leaves /healthz at 200 ($status)" test "$status" = 200

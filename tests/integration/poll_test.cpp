@@ -116,7 +116,7 @@ TEST_CASE("polls_total counts a schedule the poll had a problem with as partial,
   util::Random random(5);
   util::Metrics metrics;
   engine::DescribeCycleMetrics(metrics);
-  engine::Cycle cycle({h.Connection(),
+  engine::Cycle cycle({{{"default", &h.Connection()}},
                        h.Db(),
                        platform::RealFileSystem(),
                        layout,

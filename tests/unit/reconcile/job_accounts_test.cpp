@@ -83,21 +83,5 @@ TEST_CASE("saving a job again never changes the account it was recorded under") 
   CHECK((*accounts)[0].account == "a");
 }
 
-TEST_CASE("one account of any name passes and several are refused naming them") {
-  config::Config config;
-  config.source = "hdc.ini";
-  config.accounts.resize(1);
-  config.accounts[0].name = "vendor";
-  CHECK(RequireOneAccount(config).ok());
-  config.accounts.resize(2);
-  config.accounts[1].name = "oem";
-  const util::Status status = RequireOneAccount(config);
-  REQUIRE_FALSE(status.ok());
-  CHECK(status.kind() == util::ErrorKind::kConfig);
-  CHECK(status.message() ==
-        "hdc.ini: 2 accounts (vendor, oem): this version signs in to one account per daemon; "
-        "run one hdc-reportd per account, each with its own state_dir");
-}
-
 }  // namespace job_accounts_test
 }  // namespace hdc::reconcile
