@@ -26,7 +26,8 @@ struct Config {
   // one is "default". At least one.
   std::vector<AccountConfig> accounts;
   // A copy of the primary account: "default" when there is one, else the
-  // first by name. The one account of a single-account configuration.
+  // first by name; the one account of a single-account configuration. In
+  // an AccountView, the account that view is of.
   AccountConfig account;
   std::vector<JobSpec> jobs;  // service-file jobs first, then jobs_dir in name order
 };

@@ -128,6 +128,23 @@ util::Result<std::vector<Action>> Reconciler::PlanOnly(const std::vector<config:
               *local);
 }
 
+util::Status Reconciler::AbandonIntents(const std::vector<db::Intent>& pending,
+                                        const std::vector<config::JobSpec>& jobs,
+                                        const std::vector<LocalJob>& local) {
+  std::set<std::string> ours;
+  for (const config::JobSpec& job : jobs) ours.insert(job.name);
+  for (const LocalJob& l : local) ours.insert(l.name);
+  db::JobsTable table(db_);
+  for (const db::Intent& intent : pending) {
+    if (!options_.account.empty() && !ours.contains(intent.job_name)) continue;
+    util::GetLogger("reconcile")
+        ->warn("resuming after an interrupted '{}' for job {} (intent {}): adopting by listing",
+               intent.action, intent.job_name, intent.id);
+    HDC_RETURN_IF_ERROR(table.FinishIntent(intent.id, "abandoned", std::nullopt, Now()));
+  }
+  return util::Status::Ok();
+}
+
 util::Result<ReconcileSummary> Reconciler::Run(const std::vector<config::JobSpec>& jobs) {
   auto log = util::GetLogger("reconcile");
   crashed_ = false;
@@ -138,18 +155,7 @@ util::Result<ReconcileSummary> Reconciler::Run(const std::vector<config::JobSpec
   if (!remote.ok()) return remote.status();
   auto local = LoadLocal();
   if (!local.ok()) return local.status();
-  // Intents left pending by an interrupted run: the listing above shows
-  // whether they took effect, and planning adopts what they created. With
-  // several accounts, only the intents of this account's jobs.
-  std::set<std::string> ours;
-  for (const config::JobSpec& job : jobs) ours.insert(job.name);
-  for (const LocalJob& l : *local) ours.insert(l.name);
-  for (const db::Intent& intent : *pending) {
-    if (!options_.account.empty() && !ours.contains(intent.job_name)) continue;
-    log->warn("resuming after an interrupted '{}' for job {} (intent {}): adopting by listing",
-              intent.action, intent.job_name, intent.id);
-    HDC_RETURN_IF_ERROR(table.FinishIntent(intent.id, "abandoned", std::nullopt, Now()));
-  }
+  HDC_RETURN_IF_ERROR(AbandonIntents(*pending, jobs, *local));
   const std::vector<DesiredJob> desired = BuildDesired(jobs, options_.callback_url);
   ReconcileSummary summary;
   summary.actions = Plan(desired, remote->templates, remote->schedules, *local);

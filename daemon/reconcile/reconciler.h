@@ -21,6 +21,7 @@
 #include "api/hdc_client.h"
 #include "config/job_spec.h"
 #include "db/database.h"
+#include "db/jobs_table.h"
 #include "reconcile/plan.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -69,6 +70,12 @@ class Reconciler {
   util::Result<Remote> ListRemote();
   // The recorded jobs of options_.account (all of them when it is empty).
   util::Result<std::vector<LocalJob>> LoadLocal();
+  // Intents left pending by an interrupted run: the listing shows whether
+  // they took effect, and planning adopts what they created. With several
+  // accounts, only the intents of this account's jobs (`jobs`, `local`).
+  util::Status AbandonIntents(const std::vector<db::Intent>& pending,
+                              const std::vector<config::JobSpec>& jobs,
+                              const std::vector<LocalJob>& local);
   util::Status Apply(const Action& action, const DesiredJob& job, std::string& template_id);
   util::Status CreateSchedule(const DesiredJob& job, const std::string& template_id);
   util::Status EditSchedule(const Action& action, const DesiredJob& job,
