@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <istream>
 #include <map>
 #include <memory>
@@ -363,6 +364,38 @@ void AddSystemTrustAnchors(SSL_CTX* ctx) {
   }
 }
 
+// Whether `dir` holds a certificate under OpenSSL's hashed name
+// ("1a2b3c4d.0"), the form its folder lookup finds certificates by.
+bool HasHashedNames(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() >= 10 && name[8] == '.' &&
+        std::all_of(name.begin(), name.begin() + 8,
+                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The system's trust anchors. With OpenSSL's hashed folder ($SSL_CERT_DIR,
+// else its built-in one: /usr/lib/ssl/certs on Debian), a root is read from
+// disk when a handshake's chain needs it: the bundle file's ~140
+// certificates are not parsed into every context (about 1 MiB of heap and
+// 0.4 MiB of libcrypto pages an idle daemon would keep; bench/bench_idle.sh).
+// Without such a folder (a system with only a bundle file, Windows),
+// OpenSSL's default file and folder, as before.
+void UseSystemTrustStore(SSL_CTX* ctx) {
+  const char* env = std::getenv(X509_get_default_cert_dir_env());
+  const std::string dir = env != nullptr && *env != '\0' ? env : X509_get_default_cert_dir();
+  if (dir.find_first_of(":;") == std::string::npos && HasHashedNames(dir) &&
+      SSL_CTX_load_verify_locations(ctx, nullptr, dir.c_str()) == 1) {
+    return;
+  }
+  SSL_CTX_set_default_verify_paths(ctx);
+}
+
 class PocoClient final : public HttpClient {
  public:
   explicit PocoClient(const ClientOptions& options)
@@ -374,13 +407,14 @@ class PocoClient final : public HttpClient {
     try {
       Poco::Net::Context::Params params;
       params.verificationMode = Poco::Net::Context::VERIFY_STRICT;  // peer and host name
-      params.loadDefaultCAs = true;  // the system store; Poco's default is false
+      params.loadDefaultCAs = false;  // the system store: UseSystemTrustStore below
       params.caLocation = options.ca_file;
       params.cipherList = "DEFAULT";
       context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
       context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       SSL_CTX_set_verify(context_->sslContext(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                          &RecordingVerifyCallback);
+      UseSystemTrustStore(context_->sslContext());
       AddSystemTrustAnchors(context_->sslContext());
     } catch (const Poco::Exception& e) {
       setup_error_ = util::ConfigError(

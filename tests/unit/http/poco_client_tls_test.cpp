@@ -1,11 +1,16 @@
 // TLS behaviour of the real client against the in-process server with
 // certificates made at test time.
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "http/client.h"
+#include "support/env.h"
 #include "support/temp_dir.h"
 #include "support/test_certs.h"
 #include "support/test_http_server.h"
@@ -48,6 +53,59 @@ TEST_CASE("https to a certificate issued by the ca_file's CA for 127.0.0.1 succe
   util::StringSink again;
   REQUIRE(Get(*client, server.Url("/ok"), again).ok());
   CHECK(server.connection_count() == 1);
+}
+
+// The CA certificate copied into `dir` under OpenSSL's hashed name
+// (what c_rehash makes in /etc/ssl/certs).
+void WriteHashed(const std::string& ca_file, const testing::TempDir& dir) {
+  FILE* in = std::fopen(ca_file.c_str(), "r");
+  REQUIRE(in != nullptr);
+  X509* cert = PEM_read_X509(in, nullptr, nullptr, nullptr);
+  std::fclose(in);
+  REQUIRE(cert != nullptr);
+  char name[16];
+  std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(cert));
+  X509_free(cert);
+  std::ifstream pem(ca_file, std::ios::binary);
+  std::ofstream(dir / name, std::ios::binary) << pem.rdbuf();
+}
+
+// Sets SSL_CERT_DIR and SSL_CERT_FILE for one case, and removes them after.
+class TrustEnv {
+ public:
+  TrustEnv(const std::string& dir, const std::string& file) {
+    testing::SetEnv("SSL_CERT_DIR", dir);
+    testing::SetEnv("SSL_CERT_FILE", file);
+  }
+  ~TrustEnv() {
+    testing::UnsetEnv("SSL_CERT_DIR");
+    testing::UnsetEnv("SSL_CERT_FILE");
+  }
+};
+
+TEST_CASE("the system trust store's hashed folder is read when a chain needs a root") {
+  TestHttpServer server(Ok, SharedPki().Issue("hashed", "IP:127.0.0.1"));
+  testing::TempDir hashed;
+  WriteHashed(SharedPki().ca_file(), hashed);
+  {
+    // No bundle file at all: the root can only come from the folder.
+    TrustEnv env(hashed.path(), hashed / "no-bundle.pem");
+    auto client = MakePocoClient(Options(""));
+    util::StringSink sink;
+    auto response = Get(*client, server.Url("/ok"), sink);
+    REQUIRE_MESSAGE(response.ok(), response.status().message());
+    CHECK(sink.data() == "secure");
+  }
+  {
+    // Control: a folder without the CA trusts nothing of it.
+    testing::TempDir empty;
+    TrustEnv env(empty.path(), empty / "no-bundle.pem");
+    auto client = MakePocoClient(Options(""));
+    util::StringSink sink;
+    auto response = Get(*client, server.Url("/ok"), sink);
+    REQUIRE_FALSE(response.ok());
+    CHECK(response.status().message().find("not trusted") != std::string::npos);
+  }
 }
 
 TEST_CASE("a self-signed certificate is refused with a clear message") {
