@@ -171,15 +171,11 @@ check "oem's job recorded nothing new ($oem_before -> $oem_after runs)" test "$o
 
 # The daemon with oem refused: /healthz names oem, vendor's job stays healthy.
 service_keys "$tmp/hdc.ini" "control_listen = 127.0.0.1:0"
-"$bin" --config "$tmp/hdc.ini" 2>"$tmp/daemon2.log" &
-pid=$!
-trap 'kill $pid $NOTIFY_PIDS $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-wait_for "the control address" test -s "$tmp/state/control-address"
-control=$(cat "$tmp/state/control-address")
-refused() { curl -s "http://$control/healthz" | grep -q "authentication refused for account oem"; }
+start_daemon "$tmp/hdc.ini" "$tmp/state" "$tmp/daemon2.log"
+refused() { curl -s "http://$addr/healthz" | grep -q "authentication refused for account oem"; }
 check "/healthz names the refused account" wait_for "oem refused" refused
 vendor_polled() {
-  curl -s "http://$control/healthz?format=json" >"$tmp/health.json"
+  curl -s "http://$addr/healthz?format=json" >"$tmp/health.json"
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not any(j["name"]=="kernel" and j["last_success"] for j in d["jobs"]))' "$tmp/health.json"
 }
 check "vendor's job polls successfully meanwhile" wait_for "vendor's poll" vendor_polled
@@ -187,7 +183,7 @@ check "... and JSON shows vendor's job healthy, under its account" \
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); j=[x for x in d["jobs"] if x["name"]=="kernel"][0]; sys.exit(not (j["healthy"] and j["account"]=="vendor"))' "$tmp/health.json"
 check "... and the accounts list oem refused, vendor ok" \
   python3 -c 'import json,sys; d={a["name"]:a["auth"] for a in json.load(open(sys.argv[1]))["accounts"]}; sys.exit(d!={"oem":"refused","vendor":"ok"})' "$tmp/health.json"
-curl -s "http://$control/metrics" >"$tmp/metrics.txt"
+curl -s "http://$addr/metrics" >"$tmp/metrics.txt"
 check "authentication_ok is 0 for oem" grep -q '^hdc_reportd_authentication_ok{account="oem"} 0' "$tmp/metrics.txt"
 check "... and 1 for vendor (control)" grep -q '^hdc_reportd_authentication_ok{account="vendor"} 1' "$tmp/metrics.txt"
 check "the log says oem's jobs are paused, once" \
@@ -204,10 +200,10 @@ check "SIGHUP re-reads oem's rotated secret, saying so for oem alone" \
   wait_for "the re-read" grep -q 'reload: account oem: signing in with the client secret from' "$tmp/daemon2.log"
 check "... and not for vendor, whose file did not change" \
   bash -c '! grep -q "reload: account vendor: signing in" "$1"' _ "$tmp/daemon2.log"
-curl -sf -X POST "http://$control/callback/$(cat "$tmp/state/callback-token")" -d '{}' >/dev/null
+curl -sf -X POST "http://$addr/callback/$(cat "$tmp/state/callback-token")" -d '{}' >/dev/null
 check "after a callback oem signs in again, without a restart" \
   wait_for "oem resumed" grep -q 'account oem: authentication works again, remote work resumed' "$tmp/daemon2.log"
-healthy() { test "$(curl -s -o /dev/null -w '%{http_code}' "http://$control/healthz")" = 200; }
+healthy() { test "$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/healthz")" = 200; }
 check "/healthz is 200 again" wait_for "healthy" healthy
 kill -TERM $pid
 wait $pid

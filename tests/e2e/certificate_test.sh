@@ -160,11 +160,7 @@ install -m 600 "$pki/good.pem" "$tmp/live.pem"
 install -m 600 "$pki/good.key" "$tmp/live.key"
 cert_config "$tmp/live.ini" "$good_client" "$tmp/live.pem" "$tmp/live.key"
 service_keys "$tmp/live.ini" "control_listen = 127.0.0.1:0"
-"$bin" --config "$tmp/live.ini" 2>"$tmp/live.err" &
-daemon=$!
-trap 'kill $daemon $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-wait_for "the control address" test -s "$tmp/state-live/control-address"
-addr=$(cat "$tmp/state-live/control-address")
+start_daemon "$tmp/live.ini" "$tmp/state-live" "$tmp/live.err"
 not_after() { date -u -d "$(openssl x509 -enddate -noout -in "$1" | cut -d= -f2)" +%s; }
 expiry_metric() {
   curl -sf "http://$addr/metrics" | awk -v want="$1" \
@@ -179,14 +175,14 @@ check "  and in the JSON answer's warnings" \
 check "the metric is the certificate's notAfter" expiry_metric "$(not_after "$pki/good.pem")"
 install -m 600 "$pki/long.pem" "$tmp/live.pem"
 install -m 600 "$pki/long.key" "$tmp/live.key"
-kill -HUP $daemon
+kill -HUP $pid
 check "SIGHUP re-reads the renewed certificate (one line)" wait_for "the reload" \
   grep -q "reload: signing in with the certificate credential from client_certificate_file $tmp/live.pem .*CN=hdc-reportd e2e long" "$tmp/live.err"
 curl -s -o "$tmp/health.txt" "http://$addr/healthz"
 check "control: a 400-day certificate is no warning" bash -c "! grep -q '^warning' '$tmp/health.txt'"
 check "the metric follows the renewed certificate" expiry_metric "$(not_after "$pki/long.pem")"
-kill -TERM $daemon
-wait $daemon
+kill -TERM $pid
+wait $pid
 check "SIGTERM ends the daemon with 0" test $? = 0
 
 # 7. The canary: no line of a private key, no assertion, in any log or stderr.

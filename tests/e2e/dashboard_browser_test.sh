@@ -57,11 +57,7 @@ check "--once ingested rows" test "$(q "SELECT count(*) > 0 FROM failures")" = 1
 top_hash=$(q "SELECT failure_hash FROM failures GROUP BY failure_hash ORDER BY sum(event_count) DESC LIMIT 1")
 q "UPDATE failures SET failure_name = '$xss' WHERE failure_hash = '$top_hash'"
 
-"$bin" --config "$tmp/hdc.ini" 2>"$tmp/daemon.err" &
-pid=$!
-trap 'kill $pid $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-wait_for "the control address" test -s "$tmp/state/control-address"
-addr=$(cat "$tmp/state/control-address")
+start_daemon "$tmp/hdc.ini" "$tmp/state" "$tmp/daemon.err"
 cycled() { curl -sf "http://$addr/healthz?format=json" | grep -q '"last_success":"'; }
 check "the daemon's first cycle succeeds" wait_for "a cycle" cycled
 

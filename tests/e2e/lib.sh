@@ -201,6 +201,18 @@ wait_for() {
   return 1
 }
 
+# start_daemon CONFIG STATE_DIR LOG: "$bin" --config CONFIG in the background,
+# its stderr to LOG, stopped with the emulator (and $tmp removed) when the
+# script exits; waits for the control listener of STATE_DIR's daemon. Sets
+# pid and addr (HOST:PORT).
+start_daemon() {
+  "$bin" --config "$1" 2>"$3" &
+  pid=$!
+  trap 'kill $pid ${NOTIFY_PIDS:-} $EMU_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+  wait_for "the control address" test -s "$2/control-address"
+  addr=$(cat "$2/control-address")
+}
+
 # ---------------------------------------------------------------------------
 # Emulator helpers and the invariant check (docs/reliability.md §Invariants, INV1-6).
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -213,6 +214,19 @@ util::Status AuthRefused() {
   return util::Status::Error(util::ErrorKind::kAuth, "token refused (401)");
 }
 
+// Polls that answer `error` for `job` (every job when empty) while
+// `*failing` holds (always when null), and succeed otherwise.
+std::function<util::Result<JobPollOutcome>(const std::string&)> FailPolls(
+    std::string job, util::Status error, const std::atomic<bool>* failing = nullptr) {
+  return [job = std::move(job), error = std::move(error),
+          failing](const std::string& polled) -> util::Result<JobPollOutcome> {
+    if ((job.empty() || polled == job) && (failing == nullptr || *failing)) return error;
+    JobPollOutcome outcome;
+    outcome.polled = true;
+    return outcome;
+  };
+}
+
 // The status lines the scheduler publishes (from its threads).
 struct StatusLines {
   std::mutex mu;
@@ -282,13 +296,8 @@ TEST_CASE(
     "scheduler: a failing job backs off, turns unhealthy after three failures, the others go on") {
   Harness h(Config({Job("a", hours(2)), Job("b", hours(2))}));
   h.work.Take();
-  bool failing = true;
-  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
-    if (job == "a" && failing) return util::TemporaryError("HTTP 503 from reportdata");
-    JobPollOutcome outcome;
-    outcome.polled = true;
-    return outcome;
-  };
+  std::atomic<bool> failing = true;
+  h.work.on_poll = FailPolls("a", util::TemporaryError("HTTP 503 from reportdata"), &failing);
   const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
   h.AdvanceTo(run);
   CHECK(Without(h.work.Take(), "sweep") == Calls{"poll a", "poll b"});
@@ -316,13 +325,8 @@ TEST_CASE(
     "scheduler: an authentication refusal pauses remote work for all jobs, a callback probes") {
   Harness h(Config({Job("a", hours(2), true), Job("b", hours(2))}));
   h.work.Take();
-  bool refused = true;
-  h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
-    if (refused) return util::Status::Error(util::ErrorKind::kAuth, "token refused (401)");
-    JobPollOutcome outcome;
-    outcome.polled = true;
-    return outcome;
-  };
+  std::atomic<bool> refused = true;
+  h.work.on_poll = FailPolls("", AuthRefused(), &refused);
   const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
   h.AdvanceTo(run);
   // a failed with the refusal; b waits for the retry instead of failing too.
@@ -523,12 +527,7 @@ TEST_CASE("scheduler: with one account the refusal and resume texts are as befor
   Harness h(Config({Job("a", hours(2))}), status.Options());
   h.work.Take();
   std::atomic<bool> refused{true};
-  h.work.on_poll = [&](const std::string&) -> util::Result<JobPollOutcome> {
-    if (refused) return AuthRefused();
-    JobPollOutcome outcome;
-    outcome.polled = true;
-    return outcome;
-  };
+  h.work.on_poll = FailPolls("", AuthRefused(), &refused);
   const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
   h.AdvanceTo(run);
   CHECK(Without(h.work.Take(), "sweep") == Calls{"poll a"});
@@ -557,12 +556,7 @@ TEST_CASE("scheduler: a callback lets one task of a paused account through") {
       Accounts({"a", "b"}, {JobOf("x", "a", hours(2), true), JobOf("y", "b", hours(2), true)}));
   h.work.Take();
   std::atomic<bool> refused{true};
-  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
-    if (job == "y" && refused) return AuthRefused();
-    JobPollOutcome outcome;
-    outcome.polled = true;
-    return outcome;
-  };
+  h.work.on_poll = FailPolls("y", AuthRefused(), &refused);
   h.Poke([&] { h.scheduler.Callback(); });
   CHECK(h.work.Take() == Calls{"poll x@a", "poll y@b"});
   CHECK(h.scheduler.Health().accounts[1].auth_refused);
@@ -580,12 +574,7 @@ TEST_CASE("scheduler: a callback lets one task of a paused account through") {
 TEST_CASE("scheduler: a reload keeps the pause of an account that stays, drops a removed one") {
   Harness h(Accounts({"a", "b"}, {JobOf("x", "a", hours(2)), JobOf("y", "b", hours(2))}));
   h.work.Take();
-  h.work.on_poll = [&](const std::string& job) -> util::Result<JobPollOutcome> {
-    if (job == "y") return AuthRefused();
-    JobPollOutcome outcome;
-    outcome.polled = true;
-    return outcome;
-  };
+  h.work.on_poll = FailPolls("y", AuthRefused());
   const TimePoint run = kDay0 + hours(24 * 7 + 2) + minutes(2);
   h.AdvanceTo(run);
   CHECK(Without(h.work.Take(), "sweep") == Calls{"poll x@a", "poll y@b"});
