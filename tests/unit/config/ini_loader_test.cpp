@@ -296,9 +296,9 @@ TEST_CASE("the unnamed account is the account default and jobs belong to it by d
 
 TEST_CASE("an account's view holds that account and only its jobs") {
   using namespace accounts_cases;
-  auto config = ParseAccounts(kTwoAccounts, JobOf("x", "account = a\n") +
-                                                JobOf("y", "account = b\n") +
-                                                JobOf("z", "account = b\n"));
+  auto config =
+      ParseAccounts(kTwoAccounts, JobOf("x", "account = a\n") + JobOf("y", "account = b\n") +
+                                      JobOf("z", "account = b\n"));
   REQUIRE(config.ok());
   CHECK(SeveralAccounts(*config));
   const Config b = AccountView(*config, "b");
