@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,14 @@ class WritableFile {
   virtual util::Status Append(std::string_view data) = 0;
   // Flushes data (not necessarily metadata) to stable storage.
   virtual util::Status Sync() = 0;
+  // Makes durable, in one call, everything written so far to every file of
+  // the file system this file is on, data and metadata (Linux: syncfs(2),
+  // which reports a write-back error of any file since this one was opened,
+  // kernel 5.8 and later). For a batch of small files this costs about one
+  // Sync() instead of one each: a Sync() is mostly the device's cache flush,
+  // and this flushes once. nullopt where the platform has no such call (the
+  // caller then syncs each file). Never retried after a failure (see Sync).
+  virtual std::optional<util::Status> SyncFileSystem() { return std::nullopt; }
   virtual util::Status Close() = 0;
 };
 

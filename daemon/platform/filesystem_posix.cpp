@@ -64,6 +64,13 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
+#ifdef __linux__
+  std::optional<Status> SyncFileSystem() override {
+    if (::syncfs(fd_) != 0) return IoError("syncfs of the file system of", path_, errno);
+    return Status::Ok();
+  }
+#endif
+
   Status Close() override {
     const int fd = fd_;
     fd_ = -1;

@@ -18,6 +18,8 @@ Status Injected(Op op, const std::string& what) {
       return util::TemporaryError("write " + what + ": No space left on device");
     case Op::kSync:
       return util::TemporaryError("fdatasync " + what + ": Input/output error");
+    case Op::kSyncFileSystem:
+      return util::TemporaryError("syncfs of the file system of " + what + ": Input/output error");
     case Op::kClose:
       return util::TemporaryError("close " + what + ": Input/output error");
     case Op::kOpenForWrite:
@@ -64,6 +66,7 @@ class FaultFs::File final : public platform::WritableFile {
       : fs_(fs), base_(std::move(base)), path_(std::move(path)) {}
   Status Append(std::string_view data) override { return fs_.FileAppend(*base_, path_, data); }
   Status Sync() override { return fs_.FileSync(*base_, path_); }
+  std::optional<Status> SyncFileSystem() override { return fs_.FileSystemSync(*base_, path_); }
   Status Close() override { return fs_.FileClose(*base_, path_); }
 
  private:
@@ -159,6 +162,21 @@ Status FaultFs::FileSync(platform::WritableFile& file, const std::string& path) 
   Tracked& state = files_[path];
   state.synced_size = state.size;
   state.ever_synced = true;
+  return Status::Ok();
+}
+
+Status FaultFs::FileSystemSync(platform::WritableFile& file, const std::string& path) {
+  std::lock_guard lock(mu_);
+  if (auto error = Hit(Op::kSyncFileSystem, path)) return *error;
+  if (real_sync_) {
+    // Where the platform has none, the model alone: the call is what is tested.
+    if (std::optional<Status> synced = file.SyncFileSystem()) HDC_RETURN_IF_ERROR(*synced);
+  }
+  Trace("syncfs " + path);
+  for (auto& [name, state] : files_) {
+    state.synced_size = state.size;
+    state.ever_synced = true;
+  }
   return Status::Ok();
 }
 

@@ -12,7 +12,9 @@
 //
 // Crash mode (after leveldb's db/fault_injection_test.cc): FaultFs records,
 // for every file written through it, how many bytes the last successful Sync
-// covered and whether its directory entry was made durable by a SyncDir of
+// covered (a successful SyncFileSystem covers every file's bytes so far; it
+// is offered on every platform, the real syncfs called where there is one)
+// and whether its directory entry was made durable by a SyncDir of
 // its directory after it was created or renamed. DropUnsynced() then
 // imitates a power cut: a file whose entry is not durable disappears (a
 // rename not yet made durable is undone instead, when the old name was
@@ -45,6 +47,7 @@ class FaultFs final : public platform::FileSystem {
     kOpenForWrite,
     kAppend,
     kSync,
+    kSyncFileSystem,  // WritableFile::SyncFileSystem: offered on every platform
     kClose,
     kReadFile,  // ReadFile and OpenForRead
     kRename,
@@ -56,7 +59,7 @@ class FaultFs final : public platform::FileSystem {
     kFreeSpace,
     kExists,
   };
-  static constexpr std::size_t kOpCount = 13;
+  static constexpr std::size_t kOpCount = 14;
 
   explicit FaultFs(platform::FileSystem& base) : base_(base) {}
 
@@ -130,6 +133,7 @@ class FaultFs final : public platform::FileSystem {
   util::Status FileAppend(platform::WritableFile& file, const std::string& path,
                           std::string_view data);
   util::Status FileSync(platform::WritableFile& file, const std::string& path);
+  util::Status FileSystemSync(platform::WritableFile& file, const std::string& path);
   util::Status FileClose(platform::WritableFile& file, const std::string& path);
 
   platform::FileSystem& base_;

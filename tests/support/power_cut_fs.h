@@ -6,7 +6,10 @@
 //   - a file is an inode; its data survives only as it was at its last
 //     WritableFile::Sync() (a file never synced survives empty, if its name
 //     does). A truncating open does not lose the synced data until the next
-//     Sync; an append open continues the same inode.
+//     Sync; an append open continues the same inode. A successful
+//     WritableFile::SyncFileSystem() (syncfs) syncs the data of every file
+//     of the model; the names it makes durable too are left out of the
+//     model (the store never counts on them: its folders are synced).
 //   - a name (a file created, renamed or removed; a folder created) survives
 //     only once SyncDir(parent) ran after the change; before that the old
 //     entry survives: a rename not yet made durable leaves the old name, a
@@ -19,8 +22,8 @@
 // which does its own I/O outside the seam) are neither modelled nor part of
 // the image.
 //
-// Every mutating call (OpenForWrite, Append, Sync, Close, Rename, SyncDir,
-// Remove, CreateDirectories) is counted, whether it succeeds or not.
+// Every mutating call (OpenForWrite, Append, Sync, SyncFileSystem, Close,
+// Rename, SyncDir, Remove, CreateDirectories) is counted, whether it succeeds or not.
 // CutAfter(n): the power goes off right after the n-th mutating call took
 // effect: the surviving image of `root` is written to `cut_dir` (which must
 // not exist yet), the OnCut hook runs with `cut_dir` (a test snapshots the
@@ -101,6 +104,7 @@ class PowerCutFileSystem final : public platform::FileSystem {
   util::Status FileAppend(const InodePtr& inode, platform::WritableFile& file,
                           std::string_view data);
   util::Status FileSync(const InodePtr& inode, platform::WritableFile& file);
+  std::optional<util::Status> FileSystemSync(platform::WritableFile& file);
   util::Status FileClose(platform::WritableFile& file);
 
   platform::FileSystem& base_;

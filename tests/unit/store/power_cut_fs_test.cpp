@@ -72,6 +72,37 @@ TEST_CASE("power cut model: data survive only up to the last sync") {
   CHECK(Slurp(f.Image(fs) + "/never") == "now synced");
 }
 
+TEST_CASE("power cut model: a file-system sync makes every file's data durable, not names") {
+  Fixture f;
+  PowerCutFileSystem fs(platform::RealFileSystem(), f.live());
+  auto a = fs.OpenForWrite(f.at("a"), false);
+  auto b = fs.OpenForWrite(f.at("b"), false);
+  REQUIRE((a.ok() && b.ok()));
+  REQUIRE((*a)->Append("data of a").ok());
+  REQUIRE((*b)->Append("data of b").ok());
+  REQUIRE(fs.SyncDir(f.live()).ok());
+  // Control: the names alone keep empty files.
+  std::string image = f.Image(fs);
+  CHECK(Slurp(image + "/a") == "");
+  CHECK(Slurp(image + "/b") == "");
+  const std::uint64_t calls = fs.calls();
+  const std::optional<util::Status> synced = (*a)->SyncFileSystem();
+  if (!synced) {
+    CHECK(fs.calls() == calls);  // not a call where the platform has none
+    return;
+  }
+  REQUIRE(synced->ok());
+  CHECK(fs.calls() == calls + 1);
+  image = f.Image(fs);
+  CHECK(Slurp(image + "/a") == "data of a");
+  CHECK(Slurp(image + "/b") == "data of b");  // through the other file's call
+  Write(fs, f.at("c"), "unnamed", false);
+  REQUIRE((*b)->SyncFileSystem()->ok());
+  CHECK_FALSE(Slurp(f.Image(fs) + "/c"));  // its folder was not synced after it
+  REQUIRE((*a)->Close().ok());
+  REQUIRE((*b)->Close().ok());
+}
+
 TEST_CASE("power cut model: a new name survives only after its folder is synced") {
   Fixture f;
   PowerCutFileSystem fs(platform::RealFileSystem(), f.live());
