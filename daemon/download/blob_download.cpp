@@ -70,10 +70,21 @@ util::Status RefreshLink(BlobRequest& request) {
   return util::Status::Ok();
 }
 
-// A 200 or 206 whose body the writer holds: checks its head, then commits it against the length
+// A failure of the writer or of Publish: a verification mismatch is the
+// blob's fault (kBadData) and stays as it is; anything else that spends the
+// writer there (fsync, close, rename; a link refused under state_dir,
+// kConfig) is the store's.
+util::Status StoreFailure(const BlobTransport& transport, const util::Status& status) {
+  if (status.kind() == util::ErrorKind::kTemporary || status.kind() == util::ErrorKind::kConfig) {
+    return LocalStorageError(transport.fs, transport.store_root, status);
+  }
+  return status;
+}
+
+// A 200 or 206 whose body the writer holds: checks its head, then seals it against the length
 // and MD5 the response declares.
-util::Result<store::Committed> Commit(const BlobTransport& transport, const BlobRequest& request,
-                                      const http::Response& response, store::AtomicWriter& writer) {
+util::Result<store::Sealed> Seal(const BlobTransport& transport, const BlobRequest& request,
+                                 const http::Response& response, store::AtomicWriter& writer) {
   std::optional<std::uint64_t> length;
   std::optional<std::string> md5 = response.FindHeader("x-ms-blob-content-md5");
   if (response.status == 200) {
@@ -88,15 +99,9 @@ util::Result<store::Committed> Commit(const BlobTransport& transport, const Blob
       return head;
     }
   }
-  auto committed = writer.Commit(length, md5, request.dir_sync);
-  // A verification mismatch is the blob's fault (kBadData); anything else
-  // that spends the writer here (fsync, close, rename; a link refused
-  // under state_dir, kConfig) is the store's.
-  if (!committed.ok() && (committed.status().kind() == util::ErrorKind::kTemporary ||
-                          committed.status().kind() == util::ErrorKind::kConfig)) {
-    return LocalStorageError(transport.fs, transport.store_root, committed.status());
-  }
-  return committed;
+  auto sealed = writer.Seal(length, md5);
+  if (!sealed.ok()) return StoreFailure(transport, sealed.status());
+  return sealed;
 }
 
 }  // namespace
@@ -122,8 +127,8 @@ util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
   return failure;
 }
 
-util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
-                                            store::AtomicWriter& writer) {
+util::Result<store::Sealed> FetchBlob(const BlobTransport& transport, BlobRequest request,
+                                      store::AtomicWriter& writer) {
   Rounds rounds;
   while (true) {
     if (transport.stop.stop_requested()) return util::TemporaryError("stopped");
@@ -159,8 +164,18 @@ util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, Blob
     }
     if (status != 200 && status != 206) return HttpError(status, request.link);
     if (request.received) request.received();
-    return Commit(transport, request, *response, writer);
+    return Seal(transport, request, *response, writer);
   }
+}
+
+util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
+                                            store::AtomicWriter& writer) {
+  HDC_ASSIGN_OR_RETURN(store::Sealed sealed, FetchBlob(transport, std::move(request), writer));
+  std::vector<store::Sealed> one;
+  one.push_back(std::move(sealed));
+  auto published = store::Publish(transport.fs, std::move(one));
+  if (!published.ok()) return StoreFailure(transport, published.status());
+  return std::move(published->front());
 }
 
 }  // namespace hdc::download

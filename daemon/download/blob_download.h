@@ -18,7 +18,9 @@
 // Every new strong ETag is handed to `on_etag` before the body streams, so
 // the caller can persist it and a partial left by a crash stays resumable.
 // Then `check_head` sees the first bytes (a signature check) and the writer
-// commits, verifying length and MD5. Errors name the host and path, never
+// seals the file, verifying length and MD5 (FetchBlob; the caller publishes
+// it, alone or in a batch: store::Publish), or also publishes it at once
+// (DownloadBlob). Errors name the host and path, never
 // the query (it holds the SAS signature). A failure of the store itself
 // (the writer's write, fsync or rename) comes back as LocalStorageError.
 #pragma once
@@ -60,9 +62,6 @@ struct BlobRequest {
   // Called once the whole body has arrived, before it is verified, synced
   // and renamed; null = nothing to do.
   std::function<void()> received;
-  // kDeferred: the folder fsyncs after the rename are the caller's
-  // (store::Committed::unsynced_dirs), to be done before the file is recorded.
-  store::DirSync dir_sync = store::DirSync::kNow;
   int max_link_refreshes = 2;
   int max_resumes = 5;
 };
@@ -84,6 +83,11 @@ util::Status LocalStorageError(platform::FileSystem& fs, const std::string& root
 util::Status Unpromote(platform::FileSystem& fs, const std::string& path,
                        const util::Status& failure);
 
+// The blob verified, under its temp name, not yet durable (store::Sealed).
+util::Result<store::Sealed> FetchBlob(const BlobTransport& transport, BlobRequest request,
+                                      store::AtomicWriter& writer);
+
+// FetchBlob, then store::Publish of that one file (durable under its final name).
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer);
 

@@ -1,7 +1,6 @@
 #include "download/cab_fetcher.h"
 
 #include <algorithm>
-#include <set>
 #include <thread>
 
 #include "download/blob_download.h"
@@ -75,12 +74,18 @@ util::Status CabFetcher::Skip(const Pending& cab, const std::string& reason,
 }
 
 util::Status CabFetcher::RecordFetched(Fetched fetched) {
+  std::size_t queued = 0;
   {
     std::lock_guard queue(queue_mu_);
     unrecorded_.push_back(std::move(fetched));
+    queued = unrecorded_.size();
   }
-  std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock()) return util::Status::Ok();  // the next commit takes it along
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (queued >= kMaxUnrecorded) {
+    lock.lock();  // the queue holds open files: wait for the commit, then take the rest
+  } else if (!lock.try_lock()) {
+    return util::Status::Ok();  // the next commit takes it along
+  }
   return FlushFetched();
 }
 
@@ -91,8 +96,14 @@ util::Status CabFetcher::FlushFetched() {
     batch.swap(unrecorded_);
   }
   if (batch.empty()) return util::Status::Ok();
-  util::Status recorded = SyncBatchDirectories(batch);
-  if (recorded.ok()) recorded = RecordBatch(batch);
+  std::vector<store::Sealed> files;
+  files.reserve(batch.size());
+  for (Fetched& f : batch) files.push_back(std::move(f.file));
+  // Publish takes every file of the batch back when it fails.
+  if (auto published = store::Publish(ctx_.fs, std::move(files)); !published.ok()) {
+    return LocalStorageError(ctx_.fs, ctx_.layout.root(), published.status());
+  }
+  util::Status recorded = RecordBatch(batch);
   if (recorded.ok()) return recorded;
   // The rows stay pending (never written, or rolled back): their files must not stay either.
   for (const Fetched& f : batch) {
@@ -100,13 +111,6 @@ util::Status CabFetcher::FlushFetched() {
     if (path.ok()) recorded = Unpromote(ctx_.fs, *path, recorded);
   }
   return recorded;
-}
-
-util::Status CabFetcher::SyncBatchDirectories(const std::vector<Fetched>& batch) {
-  std::set<std::string> dirs;
-  for (const Fetched& f : batch) dirs.insert(f.unsynced_dirs.begin(), f.unsynced_dirs.end());
-  util::Status synced = store::SyncDirectories(ctx_.fs, {dirs.begin(), dirs.end()});
-  return synced.ok() ? synced : LocalStorageError(ctx_.fs, ctx_.layout.root(), synced);
 }
 
 util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
@@ -121,7 +125,7 @@ util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
   for (const Fetched& f : batch) {
     record.Reset();
     record.Bind(1, f.cab_id_hash).Bind(2, f.relative_path);
-    record.Bind(3, static_cast<std::int64_t>(f.size)).Bind(4, f.sha256);
+    record.Bind(3, static_cast<std::int64_t>(f.size)).Bind(4, f.sha256_hex);
     record.Bind(5, f.container).Bind(6, f.downloaded_at);
     HDC_RETURN_IF_ERROR(record.Run().status());
   }
@@ -354,7 +358,6 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
   request.etag = resume ? cab.partial_etag : "";
   request.fresh_link = std::move(fresh_link);
   request.min_record_bytes = kResumeMinBytes;
-  request.dir_sync = store::DirSync::kDeferred;
   request.received = std::move(received);
   request.on_etag = [&](const std::string& etag) { return RecordEtag(cab.cab_id_hash, etag); };
   request.check_head = [&container](std::string_view head) -> util::Status {
@@ -366,15 +369,17 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
   };
   const BlobTransport transport{ctx_.fs,       root,      ctx_.http, ctx_.clock,
                                 worker.random, ctx_.stop, &limiter_, {}};
-  HDC_ASSIGN_OR_RETURN(auto committed, DownloadBlob(transport, std::move(request), *writer));
-  HDC_ASSIGN_OR_RETURN(auto relative, ctx_.layout.Relative(committed.path));
-  return Fetched{cab.cab_id_hash,
-                 relative,
-                 committed.sha256_hex,
-                 container,
-                 util::FormatTimestamp(now, true),
-                 committed.size,
-                 std::move(committed.unsynced_dirs)};
+  HDC_ASSIGN_OR_RETURN(auto relative, ctx_.layout.Relative(paths.final_path));
+  HDC_ASSIGN_OR_RETURN(auto sealed, FetchBlob(transport, std::move(request), *writer));
+  Fetched fetched{cab.cab_id_hash,
+                  std::move(relative),
+                  sealed.committed.sha256_hex,
+                  container,
+                  util::FormatTimestamp(now, true),
+                  sealed.committed.size,
+                  {}};
+  fetched.file = std::move(sealed);
+  return fetched;
 }
 
 util::Status CabFetcher::RecordEtag(const std::string& cab_id_hash, const std::string& etag) {

@@ -26,13 +26,17 @@
 // no new download starts (not counted against the cab). An authentication
 // failure stops the whole batch: every other cab would fail the same way.
 //
-// Records of fetched cabs are committed in groups (whatever finished while
-// the previous commit ran), after each file is durable under its final
-// name: the folder fsyncs that make the renames durable are done once per
-// distinct folder of the group, just before its commit (a small cab's own
-// fsync costs as much as its download). A crash between the two leaves a
-// file whose record start-up recovery re-creates (download/partials.h), or
-// no file at all. Small blobs (under
+// Fetched cabs are published and recorded in groups (whatever finished
+// while the previous commit ran, at most kMaxUnrecorded): a worker verifies
+// its file and leaves it sealed under its temp name (store::Sealed); the
+// group commit makes the data of the whole group durable with one
+// file-system sync where the platform has it (Linux: syncfs; a small cab's
+// own fdatasync cost as much as its download, nearly all of it the
+// device's cache flush, which the group now pays once), renames each file
+// into place, fsyncs each distinct folder once, then commits their records.
+// A crash before the renames leaves temp files that start-up recovery
+// removes (or keeps, to resume, when their row holds an ETag); after them,
+// files whose records it re-creates (download/partials.h). Small blobs (under
 // kResumeMinBytes) do not record their ETag: resuming them across a
 // restart is not worth a commit each.
 #pragma once
@@ -54,6 +58,7 @@
 #include "download/report_fetcher.h"
 #include "http/client.h"
 #include "platform/filesystem.h"
+#include "store/atomic_writer.h"
 #include "store/layout.h"
 #include "util/clock.h"
 #include "util/random.h"
@@ -141,23 +146,26 @@ class CabFetcher {
   // Records a cab that will never be fetched (expired, past retention, gone).
   util::Status Skip(const Pending& cab, const std::string& reason, CabFetchSummary& summary);
   struct Fetched {
-    std::string cab_id_hash, relative_path, sha256, container, downloaded_at;
+    std::string cab_id_hash, relative_path, sha256_hex, container, downloaded_at;
     std::uint64_t size = 0;
-    std::vector<std::string> unsynced_dirs;  // to fsync before the record is committed
+    store::Sealed file;  // verified, to be published before the record is committed
   };
+  // Sealed files waiting for a commit hold a file descriptor each: at this
+  // many, a worker waits for the commit running and then commits the rest.
+  static constexpr std::size_t kMaxUnrecorded = 256;
   // Queues a record; commits the queue unless another worker is committing.
   util::Status RecordFetched(Fetched fetched);
-  util::Status FlushFetched();                                  // with mu_ held
+  // Publishes the queued files (store::Publish) and records them; with mu_ held.
+  util::Status FlushFetched();
   util::Status RecordBatch(const std::vector<Fetched>& batch);  // one transaction
-  util::Status SyncBatchDirectories(const std::vector<Fetched>& batch);
   struct Paths {
     std::string temp_path, final_path;
   };
   using LinkSource = std::function<util::Result<std::string>()>;
-  // The blob at `link` into the store under paths.final_path, checked to be a cabinet or a zip
-  // file.
-  // `received` runs once the whole body has arrived, before it is verified,
-  // synced and renamed (FetchOne gives the transfer slot back there).
+  // The blob at `link` verified under paths.temp_path (sealed, for the
+  // group commit to publish under paths.final_path), checked to be a
+  // cabinet or a zip file. `received` runs once the whole body has arrived,
+  // before it is verified (FetchOne gives the transfer slot back there).
   util::Result<Fetched> Download(Worker& worker, const Pending& cab, const Paths& paths,
                                  const std::string& link, LinkSource fresh_link,
                                  util::TimePoint now, std::function<void()> received);

@@ -51,6 +51,61 @@ std::string ParentDir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// Directories on the way to the final one that do not exist yet, deepest
+// first.
+std::vector<std::string> MissingDirectories(platform::FileSystem& fs,
+                                            const std::string& final_path) {
+  std::vector<std::string> missing;
+  std::string dir = ParentDir(final_path);
+  while (dir != "." && dir != "/" && !fs.Exists(dir)) {
+    missing.push_back(dir);
+    dir = ParentDir(dir);
+  }
+  return missing;
+}
+
+// After the rename: the final directory, then the parent of each directory
+// created for this file, so that every new name is durable. When none was
+// created, the final directory's parent too: an earlier publish that failed
+// after creating it (or another writer) may have left its entry unsynced.
+std::vector<std::string> DirectoriesToSync(const std::string& final_path,
+                                           const std::vector<std::string>& created) {
+  std::vector<std::string> dirs{ParentDir(final_path)};
+  for (const std::string& dir : created) dirs.push_back(ParentDir(dir));
+  const std::string grandparent = ParentDir(ParentDir(final_path));
+  if (created.empty() && grandparent != "." && grandparent != "/") dirs.push_back(grandparent);
+  return dirs;
+}
+
+// The data of every file of the batch made durable: one sync of their file
+// system where the platform has it and there are several, else one each.
+Status SyncData(std::vector<Sealed>& batch) {
+  if (batch.size() > 1) {
+    if (std::optional<Status> synced = batch.front().file->SyncFileSystem()) return *synced;
+  }
+  for (Sealed& sealed : batch) HDC_RETURN_IF_ERROR(sealed.file->Sync());
+  return Status::Ok();
+}
+
+// A failed Publish: closes what is still open and removes every file of the
+// batch, under its final name when it got there, and returns `failure`.
+Status Discard(platform::FileSystem& fs, std::vector<Sealed>& batch, std::size_t renamed,
+               Status failure) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Sealed& sealed = batch[i];
+    if (sealed.file != nullptr) {
+      (void)sealed.file->Close();
+      sealed.file.reset();
+    }
+    const std::string& path = i < renamed ? sealed.committed.path : sealed.temp_path;
+    if (const Status removed = fs.Remove(path); !removed.ok()) {
+      util::GetLogger("store")->warn("cannot remove {} after a failed publish: {}", path,
+                                     removed.ToString());
+    }
+  }
+  return failure;
+}
+
 }  // namespace
 
 struct AtomicWriter::Impl {
@@ -119,26 +174,6 @@ struct AtomicWriter::Impl {
     return false;
   }
 
-  // After the rename: the final directory, then the parent of each directory
-  // created for this file, so that every new name is durable.
-  std::vector<std::string> DirectoriesToSync(const std::vector<std::string>& created) const {
-    std::vector<std::string> dirs{ParentDir(final_path)};
-    for (const std::string& dir : created) dirs.push_back(ParentDir(dir));
-    return dirs;
-  }
-
-  // Directories on the way to the final one that do not exist yet, deepest
-  // first.
-  std::vector<std::string> MissingDirectories() {
-    std::vector<std::string> missing;
-    std::string dir = ParentDir(final_path);
-    while (dir != "." && dir != "/" && !fs.Exists(dir)) {
-      missing.push_back(dir);
-      dir = ParentDir(dir);
-    }
-    return missing;
-  }
-
   platform::FileSystem& fs;
   const std::string temp_path;
   const std::string final_path;
@@ -158,6 +193,44 @@ struct AtomicWriter::Impl {
 Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::string>& dirs) {
   for (const std::string& dir : dirs) HDC_RETURN_IF_ERROR(fs.SyncDir(dir));
   return Status::Ok();
+}
+
+Result<std::vector<Committed>> Publish(platform::FileSystem& fs, std::vector<Sealed> batch) {
+  // Order matters: data durable, files closed, then the names, then their
+  // folders. A failed fsync is never retried (see the header comment).
+  if (Status s = SyncData(batch); !s.ok()) return Discard(fs, batch, 0, s);
+  for (Sealed& sealed : batch) {
+    const Status closed = sealed.file->Close();
+    sealed.file.reset();
+    if (!closed.ok()) return Discard(fs, batch, 0, closed);
+  }
+  std::vector<std::string> folders;  // each distinct one once, in order
+  std::size_t renamed = 0;
+  for (Sealed& sealed : batch) {
+    const std::string& final_path = sealed.committed.path;
+    const std::vector<std::string> created = MissingDirectories(fs, final_path);
+    if (!created.empty()) {
+      if (Status s = fs.CreateDirectories(ParentDir(final_path)); !s.ok()) {
+        return Discard(fs, batch, renamed, s);
+      }
+    }
+    if (Status s = fs.Rename(sealed.temp_path, final_path); !s.ok()) {
+      return Discard(fs, batch, renamed, s);
+    }
+    ++renamed;
+    for (std::string& dir : DirectoriesToSync(final_path, created)) {
+      if (std::find(folders.begin(), folders.end(), dir) == folders.end()) {
+        folders.push_back(std::move(dir));
+      }
+    }
+  }
+  // A name may not survive a crash: all are taken back, to be downloaded
+  // again, so that no final file exists without a database row.
+  if (Status s = SyncDirectories(fs, folders); !s.ok()) return Discard(fs, batch, renamed, s);
+  std::vector<Committed> published;
+  published.reserve(batch.size());
+  for (Sealed& sealed : batch) published.push_back(std::move(sealed.committed));
+  return published;
 }
 
 Result<std::unique_ptr<AtomicWriter>> AtomicWriter::Create(platform::FileSystem& fs,
@@ -203,9 +276,8 @@ void AtomicWriter::SetMd5Wanted(bool wanted) { impl_->md5_wanted = wanted; }
 
 bool AtomicWriter::failed() const { return !impl_->error.ok() && !impl_->committed; }
 
-Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
-                                       std::optional<std::string> expected_md5_base64,
-                                       DirSync dir_sync) {
+Result<Sealed> AtomicWriter::Seal(std::optional<std::uint64_t> expected_length,
+                                  std::optional<std::string> expected_md5_base64) {
   Impl& w = *impl_;
   HDC_RETURN_IF_ERROR(w.Usable());
   if (expected_length && *expected_length != w.size) {
@@ -213,11 +285,8 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
                                      std::to_string(w.size) + ", expected " +
                                      std::to_string(*expected_length)));
   }
-  Committed done{w.final_path,
-                 w.size,
-                 Poco::DigestEngine::digestToHex(w.sha256.digest()),
-                 w.md5_complete ? Base64(w.md5.digest()) : "",
-                 {}};
+  Committed done{w.final_path, w.size, Poco::DigestEngine::digestToHex(w.sha256.digest()),
+                 w.md5_complete ? Base64(w.md5.digest()) : ""};
   if (expected_md5_base64 && !w.md5_complete) {
     util::GetLogger("store")->debug("{}: no MD5 over every byte, Content-MD5 not checked",
                                     w.final_path);
@@ -226,37 +295,24 @@ Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_len
                                      done.md5_base64 + ", expected " +
                                      NormalizedMd5(*expected_md5_base64)));
   }
-  // Order matters: data durable, file closed, then the name. A failed fsync
-  // is never retried (see the header comment).
-  if (Status s = w.file->Sync(); !s.ok()) return w.Fail(s);
-  const Status closed = w.file->Close();
-  w.file.reset();
-  if (!closed.ok()) return w.Fail(closed);
-  const std::vector<std::string> created = w.MissingDirectories();
-  if (!created.empty()) {
-    if (Status s = w.fs.CreateDirectories(ParentDir(w.final_path)); !s.ok()) return w.Fail(s);
-  }
-  if (Status s = w.fs.Rename(w.temp_path, w.final_path); !s.ok()) return w.Fail(s);
-  std::vector<std::string> dirs = w.DirectoriesToSync(created);
-  if (dir_sync == DirSync::kDeferred) {
-    // Another writer may have created the final folder and not made it
-    // durable yet: its parent is synced too (once per batch, so cheap).
-    const std::string grandparent = ParentDir(ParentDir(w.final_path));
-    if (created.empty() && grandparent != "." && grandparent != "/") dirs.push_back(grandparent);
-    done.unsynced_dirs = std::move(dirs);
-  } else if (Status s = SyncDirectories(w.fs, dirs); !s.ok()) {
-    // The name may not survive a crash; take it back so that no final file
-    // exists without a database row, and download again.
-    const Status removed = w.fs.Remove(w.final_path);
-    if (!removed.ok()) {
-      util::GetLogger("store")->warn("cannot remove {} after a failed directory fsync: {}",
-                                     w.final_path, removed.ToString());
-    }
-    return w.Fail(s);
-  }
+  Sealed sealed{std::move(w.file), w.temp_path, std::move(done)};
   w.error = util::InternalError("writer for " + w.final_path + " has already committed");
   w.committed = true;
-  return done;
+  return sealed;
+}
+
+Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
+                                       std::optional<std::string> expected_md5_base64) {
+  HDC_ASSIGN_OR_RETURN(Sealed sealed, Seal(expected_length, std::move(expected_md5_base64)));
+  std::vector<Sealed> one;
+  one.push_back(std::move(sealed));
+  Result<std::vector<Committed>> published = Publish(impl_->fs, std::move(one));
+  if (!published.ok()) {
+    impl_->committed = false;  // spent by a storage error: failed()
+    impl_->error = published.status();
+    return published.status();
+  }
+  return std::move(published->front());
 }
 
 Status AtomicWriter::Abort() {

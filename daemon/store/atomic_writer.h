@@ -7,11 +7,14 @@
 // the final directory, renames the file into place and fsyncs the final
 // directory (and the parents of any directory it had to create). So a file
 // appears under its final name only complete, verified and durable.
-// With DirSync::kDeferred the directory fsyncs are the caller's: Commit()
-// returns the folders to sync, and the name is durable only once they are.
-// A caller batching many small files syncs each distinct folder once,
-// before the commit that records the files (docs/reliability.md
-// §Durability: no record before a durable name).
+// A caller publishing many small files uses Seal(), Commit()'s first half:
+// it verifies and hands the still open, unsynced file over; Publish() then
+// does the rest for a whole batch of sealed files, with one file-system sync
+// for all of their data where the platform has it
+// (platform::WritableFile::SyncFileSystem) instead of an fsync each, and
+// one fsync per distinct folder. The order stays: data durable, then the
+// names, then the folders, and the caller records the files after that
+// (docs/reliability.md §Durability: no record before a durable name).
 //
 // Failure rules (docs/reliability.md §Durability; D01 and D04 in
 // docs/reliability.md §Fault catalogue; PostgreSQL's "fsyncgate"):
@@ -56,20 +59,28 @@ struct Committed {
   std::uint64_t size = 0;  // bytes
   std::string sha256_hex;  // lower-case hex, 64 characters
   std::string md5_base64;  // as in Content-MD5: base64 of the 16-byte digest
-  // DirSync::kDeferred only: the folders whose fsync makes `path` durable:
-  // its own folder, then the parent of each folder created for it, or, when
-  // none was, the parent of its own (which a concurrent writer may have
-  // created and not synced yet).
-  std::vector<std::string> unsynced_dirs;
 };
-
-// Who fsyncs the folders after the rename: Commit() itself, or the caller
-// (from Committed::unsynced_dirs, before anything records the file).
-enum class DirSync { kNow, kDeferred };
 
 // fsyncs each folder in turn; the first failure is returned (never retried:
 // the caller takes the names back, see the header comment).
 util::Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::string>& dirs);
+
+// A verified file still open under its temp name, its data not yet durable
+// (AtomicWriter::Seal). Destroyed unpublished, it is closed and left as a
+// partial, like a writer destroyed without Commit().
+struct Sealed {
+  std::unique_ptr<platform::WritableFile> file;
+  std::string temp_path;
+  Committed committed;  // what Publish() returns for it
+};
+
+// Publishes a batch of sealed files: makes their data durable (one
+// SyncFileSystem() for the batch where the platform has it, else a Sync()
+// each), closes them, renames each into place (creating its folders) and
+// fsyncs each distinct folder once. On any failure nothing of the batch
+// stays: every temp file and every name already renamed is removed, and the
+// error (kTemporary, naming the path and the operation) is returned.
+util::Result<std::vector<Committed>> Publish(platform::FileSystem& fs, std::vector<Sealed> batch);
 
 class AtomicWriter final : public util::ByteSink {
  public:
@@ -104,12 +115,17 @@ class AtomicWriter final : public util::ByteSink {
   bool failed() const;
 
   // Verifies, fsyncs, closes, renames into place and fsyncs the directory
-  // (kNow); see the header comment for what happens on failure.
+  // (Seal, then Publish of this one file); see the header comment for what
+  // happens on failure.
   // expected_md5_base64 is a Content-MD5 value (padding optional,
   // surrounding spaces ignored).
   util::Result<Committed> Commit(std::optional<std::uint64_t> expected_length,
-                                 std::optional<std::string> expected_md5_base64,
-                                 DirSync dir_sync = DirSync::kNow);
+                                 std::optional<std::string> expected_md5_base64);
+
+  // Verifies like Commit() and hands the open file over, unsynced, for
+  // Publish(); the writer is spent afterwards (failed() stays false).
+  util::Result<Sealed> Seal(std::optional<std::uint64_t> expected_length,
+                            std::optional<std::string> expected_md5_base64);
 
   // Closes and removes the temp file (a bad signature, a cancelled
   // download). The writer is spent afterwards.

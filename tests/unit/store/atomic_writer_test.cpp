@@ -15,6 +15,7 @@
 #include "store/layout.h"
 #include "store/verify.h"
 #include "support/fault_fs.h"
+#include "support/power_cut_fs.h"
 #include "support/skip.h"
 #include "support/temp_dir.h"
 
@@ -124,52 +125,6 @@ TEST_CASE("commit syncs the file before closing and renaming, then syncs every n
   CHECK(rename < Step(trace, "syncdir " + reports));
   CHECK(s.fs.calls(FaultFs::Op::kSync) == 1);
   CHECK(s.fs.calls(FaultFs::Op::kSyncDir) - setup_syncdirs == 3);
-}
-
-TEST_CASE("a deferred commit renames without a folder fsync and names the folders to sync") {
-  Store s;
-  // Counted from after EnsureDirectories.
-  const std::uint64_t setup_syncdirs = s.fs.calls(FaultFs::Op::kSyncDir);
-  const std::uint64_t setup_mkdirs = s.fs.calls(FaultFs::Op::kCreateDirectories);
-  const std::string shard = s.layout.cabs_dir() + "/ab";
-  const std::vector<std::string> both{shard, s.layout.cabs_dir()};
-
-  // The first cab of a shard creates its folder: the folder and its parent to sync.
-  auto first = s.Writer("AB12");
-  REQUIRE(first->Append(kFox).ok());
-  const auto one = first->Commit(kFox.size(), std::nullopt, DirSync::kDeferred);
-  REQUIRE(one.ok());
-  CHECK(Slurp(one->path) == kFox);
-  CHECK(one->unsynced_dirs == both);
-  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == setup_syncdirs);
-  CHECK(s.fs.calls(FaultFs::Op::kCreateDirectories) == setup_mkdirs + 1);
-
-  // The next one finds the folder: no mkdir at all, and still both folders
-  // (another writer may have created the shard and not synced it yet).
-  auto second = s.Writer("AB34");
-  REQUIRE(second->Append(kFox).ok());
-  const auto two = second->Commit(kFox.size(), std::nullopt, DirSync::kDeferred);
-  REQUIRE(two.ok());
-  CHECK(two->unsynced_dirs == both);
-  CHECK(s.fs.calls(FaultFs::Op::kCreateDirectories) == setup_mkdirs + 1);
-  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == setup_syncdirs);
-
-  // Until the caller syncs them a power cut takes both names back; after, they stay.
-  REQUIRE(SyncDirectories(s.fs, one->unsynced_dirs).ok());
-  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == setup_syncdirs + 2);
-  REQUIRE(s.fs.DropUnsynced(s.layout.root()).ok());
-  CHECK(s.Finals() == std::vector<std::string>{one->path, two->path});
-}
-
-TEST_CASE("a deferred commit whose folders were never synced loses its name in a power cut") {
-  Store s;
-  auto w = s.Writer("CD12");
-  REQUIRE(w->Append(kFox).ok());
-  const auto done = w->Commit(kFox.size(), std::nullopt, DirSync::kDeferred);
-  REQUIRE(done.ok());
-  CHECK(s.Finals() == std::vector<std::string>{done->path});
-  REQUIRE(s.fs.DropUnsynced(s.layout.root()).ok());
-  CHECK(s.Finals().empty());  // so the caller must sync them before recording the file
 }
 
 TEST_CASE("a failed folder fsync of a batch is returned and later folders are not synced") {
@@ -455,6 +410,122 @@ TEST_CASE("after a power cut every file under a final name is complete with its 
       REQUIRE(committed.count(path) == 1);
       CHECK(std::filesystem::file_size(path) == committed[path].size);
       CHECK(*Sha256OfFile(s.fs, path) == committed[path].sha256_hex);
+    }
+  }
+}
+
+// Sealed files of ids, each holding `data` + its id, for one Publish.
+std::vector<Sealed> SealAll(Store& s, const std::vector<std::string>& ids, std::string_view data) {
+  std::vector<Sealed> batch;
+  for (const std::string& id : ids) {
+    auto w = s.Writer(id);
+    const std::string body = std::string(data) + id;
+    REQUIRE(w->Append(body).ok());
+    auto sealed = w->Seal(body.size(), std::nullopt);
+    REQUIRE(sealed.ok());
+    batch.push_back(std::move(*sealed));
+  }
+  return batch;
+}
+
+TEST_CASE("a batch is published with one file-system sync, then renamed, each folder synced once") {
+  Store s;
+  const std::uint64_t syncdirs = s.fs.calls(FaultFs::Op::kSyncDir);
+  auto published = Publish(s.fs, SealAll(s, {"AB12", "AB34", "CD56"}, kFox));
+  REQUIRE(published.ok());
+  REQUIRE(published->size() == 3);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncFileSystem) == 1);
+  CHECK(s.fs.calls(FaultFs::Op::kSync) == 0);
+  // The two new shards and, for each, the cabs folder: three folders, once each.
+  CHECK(s.fs.calls(FaultFs::Op::kSyncDir) == syncdirs + 3);
+  const std::vector<std::string> trace = s.fs.trace();
+  CHECK(Step(trace, "syncfs ") >= 0);
+  CHECK(Step(trace, "syncfs ") < Step(trace, "rename "));
+  CHECK(s.Tmp().empty());
+  for (const Committed& c : *published) {
+    CAPTURE(c.path);
+    CHECK(Slurp(c.path).size() == c.size);
+  }
+  // Control: the names are durable, so a power cut keeps all three whole.
+  REQUIRE(s.fs.DropUnsynced(s.layout.root()).ok());
+  CHECK(s.Finals().size() == 3);
+  for (const Committed& c : *published) CHECK(*Sha256OfFile(s.fs, c.path) == c.sha256_hex);
+}
+
+TEST_CASE("a single sealed file is published with its own fsync, not a file-system sync") {
+  Store s;
+  auto published = Publish(s.fs, SealAll(s, {"AB12"}, kFox));
+  REQUIRE(published.ok());
+  CHECK(s.fs.calls(FaultFs::Op::kSync) == 1);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncFileSystem) == 0);
+}
+
+TEST_CASE("a failure anywhere in a batch publish leaves none of the batch, temp or final") {
+  const std::vector<Injection> injections = {
+      {"file-system sync error", [](FaultFs& fs) { fs.FailAt(FaultFs::Op::kSyncFileSystem, 1); },
+       "syncfs "},
+      {"close error on the 2nd file", [](FaultFs& fs) { fs.FailAt(FaultFs::Op::kClose, 2); },
+       "close "},
+      {"mkdir error for the 2nd shard",
+       [](FaultFs& fs) { fs.FailAt(FaultFs::Op::kCreateDirectories, 2); }, "create directory "},
+      {"rename error on the 3rd file", [](FaultFs& fs) { fs.FailAt(FaultFs::Op::kRename, 3); },
+       "rename "},
+      {"folder fsync error", [](FaultFs& fs) { fs.FailAt(FaultFs::Op::kSyncDir, 2); },
+       "fsync directory "},
+  };
+  for (const Injection& injection : injections) {
+    CAPTURE(injection.name);
+    Store s;
+    std::vector<Sealed> batch = SealAll(s, {"AB12", "AB34", "CD56"}, kFox);
+    injection.arm(s.fs);
+    auto published = Publish(s.fs, std::move(batch));
+    REQUIRE_FALSE(published.ok());
+    CHECK(published.status().kind() == ErrorKind::kTemporary);
+    CHECK(published.status().message().starts_with(injection.message));
+    CHECK(s.Tmp().empty());
+    CHECK(s.Finals().empty());
+    CHECK(s.fs.calls(FaultFs::Op::kSyncFileSystem) == 1);  // never retried
+  }
+}
+
+TEST_CASE("a power cut at any call of a batch publish leaves each final name whole or absent") {
+  const std::vector<std::string> ids = {"AB12", "AB34", "CD56", "EF78"};
+  const std::string body(3000, 'x');
+  bool partly = false;  // some cut left a batch half published
+  for (std::uint64_t n = 1;; ++n) {
+    CAPTURE(n);
+    testing::TempDir dir;
+    const std::string root = dir / "state";
+    std::filesystem::create_directories(root);
+    const StoreLayout layout(root);
+    REQUIRE(layout.EnsureDirectories(platform::RealFileSystem()).ok());
+    testing::PowerCutFileSystem fs(platform::RealFileSystem(), root);
+    std::vector<Sealed> batch;
+    for (const std::string& id : ids) {
+      auto w = AtomicWriter::Create(fs, *layout.TempPath("cab", id), *layout.CabPath(id), false);
+      REQUIRE(w.ok());
+      REQUIRE((*w)->Append(body + id).ok());
+      auto sealed = (*w)->Seal(body.size() + id.size(), std::nullopt);
+      REQUIRE(sealed.ok());
+      batch.push_back(std::move(*sealed));
+    }
+    const std::string image = dir / "image";
+    fs.CutAfter(fs.calls() + n, image);
+    const bool published = Publish(fs, std::move(batch)).ok();
+    if (!fs.cut()) {
+      REQUIRE(published);  // every call of the publish had its cut: done
+      REQUIRE(fs.WriteImage(image).ok());
+      CHECK(FilesUnder(image + "/store/cabs").size() == ids.size());
+      CHECK(partly);
+      break;
+    }
+    REQUIRE(fs.cut_status().ok());
+    const std::vector<std::string> finals = FilesUnder(image + "/store/cabs");
+    partly = partly || (!finals.empty() && finals.size() < ids.size());
+    for (const std::string& path : finals) {
+      CAPTURE(path);
+      const std::string id = std::filesystem::path(path).stem().string();
+      CHECK(Slurp(path) == body + id);
     }
   }
 }
