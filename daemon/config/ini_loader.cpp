@@ -320,6 +320,10 @@ Config AccountView(const Config& config, std::string_view name) {
 
 bool SeveralAccounts(const Config& config) { return config.accounts.size() > 1; }
 
+std::string AccountPrefix(const Config& config, const std::string& name) {
+  return SeveralAccounts(config) ? "account " + name + ": " : "";
+}
+
 std::string AccountNames(const Config& config) {
   std::string names;
   for (const AccountConfig& account : config.accounts) {

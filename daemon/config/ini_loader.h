@@ -45,6 +45,9 @@ std::string AccountNames(const Config& config);
 Config AccountView(const Config& config, std::string_view name);
 // True when the configuration holds more than one account.
 bool SeveralAccounts(const Config& config);
+// "account NAME: " when the configuration holds several accounts, else "":
+// the prefix of a message about account `name`.
+std::string AccountPrefix(const Config& config, const std::string& name);
 
 struct ConfigFile {
   std::string name;  // for messages: "jobs.d/kernel.ini"

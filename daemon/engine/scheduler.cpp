@@ -131,10 +131,6 @@ void Scheduler::ApplyConfig(std::shared_ptr<const config::Config> config, util::
   config_ = std::move(config);
 }
 
-std::string Scheduler::AccountPrefix(const std::string& account) const {
-  return accounts_.size() > 1 ? "account " + account + ": " : "";
-}
-
 util::Duration Scheduler::Backoff(int failures, util::Duration base, util::Duration cap) const {
   util::Duration wait = base;
   for (int i = 1; i < failures && wait < cap; ++i) wait *= 2;
@@ -332,7 +328,8 @@ void Scheduler::RemoteSucceeded(const std::string& account, util::TimePoint now)
   AccountState& state = it->second;
   if (state.auth_refused) {
     util::GetLogger("scheduler")
-        ->info("{}authentication works again, remote work resumed", AccountPrefix(account));
+        ->info("{}authentication works again, remote work resumed",
+               config::AccountPrefix(*config_, account));
   }
   state.auth_refused = false;
   state.auth_failures = 0;
@@ -356,7 +353,8 @@ void Scheduler::FinishReconcile(const std::string& account, const util::Status& 
       state.reconcile_at = now + Backoff(state.reconcile_failures, config_->service.poll_interval,
                                          options_.retry_cap);
       util::GetLogger("scheduler")
-          ->warn("{}reconciliation failed, next try at {}: {}", AccountPrefix(account),
+          ->warn("{}reconciliation failed, next try at {}: {}",
+                 config::AccountPrefix(*config_, account),
                  util::FormatTimestamp(state.reconcile_at), status.ToString());
     }
   } else {
@@ -436,7 +434,8 @@ void Scheduler::FinishDownload(const std::string& account,
       ++state->download_failures;
       state->download_at = now + Backoff(state->download_failures, interval, options_.retry_cap);
       util::GetLogger("scheduler")
-          ->warn("{}downloads stopped, next try at {}: {}", AccountPrefix(account),
+          ->warn("{}downloads stopped, next try at {}: {}",
+                 config::AccountPrefix(*config_, account),
                  util::FormatTimestamp(*state->download_at), outcome.status().ToString());
     }
   } else {

@@ -188,8 +188,6 @@ class Scheduler {
   std::optional<Choice> NextTask() const;                 // under mu_
   void Start(const Choice& choice, util::TimePoint now);  // under mu_
   void ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now);
-  // "account NAME: " with several accounts, else "" (for log lines).
-  std::string AccountPrefix(const std::string& account) const;
   // Result handling, under mu_.
   bool HandleAuth(const std::string& account, const util::Status& status, util::TimePoint now);
   void RemoteSucceeded(const std::string& account, util::TimePoint now);

@@ -47,7 +47,7 @@ int RunCheckConfig(const std::string& config_path, std::ostream& out, std::ostre
   std::string described;
   for (const auto& [account, credential] : *credentials) {
     if (!described.empty()) described += "; ";
-    if (config::SeveralAccounts(*config)) described += "account " + account + ": ";
+    described += config::AccountPrefix(*config, account);
     described += credential.description();
   }
   for (const config::JobSpec& job : config->jobs) {

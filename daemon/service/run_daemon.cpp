@@ -282,6 +282,7 @@ constexpr util::Duration kExpiryWarning = std::chrono::days(30);
 // With several accounts, the warning names the account.
 std::vector<std::string> CredentialWarnings(const Running& running) {
   std::vector<std::string> warnings;
+  const auto current = running.scheduler.config();
   for (const AccountLink& link : running.accounts) {
     const auth::TokenProvider::InUse in_use = link.connection->CredentialInUse();
     if (!in_use.expires) continue;
@@ -289,14 +290,13 @@ std::vector<std::string> CredentialWarnings(const Running& running) {
     if (left >= kExpiryWarning) continue;
     const std::string when = util::FormatTimestamp(*in_use.expires);
     const auto days = std::chrono::duration_cast<std::chrono::days>(left).count();
-    warnings.push_back(
-        "warning: " + (running.accounts.size() > 1 ? "account " + link.account + ": " : "") +
-        "the " + in_use.description +
-        (left.count() <= 0 ? " expired at " + when
-                           : " expires at " + when + ", in " + std::to_string(days) + " day" +
-                                 (days == 1 ? "" : "s")) +
-        "; register a new certificate on the app registration, write it over "
-        "client_certificate_file and send SIGHUP");
+    warnings.push_back("warning: " + config::AccountPrefix(*current, link.account) + "the " +
+                       in_use.description +
+                       (left.count() <= 0 ? " expired at " + when
+                                          : " expires at " + when + ", in " + std::to_string(days) +
+                                                " day" + (days == 1 ? "" : "s")) +
+                       "; register a new certificate on the app registration, write it over "
+                       "client_certificate_file and send SIGHUP");
   }
   return warnings;
 }
@@ -450,8 +450,9 @@ void ReopenLog() {
 // use kept: the rest of the reload goes ahead.
 void ReloadCredentials(const Running& running) {
   auto log = util::GetLogger("auth");
+  const auto current = running.scheduler.config();
   for (const AccountLink& link : running.accounts) {
-    const std::string account = running.accounts.size() > 1 ? "account " + link.account + ": " : "";
+    const std::string account = config::AccountPrefix(*current, link.account);
     auto reread = link.reload();
     if (!reread.ok()) {
       log->warn("reload: {}the credential was not re-read, the one in use is kept: {}", account,

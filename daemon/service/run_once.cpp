@@ -154,8 +154,7 @@ util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const conf
 // a stop or a spent budget ends the run (the return value).
 std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& view,
                                    std::vector<util::Status>& problems) {
-  const std::string prefix =
-      config::SeveralAccounts(view) ? "account " + view.account.name + ": " : "";
+  const std::string prefix = config::AccountPrefix(view, view.account.name);
   auto failed = [&](const util::Status& status) {
     problems.push_back(status.WithContext(prefix));
     return std::nullopt;

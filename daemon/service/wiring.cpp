@@ -73,12 +73,8 @@ util::Result<StateHandles> OpenState(const config::Config& config, const std::st
   if (!lock.ok()) return lock.status();
   // Once this instance owns the state directory (a refused second one says one line).
   for (const auto& [account, credential] : *credentials) {
-    if (config::SeveralAccounts(config)) {
-      util::GetLogger("auth")->info("account {}: signing in with the {}", account,
-                                    credential.description());
-    } else {
-      util::GetLogger("auth")->info("signing in with the {}", credential.description());
-    }
+    util::GetLogger("auth")->info("{}signing in with the {}",
+                                  config::AccountPrefix(config, account), credential.description());
   }
   auto files = platform::OpenConfinedFileSystem(config.service.state_dir);
   if (!files.ok()) return files.status();
