@@ -20,6 +20,10 @@
 namespace hdc::reconcile {
 
 // `user_agent` is "<program>/<version>".
+api::ConnectionOptions ConnectionOptionsFrom(const config::AccountConfig& account,
+                                             const config::ServiceConfig& service,
+                                             std::string user_agent);
+// The same for config.account (the account of a config::AccountView).
 api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config, std::string user_agent);
 
 // The account's credential: a client secret (config::LoadClientSecret);

@@ -13,8 +13,10 @@
 
 namespace hdc::service {
 
-api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config) {
-  return reconcile::ConnectionOptionsFrom(config, std::string("hdc-reportd/") + HDC_VERSION);
+api::ConnectionOptions ConnectionOptionsFrom(const config::AccountConfig& account,
+                                             const config::ServiceConfig& service) {
+  return reconcile::ConnectionOptionsFrom(account, service,
+                                          std::string("hdc-reportd/") + HDC_VERSION);
 }
 
 namespace {
@@ -99,8 +101,7 @@ std::vector<AccountLink> ConnectAccounts(
   for (const config::AccountConfig& account : config.accounts) {
     auto credential = credentials.find(account.name);
     if (credential == credentials.end()) continue;
-    api::ConnectionOptions options =
-        ConnectionOptionsFrom(config::AccountView(config, account.name));
+    api::ConnectionOptions options = ConnectionOptionsFrom(account, config.service);
     AccountLink link{account.name, reconcile::CredentialReloader(account, env), nullptr};
     options.token.reload = link.reload;
     if (adjust) adjust(account.name, options);

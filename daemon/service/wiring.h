@@ -21,8 +21,10 @@
 
 namespace hdc::service {
 
-// hdc-reportd's connection (reconcile/connection_options.h), with its user agent.
-api::ConnectionOptions ConnectionOptionsFrom(const config::Config& config);
+// hdc-reportd's connection to `account` (reconcile/connection_options.h),
+// with its user agent.
+api::ConnectionOptions ConnectionOptionsFrom(const config::AccountConfig& account,
+                                             const config::ServiceConfig& service);
 // Logging to stderr and, when [service] log_file is set (on Windows, also by
 // default: %ProgramData%\hdc-reportd\logs\hdc-reportd.log, its folder
 // created), to that file, created owner-only (0600) and rotated by
