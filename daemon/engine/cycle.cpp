@@ -87,9 +87,8 @@ util::Result<api::Connection*> Cycle::ConnectionFor(const config::Config& config
   return it->second;
 }
 
-util::Result<std::map<std::string, download::JobIngestRules>> Cycle::RulesFor(
-    const config::Config& config) {
-  std::map<std::string, download::JobIngestRules> rules;
+util::Result<IngestRules> Cycle::RulesFor(const config::Config& config) {
+  IngestRules rules;
   for (const config::JobSpec& job : config.jobs) {
     rules[job.name] = {job.report.view == config::View::kIhvDriver, job.cabs, job.cab_types};
   }
@@ -186,6 +185,7 @@ util::Result<JobPollOutcome> Cycle::PollJob(const config::Config& config, const 
 }
 
 util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Config& config,
+                                                               const IngestRules& rules,
                                                                util::Duration purge_ahead) {
   download::ReportFetchOptions options;
   options.min_free_space = config.service.min_free_space;
@@ -195,12 +195,11 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
   // purged minutes later.
   options.retention = config.service.retention - purge_ahead;
   HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
-  HDC_ASSIGN_OR_RETURN(auto rules, RulesFor(config));
   api::ListedLinks& listed = listed_links_[connection];
   options.listed_links = &listed;
   options.only_listed_jobs = config::SeveralAccounts(config);
   download::ReportFetcher fetcher(FetchContextOf(d_, *connection), connection->api(), options,
-                                  std::move(rules));
+                                  rules);
   auto fetched = fetcher.FetchReady();
   listed.Clear();
   if (fetched.ok()) {
@@ -215,6 +214,7 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
 }
 
 util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& config,
+                                                         const IngestRules& rules,
                                                          util::Duration purge_ahead,
                                                          download::CabProgress* progress) {
   download::CabFetchOptions options;
@@ -224,11 +224,9 @@ util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& c
   options.retention_cutoff = d_.clock.Now() - (config.service.retention - purge_ahead);
   options.only_listed_jobs = config::SeveralAccounts(config);
   HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
-  HDC_ASSIGN_OR_RETURN(auto rules, RulesFor(config));
   download::CabFetcher fetcher(
       FetchContextOf(d_, *connection),
-      [connection](util::Random& r) { return connection->NewApiClient(r); }, options,
-      std::move(rules));
+      [connection](util::Random& r) { return connection->NewApiClient(r); }, options, rules);
   auto cabs = fetcher.FetchPending(progress);
   if (cabs.ok()) {
     Count("cabs_fetched_total", cabs->fetched);

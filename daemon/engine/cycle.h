@@ -40,6 +40,8 @@ namespace hdc::engine {
 
 // One connection per account, by account name.
 using AccountConnections = std::map<std::string, api::Connection*>;
+// The ingest rules of the jobs a download step fetches for, by job name.
+using IngestRules = std::map<std::string, download::JobIngestRules>;
 
 struct CycleDeps {
   // Each step's remote work goes through the connection of the account its
@@ -81,11 +83,19 @@ class Cycle {
                                        const std::vector<std::string>& jobs = {});
   // Polls one job and says what its schedule waits for.
   util::Result<JobPollOutcome> PollJob(const config::Config& config, const std::string& job);
+  // The ingest rules of config's jobs; with several accounts also the
+  // removed jobs recorded under config's account, whose downloads it still
+  // finishes (the fetchers then take only these jobs). Read once per
+  // download step, for both fetches.
+  util::Result<IngestRules> RulesFor(const config::Config& config);
   // Downloads every ready report (and ingests its rows), then every pending
-  // cab. Nothing whose retention clock ends within `purge_ahead` is fetched.
+  // cab, with `rules` = RulesFor(config). Nothing whose retention clock ends
+  // within `purge_ahead` is fetched.
   util::Result<download::ReportFetchSummary> FetchReports(const config::Config& config,
+                                                          const IngestRules& rules,
                                                           util::Duration purge_ahead);
   util::Result<download::CabFetchSummary> FetchCabs(const config::Config& config,
+                                                    const IngestRules& rules,
                                                     util::Duration purge_ahead,
                                                     download::CabProgress* progress = nullptr);
   util::Result<retention::SweepReport> Sweep(const config::Config& config,
@@ -98,11 +108,6 @@ class Cycle {
   // The connection of config's account; kConfig when the daemon has none
   // for it (an account added by a reload, which needs a restart).
   util::Result<api::Connection*> ConnectionFor(const config::Config& config);
-  // The ingest rules of config's jobs; with several accounts also the
-  // removed jobs recorded under config's account, whose downloads it still
-  // finishes (the fetchers then take only these jobs).
-  util::Result<std::map<std::string, download::JobIngestRules>> RulesFor(
-      const config::Config& config);
   util::Result<poll::PollSummary> PollSchedules(api::Connection& connection,
                                                 const std::vector<poll::ScheduleToPoll>& schedules);
   void Count(const char* name, double value, const std::string& outcome = "");

@@ -136,7 +136,8 @@ std::optional<int> EndedEarly(const OnceRun& run) {
 }
 
 // The cab downloads, with a progress line on stderr while they run.
-util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const config::Config& view) {
+util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const config::Config& view,
+                                                  const engine::IngestRules& rules) {
   download::CabProgress progress;
   ProgressLine line(
       std::cerr,
@@ -146,7 +147,7 @@ util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const conf
                util::FormatByteSize(progress.bytes.load()) + " stored";
       },
       platform::StderrIsTerminal());
-  return run.cycle.FetchCabs(view, kOncePurgeAhead, &progress);
+  return run.cycle.FetchCabs(view, rules, kOncePurgeAhead, &progress);
 }
 
 // One account's reconciliation, polling, report and cab downloads. A step
@@ -169,12 +170,14 @@ std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& vie
   if (!polled.ok()) return failed(polled.status());
   for (const util::Status& p : polled->problems) problems.push_back(p.WithContext(prefix));
 
-  auto fetched = run.cycle.FetchReports(view, kOncePurgeAhead);
+  auto rules = run.cycle.RulesFor(view);
+  if (!rules.ok()) return failed(rules.status());
+  auto fetched = run.cycle.FetchReports(view, *rules, kOncePurgeAhead);
   if (auto code = EndedEarly(run)) return *code;
   if (!fetched.ok()) return failed(fetched.status());
   for (const util::Status& p : fetched->problems) problems.push_back(p.WithContext(prefix));
 
-  auto cabs = FetchCabs(run, view);
+  auto cabs = FetchCabs(run, view, *rules);
   if (auto code = EndedEarly(run)) return *code;
   if (!cabs.ok()) return failed(cabs.status());
   for (const util::Status& p : cabs->problems) problems.push_back(p.WithContext(prefix));
