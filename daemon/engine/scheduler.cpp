@@ -91,16 +91,11 @@ void Scheduler::FreezeForTest() {
 }
 
 void Scheduler::ApplyConfig(std::shared_ptr<const config::Config> config, util::TimePoint now) {
-  // The accounts and their views. Without any (hand-built configurations)
-  // the configuration is one account, config.account, holding every job.
+  // The accounts and their views.
   std::map<std::string, std::shared_ptr<const config::Config>> views;
-  if (config->accounts.empty()) {
-    views[config->account.name] = config;
-  } else {
-    for (const config::AccountConfig& account : config->accounts) {
-      views[account.name] =
-          std::make_shared<const config::Config>(config::AccountView(*config, account.name));
-    }
+  for (const config::AccountConfig& account : config->accounts) {
+    views[account.name] =
+        std::make_shared<const config::Config>(config::AccountView(*config, account.name));
   }
   std::map<std::string, AccountState> accounts;
   for (const auto& [name, view] : views) {
@@ -116,9 +111,7 @@ void Scheduler::ApplyConfig(std::shared_ptr<const config::Config> config, util::
     if (!job.enabled) continue;
     // A job naming an unknown account (only in a hand-built configuration:
     // validation refuses it) goes with the primary account.
-    std::string account = config->accounts.empty() || !views.contains(job.account)
-                              ? config->account.name
-                              : job.account;
+    std::string account = views.contains(job.account) ? job.account : config->account.name;
     if (!views.contains(account)) account = views.begin()->first;
     auto kept = jobs_.find(job.name);
     JobState state = kept != jobs_.end() ? kept->second : NewJobState(now);

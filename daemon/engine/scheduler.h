@@ -1,8 +1,8 @@
 // The daemon's timer loop: decides what is due and hands it, one task at a
 // time, to a worker thread; the loop itself only waits, decides and pings.
 //
-// Remote work is per account (config.accounts; a configuration without any
-// is one account, config.account): each task is handed the account's view
+// Remote work is per account (config.accounts, at least one as in every
+// loaded configuration): each task is handed the account's view
 // (config::AccountView: that account as config.account, only its jobs).
 //
 // What is due, per account, per job and globally:
@@ -210,8 +210,7 @@ class Scheduler {
   std::shared_ptr<const config::Config> pending_config_;
   std::map<std::string, JobState> jobs_;
   std::map<std::string, AccountState> accounts_;
-  // Each account's view of config_ (config::AccountView; config_ itself when
-  // config_->accounts is empty).
+  // Each account's view of config_ (config::AccountView).
   std::map<std::string, std::shared_ptr<const config::Config>> views_;
   util::TimePoint sweep_at_;
   std::int64_t pending_downloads_ = 0;

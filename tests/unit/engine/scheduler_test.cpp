@@ -36,10 +36,13 @@ config::JobSpec Job(const std::string& name, hours at, bool callback = false) {
   return job;
 }
 
+// A configuration with one account, as a loaded one: "default", which is
+// also config.account and every job's account (JobSpec::account).
 std::shared_ptr<const config::Config> Config(std::vector<config::JobSpec> jobs) {
   auto config = std::make_shared<config::Config>();
   config->service.poll_interval = minutes(15);
   config->service.sweep_interval = hours(1);
+  config->accounts = {config->account};
   config->jobs = std::move(jobs);
   return config;
 }
@@ -56,6 +59,7 @@ config::JobSpec JobOf(const std::string& name, const std::string& account, hours
 std::shared_ptr<const config::Config> Accounts(const std::vector<std::string>& names,
                                                std::vector<config::JobSpec> jobs) {
   auto config = std::make_shared<config::Config>(*Config(std::move(jobs)));
+  config->accounts.clear();
   for (const std::string& name : names) {
     config::AccountConfig account;
     account.name = name;
