@@ -36,8 +36,13 @@
 #          bearer token -> 302 -> GET of the blob SAS URL (no Authorization)
 #          streamed into store/tmp, SHA-256 and MD5 (checked against
 #          Content-MD5, which the emulator sends for blobs up to 256 MiB),
-#          MSCF check, fdatasync, rename into store/cabs, fsync of the folder,
-#          its row in state.db updated (WAL, synchronous=FULL). The fixed part
+#          MSCF check; then, in groups (the cabs sealed while the previous
+#          group commit ran): the data of the group made durable (one
+#          syncfs; a group of one: its fdatasync), each renamed into
+#          store/cabs, each distinct folder fsynced once, their rows in
+#          state.db updated in one transaction (WAL, synchronous=FULL), so
+#          each cab is durable under its final name before its row is
+#          committed, as with an fdatasync each. The fixed part
 #          (start .. poll) is measured by a further --once with nothing to do,
 #          printed as "no-op --once". For a second timed run the cabs are set
 #          back to 'pending' in state.db and their files removed.
