@@ -371,6 +371,11 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
                                 worker.random, ctx_.stop, &limiter_, {}};
   HDC_ASSIGN_OR_RETURN(auto relative, ctx_.layout.Relative(paths.final_path));
   HDC_ASSIGN_OR_RETURN(auto sealed, FetchBlob(transport, std::move(request), *writer));
+  if (sealed.committed.size >= kGroupSyncMaxBytes) {
+    if (util::Status synced = store::SyncSealed(ctx_.fs, sealed); !synced.ok()) {
+      return LocalStorageError(ctx_.fs, root, synced);
+    }
+  }
   Fetched fetched{cab.cab_id_hash,
                   std::move(relative),
                   sealed.committed.sha256_hex,

@@ -32,7 +32,8 @@
 // group commit makes the data of the whole group durable with one
 // file-system sync where the platform has it (Linux: syncfs; a small cab's
 // own fdatasync cost as much as its download, nearly all of it the
-// device's cache flush, which the group now pays once), renames each file
+// device's cache flush, which the group now pays once; a cab of
+// kGroupSyncMaxBytes or more is synced by its worker instead), renames each file
 // into place, fsyncs each distinct folder once, then commits their records.
 // A crash before the renames leaves temp files that start-up recovery
 // removes (or keeps, to resume, when their row holds an ETag); after them,
@@ -69,6 +70,10 @@ namespace hdc::download {
 
 // Below this size a blob's ETag is not recorded for resume across restarts.
 inline constexpr std::uint64_t kResumeMinBytes = 1u << 20;
+// From this size a cab's worker syncs its data itself (store::SyncSealed),
+// outside the group commit: its own bytes are most of the cost, and the
+// group's syncfs would wait for them (500 x 1 MiB: 5-8 % slower that way).
+inline constexpr std::uint64_t kGroupSyncMaxBytes = 1u << 20;
 
 // A cab's container from its first bytes: "MSCF" (cabinet), "PK" (zip), or "" for neither.
 std::string CabContainer(std::string_view head);

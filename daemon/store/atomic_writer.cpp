@@ -77,13 +77,18 @@ std::vector<std::string> DirectoriesToSync(const std::string& final_path,
   return dirs;
 }
 
-// The data of every file of the batch made durable: one sync of their file
-// system where the platform has it and there are several, else one each.
+// The data of every file of the batch not synced yet made durable: one sync
+// of their file system where the platform has it and there are several,
+// else one each.
 Status SyncData(std::vector<Sealed>& batch) {
-  if (batch.size() > 1) {
-    if (std::optional<Status> synced = batch.front().file->SyncFileSystem()) return *synced;
+  std::vector<platform::WritableFile*> unsynced;
+  for (Sealed& sealed : batch) {
+    if (!sealed.data_synced) unsynced.push_back(sealed.file.get());
   }
-  for (Sealed& sealed : batch) HDC_RETURN_IF_ERROR(sealed.file->Sync());
+  if (unsynced.size() > 1) {
+    if (std::optional<Status> synced = unsynced.front()->SyncFileSystem()) return *synced;
+  }
+  for (platform::WritableFile* file : unsynced) HDC_RETURN_IF_ERROR(file->Sync());
   return Status::Ok();
 }
 
@@ -192,6 +197,20 @@ struct AtomicWriter::Impl {
 
 Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::string>& dirs) {
   for (const std::string& dir : dirs) HDC_RETURN_IF_ERROR(fs.SyncDir(dir));
+  return Status::Ok();
+}
+
+Status SyncSealed(platform::FileSystem& fs, Sealed& sealed) {
+  if (Status s = sealed.file->Sync(); !s.ok()) {
+    (void)sealed.file->Close();
+    sealed.file.reset();
+    if (const Status removed = fs.Remove(sealed.temp_path); !removed.ok()) {
+      util::GetLogger("store")->warn("cannot remove {} after a failed fsync: {}", sealed.temp_path,
+                                     removed.ToString());
+    }
+    return s;
+  }
+  sealed.data_synced = true;
   return Status::Ok();
 }
 

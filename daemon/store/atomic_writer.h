@@ -71,15 +71,22 @@ util::Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::st
 struct Sealed {
   std::unique_ptr<platform::WritableFile> file;
   std::string temp_path;
-  Committed committed;  // what Publish() returns for it
+  Committed committed;       // what Publish() returns for it
+  bool data_synced = false;  // SyncSealed() ran: Publish() leaves its data alone
 };
 
+// Makes one sealed file's data durable now (its own Sync()), for a caller
+// whose large file would gain nothing from a group's file-system sync and
+// should not make the group wait for its bytes. On failure the file is
+// closed and removed, and the error returned (never retried).
+util::Status SyncSealed(platform::FileSystem& fs, Sealed& sealed);
+
 // Publishes a batch of sealed files: makes their data durable (one
-// SyncFileSystem() for the batch where the platform has it, else a Sync()
-// each), closes them, renames each into place (creating its folders) and
-// fsyncs each distinct folder once. On any failure nothing of the batch
-// stays: every temp file and every name already renamed is removed, and the
-// error (kTemporary, naming the path and the operation) is returned.
+// SyncFileSystem() for those not synced yet, when there are several and the
+// platform has it, else a Sync() each), closes them, renames each into place (creating its folders)
+// and fsyncs each distinct folder once. On any failure nothing of the batch stays: every temp file
+// and every name already renamed is removed, and the error (kTemporary, naming the path and the
+// operation) is returned.
 util::Result<std::vector<Committed>> Publish(platform::FileSystem& fs, std::vector<Sealed> batch);
 
 class AtomicWriter final : public util::ByteSink {

@@ -460,6 +460,36 @@ TEST_CASE("a single sealed file is published with its own fsync, not a file-syst
   CHECK(s.fs.calls(FaultFs::Op::kSyncFileSystem) == 0);
 }
 
+TEST_CASE("a file synced on its own is not synced again by its batch's publish") {
+  Store s;
+  std::vector<Sealed> batch = SealAll(s, {"AB12", "AB34", "CD56"}, kFox);
+  REQUIRE(SyncSealed(s.fs, batch[0]).ok());
+  CHECK(s.fs.calls(FaultFs::Op::kSync) == 1);
+  REQUIRE(Publish(s.fs, std::move(batch)).ok());
+  CHECK(s.fs.calls(FaultFs::Op::kSync) == 1);  // the other two: one file-system sync
+  CHECK(s.fs.calls(FaultFs::Op::kSyncFileSystem) == 1);
+
+  // With one unsynced file left, that one gets its own fsync.
+  std::vector<Sealed> two = SealAll(s, {"EF12", "EF34"}, kFox);
+  REQUIRE(SyncSealed(s.fs, two[1]).ok());
+  REQUIRE(Publish(s.fs, std::move(two)).ok());
+  CHECK(s.fs.calls(FaultFs::Op::kSync) == 3);
+  CHECK(s.fs.calls(FaultFs::Op::kSyncFileSystem) == 1);
+  REQUIRE(s.fs.DropUnsynced(s.layout.root()).ok());
+  CHECK(s.Finals().size() == 5);
+}
+
+TEST_CASE("a failed fsync of a file synced on its own removes it and is not retried") {
+  Store s;
+  std::vector<Sealed> batch = SealAll(s, {"AB12"}, kFox);
+  s.fs.FailSync();
+  const Status synced = SyncSealed(s.fs, batch[0]);
+  CHECK(synced.kind() == ErrorKind::kTemporary);
+  CHECK(synced.message().starts_with("fdatasync "));
+  CHECK(s.Tmp().empty());
+  CHECK(s.fs.calls(FaultFs::Op::kSync) == 1);
+}
+
 TEST_CASE("a failure anywhere in a batch publish leaves none of the batch, temp or final") {
   const std::vector<Injection> injections = {
       {"file-system sync error", [](FaultFs& fs) { fs.FailAt(FaultFs::Op::kSyncFileSystem, 1); },
