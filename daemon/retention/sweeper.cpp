@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "platform/thread_name.h"
@@ -474,6 +475,49 @@ Status CompleteAudit(const Run& run, std::int64_t sweep_id, const Removed& r) {
   return audit->Run().status();
 }
 
+// A DELETE removes each row from every index of failures, at places the
+// clock order scatters: past a quarter of the table it is faster to drop the
+// indexes, delete by a scan and build them again from the rows that stay
+// (bench_sweep, 1 M rows: all of them 55 s -> 8 s, a third 21 s -> 11 s,
+// break-even near a fifth). secure_delete zeroes the dropped indexes' pages
+// as it does deleted rows; within the caller's transaction, so a crash keeps
+// the old indexes.
+constexpr std::int64_t kRebuildIndexesFraction = 4;  // rows going * 4 >= total
+
+util::Result<std::int64_t> DeleteExpiredRows(const Run& run, std::int64_t sweep_id,
+                                             const std::string& key, std::int64_t going) {
+  std::vector<std::pair<std::string, std::string>> rebuild;  // name, CREATE INDEX as stored
+  if (going > 0) {
+    HDC_ASSIGN_OR_RETURN(
+        const KindTally total,
+        QueryTally(run.db, "SELECT count(*), 0, NULL FROM failures", [](db::Statement&) {}));
+    if (going * kRebuildIndexesFraction >= total.count) {
+      HDC_RETURN_IF_ERROR(ForEachRow(
+          run.db,
+          "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'failures' "
+          "AND sql IS NOT NULL ORDER BY name",
+          [](db::Statement&) {},
+          [&](db::Statement& s) {
+            rebuild.emplace_back(s.ColumnText(0), s.ColumnText(1));
+            return Status::Ok();
+          }));
+      for (const auto& [name, create] : rebuild) {
+        HDC_RETURN_IF_ERROR(run.db.Exec("DROP INDEX \"" + name + "\""));
+      }
+    }
+  }
+  auto del = run.db.Prepare("DELETE FROM failures WHERE clock_start < ?1");
+  if (!del.ok()) return del.status();
+  HDC_ASSIGN_OR_RETURN(const std::int64_t deleted, del->Bind(1, key).Run());
+  for (const auto& index : rebuild) HDC_RETURN_IF_ERROR(run.db.Exec(index.second));
+  if (!rebuild.empty()) {
+    util::GetLogger("retention")
+        ->debug("sweep {}: {} indexes of failures built again after deleting {} rows", sweep_id,
+                rebuild.size(), deleted);
+  }
+  return deleted;
+}
+
 // Step 5, in one transaction; fills r.rows.
 Status PurgeAndDelete(const Run& run, std::int64_t sweep_id, const std::string& key, Removed& r) {
   auto tx = run.db.BeginWrite();
@@ -484,9 +528,7 @@ Status PurgeAndDelete(const Run& run, std::int64_t sweep_id, const std::string& 
                  "SELECT count(*), 0, min(clock_start) FROM failures WHERE clock_start < ?1",
                  [&](db::Statement& s) { s.Bind(1, key); }));
   HDC_RETURN_IF_ERROR(PurgeMarkedRows(run, sweep_id));
-  auto del = run.db.Prepare("DELETE FROM failures WHERE clock_start < ?1");
-  if (!del.ok()) return del.status();
-  HDC_ASSIGN_OR_RETURN(r.rows.count, del->Bind(1, key).Run());
+  HDC_ASSIGN_OR_RETURN(r.rows.count, DeleteExpiredRows(run, sweep_id, key, r.rows.count));
   HDC_RETURN_IF_ERROR(CompleteAudit(run, sweep_id, r));
   return tx->Commit();
 }

@@ -31,8 +31,9 @@
 //      name a file that is gone are counted and logged, not repaired;
 //   5. one transaction: marked executions become 'purged' (row_count kept,
 //      file_path and hash cleared), marked cabs become 'purged' (so they are
-//      never fetched again), expired failures rows are DELETEd, the marks
-//      cleared and the audit row completed;
+//      never fetched again), expired failures rows are DELETEd (from a
+//      quarter of the table, with its indexes dropped and built again), the
+//      marks cleared and the audit row completed;
 //   6. PRAGMA wal_checkpoint(TRUNCATE) (secure_delete is on), so freed pages
 //      leave the -wal file too.
 // A dry run does 1-4 as queries only and changes nothing.

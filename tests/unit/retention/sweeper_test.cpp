@@ -362,47 +362,101 @@ TEST_CASE("sweep --dry-run lists what would go and changes nothing") {
   CHECK(SweepSummary(r).starts_with("would sweep: 1 cab, 1 report, 2 rows"));
 }
 
-TEST_CASE("sweep byte scan: no DeviceId/HardwareId canary survives in db, wal, store or logs") {
-  std::ostringstream log;
-  util::LogOptions debug;
-  debug.level = "debug";
-  util::SetupLogging(debug, &log);
-  struct Restore {
-    ~Restore() {
-      static std::ostream* null = new std::ostream(nullptr);
-      util::SetupLogging(util::LogOptions{}, null);
-    }
-  } restore;
-  Fixture f;
-  const util::TimePoint old = kNow - days(30) - seconds(1);
-  f.AddCab("ab12", old, "MSCF CANARYCAB-1 crash dump");
-  f.AddReport("201", old, std::vector<util::TimePoint>(50, old), "CANARY-DEV",
-              "DeviceId\tHardwareId\r\nCANARY-DEV-0\tHW-CANARY-DEV-0\r\n");
-  f.AddCab("cd34", old, "", "pending");
-  f.Write(f.dir / "store/tmp/cab-cd34.part", "CANARYCAB-partial");
-  // A young row stays, so the database is not simply empty.
-  f.AddReport("202", kNow - days(1), {kNow - days(1)}, "YOUNG");
+// Logs at debug level into a string for the life of the object.
+struct CapturedLog {
+  std::ostringstream text;
+  CapturedLog() {
+    util::LogOptions debug;
+    debug.level = "debug";
+    util::SetupLogging(debug, &text);
+  }
+  ~CapturedLog() {
+    static std::ostream* null = new std::ostream(nullptr);
+    util::SetupLogging(util::LogOptions{}, null);
+  }
+  bool Has(std::string_view what) const { return text.str().find(what) != std::string::npos; }
+};
 
-  auto hits = [&] {
-    int n = 0;
-    for (const std::string& p : FilesUnder(f.dir.path())) {
-      const std::string bytes = ReadAll(p);
-      for (const char* canary : {"CANARY-DEV", "CANARYCAB"}) {
-        for (auto at = bytes.find(canary); at != std::string::npos;
-             at = bytes.find(canary, at + 1)) {
-          ++n;
+constexpr std::string_view kIndexesRebuilt = "indexes of failures built again";
+
+// Both ways of deleting rows: a few row by row, most of the table with its
+// indexes dropped and built again.
+TEST_CASE("sweep byte scan: no DeviceId/HardwareId canary survives in db, wal, store or logs") {
+  struct Shape {
+    int old_rows, young_rows;
+    bool rebuilds;
+  };
+  for (const Shape shape : {Shape{50, 1, true}, Shape{3, 40, false}}) {
+    CAPTURE(shape.old_rows);
+    CapturedLog log;
+    Fixture f;
+    const util::TimePoint old = kNow - days(30) - seconds(1);
+    f.AddCab("ab12", old, "MSCF CANARYCAB-1 crash dump");
+    f.AddReport("201", old, std::vector<util::TimePoint>(shape.old_rows, old), "CANARY-DEV",
+                "DeviceId\tHardwareId\r\nCANARY-DEV-0\tHW-CANARY-DEV-0\r\n");
+    f.AddCab("cd34", old, "", "pending");
+    f.Write(f.dir / "store/tmp/cab-cd34.part", "CANARYCAB-partial");
+    // Young rows stay, so the database is not simply empty.
+    f.AddReport("202", kNow - days(1),
+                std::vector<util::TimePoint>(shape.young_rows, kNow - days(1)), "YOUNG");
+
+    auto hits = [&] {
+      int n = 0;
+      for (const std::string& p : FilesUnder(f.dir.path())) {
+        const std::string bytes = ReadAll(p);
+        for (const char* canary : {"CANARY-DEV", "CANARYCAB"}) {
+          for (auto at = bytes.find(canary); at != std::string::npos;
+               at = bytes.find(canary, at + 1)) {
+            ++n;
+          }
         }
       }
-    }
-    return n;
+      return n;
+    };
+    REQUIRE(hits() > 0);  // the scan can fail
+    f.Run();
+    CHECK(hits() == 0);
+    CHECK_FALSE(log.Has("CANARY"));
+    CHECK(log.Has("swept: 2 cabs, 1 report, " + std::to_string(shape.old_rows) + " rows"));
+    CHECK(log.Has(kIndexesRebuilt) == shape.rebuilds);
+    CHECK(f.One("SELECT count(*) FROM failures") == std::to_string(shape.young_rows));
+    CHECK(std::filesystem::file_size(f.dir / "state.db-wal") == 0);
+  }
+}
+
+TEST_CASE(
+    "sweep: from a quarter of the rows, the indexes of failures are built again as they were") {
+  struct Shape {
+    int old_rows, young_rows;
+    bool rebuilds;
   };
-  REQUIRE(hits() > 0);  // the scan can fail
-  f.Run();
-  CHECK(hits() == 0);
-  CHECK(log.str().find("CANARY") == std::string::npos);
-  CHECK(log.str().find("swept: 2 cabs, 1 report, 50 rows") != std::string::npos);
-  CHECK(f.One("SELECT count(*) FROM failures") == "1");
-  CHECK(std::filesystem::file_size(f.dir / "state.db-wal") == 0);
+  // 3 of 13 is under a quarter; 4 of 13 and all of them are not.
+  for (const Shape shape : {Shape{3, 10, false}, Shape{4, 9, true}, Shape{6, 0, true}}) {
+    CAPTURE(shape.old_rows);
+    CapturedLog log;
+    Fixture f;
+    const util::TimePoint old = kNow - days(31);
+    const util::TimePoint young = kNow - days(1);
+    f.AddReport("301", old, std::vector<util::TimePoint>(shape.old_rows, old), "OLD");
+    f.AddReport("302", young, std::vector<util::TimePoint>(shape.young_rows, young), "YOUNG");
+    const std::string indexes =
+        "SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql FROM sqlite_schema "
+        "WHERE type = 'index' AND tbl_name = 'failures' ORDER BY name)";
+    const std::string before = f.One(indexes);
+    REQUIRE(before.find("failures_clock") != std::string::npos);
+
+    const SweepReport r = f.Run();
+    CHECK(r.rows.count == shape.old_rows);
+    CHECK(log.Has(kIndexesRebuilt) == shape.rebuilds);
+    CHECK(f.One(indexes) == before);
+    CHECK(f.One("PRAGMA integrity_check") == "ok");
+    // The kept rows are found through the rebuilt indexes.
+    CHECK(f.One("SELECT count(*) FROM failures INDEXED BY failures_clock WHERE clock_start > ''") ==
+          std::to_string(shape.young_rows));
+    CHECK(f.One("SELECT count(*) FROM failures INDEXED BY failures_execution "
+                "WHERE report_id = '302' AND report_datetime > ''") ==
+          std::to_string(shape.young_rows));
+  }
 }
 
 // Fails the nth call of op, then sweeps again with the real file system:
