@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "platform/memory.h"
 #include "platform/thread_name.h"
 #include "util/logging.h"
 #include "util/time_format.h"
@@ -228,6 +229,9 @@ void Scheduler::WorkerLoop(std::stop_token stop) {
       task_ = nullptr;
     }
     task();
+    // A step may have held much (a report's rows, a catch-up's cabs): the
+    // idle daemon gives it back rather than keep it until the next step.
+    platform::ReleaseFreeMemory();
   }
 }
 
