@@ -100,10 +100,9 @@ util::Status CabFetcher::FlushFetched() {
   files.reserve(batch.size());
   for (Fetched& f : batch) files.push_back(std::move(f.file));
   // Publish takes every file of the batch back when it fails.
-  if (auto published = store::Publish(ctx_.fs, std::move(files)); !published.ok()) {
-    return LocalStorageError(ctx_.fs, ctx_.layout.root(), published.status());
-  }
-  util::Status recorded = RecordBatch(batch);
+  auto published = store::Publish(ctx_.fs, std::move(files));
+  if (!published.ok()) return LocalStorageError(ctx_.fs, ctx_.layout.root(), published.status());
+  util::Status recorded = RecordBatch(batch, *published);
   if (recorded.ok()) return recorded;
   // The rows stay pending (never written, or rolled back): their files must not stay either.
   for (const Fetched& f : batch) {
@@ -113,7 +112,8 @@ util::Status CabFetcher::FlushFetched() {
   return recorded;
 }
 
-util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
+util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch,
+                                     const std::vector<store::Committed>& published) {
   HDC_ASSIGN_OR_RETURN(auto tx, ctx_.db.BeginWrite());
   HDC_ASSIGN_OR_RETURN(
       auto record,
@@ -122,10 +122,12 @@ util::Status CabFetcher::RecordBatch(const std::vector<Fetched>& batch) {
           "container = ?5, downloaded_at = ?6, clock_start = coalesce(clock_start, ?6), "
           "attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL, partial_etag = NULL "
           "WHERE cab_id_hash = ?1"));
-  for (const Fetched& f : batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Fetched& f = batch[i];
+    const store::Committed& file = published[i];
     record.Reset();
     record.Bind(1, f.cab_id_hash).Bind(2, f.relative_path);
-    record.Bind(3, static_cast<std::int64_t>(f.size)).Bind(4, f.sha256_hex);
+    record.Bind(3, static_cast<std::int64_t>(file.size)).Bind(4, file.sha256_hex);
     record.Bind(5, f.container).Bind(6, f.downloaded_at);
     HDC_RETURN_IF_ERROR(record.Run().status());
   }
@@ -337,7 +339,7 @@ util::Status CabFetcher::FetchOne(Worker& worker, const Pending& cab, CabFetchSu
 
   HDC_ASSIGN_OR_RETURN(auto fetched, Download(worker, cab, {temp_path, final_path}, *link, link_of,
                                               now, std::move(received)));
-  const std::uint64_t size = fetched.size;
+  const std::uint64_t size = fetched.file.committed.size;
   HDC_RETURN_IF_ERROR(RecordFetched(std::move(fetched)));
   CountFetched(worker, size, summary);
   return util::Status::Ok();
@@ -376,15 +378,8 @@ util::Result<CabFetcher::Fetched> CabFetcher::Download(Worker& worker, const Pen
       return LocalStorageError(ctx_.fs, root, synced);
     }
   }
-  Fetched fetched{cab.cab_id_hash,
-                  std::move(relative),
-                  sealed.committed.sha256_hex,
-                  container,
-                  util::FormatTimestamp(now, true),
-                  sealed.committed.size,
-                  {}};
-  fetched.file = std::move(sealed);
-  return fetched;
+  return Fetched{cab.cab_id_hash, std::move(relative), container, util::FormatTimestamp(now, true),
+                 std::move(sealed)};
 }
 
 util::Status CabFetcher::RecordEtag(const std::string& cab_id_hash, const std::string& etag) {

@@ -151,8 +151,7 @@ class CabFetcher {
   // Records a cab that will never be fetched (expired, past retention, gone).
   util::Status Skip(const Pending& cab, const std::string& reason, CabFetchSummary& summary);
   struct Fetched {
-    std::string cab_id_hash, relative_path, sha256_hex, container, downloaded_at;
-    std::uint64_t size = 0;
+    std::string cab_id_hash, relative_path, container, downloaded_at;
     store::Sealed file;  // verified, to be published before the record is committed
   };
   // Sealed files waiting for a commit hold a file descriptor each: at this
@@ -162,7 +161,9 @@ class CabFetcher {
   util::Status RecordFetched(Fetched fetched);
   // Publishes the queued files (store::Publish) and records them; with mu_ held.
   util::Status FlushFetched();
-  util::Status RecordBatch(const std::vector<Fetched>& batch);  // one transaction
+  // One transaction; `published` is what store::Publish returned for `batch`, in its order.
+  util::Status RecordBatch(const std::vector<Fetched>& batch,
+                           const std::vector<store::Committed>& published);
   struct Paths {
     std::string temp_path, final_path;
   };
