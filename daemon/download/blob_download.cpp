@@ -171,11 +171,9 @@ util::Result<store::Sealed> FetchBlob(const BlobTransport& transport, BlobReques
 util::Result<store::Committed> DownloadBlob(const BlobTransport& transport, BlobRequest request,
                                             store::AtomicWriter& writer) {
   HDC_ASSIGN_OR_RETURN(store::Sealed sealed, FetchBlob(transport, std::move(request), writer));
-  std::vector<store::Sealed> one;
-  one.push_back(std::move(sealed));
-  auto published = store::Publish(transport.fs, std::move(one));
+  auto published = store::PublishOne(transport.fs, std::move(sealed));
   if (!published.ok()) return StoreFailure(transport, published.status());
-  return std::move(published->front());
+  return published;
 }
 
 }  // namespace hdc::download

@@ -252,6 +252,13 @@ Result<std::vector<Committed>> Publish(platform::FileSystem& fs, std::vector<Sea
   return published;
 }
 
+Result<Committed> PublishOne(platform::FileSystem& fs, Sealed sealed) {
+  std::vector<Sealed> one;
+  one.push_back(std::move(sealed));
+  HDC_ASSIGN_OR_RETURN(std::vector<Committed> published, Publish(fs, std::move(one)));
+  return std::move(published.front());
+}
+
 Result<std::unique_ptr<AtomicWriter>> AtomicWriter::Create(platform::FileSystem& fs,
                                                            std::string temp_path,
                                                            std::string final_path, bool resume) {
@@ -323,15 +330,12 @@ Result<Sealed> AtomicWriter::Seal(std::optional<std::uint64_t> expected_length,
 Result<Committed> AtomicWriter::Commit(std::optional<std::uint64_t> expected_length,
                                        std::optional<std::string> expected_md5_base64) {
   HDC_ASSIGN_OR_RETURN(Sealed sealed, Seal(expected_length, std::move(expected_md5_base64)));
-  std::vector<Sealed> one;
-  one.push_back(std::move(sealed));
-  Result<std::vector<Committed>> published = Publish(impl_->fs, std::move(one));
+  Result<Committed> published = PublishOne(impl_->fs, std::move(sealed));
   if (!published.ok()) {
     impl_->committed = false;  // spent by a storage error: failed()
     impl_->error = published.status();
-    return published.status();
   }
-  return std::move(published->front());
+  return published;
 }
 
 Status AtomicWriter::Abort() {

@@ -88,6 +88,8 @@ util::Status SyncSealed(platform::FileSystem& fs, Sealed& sealed);
 // and every name already renamed is removed, and the error (kTemporary, naming the path and the
 // operation) is returned.
 util::Result<std::vector<Committed>> Publish(platform::FileSystem& fs, std::vector<Sealed> batch);
+// Publish() of a batch of one file: what it returns for that file.
+util::Result<Committed> PublishOne(platform::FileSystem& fs, Sealed sealed);
 
 class AtomicWriter final : public util::ByteSink {
  public:
