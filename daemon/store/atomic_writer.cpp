@@ -92,21 +92,29 @@ Status SyncData(std::vector<Sealed>& batch) {
   return Status::Ok();
 }
 
+// After a failure: closes `file` if it is still open (ignoring errors: its
+// bytes are discarded anyway) and removes `path`. A removal that fails is
+// logged, "cannot remove <shown> after a failed <operation>: <error>".
+void CloseAndRemove(platform::FileSystem& fs, std::unique_ptr<platform::WritableFile>& file,
+                    const std::string& path, std::string_view shown, std::string_view operation) {
+  if (file != nullptr) {
+    (void)file->Close();
+    file.reset();
+  }
+  if (const Status removed = fs.Remove(path); !removed.ok()) {
+    util::GetLogger("store")->warn("cannot remove {} after a failed {}: {}", shown, operation,
+                                   removed.ToString());
+  }
+}
+
 // A failed Publish: closes what is still open and removes every file of the
 // batch, under its final name when it got there, and returns `failure`.
 Status Discard(platform::FileSystem& fs, std::vector<Sealed>& batch, std::size_t renamed,
                Status failure) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Sealed& sealed = batch[i];
-    if (sealed.file != nullptr) {
-      (void)sealed.file->Close();
-      sealed.file.reset();
-    }
     const std::string& path = i < renamed ? sealed.committed.path : sealed.temp_path;
-    if (const Status removed = fs.Remove(path); !removed.ok()) {
-      util::GetLogger("store")->warn("cannot remove {} after a failed publish: {}", path,
-                                     removed.ToString());
-    }
+    CloseAndRemove(fs, sealed.file, path, path, "publish");
   }
   return failure;
 }
@@ -146,15 +154,7 @@ struct AtomicWriter::Impl {
   // Closes (ignoring errors: the bytes are discarded anyway), removes the temp
   // file and makes the writer spent with this error.
   Status Fail(Status status) {
-    if (file != nullptr) {
-      (void)file->Close();
-      file.reset();
-    }
-    const Status removed = fs.Remove(temp_path);
-    if (!removed.ok()) {
-      util::GetLogger("store")->warn("cannot remove temp file after a failed write: {}",
-                                     removed.ToString());
-    }
+    CloseAndRemove(fs, file, temp_path, "temp file", "write");
     error = status;
     return status;
   }
@@ -202,12 +202,7 @@ Status SyncDirectories(platform::FileSystem& fs, const std::vector<std::string>&
 
 Status SyncSealed(platform::FileSystem& fs, Sealed& sealed) {
   if (Status s = sealed.file->Sync(); !s.ok()) {
-    (void)sealed.file->Close();
-    sealed.file.reset();
-    if (const Status removed = fs.Remove(sealed.temp_path); !removed.ok()) {
-      util::GetLogger("store")->warn("cannot remove {} after a failed fsync: {}", sealed.temp_path,
-                                     removed.ToString());
-    }
+    CloseAndRemove(fs, sealed.file, sealed.temp_path, sealed.temp_path, "fsync");
     return s;
   }
   sealed.data_synced = true;
