@@ -185,7 +185,7 @@ util::Result<JobPollOutcome> Cycle::PollJob(const config::Config& config, const 
 }
 
 util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Config& config,
-                                                               const IngestRules& rules,
+                                                               IngestRules rules,
                                                                util::Duration purge_ahead) {
   download::ReportFetchOptions options;
   options.min_free_space = config.service.min_free_space;
@@ -199,7 +199,7 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
   options.listed_links = &listed;
   options.only_listed_jobs = config::SeveralAccounts(config);
   download::ReportFetcher fetcher(FetchContextOf(d_, *connection), connection->api(), options,
-                                  rules);
+                                  std::move(rules));
   auto fetched = fetcher.FetchReady();
   listed.Clear();
   if (fetched.ok()) {
@@ -214,7 +214,7 @@ util::Result<download::ReportFetchSummary> Cycle::FetchReports(const config::Con
 }
 
 util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& config,
-                                                         const IngestRules& rules,
+                                                         IngestRules rules,
                                                          util::Duration purge_ahead,
                                                          download::CabProgress* progress) {
   download::CabFetchOptions options;
@@ -226,7 +226,8 @@ util::Result<download::CabFetchSummary> Cycle::FetchCabs(const config::Config& c
   HDC_ASSIGN_OR_RETURN(api::Connection * connection, ConnectionFor(config));
   download::CabFetcher fetcher(
       FetchContextOf(d_, *connection),
-      [connection](util::Random& r) { return connection->NewApiClient(r); }, options, rules);
+      [connection](util::Random& r) { return connection->NewApiClient(r); }, options,
+      std::move(rules));
   auto cabs = fetcher.FetchPending(progress);
   if (cabs.ok()) {
     Count("cabs_fetched_total", cabs->fetched);

@@ -89,13 +89,13 @@ class Cycle {
   // download step, for both fetches.
   util::Result<IngestRules> RulesFor(const config::Config& config);
   // Downloads every ready report (and ingests its rows), then every pending
-  // cab, with `rules` = RulesFor(config). Nothing whose retention clock ends
-  // within `purge_ahead` is fetched.
+  // cab, with `rules` = RulesFor(config), which each hands on to its fetcher
+  // (the caller copies them into FetchReports and moves them into FetchCabs).
+  // Nothing whose retention clock ends within `purge_ahead` is fetched.
   util::Result<download::ReportFetchSummary> FetchReports(const config::Config& config,
-                                                          const IngestRules& rules,
+                                                          IngestRules rules,
                                                           util::Duration purge_ahead);
-  util::Result<download::CabFetchSummary> FetchCabs(const config::Config& config,
-                                                    const IngestRules& rules,
+  util::Result<download::CabFetchSummary> FetchCabs(const config::Config& config, IngestRules rules,
                                                     util::Duration purge_ahead,
                                                     download::CabProgress* progress = nullptr);
   util::Result<retention::SweepReport> Sweep(const config::Config& config,

@@ -40,7 +40,7 @@ util::Result<DownloadOutcome> CycleWork::Download(const config::Config& config,
                                                   util::Duration purge_ahead) {
   HDC_ASSIGN_OR_RETURN(auto rules, cycle_.RulesFor(config));
   HDC_ASSIGN_OR_RETURN(auto reports, cycle_.FetchReports(config, rules, purge_ahead));
-  HDC_ASSIGN_OR_RETURN(auto cabs, cycle_.FetchCabs(config, rules, purge_ahead));
+  HDC_ASSIGN_OR_RETURN(auto cabs, cycle_.FetchCabs(config, std::move(rules), purge_ahead));
   DownloadOutcome outcome;
   outcome.work_left = cabs.deferred > 0 || !reports.problems.empty() || !cabs.problems.empty();
   if (reports.reports + cabs.fetched + cabs.skipped + cabs.failed > 0) {

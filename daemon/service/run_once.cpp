@@ -137,7 +137,7 @@ std::optional<int> EndedEarly(const OnceRun& run) {
 
 // The cab downloads, with a progress line on stderr while they run.
 util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const config::Config& view,
-                                                  const engine::IngestRules& rules) {
+                                                  engine::IngestRules rules) {
   download::CabProgress progress;
   ProgressLine line(
       std::cerr,
@@ -147,7 +147,7 @@ util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const conf
                util::FormatByteSize(progress.bytes.load()) + " stored";
       },
       platform::StderrIsTerminal());
-  return run.cycle.FetchCabs(view, rules, kOncePurgeAhead, &progress);
+  return run.cycle.FetchCabs(view, std::move(rules), kOncePurgeAhead, &progress);
 }
 
 // One account's reconciliation, polling, report and cab downloads. A step
@@ -177,7 +177,7 @@ std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& vie
   if (!fetched.ok()) return failed(fetched.status());
   for (const util::Status& p : fetched->problems) problems.push_back(p.WithContext(prefix));
 
-  auto cabs = FetchCabs(run, view, *rules);
+  auto cabs = FetchCabs(run, view, std::move(*rules));
   if (auto code = EndedEarly(run)) return *code;
   if (!cabs.ok()) return failed(cabs.status());
   for (const util::Status& p : cabs->problems) problems.push_back(p.WithContext(prefix));
