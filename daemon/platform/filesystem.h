@@ -36,6 +36,9 @@ class WritableFile {
   // and this flushes once. nullopt where the platform has no such call (the
   // caller then syncs each file). Never retried after a failure (see Sync).
   virtual std::optional<util::Status> SyncFileSystem() { return std::nullopt; }
+  // Whether SyncFileSystem() makes a call here (false: it returns nullopt),
+  // for a wrapper that must know before it counts or models one.
+  virtual bool HasFileSystemSync() const { return false; }
   virtual util::Status Close() = 0;
 };
 

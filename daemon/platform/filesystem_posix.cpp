@@ -69,6 +69,7 @@ class PosixWritableFile final : public WritableFile {
     if (::syncfs(fd_) != 0) return IoError("syncfs of the file system of", path_, errno);
     return Status::Ok();
   }
+  bool HasFileSystemSync() const override { return true; }
 #endif
 
   Status Close() override {

@@ -67,6 +67,7 @@ class FaultFs::File final : public platform::WritableFile {
   Status Append(std::string_view data) override { return fs_.FileAppend(*base_, path_, data); }
   Status Sync() override { return fs_.FileSync(*base_, path_); }
   std::optional<Status> SyncFileSystem() override { return fs_.FileSystemSync(*base_, path_); }
+  bool HasFileSystemSync() const override { return true; }  // offered on every platform
   Status Close() override { return fs_.FileClose(*base_, path_); }
 
  private:
