@@ -126,7 +126,8 @@
 #                         (comma list) with `perf record` (BENCH_PERF_CALLS:
 #                         its call-graph options, default --call-graph dwarf)
 #                         and print the top of `perf report`; peak RSS is then
-#                         perf's
+#                         perf's; BENCH_PERF_KEEP=FILE keeps the perf.data
+#                         there for a closer look (perf report -i FILE)
 #   BENCH_GNU_TIME=/usr/bin/time  GNU time; empty: poll /proc instead
 #   BENCH_WRAP=           words put before the daemon's timed run (all
 #                         scenarios), e.g. "strace -f -c -w -o /tmp/st.txt"
@@ -575,7 +576,7 @@ INI
           grep -E '^ +[0-9]' | head -12 || true
         perf report -q -i "$work/perf.data" --children --sort sym --stdio -g none --percent-limit 4 2>/dev/null |
           grep -E '^ +[0-9]' | head -40 || true
-        rm -f "$work/perf.data"
+        [ -n "${BENCH_PERF_KEEP:-}" ] && cp "$work/perf.data" "$BENCH_PERF_KEEP"; rm -f "$work/perf.data"
       fi
     fi
     # Sets over 256 MiB leave now (disk space: deleted when they are a few
