@@ -14,7 +14,7 @@ namespace {
 
 #if defined(__linux__)
 // The process's resident anonymous memory (RssAnon of /proc/self/status), KiB.
-long RssAnonKib() {
+[[maybe_unused]] long RssAnonKib() {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);) {
     if (line.rfind("RssAnon:", 0) == 0) return std::stol(line.substr(8));
