@@ -9,9 +9,9 @@
 
 #include <doctest/doctest.h>
 
+#include "support/log_capture.h"
 #include "support/skip.h"
 #include "support/temp_dir.h"
-#include "util/logging.h"
 #include "util/redact.h"
 
 #ifndef _WIN32
@@ -20,6 +20,8 @@
 
 namespace hdc::config {
 namespace {
+
+using hdc::testing::LogCapture;
 
 // chmod through the standard library (so the file compiles everywhere).
 void SetMode(const std::string& path, unsigned mode) {
@@ -60,17 +62,6 @@ util::Result<Secret> Load(const AccountConfig& account, const EnvLookup& env) {
   Remover remover;
   return LoadClientSecret(account, env, remover.Fn());
 }
-
-// Sends logs to a string for the lifetime of the object.
-class LogCapture {
- public:
-  LogCapture() { util::SetupLogging(util::LogOptions{}, &out_); }
-  ~LogCapture() { util::SetupLogging(util::LogOptions{}); }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-};
 
 // The type offers no way to print it: no stream operator, no copies.
 template <typename T>
