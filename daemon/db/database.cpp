@@ -342,6 +342,18 @@ util::Status Database::LastError(std::string_view while_doing) const {
                                                std::string(while_doing) + ")");
 }
 
+util::Result<std::int64_t> QueryInt(Database& db, std::string_view sql) {
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    return util::Status::Error(util::ErrorKind::kInternal,
+                               db.path() + ": no row (while running " + std::string(sql) + ")");
+  }
+  return stmt->ColumnInt(0);
+}
+
 int LatestSchemaVersion() {
   auto migrations = EmbeddedMigrations();
   return migrations.empty() ? 0 : migrations.back().version;

@@ -173,6 +173,12 @@ util::Status ForEachRow(Statement& stmt, OnRow&& on_row) {
   }
 }
 
+// Runs a query of one integer, such as "SELECT count(*) FROM failures", and
+// returns the first column of its first row (NULL reads as 0). Errors are
+// those of Prepare and Step; a query without a row is a kInternal error
+// naming the file and the statement.
+util::Result<std::int64_t> QueryInt(Database& db, std::string_view sql);
+
 // How many reset statements one connection keeps for reuse.
 inline constexpr std::size_t kMaxKeptStatements = 128;
 

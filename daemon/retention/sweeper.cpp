@@ -488,10 +488,9 @@ util::Result<std::int64_t> DeleteExpiredRows(const Run& run, std::int64_t sweep_
                                              const std::string& key, std::int64_t going) {
   std::vector<std::pair<std::string, std::string>> rebuild;  // name, CREATE INDEX as stored
   if (going > 0) {
-    HDC_ASSIGN_OR_RETURN(
-        const KindTally total,
-        QueryTally(run.db, "SELECT count(*), 0, NULL FROM failures", [](db::Statement&) {}));
-    if (going * kRebuildIndexesFraction >= total.count) {
+    HDC_ASSIGN_OR_RETURN(const std::int64_t total,
+                         db::QueryInt(run.db, "SELECT count(*) FROM failures"));
+    if (going * kRebuildIndexesFraction >= total) {
       HDC_RETURN_IF_ERROR(ForEachRow(
           run.db,
           "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'failures' "

@@ -352,6 +352,25 @@ TEST_CASE("SQL errors name the database file and the statement") {
   CHECK(violation.message().find("CHECK constraint failed") != std::string::npos);
 }
 
+TEST_CASE("database: QueryInt reads one integer; its errors name the file and the statement") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b'), ('c', 'd')").ok());
+  auto count = QueryInt(*db, "SELECT count(*) FROM sweeps");
+  REQUIRE_MESSAGE(count.ok(), count.status().message());
+  CHECK(*count == 2);
+
+  auto bad = QueryInt(*db, "SELECT count(*) FROM nope");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        (dir / "state.db") + ": no such table: nope (while preparing SELECT count(*) FROM nope)");
+  auto none = QueryInt(*db, "SELECT id FROM sweeps WHERE id < 0");
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().kind() == util::ErrorKind::kInternal);
+  CHECK(none.status().message() ==
+        (dir / "state.db") + ": no row (while running SELECT id FROM sweeps WHERE id < 0)");
+}
+
 TEST_CASE("a second writer gets a temporary error instead of waiting forever") {
   hdc::testing::TempDir dir;
   auto first = OpenIn(dir);
