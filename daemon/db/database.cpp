@@ -336,6 +336,14 @@ util::Status Database::CheckpointTruncate() {
   return util::Status::Ok();
 }
 
+void Database::ReleaseMemory() { (void)sqlite3_db_release_memory(H(handle_)); }
+
+std::int64_t Database::CacheBytes() const {
+  int current = 0, highwater = 0;
+  (void)sqlite3_db_status(H(handle_), SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0);
+  return current;
+}
+
 util::Status Database::LastError(std::string_view while_doing) const {
   const int code = sqlite3_extended_errcode(H(handle_));
   return util::Status::Error(KindOf(code), path_ + ": " + sqlite3_errmsg(H(handle_)) + " (while " +

@@ -134,6 +134,12 @@ class Database {
   // empties it (used after deleting personal data).
   util::Status CheckpointTruncate();
 
+  // Frees the page cache's unused pages (sqlite3_db_release_memory): what a
+  // finished step read is in the file, and need not stay in this process.
+  void ReleaseMemory();
+  // Bytes the page cache holds now (SQLITE_DBSTATUS_CACHE_USED).
+  std::int64_t CacheBytes() const;
+
   // The error of the last failed call as a Status naming the file.
   util::Status LastError(std::string_view while_doing) const;
 

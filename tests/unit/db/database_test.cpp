@@ -322,6 +322,22 @@ TEST_CASE("a statement whose step failed is kept and runs again with new binding
   CHECK(*changed == 1);
 }
 
+TEST_CASE("database: releasing memory empties the page cache, and the data reads the same") {
+  hdc::testing::TempDir dir;
+  auto db = OpenIn(dir);
+  REQUIRE(db->Exec("CREATE TABLE filler (x TEXT)").ok());
+  REQUIRE(db->Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                   "INSERT INTO filler SELECT printf('%.200c', 'x') FROM n")
+              .ok());
+  const std::string sum = QueryText(*db, "SELECT sum(length(x)) FROM filler");
+  REQUIRE(sum == "400000");
+  const std::int64_t held = db->CacheBytes();
+  REQUIRE(held > 400000);  // the table's ~100 pages were read into the cache
+  db->ReleaseMemory();
+  CHECK(db->CacheBytes() < held / 10);
+  CHECK(QueryText(*db, "SELECT sum(length(x)) FROM filler") == sum);
+}
+
 TEST_CASE("statements kept are bounded, and a text SQLite would shorten is never kept") {
   hdc::testing::TempDir dir;
   auto db = OpenIn(dir);
