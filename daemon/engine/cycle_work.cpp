@@ -8,6 +8,8 @@ namespace hdc::engine {
 CycleWork::CycleWork(Cycle& cycle, db::Database& db, util::Metrics* metrics)
     : cycle_(cycle), db_(db), metrics_(metrics) {}
 
+void CycleWork::Rest() { db_.ReleaseMemory(); }
+
 util::Result<db::StoreTotals> CycleWork::RefreshGauges() {
   auto totals = db::ReadStoreTotals(db_);
   if (totals.ok() && metrics_ != nullptr) {

@@ -20,6 +20,7 @@ class CycleWork final : public Work {
                                          util::Duration purge_ahead) override;
   util::Result<std::optional<util::TimePoint>> Sweep(const config::Config& config,
                                                      util::Duration purge_ahead) override;
+  void Rest() override;
 
   // Updates the gauges that come from the database (pending downloads,
   // stored bytes); also called once at start.

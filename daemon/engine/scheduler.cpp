@@ -231,6 +231,7 @@ void Scheduler::WorkerLoop(std::stop_token stop) {
     task();
     // A step may have held much (a report's rows, a catch-up's cabs): the
     // idle daemon gives it back rather than keep it until the next step.
+    work_.Rest();
     platform::ReleaseFreeMemory();
   }
 }

@@ -119,10 +119,24 @@ class FakeWork final : public Work {
     Record("sweep");
     return next_expiry;
   }
+  void Rest() override {
+    std::lock_guard lock(mu_);
+    ++rests_;
+  }
 
   std::vector<std::string> Take() {
     std::lock_guard lock(mu_);
     return std::exchange(calls_, {});
+  }
+  // Rest() calls so far, and whether each task began after the previous
+  // one's rest.
+  int Rests() {
+    std::lock_guard lock(mu_);
+    return rests_;
+  }
+  bool RestedBetweenTasks() {
+    std::lock_guard lock(mu_);
+    return rested_between_;
   }
   // The jobs of each account's view at its last reconciliation.
   std::map<std::string, std::string> ReconciledJobs() {
@@ -138,6 +152,8 @@ class FakeWork final : public Work {
  private:
   void Record(std::string what) {
     std::lock_guard lock(mu_);
+    if (rests_ != tasks_) rested_between_ = false;
+    ++tasks_;
     calls_.push_back(std::move(what));
   }
 
@@ -145,6 +161,9 @@ class FakeWork final : public Work {
   std::mutex mu_;
   std::vector<std::string> calls_;
   std::map<std::string, std::string> reconciled_jobs_;
+  int tasks_ = 0;
+  int rests_ = 0;
+  bool rested_between_ = true;
 };
 
 // Runs a scheduler on its own thread, with the test's manual clock.
@@ -269,6 +288,20 @@ TEST_CASE(
   const Calls calls = h.work.Take();
   CHECK(std::count(calls.begin(), calls.end(), "poll a") == 1);
   CHECK(std::count(calls.begin(), calls.end(), "poll b") == 0);
+}
+
+TEST_CASE("scheduler: the work rests after each task, before the next one starts") {
+  Harness h(Config({Job("a", hours(2)), Job("b", hours(6))}));
+  h.Next();
+  const auto tasks = static_cast<int>(h.work.Take().size());
+  REQUIRE(tasks == 5);  // reconcile, two polls, two sweeps
+  // The last rest follows the last task's end: waited for (bounded), not slept.
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (h.work.Rests() < tasks && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::yield();
+  }
+  CHECK(h.work.Rests() == tasks);
+  CHECK(h.work.RestedBetweenTasks());
 }
 
 TEST_CASE("scheduler: a run not yet listed is polled every poll_interval until it is") {
