@@ -368,7 +368,7 @@ TEST_CASE("SQL errors name the database file and the statement") {
   CHECK(violation.message().find("CHECK constraint failed") != std::string::npos);
 }
 
-TEST_CASE("database: QueryInt reads one integer; its errors name the file and the statement") {
+TEST_CASE("database: QueryInt reads one integer, and its errors name the file and the statement") {
   hdc::testing::TempDir dir;
   auto db = OpenIn(dir);
   REQUIRE(db->Exec("INSERT INTO sweeps (started_at, cutoff) VALUES ('a', 'b'), ('c', 'd')").ok());
