@@ -6,6 +6,7 @@
 #include "db/executions_table.h"
 #include "db/jobs_table.h"
 #include "download/partials.h"
+#include "platform/memory.h"
 #include "reconcile/template_builder.h"
 #include "store/recovery.h"
 #include "util/logging.h"
@@ -106,6 +107,11 @@ void Cycle::Count(const char* name, double value, const std::string& outcome) {
   util::MetricLabels labels;
   if (!outcome.empty()) labels.emplace_back("outcome", outcome);
   d_.metrics->Add(name, labels, value);
+}
+
+void Cycle::Rest() {
+  d_.db.ReleaseMemory();
+  platform::ReleaseFreeMemory();
 }
 
 util::Status Cycle::Recover() {

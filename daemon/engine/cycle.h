@@ -103,6 +103,11 @@ class Cycle {
   // When the next sweep must run at the latest so that nothing outlives the
   // window (the earliest expiry of what is held); nullopt: nothing held.
   util::Result<std::optional<util::TimePoint>> NextExpiry(const config::Config& config);
+  // Between steps: lets go of what a step left cached that the next one can
+  // read again (the state database's page cache) and hands the allocator's
+  // free pages back, so neither an idle daemon nor a --once run's next step
+  // carries them.
+  void Rest();
 
  private:
   // The connection of config's account; kConfig when the daemon has none

@@ -8,7 +8,7 @@ namespace hdc::engine {
 CycleWork::CycleWork(Cycle& cycle, db::Database& db, util::Metrics* metrics)
     : cycle_(cycle), db_(db), metrics_(metrics) {}
 
-void CycleWork::Rest() { db_.ReleaseMemory(); }
+void CycleWork::Rest() { cycle_.Rest(); }
 
 util::Result<db::StoreTotals> CycleWork::RefreshGauges() {
   auto totals = db::ReadStoreTotals(db_);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "platform/memory.h"
 #include "platform/thread_name.h"
 #include "util/logging.h"
 #include "util/time_format.h"
@@ -232,7 +231,6 @@ void Scheduler::WorkerLoop(std::stop_token stop) {
     // A step may have held much (a report's rows, a catch-up's cabs): the
     // idle daemon gives it back rather than keep it until the next step.
     work_.Rest();
-    platform::ReleaseFreeMemory();
   }
 }
 

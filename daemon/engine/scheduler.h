@@ -69,9 +69,8 @@ class Work {
   // Returns the earliest expiry of what is still held afterwards.
   virtual util::Result<std::optional<util::TimePoint>> Sweep(const config::Config& config,
                                                              util::Duration purge_ahead) = 0;
-  // After each task: lets go of what the task left cached that the next
-  // one can read again (the state database's page cache), so the daemon
-  // idles small.
+  // After each task: lets go of what the task held or left cached
+  // (CycleWork: Cycle::Rest), so the daemon idles small.
   virtual void Rest() {}
 };
 

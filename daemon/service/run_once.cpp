@@ -160,12 +160,16 @@ std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& vie
     problems.push_back(status.WithContext(prefix));
     return std::nullopt;
   };
+  // Each step rests after it (Cycle::Rest), so the next one, a long cab
+  // download above all, does not carry what the last left cached.
   auto summary = run.cycle.Reconcile(view);
+  run.cycle.Rest();
   if (auto code = EndedEarly(run)) return *code;
   if (!summary.ok()) return failed(summary.status());
   for (const util::Status& p : summary->problems) problems.push_back(p.WithContext(prefix));
 
   auto polled = run.cycle.Poll(view);
+  run.cycle.Rest();
   if (auto code = EndedEarly(run)) return *code;
   if (!polled.ok()) return failed(polled.status());
   for (const util::Status& p : polled->problems) problems.push_back(p.WithContext(prefix));
@@ -173,11 +177,13 @@ std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& vie
   auto rules = run.cycle.RulesFor(view);
   if (!rules.ok()) return failed(rules.status());
   auto fetched = run.cycle.FetchReports(view, *rules, kOncePurgeAhead);
+  run.cycle.Rest();
   if (auto code = EndedEarly(run)) return *code;
   if (!fetched.ok()) return failed(fetched.status());
   for (const util::Status& p : fetched->problems) problems.push_back(p.WithContext(prefix));
 
   auto cabs = FetchCabs(run, view, std::move(*rules));
+  run.cycle.Rest();
   if (auto code = EndedEarly(run)) return *code;
   if (!cabs.ok()) return failed(cabs.status());
   for (const util::Status& p : cabs->problems) problems.push_back(p.WithContext(prefix));

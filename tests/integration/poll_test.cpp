@@ -137,5 +137,38 @@ TEST_CASE("polls_total counts a schedule the poll had a problem with as partial,
   CHECK(PollCount(metrics, "kernel", "error") + PollCount(metrics, "other", "error") == 0);
 }
 
+TEST_CASE("the cycle's rest between steps empties the state database's page cache") {
+  Harness h;
+  REQUIRE(h.Reconcile(kJob).ok());
+  auto config = h.Config(kJob);
+  REQUIRE(config.ok());
+  store::StoreLayout layout(h.dir().path());
+  util::Random random(5);
+  engine::Cycle cycle({{{"default", &h.Connection()}},
+                       h.Db(),
+                       platform::RealFileSystem(),
+                       layout,
+                       h.clock(),
+                       random,
+                       {},
+                       nullptr,
+                       ""});
+  h.clock().Advance(std::chrono::minutes(160));  // 02:40: the first run has completed
+  REQUIRE(cycle.Poll(*config).ok());
+  // A step that read much: ~100 pages of a table go into the cache.
+  REQUIRE(h.Db().Exec("CREATE TABLE filler (x TEXT)").ok());
+  REQUIRE(h.Db()
+              .Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                    "INSERT INTO filler SELECT printf('%.200c', 'x') FROM n")
+              .ok());
+  const std::int64_t held = h.Db().CacheBytes();
+  REQUIRE(held > 400000);
+  cycle.Rest();
+  CHECK(h.Db().CacheBytes() < held / 10);
+  // The next step reads what it needs again, and records nothing twice.
+  REQUIRE(cycle.Poll(*config).ok());
+  CHECK(Executions(h.Db()).size() == 1);
+}
+
 }  // namespace
 }  // namespace hdc::testing
