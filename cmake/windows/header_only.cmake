@@ -2,8 +2,9 @@
 # (nlohmann-json3-dev, libspdlog-dev, libfmt-dev, doctest-dev): their headers
 # are copied into the build tree (the cross compiler must not see the rest of
 # /usr/include, which is glibc's) and exposed as the imported targets the
-# Linux build gets from find_package. Debian's spdlog is configured for an
-# external fmt (tweakme.h); both are used header-only here.
+# Linux build gets from find_package. Both builds use spdlog header-only;
+# Debian's spdlog is configured for an external fmt (tweakme.h), which is
+# header-only here too.
 set(_hdc_headers ${CMAKE_BINARY_DIR}/header-only/include)
 foreach(dir nlohmann spdlog fmt doctest)
   if(NOT EXISTS /usr/include/${dir})
@@ -18,5 +19,5 @@ function(_hdc_header_only target definitions)
                         INTERFACE_COMPILE_DEFINITIONS "${definitions}")
 endfunction()
 _hdc_header_only(nlohmann_json::nlohmann_json "")
-_hdc_header_only(spdlog::spdlog "FMT_HEADER_ONLY")
+_hdc_header_only(spdlog::spdlog_header_only "FMT_HEADER_ONLY")
 _hdc_header_only(doctest::doctest "")
