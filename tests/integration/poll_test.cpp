@@ -157,10 +157,11 @@ TEST_CASE("the cycle's rest between steps empties the state database's page cach
   REQUIRE(cycle.Poll(*config).ok());
   // A step that read much: ~100 pages of a table go into the cache.
   REQUIRE(h.Db().Exec("CREATE TABLE filler (x TEXT)").ok());
-  REQUIRE(h.Db()
-              .Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-                    "INSERT INTO filler SELECT printf('%.200c', 'x') FROM n")
-              .ok());
+  REQUIRE(
+      h.Db()
+          .Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                "INSERT INTO filler SELECT printf('%.200c', 'x') FROM n")
+          .ok());
   const std::int64_t held = h.Db().CacheBytes();
   REQUIRE(held > 400000);
   cycle.Rest();
