@@ -33,6 +33,24 @@ std::vector<db::ExecutionRecord> Executions(db::Database& db) {
   return out;
 }
 
+// A cycle over the harness's connection, state database and store.
+struct HarnessCycle {
+  HarnessCycle(Harness& h, util::Metrics* metrics)
+      : layout(h.dir().path()),
+        cycle({{{"default", &h.Connection()}},
+               h.Db(),
+               platform::RealFileSystem(),
+               layout,
+               h.clock(),
+               random,
+               {},
+               metrics,
+               ""}) {}
+  store::StoreLayout layout;
+  util::Random random{5};
+  engine::Cycle cycle;
+};
+
 TEST_CASE("polling records executions as they run and complete, once each") {
   Harness h;
   auto reconciled = h.Reconcile(kJob);
@@ -112,20 +130,10 @@ TEST_CASE("polls_total counts a schedule the poll had a problem with as partial,
       h.Db().Exec("UPDATE remote_schedules SET report_id = 'gone' WHERE job_name = 'other'").ok());
   auto config = h.Config(jobs);
   REQUIRE(config.ok());
-  store::StoreLayout layout(h.dir().path());
-  util::Random random(5);
   util::Metrics metrics;
   engine::DescribeCycleMetrics(metrics);
-  engine::Cycle cycle({{{"default", &h.Connection()}},
-                       h.Db(),
-                       platform::RealFileSystem(),
-                       layout,
-                       h.clock(),
-                       random,
-                       {},
-                       &metrics,
-                       ""});
-  auto polled = cycle.Poll(*config);
+  HarnessCycle run(h, &metrics);
+  auto polled = run.cycle.Poll(*config);
   REQUIRE(polled.ok());
   CHECK(polled->schedules == 2);
   REQUIRE(polled->problems.size() == 1);
@@ -142,17 +150,8 @@ TEST_CASE("the cycle's rest between steps empties the state database's page cach
   REQUIRE(h.Reconcile(kJob).ok());
   auto config = h.Config(kJob);
   REQUIRE(config.ok());
-  store::StoreLayout layout(h.dir().path());
-  util::Random random(5);
-  engine::Cycle cycle({{{"default", &h.Connection()}},
-                       h.Db(),
-                       platform::RealFileSystem(),
-                       layout,
-                       h.clock(),
-                       random,
-                       {},
-                       nullptr,
-                       ""});
+  HarnessCycle run(h, nullptr);
+  engine::Cycle& cycle = run.cycle;
   h.clock().Advance(std::chrono::minutes(160));  // 02:40: the first run has completed
   REQUIRE(cycle.Poll(*config).ok());
   // A step that read much: ~100 pages of a table go into the cache.
