@@ -150,6 +150,16 @@ util::Result<download::CabFetchSummary> FetchCabs(const OnceRun& run, const conf
   return run.cycle.FetchCabs(view, std::move(rules), kOncePurgeAhead, &progress);
 }
 
+// Runs one step of an account, then rests the cycle (Cycle::Rest), so the
+// next step, a long cab download above all, does not carry what this one
+// left cached.
+template <typename Step>
+auto Rested(const OnceRun& run, Step step) {
+  auto result = step();
+  run.cycle.Rest();
+  return result;
+}
+
 // One account's reconciliation, polling, report and cab downloads. A step
 // that fails as a whole ends this account's steps (its problem collected);
 // a stop or a spent budget ends the run (the return value).
@@ -160,30 +170,24 @@ std::optional<int> RunAccountSteps(const OnceRun& run, const config::Config& vie
     problems.push_back(status.WithContext(prefix));
     return std::nullopt;
   };
-  // Each step rests after it (Cycle::Rest), so the next one, a long cab
-  // download above all, does not carry what the last left cached.
-  auto summary = run.cycle.Reconcile(view);
-  run.cycle.Rest();
+  auto summary = Rested(run, [&] { return run.cycle.Reconcile(view); });
   if (auto code = EndedEarly(run)) return *code;
   if (!summary.ok()) return failed(summary.status());
   for (const util::Status& p : summary->problems) problems.push_back(p.WithContext(prefix));
 
-  auto polled = run.cycle.Poll(view);
-  run.cycle.Rest();
+  auto polled = Rested(run, [&] { return run.cycle.Poll(view); });
   if (auto code = EndedEarly(run)) return *code;
   if (!polled.ok()) return failed(polled.status());
   for (const util::Status& p : polled->problems) problems.push_back(p.WithContext(prefix));
 
   auto rules = run.cycle.RulesFor(view);
   if (!rules.ok()) return failed(rules.status());
-  auto fetched = run.cycle.FetchReports(view, *rules, kOncePurgeAhead);
-  run.cycle.Rest();
+  auto fetched = Rested(run, [&] { return run.cycle.FetchReports(view, *rules, kOncePurgeAhead); });
   if (auto code = EndedEarly(run)) return *code;
   if (!fetched.ok()) return failed(fetched.status());
   for (const util::Status& p : fetched->problems) problems.push_back(p.WithContext(prefix));
 
-  auto cabs = FetchCabs(run, view, std::move(*rules));
-  run.cycle.Rest();
+  auto cabs = Rested(run, [&] { return FetchCabs(run, view, std::move(*rules)); });
   if (auto code = EndedEarly(run)) return *code;
   if (!cabs.ok()) return failed(cabs.status());
   for (const util::Status& p : cabs->problems) problems.push_back(p.WithContext(prefix));
