@@ -151,9 +151,8 @@ TEST_CASE("the cycle's rest between steps empties the state database's page cach
   auto config = h.Config(kJob);
   REQUIRE(config.ok());
   HarnessCycle run(h, nullptr);
-  engine::Cycle& cycle = run.cycle;
   h.clock().Advance(std::chrono::minutes(160));  // 02:40: the first run has completed
-  REQUIRE(cycle.Poll(*config).ok());
+  REQUIRE(run.cycle.Poll(*config).ok());
   // A step that read much: ~100 pages of a table go into the cache.
   REQUIRE(h.Db().Exec("CREATE TABLE filler (x TEXT)").ok());
   REQUIRE(
@@ -163,10 +162,10 @@ TEST_CASE("the cycle's rest between steps empties the state database's page cach
           .ok());
   const std::int64_t held = h.Db().CacheBytes();
   REQUIRE(held > 400000);
-  cycle.Rest();
+  run.cycle.Rest();
   CHECK(h.Db().CacheBytes() < held / 10);
   // The next step reads what it needs again, and records nothing twice.
-  REQUIRE(cycle.Poll(*config).ok());
+  REQUIRE(run.cycle.Poll(*config).ok());
   CHECK(Executions(h.Db()).size() == 1);
 }
 
